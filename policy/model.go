@@ -1,0 +1,470 @@
+// Package policy is the privacy statement as code: the model of a site's
+// policy file, its strict loader and its validator. Everything Steward does
+// with personal data reads its rules from a *Policy, and the statement a
+// person reads is rendered from the same value, so the two cannot drift.
+//
+// The package does no I/O beyond reading the file it is asked to load.
+package policy
+
+// FormatVersion is the version of the policy file format this package reads.
+// A file declares it in its top-level "format" key.
+const FormatVersion = 1
+
+// Policy is one site's privacy policy.
+type Policy struct {
+	Format      int          `yaml:"format"`
+	Site        Site         `yaml:"site"`
+	Version     Version      `yaml:"version"`
+	History     []Change     `yaml:"history"`
+	Controller  Controller   `yaml:"controller"`
+	Intro       Text         `yaml:"intro"`
+	Purposes    []Purpose    `yaml:"purposes"`
+	Records     []Record     `yaml:"records"`
+	Retention   []Rule       `yaml:"retention"`
+	Processors  []Processor  `yaml:"processors"`
+	Disclosures []Disclosure `yaml:"disclosures"`
+	Cookies     []Cookie     `yaml:"cookies"`
+	Rights      Rights       `yaml:"rights"`
+	Security    []Text       `yaml:"security"`
+	// ThirdPartySites is the note that the statement does not cover linked sites.
+	ThirdPartySites Text `yaml:"third_party_sites"`
+	// Changes says how people are told about a new version of the policy (Z11).
+	Changes Text `yaml:"changes"`
+
+	// File is the path the policy was loaded from; set by the loader.
+	File string `yaml:"-"`
+	Pos  Pos    `yaml:"-"`
+
+	purposes map[string]*Purpose
+	records  map[string]*Record
+}
+
+// Site names the website the policy governs.
+type Site struct {
+	ID   string   `yaml:"id"`
+	Name string   `yaml:"name"`
+	URLs []string `yaml:"urls"`
+	Pos  Pos      `yaml:"-"`
+}
+
+// Version identifies the policy text in force.
+type Version struct {
+	Number string `yaml:"number"`
+	Date   Date   `yaml:"date"`
+	Pos    Pos    `yaml:"-"`
+}
+
+// Change is one entry of the policy's change history (G1).
+type Change struct {
+	Version string `yaml:"version"`
+	Date    Date   `yaml:"date"`
+	Summary Text   `yaml:"summary"`
+	Pos     Pos    `yaml:"-"`
+}
+
+// Controller is the organisation responsible for the processing (Art. 4(7) GDPR).
+type Controller struct {
+	Name    string  `yaml:"name"`
+	Address Address `yaml:"address"`
+	// KvK is the Dutch chamber-of-commerce number, when the site states it.
+	KvK            string  `yaml:"kvk"`
+	Contact        Contact `yaml:"contact"`
+	PrivacyContact Contact `yaml:"privacy_contact"`
+	// DPO is the data-protection officer (functionaris gegevensbescherming).
+	DPO      Contact `yaml:"dpo"`
+	Helpdesk Contact `yaml:"helpdesk"`
+	Pos      Pos     `yaml:"-"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Street   string `yaml:"street"`
+	Postcode string `yaml:"postcode"`
+	City     string `yaml:"city"`
+	Country  string `yaml:"country"`
+}
+
+// IsZero reports whether no part of the address is given.
+func (a Address) IsZero() bool { return a == Address{} }
+
+// Contact is a way to reach a person or desk.
+type Contact struct {
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"`
+	Phone string `yaml:"phone"`
+	URL   string `yaml:"url"`
+	Pos   Pos    `yaml:"-"`
+}
+
+// IsZero reports whether the contact gives no way to reach anyone.
+func (c Contact) IsZero() bool { return c.Email == "" && c.Phone == "" && c.URL == "" }
+
+// LegalBasis is one of the six grounds of Art. 6(1) GDPR.
+type LegalBasis string
+
+// The legal bases of Art. 6(1)(a)–(f) GDPR.
+const (
+	Consent             LegalBasis = "consent"              // (a)
+	Contract            LegalBasis = "contract"             // (b)
+	LegalObligation     LegalBasis = "legal_obligation"     // (c)
+	VitalInterests      LegalBasis = "vital_interests"      // (d)
+	PublicTask          LegalBasis = "public_task"          // (e)
+	LegitimateInterests LegalBasis = "legitimate_interests" // (f)
+)
+
+// LegalBases lists every legal basis in the order of Art. 6(1).
+var LegalBases = []LegalBasis{Consent, Contract, LegalObligation, VitalInterests, PublicTask, LegitimateInterests}
+
+// Article returns the article reference, e.g. "6(1)(a)".
+func (b LegalBasis) Article() string {
+	for i, l := range LegalBases {
+		if l == b {
+			return "6(1)(" + string(rune('a'+i)) + ")"
+		}
+	}
+	return ""
+}
+
+// Valid reports whether b is one of the six legal bases.
+func (b LegalBasis) Valid() bool { return b.Article() != "" }
+
+// Channel is a place where a person can give or withdraw consent.
+type Channel string
+
+// The consent channels Steward offers.
+const (
+	ChannelSignup       Channel = "signup"
+	ChannelSettings     Channel = "settings"
+	ChannelCookieNotice Channel = "cookie_notice"
+	ChannelNewsletter   Channel = "newsletter_form"
+	ChannelAPI          Channel = "api"
+)
+
+// Channels lists the valid consent channels.
+var Channels = []Channel{ChannelSignup, ChannelSettings, ChannelCookieNotice, ChannelNewsletter, ChannelAPI}
+
+// Purpose is one reason for processing personal data.
+type Purpose struct {
+	ID          string     `yaml:"id"`
+	Name        Text       `yaml:"name"`
+	Description Text       `yaml:"description"`
+	LegalBasis  LegalBasis `yaml:"legal_basis"`
+	// Consent is required when LegalBasis is consent: where consent is asked
+	// and the exact notice text the person agrees to.
+	Consent *ConsentSpec `yaml:"consent"`
+	Pos     Pos          `yaml:"-"`
+}
+
+// NeedsConsent reports whether processing for p is allowed only while the
+// person's consent stands.
+func (p *Purpose) NeedsConsent() bool { return p.LegalBasis == Consent }
+
+// Objectable reports whether a person may object to p (Art. 21 GDPR applies
+// to processing based on public task or legitimate interests).
+func (p *Purpose) Objectable() bool {
+	return p.LegalBasis == LegitimateInterests || p.LegalBasis == PublicTask
+}
+
+// ConsentSpec says how consent for a purpose is asked.
+type ConsentSpec struct {
+	Channels []Channel `yaml:"channels"`
+	// Notice is the text shown next to the checkbox; its hash is stored with
+	// every consent record so the words agreed to can always be shown.
+	Notice Text `yaml:"notice"`
+	Pos    Pos  `yaml:"-"`
+}
+
+// Subject says whose data a record kind holds.
+type Subject string
+
+// Record subjects.
+const (
+	// SubjectAccount records belong to a person with an account.
+	SubjectAccount Subject = "account"
+	// SubjectVisitor records belong to someone without an account (newsletter
+	// sign-up, a visitor's cookie choice, saved items in a session).
+	SubjectVisitor Subject = "visitor"
+)
+
+// Erasure says what happens to a record when its subject is erased.
+type Erasure string
+
+// Erasure actions.
+const (
+	EraseDelete    Erasure = "delete"
+	EraseAnonymise Erasure = "anonymise"
+	// EraseKeep keeps the record for a legal obligation (for example orders
+	// for bookkeeping), for the period in Keep.
+	EraseKeep Erasure = "keep"
+)
+
+// Record is a kind of record Steward keeps (a data category): its fields,
+// whose it is and what erasure does to it.
+type Record struct {
+	ID          string  `yaml:"id"`
+	Name        Text    `yaml:"name"`
+	Description Text    `yaml:"description"`
+	Subject     Subject `yaml:"subject"`
+	// System names the system the record lives in, for sites with more than
+	// one (IVM's website and its learning environment).
+	System  string  `yaml:"system"`
+	Fields  []Field `yaml:"fields"`
+	Erasure Erasure `yaml:"erasure"`
+	Keep    *Keep   `yaml:"keep"`
+	Pos     Pos     `yaml:"-"`
+}
+
+// Field returns the field with the given id, or nil.
+func (r *Record) Field(id string) *Field {
+	for i := range r.Fields {
+		if r.Fields[i].ID == id {
+			return &r.Fields[i]
+		}
+	}
+	return nil
+}
+
+// Keep is a legal obligation to keep a record after erasure is asked.
+type Keep struct {
+	Period Duration `yaml:"period"`
+	Since  Anchor   `yaml:"since"`
+	Reason Text     `yaml:"reason"`
+	Pos    Pos      `yaml:"-"`
+}
+
+// FieldType is the type of a field, which decides its validation.
+type FieldType string
+
+// Field types.
+const (
+	TypeText     FieldType = "text"
+	TypeLongText FieldType = "longtext"
+	TypeEmail    FieldType = "email"
+	TypePostcode FieldType = "postcode_nl"
+	TypeInteger  FieldType = "integer"
+	TypeChoice   FieldType = "choice"
+	TypeBIG      FieldType = "big_number"
+	TypeDate     FieldType = "date"
+	TypeBool     FieldType = "bool"
+	TypeList     FieldType = "list"
+)
+
+// FieldTypes lists the valid field types.
+var FieldTypes = []FieldType{TypeText, TypeLongText, TypeEmail, TypePostcode, TypeInteger, TypeChoice, TypeBIG, TypeDate, TypeBool, TypeList}
+
+// Source says where a field's value comes from.
+type Source string
+
+// Sources of personal data (Art. 13/14 GDPR).
+const (
+	SourceSubject    Source = "data_subject"
+	SourceSystem     Source = "system"
+	SourceThirdParty Source = "third_party"
+)
+
+// Field is one item of personal data.
+type Field struct {
+	ID       string    `yaml:"id"`
+	Name     Text      `yaml:"name"`
+	Type     FieldType `yaml:"type"`
+	Required bool      `yaml:"required"`
+	// Sensitive fields are encrypted at rest and shown masked (R3).
+	Sensitive bool     `yaml:"sensitive"`
+	Purposes  []string `yaml:"purposes"`
+	Source    Source   `yaml:"source"`
+	// Editable fields can be changed by the person themselves (rectification).
+	Editable bool `yaml:"editable"`
+	// Validation limits, by type.
+	MaxLength int      `yaml:"max_length"`
+	Min       *int     `yaml:"min"`
+	Max       *int     `yaml:"max"`
+	Choices   []Choice `yaml:"choices"`
+	Pos       Pos      `yaml:"-"`
+}
+
+// Choice is one allowed value of a choice field.
+type Choice struct {
+	Value string `yaml:"value"`
+	Label Text   `yaml:"label"`
+}
+
+// Anchor is the moment a retention period counts from.
+type Anchor string
+
+// Retention anchors.
+const (
+	SinceCreated      Anchor = "created"
+	SinceLastLogin    Anchor = "last_login"
+	SinceLastActivity Anchor = "last_activity"
+)
+
+// Anchors lists the valid anchors.
+var Anchors = []Anchor{SinceCreated, SinceLastLogin, SinceLastActivity}
+
+// Action is what a retention rule does to the records it matches.
+type Action string
+
+// Retention actions.
+const (
+	ActionDelete    Action = "delete"
+	ActionAnonymise Action = "anonymise"
+)
+
+// Rule is an executable retention rule (R9, R10, Z9): records of kind Record
+// whose subject satisfies Where are deleted or anonymised once Period has
+// passed since Since.
+type Rule struct {
+	ID          string    `yaml:"id"`
+	Description Text      `yaml:"description"`
+	Record      string    `yaml:"record"`
+	Where       Condition `yaml:"where"`
+	Since       Anchor    `yaml:"since"`
+	Period      Duration  `yaml:"period"`
+	Action      Action    `yaml:"action"`
+	// WarnBefore, when set, sends the person an e-mail this long before the
+	// action; the action waits until the warning has gone out (Z9).
+	WarnBefore Duration `yaml:"warn_before"`
+	// ContractOverride allows a per-organisation contract to set another period.
+	ContractOverride bool `yaml:"contract_override"`
+	Pos              Pos  `yaml:"-"`
+}
+
+// Condition is the small, closed vocabulary a retention rule selects
+// subjects with. All given parts must hold.
+type Condition struct {
+	// Confirmed, when set, requires the account's e-mail to be confirmed (true)
+	// or never confirmed (false).
+	Confirmed *bool `yaml:"confirmed"`
+	// HasAny requires at least one record of one of these kinds.
+	HasAny []string `yaml:"has_any"`
+	// HasNone requires no record of any of these kinds.
+	HasNone []string `yaml:"has_none"`
+	Pos     Pos      `yaml:"-"`
+}
+
+// ProcessorRole distinguishes processors from other recipients.
+type ProcessorRole string
+
+// Recipient kinds.
+const (
+	// RoleProcessor processes on the controller's behalf (Art. 28 GDPR).
+	RoleProcessor ProcessorRole = "processor"
+	// RoleRecipient receives data for its own use; Steward records every
+	// disclosure to it.
+	RoleRecipient ProcessorRole = "recipient"
+	// RoleAnonymisedRecipient receives only anonymised data (Z6).
+	RoleAnonymisedRecipient ProcessorRole = "anonymised_recipient"
+)
+
+// Processor is a party that processes or receives data.
+type Processor struct {
+	ID       string        `yaml:"id"`
+	Name     string        `yaml:"name"`
+	Kind     ProcessorRole `yaml:"kind"`
+	Task     Text          `yaml:"task"`
+	Records  []string      `yaml:"records"`
+	Location string        `yaml:"location"`
+	Pos      Pos           `yaml:"-"`
+}
+
+// Disclosure is a legal obligation or ground to hand data to a third party
+// without consent (R7). Every actual disclosure is recorded.
+type Disclosure struct {
+	ID         string     `yaml:"id"`
+	Recipient  Text       `yaml:"recipient"`
+	When       Text       `yaml:"when"`
+	LegalBasis LegalBasis `yaml:"legal_basis"`
+	Records    []string   `yaml:"records"`
+	Pos        Pos        `yaml:"-"`
+}
+
+// CookieCategory groups cookies for the cookie notice.
+type CookieCategory string
+
+// Cookie categories.
+const (
+	CookieNecessary  CookieCategory = "necessary"
+	CookieFunctional CookieCategory = "functional"
+	CookieAnalytics  CookieCategory = "analytics"
+	CookieMarketing  CookieCategory = "marketing"
+)
+
+// CookieCategories lists the categories in the order the notice shows them.
+var CookieCategories = []CookieCategory{CookieNecessary, CookieFunctional, CookieAnalytics, CookieMarketing}
+
+// Cookie is one cookie (or similar technique) the site sets.
+type Cookie struct {
+	Name     string         `yaml:"name"`
+	Provider string         `yaml:"provider"`
+	Category CookieCategory `yaml:"category"`
+	Purpose  string         `yaml:"purpose"`
+	// Lifetime is "session" or a duration.
+	Lifetime Lifetime `yaml:"lifetime"`
+	// Consent says whether the cookie may be set only after consent.
+	Consent bool `yaml:"consent"`
+	// Host limits the cookie to one of the site's systems, when it has several.
+	Host        string `yaml:"host"`
+	Description Text   `yaml:"description"`
+	Pos         Pos    `yaml:"-"`
+}
+
+// Right is a data-subject right of Chapter III GDPR.
+type Right string
+
+// The rights Steward can honour.
+const (
+	RightAccess        Right = "access"           // Art. 15
+	RightRectification Right = "rectification"    // Art. 16
+	RightErasure       Right = "erasure"          // Art. 17
+	RightRestriction   Right = "restriction"      // Art. 18
+	RightPortability   Right = "portability"      // Art. 20
+	RightObjection     Right = "objection"        // Art. 21
+	RightWithdraw      Right = "withdraw_consent" // Art. 7(3)
+)
+
+// AllRights lists every right Steward knows, in article order.
+var AllRights = []Right{RightAccess, RightRectification, RightErasure, RightRestriction, RightPortability, RightObjection, RightWithdraw}
+
+// DeadlineFrom says when the response deadline starts when identity proof
+// had to be asked for.
+type DeadlineFrom string
+
+// Deadline starts.
+const (
+	FromReceipt       DeadlineFrom = "receipt"
+	FromIdentityProof DeadlineFrom = "identity_proof"
+)
+
+// Rights says which rights the site honours and how requests are handled (R13, Z8).
+type Rights struct {
+	Honoured []Right `yaml:"honoured"`
+	// Response is the answer deadline (Art. 12(3): one month).
+	Response Duration `yaml:"response"`
+	// Extension is the most a complex request may be extended by (two months).
+	Extension Duration `yaml:"extension"`
+	// VerifyIdentity says whether identity may be checked first.
+	VerifyIdentity bool         `yaml:"verify_identity"`
+	DeadlineFrom   DeadlineFrom `yaml:"deadline_from"`
+	HowTo          Text         `yaml:"how_to"`
+	Complaint      Complaint    `yaml:"complaint"`
+	Pos            Pos          `yaml:"-"`
+}
+
+// Honours reports whether the site honours right r.
+func (r *Rights) Honours(right Right) bool {
+	for _, h := range r.Honoured {
+		if h == right {
+			return true
+		}
+	}
+	return false
+}
+
+// Complaint is the supervisory authority a person may complain to (Art. 77).
+type Complaint struct {
+	Authority string `yaml:"authority"`
+	URL       string `yaml:"url"`
+	Phone     string `yaml:"phone"`
+	Text      Text   `yaml:"text"`
+	Pos       Pos    `yaml:"-"`
+}

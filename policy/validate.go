@@ -1,0 +1,370 @@
+package policy
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+)
+
+var idRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// validator collects every problem in a decoded policy.
+type validator struct {
+	p        *Policy
+	problems Problems
+}
+
+func (v *validator) fail(at Pos, format string, args ...any) {
+	v.problems = append(v.problems, Problem{File: v.p.File, Pos: at, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks a decoded policy for everything that would make it
+// unenforceable or the statement untrue. It returns every problem found.
+func Validate(p *Policy) Problems {
+	v := &validator{p: p}
+	v.header()
+	v.controller()
+	purposes := v.ids("purpose", len(p.Purposes), func(i int) (string, Pos) { return p.Purposes[i].ID, p.Purposes[i].Pos })
+	records := v.ids("record", len(p.Records), func(i int) (string, Pos) { return p.Records[i].ID, p.Records[i].Pos })
+	processors := v.ids("processor", len(p.Processors), func(i int) (string, Pos) { return p.Processors[i].ID, p.Processors[i].Pos })
+	v.ids("retention rule", len(p.Retention), func(i int) (string, Pos) { return p.Retention[i].ID, p.Retention[i].Pos })
+	v.ids("disclosure", len(p.Disclosures), func(i int) (string, Pos) { return p.Disclosures[i].ID, p.Disclosures[i].Pos })
+	v.purposes()
+	v.records(purposes)
+	v.retention(records)
+	v.processors(records)
+	v.disclosures(records)
+	v.cookies(purposes, processors)
+	v.rights()
+	return v.problems
+}
+
+func (v *validator) header() {
+	p := v.p
+	if p.Format != FormatVersion {
+		v.fail(p.Pos, "format: want %d, got %d", FormatVersion, p.Format)
+	}
+	if !idRE.MatchString(p.Site.ID) {
+		v.fail(p.Site.Pos, "site.id %q: want lower-case letters, digits and _", p.Site.ID)
+	}
+	if p.Site.Name == "" {
+		v.fail(p.Site.Pos, "site.name is missing")
+	}
+	if p.Version.Number == "" || p.Version.Date.IsZero() {
+		v.fail(p.Version.Pos, "version needs a number and a date")
+	}
+	v.text(p.Pos, "intro", p.Intro)
+	v.text(p.Pos, "changes", p.Changes)
+	seen := map[string]bool{}
+	for _, c := range p.History {
+		if c.Version == "" || c.Date.IsZero() {
+			v.fail(c.Pos, "history: every change needs a version and a date")
+		}
+		if seen[c.Version] {
+			v.fail(c.Pos, "history: version %q listed twice", c.Version)
+		}
+		seen[c.Version] = true
+		v.text(c.Pos, "history summary", c.Summary)
+		if c.Date.After(p.Version.Date.Time) {
+			v.fail(c.Pos, "history: change %q is dated after the version in force", c.Version)
+		}
+	}
+	if !seen[p.Version.Number] {
+		v.fail(p.Version.Pos, "history must describe the version in force (%q)", p.Version.Number)
+	}
+}
+
+// text requires a text in every language of the statement (G1).
+func (v *validator) text(at Pos, what string, t Text) {
+	if !t.Complete() {
+		v.fail(at, "%s: needs both nl and en text", what)
+	}
+}
+
+func (v *validator) controller() {
+	c := v.p.Controller
+	if c.Name == "" {
+		v.fail(c.Pos, "controller.name is missing")
+	}
+	if c.Address.IsZero() {
+		v.fail(c.Pos, "controller.address is missing")
+	}
+	if c.Contact.IsZero() && c.PrivacyContact.IsZero() {
+		v.fail(c.Pos, "controller: no contact (contact or privacy_contact needs an e-mail, phone or url) (R14, Z10)")
+	}
+	for what, ct := range map[string]Contact{"contact": c.Contact, "privacy_contact": c.PrivacyContact, "dpo": c.DPO, "helpdesk": c.Helpdesk} {
+		if ct.Email != "" {
+			if _, err := mail.ParseAddress(ct.Email); err != nil {
+				v.fail(ct.Pos, "controller.%s.email %q is not an e-mail address", what, ct.Email)
+			}
+		}
+	}
+}
+
+// ids checks that ids are well-formed and unique, and returns the set.
+func (v *validator) ids(kind string, n int, at func(int) (string, Pos)) map[string]bool {
+	set := make(map[string]bool, n)
+	for i := range n {
+		id, pos := at(i)
+		switch {
+		case !idRE.MatchString(id):
+			v.fail(pos, "%s id %q: want lower-case letters, digits and _, starting with a letter", kind, id)
+		case set[id]:
+			v.fail(pos, "duplicate %s id %q", kind, id)
+		}
+		set[id] = true
+	}
+	return set
+}
+
+func (v *validator) purposes() {
+	if len(v.p.Purposes) == 0 {
+		v.fail(v.p.Pos, "purposes: a policy needs at least one purpose")
+	}
+	for i := range v.p.Purposes {
+		pu := &v.p.Purposes[i]
+		v.text(pu.Pos, "purpose "+pu.ID+" name", pu.Name)
+		v.text(pu.Pos, "purpose "+pu.ID+" description", pu.Description)
+		if !pu.LegalBasis.Valid() {
+			v.fail(pu.Pos, "purpose %q: legal_basis %q is not one of %v (Art. 6(1) GDPR)", pu.ID, pu.LegalBasis, LegalBases)
+			continue
+		}
+		switch {
+		case pu.NeedsConsent() && (pu.Consent == nil || len(pu.Consent.Channels) == 0):
+			v.fail(pu.Pos, "purpose %q is based on consent but gives no way to give it (consent.channels)", pu.ID)
+		case !pu.NeedsConsent() && pu.Consent != nil:
+			v.fail(pu.Consent.Pos, "purpose %q: consent is asked but the legal basis is %s", pu.ID, pu.LegalBasis)
+		}
+		if pu.Consent != nil {
+			v.text(pu.Consent.Pos, "purpose "+pu.ID+" consent notice", pu.Consent.Notice)
+			for _, ch := range pu.Consent.Channels {
+				if !slices.Contains(Channels, ch) {
+					v.fail(pu.Consent.Pos, "purpose %q: unknown consent channel %q (known: %v)", pu.ID, ch, Channels)
+				}
+			}
+		}
+	}
+}
+
+func (v *validator) records(purposes map[string]bool) {
+	for i := range v.p.Records {
+		r := &v.p.Records[i]
+		v.text(r.Pos, "record "+r.ID+" name", r.Name)
+		if r.Subject != SubjectAccount && r.Subject != SubjectVisitor {
+			v.fail(r.Pos, "record %q: subject must be account or visitor, got %q", r.ID, r.Subject)
+		}
+		switch r.Erasure {
+		case EraseDelete, EraseAnonymise:
+			if r.Keep != nil {
+				v.fail(r.Keep.Pos, "record %q: keep is only for erasure: keep", r.ID)
+			}
+		case EraseKeep:
+			if r.Keep == nil || r.Keep.Period.IsZero() || !slices.Contains(Anchors, r.Keep.Since) {
+				v.fail(r.Pos, "record %q: erasure keep needs keep.period, keep.since (%v) and keep.reason", r.ID, Anchors)
+			} else {
+				v.text(r.Keep.Pos, "record "+r.ID+" keep reason", r.Keep.Reason)
+			}
+		default:
+			v.fail(r.Pos, "record %q: erasure must be delete, anonymise or keep, got %q", r.ID, r.Erasure)
+		}
+		if len(r.Fields) == 0 {
+			v.fail(r.Pos, "record %q declares no fields", r.ID)
+		}
+		v.ids("field", len(r.Fields), func(j int) (string, Pos) { return r.Fields[j].ID, r.Fields[j].Pos })
+		for j := range r.Fields {
+			v.field(r, &r.Fields[j], purposes)
+		}
+	}
+}
+
+func (v *validator) field(r *Record, f *Field, purposes map[string]bool) {
+	where := fmt.Sprintf("record %q field %q", r.ID, f.ID)
+	v.text(f.Pos, where+" name", f.Name)
+	if !slices.Contains(FieldTypes, f.Type) {
+		v.fail(f.Pos, "%s: type %q is not one of %v", where, f.Type, FieldTypes)
+	}
+	if len(f.Purposes) == 0 {
+		v.fail(f.Pos, "%s is used by no purpose: data minimisation forbids storing it (R4, Art. 5(1)(c) GDPR)", where)
+	}
+	for _, pu := range f.Purposes {
+		if !purposes[pu] {
+			v.fail(f.Pos, "%s: unknown purpose %q", where, pu)
+		}
+	}
+	switch f.Source {
+	case SourceSubject, SourceSystem, SourceThirdParty:
+	default:
+		v.fail(f.Pos, "%s: source must be data_subject, system or third_party, got %q", where, f.Source)
+	}
+	if f.Type == TypeChoice && len(f.Choices) == 0 {
+		v.fail(f.Pos, "%s: a choice field needs choices", where)
+	}
+	if f.Type != TypeChoice && len(f.Choices) > 0 {
+		v.fail(f.Pos, "%s: choices are only for type choice", where)
+	}
+	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
+		v.fail(f.Pos, "%s: min %d is above max %d", where, *f.Min, *f.Max)
+	}
+	if f.MaxLength < 0 {
+		v.fail(f.Pos, "%s: max_length must not be negative", where)
+	}
+	if f.Type == TypeBIG && !f.Sensitive {
+		v.fail(f.Pos, "%s: a BIG/quality-register number is sensitive and must be marked so (R3)", where)
+	}
+}
+
+func (v *validator) retention(records map[string]bool) {
+	for i := range v.p.Retention {
+		ru := &v.p.Retention[i]
+		v.text(ru.Pos, "retention rule "+ru.ID+" description", ru.Description)
+		if !records[ru.Record] {
+			v.fail(ru.Pos, "retention rule %q: record kind %q is not declared", ru.ID, ru.Record)
+		}
+		for _, k := range append(slices.Clone(ru.Where.HasAny), ru.Where.HasNone...) {
+			if !records[k] {
+				v.fail(ru.Where.Pos, "retention rule %q: condition names undeclared record kind %q", ru.ID, k)
+			}
+		}
+		for _, k := range ru.Where.HasAny {
+			if slices.Contains(ru.Where.HasNone, k) {
+				v.fail(ru.Where.Pos, "retention rule %q can never match: %q is in both has_any and has_none", ru.ID, k)
+			}
+		}
+		if !slices.Contains(Anchors, ru.Since) {
+			v.fail(ru.Pos, "retention rule %q: since must be one of %v, got %q", ru.ID, Anchors, ru.Since)
+		}
+		if ru.Period.IsZero() {
+			v.fail(ru.Pos, "retention rule %q: period is missing or zero", ru.ID)
+		}
+		if ru.Action != ActionDelete && ru.Action != ActionAnonymise {
+			v.fail(ru.Pos, "retention rule %q: action must be delete or anonymise, got %q", ru.ID, ru.Action)
+		}
+		if !ru.WarnBefore.IsZero() {
+			// The warning must come after the anchor, or it would go out
+			// before the person could have done anything.
+			start := Date{}.Time
+			if ru.WarnBefore.AddTo(start).After(ru.Period.AddTo(start)) || ru.WarnBefore.AddTo(start).Equal(ru.Period.AddTo(start)) {
+				v.fail(ru.Pos, "retention rule %q: warn_before %s is not shorter than the period %s", ru.ID, ru.WarnBefore, ru.Period)
+			}
+		}
+	}
+}
+
+func (v *validator) processors(records map[string]bool) {
+	for i := range v.p.Processors {
+		pr := &v.p.Processors[i]
+		if pr.Name == "" {
+			v.fail(pr.Pos, "processor %q: name is missing", pr.ID)
+		}
+		switch pr.Kind {
+		case RoleProcessor, RoleRecipient, RoleAnonymisedRecipient:
+		default:
+			v.fail(pr.Pos, "processor %q: kind must be processor, recipient or anonymised_recipient, got %q", pr.ID, pr.Kind)
+		}
+		v.text(pr.Pos, "processor "+pr.ID+" task", pr.Task)
+		if pr.Location == "" {
+			v.fail(pr.Pos, "processor %q: location is missing", pr.ID)
+		}
+		for _, r := range pr.Records {
+			if !records[r] {
+				v.fail(pr.Pos, "processor %q: unknown record kind %q", pr.ID, r)
+			}
+		}
+	}
+}
+
+func (v *validator) disclosures(records map[string]bool) {
+	for i := range v.p.Disclosures {
+		d := &v.p.Disclosures[i]
+		v.text(d.Pos, "disclosure "+d.ID+" recipient", d.Recipient)
+		v.text(d.Pos, "disclosure "+d.ID+" when", d.When)
+		if d.LegalBasis != LegalObligation && d.LegalBasis != VitalInterests && d.LegalBasis != PublicTask && d.LegalBasis != LegitimateInterests {
+			v.fail(d.Pos, "disclosure %q: legal_basis must be legal_obligation, vital_interests, public_task or legitimate_interests, got %q", d.ID, d.LegalBasis)
+		}
+		for _, r := range d.Records {
+			if !records[r] {
+				v.fail(d.Pos, "disclosure %q: unknown record kind %q", d.ID, r)
+			}
+		}
+	}
+}
+
+func (v *validator) cookies(purposes, processors map[string]bool) {
+	seen := map[string]bool{}
+	for i := range v.p.Cookies {
+		c := &v.p.Cookies[i]
+		key := c.Host + "\x00" + c.Name
+		if c.Name == "" {
+			v.fail(c.Pos, "cookie: name is missing")
+		} else if seen[key] {
+			v.fail(c.Pos, "duplicate cookie %q", c.Name)
+		}
+		seen[key] = true
+		if !slices.Contains(CookieCategories, c.Category) {
+			v.fail(c.Pos, "cookie %q: category must be one of %v, got %q", c.Name, CookieCategories, c.Category)
+		}
+		if c.Category == CookieNecessary && c.Consent {
+			v.fail(c.Pos, "cookie %q is in category necessary but needs consent: a strictly necessary cookie cannot wait for consent", c.Name)
+		}
+		if c.Category == CookieMarketing && !c.Consent {
+			v.fail(c.Pos, "cookie %q is a marketing cookie and must need consent (Telecommunicatiewet art. 11.7a)", c.Name)
+		}
+		if c.Purpose != "" && !purposes[c.Purpose] {
+			v.fail(c.Pos, "cookie %q: unknown purpose %q", c.Name, c.Purpose)
+		}
+		if c.Provider != "" && c.Provider != "first_party" && !processors[c.Provider] {
+			v.fail(c.Pos, "cookie %q: provider %q is neither first_party nor a declared processor", c.Name, c.Provider)
+		}
+		if c.Consent && c.Purpose != "" && purposes[c.Purpose] {
+			if pu := v.purpose(c.Purpose); pu != nil && !pu.NeedsConsent() {
+				v.fail(c.Pos, "cookie %q needs consent but its purpose %q is not consent-based", c.Name, c.Purpose)
+			}
+		}
+		if !c.Lifetime.Session && c.Lifetime.Period.IsZero() {
+			v.fail(c.Pos, "cookie %q: lifetime is missing (session or a duration)", c.Name)
+		}
+		v.text(c.Pos, "cookie "+c.Name+" description", c.Description)
+	}
+}
+
+func (v *validator) purpose(id string) *Purpose {
+	for i := range v.p.Purposes {
+		if v.p.Purposes[i].ID == id {
+			return &v.p.Purposes[i]
+		}
+	}
+	return nil
+}
+
+func (v *validator) rights() {
+	r := v.p.Rights
+	if len(r.Honoured) == 0 {
+		v.fail(r.Pos, "rights.honoured is empty")
+	}
+	for _, h := range r.Honoured {
+		if !slices.Contains(AllRights, h) {
+			v.fail(r.Pos, "rights: unknown right %q (known: %v)", h, AllRights)
+		}
+	}
+	month := MustDuration("P1M")
+	start := Date{}.Time
+	if r.Response.IsZero() || r.Response.AddTo(start).After(month.AddTo(start)) {
+		v.fail(r.Pos, "rights.response must be set and at most one month (Art. 12(3) GDPR), got %s", r.Response)
+	}
+	if r.Extension.AddTo(start).After(MustDuration("P2M").AddTo(start)) {
+		v.fail(r.Pos, "rights.extension may be at most two months (Art. 12(3) GDPR), got %s", r.Extension)
+	}
+	switch r.DeadlineFrom {
+	case FromReceipt, FromIdentityProof:
+	default:
+		v.fail(r.Pos, "rights.deadline_from must be receipt or identity_proof, got %q", r.DeadlineFrom)
+	}
+	v.text(r.Pos, "rights.how_to", r.HowTo)
+	if r.Complaint.Authority == "" || (r.Complaint.URL == "" && r.Complaint.Phone == "") {
+		v.fail(r.Complaint.Pos, "rights.complaint: the complaint route needs an authority and a url or phone (R14)")
+	}
+	if len(v.p.ConsentPurposes()) > 0 && !r.Honours(RightWithdraw) {
+		v.fail(r.Pos, "rights: the policy asks consent, so withdraw_consent must be honoured (Art. 7(3) GDPR)")
+	}
+}

@@ -1,0 +1,180 @@
+// Package store keeps all of Steward's data in SQL: SQLite (embedded, the
+// default) or PostgreSQL. The SQL is shared; the two differ only in the
+// Dialect value and the driver.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"steward"
+)
+
+// Dialect names the SQL engine behind a Store.
+type Dialect string
+
+// The supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is an open database with its schema migrated.
+type Store struct {
+	// write takes every transaction that writes. On SQLite it holds one
+	// connection so writers queue in Go instead of failing with "database
+	// is locked"; transactions start IMMEDIATE so they never upgrade a read
+	// lock mid-way.
+	write *sql.DB
+	// read serves read-only queries; on SQLite a pool of its own so readers
+	// never wait for the writer (WAL), on PostgreSQL the same pool as write.
+	read    *sql.DB
+	dialect Dialect
+	dsn     string
+}
+
+// Open connects to the database named by dsn: "sqlite:PATH" (the file is
+// created) or a "postgres://" URL. It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pingCtx); err != nil {
+		s.Close()
+		return nil, steward.Errorf(steward.EUNAVAILABLE, "cannot reach database %s: %s", s.Redacted(), oneLine(err))
+	}
+	return s, nil
+}
+
+func open(dsn string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, steward.Errorf(steward.EINVALID, "database: sqlite: needs a file path, e.g. sqlite:./steward.db")
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, steward.Errorf(steward.EINVALID, "database: directory %s does not exist", dir)
+			}
+		}
+		pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxIdleTime(0)
+		r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		r.SetMaxOpenConns(4)
+		return &Store{write: w, read: r, dialect: SQLite, dsn: dsn}, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "database: bad PostgreSQL URL: %v", err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		return &Store{write: db, read: db, dialect: Postgres, dsn: dsn}, nil
+	default:
+		return nil, steward.Errorf(steward.EINVALID, "database: %q is neither sqlite:PATH nor a postgres:// URL", redact(dsn))
+	}
+}
+
+// Dialect tells which engine the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Redacted returns the DSN with any password hidden, for messages.
+func (s *Store) Redacted() string { return redact(s.dsn) }
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Ping checks that the database answers (used by /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Read returns the pool for read-only queries.
+func (s *Store) Read() *sql.DB { return s.read }
+
+// Tx is a write transaction. Every multi-row change and the audit entries
+// recording it run in one Tx.
+type Tx struct {
+	*sql.Tx
+	Dialect Dialect
+}
+
+// InTx runs fn in one write transaction, committing if fn returns nil and
+// rolling back otherwise (also when fn panics).
+func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(&Tx{Tx: tx, Dialect: s.dialect}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// oneLine keeps the first line of an error, so a connection failure that
+// the driver reports once per address still reads as one line.
+func oneLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}
+
+// nowMillis is the wall clock for operational bookkeeping (when a migration
+// ran). Domain times come from the injected clock, never from here.
+func nowMillis() int64 { return time.Now().UnixMilli() }
