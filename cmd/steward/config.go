@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"steward"
+	"steward/policy"
+	"steward/store"
+)
+
+// Defaults that make 'steward serve' work on a fresh checkout.
+const (
+	defaultDB     = "sqlite:./steward.db"
+	defaultPolicy = "policies/ivm.yaml"
+	defaultAddr   = "127.0.0.1:8080"
+)
+
+func policyFormat() int { return policy.FormatVersion }
+
+// dbFlag adds --db (env STEWARD_DB) to a command.
+func (a *app) dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", a.env("STEWARD_DB", defaultDB), "database: sqlite:PATH or a postgres:// URL (env STEWARD_DB)")
+}
+
+// policyFlag adds --policy (env STEWARD_POLICY) to a command.
+func (a *app) policyFlag(fs *flag.FlagSet) *string {
+	return fs.String("policy", a.env("STEWARD_POLICY", defaultPolicy), "the site's policy file (env STEWARD_POLICY)")
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadPolicy reads and validates a policy file.
+func loadPolicy(path string) (*policy.Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, steward.Errorf(steward.EINVALID, "cannot read policy: %v", err)
+	}
+	p, err := policy.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// policyHash is the SHA-256 of a policy file, recorded with its version.
+func policyHash(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("hash policy: %w", err)
+	}
+	return sha256Hex(data), nil
+}

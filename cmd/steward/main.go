@@ -1,0 +1,174 @@
+// Command steward runs a site's accounts and personal data under its
+// privacy policy file. main only wires: each subcommand lives in its own
+// file and registers itself in init.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"steward"
+	"steward/clock"
+	"steward/policy"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one steward subcommand.
+type command struct {
+	name    string // e.g. "serve" or "policy check"
+	summary string
+	// run executes the command; args are what follows the command's name.
+	run func(ctx context.Context, app *app, args []string) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("steward: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// app is what every subcommand gets: where to write, the environment and
+// the clock. Tests build one with buffers and a fixed clock.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	clock          clock.Clock
+}
+
+// errUsage marks a command line that is wrong; the command has already
+// printed what is wrong and how to use it.
+var errUsage = errors.New("usage")
+
+// errReported marks a failure the command has already explained on stderr.
+var errReported = errors.New("reported")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, clock: clock.System{}}
+	code := a.main(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// main runs the command line and returns the process exit code.
+func (a *app) main(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return a.main(ctx, append(args[1:], "-h"))
+		}
+		a.usage(a.stdout)
+		return 0
+	}
+	cmd, rest := lookup(args)
+	if cmd == nil {
+		fmt.Fprintf(a.stderr, "steward: unknown command %q (run 'steward help')\n", strings.Join(args[:min(len(args), 2)], " "))
+		return 2
+	}
+	err := cmd.run(ctx, a, rest)
+	return a.exitCode(cmd.name, err)
+}
+
+// lookup finds the longest registered command name that args start with.
+func lookup(args []string) (*command, []string) {
+	if len(args) >= 2 {
+		if c := commands[args[0]+" "+args[1]]; c != nil {
+			return c, args[2:]
+		}
+	}
+	return commands[args[0]], args[1:]
+}
+
+// exitCode is the one place errors become exit codes and messages: 0 for
+// success, 2 for a wrong command line, 1 for anything else, with one line
+// on stderr saying what is wrong.
+func (a *app) exitCode(name string, err error) int {
+	var problems policy.Problems
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, errReported):
+		return 1
+	case errors.As(err, &problems):
+		for _, p := range problems {
+			fmt.Fprintln(a.stderr, p.Error())
+		}
+		return 1
+	case steward.ErrorCode(err) == steward.EINTERNAL:
+		fmt.Fprintf(a.stderr, "steward %s: %v\n", name, err)
+		return 1
+	default:
+		fmt.Fprintf(a.stderr, "steward %s: %s\n", name, steward.ErrorMessage(err))
+		return 1
+	}
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprintf(w, "Steward keeps a site's personal data under its privacy policy.\n\nUsage: steward COMMAND [flags]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'steward COMMAND -h' for a command's flags.\n")
+}
+
+// flags returns a FlagSet for a command that prints its usage to stderr and
+// reports errors instead of exiting.
+func (a *app) flags(name, args, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("steward "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: steward %s %s\n\n%s\n", name, args, about)
+		if hasFlags(fs) {
+			fmt.Fprintf(fs.Output(), "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// parse parses flags, turning a parse failure into errUsage (the FlagSet has
+// already printed why).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// env returns the environment variable name's value, or def.
+func (a *app) env(name, def string) string {
+	if v := a.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
