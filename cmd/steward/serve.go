@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"steward"
+	"steward/store"
+	"steward/web"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "run the web server (SQLite and the IVM demo policy by default)", run: runServe})
+}
+
+const serveAbout = `Runs Steward's web server. With no flags it uses a SQLite file ./steward.db
+(created and migrated on start), the policy policies/ivm.yaml and listens on
+127.0.0.1:8080. SIGINT or SIGTERM shut it down gracefully.
+
+Environment (flags win):
+  STEWARD_DB        sqlite:PATH or postgres://user@host:5432/db
+  STEWARD_POLICY    path of the site's policy file
+  STEWARD_ADDR      listen address
+  STEWARD_BASE_URL  public URL of the site, used in links sent by mail
+  STEWARD_LOG       log format: text or json`
+
+func runServe(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("serve", "[flags]", serveAbout)
+	db := a.dbFlag(fs)
+	pol := a.policyFlag(fs)
+	addr := fs.String("addr", a.env("STEWARD_ADDR", defaultAddr), "listen address (env STEWARD_ADDR)")
+	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", ""), "public URL of the site (env STEWARD_BASE_URL; default http://ADDR)")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM); needs --tls-key")
+	keyFile := fs.String("tls-key", "", "private key for --tls-cert (PEM)")
+	logFormat := fs.String("log", a.env("STEWARD_LOG", "text"), "log format: text or json (env STEWARD_LOG)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(a.stderr, "steward serve: --tls-cert and --tls-key go together")
+		return errUsage
+	}
+	log, err := newLogger(a, *logFormat)
+	if err != nil {
+		return err
+	}
+	// The policy is checked before the database is touched: a broken policy
+	// changes nothing.
+	p, err := loadPolicy(*pol)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	sum, err := policyHash(*pol)
+	if err != nil {
+		return err
+	}
+	if err := s.RecordPolicyVersion(ctx, store.PolicyVersion{SiteID: p.Site.ID, Version: p.Version.Number,
+		Dated: p.Version.Date.String(), SHA256: sum, FirstSeen: a.clock.Now()}); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return steward.Errorf(steward.EUNAVAILABLE, "cannot listen on %s: %v", *addr, err)
+	}
+	scheme := "http"
+	if *certFile != "" {
+		scheme = "https"
+	}
+	if *baseURL == "" {
+		*baseURL = scheme + "://" + ln.Addr().String()
+	}
+	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https"})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	log.Info("steward serving", "site", p.Site.ID, "policy_version", p.Version.Number, "db", s.Dialect(), "url", *baseURL)
+	fmt.Fprintf(a.stdout, "Steward serves %s (%s, policy version %s) on %s\n", p.Site.Name, s.Dialect(), p.Version.Number, *baseURL)
+	errc := make(chan error, 1)
+	go func() {
+		if *certFile != "" {
+			errc <- srv.ServeTLS(ln, *certFile, *keyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	fmt.Fprintln(a.stdout, "Steward stopped")
+	return nil
+}
+
+// newLogger builds the process logger. Logs carry ids and field names only
+// (see web's access log); never personal values.
+func newLogger(a *app, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(a.stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.stderr, nil)), nil
+	default:
+		return nil, steward.Errorf(steward.EINVALID, "--log must be text or json, got %q", format)
+	}
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"steward"
+	"steward/policy"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one template set per page, each the layout plus the shared
+// partials (_*.html) plus the page's own file.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+func parsePages() (*pages, error) {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	partials, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
+	pg := &pages{byName: map[string]*template.Template{}}
+	for _, f := range files {
+		base := path.Base(f)
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
+			continue
+		}
+		patterns := append([]string{"templates/layout.html"}, partials...)
+		patterns = append(patterns, f)
+		t, err := template.New("layout.html").ParseFS(templateFS, patterns...)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", base, err)
+		}
+		pg.byName[strings.TrimSuffix(base, ".html")] = t
+	}
+	return pg, nil
+}
+
+// Page is what every template gets: the language, the texts, the site and
+// the page's own data.
+type Page struct {
+	Lang    string
+	AltLang string
+	// AltURL is the same page in the other language.
+	AltURL string
+	Title  string
+	Site   *policy.Policy
+	Data   any
+	cat    catalog
+}
+
+// T returns the catalogue text for key in the page's language.
+func (p *Page) T(key string) string { return p.cat.T(p.Lang, key) }
+
+// Tr returns a policy text in the page's language.
+func (p *Page) Tr(t policy.Text) string { return t.In(p.Lang) }
+
+// page builds the Page for a request in the given language.
+func (s *Server) page(r *http.Request, lang, titleKey string, data any) *Page {
+	alt := policy.Languages[0]
+	if lang == alt {
+		alt = policy.Languages[1]
+	}
+	p := &Page{Lang: lang, AltLang: alt, AltURL: withLang(r.URL, alt), Site: s.cfg.Policy, Data: data, cat: s.catalog}
+	if titleKey != "" {
+		p.Title = p.T(titleKey)
+	}
+	return p
+}
+
+// render executes a page template into a buffer first, so a template error
+// becomes a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		s.cfg.Log.Error("render: no such page template", "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		s.cfg.Log.Error("render failed", "page", name, "request_id", RequestID(r.Context()), "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// httpStatus is the one mapping from application error codes to HTTP
+// statuses.
+func httpStatus(code string) int {
+	switch code {
+	case steward.EINVALID:
+		return http.StatusBadRequest
+	case steward.ENOTFOUND:
+		return http.StatusNotFound
+	case steward.ECONFLICT:
+		return http.StatusConflict
+	case steward.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case steward.EFORBIDDEN:
+		return http.StatusForbidden
+	case steward.ETOOMANY:
+		return http.StatusTooManyRequests
+	case steward.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+// serveError answers err with the status its code maps to: JSON under
+// /api/, an error page elsewhere. Internal errors are logged with the
+// request id; their details never reach the response.
+func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	code := steward.ErrorCode(err)
+	status := httpStatus(code)
+	if status == http.StatusInternalServerError {
+		s.cfg.Log.Error("request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err)
+	}
+	var field string
+	var e *steward.Error
+	if errors.As(err, &e) {
+		field = e.Field
+	}
+	s.respondError(w, r, status, code, steward.ErrorMessage(err), field)
+}
+
+// fail answers with a status and a message that is safe to show.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.respondError(w, r, status, codeForStatus(status), msg, "")
+}
+
+func (s *Server) respondError(w http.ResponseWriter, r *http.Request, status int, code, msg, field string) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		var body apiError
+		body.Error.Code, body.Error.Message, body.Error.Field = code, msg, field
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(body)
+		return
+	}
+	lang, _ := langOf(r)
+	p := s.page(r, lang, "error.title", struct {
+		Status  int
+		Message string
+	}{status, msg})
+	s.render(w, r, status, "error", p)
+}
+
+func codeForStatus(status int) string {
+	for _, c := range []string{steward.EINVALID, steward.ENOTFOUND, steward.ECONFLICT, steward.EUNAUTHORIZED, steward.EFORBIDDEN, steward.ETOOMANY, steward.EUNAVAILABLE} {
+		if httpStatus(c) == status {
+			return c
+		}
+	}
+	return steward.EINTERNAL
+}
+
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}

@@ -1,0 +1,65 @@
+// Package web serves Steward's pages and JSON API: server-rendered
+// html/template pages that work without JavaScript, in Dutch (default) and
+// English, behind one middleware chain that sets the security headers.
+package web
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"steward/clock"
+	"steward/policy"
+	"steward/store"
+)
+
+// Config is what the web layer needs from main.
+type Config struct {
+	Policy *policy.Policy
+	Store  *store.Store
+	Clock  clock.Clock
+	Log    *slog.Logger
+	// BaseURL is the public address of the site, used in links sent by mail.
+	BaseURL string
+	// Secure marks cookies Secure; set when the site is served over TLS
+	// (directly or behind a TLS-terminating proxy).
+	Secure bool
+}
+
+// Server holds the parsed templates and the router.
+type Server struct {
+	cfg     Config
+	pages   *pages
+	catalog catalog
+	handler http.Handler
+}
+
+// New builds the server: it parses the templates and catalogues once and
+// refuses to start if any is broken.
+func New(cfg Config) (*Server, error) {
+	if cfg.Policy == nil || cfg.Store == nil {
+		return nil, fmt.Errorf("web: a policy and a store are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	pg, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, pages: pg, catalog: cat}
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// ServeHTTP serves a request through the middleware chain.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
