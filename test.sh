@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The one test command: formatting, vet, and every test with the race
+# detector, against SQLite and the PostgreSQL at 127.0.0.1:5432.
+# With CI=true a missing PostgreSQL or Chromium fails the run instead of
+# skipping those tests.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m "$@" ./...
