@@ -1,0 +1,92 @@
+package account
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// KeySize is the size of the data key: AES-256.
+const KeySize = 32
+
+// sealedPrefix marks a sealed value in the store, with the key format.
+const sealedPrefix = "v1:"
+
+// Sealer encrypts sensitive values at rest with AES-256-GCM (R3). There is
+// no plaintext mode: without a key, sensitive fields cannot be stored.
+type Sealer struct {
+	aead cipher.AEAD
+}
+
+// NewSealer returns a Sealer for a 32-byte key.
+func NewSealer(key []byte) (*Sealer, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("account: data key has %d bytes, want %d", len(key), KeySize)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("account: data key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("account: data key: %w", err)
+	}
+	return &Sealer{aead: aead}, nil
+}
+
+// ParseKey reads a data key written as 64 hex digits or as standard or URL
+// base64 of 32 bytes (surrounding white space ignored).
+func ParseKey(text string) ([]byte, error) {
+	s := strings.TrimSpace(text)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == KeySize {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == KeySize {
+			return b, nil
+		}
+	}
+	return nil, errors.New("account: data key must be 32 bytes written as 64 hex digits or base64")
+}
+
+// NewKey returns a fresh random data key in hex, as 'steward keygen' writes it.
+func NewKey() string {
+	b := make([]byte, KeySize)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Seal encrypts plain. aad binds the ciphertext to where it is stored
+// (account id and field), so a value copied to another row does not open.
+func (s *Sealer) Seal(plain, aad string) string {
+	nonce := make([]byte, s.aead.NonceSize())
+	rand.Read(nonce)
+	out := s.aead.Seal(nonce, nonce, []byte(plain), []byte(aad))
+	return sealedPrefix + base64.RawStdEncoding.EncodeToString(out)
+}
+
+// Open decrypts a value written by Seal with the same aad.
+func (s *Sealer) Open(sealed, aad string) (string, error) {
+	rest, ok := strings.CutPrefix(sealed, sealedPrefix)
+	if !ok {
+		return "", errors.New("account: value is not sealed")
+	}
+	b, err := base64.RawStdEncoding.DecodeString(rest)
+	if err != nil || len(b) < s.aead.NonceSize() {
+		return "", errors.New("account: sealed value is corrupt")
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, b[:n], b[n:], []byte(aad))
+	if err != nil {
+		return "", errors.New("account: sealed value does not open with this key")
+	}
+	return string(plain), nil
+}
+
+// IsSealed reports whether a stored value is sealed.
+func IsSealed(v string) bool { return strings.HasPrefix(v, sealedPrefix) }
