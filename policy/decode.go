@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -75,6 +76,8 @@ func kindName(n *yaml.Node) string {
 		return "a list"
 	case yaml.AliasNode:
 		return "an alias"
+	case yaml.DocumentNode:
+		return "an empty document"
 	default:
 		return fmt.Sprintf("%q", n.Value)
 	}
@@ -155,7 +158,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, "%s: want a mapping, got %s", path, kindName(n))
+		d.fail(n, "%s: want a mapping, got %s", where(path), kindName(n))
 		return
 	}
 	t := v.Type()
@@ -185,7 +188,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		idx, ok := fields[key]
 		switch {
 		case k.Kind != yaml.ScalarNode:
-			d.fail(k, "%s: keys must be plain words", path)
+			d.fail(k, "%s: keys must be plain words", where(path))
+			continue
+		case k.Anchor != "":
+			d.fail(k, "%s: anchors and aliases are not allowed in a policy file", sub)
 			continue
 		case !ok:
 			d.fail(k, "unknown key %q (known: %s)", sub, strings.Join(known, ", "))
@@ -197,6 +203,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[key] = true
 		d.decode(val, v.Field(idx), sub)
 	}
+}
+
+// where names a path in a message; the empty path is the whole file.
+func where(path string) string {
+	if path == "" {
+		return "policy file"
+	}
+	return path
 }
 
 // MaxFileSize bounds a policy file; a larger one is refused before parsing.
@@ -218,11 +232,19 @@ func Parse(name string, data []byte) (p *Policy, err error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Problems{{File: name, Pos: Pos{1, 1}, Msg: "the file is empty"}}
+		}
 		return nil, Problems{yamlProblem(name, err)}
 	}
+	// A second document, even a broken one, is refused: what follows the
+	// first document would otherwise be silently ignored.
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		return nil, Problems{{File: name, Pos: Pos{extra.Line, extra.Column}, Msg: "a policy file holds one YAML document"}}
+	case !errors.Is(err, io.EOF):
+		return nil, Problems{yamlProblem(name, err)}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {

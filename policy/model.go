@@ -44,6 +44,21 @@ type Site struct {
 	ID   string   `yaml:"id"`
 	Name string   `yaml:"name"`
 	URLs []string `yaml:"urls"`
+	// Systems lists the separate systems of a site that keeps personal data
+	// in more than one place (IVM: the website and the learning environment),
+	// so the statement can say what is kept where. Record.System and
+	// Cookie.Host refer to them. A site with one system leaves it empty.
+	Systems []System `yaml:"systems"`
+	Pos     Pos      `yaml:"-"`
+}
+
+// System is one part of a site with its own data and its own hosts.
+type System struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
+	// URLs are the addresses the system answers on; their host names are
+	// the hosts a cookie may be limited to.
+	URLs []string `yaml:"urls"`
 	Pos  Pos      `yaml:"-"`
 }
 
@@ -152,7 +167,12 @@ type Purpose struct {
 	// Consent is required when LegalBasis is consent: where consent is asked
 	// and the exact notice text the person agrees to.
 	Consent *ConsentSpec `yaml:"consent"`
-	Pos     Pos          `yaml:"-"`
+	// Notice, when given, is shown where data for this purpose is first
+	// collected, before the person confirms (Art. 13 GDPR). R6: whoever
+	// redeems a voucher is told that its creator will see their learning
+	// results. Consent purposes use Consent.Notice instead.
+	Notice Text `yaml:"notice"`
+	Pos    Pos  `yaml:"-"`
 }
 
 // NeedsConsent reports whether processing for p is allowed only while the
@@ -205,8 +225,8 @@ type Record struct {
 	Name        Text    `yaml:"name"`
 	Description Text    `yaml:"description"`
 	Subject     Subject `yaml:"subject"`
-	// System names the system the record lives in, for sites with more than
-	// one (IVM's website and its learning environment).
+	// System is the id of the Site.Systems entry the record lives in, for
+	// sites with more than one (IVM's website and its learning environment).
 	System  string  `yaml:"system"`
 	Fields  []Field `yaml:"fields"`
 	Erasure Erasure `yaml:"erasure"`
@@ -311,8 +331,12 @@ const (
 )
 
 // Rule is an executable retention rule (R9, R10, Z9): records of kind Record
-// whose subject satisfies Where are deleted or anonymised once Period has
-// passed since Since.
+// that satisfy Where are deleted or anonymised once Period has fully passed
+// since Since, that is when Period.AddTo(anchor) is not after the moment of
+// the run. Acting on a record of a subject's account kind erases that
+// subject in the record's system: each of their other records there gets
+// its own Record.Erasure (delete, anonymise or keep), exactly as an erasure
+// request would, so a rule never leaves orphaned data behind.
 type Rule struct {
 	ID          string    `yaml:"id"`
 	Description Text      `yaml:"description"`
@@ -330,14 +354,19 @@ type Rule struct {
 }
 
 // Condition is the small, closed vocabulary a retention rule selects
-// subjects with. All given parts must hold.
+// records with; the retention engine evaluates it, so every part must stay
+// executable as a query. All given parts must hold; an empty condition
+// matches every record of the rule's kind.
 type Condition struct {
-	// Confirmed, when set, requires the account's e-mail to be confirmed (true)
-	// or never confirmed (false).
+	// Confirmed, when set, requires the matched record to have been
+	// confirmed by its subject (true) or never confirmed (false): an
+	// account's e-mail address, a newsletter sign-up's double opt-in (R2).
 	Confirmed *bool `yaml:"confirmed"`
-	// HasAny requires at least one record of one of these kinds.
+	// HasAny requires the matched record's subject to have at least one
+	// record of one of these kinds (R9: accounts with orders or downloads).
 	HasAny []string `yaml:"has_any"`
-	// HasNone requires no record of any of these kinds.
+	// HasNone requires the matched record's subject to have no record of any
+	// of these kinds (R10: LMS accounts not linked to any course).
 	HasNone []string `yaml:"has_none"`
 	Pos     Pos      `yaml:"-"`
 }
@@ -364,7 +393,44 @@ type Processor struct {
 	Task     Text          `yaml:"task"`
 	Records  []string      `yaml:"records"`
 	Location string        `yaml:"location"`
-	Pos      Pos           `yaml:"-"`
+	// Export, when given, is the file Steward hands this party (R8: the
+	// accreditation export for PE-online; Z6: the anonymised partner
+	// export). Only the fields it lists ever leave.
+	Export *Export `yaml:"export"`
+	Pos    Pos     `yaml:"-"`
+}
+
+// ExportFormat is the file format of an export to a processor or recipient.
+type ExportFormat string
+
+// Export formats.
+const (
+	ExportCSV  ExportFormat = "csv"
+	ExportJSON ExportFormat = "json"
+)
+
+// ExportFormats lists the valid export formats.
+var ExportFormats = []ExportFormat{ExportCSV, ExportJSON}
+
+// Export describes the file a processor or recipient receives. Listing the
+// columns in the policy keeps the export as small as the purpose allows
+// (Art. 5(1)(c) GDPR) and lets the statement say exactly what is shared.
+type Export struct {
+	Format ExportFormat `yaml:"format"`
+	// Fields are the exported columns as "record.field"; each record kind
+	// must be one the party is declared to receive (Processor.Records).
+	Fields []string `yaml:"fields"`
+	// MinK is, for an anonymised_recipient, the least k every export must
+	// reach: each combination of the exported values is shared by at least
+	// MinK people, after generalisation (Z6: the export must withstand
+	// re-identification). Required, at least 2, for anonymised recipients;
+	// not allowed for others, whose exports are not anonymous.
+	MinK int `yaml:"min_k"`
+	// MinL is, for an anonymised_recipient, the least number of distinct
+	// values a sensitive column must show within each group of MinK
+	// (l-diversity); 0 means not required.
+	MinL int `yaml:"min_l"`
+	Pos  Pos `yaml:"-"`
 }
 
 // Disclosure is a legal obligation or ground to hand data to a third party
@@ -402,7 +468,8 @@ type Cookie struct {
 	Lifetime Lifetime `yaml:"lifetime"`
 	// Consent says whether the cookie may be set only after consent.
 	Consent bool `yaml:"consent"`
-	// Host limits the cookie to one of the site's systems, when it has several.
+	// Host limits the cookie to one host name of the site (from Site.URLs or
+	// a system's URLs), when the site has several; empty means every host.
 	Host        string `yaml:"host"`
 	Description Text   `yaml:"description"`
 	Pos         Pos    `yaml:"-"`

@@ -3,8 +3,10 @@ package policy
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 var idRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
@@ -24,6 +26,7 @@ func (v *validator) fail(at Pos, format string, args ...any) {
 func Validate(p *Policy) Problems {
 	v := &validator{p: p}
 	v.header()
+	systems, hosts := v.systems()
 	v.controller()
 	purposes := v.ids("purpose", len(p.Purposes), func(i int) (string, Pos) { return p.Purposes[i].ID, p.Purposes[i].Pos })
 	records := v.ids("record", len(p.Records), func(i int) (string, Pos) { return p.Records[i].ID, p.Records[i].Pos })
@@ -31,11 +34,11 @@ func Validate(p *Policy) Problems {
 	v.ids("retention rule", len(p.Retention), func(i int) (string, Pos) { return p.Retention[i].ID, p.Retention[i].Pos })
 	v.ids("disclosure", len(p.Disclosures), func(i int) (string, Pos) { return p.Disclosures[i].ID, p.Disclosures[i].Pos })
 	v.purposes()
-	v.records(purposes)
+	v.records(purposes, systems)
 	v.retention(records)
 	v.processors(records)
 	v.disclosures(records)
-	v.cookies(purposes, processors)
+	v.cookies(purposes, processors, hosts)
 	v.rights()
 	return v.problems
 }
@@ -73,6 +76,34 @@ func (v *validator) header() {
 	if !seen[p.Version.Number] {
 		v.fail(p.Version.Pos, "history must describe the version in force (%q)", p.Version.Number)
 	}
+}
+
+// systems checks the site's systems and returns their ids and every host
+// name the site answers on.
+func (v *validator) systems() (ids map[string]bool, hosts map[string]bool) {
+	s := v.p.Site
+	hosts = map[string]bool{}
+	addHosts := func(at Pos, what string, urls []string) {
+		for _, raw := range urls {
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
+				v.fail(at, "%s: %q is not an http(s) URL", what, raw)
+				continue
+			}
+			hosts[strings.ToLower(u.Hostname())] = true
+		}
+	}
+	addHosts(s.Pos, "site.urls", s.URLs)
+	ids = v.ids("system", len(s.Systems), func(i int) (string, Pos) { return s.Systems[i].ID, s.Systems[i].Pos })
+	for i := range s.Systems {
+		sy := &s.Systems[i]
+		v.text(sy.Pos, "system "+sy.ID+" name", sy.Name)
+		if len(sy.URLs) == 0 {
+			v.fail(sy.Pos, "system %q: urls is missing", sy.ID)
+		}
+		addHosts(sy.Pos, "system "+sy.ID+" urls", sy.URLs)
+	}
+	return ids, hosts
 }
 
 // text requires a text in every language of the statement (G1).
@@ -136,6 +167,13 @@ func (v *validator) purposes() {
 		case !pu.NeedsConsent() && pu.Consent != nil:
 			v.fail(pu.Consent.Pos, "purpose %q: consent is asked but the legal basis is %s", pu.ID, pu.LegalBasis)
 		}
+		if !pu.Notice.IsZero() {
+			if pu.NeedsConsent() {
+				v.fail(pu.Pos, "purpose %q: a consent purpose states its notice under consent.notice, not notice", pu.ID)
+			} else {
+				v.text(pu.Pos, "purpose "+pu.ID+" notice", pu.Notice)
+			}
+		}
 		if pu.Consent != nil {
 			v.text(pu.Consent.Pos, "purpose "+pu.ID+" consent notice", pu.Consent.Notice)
 			for _, ch := range pu.Consent.Channels {
@@ -147,10 +185,16 @@ func (v *validator) purposes() {
 	}
 }
 
-func (v *validator) records(purposes map[string]bool) {
+func (v *validator) records(purposes, systems map[string]bool) {
 	for i := range v.p.Records {
 		r := &v.p.Records[i]
 		v.text(r.Pos, "record "+r.ID+" name", r.Name)
+		switch {
+		case len(systems) == 0 && r.System != "":
+			v.fail(r.Pos, "record %q: system %q is given but site.systems declares none", r.ID, r.System)
+		case len(systems) > 0 && !systems[r.System]:
+			v.fail(r.Pos, "record %q: system %q is not one of site.systems", r.ID, r.System)
+		}
 		if r.Subject != SubjectAccount && r.Subject != SubjectVisitor {
 			v.fail(r.Pos, "record %q: subject must be account or visitor, got %q", r.ID, r.Subject)
 		}
@@ -271,7 +315,55 @@ func (v *validator) processors(records map[string]bool) {
 				v.fail(pr.Pos, "processor %q: unknown record kind %q", pr.ID, r)
 			}
 		}
+		v.export(pr)
 	}
+}
+
+// export checks what a processor or recipient receives as a file (R8, Z6).
+func (v *validator) export(pr *Processor) {
+	e := pr.Export
+	if e == nil {
+		if pr.Kind == RoleAnonymisedRecipient {
+			v.fail(pr.Pos, "processor %q receives anonymised data, so it needs an export with min_k (Z6)", pr.ID)
+		}
+		return
+	}
+	if !slices.Contains(ExportFormats, e.Format) {
+		v.fail(e.Pos, "processor %q: export format must be one of %v, got %q", pr.ID, ExportFormats, e.Format)
+	}
+	if len(e.Fields) == 0 {
+		v.fail(e.Pos, "processor %q: export lists no fields", pr.ID)
+	}
+	for _, ref := range e.Fields {
+		rec, field, ok := strings.Cut(ref, ".")
+		switch {
+		case !ok:
+			v.fail(e.Pos, "processor %q: export field %q: want record.field", pr.ID, ref)
+		case !slices.Contains(pr.Records, rec):
+			v.fail(e.Pos, "processor %q: export field %q: record kind %q is not in the processor's records", pr.ID, ref, rec)
+		case v.declared(rec, field) == nil:
+			v.fail(e.Pos, "processor %q: export field %q is not declared", pr.ID, ref)
+		}
+	}
+	switch {
+	case pr.Kind == RoleAnonymisedRecipient && e.MinK < 2:
+		v.fail(e.Pos, "processor %q: an anonymised export needs min_k of at least 2, got %d (Z6)", pr.ID, e.MinK)
+	case pr.Kind != RoleAnonymisedRecipient && (e.MinK != 0 || e.MinL != 0):
+		v.fail(e.Pos, "processor %q: min_k and min_l are only for kind anonymised_recipient", pr.ID)
+	}
+	if e.MinL < 0 || (e.MinK > 0 && e.MinL > e.MinK) {
+		v.fail(e.Pos, "processor %q: min_l must be between 0 and min_k, got %d", pr.ID, e.MinL)
+	}
+}
+
+// declared returns the declared field record.field, or nil.
+func (v *validator) declared(record, field string) *Field {
+	for i := range v.p.Records {
+		if v.p.Records[i].ID == record {
+			return v.p.Records[i].Field(field)
+		}
+	}
+	return nil
 }
 
 func (v *validator) disclosures(records map[string]bool) {
@@ -290,7 +382,7 @@ func (v *validator) disclosures(records map[string]bool) {
 	}
 }
 
-func (v *validator) cookies(purposes, processors map[string]bool) {
+func (v *validator) cookies(purposes, processors, hosts map[string]bool) {
 	seen := map[string]bool{}
 	for i := range v.p.Cookies {
 		c := &v.p.Cookies[i]
@@ -320,6 +412,9 @@ func (v *validator) cookies(purposes, processors map[string]bool) {
 			if pu := v.purpose(c.Purpose); pu != nil && !pu.NeedsConsent() {
 				v.fail(c.Pos, "cookie %q needs consent but its purpose %q is not consent-based", c.Name, c.Purpose)
 			}
+		}
+		if c.Host != "" && !hosts[strings.ToLower(c.Host)] {
+			v.fail(c.Pos, "cookie %q: host %q is not a host of site.urls or site.systems", c.Name, c.Host)
 		}
 		if !c.Lifetime.Session && c.Lifetime.Period.IsZero() {
 			v.fail(c.Pos, "cookie %q: lifetime is missing (session or a duration)", c.Name)
@@ -366,5 +461,11 @@ func (v *validator) rights() {
 	}
 	if len(v.p.ConsentPurposes()) > 0 && !r.Honours(RightWithdraw) {
 		v.fail(r.Pos, "rights: the policy asks consent, so withdraw_consent must be honoured (Art. 7(3) GDPR)")
+	}
+	for i := range v.p.Purposes {
+		if pu := &v.p.Purposes[i]; pu.Objectable() && !r.Honours(RightObjection) {
+			v.fail(r.Pos, "rights: purpose %q rests on %s, so objection must be honoured (Art. 21 GDPR)", pu.ID, pu.LegalBasis)
+			break
+		}
 	}
 }
