@@ -7,6 +7,7 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/internal/testkit"
 	"steward/policy"
 )
 
@@ -15,13 +16,14 @@ func ptr(i int) *int { return &i }
 func testRecord() *policy.Record {
 	subj := policy.SourceSubject
 	return &policy.Record{ID: "account", Subject: policy.SubjectAccount, Fields: []policy.Field{
-		{ID: "email", Type: policy.TypeEmail, Required: true, Source: subj},
-		{ID: "first_name", Type: policy.TypeText, Required: true, MaxLength: 10, Source: subj},
-		{ID: "age", Type: policy.TypeInteger, Min: ptr(16), Max: ptr(100), Source: subj},
-		{ID: "postcode", Type: policy.TypePostcode, Source: subj},
-		{ID: "gender", Type: policy.TypeChoice, Choices: []policy.Choice{{Value: "f"}, {Value: "m"}, {Value: "x"}}, Source: subj},
-		{ID: "big", Type: policy.TypeBIG, Sensitive: true, Source: subj},
-		{ID: "history", Type: policy.TypeLongText, MaxLength: 20, Source: subj},
+		{ID: "email", Type: policy.TypeEmail, Required: true, Source: subj, Editable: true},
+		{ID: "first_name", Type: policy.TypeText, Required: true, MaxLength: 10, Source: subj, Editable: true},
+		{ID: "age", Type: policy.TypeInteger, Min: ptr(16), Max: ptr(100), Source: subj, Editable: true},
+		{ID: "postcode", Type: policy.TypePostcode, Source: subj, Editable: true},
+		{ID: "gender", Type: policy.TypeChoice, Choices: []policy.Choice{{Value: "f"}, {Value: "m"}, {Value: "x"}}, Source: subj, Editable: true},
+		{ID: "big", Type: policy.TypeBIG, Sensitive: true, Source: subj, Editable: true},
+		{ID: "history", Type: policy.TypeLongText, MaxLength: 20, Source: subj, Editable: true},
+		{ID: "password", Type: policy.TypeText, Required: true, Source: subj},
 		{ID: "created_at", Type: policy.TypeDate, Source: policy.SourceSystem},
 	}}
 }
@@ -43,9 +45,9 @@ func TestValidate(t *testing.T) {
 	})
 	t.Run("every_bad_field_reported_at_once", func(t *testing.T) {
 		_, err := account.Validate(rec, map[string]string{"email": "nope", "first_name": "", "age": "7", "postcode": "0123 AB",
-			"gender": "q", "big": "123", "history": strings.Repeat("x", 21), "shoe_size": "42", "created_at": "2020-01-01"}, false)
+			"gender": "q", "big": "123", "history": strings.Repeat("x", 21), "shoe_size": "42", "created_at": "2020-01-01", "password": "x"}, false)
 		fe := account.AsFieldErrors(err)
-		for _, f := range []string{"email", "first_name", "age", "postcode", "gender", "big", "history", "shoe_size", "created_at"} {
+		for _, f := range []string{"email", "first_name", "age", "postcode", "gender", "big", "history", "shoe_size", "created_at", "password"} {
 			if fe.For(f) == nil {
 				t.Errorf("no error for %s (got %v)", f, err)
 			}
@@ -153,5 +155,24 @@ func TestSessionTimeouts(t *testing.T) {
 	s.LastSeen = t0.Add(12*time.Hour - time.Minute)
 	if !s.Expired(t0.Add(12 * time.Hour)) {
 		t.Fatal("not expired after absolute timeout")
+	}
+}
+
+func TestPolicyRecords(t *testing.T) {
+	for site, want := range map[string][2]string{"ivm": {"account", "account,lms_account"}, "zorginspirator": {"account,profile", "account,profile"}} {
+		p := testkit.Policy(t, site)
+		ids := func(rs []*policy.Record) string {
+			var s []string
+			for _, r := range rs {
+				s = append(s, r.ID)
+			}
+			return strings.Join(s, ",")
+		}
+		if got := ids(account.SignupRecords(p)); got != want[0] {
+			t.Errorf("%s sign-up records %s, want %s", site, got, want[0])
+		}
+		if got := ids(account.ProfileRecords(p)); got != want[1] {
+			t.Errorf("%s profile records %s, want %s", site, got, want[1])
+		}
 	}
 }

@@ -73,9 +73,51 @@ const (
 	emailMax           = 254
 )
 
-// Input reports whether a field is entered by the person themselves and so
-// appears on the sign-up and profile forms. System fields are set by Steward.
-func Input(f *policy.Field) bool { return f.Source == policy.SourceSubject }
+// PasswordField is the id under which a policy declares the account's
+// password. Its value is never a profile value: only its argon2id hash is
+// kept, in the account itself.
+const PasswordField = "password"
+
+// Input reports whether a field is entered and changed by the person
+// themselves and so appears on the sign-up and profile forms (R1, Z2).
+// System and third-party fields are set by Steward; the password has its
+// own form.
+func Input(f *policy.Field) bool {
+	return f.Source == policy.SourceSubject && f.Editable && f.ID != PasswordField
+}
+
+// ProfileRecords returns the record kinds a person sees and edits on their
+// profile page: those about an account with at least one input field, in
+// policy order (IVM: account and learning-environment account;
+// Zorginspirator: account and profile).
+func ProfileRecords(p *policy.Policy) []*policy.Record {
+	var out []*policy.Record
+	for i := range p.Records {
+		r := &p.Records[i]
+		if r.Subject == policy.SubjectAccount && len(InputFields(r)) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// SignupRecords returns the record kinds sign-up asks for: the profile
+// records kept in the same system as the account record. IVM's
+// learning-environment account is filled in later, in the LMS's own
+// system; Zorginspirator asks its optional profile at once (Z2).
+func SignupRecords(p *policy.Policy) []*policy.Record {
+	acct := p.Record(RecordID)
+	if acct == nil {
+		return nil
+	}
+	var out []*policy.Record
+	for _, r := range ProfileRecords(p) {
+		if r.System == acct.System {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // InputFields returns the fields of rec a person fills in, in policy order.
 func InputFields(rec *policy.Record) []*policy.Field {
