@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"steward"
+	"steward/audit"
 )
 
 // Dialect names the SQL engine behind a Store.
@@ -41,6 +42,8 @@ type Store struct {
 	read    *sql.DB
 	dialect Dialect
 	dsn     string
+	// audit signs heads and checkpoints of the audit log (audit.go).
+	audit auditConfig
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" (the file is
@@ -141,6 +144,10 @@ func (s *Store) Read() *sql.DB { return s.read }
 type Tx struct {
 	*sql.Tx
 	Dialect Dialect
+	store   *Store
+	// audit holds the entries appended in this transaction until they are
+	// linked into the chain just before commit (audit.go).
+	audit []audit.Entry
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
@@ -159,7 +166,11 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{Tx: tx, Dialect: s.dialect}); err != nil {
+	t := &Tx{Tx: tx, Dialect: s.dialect, store: s}
+	if err = fn(t); err != nil {
+		return err
+	}
+	if err = t.linkAudit(ctx); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

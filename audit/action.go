@@ -1,0 +1,64 @@
+package audit
+
+import "slices"
+
+// Action is what an entry records, from a closed vocabulary (G2, R12): a
+// reader of the log knows every action it can meet, and a typo in a caller
+// is an error at append time instead of an entry nobody searches for.
+type Action string
+
+// The vocabulary. Add an action here, with the requirement it serves,
+// before any code appends it.
+const (
+	// Accounts (R1, Z2, Z9).
+	AccountCreate    Action = "account.create"
+	AccountConfirm   Action = "account.confirm"
+	AccountErase     Action = "account.erase"
+	AccountAnonymise Action = "account.anonymise"
+	AccountRestrict  Action = "account.restrict" // Z8: restriction while a dispute runs
+	ProfileUpdate    Action = "profile.update"
+	SessionRevoke    Action = "session.revoke"
+
+	// Consent (Z3, R2, Z8).
+	ConsentGive     Action = "consent.give"
+	ConsentWithdraw Action = "consent.withdraw"
+
+	// Data-subject requests (R13, Z8).
+	RequestCreate Action = "request.create"
+	RequestStep   Action = "request.step"
+	RequestExtend Action = "request.extend" // R13: extension announced within the first month
+	RequestClose  Action = "request.close"
+
+	// Exports and disclosures (R7, R8, Z6).
+	ExportDownload   Action = "export.download"
+	ExportAnonymised Action = "export.anonymised" // Z6: anonymised data to analysis partners
+	DisclosureRecord Action = "disclosure.record" // R7: every disclosure to a third party
+
+	// Staff access (R12, Z7).
+	StaffView Action = "staff.view"
+
+	// Automated retention (R9, R10, Z9, G2).
+	RetentionWarn      Action = "retention.warn"
+	RetentionDelete    Action = "retention.delete"
+	RetentionAnonymise Action = "retention.anonymise"
+
+	// The policy in force (G1).
+	PolicyLoad Action = "policy.load"
+)
+
+var actions = []Action{
+	AccountCreate, AccountConfirm, AccountErase, AccountAnonymise, AccountRestrict,
+	ProfileUpdate, SessionRevoke,
+	ConsentGive, ConsentWithdraw,
+	RequestCreate, RequestStep, RequestExtend, RequestClose,
+	ExportDownload, ExportAnonymised, DisclosureRecord,
+	StaffView,
+	RetentionWarn, RetentionDelete, RetentionAnonymise,
+	PolicyLoad,
+}
+
+// Actions returns the whole vocabulary, for help texts and filter menus.
+func Actions() []Action { return slices.Clone(actions) }
+
+// Valid reports whether a is in the vocabulary.
+func (a Action) Valid() bool { return slices.Contains(actions, a) }

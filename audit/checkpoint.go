@@ -1,0 +1,163 @@
+package audit
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"steward"
+)
+
+// DefaultCheckpointEvery is how many entries lie between two automatic
+// checkpoints unless configured otherwise.
+const DefaultCheckpointEvery = 1000
+
+// Checkpoint is a signed statement that the log's entry number Size has hash
+// Hash — and so, through the chain, what every entry up to Size holds. It is
+// made every N entries and on demand; a copy kept outside the database (an
+// auditor's) proves the log was not cut back or rewritten since.
+type Checkpoint struct {
+	Size      uint64
+	Hash      Hash
+	Time      time.Time
+	KeyID     string
+	Signature []byte
+}
+
+// Head is the log's sealed head: the last entry's number and hash, signed
+// at every commit. An entry appended without the key (a forgery by someone
+// with only database access) leaves the head unsigned or wrongly signed.
+type Head struct {
+	Seq       uint64
+	Hash      Hash
+	KeyID     string
+	Signature []byte
+}
+
+// signedMessage is what a checkpoint or head signature covers. Both state
+// the same fact, so they share one format.
+func signedMessage(size uint64, h Hash) []byte {
+	return []byte("steward audit log v1\n" + strconv.FormatUint(size, 10) + "\n" + h.String() + "\n")
+}
+
+// Signer signs checkpoints and heads with an ed25519 key.
+type Signer struct {
+	key ed25519.PrivateKey
+	id  string
+}
+
+// NewSigner returns a Signer for key.
+func NewSigner(key ed25519.PrivateKey) *Signer {
+	return &Signer{key: key, id: KeyID(key.Public().(ed25519.PublicKey))}
+}
+
+// KeyID names the key: the first 8 bytes of SHA-256 of the public key, hex.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:8])
+}
+
+// KeyID returns the id of the signer's key.
+func (s *Signer) KeyID() string { return s.id }
+
+// Public returns the public key that verifies the signer's signatures.
+func (s *Signer) Public() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
+
+// Sign signs the statement "entry size has hash h".
+func (s *Signer) Sign(size uint64, h Hash) []byte {
+	return ed25519.Sign(s.key, signedMessage(size, h))
+}
+
+// Checkpoint returns a signed checkpoint for entry size with hash h.
+func (s *Signer) Checkpoint(size uint64, h Hash, at time.Time) Checkpoint {
+	return Checkpoint{Size: size, Hash: h, Time: time.UnixMilli(at.UnixMilli()).UTC(), KeyID: s.id, Signature: s.Sign(size, h)}
+}
+
+// VerifySignature reports whether sig, made by the key id names, states
+// that entry size has hash h.
+func VerifySignature(pub ed25519.PublicKey, keyID string, size uint64, h Hash, sig []byte) bool {
+	return keyID == KeyID(pub) && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, signedMessage(size, h), sig)
+}
+
+// DefaultKeyFile is where the signing key lives unless configured otherwise.
+// It must never be committed (.gitignore has *.key) nor stored in the
+// database it protects.
+const DefaultKeyFile = "./steward-audit.key"
+
+// LoadKey reads an ed25519 signing key written by LoadOrCreateKey (PEM,
+// PKCS #8). A missing file is an ENOTFOUND error.
+func LoadKey(path string) (*Signer, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, steward.Errorf(steward.ENOTFOUND, "audit signing key %s does not exist", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read key %s: %w", path, err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s is not a PEM private key", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s: %v", path, err)
+	}
+	ek, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s is not an ed25519 key", path)
+	}
+	return NewSigner(ek), nil
+}
+
+// LoadOrCreateKey reads the signing key at path, generating it (mode 0600)
+// if the file does not exist; created tells the caller to say so.
+func LoadOrCreateKey(path string) (s *Signer, created bool, err error) {
+	s, err = LoadKey(path)
+	if steward.ErrorCode(err) != steward.ENOTFOUND {
+		return s, false, err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, false, fmt.Errorf("audit: generate key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, false, fmt.Errorf("audit: encode key: %w", err)
+	}
+	// Written to a temporary file and linked into place: two processes
+	// starting at once never each keep a different key, and neither reads
+	// a half-written file.
+	f, err := os.CreateTemp(filepath.Dir(path), ".steward-audit-key-*")
+	if err != nil {
+		return nil, false, fmt.Errorf("audit: create key %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("audit: create key %s: %w", path, err)
+	}
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("audit: write key %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, false, fmt.Errorf("audit: write key %s: %w", path, err)
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		s, err = LoadKey(path)
+		return s, false, err
+	} else if err != nil {
+		return nil, false, fmt.Errorf("audit: create key %s: %w", path, err)
+	}
+	return NewSigner(priv), true, nil
+}

@@ -1,0 +1,214 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"steward"
+)
+
+// Source is the log as Verify reads it; the store implements it.
+type Source interface {
+	// Head returns the sealed head (Seq 0 for an empty log).
+	Head(ctx context.Context) (Head, error)
+	// Checkpoints returns every checkpoint, by size.
+	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+	// HashAt returns the stored hash of entry seq, false if there is none.
+	HashAt(ctx context.Context, seq uint64) (Hash, bool, error)
+	// Scan calls fn for every entry with Seq >= from, in order of Seq,
+	// from one consistent snapshot. A row that cannot be read as an entry
+	// is reported as a *CorruptError. The *Entry is reused between calls.
+	Scan(ctx context.Context, from uint64, fn func(*Entry) error) error
+}
+
+// CorruptError is a stored entry that cannot even be read as one (a hash of
+// the wrong length, a time that is not a number): tampering, for Verify.
+type CorruptError struct {
+	Seq    uint64
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("audit: entry %d is corrupt: %s", e.Seq, e.Reason)
+}
+
+// VerifyOptions says what Verify checks.
+type VerifyOptions struct {
+	// From is the first entry whose content is checked (default 1). The
+	// entry before it is trusted as the anchor.
+	From uint64
+	// Key verifies the head and checkpoint signatures; without it only the
+	// chain is checked, which cannot detect truncation or a rewrite.
+	Key ed25519.PublicKey
+	// CheckpointEvery, if not 0, requires a checkpoint at every multiple.
+	CheckpointEvery uint64
+}
+
+// Report is what Verify found.
+type Report struct {
+	// Checked counts the entries whose content and links were checked.
+	Checked uint64
+	// Head is the sealed head the log was checked against.
+	Head Head
+	// Checkpoints counts the checkpoints checked.
+	Checkpoints int
+	// Signed tells whether signatures were checked (a key was given).
+	Signed bool
+	// Broken is the first broken entry, nil if the log is intact.
+	Broken *Break
+}
+
+// Break is where the log stops being trustworthy, and why.
+type Break struct {
+	Seq    uint64
+	Reason string
+}
+
+func (b *Break) String() string { return fmt.Sprintf("entry %d: %s", b.Seq, b.Reason) }
+
+// errStop ends a scan at the first break.
+var errStop = errors.New("stop")
+
+// Verify checks the whole log (from opt.From on): every entry present and
+// numbered without gaps, each linking to the one before, each matching its
+// own hash, the last one matching the signed head, and every checkpoint
+// signed and matching its entry. It detects a byte changed in any column,
+// a deleted, swapped or forged entry, a cut-off tail and a rewritten chain
+// (G2). A broken log is a Report with Broken set, not an error; errors are
+// failures to read.
+func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error) {
+	r := &Report{Signed: opt.Key != nil}
+	var breaks []Break
+	fail := func(seq uint64, format string, args ...any) {
+		breaks = append(breaks, Break{Seq: seq, Reason: fmt.Sprintf(format, args...)})
+	}
+	head, err := src.Head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	cps, err := src.Checkpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	from := max(opt.From, 1)
+	prev := Hash{}
+	if from > 1 {
+		h, ok, err := src.HashAt(ctx, from-1)
+		if err != nil {
+			return nil, fmt.Errorf("audit: verify: %w", err)
+		}
+		if !ok {
+			if from-1 > head.Seq {
+				return nil, steward.Errorf(steward.EINVALID, "--from %d: the log has %d entries", from, head.Seq)
+			}
+			fail(from-1, "entry is missing: it was deleted")
+		}
+		prev = h
+	}
+	cpAt := make(map[uint64]Checkpoint, len(cps))
+	for _, cp := range cps {
+		cpAt[cp.Size] = cp
+	}
+
+	// Stream the entries, re-reading the head when appends made after it
+	// was read show up, until the scan ends at the head.
+	next, last, lastHash := from, from-1, prev
+	if len(breaks) == 0 {
+		for {
+			before := next
+			err := src.Scan(ctx, next, func(e *Entry) error {
+				switch {
+				case e.Seq != next:
+					fail(next, "entry is missing (deleted or renumbered); the next one found is %d", e.Seq)
+				case e.Format != FormatV1:
+					fail(e.Seq, "unknown encoding format %d (the format column was changed)", e.Format)
+				case e.PrevHash != lastHash:
+					fail(e.Seq, "prev_hash does not match the hash of entry %d: entries were deleted, swapped or rewritten", e.Seq-1)
+				case e.ComputeHash() != e.Hash:
+					fail(e.Seq, "content does not match its hash: a column was changed")
+				default:
+					if cp, ok := cpAt[e.Seq]; ok && cp.Hash != e.Hash {
+						fail(e.Seq, "hash differs from the signed checkpoint: the chain was rewritten")
+						return errStop
+					}
+					r.Checked++
+					last, lastHash, next = e.Seq, e.Hash, e.Seq+1
+					return nil
+				}
+				return errStop
+			})
+			var ce *CorruptError
+			switch {
+			case errors.As(err, &ce):
+				fail(ce.Seq, "%s", ce.Reason)
+			case err != nil && !errors.Is(err, errStop):
+				return nil, fmt.Errorf("audit: verify: %w", err)
+			}
+			if len(breaks) > 0 || last <= head.Seq {
+				break
+			}
+			// The scan went past the head read at the start: appends
+			// committed meanwhile, or entries forged without moving the head.
+			if head, err = src.Head(ctx); err != nil {
+				return nil, fmt.Errorf("audit: verify: %w", err)
+			}
+			if head.Seq < last {
+				fail(head.Seq+1, "entry is not covered by the sealed head: it was appended without the key")
+				break
+			}
+			if head.Seq == last || next == before {
+				break
+			}
+		}
+	}
+	r.Head = head
+	if len(breaks) == 0 && last < head.Seq {
+		fail(last+1, "the log ends at entry %d but its sealed head says %d: the tail was cut off", last, head.Seq)
+	}
+	if len(breaks) == 0 && head.Seq > 0 && last == head.Seq && lastHash != head.Hash {
+		fail(head.Seq, "hash differs from the sealed head: the chain was rewritten")
+	}
+	if opt.Key != nil && head.Seq > 0 && !VerifySignature(opt.Key, head.KeyID, head.Seq, head.Hash, head.Signature) {
+		fail(head.Seq, "the head is not signed by the audit key (key %q): entries were appended or rewritten without the key", head.KeyID)
+	}
+
+	// Checkpoints: each signed, none beyond the end, each matching its entry.
+	end := max(last, head.Seq)
+	for _, cp := range cps {
+		r.Checkpoints++
+		if opt.Key != nil && !VerifySignature(opt.Key, cp.KeyID, cp.Size, cp.Hash, cp.Signature) {
+			fail(cp.Size, "checkpoint is not signed by the audit key (key %q)", cp.KeyID)
+		}
+		switch {
+		case cp.Size > end:
+			fail(end+1, "a checkpoint vouches for %d entries but the log ends at %d: the tail was cut off", cp.Size, end)
+		case cp.Size < from:
+			// Entries before From are not streamed; compare the stored hash.
+			h, ok, err := src.HashAt(ctx, cp.Size)
+			if err != nil {
+				return nil, fmt.Errorf("audit: verify: %w", err)
+			}
+			if !ok {
+				fail(cp.Size, "entry is missing: it was deleted")
+			} else if h != cp.Hash {
+				fail(cp.Size, "hash differs from the signed checkpoint: the chain was rewritten")
+			}
+		}
+	}
+	if opt.CheckpointEvery > 0 {
+		for size := opt.CheckpointEvery; size <= end; size += opt.CheckpointEvery {
+			if _, ok := cpAt[size]; !ok {
+				fail(size, "checkpoint is missing (deleted, or the process that appended it had no signing key)")
+				break
+			}
+		}
+	}
+	for i := range breaks {
+		if r.Broken == nil || breaks[i].Seq < r.Broken.Seq {
+			r.Broken = &breaks[i]
+		}
+	}
+	return r, nil
+}

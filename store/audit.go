@@ -1,0 +1,413 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"steward"
+	"steward/audit"
+)
+
+// auditConfig is how a Store signs the audit log's head and checkpoints.
+type auditConfig struct {
+	p atomic.Pointer[auditSigning]
+}
+
+type auditSigning struct {
+	signer *audit.Signer
+	every  uint64
+}
+
+// SetAuditSigner makes every transaction that appends audit entries sign
+// the new head, and sign a checkpoint each time the log passes a multiple
+// of every entries (0: audit.DefaultCheckpointEvery). Without a signer the
+// head stays unsigned and 'audit verify' reports it (G2: an entry forged by
+// someone with only database access must be detectable).
+func (s *Store) SetAuditSigner(signer *audit.Signer, every uint64) {
+	if every == 0 {
+		every = audit.DefaultCheckpointEvery
+	}
+	s.audit.p.Store(&auditSigning{signer: signer, every: every})
+}
+
+// AppendAudit adds entries to the audit log in this transaction. They are
+// validated now and linked into the chain when the transaction commits —
+// as its last step, so appenders serialise only on linking (issue 5) — and
+// disappear with the transaction if it rolls back: a change without its
+// entry, or an entry without its change, cannot happen (G2, G3).
+func (tx *Tx) AppendAudit(entries ...audit.Entry) error {
+	for i := range entries {
+		e := entries[i]
+		e.Normalize()
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("store: append audit entry %q: %w", e.Action, err)
+		}
+		e.Seq, e.PrevHash, e.Hash = 0, audit.Hash{}, audit.Hash{}
+		tx.audit = append(tx.audit, e)
+	}
+	return nil
+}
+
+// auditInsertRows is how many entries one INSERT carries: 13 parameters
+// each, far below both engines' limits, and large enough that a batch of
+// thousands needs few round trips.
+const auditInsertRows = 200
+
+const auditColumns = `seq, at, actor, action, object_kind, object_id, subject, fields, policy_version, request_id, format, prev_hash, hash`
+
+var auditInsertFull = sync.OnceValue(func() string { return auditInsertSQL(auditInsertRows) })
+
+func auditInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_log (` + auditColumns + `) VALUES `)
+	p := 1
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range 13 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// linkAudit numbers the transaction's entries after the head, chains their
+// hashes, writes them, signs due checkpoints and moves the head. InTx runs
+// it just before commit. On PostgreSQL the head row is locked FOR UPDATE
+// until commit, so concurrent transactions link one after another and the
+// chain stays linear; SQLite's IMMEDIATE transactions already serialise
+// writers, across processes too.
+func (tx *Tx) linkAudit(ctx context.Context) error {
+	if len(tx.audit) == 0 {
+		return nil
+	}
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if tx.Dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var seq int64
+	var raw []byte
+	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &raw); err != nil {
+		return fmt.Errorf("store: audit: lock head: %w", err)
+	}
+	prev, err := hashOf(raw, true)
+	if err != nil {
+		return fmt.Errorf("store: audit: head: %w", err)
+	}
+	entries := tx.audit
+	for i := range entries {
+		e := &entries[i]
+		e.Seq = uint64(seq) + 1 + uint64(i)
+		e.PrevHash = prev
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+	}
+	args := make([]any, 0, 13*min(len(entries), auditInsertRows))
+	for start := 0; start < len(entries); start += auditInsertRows {
+		chunk := entries[start:min(start+auditInsertRows, len(entries))]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			args = append(args, int64(e.Seq), e.Time.UnixMilli(), string(e.Actor), string(e.Action),
+				e.ObjectKind, e.ObjectID, string(e.Subject), strings.Join(e.Fields, ","),
+				e.PolicyVersion, e.RequestID, int64(e.Format), e.PrevHash[:], e.Hash[:])
+		}
+		stmt := auditInsertFull()
+		if len(chunk) < auditInsertRows {
+			stmt = auditInsertSQL(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
+			return fmt.Errorf("store: audit: insert entries %d-%d: %w", chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
+		}
+	}
+	last := &entries[len(entries)-1]
+	keyID, sig := "", []byte(nil)
+	if cfg := tx.store.audit.p.Load(); cfg != nil {
+		for i := range entries {
+			if e := &entries[i]; e.Seq%cfg.every == 0 {
+				if err := insertCheckpoint(ctx, tx, cfg.signer.Checkpoint(e.Seq, e.Hash, e.Time)); err != nil {
+					return err
+				}
+			}
+		}
+		keyID, sig = cfg.signer.KeyID(), cfg.signer.Sign(last.Seq, last.Hash)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1`,
+		int64(last.Seq), last.Hash[:], keyID, sig); err != nil {
+		return fmt.Errorf("store: audit: move head: %w", err)
+	}
+	return nil
+}
+
+func insertCheckpoint(ctx context.Context, tx *Tx, cp audit.Checkpoint) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (size, hash, at, key_id, signature)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING`,
+		int64(cp.Size), cp.Hash[:], cp.Time.UnixMilli(), cp.KeyID, cp.Signature)
+	if err != nil {
+		return fmt.Errorf("store: audit: checkpoint %d: %w", cp.Size, err)
+	}
+	return nil
+}
+
+// hashOf reads a stored hash; NULL is the zero hash where allowed.
+func hashOf(b []byte, nullOK bool) (audit.Hash, error) {
+	var h audit.Hash
+	if b == nil && nullOK {
+		return h, nil
+	}
+	if len(b) != len(h) {
+		return h, fmt.Errorf("hash has %d bytes, want %d", len(b), len(h))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+// AuditLog reads the audit log. It implements audit.Reader (the staff
+// page) and audit.Source (verification).
+type AuditLog struct {
+	s *Store
+}
+
+// Audit returns the store's audit log reader.
+func (s *Store) Audit() *AuditLog { return &AuditLog{s: s} }
+
+// Checkpoint signs a checkpoint for entry size, on demand, after checking
+// that the stored hash of that entry is h (the caller verified the log up
+// to it). Signing the same size again changes nothing.
+func (l *AuditLog) Checkpoint(ctx context.Context, signer *audit.Signer, size uint64, h audit.Hash, at time.Time) (audit.Checkpoint, error) {
+	cp := signer.Checkpoint(size, h, at)
+	err := l.s.InTx(ctx, func(tx *Tx) error {
+		var raw []byte
+		err := tx.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = $1`, int64(size)).Scan(&raw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return steward.Errorf(steward.ENOTFOUND, "audit entry %d does not exist", size)
+		}
+		if err != nil {
+			return err
+		}
+		if stored, err := hashOf(raw, false); err != nil || stored != h {
+			return steward.Errorf(steward.ECONFLICT, "audit entry %d does not have the verified hash", size)
+		}
+		return insertCheckpoint(ctx, tx, cp)
+	})
+	if err != nil {
+		return cp, fmt.Errorf("store: audit checkpoint %d: %w", size, err)
+	}
+	return cp, nil
+}
+
+// Head returns the sealed head: Seq 0 for an empty log.
+func (l *AuditLog) Head(ctx context.Context) (audit.Head, error) {
+	var h audit.Head
+	var seq int64
+	var raw []byte
+	err := l.s.read.QueryRowContext(ctx, `SELECT seq, hash, key_id, signature FROM audit_head WHERE id = 1`).
+		Scan(&seq, &raw, &h.KeyID, &h.Signature)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Someone deleted the row; Verify then finds the entries unsealed.
+		return h, nil
+	}
+	if err != nil {
+		return h, fmt.Errorf("store: audit head: %w", err)
+	}
+	h.Seq = uint64(seq)
+	if h.Hash, err = hashOf(raw, true); err != nil {
+		// A damaged head cannot vouch for anything: report it as unsigned.
+		h.Signature = nil
+	}
+	return h, nil
+}
+
+// Checkpoints returns every checkpoint, smallest first.
+func (l *AuditLog) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
+	rows, err := l.s.read.QueryContext(ctx, `SELECT size, hash, at, key_id, signature FROM audit_checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Checkpoint
+	for rows.Next() {
+		var cp audit.Checkpoint
+		var size, at int64
+		var raw []byte
+		if err := rows.Scan(&size, &raw, &at, &cp.KeyID, &cp.Signature); err != nil {
+			return nil, fmt.Errorf("store: audit checkpoints: %w", err)
+		}
+		cp.Size, cp.Time = uint64(size), time.UnixMilli(at).UTC()
+		if cp.Hash, err = hashOf(raw, false); err != nil {
+			cp.Signature = nil // cannot be valid; Verify reports it
+		}
+		out = append(out, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: audit checkpoints: %w", err)
+	}
+	return out, nil
+}
+
+// HashAt returns the stored hash of entry seq.
+func (l *AuditLog) HashAt(ctx context.Context, seq uint64) (audit.Hash, bool, error) {
+	var raw []byte
+	err := l.s.read.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = $1`, int64(seq)).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return audit.Hash{}, false, nil
+	}
+	if err != nil {
+		return audit.Hash{}, false, fmt.Errorf("store: audit hash %d: %w", seq, err)
+	}
+	h, err := hashOf(raw, false)
+	if err != nil {
+		return h, true, &audit.CorruptError{Seq: seq, Reason: err.Error()}
+	}
+	return h, true, nil
+}
+
+// Scan calls fn for each entry with Seq >= from, in order, from one query
+// (one snapshot on both engines). The *Entry passed to fn is reused.
+func (l *AuditLog) Scan(ctx context.Context, from uint64, fn func(*audit.Entry) error) error {
+	return l.scan(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= $1 ORDER BY seq`, []any{int64(from)}, fn)
+}
+
+// Since calls fn for each entry whose Time is at or after t, in order of
+// Seq (audit export). The *Entry passed to fn is reused.
+func (l *AuditLog) Since(ctx context.Context, t time.Time, fn func(*audit.Entry) error) error {
+	// Uses audit_log_at.
+	return l.scan(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE at >= $1 ORDER BY seq`, []any{t.UnixMilli()}, fn)
+}
+
+func (l *AuditLog) scan(ctx context.Context, q string, args []any, fn func(*audit.Entry) error) error {
+	rows, err := l.s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: audit scan: %w", err)
+	}
+	defer rows.Close()
+	var r entryRow
+	var e audit.Entry
+	for rows.Next() {
+		if err := r.scan(rows, &e); err != nil {
+			return err
+		}
+		if err := fn(&e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: audit scan: %w", err)
+	}
+	return nil
+}
+
+// entryRow holds one row's columns; reused across rows to spare allocations.
+type entryRow struct {
+	seq, at, format            int64
+	actor, action, kind, id    string
+	subject, fields, pv, reqID string
+	prev, hash                 []byte
+	fieldBuf                   []string
+}
+
+func (r *entryRow) scan(rows *sql.Rows, e *audit.Entry) error {
+	if err := rows.Scan(&r.seq, &r.at, &r.actor, &r.action, &r.kind, &r.id, &r.subject, &r.fields,
+		&r.pv, &r.reqID, &r.format, &r.prev, &r.hash); err != nil {
+		return &audit.CorruptError{Seq: uint64(r.seq) + 1, Reason: "row cannot be read: " + err.Error()}
+	}
+	*e = audit.Entry{
+		Seq: uint64(r.seq), Time: time.UnixMilli(r.at).UTC(), Actor: audit.Actor(r.actor), Action: audit.Action(r.action),
+		ObjectKind: r.kind, ObjectID: r.id, Subject: audit.Pseudonym(r.subject),
+		PolicyVersion: r.pv, RequestID: r.reqID, Format: uint8(r.format),
+	}
+	if r.format < 0 || r.format > 255 {
+		e.Format = 0
+	}
+	r.fieldBuf = r.fieldBuf[:0]
+	if r.fields != "" {
+		r.fieldBuf = append(r.fieldBuf, strings.Split(r.fields, ",")...)
+	}
+	e.Fields = r.fieldBuf
+	var err error
+	if e.PrevHash, err = hashOf(r.prev, false); err != nil {
+		return &audit.CorruptError{Seq: e.Seq, Reason: "prev_hash: " + err.Error()}
+	}
+	if e.Hash, err = hashOf(r.hash, false); err != nil {
+		return &audit.CorruptError{Seq: e.Seq, Reason: "hash: " + err.Error()}
+	}
+	return nil
+}
+
+// List returns up to page.Limit entries matching f, newest first, and the
+// page that continues below them (keyset pagination on seq, never OFFSET).
+// It serves the staff page /staff/audit and 'audit tail'.
+func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([]audit.Entry, audit.Page, error) {
+	limit := page.Limit
+	if limit <= 0 || limit > audit.MaxPageLimit {
+		limit = audit.MaxPageLimit
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	// Each equality filter has an index on (column, seq): audit_log_subject,
+	// audit_log_action, audit_log_actor.
+	if f.Subject != "" {
+		add("subject = ?", string(f.Subject))
+	}
+	if f.Action != "" {
+		add("action = ?", string(f.Action))
+	}
+	if f.Actor != "" {
+		add("actor = ?", string(f.Actor))
+	}
+	if f.ObjectKind != "" {
+		add("object_kind = ?", f.ObjectKind)
+	}
+	if f.ObjectID != "" {
+		add("object_id = ?", f.ObjectID)
+	}
+	if !f.From.IsZero() {
+		add("at >= ?", f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		add("at < ?", f.To.UnixMilli())
+	}
+	if page.Before > 0 {
+		add("seq < ?", int64(page.Before))
+	}
+	q := `SELECT ` + auditColumns + ` FROM audit_log`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, limit)
+	q += ` ORDER BY seq DESC LIMIT $` + strconv.Itoa(len(args))
+	var out []audit.Entry
+	err := l.scan(ctx, q, args, func(e *audit.Entry) error {
+		c := *e
+		c.Fields = append([]string(nil), e.Fields...)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, audit.Page{}, fmt.Errorf("store: audit list: %w", err)
+	}
+	next := audit.Page{Limit: limit}
+	if len(out) == limit {
+		next.Before = out[len(out)-1].Seq
+	}
+	return out, next, nil
+}

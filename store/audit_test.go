@@ -1,0 +1,377 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"steward"
+	"steward/audit"
+	"steward/internal/testkit"
+	"steward/store"
+)
+
+var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+
+// entry returns a valid entry number i, varied enough that every column
+// takes part in the hash.
+func entry(i int) audit.Entry {
+	acts := []audit.Action{audit.ProfileUpdate, audit.ConsentWithdraw, audit.StaffView, audit.RetentionAnonymise}
+	return audit.Entry{
+		Time:          t0.Add(time.Duration(i) * time.Second),
+		Actor:         audit.Staff("s" + strconv.Itoa(i%3)),
+		Action:        acts[i%len(acts)],
+		ObjectKind:    "account",
+		ObjectID:      "a_" + strconv.Itoa(i),
+		Subject:       audit.Pseudonym(fmt.Sprintf("ps_%032x", i%7)),
+		Fields:        []string{"last_name", "first_name"},
+		PolicyVersion: "2024-02-08",
+		RequestID:     "req-" + strconv.Itoa(i),
+	}
+}
+
+func appendN(t testing.TB, s *store.Store, from, n int) {
+	t.Helper()
+	err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		for i := from; i < from+n; i++ {
+			if err := tx.AppendAudit(entry(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func verify(t testing.TB, s *store.Store, signer *audit.Signer, opt audit.VerifyOptions) *audit.Report {
+	t.Helper()
+	if signer != nil {
+		opt.Key = signer.Public()
+	}
+	r, err := audit.Verify(context.Background(), s.Audit(), opt)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return r
+}
+
+func TestAuditAppendsAChainThatVerifies(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		signer := testkit.AuditSigner(t, s, 4)
+		r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 4})
+		if r.Broken != nil || r.Checked != 0 {
+			t.Fatalf("empty log: %+v, want intact with 0 checked", r)
+		}
+		appendN(t, s, 1, 3)
+		since := testkit.AuditHead(t, s)
+		appendN(t, s, 4, 7)
+		testkit.AssertAudit(t, s, since,
+			testkit.AuditWant{Action: audit.ProfileUpdate, ObjectKind: "account", ObjectID: "a_4", Fields: []string{"last_name", "first_name"}},
+			testkit.AuditWant{Action: audit.ConsentWithdraw},
+			testkit.AuditWant{Action: audit.StaffView, Actor: audit.Staff("s0")},
+			testkit.AuditWant{Action: audit.RetentionAnonymise},
+			testkit.AuditWant{Action: audit.ProfileUpdate},
+			testkit.AuditWant{Action: audit.ConsentWithdraw},
+			testkit.AuditWant{Action: audit.StaffView, Subject: audit.Pseudonym(fmt.Sprintf("ps_%032x", 10%7))},
+		)
+		r = verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 4})
+		if r.Broken != nil || r.Checked != 10 || r.Head.Seq != 10 || r.Checkpoints != 2 {
+			t.Fatalf("got %+v (broken %v), want 10 checked, head 10, 2 checkpoints, intact", r, r.Broken)
+		}
+		r = verify(t, s, signer, audit.VerifyOptions{From: 6})
+		if r.Broken != nil || r.Checked != 5 {
+			t.Fatalf("--from 6: got %+v, want 5 checked", r)
+		}
+	})
+}
+
+func TestAuditEntryAndChangeCommitOrRollBackTogether(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		testkit.AuditSigner(t, s, 0)
+		boom := errors.New("boom")
+		change := func(tx *store.Tx, site string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (site_id, version, dated, sha256, first_seen) VALUES ($1, '1', '2024-01-01', 'h', 1)`, site)
+			return err
+		}
+		// The transaction fails after both the change and its entry.
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := change(tx, "x"); err != nil {
+				return err
+			}
+			if err := tx.AppendAudit(entry(1)); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want boom", err)
+		}
+		// An invalid entry fails the transaction that made the change.
+		bad := entry(2)
+		bad.Action = "profile.updated"
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if err := change(tx, "y"); err != nil {
+				return err
+			}
+			return tx.AppendAudit(bad)
+		})
+		if steward.ErrorCode(err) != steward.EINVALID {
+			t.Fatalf("unknown action: err = %v, want invalid", err)
+		}
+		// Linking fails at commit (entry 1 is already taken): the change goes too.
+		if _, err := s.Read().ExecContext(ctx, `SELECT 1`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+
+				`seq, at, actor, action, object_kind, object_id, subject, fields, policy_version, request_id, format, prev_hash, hash)`+
+				` VALUES (1, 0, '', '', '', '', '', '', '', '', 1, $1, $1)`, make([]byte, 32))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if err := change(tx, "z"); err != nil {
+				return err
+			}
+			return tx.AppendAudit(entry(3))
+		})
+		if err == nil {
+			t.Fatal("append over an existing entry 1 committed")
+		}
+		for _, site := range []string{"x", "y", "z"} {
+			if got, _ := s.PolicyVersions(ctx, site); len(got) != 0 {
+				t.Errorf("site %s: the change committed without its audit entry", site)
+			}
+		}
+		var n int
+		if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("audit_log has %d rows (%v), want only the planted one", n, err)
+		}
+	})
+}
+
+func TestAuditRejectsValuesAndUnknownActions(t *testing.T) {
+	bad := map[string]func(*audit.Entry){
+		"unknown_action":           func(e *audit.Entry) { e.Action = "account.delete" },
+		"empty_action":             func(e *audit.Entry) { e.Action = "" },
+		"email_as_object_id":       func(e *audit.Entry) { e.ObjectID = "jan@example.nl" },
+		"name_as_object_id":        func(e *audit.Entry) { e.ObjectID = "Jan Jansen" },
+		"value_in_field_names":     func(e *audit.Entry) { e.Fields = []string{"first_name=Jan"} },
+		"capitalised_field_name":   func(e *audit.Entry) { e.Fields = []string{"Postcode"} },
+		"email_as_subject":         func(e *audit.Entry) { e.Subject = "jan@example.nl" },
+		"email_as_staff_actor":     func(e *audit.Entry) { e.Actor = "staff:piet@ivm.nl" },
+		"email_as_subject_actor":   func(e *audit.Entry) { e.Actor = "subject:jan@example.nl" },
+		"unknown_actor_kind":       func(e *audit.Entry) { e.Actor = "user:1" },
+		"space_in_request_id":      func(e *audit.Entry) { e.RequestID = "req 1" },
+		"accent_in_object_id":      func(e *audit.Entry) { e.ObjectID = "José" },
+		"tab_in_policy_version":    func(e *audit.Entry) { e.PolicyVersion = "1\t2" },
+		"object_id_without_kind":   func(e *audit.Entry) { e.ObjectKind = "" },
+		"overlong_object_id":       func(e *audit.Entry) { e.ObjectID = strings.Repeat("a", 129) },
+		"no_time":                  func(e *audit.Entry) { e.Time = time.Time{} },
+		"system_job_with_spaces":   func(e *audit.Entry) { e.Actor = "system:nightly run" },
+		"newline_in_request_id":    func(e *audit.Entry) { e.RequestID = "a\nb" },
+		"email_in_field_with_dots": func(e *audit.Entry) { e.Fields = []string{"jan@example.nl"} },
+	}
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		for name, spoil := range bad {
+			t.Run(name, func(t *testing.T) {
+				e := entry(1)
+				spoil(&e)
+				err := s.InTx(context.Background(), func(tx *store.Tx) error { return tx.AppendAudit(e) })
+				if steward.ErrorCode(err) != steward.EINVALID {
+					t.Fatalf("err = %v, want invalid", err)
+				}
+			})
+		}
+		if h := testkit.AuditHead(t, s); h != 0 {
+			t.Fatalf("rejected entries left %d entries", h)
+		}
+	})
+}
+
+func TestAuditListFiltersAndPages(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		appendN(t, s, 1, 40)
+		subj := audit.Pseudonym(fmt.Sprintf("ps_%032x", 3))
+		var seqs []uint64
+		page := audit.Page{Limit: 2}
+		for {
+			got, next, err := s.Audit().List(ctx, audit.Filter{Subject: subj}, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range got {
+				if e.Subject != subj {
+					t.Fatalf("entry %d has subject %s", e.Seq, e.Subject)
+				}
+				seqs = append(seqs, e.Seq)
+			}
+			if next.Before == 0 {
+				break
+			}
+			page = next
+		}
+		want := []uint64{38, 31, 24, 17, 10, 3}
+		if fmt.Sprint(seqs) != fmt.Sprint(want) {
+			t.Fatalf("pages of subject 3: %v, want %v", seqs, want)
+		}
+		got, _, err := s.Audit().List(ctx, audit.Filter{Action: audit.StaffView, Actor: audit.Staff("s0"),
+			From: t0.Add(10 * time.Second), To: t0.Add(30 * time.Second)}, audit.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = nil
+		for _, e := range got {
+			seqs = append(seqs, e.Seq)
+		}
+		// staff.view: i%4==2; actor s0: i%3==0; time in [10s,30s): seq 10..29.
+		if fmt.Sprint(seqs) != "[18]" {
+			t.Fatalf("filtered list: %v, want [18]", seqs)
+		}
+	})
+}
+
+// TestAuditConcurrentAppendsStayLinear appends from many goroutines through
+// two separately opened Stores and from a second process, all on the same
+// database, and checks the chain has no gap and no fork (issue 5).
+func TestAuditConcurrentAppendsStayLinear(t *testing.T) {
+	const goroutines, txs, perTx = 8, 15, 3
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		s := openMigrated(t, dsn)
+		key := t.TempDir() + "/audit.key"
+		signer, _, err := audit.LoadOrCreateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetAuditSigner(signer, 10)
+		other, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		other.SetAuditSigner(signer, 10)
+
+		child := exec.Command(os.Args[0], "-test.run=^TestAuditHelperProcess$", "-test.count=1")
+		child.Env = append(os.Environ(), "STEWARD_AUDIT_HELPER_DSN="+dsn, "STEWARD_AUDIT_HELPER_KEY="+key)
+		var out strings.Builder
+		child.Stdout, child.Stderr = &out, &out
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*goroutines)
+		for g := range 2 * goroutines {
+			st := s
+			if g%2 == 1 {
+				st = other
+			}
+			wg.Go(func() {
+				for i := range txs {
+					err := st.InTx(context.Background(), func(tx *store.Tx) error {
+						for j := range perTx {
+							if err := tx.AppendAudit(entry(g*1000 + i*10 + j)); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if err := child.Wait(); err != nil {
+			t.Fatalf("second process: %v\n%s", err, out.String())
+		}
+		if !strings.Contains(out.String(), "helper appended") {
+			t.Fatalf("second process did not append:\n%s", out.String())
+		}
+		want := uint64(2*goroutines*txs*perTx + helperEntries)
+		r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 10})
+		if r.Broken != nil || r.Checked != want {
+			t.Fatalf("checked %d of %d entries, broken: %v", r.Checked, want, r.Broken)
+		}
+		var n, maxSeq int64
+		if err := s.Read().QueryRowContext(context.Background(), `SELECT COUNT(*), MAX(seq) FROM audit_log`).Scan(&n, &maxSeq); err != nil {
+			t.Fatal(err)
+		}
+		if uint64(n) != want || uint64(maxSeq) != want {
+			t.Fatalf("%d rows up to seq %d, want %d without gaps", n, maxSeq, want)
+		}
+	})
+}
+
+const helperEntries = 4 * 20
+
+// TestAuditHelperProcess is the second process of
+// TestAuditConcurrentAppendsStayLinear; on its own it does nothing.
+func TestAuditHelperProcess(t *testing.T) {
+	dsn := os.Getenv("STEWARD_AUDIT_HELPER_DSN")
+	if dsn == "" {
+		t.Skip("runs only as the second process of TestAuditConcurrentAppendsStayLinear")
+	}
+	s, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	signer, err := audit.LoadKey(os.Getenv("STEWARD_AUDIT_HELPER_KEY"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetAuditSigner(signer, 10)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range helperEntries / 4 {
+				if err := s.InTx(context.Background(), func(tx *store.Tx) error {
+					return tx.AppendAudit(entry(100000 + g*1000 + i))
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	fmt.Println("helper appended", helperEntries)
+}
+
+// forEachDSN is testkit.ForEachStore for tests that open the database
+// more than once.
+func forEachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, testkit.SQLiteDSN(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testkit.PostgresDSN(t)) })
+}
+
+func openMigrated(t testing.TB, dsn string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
