@@ -155,7 +155,11 @@ func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error)
 				return nil, fmt.Errorf("audit: verify: %w", err)
 			}
 			if head.Seq < last {
-				fail(head.Seq+1, "entry is not covered by the sealed head: it was appended without the key")
+				if head.Seq == 0 {
+					fail(1, "the sealed head says the log is empty: the head was deleted or reset")
+				} else {
+					fail(head.Seq+1, "entry is not covered by the sealed head: it was appended without the key")
+				}
 				break
 			}
 			if head.Seq == last || next == before {

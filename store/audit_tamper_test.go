@@ -1,0 +1,184 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"testing"
+
+	"steward/audit"
+	"steward/internal/testkit"
+	"steward/store"
+)
+
+// tamperSQL runs one statement as someone with write access to the database
+// but without the signing key would.
+func tamperSQL(t *testing.T, s *store.Store, q string, args ...any) {
+	t.Helper()
+	err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(context.Background(), q, args...)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("tamper %q: %v", q, err)
+	}
+}
+
+func flipText(v string) string {
+	b := []byte(v)
+	b[len(b)-1] ^= 1
+	return string(b)
+}
+
+func textColumn(col string) func(t *testing.T, s *store.Store) {
+	return func(t *testing.T, s *store.Store) {
+		var v string
+		if err := s.Read().QueryRowContext(context.Background(), `SELECT `+col+` FROM audit_log WHERE seq = 7`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		tamperSQL(t, s, `UPDATE audit_log SET `+col+` = $1 WHERE seq = 7`, flipText(v))
+	}
+}
+
+func blobColumn(col string) func(t *testing.T, s *store.Store) {
+	return func(t *testing.T, s *store.Store) {
+		var v []byte
+		if err := s.Read().QueryRowContext(context.Background(), `SELECT `+col+` FROM audit_log WHERE seq = 7`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		v[0] ^= 1
+		tamperSQL(t, s, `UPDATE audit_log SET `+col+` = $1 WHERE seq = 7`, v)
+	}
+}
+
+// forge appends entry 13 with a correct chain hash, as an attacker with
+// database access but no key can.
+func forge(t *testing.T, s *store.Store) audit.Entry {
+	all := testkit.AuditSince(t, s, 0)
+	e := entry(13)
+	e.Normalize()
+	e.Seq, e.PrevHash = 13, all[len(all)-1].Hash
+	e.Hash = e.ComputeHash()
+	tamperSQL(t, s, `INSERT INTO audit_log (seq, at, actor, action, object_kind, object_id, subject, fields, policy_version, request_id, format, prev_hash, hash)
+		VALUES (13, $1, $2, $3, $4, $5, $6, 'first_name,last_name', $7, $8, 1, $9, $10)`,
+		e.Time.UnixMilli(), string(e.Actor), string(e.Action), e.ObjectKind, e.ObjectID, string(e.Subject), e.PolicyVersion, e.RequestID, e.PrevHash[:], e.Hash[:])
+	return e
+}
+
+// rewrite changes entry from's object id and recomputes every hash after
+// it, moving the head's hash along (the signature cannot follow).
+func rewrite(t *testing.T, s *store.Store, from uint64) {
+	all := testkit.AuditSince(t, s, 0)
+	prev := all[from-2].Hash
+	for i := from - 1; i < uint64(len(all)); i++ {
+		e := all[i]
+		if e.Seq == from {
+			e.ObjectID = "a_999"
+		}
+		e.PrevHash = prev
+		e.Hash = e.ComputeHash()
+		tamperSQL(t, s, `UPDATE audit_log SET object_id = $1, prev_hash = $2, hash = $3 WHERE seq = $4`, e.ObjectID, e.PrevHash[:], e.Hash[:], int64(e.Seq))
+		prev = e.Hash
+	}
+	tamperSQL(t, s, `UPDATE audit_head SET hash = $1`, prev[:])
+}
+
+// TestAuditVerifyDetectsTampering covers issue 5's list: a byte changed in
+// any column, an entry deleted, two swapped, the tail cut off, an entry
+// forged without the key, a rewritten chain — on both stores.
+func TestAuditVerifyDetectsTampering(t *testing.T) {
+	var savedHead struct {
+		seq       int64
+		hash, sig []byte
+		keyID     string
+	}
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, s *store.Store)
+		seq    uint64 // the first broken entry verify must name
+	}{
+		{"byte_changed_in_seq", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `UPDATE audit_log SET seq = 1007 WHERE seq = 7`) }, 7},
+		{"byte_changed_in_at", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `UPDATE audit_log SET at = at + 1 WHERE seq = 7`) }, 7},
+		{"byte_changed_in_actor", textColumn("actor"), 7},
+		{"byte_changed_in_action", textColumn("action"), 7},
+		{"byte_changed_in_object_kind", textColumn("object_kind"), 7},
+		{"byte_changed_in_object_id", textColumn("object_id"), 7},
+		{"byte_changed_in_subject", textColumn("subject"), 7},
+		{"byte_changed_in_fields", textColumn("fields"), 7},
+		{"byte_changed_in_policy_version", textColumn("policy_version"), 7},
+		{"byte_changed_in_request_id", textColumn("request_id"), 7},
+		{"byte_changed_in_format", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `UPDATE audit_log SET format = 2 WHERE seq = 7`) }, 7},
+		{"byte_changed_in_prev_hash", blobColumn("prev_hash"), 7},
+		{"byte_changed_in_hash", blobColumn("hash"), 7},
+		{"hash_shortened", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET hash = $1 WHERE seq = 7`, make([]byte, 31))
+		}, 7},
+		{"entry_deleted", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_log WHERE seq = 7`) }, 7},
+		{"first_entry_deleted", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_log WHERE seq = 1`) }, 1},
+		{"two_entries_swapped", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET seq = -1 WHERE seq = 6`)
+			tamperSQL(t, s, `UPDATE audit_log SET seq = 6 WHERE seq = 7`)
+			tamperSQL(t, s, `UPDATE audit_log SET seq = 7 WHERE seq = -1`)
+		}, 6},
+		{"tail_cut_off", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_log WHERE seq > 9`) }, 10},
+		{"tail_cut_off_and_head_moved_back", func(t *testing.T, s *store.Store) {
+			h9 := testkit.AuditSince(t, s, 8)[0].Hash
+			tamperSQL(t, s, `DELETE FROM audit_log WHERE seq > 9`)
+			tamperSQL(t, s, `UPDATE audit_head SET seq = 9, hash = $1`, h9[:])
+		}, 9},
+		{"tail_cut_off_and_an_old_signed_head_restored", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `DELETE FROM audit_log WHERE seq > 6`)
+			tamperSQL(t, s, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4`, savedHead.seq, savedHead.hash, savedHead.keyID, savedHead.sig)
+		}, 7},
+		{"forged_entry_appended", func(t *testing.T, s *store.Store) { forge(t, s) }, 13},
+		{"forged_entry_appended_and_head_moved", func(t *testing.T, s *store.Store) {
+			e := forge(t, s)
+			tamperSQL(t, s, `UPDATE audit_head SET seq = 13, hash = $1`, e.Hash[:])
+		}, 13},
+		{"forged_entry_signed_with_another_key", func(t *testing.T, s *store.Store) {
+			e := forge(t, s)
+			_, k, _ := ed25519.GenerateKey(rand.Reader)
+			other := audit.NewSigner(k)
+			tamperSQL(t, s, `UPDATE audit_head SET seq = 13, hash = $1, key_id = $2, signature = $3`, e.Hash[:], other.KeyID(), other.Sign(13, e.Hash))
+		}, 13},
+		{"chain_rewritten", func(t *testing.T, s *store.Store) { rewrite(t, s, 3) }, 5},
+		{"chain_rewritten_after_last_checkpoint", func(t *testing.T, s *store.Store) { rewrite(t, s, 11) }, 12},
+		{"head_deleted", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_head`) }, 1},
+		{"checkpoint_deleted", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_checkpoints WHERE size = 10`) }, 10},
+		{"checkpoint_changed", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_checkpoints SET hash = $1 WHERE size = 5`, make([]byte, 32))
+		}, 5},
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					s := testkit.SQLite(t)
+					if engine == "postgres" {
+						s = testkit.Postgres(t)
+					}
+					signer := testkit.AuditSigner(t, s, 5)
+					appendN(t, s, 1, 6)
+					if err := s.Read().QueryRowContext(context.Background(), `SELECT seq, hash, key_id, signature FROM audit_head`).
+						Scan(&savedHead.seq, &savedHead.hash, &savedHead.keyID, &savedHead.sig); err != nil {
+						t.Fatal(err)
+					}
+					appendN(t, s, 7, 3)
+					appendN(t, s, 10, 3)
+					if r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 5}); r.Broken != nil {
+						t.Fatalf("intact log reported broken: %s", r.Broken)
+					}
+					c.tamper(t, s)
+					r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 5})
+					if r.Broken == nil {
+						t.Fatalf("tampering not detected (%d checked)", r.Checked)
+					}
+					if r.Broken.Seq != c.seq {
+						t.Fatalf("broken at %s, want entry %d", r.Broken, c.seq)
+					}
+					t.Logf("detected: %s", r.Broken)
+				})
+			}
+		})
+	}
+}
