@@ -235,7 +235,7 @@ func Parse(name string, data []byte) (p *Policy, err error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Problems{{File: name, Pos: Pos{1, 1}, Msg: "the file is empty"}}
 		}
-		return nil, Problems{yamlProblem(name, err)}
+		return nil, Problems{yamlProblem(name, data, err)}
 	}
 	// A second document, even a broken one, is refused: what follows the
 	// first document would otherwise be silently ignored.
@@ -244,7 +244,7 @@ func Parse(name string, data []byte) (p *Policy, err error) {
 	case err == nil:
 		return nil, Problems{{File: name, Pos: Pos{extra.Line, extra.Column}, Msg: "a policy file holds one YAML document"}}
 	case !errors.Is(err, io.EOF):
-		return nil, Problems{yamlProblem(name, err)}
+		return nil, Problems{yamlProblem(name, data, err)}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -264,8 +264,9 @@ func Parse(name string, data []byte) (p *Policy, err error) {
 }
 
 // yamlProblem turns a syntax error from the YAML parser into a Problem,
-// keeping the line number it reports.
-func yamlProblem(name string, err error) Problem {
+// keeping the line number it reports. data is the file, to place errors
+// the parser reports vaguely.
+func yamlProblem(name string, data []byte, err error) Problem {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 1
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
@@ -275,5 +276,38 @@ func yamlProblem(name string, err error) Problem {
 			}
 		}
 	}
-	return Problem{File: name, Pos: Pos{line, 1}, Msg: "YAML syntax: " + msg}
+	// The parser (unlike the scanner) reports the 0-based line of the
+	// block or list the error is in, not of the error itself.
+	if parserError(msg) {
+		line++
+		if strings.HasPrefix(msg, "did not find expected") && !strings.Contains(msg, "<") {
+			msg += " (in the block or list that starts on this line)"
+		}
+	}
+	col := 1
+	// A tab in the indentation is the most common mistake of all; the
+	// scanner reports the line its block starts on, so find the tab.
+	if strings.Contains(msg, "tab character") {
+		lines := strings.Split(string(data), "\n")
+		for i := max(line-1, 0); i < len(lines); i++ {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			if j := strings.IndexByte(indent, '\t'); j >= 0 {
+				line, col = i+1, j+1
+				msg = "tabs are not allowed for indentation; use spaces"
+				break
+			}
+		}
+	}
+	return Problem{File: name, Pos: Pos{line, col}, Msg: "YAML syntax: " + msg}
+}
+
+// parserError reports whether msg comes from the YAML parser rather than
+// its scanner; the two count lines differently.
+func parserError(msg string) bool {
+	for _, prefix := range []string{"did not find expected", "found undefined tag handle", "found duplicate %", "found incompatible YAML document"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -111,29 +111,41 @@ func (d Duration) AddTo(t time.Time) time.Time {
 	return t.AddDate(0, 0, d.Days)
 }
 
-// SubFrom returns the latest moment s such that d.AddTo(s) <= t: a record
-// anchored at or before s has passed the period at t. It is used to turn a
-// period into a cut-off for a query.
+// SubFrom returns the latest moment s such that d.AddTo(s) <= t. It turns
+// a period into a cut-off for a query: a record anchored at s has passed the
+// period at t, and one anchored later on a later day has not.
+//
+// Month-end clamping makes AddTo many-to-one and, within the last days of a
+// month, not monotone: 30 January 18:00 + P1M is 28 February 18:00, later
+// than 31 January 06:00 + P1M. So a record anchored at or before s can still
+// be up to a day short of the period; a caller that must never act early
+// re-checks d.AddTo(anchor) <= t for each record it selects.
 func (d Duration) SubFrom(t time.Time) time.Time {
-	neg := Duration{Years: -d.Years, Months: -d.Months, Days: -d.Days}
-	// Subtract days first, then months (the inverse order of AddTo), then
-	// step forward while the clamped addition still stays within t.
-	s := t.AddDate(0, 0, neg.Days)
-	if d.Years != 0 || d.Months != 0 {
-		y, m, day := s.Date()
-		first := time.Date(y+neg.Years, m+time.Month(neg.Months), 1, s.Hour(), s.Minute(), s.Second(), s.Nanosecond(), s.Location())
-		last := first.AddDate(0, 1, -1).Day()
-		if day > last {
-			day = last
+	// Undo the days, then the months and years (AddTo's reverse order), to
+	// get near the answer; the true answer lies a few days around it.
+	back := Duration{Years: -d.Years, Months: -d.Months}.AddTo(t.AddDate(0, 0, -d.Days))
+	y, m, day := back.Date()
+	for i := 7; i >= -7; i-- {
+		start := time.Date(y, m, day+i, 0, 0, 0, 0, t.Location())
+		if d.AddTo(start).After(t) {
+			continue
 		}
-		s = first.AddDate(0, 0, day-1)
-		// Month-end clamping makes AddTo many-to-one: 29, 30 and 31 January
-		// all end on 28 February. Step forward to the last such day.
-		for next := s.AddDate(0, 0, 1); !d.AddTo(next).After(t); next = next.AddDate(0, 0, 1) {
-			s = next
+		// Within one day AddTo only moves forward with the clock, so the
+		// answer is found by halving the day.
+		lo, hi := start, start.AddDate(0, 0, 1) // AddTo(lo) <= t; the answer is < hi
+		for hi.Sub(lo) > 1 {
+			mid := lo.Add(hi.Sub(lo) / 2)
+			if d.AddTo(mid).After(t) {
+				hi = mid
+			} else {
+				lo = mid
+			}
 		}
+		return lo
 	}
-	return s
+	// Unreachable for the periods ParseDuration accepts; keep a safe,
+	// conservative answer rather than panic.
+	return back.AddDate(0, 0, -7)
 }
 
 // Date is a calendar date (YYYY-MM-DD) in a policy file.
