@@ -1,0 +1,193 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"steward"
+	"steward/audit"
+	"steward/clock"
+	"steward/policy"
+	"steward/store"
+)
+
+// Service records consent changes and reads histories. Every change is
+// appended to the history with its notice and an audit entry in one
+// transaction (G2, G3).
+type Service struct {
+	Policy *policy.Policy
+	Store  *store.Store
+	Clock  clock.Clock
+	// Audit stamps the entries; nil uses a Log on Clock with the policy's
+	// version.
+	Audit *audit.Log
+}
+
+// NewService returns a Service for p on s.
+func NewService(p *policy.Policy, s *store.Store, clk clock.Clock) *Service {
+	return &Service{Policy: p, Store: s, Clock: clk}
+}
+
+func (s *Service) auditLog() *audit.Log {
+	if s.Audit != nil {
+		return s.Audit
+	}
+	v := s.Policy.Version.Number
+	return &audit.Log{Clock: s.Clock, PolicyVersion: func() string { return v }}
+}
+
+// Check validates a change against the policy without writing anything:
+// the purpose must exist, rest on consent (Art. 6(1)(a)), and allow the
+// channel; the subject must be an opaque id and the language one of the
+// statement's. Its errors are steward.EINVALID.
+func (s *Service) Check(c Change) (*policy.Purpose, error) {
+	p := s.Policy.Purpose(c.Purpose)
+	switch {
+	case p == nil:
+		return nil, steward.FieldError("purpose", "unknown purpose %q: the policy does not declare it", c.Purpose)
+	case !p.NeedsConsent() || p.Consent == nil:
+		return nil, steward.FieldError("purpose", "purpose %q rests on %s, not on consent: there is no consent to give or withdraw", c.Purpose, p.LegalBasis)
+	case !slices.Contains(p.Consent.Channels, c.Channel):
+		return nil, steward.FieldError("channel", "consent for purpose %q is not asked through %q (allowed: %v)", c.Purpose, c.Channel, p.Consent.Channels)
+	case !validSubject(c.Subject):
+		return nil, steward.FieldError("subject", "must be an opaque id (letters, digits, _ and -, at most 64)")
+	case !slices.Contains(policy.Languages, c.Lang):
+		return nil, steward.FieldError("lang", "must be one of %v", policy.Languages)
+	}
+	return p, nil
+}
+
+func validSubject(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Record writes changes in the caller's transaction: the sign-up hook
+// (Z3), which records the boxes ticked at sign-up in the transaction that
+// creates the account, and every other channel. All changes are checked
+// first; one bad change writes nothing. A change that repeats the current
+// state with the same wording is not written again (a replayed
+// unsubscribe link changes nothing). It returns the records written.
+func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) ([]Record, error) {
+	purposes := make([]*policy.Purpose, len(changes))
+	for i, c := range changes {
+		p, err := s.Check(c)
+		if err != nil {
+			return nil, err
+		}
+		purposes[i] = p
+	}
+	now := s.Clock.Now()
+	var out []Record
+	for i, c := range changes {
+		text := Notice(purposes[i], c.Lang)
+		hash := NoticeHash(text)
+		latest, err := store.ConsentLatestFor(ctx, tx, c.Purpose, []string{c.Subject})
+		if err != nil {
+			return nil, fmt.Errorf("consent: record: %w", err)
+		}
+		if cur, ok := latest[c.Subject]; ok && cur.Given == c.Given && (cur.NoticeHash == hash || !c.Given) {
+			continue // nothing changes (Art. 7(3) withdrawal needs no wording)
+		}
+		if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: hash, Lang: c.Lang, Text: text, FirstSeen: now}); err != nil {
+			return nil, fmt.Errorf("consent: record: %w", err)
+		}
+		r := store.ConsentRecord{Subject: c.Subject, Purpose: c.Purpose, Given: c.Given, Channel: string(c.Channel),
+			NoticeHash: hash, At: now, PolicyVersion: s.Policy.Version.Number}
+		id, err := store.AppendConsent(ctx, tx, r)
+		if err != nil {
+			return nil, fmt.Errorf("consent: record: %w", err)
+		}
+		r.ID = id
+		if err := s.audit(ctx, tx, r); err != nil {
+			return nil, err
+		}
+		out = append(out, fromStore(r))
+		forget(ctx, c.Subject)
+	}
+	return out, nil
+}
+
+// audit appends consent.give or consent.withdraw (G2): the record id, the
+// purpose id as the field touched, and the account's pseudonym when the
+// subject has an account. Never the notice text or an address.
+func (s *Service) audit(ctx context.Context, tx *store.Tx, r store.ConsentRecord) error {
+	action := audit.ConsentWithdraw
+	if r.Given {
+		action = audit.ConsentGive
+	}
+	ps, err := store.AccountPseudonym(ctx, tx, r.Subject)
+	if err != nil {
+		return fmt.Errorf("consent: audit: %w", err)
+	}
+	e := audit.Entry{Actor: audit.System("consent"), Action: action, ObjectKind: "consent_record",
+		ObjectID: strconv.FormatInt(r.ID, 10), Fields: []string{"purpose." + r.Purpose}}
+	if ps != "" {
+		e.Subject = audit.Pseudonym(ps)
+		e.Actor = audit.SubjectActor(e.Subject)
+	}
+	if err := s.auditLog().Record(ctx, tx, e); err != nil {
+		return fmt.Errorf("consent: audit: %w", err)
+	}
+	return nil
+}
+
+// Apply records changes in a transaction of its own.
+func (s *Service) Apply(ctx context.Context, changes ...Change) ([]Record, error) {
+	var out []Record
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = s.Record(ctx, tx, changes...)
+		return err
+	})
+	return out, err
+}
+
+// Give records that subject gives consent for purpose.
+func (s *Service) Give(ctx context.Context, subject, purpose string, ch policy.Channel, lang string) error {
+	_, err := s.Apply(ctx, Change{Subject: subject, Purpose: purpose, Given: true, Channel: ch, Lang: lang})
+	return err
+}
+
+// Withdraw records that subject withdraws consent for purpose; it takes
+// effect at once (Art. 7(3), Z8): the gate reads the history directly.
+func (s *Service) Withdraw(ctx context.Context, subject, purpose string, ch policy.Channel, lang string) error {
+	_, err := s.Apply(ctx, Change{Subject: subject, Purpose: purpose, Given: false, Channel: ch, Lang: lang})
+	return err
+}
+
+// History returns subject's records, oldest first.
+func (s *Service) History(ctx context.Context, subject string) ([]Record, error) {
+	rows, err := store.ConsentHistory(ctx, s.Store.Read(), subject)
+	if err != nil {
+		return nil, fmt.Errorf("consent: history: %w", err)
+	}
+	out := make([]Record, len(rows))
+	for i, r := range rows {
+		out[i] = fromStore(r)
+	}
+	return out, nil
+}
+
+// State returns subject's current consent, derived from the history.
+func (s *Service) State(ctx context.Context, subject string) (State, error) {
+	h, err := s.History(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	return Derive(h), nil
+}
+
+func fromStore(r store.ConsentRecord) Record {
+	return Record{ID: r.ID, Subject: r.Subject, Purpose: r.Purpose, Given: r.Given, Channel: policy.Channel(r.Channel),
+		NoticeHash: r.NoticeHash, At: r.At, PolicyVersion: r.PolicyVersion}
+}

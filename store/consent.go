@@ -1,0 +1,335 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ConsentReader is what the consent queries read through: the store's
+// read pool (Store.Read) or a write transaction (*Tx), so a check made
+// inside a transaction sees exactly what that transaction will commit
+// against (issue 6: withdrawal takes effect at once).
+type ConsentReader interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// ConsentRecord is one row of the append-only consent history (Art. 7(1)
+// GDPR): who, for which purpose, given or withdrawn, where, when, and the
+// hash of the exact words shown.
+type ConsentRecord struct {
+	ID            int64
+	Subject       string
+	Purpose       string
+	Given         bool
+	Channel       string
+	NoticeHash    string
+	At            time.Time
+	PolicyVersion string
+}
+
+// ConsentNotice is one wording consent was asked with.
+type ConsentNotice struct {
+	Hash      string
+	Lang      string
+	Text      string
+	FirstSeen time.Time
+}
+
+// SaveConsentNotice keeps the wording under its hash; a wording already
+// kept is left as it is (the hash fixes the text).
+func SaveConsentNotice(ctx context.Context, tx *Tx, n ConsentNotice) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO consent_notices (hash, lang, text, first_seen) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (hash) DO NOTHING`, n.Hash, n.Lang, n.Text, n.FirstSeen.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: save consent notice %s: %w", n.Hash, err)
+	}
+	return nil
+}
+
+// AppendConsent adds r to the history and returns its id. There is no
+// function that updates a record: a change of mind is a new record.
+func AppendConsent(ctx context.Context, tx *Tx, r ConsentRecord) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO consent_records (subject, purpose, given, channel, notice_hash, at, policy_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		r.Subject, r.Purpose, boolInt(r.Given), r.Channel, r.NoticeHash, r.At.UnixMilli(), r.PolicyVersion).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: append consent for purpose %s: %w", r.Purpose, err)
+	}
+	return id, nil
+}
+
+const consentColumns = `id, subject, purpose, given, channel, notice_hash, at, policy_version`
+
+// ConsentHistory returns every record of subject, oldest first.
+func ConsentHistory(ctx context.Context, q ConsentReader, subject string) ([]ConsentRecord, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records WHERE subject = $1 ORDER BY id`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("store: consent history: %w", err)
+	}
+	return scanConsentRows(rows)
+}
+
+// ConsentLatest returns the newest record of subject for each purpose,
+// ordered by purpose: the subject's current consent state.
+func ConsentLatest(ctx context.Context, q ConsentReader, subject string) ([]ConsentRecord, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
+		WHERE subject = $1 AND id = (SELECT MAX(id) FROM consent_records m WHERE m.subject = c.subject AND m.purpose = c.purpose)
+		ORDER BY purpose`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("store: consent state: %w", err)
+	}
+	return scanConsentRows(rows)
+}
+
+// ConsentLatestFor returns the newest record for purpose of each of
+// subjects that has one, keyed by subject: the batch form of ConsentLatest
+// that newsletter sending uses inside its transaction.
+func ConsentLatestFor(ctx context.Context, q ConsentReader, purpose string, subjects []string) (map[string]ConsentRecord, error) {
+	out := make(map[string]ConsentRecord, len(subjects))
+	for len(subjects) > 0 {
+		n := min(len(subjects), 500)
+		part := subjects[:n]
+		subjects = subjects[n:]
+		args := []any{purpose}
+		var ph strings.Builder
+		for i, s := range part {
+			if i > 0 {
+				ph.WriteByte(',')
+			}
+			args = append(args, s)
+			fmt.Fprintf(&ph, "$%d", len(args))
+		}
+		rows, err := q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
+			WHERE purpose = $1 AND subject IN (`+ph.String()+`)
+			AND id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: consent state of %d subjects: %w", n, err)
+		}
+		recs, err := scanConsentRows(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			out[r.Subject] = r
+		}
+	}
+	return out, nil
+}
+
+// ConsentSubjectsGiven returns up to limit subjects, in keyset order after
+// `after`, whose newest record for purpose gives consent. It is the
+// candidate list of a newsletter run or panel export; the purpose gate
+// still decides for each one.
+func ConsentSubjectsGiven(ctx context.Context, q ConsentReader, purpose, after string, limit int) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT c.subject FROM consent_records c
+		WHERE c.purpose = $1 AND c.subject > $2 AND c.given = 1
+		AND c.id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)
+		ORDER BY c.subject LIMIT $3`, purpose, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: subjects consenting to %s: %w", purpose, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("store: subjects consenting to %s: %w", purpose, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ConsentNotices returns the wordings with the given hashes, keyed by hash.
+func ConsentNotices(ctx context.Context, q ConsentReader, hashes []string) (map[string]ConsentNotice, error) {
+	out := map[string]ConsentNotice{}
+	for _, h := range hashes {
+		if _, done := out[h]; done {
+			continue
+		}
+		var n ConsentNotice
+		var first int64
+		err := q.QueryRowContext(ctx, `SELECT hash, lang, text, first_seen FROM consent_notices WHERE hash = $1`, h).
+			Scan(&n.Hash, &n.Lang, &n.Text, &first)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: consent notice %s is missing", h)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: consent notice %s: %w", h, err)
+		}
+		n.FirstSeen = time.UnixMilli(first).UTC()
+		out[h] = n
+	}
+	return out, nil
+}
+
+// EraseConsentsFor handles a subject's consent history at erasure (Art. 17,
+// Z9; called by the rights engine in its transaction). With replacement
+// empty the records are deleted (IVM: erasure "delete"); otherwise the
+// subject id is replaced by replacement, a pseudonym that links to no one,
+// so the history still counts in statistics and still proves what was
+// agreed to (Zorginspirator: erasure "anonymise"). It is the only path
+// that changes consent records. Newsletter deliveries of the subject go
+// the same way. It returns the number of records changed.
+func EraseConsentsFor(ctx context.Context, tx *Tx, subject, replacement string) (int64, error) {
+	var res sql.Result
+	var err error
+	if replacement == "" {
+		res, err = tx.ExecContext(ctx, `DELETE FROM consent_records WHERE subject = $1`, subject)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM newsletter_deliveries WHERE subject = $1`, subject)
+		}
+	} else {
+		res, err = tx.ExecContext(ctx, `UPDATE consent_records SET subject = $2 WHERE subject = $1`, subject, replacement)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE newsletter_deliveries SET subject = $2 WHERE subject = $1`, subject, replacement)
+		}
+	}
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `DELETE FROM processing_limits WHERE subject = $1`, subject)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: erase consents: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// AccountPseudonym returns the audit pseudonym of the account with id
+// subject, or "" when subject is no account (a visitor or a newsletter
+// sign-up without an account, whose audit entries name no subject).
+func AccountPseudonym(ctx context.Context, q ConsentReader, subject string) (string, error) {
+	var p string
+	err := q.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1`, subject).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: account pseudonym: %w", err)
+	}
+	return p, nil
+}
+
+func scanConsentRows(rows *sql.Rows) ([]ConsentRecord, error) {
+	defer rows.Close()
+	var out []ConsentRecord
+	for rows.Next() {
+		var r ConsentRecord
+		var given int
+		var at int64
+		if err := rows.Scan(&r.ID, &r.Subject, &r.Purpose, &given, &r.Channel, &r.NoticeHash, &at, &r.PolicyVersion); err != nil {
+			return nil, fmt.Errorf("store: scan consent record: %w", err)
+		}
+		r.Given = given == 1
+		r.At = time.UnixMilli(at).UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read consent records: %w", err)
+	}
+	return out, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ProcessingLimit is a restriction (Art. 18) or objection (Art. 21) that
+// stops processing of a subject's data for a purpose ("*": every purpose).
+type ProcessingLimit struct {
+	Subject string
+	Kind    string // "restriction" or "objection"
+	Purpose string
+	Since   time.Time
+	Reason  string
+}
+
+// SetProcessingLimit records a limit; setting it again keeps the first
+// date and reason.
+func SetProcessingLimit(ctx context.Context, tx *Tx, l ProcessingLimit) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO processing_limits (subject, kind, purpose, since, reason) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (subject, kind, purpose) DO NOTHING`, l.Subject, l.Kind, l.Purpose, l.Since.UnixMilli(), l.Reason)
+	if err != nil {
+		return fmt.Errorf("store: set %s for purpose %s: %w", l.Kind, l.Purpose, err)
+	}
+	return nil
+}
+
+// LiftProcessingLimit removes a limit (a dispute resolved, an objection
+// upheld for the controller); it reports whether there was one.
+func LiftProcessingLimit(ctx context.Context, tx *Tx, subject, kind, purpose string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM processing_limits WHERE subject = $1 AND kind = $2 AND purpose = $3`, subject, kind, purpose)
+	if err != nil {
+		return false, fmt.Errorf("store: lift %s for purpose %s: %w", kind, purpose, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// ProcessingLimits returns the subject's limits.
+func ProcessingLimits(ctx context.Context, q ConsentReader, subject string) ([]ProcessingLimit, error) {
+	rows, err := q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE subject = $1 ORDER BY kind, purpose`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("store: processing limits: %w", err)
+	}
+	defer rows.Close()
+	var out []ProcessingLimit
+	for rows.Next() {
+		var l ProcessingLimit
+		var since int64
+		if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
+			return nil, fmt.Errorf("store: processing limits: %w", err)
+		}
+		l.Since = time.UnixMilli(since).UTC()
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// ProcessingLimitsFor returns the limits of each of subjects that has any,
+// the batch form the newsletter run uses.
+func ProcessingLimitsFor(ctx context.Context, q ConsentReader, subjects []string) (map[string][]ProcessingLimit, error) {
+	out := map[string][]ProcessingLimit{}
+	for len(subjects) > 0 {
+		n := min(len(subjects), 500)
+		part := subjects[:n]
+		subjects = subjects[n:]
+		args := make([]any, 0, n)
+		var ph strings.Builder
+		for i, s := range part {
+			if i > 0 {
+				ph.WriteByte(',')
+			}
+			args = append(args, s)
+			fmt.Fprintf(&ph, "$%d", len(args))
+		}
+		rows, err := q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE subject IN (`+ph.String()+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: processing limits of %d subjects: %w", n, err)
+		}
+		for rows.Next() {
+			var l ProcessingLimit
+			var since int64
+			if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: processing limits: %w", err)
+			}
+			l.Since = time.UnixMilli(since).UTC()
+			out[l.Subject] = append(out[l.Subject], l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
