@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"steward"
+	"steward/consent"
+)
+
+func init() {
+	register(&command{name: "consent verify-receipt", summary: "check a consent receipt's signature and notice texts (exit 0 valid, 1 not)", run: runConsentVerifyReceipt})
+	register(&command{name: "consent receipt", summary: "write a person's signed consent receipt (history and notice texts)", run: runConsentReceipt})
+}
+
+// consentKeyFlag adds --consent-key (env STEWARD_CONSENT_KEY_FILE).
+func (a *app) consentKeyFlag(fs *flag.FlagSet) *string {
+	return fs.String("consent-key", a.env("STEWARD_CONSENT_KEY_FILE", consent.DefaultKeyFile),
+		"the site's ed25519 consent key file (env STEWARD_CONSENT_KEY_FILE); created on first use")
+}
+
+// loadConsentKey reads the consent key, creating it with a clear message
+// the first time.
+func loadConsentKey(a *app, path string) (*consent.Key, error) {
+	k, created, err := consent.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(a.stderr, "steward: created a new consent signing key in %s (key id %s); keep it safe and back it up: receipts and unsubscribe links depend on it\n", path, k.ID())
+	}
+	return k, nil
+}
+
+const verifyReceiptAbout = `Checks a consent receipt (Art. 7(1) GDPR proof a person downloaded): the
+site's signature over its content, and that every notice text hashes to the
+fingerprint its records carry. Prints one line; exits 0 when the receipt is
+valid and 1 when it was changed or is not signed by this site's key.`
+
+func runConsentVerifyReceipt(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("consent verify-receipt", "[flags] FILE", verifyReceiptAbout)
+	keyPath := a.consentKeyFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot read receipt: %v", err)
+	}
+	key, err := consent.LoadKey(*keyPath)
+	if err != nil {
+		return err
+	}
+	p, err := consent.VerifyReceipt(data, key.Public())
+	if err != nil {
+		fmt.Fprintf(a.stdout, "%s: NOT valid: %s\n", fs.Arg(0), steward.ErrorMessage(err))
+		return errReported
+	}
+	fmt.Fprintf(a.stdout, "%s: valid: %d records for subject %s, signed by key %s, issued %s\n",
+		fs.Arg(0), len(p.Records), p.Subject, key.ID(), p.IssuedAt.Format("2006-01-02 15:04:05Z"))
+	return nil
+}
+
+func runConsentReceipt(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("consent receipt", "[flags] --subject ID", "Writes the signed consent receipt of one subject (account, visitor or newsletter sign-up id).")
+	db := a.dbFlag(fs)
+	pol := a.policyFlag(fs)
+	keyPath := a.consentKeyFlag(fs)
+	subject := fs.String("subject", "", "the subject id")
+	out := fs.String("out", "", "write to this file instead of stdout")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *subject == "" {
+		fmt.Fprintln(a.stderr, "steward consent receipt: --subject is required")
+		return errUsage
+	}
+	p, err := loadPolicy(*pol)
+	if err != nil {
+		return err
+	}
+	key, err := loadConsentKey(a, *keyPath)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rc, err := consent.NewService(p, s, a.clock).Receipt(ctx, key, *subject)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = a.stdout.Write(rc)
+		return err
+	}
+	if err := os.WriteFile(*out, rc, 0o600); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	fmt.Fprintf(a.stdout, "wrote %s\n", *out)
+	return nil
+}
