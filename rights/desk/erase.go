@@ -1,0 +1,184 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"steward"
+	"steward/audit"
+	"steward/consent"
+	"steward/policy"
+	"steward/store"
+)
+
+// eraseMode is what erasure does to the account row: the policy's
+// erasure of its account record kind (Z9: anonymise at once; IVM: delete).
+func (d *Desk) eraseMode() store.EraseMode {
+	if r := d.Policy.Record("account"); r != nil && r.Erasure == policy.EraseAnonymise {
+		return store.EraseAnonymise
+	}
+	return store.EraseDelete
+}
+
+// Erase is the person's own erasure (Art. 17, Z9) in one transaction: see
+// EraseInTx. It returns what was deleted, anonymised and kept.
+func (d *Desk) Erase(ctx context.Context, subjectID string, actor audit.Actor) (store.Erased, error) {
+	var e store.Erased
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		e, err = d.EraseInTx(ctx, tx, subjectID, actor)
+		return err
+	})
+	if err != nil {
+		return store.Erased{}, fmt.Errorf("desk: erase: %w", err)
+	}
+	d.log().Info("subject erased", "deleted", strings.Join(e.Deleted, ","), "anonymised", strings.Join(e.Anonymised, ","), "kept", strings.Join(e.Kept, ","))
+	return e, nil
+}
+
+// EraseInTx erases a subject in the caller's transaction through the one
+// erasure path, store.EraseSubject, which the retention runner uses too:
+// each record kind is deleted, anonymised or kept for its legal obligation
+// as the policy says; sessions end, outbox mails are dropped, and requests
+// and disclosures keep only the pseudonym (their eraser is registered in
+// store/request.go). The audit entry names the person by pseudonym only
+// (G2). Erasing an erased or unknown person is an error and changes
+// nothing.
+func (d *Desk) EraseInTx(ctx context.Context, tx *store.Tx, subjectID string, actor audit.Actor) (store.Erased, error) {
+	st, err := tx.SubjectState(ctx, subjectID)
+	if err != nil {
+		return store.Erased{}, err
+	}
+	if st.Erased {
+		return store.Erased{}, steward.Errorf(steward.ECONFLICT, "this account was already erased")
+	}
+	mode := d.eraseMode()
+	e, err := store.EraseSubject(ctx, tx, d.Policy, subjectID, mode, d.Clock.Now())
+	if err != nil {
+		return e, err
+	}
+	action := audit.AccountErase
+	if mode == store.EraseAnonymise {
+		action = audit.AccountAnonymise
+	}
+	fields := append(append(append([]string(nil), e.Deleted...), e.Anonymised...), e.Kept...)
+	entry := audit.Entry{Actor: actor, Action: action, ObjectKind: "account", ObjectID: subjectID,
+		Subject: audit.Pseudonym(st.Pseudonym), Fields: fields}
+	if err := d.record(ctx, tx, entry); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// RestrictInTx restricts processing of the subject's data while a dispute
+// runs (Art. 18, Z8): a limit on every purpose in the consent domain's
+// processing_limits, so every purpose gate answers no except storage and
+// automated jobs pass the person by. reason is shown to staff.
+func (d *Desk) RestrictInTx(ctx context.Context, tx *store.Tx, subjectID, reason string, actor audit.Actor) error {
+	st, err := d.live(ctx, tx, subjectID)
+	if err != nil {
+		return err
+	}
+	if err := store.SetProcessingLimit(ctx, tx, store.ProcessingLimit{Subject: subjectID, Kind: consent.LimitRestriction,
+		Purpose: consent.AllPurposes, Since: d.Clock.Now(), Reason: reason}); err != nil {
+		return err
+	}
+	return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
+		ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{consent.LimitRestriction}})
+}
+
+// LiftRestriction ends a restriction (the dispute is resolved); the
+// person is to be told before it is lifted (Art. 18(3)).
+func (d *Desk) LiftRestriction(ctx context.Context, subjectID string, actor audit.Actor) error {
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		st, err := d.live(ctx, tx, subjectID)
+		if err != nil {
+			return err
+		}
+		ok, err := store.LiftProcessingLimit(ctx, tx, subjectID, consent.LimitRestriction, consent.AllPurposes)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return steward.Errorf(steward.ECONFLICT, "processing is not restricted")
+		}
+		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
+			ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{"restriction_lifted"}})
+	})
+	if err != nil {
+		return fmt.Errorf("desk: lift restriction: %w", err)
+	}
+	return nil
+}
+
+// ObjectInTx records the subject's objection to a purpose that rests on
+// legitimate interests or a public task (Art. 21, Z8): that purpose stops
+// for them.
+func (d *Desk) ObjectInTx(ctx context.Context, tx *store.Tx, subjectID, purpose string, actor audit.Actor) error {
+	pu := d.Policy.Purpose(purpose)
+	if pu == nil || !pu.Objectable() {
+		return steward.FieldError("purpose", "must name a purpose resting on legitimate interests or public task (Art. 21 GDPR)")
+	}
+	st, err := d.live(ctx, tx, subjectID)
+	if err != nil {
+		return err
+	}
+	if err := store.SetProcessingLimit(ctx, tx, store.ProcessingLimit{Subject: subjectID, Kind: consent.LimitObjection,
+		Purpose: purpose, Since: d.Clock.Now(), Reason: "objection"}); err != nil {
+		return err
+	}
+	return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
+		ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{consent.LimitObjection, purpose}})
+}
+
+// WithdrawInTx withdraws the subject's consent for a purpose through the
+// consent domain (Art. 7(3)), which audits it.
+func (d *Desk) WithdrawInTx(ctx context.Context, tx *store.Tx, subjectID, purpose string, actor audit.Actor) error {
+	if d.Consent == nil {
+		return steward.Errorf(steward.EUNAVAILABLE, "consent withdrawal is not configured")
+	}
+	if _, err := d.live(ctx, tx, subjectID); err != nil {
+		return err
+	}
+	_, err := d.Consent.Record(ctx, tx, consent.Change{Subject: subjectID, Purpose: purpose, Given: false, Channel: policy.ChannelSettings, Lang: "nl"})
+	return err
+}
+
+// Restrict, Object: the person's own actions, each in one transaction.
+
+// Restrict is RestrictInTx in a transaction of its own.
+func (d *Desk) Restrict(ctx context.Context, subjectID, reason string, actor audit.Actor) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return steward.FieldError("reason", "is required: say what is disputed")
+	}
+	if len(reason) > 2000 {
+		return steward.FieldError("reason", "is longer than 2000 characters")
+	}
+	return d.inTx(ctx, "restrict", func(tx *store.Tx) error { return d.RestrictInTx(ctx, tx, subjectID, reason, actor) })
+}
+
+// Object is ObjectInTx in a transaction of its own.
+func (d *Desk) Object(ctx context.Context, subjectID, purpose string, actor audit.Actor) error {
+	return d.inTx(ctx, "object", func(tx *store.Tx) error { return d.ObjectInTx(ctx, tx, subjectID, purpose, actor) })
+}
+
+func (d *Desk) inTx(ctx context.Context, what string, fn func(tx *store.Tx) error) error {
+	if err := d.Store.InTx(ctx, fn); err != nil {
+		return fmt.Errorf("desk: %s: %w", what, err)
+	}
+	return nil
+}
+
+// live returns the state of a subject that exists and is not erased.
+func (d *Desk) live(ctx context.Context, tx *store.Tx, subjectID string) (store.SubjectState, error) {
+	st, err := tx.SubjectState(ctx, subjectID)
+	if err != nil {
+		return st, err
+	}
+	if st.Erased {
+		return st, steward.Errorf(steward.ENOTFOUND, "no such person")
+	}
+	return st, nil
+}

@@ -1,0 +1,400 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/audit"
+	"steward/mail"
+	"steward/policy"
+	"steward/rights"
+	"steward/store"
+)
+
+// KindRequestVerify is the mail carrying a request's confirmation link.
+const KindRequestVerify mail.Kind = "request_verify"
+
+// subject reads the account a request or disclosure concerns, inside tx.
+// A missing account is ENOTFOUND, whoever asks (IDOR: the message is the
+// same for an id that never existed).
+func subject(ctx context.Context, tx *store.Tx, id string) (*account.Account, error) {
+	st, err := tx.SubjectState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Erased {
+		return nil, steward.Errorf(steward.ENOTFOUND, "no such person")
+	}
+	a, err := tx.AccountByID(ctx, id)
+	if err != nil {
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			return nil, steward.Errorf(steward.ENOTFOUND, "no such person")
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+func requestEntry(actor audit.Actor, action audit.Action, r *rights.Request, fields ...string) audit.Entry {
+	return audit.Entry{Actor: actor, Action: action, ObjectKind: "request", ObjectID: r.ID,
+		Subject: audit.Pseudonym(r.SubjectPseudonym), Fields: fields}
+}
+
+// step writes one step of a request's timeline and its audit entry.
+func (d *Desk) step(ctx context.Context, tx *store.Tx, actor audit.Actor, action audit.Action, r *rights.Request, kind rights.StepKind, note string) error {
+	if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: d.Clock.Now(), Kind: kind, Actor: string(actor), Note: note}); err != nil {
+		return err
+	}
+	return d.record(ctx, tx, requestEntry(actor, action, r, string(kind)))
+}
+
+// Add enters a request that arrived by e-mail, letter, phone or
+// self-service (R13). A person asking while logged in is verified by their
+// session at once; any other request waits for identity verification. The
+// deadline counts from the day of receipt (Art. 12(3)).
+func (d *Desk) Add(ctx context.Context, actor audit.Actor, n rights.NewRequest) (*rights.Request, error) {
+	n.Details = strings.TrimSpace(n.Details)
+	if err := n.Check(d.Policy, d.Today()); err != nil {
+		return nil, err
+	}
+	var r *rights.Request
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		a, err := subject(ctx, tx, n.SubjectID)
+		if err != nil {
+			return err
+		}
+		r = &rights.Request{
+			ID: account.NewID("req_"), SubjectID: a.ID, SubjectPseudonym: a.Pseudonym,
+			Type: n.Type, Channel: n.Channel, ReceivedOn: n.ReceivedOn, Details: n.Details, Purpose: n.Purpose,
+			Status: rights.StatusReceived, CreatedAt: d.Clock.Now(), CreatedBy: string(actor),
+		}
+		if n.Channel == rights.ChannelSelfService && actor == audit.SubjectActor(audit.Pseudonym(a.Pseudonym)) {
+			r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifySession, n.ReceivedOn
+		}
+		if err := tx.InsertRequest(ctx, r, d.DeadlineClock()); err != nil {
+			return err
+		}
+		if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: r.CreatedAt, Kind: rights.StepReceived, Actor: string(actor)}); err != nil {
+			return err
+		}
+		return d.record(ctx, tx, requestEntry(actor, audit.RequestCreate, r, "type", "channel", "received_on"))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desk: add %s request: %w", n.Type, err)
+	}
+	d.log().Info("request added", "request", r.ID, "type", r.Type, "channel", r.Channel)
+	return r, nil
+}
+
+// AskVerification mails a confirmation link to the e-mail address of the
+// account the request concerns (Art. 12(6)): whoever follows it proves they
+// hold that account. Asking again sends a new link and voids the old one.
+func (d *Desk) AskVerification(ctx context.Context, actor audit.Actor, id string) error {
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		r, err := tx.RequestForUpdate(ctx, id, "")
+		if err != nil {
+			return err
+		}
+		if err := r.CanVerify(); err != nil {
+			return err
+		}
+		a, err := subject(ctx, tx, r.SubjectID)
+		if err != nil {
+			return err
+		}
+		if r.VerifyAskedOn.IsZero() {
+			r.VerifyAskedOn = d.Today()
+			if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+				return err
+			}
+		}
+		secret, hash := account.NewSecret()
+		if err := tx.SetRequestVerifyToken(ctx, r.ID, hash, d.Clock.Now().Add(rights.VerifyLinkLifetime)); err != nil {
+			return err
+		}
+		link := d.BaseURL + "/requests/verify?token=" + secret
+		if _, err := mail.Enqueue(ctx, tx, d.Clock.Now(), verifyMail(a, r, link)); err != nil {
+			return err
+		}
+		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepVerifyAsked, "")
+	})
+	if err != nil {
+		return fmt.Errorf("desk: ask verification of request %s: %w", id, err)
+	}
+	d.log().Info("request verification link mailed", "request", id)
+	return nil
+}
+
+// VerifyLink marks the request of a confirmation link verified. The link
+// works once and for VerifyLinkLifetime; an expired, reused or unknown link
+// is an error and changes nothing (G3).
+func (d *Desk) VerifyLink(ctx context.Context, secret string) (*rights.Request, error) {
+	var r *rights.Request
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.UseRequestVerifyToken(ctx, account.HashSecret(secret), d.Clock.Now()); err != nil {
+			return err
+		}
+		if err := r.CanVerify(); err != nil {
+			return err
+		}
+		r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifyEmailLink, d.Today()
+		if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+			return err
+		}
+		return d.step(ctx, tx, audit.SubjectActor(audit.Pseudonym(r.SubjectPseudonym)), audit.RequestStep, r, rights.StepVerified, string(rights.VerifyEmailLink))
+	})
+	if err != nil {
+		// An expired link must still be voided: UseRequestVerifyToken
+		// cleared it, but the error rolled that back. Void it again.
+		if steward.ErrorCode(err) == steward.EINVALID {
+			d.voidLink(ctx, secret)
+		}
+		return nil, fmt.Errorf("desk: verify request by link: %w", err)
+	}
+	d.log().Info("request verified by link", "request", r.ID)
+	return r, nil
+}
+
+func (d *Desk) voidLink(ctx context.Context, secret string) {
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.UseRequestVerifyToken(ctx, account.HashSecret(secret), time.Time{}.Add(1))
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		d.log().Warn("could not void expired request link", "err", err)
+	}
+}
+
+// VerifyManually records that staff established the requester's identity
+// another way; note says how (e.g. "identity card shown at the desk"),
+// never the document's number.
+func (d *Desk) VerifyManually(ctx context.Context, actor audit.Actor, id, note string) (*rights.Request, error) {
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return nil, steward.FieldError("note", "is required: describe how identity was checked")
+	}
+	if len(note) > 2000 {
+		return nil, steward.FieldError("note", "is longer than 2000 characters")
+	}
+	var r *rights.Request
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.RequestForUpdate(ctx, id, ""); err != nil {
+			return err
+		}
+		if err := r.CanVerify(); err != nil {
+			return err
+		}
+		r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifyManual, d.Today()
+		if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+			return err
+		}
+		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepVerified, note)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desk: verify request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Extend extends the request's deadline once, by at most the policy's
+// extension, with a reason; the person is mailed the reason and the new
+// deadline in the same transaction (Art. 12(3), R13). Extending twice, too
+// late or without a reason changes nothing.
+func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext policy.Duration, reason string) (*rights.Request, error) {
+	reason = strings.TrimSpace(reason)
+	var r *rights.Request
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.RequestForUpdate(ctx, id, ""); err != nil {
+			return err
+		}
+		c := d.DeadlineClock()
+		if err := r.CanExtend(c, d.Today(), ext, reason); err != nil {
+			return err
+		}
+		a, err := subject(ctx, tx, r.SubjectID)
+		if err != nil {
+			return err
+		}
+		r.Extension, r.ExtensionReason, r.ExtendedOn = ext, reason, d.Today()
+		if err := tx.UpdateRequest(ctx, r, c); err != nil {
+			return err
+		}
+		if err := d.step(ctx, tx, actor, audit.RequestExtend, r, rights.StepExtended, reason); err != nil {
+			return err
+		}
+		mailID, err := mail.Enqueue(ctx, tx, d.Clock.Now(), extensionMail(a, r, r.Deadline(c)))
+		if err != nil {
+			return err
+		}
+		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepExtendMailed, fmt.Sprintf("outbox mail %d", mailID))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desk: extend request %s: %w", id, err)
+	}
+	d.log().Info("request extended", "request", id, "extension", ext.String())
+	return r, nil
+}
+
+// Complete answers a verified request by running the self-service action
+// for its type in the same transaction — erasure erases, restriction
+// restricts, objection and withdrawal stop the purpose — and closes it.
+// Access, portability and rectification are answered by staff (the export,
+// the profile edit) and closed here with what was done. An unverified or
+// closed request changes nothing.
+func (d *Desk) Complete(ctx context.Context, actor audit.Actor, id, outcome string) (*rights.Request, error) {
+	return d.close(ctx, actor, id, outcome, false)
+}
+
+// Refuse closes a request with the reasons for not acting on it, which the
+// person must be told with their right to complain (Art. 12(4)).
+func (d *Desk) Refuse(ctx context.Context, actor audit.Actor, id, reason string) (*rights.Request, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, steward.FieldError("reason", "is required: the person must be told why (Art. 12(4) GDPR)")
+	}
+	return d.close(ctx, actor, id, reason, true)
+}
+
+func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string, refuse bool) (*rights.Request, error) {
+	outcome = strings.TrimSpace(outcome)
+	if len(outcome) > 2000 {
+		return nil, steward.FieldError("outcome", "is longer than 2000 characters")
+	}
+	var r *rights.Request
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = tx.RequestForUpdate(ctx, id, ""); err != nil {
+			return err
+		}
+		if err := r.CanClose(refuse); err != nil {
+			return err
+		}
+		r.Status, r.ClosedOn, r.Outcome = rights.StatusCompleted, d.Today(), outcome
+		kind := rights.StepCompleted
+		if refuse {
+			r.Status, kind = rights.StatusRefused, rights.StepRefused
+		}
+		if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+			return err
+		}
+		if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: d.Clock.Now(), Kind: kind, Actor: string(actor), Note: outcome}); err != nil {
+			return err
+		}
+		if err := d.record(ctx, tx, requestEntry(actor, audit.RequestClose, r, "status")); err != nil {
+			return err
+		}
+		if refuse {
+			return nil
+		}
+		// The action last: erasure unlinks this very request from the
+		// person, which must happen after the request's own rows changed.
+		return d.act(ctx, tx, actor, r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desk: close request %s: %w", id, err)
+	}
+	d.log().Info("request closed", "request", id, "status", r.Status)
+	return r, nil
+}
+
+// act runs the self-service action of a completed request.
+func (d *Desk) act(ctx context.Context, tx *store.Tx, actor audit.Actor, r *rights.Request) error {
+	switch r.Type {
+	case rights.TypeAccess, rights.TypePortability, rights.TypeRectification:
+		return nil
+	}
+	switch r.Type {
+	case rights.TypeErasure:
+		_, err := d.EraseInTx(ctx, tx, r.SubjectID, actor)
+		return err
+	case rights.TypeRestriction:
+		return d.RestrictInTx(ctx, tx, r.SubjectID, "request "+r.ID, actor)
+	case rights.TypeObjection:
+		return d.ObjectInTx(ctx, tx, r.SubjectID, r.Purpose, actor)
+	case rights.TypeWithdraw:
+		return d.WithdrawInTx(ctx, tx, r.SubjectID, r.Purpose, actor)
+	}
+	return steward.Errorf(steward.EINVALID, "unknown request type %q", r.Type)
+}
+
+// QueueOptions select the queue's requests.
+type QueueOptions struct {
+	// Overdue keeps only requests past their deadline.
+	Overdue bool
+	// DueWithin keeps only requests due within this window from today
+	// (including overdue ones); zero keeps all.
+	DueWithin time.Duration
+	// All includes closed requests.
+	All bool
+}
+
+// Item is a request as the queue shows it, with its deadline and flags.
+type Item struct {
+	rights.Request
+	// Start is the day the deadline counts from; zero while proof of
+	// identity is awaited under deadline_from identity_proof.
+	Start    time.Time
+	Deadline time.Time
+	Overdue  bool
+	DueSoon  bool
+}
+
+// Queue lists requests by deadline, earliest first, flagged overdue and
+// due soon (R13). It pages through the store with keyset pagination.
+func (d *Desk) Queue(ctx context.Context, o QueueOptions) ([]Item, error) {
+	today := d.Today()
+	f := store.QueueFilter{All: o.All, Limit: 1000}
+	switch {
+	case o.Overdue:
+		f.DueBy = today.AddDate(0, 0, -1)
+	case o.DueWithin > 0:
+		f.DueBy = today.Add(o.DueWithin)
+	}
+	c := d.DeadlineClock()
+	var out []Item
+	for {
+		page, err := d.Store.RequestQueue(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("desk: queue: %w", err)
+		}
+		for _, r := range page {
+			out = append(out, d.item(r, c, today))
+		}
+		if len(page) < f.Limit {
+			return out, nil
+		}
+		last := out[len(out)-1]
+		f.AfterID, f.AfterDeadline = last.ID, last.Deadline
+		if last.Deadline.IsZero() {
+			f.AfterDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+		}
+	}
+}
+
+// Request returns one request with its timeline and flags; subjectID, when
+// given, must own it (a person's own view), else it is not found.
+func (d *Desk) Request(ctx context.Context, id, subjectID string) (Item, error) {
+	r, err := d.Store.RequestByID(ctx, id, subjectID)
+	if err != nil {
+		return Item{}, err
+	}
+	return d.item(*r, d.DeadlineClock(), d.Today()), nil
+}
+
+func (d *Desk) item(r rights.Request, c rights.Clock, today time.Time) Item {
+	it := Item{Request: r}
+	it.Start, _ = r.Start(c)
+	it.Deadline = r.Deadline(c)
+	it.Overdue = r.Overdue(c, today)
+	it.DueSoon = r.DueSoon(c, today, rights.DueSoonWithin)
+	return it
+}

@@ -1,0 +1,297 @@
+package rights
+
+import (
+	"strings"
+	"time"
+
+	"steward"
+	"steward/policy"
+)
+
+// Type is what a data-subject request asks for (Chapter III GDPR).
+type Type string
+
+// The request types the queue handles (R13, Z8).
+const (
+	TypeAccess        Type = "access"        // Art. 15
+	TypeRectification Type = "rectification" // Art. 16
+	TypeErasure       Type = "erasure"       // Art. 17
+	TypeRestriction   Type = "restriction"   // Art. 18
+	TypePortability   Type = "portability"   // Art. 20
+	TypeObjection     Type = "objection"     // Art. 21
+	TypeWithdraw      Type = "withdraw"      // Art. 7(3)
+)
+
+// Types lists the request types in article order.
+var Types = []Type{TypeAccess, TypeRectification, TypeErasure, TypeRestriction, TypePortability, TypeObjection, TypeWithdraw}
+
+// Right returns the policy right a request of type t exercises.
+func (t Type) Right() policy.Right {
+	if t == TypeWithdraw {
+		return policy.RightWithdraw
+	}
+	return policy.Right(t)
+}
+
+// ParseType checks a request type given on a form or command line.
+func ParseType(s string) (Type, error) {
+	for _, t := range Types {
+		if string(t) == s {
+			return t, nil
+		}
+	}
+	return "", steward.FieldError("type", "must be one of %s", join(Types))
+}
+
+// Channel is how a request reached the controller.
+type Channel string
+
+// The channels a request can arrive through.
+const (
+	ChannelEmail       Channel = "email"
+	ChannelLetter      Channel = "letter"
+	ChannelPhone       Channel = "phone"
+	ChannelSelfService Channel = "self_service"
+)
+
+// Channels lists the channels.
+var Channels = []Channel{ChannelEmail, ChannelLetter, ChannelPhone, ChannelSelfService}
+
+// ParseChannel checks a channel given on a form or command line.
+func ParseChannel(s string) (Channel, error) {
+	for _, c := range Channels {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", steward.FieldError("channel", "must be one of %s", join(Channels))
+}
+
+// Status is where a request stands.
+type Status string
+
+// The states of a request. A request is open until completed or refused.
+const (
+	// StatusReceived: entered, identity not yet established.
+	StatusReceived Status = "received"
+	// StatusVerified: identity established; being handled.
+	StatusVerified Status = "verified"
+	// StatusCompleted: answered; the right was given effect.
+	StatusCompleted Status = "completed"
+	// StatusRefused: answered with a refusal and its reasons (Art. 12(4)).
+	StatusRefused Status = "refused"
+)
+
+// Open reports whether a request in status s still needs an answer.
+func (s Status) Open() bool { return s == StatusReceived || s == StatusVerified }
+
+// Verification is how a person's identity was established (Art. 12(6)
+// GDPR: the controller may ask for information to confirm it).
+type Verification string
+
+// The verification methods.
+const (
+	// VerifySession: the person asked while logged in (self-service).
+	VerifySession Verification = "session"
+	// VerifyEmailLink: the person followed a confirmation link sent to the
+	// account's e-mail address.
+	VerifyEmailLink Verification = "email_link"
+	// VerifyManual: staff checked identity another way and noted how.
+	VerifyManual Verification = "manual"
+)
+
+// VerifyLinkLifetime is how long a confirmation link works.
+const VerifyLinkLifetime = 7 * 24 * time.Hour
+
+// Request is one data-subject request in the queue.
+type Request struct {
+	// ID is random and opaque ("req_…").
+	ID string
+	// SubjectID is the account the request concerns; empty once that
+	// account is erased, when SubjectPseudonym alone remains (G2).
+	SubjectID        string
+	SubjectPseudonym string
+	Type             Type
+	Channel          Channel
+	// ReceivedOn is the day the request arrived; the deadline counts from it.
+	ReceivedOn time.Time
+	// Details is what the person asked, in staff's words; for an objection
+	// or a withdrawal, Purpose names the purpose concerned.
+	Details string
+	Purpose string
+	Status  Status
+	// VerifyAskedOn is the day proof of identity was asked for (a link
+	// sent); zero when none was needed.
+	VerifyAskedOn time.Time
+	// VerifiedOn is the day identity was established; zero until then.
+	VerifiedOn time.Time
+	Verified   Verification
+	// Extension is the one extension granted, zero when none (Art. 12(3)).
+	Extension       policy.Duration
+	ExtensionReason string
+	ExtendedOn      time.Time
+	// ClosedOn is the day the request was completed or refused.
+	ClosedOn time.Time
+	// Outcome says what was done, or why the request was refused.
+	Outcome   string
+	CreatedAt time.Time
+	// CreatedBy is the audit actor who entered it ("staff:…", "subject:…").
+	CreatedBy string
+	// Steps is the timeline, oldest first; filled by readers that ask for it.
+	Steps []Step
+}
+
+// Start returns the day the request's deadline counts from, and false while
+// it does not run yet (see Clock.Start).
+func (r *Request) Start(c Clock) (time.Time, bool) {
+	return c.Start(r.ReceivedOn, r.VerifyAskedOn, r.VerifiedOn)
+}
+
+// Deadline returns the day the request must be answered by, including any
+// extension; zero while the deadline does not run yet.
+func (r *Request) Deadline(c Clock) time.Time {
+	start, ok := r.Start(c)
+	if !ok {
+		return time.Time{}
+	}
+	return c.Deadline(start, r.Extension)
+}
+
+// Overdue reports whether an open request is past its deadline on today.
+func (r *Request) Overdue(c Clock, today time.Time) bool {
+	return r.Status.Open() && Overdue(r.Deadline(c), today)
+}
+
+// DueSoon reports whether an open request falls due within the window.
+func (r *Request) DueSoon(c Clock, today time.Time, within time.Duration) bool {
+	return r.Status.Open() && DueSoon(r.Deadline(c), today, within)
+}
+
+// StepKind names a step in a request's timeline.
+type StepKind string
+
+// The steps of a request's timeline; each is also an audit entry.
+const (
+	StepReceived     StepKind = "received"
+	StepVerifyAsked  StepKind = "verify_asked"
+	StepVerified     StepKind = "verified"
+	StepExtended     StepKind = "extended"
+	StepExtendMailed StepKind = "extension_mailed"
+	StepNote         StepKind = "note"
+	StepCompleted    StepKind = "completed"
+	StepRefused      StepKind = "refused"
+)
+
+// Step is one entry of a request's timeline.
+type Step struct {
+	At    time.Time
+	Kind  StepKind
+	Actor string
+	// Note is staff's words for the step (how identity was checked, why
+	// the request was extended); shown to staff only.
+	Note string
+}
+
+// NewRequest is what staff (or the person, self-service) enter.
+type NewRequest struct {
+	SubjectID  string
+	Type       Type
+	Channel    Channel
+	ReceivedOn time.Time
+	Details    string
+	Purpose    string
+}
+
+// maxText bounds free-text fields of a request.
+const maxText = 2000
+
+// Check validates a new request against the policy: the right must be
+// honoured, the day of receipt may not lie in the future, and an objection
+// or withdrawal must name a purpose it can apply to. Nothing is stored when
+// it fails (G3).
+func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
+	if n.SubjectID == "" {
+		return steward.FieldError("subject", "is required")
+	}
+	if _, err := ParseType(string(n.Type)); err != nil {
+		return err
+	}
+	if _, err := ParseChannel(string(n.Channel)); err != nil {
+		return err
+	}
+	if !p.Rights.Honours(n.Type.Right()) {
+		return steward.FieldError("type", "the policy does not honour the right %q", n.Type.Right())
+	}
+	if n.ReceivedOn.IsZero() {
+		return steward.FieldError("received", "is required (YYYY-MM-DD)")
+	}
+	if n.ReceivedOn.After(today) {
+		return steward.FieldError("received", "lies in the future")
+	}
+	if len(n.Details) > maxText {
+		return steward.FieldError("details", "is longer than %d characters", maxText)
+	}
+	switch n.Type {
+	case TypeObjection, TypeWithdraw:
+		pu := p.Purpose(n.Purpose)
+		if pu == nil {
+			return steward.FieldError("purpose", "must name a purpose of the policy")
+		}
+		if n.Type == TypeObjection && !pu.Objectable() {
+			return steward.FieldError("purpose", "%q rests on %s; objection applies to legitimate interests or public task (Art. 21 GDPR)", pu.ID, pu.LegalBasis)
+		}
+		if n.Type == TypeWithdraw && !pu.NeedsConsent() {
+			return steward.FieldError("purpose", "%q does not rest on consent", pu.ID)
+		}
+	default:
+		if n.Purpose != "" {
+			return steward.FieldError("purpose", "is only for objection and withdrawal")
+		}
+	}
+	return nil
+}
+
+// CanVerify says whether identity can be marked established now.
+func (r *Request) CanVerify() error {
+	switch {
+	case !r.Status.Open():
+		return steward.Errorf(steward.ECONFLICT, "request %s is %s", r.ID, r.Status)
+	case r.Status == StatusVerified:
+		return steward.Errorf(steward.ECONFLICT, "request %s is already verified", r.ID)
+	}
+	return nil
+}
+
+// CanClose says whether the request may be completed or refused now: only
+// open requests whose requester's identity is established (Art. 12(6)),
+// except that a refusal may close an unverified request (Art. 12(2): the
+// controller could not identify the person).
+func (r *Request) CanClose(refuse bool) error {
+	switch {
+	case !r.Status.Open():
+		return steward.Errorf(steward.ECONFLICT, "request %s is already %s", r.ID, r.Status)
+	case r.Status != StatusVerified && !refuse:
+		return steward.Errorf(steward.ECONFLICT, "request %s: the requester's identity is not verified yet; verify it first (Art. 12(6) GDPR)", r.ID)
+	}
+	return nil
+}
+
+// CanExtend says whether the request may be extended by ext on today.
+func (r *Request) CanExtend(c Clock, today time.Time, ext policy.Duration, reason string) error {
+	if !r.Status.Open() {
+		return steward.Errorf(steward.ECONFLICT, "request %s is already %s", r.ID, r.Status)
+	}
+	start, ok := r.Start(c)
+	if !ok {
+		return steward.Errorf(steward.ECONFLICT, "request %s: the deadline does not run yet (awaiting proof of identity), so there is nothing to extend", r.ID)
+	}
+	return c.CheckExtension(start, today, r.Extension, ext, strings.TrimSpace(reason))
+}
+
+func join[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,341 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"steward"
+	"steward/policy"
+	"steward/rights"
+)
+
+// requestColumns is the column list every request read uses, in the order
+// scanRequest expects.
+const requestColumns = `id, subject_id, subject_pseudonym, type, channel, received_on, details, purpose,
+	status, verify_asked_on, verified_on, verify_method, extension, extension_reason, extended_on,
+	closed_on, outcome, created_at, created_by`
+
+// noDeadline is the deadline_on of a request whose deadline does not run
+// yet (awaiting proof of identity): 9999-12-31, so it sorts last.
+var noDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+func deadlineMillis(r *rights.Request, c rights.Clock) int64 {
+	d := r.Deadline(c)
+	if d.IsZero() {
+		return noDeadline
+	}
+	return d.UnixMilli()
+}
+
+// InsertRequest stores a new request; its deadline for sorting is computed
+// with c (Art. 12(3) GDPR).
+func (tx *Tx) InsertRequest(ctx context.Context, r *rights.Request, c rights.Clock) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, subject_id, subject_pseudonym, type, channel,
+			received_on, details, purpose, status, verify_asked_on, verified_on, verify_method, extension,
+			extension_reason, extended_on, deadline_on, closed_on, outcome, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		r.ID, r.SubjectID, r.SubjectPseudonym, string(r.Type), string(r.Channel),
+		dayMillis(r.ReceivedOn), r.Details, r.Purpose, string(r.Status), dayMillis(r.VerifyAskedOn),
+		dayMillis(r.VerifiedOn), string(r.Verified), durationText(r.Extension), r.ExtensionReason,
+		dayMillis(r.ExtendedOn), deadlineMillis(r, c), dayMillis(r.ClosedOn), r.Outcome,
+		r.CreatedAt.UnixMilli(), r.CreatedBy)
+	if err != nil {
+		return fmt.Errorf("store: insert request %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// UpdateRequest writes the changeable state of a request: status,
+// verification, extension and closure. The caller read it with
+// RequestForUpdate in the same transaction.
+func (tx *Tx) UpdateRequest(ctx context.Context, r *rights.Request, c rights.Clock) error {
+	return tx.execOne(ctx, "update request "+r.ID, `UPDATE requests SET status = $1, verify_asked_on = $2,
+			verified_on = $3, verify_method = $4, extension = $5, extension_reason = $6, extended_on = $7,
+			deadline_on = $8, closed_on = $9, outcome = $10
+		WHERE id = $11`,
+		string(r.Status), dayMillis(r.VerifyAskedOn), dayMillis(r.VerifiedOn), string(r.Verified),
+		durationText(r.Extension), r.ExtensionReason, dayMillis(r.ExtendedOn), deadlineMillis(r, c),
+		dayMillis(r.ClosedOn), r.Outcome, r.ID)
+}
+
+// RequestForUpdate reads a request inside the transaction, locking its row
+// on PostgreSQL so two staff members cannot extend or close it at once
+// (SQLite's IMMEDIATE transactions already run alone). subjectID, when not
+// empty, must match: a request of another person is not found (IDOR).
+func (tx *Tx) RequestForUpdate(ctx context.Context, id, subjectID string) (*rights.Request, error) {
+	lock := ""
+	if tx.Dialect == Postgres {
+		lock = " FOR UPDATE"
+	}
+	r, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM requests
+		WHERE id = $1 AND ($2 = '' OR subject_id = $2)`+lock, id, subjectID))
+	if err != nil {
+		return nil, wrapRequestErr(err, id)
+	}
+	return r, nil
+}
+
+// AddRequestStep appends a step to a request's timeline.
+func (tx *Tx) AddRequestStep(ctx context.Context, requestID string, s rights.Step) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO request_steps (request_id, at, kind, actor, note) VALUES ($1, $2, $3, $4, $5)`,
+		requestID, s.At.UnixMilli(), string(s.Kind), s.Actor, s.Note)
+	if err != nil {
+		return fmt.Errorf("store: add step %s to request %s: %w", s.Kind, requestID, err)
+	}
+	return nil
+}
+
+// SetRequestVerifyToken stores the hash of a confirmation link's secret,
+// replacing any earlier link (only the newest link works).
+func (tx *Tx) SetRequestVerifyToken(ctx context.Context, requestID, hash string, expires time.Time) error {
+	return tx.execOne(ctx, "set verify link of request "+requestID,
+		`UPDATE requests SET verify_token_hash = $1, verify_expires_at = $2 WHERE id = $3`,
+		hash, expires.UnixMilli(), requestID)
+}
+
+// UseRequestVerifyToken finds the request whose confirmation link has the
+// given hash and makes the link unusable, in one step, so a link works
+// once. An unknown or used link is ENOTFOUND; an expired one is EINVALID
+// (and also made unusable).
+func (tx *Tx) UseRequestVerifyToken(ctx context.Context, hash string, now time.Time) (*rights.Request, error) {
+	if hash == "" {
+		return nil, steward.Errorf(steward.ENOTFOUND, "this confirmation link is unknown or was already used")
+	}
+	var id string
+	var expires int64
+	err := tx.QueryRowContext(ctx, `UPDATE requests SET verify_token_hash = ''
+		WHERE verify_token_hash = $1 RETURNING id, verify_expires_at`, hash).Scan(&id, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, steward.Errorf(steward.ENOTFOUND, "this confirmation link is unknown or was already used")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: use request verify link: %w", err)
+	}
+	if now.UnixMilli() >= expires {
+		return nil, steward.Errorf(steward.EINVALID, "this confirmation link has expired; ask for a new one")
+	}
+	return tx.RequestForUpdate(ctx, id, "")
+}
+
+// RequestByID returns a request with its timeline. subjectID, when not
+// empty, must match (a person sees only their own requests).
+func (s *Store) RequestByID(ctx context.Context, id, subjectID string) (*rights.Request, error) {
+	r, err := scanRequest(s.read.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM requests
+		WHERE id = $1 AND ($2 = '' OR subject_id = $2)`, id, subjectID))
+	if err != nil {
+		return nil, wrapRequestErr(err, id)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT at, kind, actor, note FROM request_steps
+		WHERE request_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: steps of request %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st rights.Step
+		var at int64
+		var kind string
+		if err := rows.Scan(&at, &kind, &st.Actor, &st.Note); err != nil {
+			return nil, fmt.Errorf("store: steps of request %s: %w", id, err)
+		}
+		st.At, st.Kind = time.UnixMilli(at).UTC(), rights.StepKind(kind)
+		r.Steps = append(r.Steps, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: steps of request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// QueueFilter selects requests for RequestQueue.
+type QueueFilter struct {
+	// All includes closed requests; by default only open ones are listed.
+	All bool
+	// DueBy keeps only requests whose deadline is on or before this day
+	// (--overdue, --due-within); zero keeps all.
+	DueBy time.Time
+	// AfterDeadline and AfterID continue a listing after the last request
+	// of the previous page (keyset pagination on deadline, id).
+	AfterDeadline time.Time
+	AfterID       string
+	// Limit caps the page; 0 means 100, at most 1000.
+	Limit int
+}
+
+// RequestQueue lists requests by deadline, earliest first; requests whose
+// deadline does not run yet come last (R13: the queue sorts by deadline).
+func (s *Store) RequestQueue(ctx context.Context, f QueueFilter) ([]rights.Request, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	f.Limit = min(f.Limit, 1000)
+	dueBy := noDeadline
+	if !f.DueBy.IsZero() {
+		dueBy = f.DueBy.UnixMilli()
+	}
+	after := int64(-1)
+	if !f.AfterDeadline.IsZero() {
+		after = f.AfterDeadline.UnixMilli()
+	}
+	open := 1
+	if f.All {
+		open = 0
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
+		WHERE ($1 = 0 OR closed_on = 0) AND deadline_on <= $2
+			AND (deadline_on > $3 OR (deadline_on = $3 AND id > $4))
+		ORDER BY deadline_on, id LIMIT $5`, open, dueBy, after, f.AfterID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: request queue: %w", err)
+	}
+	return collectRequests(rows, "request queue")
+}
+
+// RequestsOf lists a person's requests, newest first (the "My data" page).
+func (s *Store) RequestsOf(ctx context.Context, subjectID string) ([]rights.Request, error) {
+	if subjectID == "" {
+		return nil, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
+		WHERE subject_id = $1 ORDER BY received_on DESC, id DESC`, subjectID)
+	if err != nil {
+		return nil, fmt.Errorf("store: requests of %s: %w", subjectID, err)
+	}
+	return collectRequests(rows, "requests of "+subjectID)
+}
+
+// ForgetRequestsOf unlinks a person's requests from them at erasure (Art.
+// 17, Z9): the account id and everything staff wrote about them go; type,
+// channel, dates, status and the pseudonym stay as proof that the request
+// was answered in time (Art. 5(2)), naming nobody (G2).
+func (tx *Tx) ForgetRequestsOf(ctx context.Context, subjectID string) (int64, error) {
+	if subjectID == "" {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE request_steps SET note = ''
+		WHERE request_id IN (SELECT id FROM requests WHERE subject_id = $1)`, subjectID); err != nil {
+		return 0, fmt.Errorf("store: forget requests of %s: %w", subjectID, err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE requests SET subject_id = '', details = '', outcome = '',
+			extension_reason = '', verify_token_hash = ''
+		WHERE subject_id = $1`, subjectID)
+	if err != nil {
+		return 0, fmt.Errorf("store: forget requests of %s: %w", subjectID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: forget requests of %s: %w", subjectID, err)
+	}
+	return n, nil
+}
+
+func collectRequests(rows *sql.Rows, what string) ([]rights.Request, error) {
+	defer rows.Close()
+	var out []rights.Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, *r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+func scanRequest(r interface{ Scan(...any) error }) (*rights.Request, error) {
+	var q rights.Request
+	var typ, channel, status, method, ext string
+	var received, asked, verified, extended, closed, created int64
+	if err := r.Scan(&q.ID, &q.SubjectID, &q.SubjectPseudonym, &typ, &channel, &received, &q.Details, &q.Purpose,
+		&status, &asked, &verified, &method, &ext, &q.ExtensionReason, &extended,
+		&closed, &q.Outcome, &created, &q.CreatedBy); err != nil {
+		return nil, err
+	}
+	q.Type, q.Channel, q.Status, q.Verified = rights.Type(typ), rights.Channel(channel), rights.Status(status), rights.Verification(method)
+	q.ReceivedOn, q.VerifyAskedOn, q.VerifiedOn = fromDayMillis(received), fromDayMillis(asked), fromDayMillis(verified)
+	q.ExtendedOn, q.ClosedOn = fromDayMillis(extended), fromDayMillis(closed)
+	q.CreatedAt = time.UnixMilli(created).UTC()
+	if ext != "" {
+		d, err := policy.ParseDuration(ext)
+		if err != nil {
+			return nil, fmt.Errorf("request %s: extension: %w", q.ID, err)
+		}
+		q.Extension = d
+	}
+	return &q, nil
+}
+
+func wrapRequestErr(err error, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return steward.Errorf(steward.ENOTFOUND, "no request %s", id)
+	}
+	return fmt.Errorf("store: request %s: %w", id, err)
+}
+
+// dayMillis stores a day (or no day, 0).
+func dayMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromDayMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func durationText(d policy.Duration) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+func init() {
+	// Erasure reaches requests and disclosures through the one erasure
+	// path (EraseSubject), for a person's own erasure and the retention
+	// runner alike.
+	RegisterSubjectEraser("requests", func(ctx context.Context, tx *Tx, subject string, _ EraseMode) error {
+		_, err := tx.ForgetRequestsOf(ctx, subject)
+		return err
+	})
+	RegisterSubjectEraser("disclosures", func(ctx context.Context, tx *Tx, subject string, _ EraseMode) error {
+		_, err := tx.ForgetDisclosuresOf(ctx, subject)
+		return err
+	})
+}
+
+// SubjectState is what the rights desk needs to know of an account before
+// acting on it.
+type SubjectState struct {
+	ID        string
+	Pseudonym string
+	// Erased is true for an anonymised account (Z9), whose row remains
+	// for statistics but names nobody.
+	Erased bool
+}
+
+// SubjectState reads an account's state inside the transaction; an
+// account that does not exist (or was deleted) is ENOTFOUND.
+func (tx *Tx) SubjectState(ctx context.Context, id string) (SubjectState, error) {
+	st := SubjectState{ID: id}
+	var anonymised sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT pseudonym, anonymised_at FROM accounts WHERE id = $1 AND role = ''`, id).Scan(&st.Pseudonym, &anonymised)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, steward.Errorf(steward.ENOTFOUND, "no such person")
+	}
+	if err != nil {
+		return st, fmt.Errorf("store: subject %s: %w", id, err)
+	}
+	st.Erased = anonymised.Valid
+	return st, nil
+}
