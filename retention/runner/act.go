@@ -1,0 +1,151 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"steward/account"
+	"steward/audit"
+	"steward/mail"
+	"steward/policy"
+	"steward/retention"
+	"steward/store"
+)
+
+// actor is who the audit log names for every automated retention action (G2).
+var actor = audit.System("retention")
+
+// carryOut performs one outcome inside the batch's transaction, with its
+// audit entry.
+func (r *Runner) carryOut(ctx context.Context, tx *store.Tx, ru *policy.Rule, f retention.Facts, d retention.Decision,
+	w *store.Warning, o Outcome, asOf time.Time) error {
+	switch o {
+	case Warn:
+		return r.warn(ctx, tx, ru, f, d, asOf)
+	case Wait:
+		// Keep the proof of sending even if the outbox is pruned later.
+		if w != nil && !w.SentAt.IsZero() {
+			return tx.MarkWarningSent(ctx, f.Kind, f.Target, ru.ID, w.SentAt)
+		}
+		return nil
+	case Delete, Anonymise:
+		return r.erase(ctx, tx, ru, f, asOf)
+	}
+	return nil
+}
+
+// erase deletes or anonymises the target through the one erasure path the
+// rights issue uses too (store.EraseSubject), so a rule-driven deletion and
+// a person's own cannot differ. A rule on the account erases the whole
+// subject; a rule on a system's own account kind (IVM's LMS account, R10)
+// erases the subject's records in that system; a rule on any other kind
+// erases just that kind of the subject's records.
+func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f retention.Facts, asOf time.Time) error {
+	p := r.Engine.Policy()
+	var er store.Erased
+	var err error
+	if f.Kind == account.RecordID {
+		er, err = store.EraseSubject(ctx, tx, p, f.Subject, store.EraseMode(ru.Action), asOf)
+	} else {
+		er, err = store.EraseRecords(ctx, tx, p, f.Subject, systemKinds(p, f.Kind), f.Kind, ru.Action, asOf)
+	}
+	if err != nil {
+		return err
+	}
+	action := audit.RetentionDelete
+	if ru.Action == policy.ActionAnonymise {
+		action = audit.RetentionAnonymise
+	}
+	fields := append(append([]string{}, er.Deleted...), er.Anonymised...)
+	return r.Audit.Record(ctx, tx, audit.Entry{
+		Actor: actor, Action: action, ObjectKind: f.Kind, ObjectID: f.Target,
+		Subject: er.Pseudonym, Fields: fields,
+	})
+}
+
+// systemKinds returns the kinds erased together with target: when target is
+// the account kind of its system (the first account kind the policy
+// declares there), every account kind of that system; otherwise target alone.
+func systemKinds(p *policy.Policy, target string) []string {
+	rec := p.Record(target)
+	if rec == nil || rec.Subject != policy.SubjectAccount {
+		return []string{target}
+	}
+	var first string
+	var kinds []string
+	for i := range p.Records {
+		k := &p.Records[i]
+		if k.System == rec.System && k.Subject == policy.SubjectAccount {
+			if first == "" {
+				first = k.ID
+			}
+			kinds = append(kinds, k.ID)
+		}
+	}
+	if first != target {
+		return []string{target}
+	}
+	return kinds
+}
+
+// warn enqueues the warning mail (Z9) through the outbox, records it, and
+// writes retention.warn — all in the batch's transaction, so a warning is
+// recorded if and only if its mail will go out.
+func (r *Runner) warn(ctx context.Context, tx *store.Tx, ru *policy.Rule, f retention.Facts, d retention.Decision, asOf time.Time) error {
+	to, err := tx.SubjectEmail(ctx, f.Subject)
+	if err != nil {
+		return err
+	}
+	if to == "" {
+		// Nobody to warn (a visitor record, or an account without an
+		// address): the action must still wait for a warning (Z9), so
+		// record nothing; the target stays in every plan until resolved.
+		r.log().Warn("retention: no address to warn", "rule", ru.ID, "kind", f.Kind, "target", f.Target)
+		return nil
+	}
+	id, err := mail.Enqueue(ctx, tx, asOf, warningMail(r.Engine.Policy(), ru, f.Subject, to, d))
+	if err != nil {
+		return err
+	}
+	if err := tx.PutWarning(ctx, store.Warning{TargetKind: f.Kind, TargetID: f.Target, Rule: ru.ID, Subject: f.Subject,
+		AnchorAt: d.Anchor, DueAt: d.DueDate, MailID: id, WarnedAt: asOf}); err != nil {
+		return err
+	}
+	var ps string
+	if a, err := tx.AccountByID(ctx, f.Subject); err == nil {
+		ps = a.Pseudonym
+	}
+	return r.Audit.Record(ctx, tx, audit.Entry{
+		Actor: actor, Action: audit.RetentionWarn, ObjectKind: f.Kind, ObjectID: f.Target,
+		Subject: audit.Pseudonym(ps), Fields: []string{ru.ID},
+	})
+}
+
+// warningMail is the warning's text, in Dutch and English: what will happen
+// when, and how to keep the account (log in: that resets inactivity, Z9).
+func warningMail(p *policy.Policy, ru *policy.Rule, subject, to string, d retention.Decision) mail.Message {
+	site := p.Site.Name
+	url := ""
+	if len(p.Site.URLs) > 0 {
+		url = p.Site.URLs[0]
+	}
+	day := d.DueDate.Format("2006-01-02")
+	nlWhat, enWhat := "verwijderd", "deleted"
+	if ru.Action == policy.ActionAnonymise {
+		nlWhat, enWhat = "geanonimiseerd", "anonymised"
+	}
+	text := fmt.Sprintf(`Je account bij %[1]s wordt op %[2]s %[3]s, omdat je het lang niet hebt gebruikt.
+Wil je je account houden? Log dan voor die datum in op %[4]s. Daarmee blijft je account bestaan.
+
+(English) Your account at %[1]s will be %[5]s on %[2]s because it has not been used for a long time.
+To keep it, log in at %[4]s before that date.
+`, site, day, nlWhat, url, enWhat)
+	return mail.Message{
+		Kind:      mail.KindRetentionWarning,
+		SubjectID: subject,
+		To:        to,
+		Subject:   fmt.Sprintf("%s: je account wordt op %s %s / your account will be %s", site, day, nlWhat, enWhat),
+		Text:      text,
+	}
+}

@@ -1,0 +1,464 @@
+// Package runner carries out the retention engine's decisions against the
+// store (R9, R10, Z9, G2, G3): it plans (changing nothing) and runs, in
+// batches of one transaction each with their audit entries, warning first
+// where the policy asks, skipping subjects on legal hold, with one runner
+// at a time across processes (a lease in the database).
+//
+// A run is resumable and idempotent without any bookkeeping of its own:
+// every batch commits its actions, warnings and audit entries together, and
+// what a batch did takes its subjects out of the next scan (deleted,
+// anonymised, or warned with the warning row in place). Kill it anywhere
+// and run it again: each subject is handled exactly once.
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"steward"
+	"steward/audit"
+	"steward/clock"
+	"steward/policy"
+	"steward/retention"
+	"steward/store"
+)
+
+// Outcome is what the runner does (or, in a plan, would do) with a target.
+type Outcome string
+
+// The outcomes, as plans and summaries name them.
+const (
+	Warn      Outcome = "warn"
+	Delete    Outcome = "delete"
+	Anonymise Outcome = "anonymise"
+	// Wait: due, but the warning is not out long enough yet, or its mail
+	// has not been sent (Z9: a failed mail postpones the action).
+	Wait Outcome = "wait"
+	// Held: on legal hold (restriction or open request), skipped.
+	Held Outcome = "held"
+)
+
+// Item is one target in a plan: what happens, under which rule, and why.
+type Item struct {
+	Rule    string
+	Kind    string
+	Target  string
+	Subject string
+	Outcome Outcome
+	DueDate time.Time
+	// WarnDate is when the warning is (or was) due; zero without warning.
+	WarnDate time.Time
+	// WarnedAt is when a warning mail was enqueued, SentAt when it went
+	// out; zero when none.
+	WarnedAt, SentAt time.Time
+	// Reason is the engine's reason, plus the hold or wait reason.
+	Reason string
+}
+
+// Counts are per-rule totals.
+type Counts struct {
+	Warn, Delete, Anonymise, Wait, Held int
+}
+
+// Total is the number of targets counted.
+func (c Counts) Total() int { return c.Warn + c.Delete + c.Anonymise + c.Wait + c.Held }
+
+func (c *Counts) add(o Outcome) {
+	switch o {
+	case Warn:
+		c.Warn++
+	case Delete:
+		c.Delete++
+	case Anonymise:
+		c.Anonymise++
+	case Wait:
+		c.Wait++
+	case Held:
+		c.Held++
+	}
+}
+
+// Report is a plan or the summary of a run.
+type Report struct {
+	AsOf time.Time
+	// Rules lists the rules evaluated, in policy order.
+	Rules []string
+	// PerRule counts outcomes per rule id.
+	PerRule map[string]*Counts
+	// Items lists every target with an outcome (plans; a run keeps only
+	// the held ones, to report them).
+	Items []Item
+	// Batches is the number of transactions a run committed.
+	Batches int
+	// Scanned is the number of candidates looked at.
+	Scanned int64
+}
+
+// Total sums the counts of every rule.
+func (r *Report) Total() Counts {
+	var t Counts
+	for _, c := range r.PerRule {
+		t.Warn += c.Warn
+		t.Delete += c.Delete
+		t.Anonymise += c.Anonymise
+		t.Wait += c.Wait
+		t.Held += c.Held
+	}
+	return t
+}
+
+// ErrBusy means another runner holds the lease.
+var ErrBusy = steward.Errorf(steward.ECONFLICT, "another retention run is in progress (it holds the lease); try again later")
+
+// Runner plans and runs retention. Fields without a default must be set.
+type Runner struct {
+	Store  *store.Store
+	Engine *retention.Engine
+	Clock  clock.Clock
+	// Audit records retention.warn, retention.delete and
+	// retention.anonymise in each batch's transaction (G2).
+	Audit *audit.Log
+	// Holds finds legal holds; nil means none can exist.
+	Holds retention.Holds
+	// Batch is the number of candidates per transaction; default 500.
+	Batch int
+	// Rules limits the run or plan to these rule ids; empty means all.
+	Rules []string
+	// LeaseTTL is how long the lease lasts between renewals; default 5m.
+	LeaseTTL time.Duration
+	// Progress, when set, is told after every batch how many candidates
+	// were scanned out of how many.
+	Progress func(done, total int64)
+	// AfterBatch, when set, runs after each committed batch; an error stops
+	// the run (tests use it to kill a run after k batches).
+	AfterBatch func(n int) error
+	// Log gets ids and counts only, never personal values.
+	Log *slog.Logger
+	// holder names this runner in the lease.
+	holder string
+}
+
+func (r *Runner) batch() int {
+	if r.Batch <= 0 {
+		return 500
+	}
+	return r.Batch
+}
+
+func (r *Runner) leaseTTL() time.Duration {
+	if r.LeaseTTL <= 0 {
+		return 5 * time.Minute
+	}
+	return r.LeaseTTL
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Log
+}
+
+// rules returns the rules to evaluate, checking --rule ids.
+func (r *Runner) rules() ([]*policy.Rule, error) {
+	p := r.Engine.Policy()
+	if len(r.Rules) == 0 {
+		out := make([]*policy.Rule, len(p.Retention))
+		for i := range p.Retention {
+			out[i] = &p.Retention[i]
+		}
+		return out, nil
+	}
+	var out []*policy.Rule
+	for _, id := range r.Rules {
+		ru, err := r.Engine.Rule(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ru)
+	}
+	return out, nil
+}
+
+// Plan reports what a run as of asOf would do, changing nothing.
+func (r *Runner) Plan(ctx context.Context, asOf time.Time) (*Report, error) {
+	return r.walk(ctx, asOf, false)
+}
+
+// Run carries out retention as of the clock's now; it is the hook 'serve
+// --retention-interval' calls. It returns ErrBusy when another runner holds
+// the lease.
+func (r *Runner) Run(ctx context.Context) (*Report, error) {
+	return r.RunAsOf(ctx, r.Clock.Now())
+}
+
+// RunAsOf carries out retention as of asOf.
+func (r *Runner) RunAsOf(ctx context.Context, asOf time.Time) (*Report, error) {
+	var b [8]byte
+	rand.Read(b[:])
+	r.holder = "runner-" + hex.EncodeToString(b[:])
+	ok, err := r.Store.AcquireLease(ctx, store.RetentionLeaseName, r.holder, r.Clock.Now(), r.leaseTTL())
+	if err != nil {
+		return nil, fmt.Errorf("retention: run: %w", err)
+	}
+	if !ok {
+		return nil, ErrBusy
+	}
+	defer func() {
+		// Release with a fresh context: a cancelled run still frees the lease.
+		if err := r.Store.ReleaseLease(context.WithoutCancel(ctx), store.RetentionLeaseName, r.holder); err != nil {
+			r.log().Error("retention: release lease", "err", err)
+		}
+	}()
+	return r.walk(ctx, asOf, true)
+}
+
+// errLeaseLost stops a run whose lease another runner took over.
+var errLeaseLost = errors.New("retention: the lease was lost to another runner; stopping")
+
+// walk scans every rule's candidates in keyset pages and decides each one;
+// when act is set, each page is one transaction that carries the decisions
+// out with their audit entries.
+func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, error) {
+	rules, err := r.rules()
+	if err != nil {
+		return nil, err
+	}
+	overrides, err := r.Store.Overrides(ctx, store.OverrideFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("retention: %w", err)
+	}
+	byOrg := map[string][]retention.Override{}
+	for _, o := range overrides {
+		byOrg[o.Organisation] = append(byOrg[o.Organisation], o)
+	}
+	rep := &Report{AsOf: asOf, PerRule: map[string]*Counts{}}
+	cutoffs := make([]time.Time, len(rules))
+	var total int64
+	for i, ru := range rules {
+		rep.Rules = append(rep.Rules, ru.ID)
+		rep.PerRule[ru.ID] = &Counts{}
+		cutoffs[i] = candidateCutoff(ru, overrides, asOf)
+		if r.Progress != nil {
+			n, err := r.Store.CountDue(ctx, ru.Record, ru.Since, cutoffs[i])
+			if err != nil {
+				return rep, fmt.Errorf("retention: %w", err)
+			}
+			total += n
+		}
+	}
+	for i, ru := range rules {
+		q := store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Limit: r.batch(),
+			After: store.DueCursor{Anchor: -1 << 62}}
+		for {
+			if err := ctx.Err(); err != nil {
+				return rep, fmt.Errorf("retention: stopped after %d batches, %d candidates: %w", rep.Batches, rep.Scanned, err)
+			}
+			var n int
+			var next store.DueCursor
+			if act {
+				err = r.Store.InTx(ctx, func(tx *store.Tx) error {
+					ok, err := tx.RenewLease(ctx, store.RetentionLeaseName, r.holder, r.Clock.Now(), r.leaseTTL())
+					if err != nil {
+						return err
+					}
+					if !ok {
+						return errLeaseLost
+					}
+					page, nx, err := tx.DueTargets(ctx, q)
+					if err != nil {
+						return err
+					}
+					n, next = len(page), nx
+					return r.page(ctx, tx, ru, page, byOrg, asOf, rep)
+				})
+			} else {
+				var page []retention.Facts
+				page, next, err = r.Store.DueTargets(ctx, q)
+				n = len(page)
+				if err == nil {
+					err = r.page(ctx, nil, ru, page, byOrg, asOf, rep)
+				}
+			}
+			if err != nil {
+				return rep, fmt.Errorf("retention: rule %s: batch %d failed after %d candidates (the next run continues from here): %w",
+					ru.ID, rep.Batches+1, rep.Scanned, err)
+			}
+			if n == 0 {
+				break
+			}
+			rep.Scanned += int64(n)
+			if act {
+				rep.Batches++
+			}
+			if r.Progress != nil {
+				r.Progress(rep.Scanned, total)
+			}
+			if act && r.AfterBatch != nil {
+				if err := r.AfterBatch(rep.Batches); err != nil {
+					return rep, err
+				}
+			}
+			q.After = next
+			if n < q.Limit {
+				break
+			}
+		}
+	}
+	return rep, nil
+}
+
+// candidateCutoff is the latest anchor a candidate of rule ru can have as
+// of asOf: the rule's period or the shortest override in force, moved
+// forward by the warning period for rules that warn, plus a day of margin
+// for calendar clamping. The engine decides exactly; this only bounds the
+// index scan, so its cost follows the due rows, not the table.
+func candidateCutoff(ru *policy.Rule, overrides []retention.Override, asOf time.Time) time.Time {
+	until := asOf
+	if !ru.WarnBefore.IsZero() {
+		until = ru.WarnBefore.AddTo(asOf)
+	}
+	cut := ru.Period.SubFrom(until)
+	if ru.ContractOverride {
+		for _, o := range overrides {
+			if o.Rule == ru.ID && o.ValidAt(asOf) {
+				if c := o.Period.SubFrom(until); c.After(cut) {
+					cut = c
+				}
+			}
+		}
+	}
+	return cut.AddDate(0, 0, 1)
+}
+
+// decisive returns the decision that governs a target: of the rules that
+// apply, the one due first (ties: policy order). ok is false when none
+// applies.
+func decisive(ds []retention.Decision) (retention.Decision, bool) {
+	var best retention.Decision
+	ok := false
+	for _, d := range ds {
+		if d.Applies && (!ok || d.DueDate.Before(best.DueDate)) {
+			best, ok = d, true
+		}
+	}
+	return best, ok
+}
+
+// page decides one page of candidates of rule ru; with tx set it acts.
+func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page []retention.Facts,
+	byOrg map[string][]retention.Override, asOf time.Time, rep *Report) error {
+	type pending struct {
+		f retention.Facts
+		d retention.Decision
+	}
+	var todo []pending
+	var subjects, targets []string
+	for _, f := range page {
+		f.Overrides = byOrg[f.Organisation]
+		d, ok := decisive(r.Engine.Evaluate(f, asOf))
+		// Another rule acts first on this target: its own scan handles it,
+		// so a target is counted and acted on under one rule only.
+		if !ok || d.Rule.ID != ru.ID || !(d.Due || d.WarnDue) {
+			continue
+		}
+		todo = append(todo, pending{f, d})
+		if !slices.Contains(subjects, f.Subject) {
+			subjects = append(subjects, f.Subject)
+		}
+		targets = append(targets, f.Target)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	held := map[string]string{}
+	if r.Holds != nil {
+		h, err := r.Holds.Held(ctx, subjects)
+		if err != nil {
+			return err
+		}
+		held = h
+	}
+	var warnings map[string]map[string]store.Warning
+	var err error
+	if !ru.WarnBefore.IsZero() {
+		if tx != nil {
+			warnings, err = tx.WarningsFor(ctx, ru.Record, targets)
+		} else {
+			warnings, err = r.Store.WarningsFor(ctx, ru.Record, targets)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	counts := rep.PerRule[ru.ID]
+	for _, p := range todo {
+		it := Item{Rule: ru.ID, Kind: p.f.Kind, Target: p.f.Target, Subject: p.f.Subject,
+			DueDate: p.d.DueDate, WarnDate: p.d.WarnDate, Reason: p.d.Reason}
+		if why, ok := held[p.f.Subject]; ok {
+			it.Outcome = Held
+			it.Reason += "; skipped: legal hold (" + why + ")"
+			counts.add(Held)
+			rep.Items = append(rep.Items, it)
+			continue
+		}
+		it.Outcome = Outcome(ru.Action)
+		var w *store.Warning
+		if ww, ok := warnings[p.f.Target][ru.ID]; ok {
+			w = &ww
+			it.WarnedAt, it.SentAt = ww.WarnedAt, ww.SentAt
+		}
+		if !ru.WarnBefore.IsZero() {
+			it.Outcome, it.Reason = warnState(ru, p.d, w, asOf, it.Reason)
+		} else if !p.d.Due {
+			continue
+		}
+		if it.Outcome == "" {
+			continue
+		}
+		counts.add(it.Outcome)
+		if tx == nil {
+			rep.Items = append(rep.Items, it)
+			continue
+		}
+		if err := r.carryOut(ctx, tx, ru, p.f, p.d, w, it.Outcome, asOf); err != nil {
+			return fmt.Errorf("%s %s: %w", p.f.Kind, p.f.Target, err)
+		}
+	}
+	return nil
+}
+
+// warnState decides a rule that warns first (Z9). The action happens only
+// when a warning about the current anchor was sent at least WarnBefore
+// before; a login moves the anchor and makes an old warning stale; a
+// warning whose mail failed or vanished unsent is sent again, so a failed
+// mail postpones the action and never skips the warning.
+func warnState(ru *policy.Rule, d retention.Decision, w *store.Warning, asOf time.Time, reason string) (Outcome, string) {
+	fresh := w != nil && w.AnchorAt.UnixMilli() == d.Anchor.UnixMilli()
+	switch {
+	case !fresh || w.MailStatus == store.MailFailed || (w.SentAt.IsZero() && w.MailStatus == ""):
+		if !d.WarnDue {
+			return "", reason
+		}
+		if fresh {
+			return Warn, reason + "; the earlier warning mail failed, warning again"
+		}
+		return Warn, reason
+	case w.SentAt.IsZero():
+		return Wait, reason + "; waiting: warning mail not sent yet"
+	}
+	actAt := ru.WarnBefore.AddTo(w.SentAt)
+	if actAt.Before(d.DueDate) {
+		actAt = d.DueDate
+	}
+	if actAt.After(asOf) {
+		return Wait, fmt.Sprintf("%s; warned %s, acts from %s", reason, w.SentAt.Format(time.DateOnly), actAt.Format(time.DateOnly))
+	}
+	return Outcome(ru.Action), reason
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/policy"
+)
+
+// Record is one record of a kind the policy declares, other than the
+// account itself: an order, a download, an LMS account, an enrolment, a
+// saved job (R5, Z4). It belongs to a subject (an account id, or a visitor
+// id for visitor kinds) and holds values of its kind's declared fields only
+// (R4). The retention engine reads its kind and anchors; the learning and
+// career features keep their data in it.
+type Record struct {
+	ID      int64
+	Subject string
+	Kind    string
+	// CreatedAt is required; the other anchors are optional and fall back
+	// to the subject's account when zero (a record kind with its own login,
+	// such as IVM's LMS account, sets them).
+	CreatedAt      time.Time
+	ConfirmedAt    time.Time
+	LastLoginAt    time.Time
+	LastActivityAt time.Time
+	// AnonymisedAt is set once the record was anonymised.
+	AnonymisedAt time.Time
+	// Values are the record's field values, by field id.
+	Values map[string]string
+}
+
+const recordColumns = `id, subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at, anonymised_at`
+
+// checkRecord refuses a kind or field the policy does not declare (R4) and
+// a plaintext value of a sensitive field (R3), whatever the caller checked.
+func checkRecord(p *policy.Policy, r *Record) error {
+	rec := p.Record(r.Kind)
+	if rec == nil {
+		return steward.Errorf(steward.EINVALID, "record kind %q is not declared in the policy (R4)", r.Kind)
+	}
+	if r.Subject == "" {
+		return steward.FieldError("subject", "a record needs the subject it belongs to")
+	}
+	if r.CreatedAt.IsZero() {
+		return steward.FieldError("created_at", "is not set")
+	}
+	for field, v := range r.Values {
+		f := rec.Field(field)
+		if f == nil {
+			return steward.FieldError(field, "is not declared in record %q of the policy (R4)", r.Kind)
+		}
+		if f.Sensitive && v != "" && !account.IsSealed(v) {
+			return steward.FieldError(field, "is sensitive and must be stored encrypted (R3)")
+		}
+	}
+	return nil
+}
+
+// InsertRecord stores a new record with its values and sets r.ID.
+func (tx *Tx) InsertRecord(ctx context.Context, p *policy.Policy, r *Record) error {
+	if err := checkRecord(p, r); err != nil {
+		return err
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO records (subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		r.Subject, r.Kind, r.CreatedAt.UnixMilli(), nullMillis(r.ConfirmedAt), nullMillis(r.LastLoginAt), nullMillis(r.LastActivityAt)).Scan(&r.ID)
+	if err != nil {
+		return fmt.Errorf("store: insert %s record: %w", r.Kind, err)
+	}
+	fields := make([]string, 0, len(r.Values))
+	for f := range r.Values {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		if r.Values[f] == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO record_values (record_id, field, value) VALUES ($1, $2, $3)`, r.ID, f, r.Values[f]); err != nil {
+			return fmt.Errorf("store: insert %s record %d field %s: %w", r.Kind, r.ID, f, err)
+		}
+	}
+	return nil
+}
+
+// RecordRecordLogin notes a login on a record kind with its own login (the LMS
+// account's anchor last_login, R10).
+func (tx *Tx) RecordRecordLogin(ctx context.Context, id int64, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE records SET last_login_at = $1, last_activity_at = $1 WHERE id = $2 AND anonymised_at IS NULL`, at.UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("store: record login on record %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return steward.Errorf(steward.ENOTFOUND, "no record %d", id)
+	}
+	return nil
+}
+
+// RecordsOf returns a subject's records with their values, oldest first
+// (the "My data" page, exports).
+func (s *Store) RecordsOf(ctx context.Context, subject string) ([]Record, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+recordColumns+` FROM records WHERE subject_id = $1 ORDER BY id`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("store: records of %s: %w", subject, err)
+	}
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: records of %s: %w", subject, err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: records of %s: %w", subject, err)
+	}
+	for i := range out {
+		vals, err := s.recordValues(ctx, out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Values = vals
+	}
+	return out, nil
+}
+
+func (s *Store) recordValues(ctx context.Context, id int64) (map[string]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT field, value FROM record_values WHERE record_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: values of record %d: %w", id, err)
+	}
+	defer rows.Close()
+	vals := map[string]string{}
+	for rows.Next() {
+		var f, v string
+		if err := rows.Scan(&f, &v); err != nil {
+			return nil, fmt.Errorf("store: values of record %d: %w", id, err)
+		}
+		vals[f] = v
+	}
+	return vals, rows.Err()
+}
+
+func scanRecord(r interface{ Scan(...any) error }) (Record, error) {
+	var rec Record
+	var created int64
+	var confirmed, login, activity, anon sql.NullInt64
+	if err := r.Scan(&rec.ID, &rec.Subject, &rec.Kind, &created, &confirmed, &login, &activity, &anon); err != nil {
+		return rec, err
+	}
+	rec.CreatedAt = time.UnixMilli(created).UTC()
+	rec.ConfirmedAt = fromNullMillis(confirmed)
+	rec.LastLoginAt = fromNullMillis(login)
+	rec.LastActivityAt = fromNullMillis(activity)
+	rec.AnonymisedAt = fromNullMillis(anon)
+	return rec, nil
+}

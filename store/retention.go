@@ -1,0 +1,238 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/policy"
+	"steward/retention"
+)
+
+// anchorExpr is the SQL of each anchor, matching retention.Facts.Anchor and
+// the expression indexes of migration 0006 (accounts_due_*, records_due_*)
+// character for character, so the due scans use them.
+var anchorExpr = map[policy.Anchor]string{
+	policy.SinceCreated:      `created_at`,
+	policy.SinceLastLogin:    `COALESCE(last_login_at, created_at)`,
+	policy.SinceLastActivity: `COALESCE(last_activity_at, last_login_at, created_at)`,
+}
+
+// recordAnchorExpr is anchorExpr with the columns of the records table
+// qualified as r.*, for the join with accounts.
+var recordAnchorExpr = map[policy.Anchor]string{
+	policy.SinceCreated:      `r.created_at`,
+	policy.SinceLastLogin:    `COALESCE(r.last_login_at, r.created_at)`,
+	policy.SinceLastActivity: `COALESCE(r.last_activity_at, r.last_login_at, r.created_at)`,
+}
+
+// DueCursor is where a due scan stopped: keyset pagination on (anchor, id).
+type DueCursor struct {
+	Anchor int64
+	ID     string
+}
+
+// DueQuery asks for one page of the targets of a kind whose anchor is at or
+// before Cutoff: the candidates of a retention rule. The engine decides
+// which of them are really due (conditions, overrides).
+type DueQuery struct {
+	Kind   string
+	Since  policy.Anchor
+	Cutoff time.Time
+	After  DueCursor
+	Limit  int
+}
+
+// DueTargets returns the next page of candidates in (anchor, id) order with
+// their facts (counts included; overrides are the caller's), and the cursor
+// of the next page. An empty page means the scan is done. Accounts are the
+// kind "account"; any other kind is read from records. Staff and
+// anonymised rows are never candidates.
+func (s *Store) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
+	return dueTargets(ctx, s.read, q)
+}
+
+// DueTargets is Store.DueTargets inside a transaction, so a batch acts on
+// exactly what it read.
+func (tx *Tx) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
+	return dueTargets(ctx, tx, q)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func dueTargets(ctx context.Context, db querier, q DueQuery) ([]retention.Facts, DueCursor, error) {
+	expr, ok := anchorExpr[q.Since]
+	if !ok {
+		return nil, q.After, steward.Errorf(steward.EINVALID, "unknown anchor %q", q.Since)
+	}
+	var query string
+	var args []any
+	if q.Kind == account.RecordID {
+		query = `SELECT id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `
+			FROM accounts
+			WHERE anonymised_at IS NULL AND role = '' AND ` + expr + ` <= $1 AND (` + expr + `, id) > ($2, $3)
+			ORDER BY ` + expr + `, id LIMIT $4`
+		args = []any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}
+	} else {
+		after := int64(0)
+		if q.After.ID != "" {
+			after, _ = strconv.ParseInt(q.After.ID, 10, 64)
+		}
+		rx := recordAnchorExpr[q.Since]
+		query = `SELECT r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `
+			FROM records r LEFT JOIN accounts a ON a.id = r.subject_id
+			WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND (` + rx + `, r.id) > ($3, $4)
+			ORDER BY ` + rx + `, r.id LIMIT $5`
+		args = []any{q.Kind, q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit}
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
+	}
+	var out []retention.Facts
+	next := q.After
+	for rows.Next() {
+		var f retention.Facts
+		var created, anchor int64
+		var confirmed, login, activity sql.NullInt64
+		var id any = new(string)
+		if q.Kind != account.RecordID {
+			id = new(int64)
+		}
+		if err := rows.Scan(id, &f.Subject, &f.Organisation, &created, &confirmed, &login, &activity, &anchor); err != nil {
+			rows.Close()
+			return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
+		}
+		switch v := id.(type) {
+		case *string:
+			f.Target = *v
+		case *int64:
+			f.Target = strconv.FormatInt(*v, 10)
+		}
+		f.Kind = q.Kind
+		f.CreatedAt = time.UnixMilli(created).UTC()
+		f.Confirmed = confirmed.Valid
+		f.LastLoginAt = fromNullMillis(login)
+		f.LastActivityAt = fromNullMillis(activity)
+		out = append(out, f)
+		next = DueCursor{Anchor: anchor, ID: f.Target}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
+	}
+	if err := fillCounts(ctx, db, out); err != nil {
+		return nil, q.After, err
+	}
+	return out, next, nil
+}
+
+// CountDue counts the candidates of a due scan (for the progress
+// percentage); it uses the same index as DueTargets.
+func (s *Store) CountDue(ctx context.Context, kind string, since policy.Anchor, cutoff time.Time) (int64, error) {
+	expr := anchorExpr[since]
+	var n int64
+	var err error
+	if kind == account.RecordID {
+		err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE anonymised_at IS NULL AND role = '' AND `+expr+` <= $1`,
+			cutoff.UnixMilli()).Scan(&n)
+	} else {
+		err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE kind = $1 AND anonymised_at IS NULL AND `+expr+` <= $2`,
+			kind, cutoff.UnixMilli()).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: count due %s: %w", kind, err)
+	}
+	return n, nil
+}
+
+// fillCounts sets Counts on each target: the subject's records per kind
+// that still name them (has_any / has_none, R9, R10). One query per page.
+func fillCounts(ctx context.Context, db querier, fs []retention.Facts) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	idx := make(map[string][]int, len(fs))
+	args := make([]any, 0, len(fs))
+	var ph strings.Builder
+	for i := range fs {
+		fs[i].Counts = map[string]int{}
+		if _, seen := idx[fs[i].Subject]; !seen {
+			args = append(args, fs[i].Subject)
+			if ph.Len() > 0 {
+				ph.WriteString(", ")
+			}
+			fmt.Fprintf(&ph, "$%d", len(args))
+		}
+		idx[fs[i].Subject] = append(idx[fs[i].Subject], i)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
+		WHERE subject_id IN (`+ph.String()+`) AND anonymised_at IS NULL GROUP BY subject_id, kind`, args...)
+	if err != nil {
+		return fmt.Errorf("store: record counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var subject, kind string
+		var n int
+		if err := rows.Scan(&subject, &kind, &n); err != nil {
+			return fmt.Errorf("store: record counts: %w", err)
+		}
+		for _, i := range idx[subject] {
+			fs[i].Counts[kind] = n
+		}
+	}
+	return rows.Err()
+}
+
+// TargetFacts returns the facts of one target with its organisation's
+// overrides, for the "My data" page to ask the engine when it will be
+// deleted: the account with id target when kind is "account", else the
+// record with that id.
+func (s *Store) TargetFacts(ctx context.Context, kind, target string) (retention.Facts, error) {
+	var q querier = s.read
+	var err error
+	var f retention.Facts
+	var created int64
+	var confirmed, login, activity sql.NullInt64
+	if kind == account.RecordID {
+		err = q.QueryRowContext(ctx, `SELECT id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at
+			FROM accounts WHERE id = $1 AND anonymised_at IS NULL`, target).
+			Scan(&f.Subject, &f.Organisation, &created, &confirmed, &login, &activity)
+	} else {
+		err = q.QueryRowContext(ctx, `SELECT r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at
+			FROM records r LEFT JOIN accounts a ON a.id = r.subject_id WHERE r.id = $1 AND r.kind = $2 AND r.anonymised_at IS NULL`, target, kind).
+			Scan(&f.Subject, &f.Organisation, &created, &confirmed, &login, &activity)
+	}
+	if isNoRows(err) {
+		return f, steward.Errorf(steward.ENOTFOUND, "no %s %s", kind, target)
+	}
+	if err != nil {
+		return f, fmt.Errorf("store: facts of %s %s: %w", kind, target, err)
+	}
+	f.Kind, f.Target = kind, target
+	f.CreatedAt = time.UnixMilli(created).UTC()
+	f.Confirmed = confirmed.Valid
+	f.LastLoginAt = fromNullMillis(login)
+	f.LastActivityAt = fromNullMillis(activity)
+	fs := []retention.Facts{f}
+	if err := fillCounts(ctx, q, fs); err != nil {
+		return f, err
+	}
+	if f.Organisation != "" {
+		ovs, err := s.Overrides(ctx, OverrideFilter{Organisation: f.Organisation})
+		if err != nil {
+			return f, err
+		}
+		fs[0].Overrides = ovs
+	}
+	return fs[0], nil
+}

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"steward"
+	"steward/policy"
+	"steward/retention"
+)
+
+// OverrideFilter selects contract overrides; zero fields select all.
+type OverrideFilter struct {
+	Organisation string
+	Rule         string
+}
+
+// StoredOverride is a contract override with its row id, for listing and
+// removal.
+type StoredOverride struct {
+	ID int64
+	retention.Override
+	CreatedAt time.Time
+}
+
+// SetOverride stores a contract override (R9, R10) after checking it
+// against the policy: the rule must exist and allow contract overrides, the
+// organisation must be known (some account belongs to it), the period must
+// be positive and the validity must not end before it starts. A second
+// override for the same organisation, rule and start replaces the first.
+// The caller writes the audit entry in the same transaction. It returns the
+// row id.
+func (tx *Tx) SetOverride(ctx context.Context, p *policy.Policy, o retention.Override, now time.Time) (int64, error) {
+	r := p.Rule(o.Rule)
+	switch {
+	case r == nil:
+		return 0, steward.FieldError("rule", "no retention rule %q in the policy", o.Rule)
+	case !r.ContractOverride:
+		return 0, steward.FieldError("rule", "retention rule %q does not allow a contract override (contract_override is not set in the policy)", o.Rule)
+	case o.Organisation == "":
+		return 0, steward.FieldError("organisation", "is required")
+	case o.Period.IsZero() || o.Period.Years < 0 || o.Period.Months < 0 || o.Period.Days < 0:
+		return 0, steward.FieldError("period", "must be a positive ISO 8601 period such as P5Y")
+	case o.ContractRef == "":
+		return 0, steward.FieldError("contract", "the contract reference is required")
+	case o.ValidFrom.IsZero():
+		return 0, steward.FieldError("valid_from", "is required")
+	case !o.ValidUntil.IsZero() && !o.ValidUntil.After(o.ValidFrom):
+		return 0, steward.FieldError("valid_until", "must be after valid_from")
+	}
+	known, err := tx.organisationKnown(ctx, o.Organisation)
+	if err != nil {
+		return 0, err
+	}
+	if !known {
+		return 0, steward.FieldError("organisation", "unknown organisation %q: no account belongs to it", o.Organisation)
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO retention_overrides (organisation_id, rule_id, period, contract_ref, valid_from, valid_until, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (organisation_id, rule_id, valid_from) DO UPDATE SET period = excluded.period,
+			contract_ref = excluded.contract_ref, valid_until = excluded.valid_until, created_at = excluded.created_at
+		RETURNING id`,
+		o.Organisation, o.Rule, o.Period.String(), o.ContractRef, o.ValidFrom.UnixMilli(), nullMillis(o.ValidUntil), now.UnixMilli()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: set override %s/%s: %w", o.Organisation, o.Rule, err)
+	}
+	return id, nil
+}
+
+// organisationKnown reports whether any account belongs to the organisation.
+// Accounts carry the organisation id (issue 4); when an organisations table
+// lands, this is the one place to ask it instead.
+func (tx *Tx) organisationKnown(ctx context.Context, org string) (bool, error) {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE organisation_id = $1 LIMIT 1`, org).Scan(&one)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: organisation %s: %w", org, err)
+	}
+	return true, nil
+}
+
+// RemoveOverride deletes an override by id and returns what it was, for
+// the audit entry. An unknown id is ENOTFOUND.
+func (tx *Tx) RemoveOverride(ctx context.Context, id int64) (StoredOverride, error) {
+	o, err := scanOverride(tx.QueryRowContext(ctx, `SELECT `+overrideColumns+` FROM retention_overrides WHERE id = $1`, id))
+	if isNoRows(err) {
+		return o, steward.Errorf(steward.ENOTFOUND, "no override %d", id)
+	}
+	if err != nil {
+		return o, fmt.Errorf("store: remove override %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_overrides WHERE id = $1`, id); err != nil {
+		return o, fmt.Errorf("store: remove override %d: %w", id, err)
+	}
+	return o, nil
+}
+
+const overrideColumns = `id, organisation_id, rule_id, period, contract_ref, valid_from, valid_until, created_at`
+
+// Overrides lists the contract overrides matching f, by organisation, rule
+// and start. The runner loads them once per run; there are few.
+func (s *Store) Overrides(ctx context.Context, f OverrideFilter) ([]retention.Override, error) {
+	list, err := s.ListOverrides(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]retention.Override, len(list))
+	for i := range list {
+		out[i] = list[i].Override
+	}
+	return out, nil
+}
+
+// ListOverrides is Overrides with row ids and creation times.
+func (s *Store) ListOverrides(ctx context.Context, f OverrideFilter) ([]StoredOverride, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+overrideColumns+` FROM retention_overrides
+		WHERE ($1 = '' OR organisation_id = $1) AND ($2 = '' OR rule_id = $2)
+		ORDER BY organisation_id, rule_id, valid_from`, f.Organisation, f.Rule)
+	if err != nil {
+		return nil, fmt.Errorf("store: list overrides: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredOverride
+	for rows.Next() {
+		o, err := scanOverride(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list overrides: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func scanOverride(r interface{ Scan(...any) error }) (StoredOverride, error) {
+	var o StoredOverride
+	var period string
+	var from, created int64
+	var until sql.NullInt64
+	if err := r.Scan(&o.ID, &o.Organisation, &o.Rule, &period, &o.ContractRef, &from, &until, &created); err != nil {
+		return o, err
+	}
+	d, err := policy.ParseDuration(period)
+	if err != nil {
+		return o, fmt.Errorf("override %d: %w", o.ID, err)
+	}
+	o.Period = d
+	o.ValidFrom = time.UnixMilli(from).UTC()
+	o.ValidUntil = fromNullMillis(until)
+	o.CreatedAt = time.UnixMilli(created).UTC()
+	return o, nil
+}
