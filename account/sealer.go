@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"steward/policy"
 )
 
 // KeySize is the size of the data key: AES-256.
@@ -90,3 +92,18 @@ func (s *Sealer) Open(sealed, aad string) (string, error) {
 
 // IsSealed reports whether a stored value is sealed.
 func IsSealed(v string) bool { return strings.HasPrefix(v, sealedPrefix) }
+
+// SensitiveField returns the first sensitive field the policy declares, as
+// "record.field", or "" when there is none. A site whose policy declares
+// one must have a data key before it starts (R3: never a plaintext
+// fallback).
+func SensitiveField(p *policy.Policy) string {
+	for _, rec := range p.Records {
+		for _, f := range rec.Fields {
+			if f.Sensitive {
+				return rec.ID + "." + f.ID
+			}
+		}
+	}
+	return ""
+}

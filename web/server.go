@@ -4,10 +4,12 @@
 package web
 
 import (
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
 
+	"steward/account"
 	"steward/clock"
 	"steward/policy"
 	"steward/store"
@@ -24,6 +26,15 @@ type Config struct {
 	// Secure marks cookies Secure; set when the site is served over TLS
 	// (directly or behind a TLS-terminating proxy).
 	Secure bool
+	// Sealer encrypts sensitive fields at rest (R3). Nil only when the
+	// policy declares no sensitive field; then storing one is refused.
+	Sealer *account.Sealer
+	// HashParams overrides the argon2id parameters (tests use cheaper
+	// ones); nil means account.DefaultParams.
+	HashParams *account.HashParams
+	// MailNotify, when set, wakes the mail dispatcher after a mail is
+	// enqueued.
+	MailNotify func()
 }
 
 // Server holds the parsed templates and the router.
@@ -32,6 +43,9 @@ type Server struct {
 	pages   *pages
 	catalog catalog
 	handler http.Handler
+	// formKey signs the CSRF tokens of anonymous forms (auth.go).
+	formKey []byte
+	limits  *limits
 }
 
 // New builds the server: it parses the templates and catalogues once and
@@ -54,7 +68,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pages: pg, catalog: cat}
+	formKey := make([]byte, 32)
+	rand.Read(formKey)
+	s := &Server{cfg: cfg, pages: pg, catalog: cat, formKey: formKey, limits: newLimits(cfg.Clock)}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.middleware(mux)

@@ -1,0 +1,187 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"steward"
+	"steward/account"
+	"steward/policy"
+)
+
+// formField is one input as a template draws it: label, value kept after
+// an error, the error next to it.
+type formField struct {
+	Name, ID, Label, Input string
+	Required               bool
+	Value, Error           string
+	Choices                []formChoice
+	Min, Max               string
+	MaxLength              int
+	Sensitive, Masked      bool
+	// Revealable marks a masked sensitive value its owner may show.
+	Revealable bool
+}
+
+type formChoice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// formSection is one record kind's fields.
+type formSection struct {
+	Title  string
+	Fields []formField
+}
+
+// formError is one line of the error summary, linked to its field.
+type formError struct {
+	Anchor, Text string
+}
+
+// formData is what every account form template gets.
+type formData struct {
+	Action   string
+	CSRF     string
+	Sections []formSection
+	Errors   []formError
+	// Email and Next are kept on the login and reset forms.
+	Email, Next string
+	Token       string
+	Notice      string
+	Reauth      bool
+	Extra       any
+}
+
+// fieldID is the HTML id of a form input, the target of its error link.
+func fieldID(name string) string { return "f-" + strings.NewReplacer(".", "-", "_", "-").Replace(name) }
+
+// section builds the inputs of one record kind in lang, with submitted or
+// stored values and any errors.
+func (s *Server) section(lang string, rec *policy.Record, vals account.Values, errs account.FieldErrors, skip func(*policy.Field) bool) formSection {
+	sec := formSection{Title: rec.Name.In(lang)}
+	for _, f := range account.InputFields(rec) {
+		if skip != nil && skip(f) {
+			continue
+		}
+		name := rec.ID + "." + f.ID
+		ff := formField{Name: name, ID: fieldID(name), Label: f.Name.In(lang), Required: f.Required,
+			Value: vals[f.ID], MaxLength: f.MaxLength, Sensitive: f.Sensitive}
+		switch f.Type {
+		case policy.TypeEmail:
+			ff.Input = "email"
+		case policy.TypeInteger:
+			ff.Input = "number"
+			if f.Min != nil {
+				ff.Min = strconv.Itoa(*f.Min)
+			}
+			if f.Max != nil {
+				ff.Max = strconv.Itoa(*f.Max)
+			}
+		case policy.TypeChoice:
+			ff.Input = "select"
+			for _, c := range f.Choices {
+				label := c.Label.In(lang)
+				if label == "" {
+					label = c.Value
+				}
+				ff.Choices = append(ff.Choices, formChoice{Value: c.Value, Label: label, Selected: c.Value == vals[f.ID]})
+			}
+		case policy.TypeLongText, policy.TypeList:
+			ff.Input = "textarea"
+		case policy.TypeDate:
+			ff.Input = "date"
+		default:
+			ff.Input = "text"
+		}
+		if e := errs.For(name); e != nil {
+			ff.Error = s.msg(lang, e.Message)
+		}
+		sec.Fields = append(sec.Fields, ff)
+	}
+	return sec
+}
+
+// summary turns field errors into the error summary at the top of a form,
+// each linked to its field. Labels come from the policy.
+func (s *Server) summary(lang string, errs account.FieldErrors) []formError {
+	var out []formError
+	for _, e := range errs {
+		label := e.Field
+		if rid, fid, ok := strings.Cut(e.Field, "."); ok {
+			if rec := s.cfg.Policy.Record(rid); rec != nil {
+				if f := rec.Field(fid); f != nil {
+					label = f.Name.In(lang)
+				}
+			}
+		} else if e.Field == "password" || e.Field == "email" {
+			label = s.catalog.T(lang, "form."+e.Field)
+		}
+		out = append(out, formError{Anchor: "#" + fieldID(e.Field), Text: label + ": " + s.msg(lang, e.Message)})
+	}
+	return out
+}
+
+var number = regexp.MustCompile(`[0-9]+`)
+
+// msg translates a safe message from the domain (written in English) into
+// lang through the catalogue: numbers become {n} in the key, so "must be
+// at most 50 characters" finds "msg.must be at most {n} characters". A
+// message the catalogue lacks is shown as it is.
+func (s *Server) msg(lang, text string) string {
+	nums := number.FindAllString(text, -1)
+	key := "msg." + number.ReplaceAllString(text, "{n}")
+	t, ok := s.catalog[lang][key]
+	if !ok {
+		return text
+	}
+	for _, n := range nums {
+		t = strings.Replace(t, "{n}", n, 1)
+	}
+	return t
+}
+
+// recordForm collects the "record.field" inputs of a submitted form.
+// Unknown records and fields are kept, so validation refuses them (R4).
+func recordForm(r *http.Request) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for k, vs := range r.PostForm {
+		rid, fid, ok := strings.Cut(k, ".")
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		if out[rid] == nil {
+			out[rid] = map[string]string{}
+		}
+		out[rid][fid] = vs[0]
+	}
+	return out
+}
+
+// parseForm reads a posted form; a body over the limit or malformed is a
+// clear 4xx (the middleware bounds its size).
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return steward.Errorf(steward.EINVALID, "the form could not be read")
+	}
+	return nil
+}
+
+// pageErr renders the failure of a form: field errors next to the fields
+// (the caller re-renders), anything else through serveError.
+func isFieldErrs(err error) bool { return len(account.AsFieldErrors(err)) > 0 }
+
+// failT is serveError with the message translated into the page's
+// language where the catalogue has it.
+func (s *Server) failT(w http.ResponseWriter, r *http.Request, err error) {
+	var e *steward.Error
+	if errors.As(err, &e) {
+		c := *e
+		c.Message = s.msg(mustLang(r), e.Message)
+		err = &c
+	}
+	s.serveError(w, r, err)
+}

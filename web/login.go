@@ -1,0 +1,95 @@
+package web
+
+import (
+	"net/http"
+
+	"steward"
+)
+
+// loginPage shows the login form, for people and staff alike (R12). With
+// reauth=1 it asks a logged-in person for their password again before a
+// privileged action.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	lang := mustLang(r)
+	q := r.URL.Query()
+	s.renderLogin(w, r, lang, http.StatusOK, "", safeNext(q.Get("next")), q.Get("reauth") == "1", "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, email, next string, reauth bool, errText string) {
+	d := &formData{Action: "/login" + langQuery(lang), CSRF: s.formToken("login"), Email: email, Next: next, Reauth: reauth}
+	if errText != "" {
+		d.Errors = []formError{{Anchor: "#" + fieldID("email"), Text: errText}}
+	}
+	s.render(w, r, status, "login", s.page(r, lang, "login.title", d))
+}
+
+// loginSubmit logs in: a new session with a new cookie (rotated on every
+// login, so a cookie planted before login is worthless). Rate-limited per
+// address and per account.
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	lang := mustLang(r)
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	f := r.PostForm
+	if err := s.checkFormToken("login", f.Get("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	email, next := f.Get("email"), safeNext(f.Get("next"))
+	if err := checkLimits(s.limits.loginIP, clientIP(r), s.limits.loginAccount, accountKey(email)); err != nil {
+		s.renderLogin(w, r, lang, httpStatus(steward.ErrorCode(err)), email, next, false, s.msg(lang, steward.ErrorMessage(err)))
+		return
+	}
+	// A logged-in person who logs in again (re-authentication or another
+	// account) loses the old session first.
+	if old, _ := s.auth(w, r); old != nil {
+		s.logout(r.Context(), old.Session)
+	}
+	secret, _, a, err := s.login(r.Context(), email, f.Get("password"), false)
+	if err != nil {
+		code := steward.ErrorCode(err)
+		if code == steward.EUNAUTHORIZED || code == steward.EFORBIDDEN {
+			s.renderLogin(w, r, lang, httpStatus(code), email, next, false, s.msg(lang, steward.ErrorMessage(err)))
+			return
+		}
+		s.failT(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, r, secret)
+	if next == "" {
+		next = "/account" + langQuery(lang)
+		if a.IsStaff() {
+			next = "/staff/" + langQuery(lang)
+		}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logoutSubmit ends the session and removes its cookie (R11).
+func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
+	lang := mustLang(r)
+	au, err := s.auth(w, r)
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if au != nil {
+		if err := parseForm(r); err != nil {
+			s.failT(w, r, err)
+			return
+		}
+		if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
+			s.failT(w, r, err)
+			return
+		}
+		if err := s.logout(r.Context(), au.Session); err != nil {
+			s.failT(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w, r)
+	http.Redirect(w, r, "/"+langQuery(lang), http.StatusSeeOther)
+}
+

@@ -1,0 +1,147 @@
+package web
+
+import (
+	"net/http"
+
+	"steward/account"
+	"steward/policy"
+)
+
+// profileView is the profile page's data.
+type profileView struct {
+	Form     *formData
+	Errors   []formError
+	Email    string
+	Saved    bool
+	Sessions int
+}
+
+// profilePage shows a person their own record and lets them edit the
+// fields the policy declares (R1, Z2). Sensitive values are masked (R3).
+func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	s.renderProfile(w, r, au, http.StatusOK, nil, nil, "", r.URL.Query().Get("saved") == "1")
+}
+
+func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, au *authed, status int, in map[string]map[string]string, errs account.FieldErrors, reveal string, saved bool) {
+	lang := mustLang(r)
+	stored, err := s.loadProfile(r.Context(), au.Account, reveal)
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	d := &formData{Action: "/account" + langQuery(lang), CSRF: au.Session.CSRF}
+	for _, rec := range account.ProfileRecords(s.cfg.Policy) {
+		vals := stored[rec.ID]
+		for k, v := range in[rec.ID] {
+			vals[k] = v
+		}
+		var skip func(*policy.Field) bool
+		if rec.ID == account.RecordID {
+			// The login address is shown above; changing it needs a new
+			// verification and is not offered on this form.
+			ef := account.EmailField(rec)
+			skip = func(f *policy.Field) bool { return f == ef }
+		}
+		sec := s.section(lang, rec, vals, errs, skip)
+		for i := range sec.Fields {
+			f := &sec.Fields[i]
+			if f.Sensitive && f.Value != "" && f.Name != reveal && in[rec.ID] == nil {
+				f.Masked, f.Revealable = true, true
+			}
+		}
+		d.Sections = append(d.Sections, sec)
+	}
+	d.Errors = s.summary(lang, errs)
+	n, _ := s.cfg.Store.CountSessions(r.Context(), au.Account.ID)
+	v := &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n}
+	s.render(w, r, status, "profile", s.page(r, lang, "profile.title", v))
+}
+
+// profileSubmit stores the edits. A masked value sent back unchanged
+// keeps the stored value.
+func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	in := recordForm(r)
+	for rid, fields := range in {
+		for fid, v := range fields {
+			if rec := s.cfg.Policy.Record(rid); rec != nil {
+				if f := rec.Field(fid); f != nil && f.Sensitive && v != "" && isMasked(v) {
+					delete(fields, fid)
+				}
+			}
+		}
+	}
+	_, err := s.updateProfile(r.Context(), au.Account, in)
+	if fe := account.AsFieldErrors(err); fe != nil {
+		s.renderProfile(w, r, au, http.StatusBadRequest, in, fe, "", false)
+		return
+	}
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	lang := mustLang(r)
+	q := "?saved=1"
+	if lang != policy.Languages[0] {
+		q += "&lang=" + lang
+	}
+	http.Redirect(w, r, "/account"+q, http.StatusSeeOther)
+}
+
+// profileReveal shows one sensitive value in full, to its owner, on their
+// explicit request (R3).
+func (s *Server) profileReveal(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	s.renderProfile(w, r, au, http.StatusOK, nil, nil, r.PostForm.Get("field"), false)
+}
+
+// profileRevoke ends every session of the person, this one included.
+func (s *Server) profileRevoke(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if _, err := s.revokeSessions(r.Context(), subjectActor(au.Account), au.Account); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	s.clearSessionCookie(w, r)
+	http.Redirect(w, r, "/login"+langQuery(mustLang(r)), http.StatusSeeOther)
+}
+
+// isMasked reports whether v is a masked value as Mask shows it.
+func isMasked(v string) bool { return len(v) > 0 && v[0] == '*' }

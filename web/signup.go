@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net/http"
+
+	"steward/account"
+	"steward/policy"
+)
+
+// signupPage shows the sign-up form: exactly the account fields the
+// policy declares (R1, Z2, R4), drawn from the policy, so IVM and
+// Zorginspirator differ by data only.
+func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) {
+	lang, err := langOf(r)
+	if err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.renderSignup(w, r, lang, http.StatusOK, nil, "", nil)
+}
+
+func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang string, status int, in map[string]map[string]string, _ string, errs account.FieldErrors) {
+	d := &formData{Action: "/signup" + langQuery(lang), CSRF: s.formToken("signup")}
+	for _, rec := range account.SignupRecords(s.cfg.Policy) {
+		vals := account.Values{}
+		for k, v := range in[rec.ID] {
+			vals[k] = v
+		}
+		d.Sections = append(d.Sections, s.section(lang, rec, vals, errs, nil))
+	}
+	d.Errors = s.summary(lang, errs)
+	if pe := errs.For("password"); pe != nil {
+		d.Extra = s.msg(lang, pe.Message)
+	}
+	s.render(w, r, status, "signup", s.page(r, lang, "signup.title", d))
+}
+
+// signupSubmit creates the account and answers "check your mail" whether
+// or not the address already had one (no enumeration).
+func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
+	lang := mustLang(r)
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if err := s.checkFormToken("signup", r.PostForm.Get("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	in := recordForm(r)
+	if err := checkLimits(s.limits.signupIP, clientIP(r)); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	err := s.signUp(r.Context(), signupInput{Records: in, Password: r.PostForm.Get("password"), Lang: lang})
+	if fe := account.AsFieldErrors(err); fe != nil {
+		s.renderSignup(w, r, lang, http.StatusBadRequest, in, "", fe)
+		return
+	}
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	s.message(w, r, lang, http.StatusOK, "signup.done_title", "signup.done")
+}
+
+// message renders a short page with one text from the catalogue.
+func (s *Server) message(w http.ResponseWriter, r *http.Request, lang string, status int, titleKey, textKey string) {
+	p := s.page(r, lang, titleKey, struct{ Text string }{s.catalog.T(lang, textKey)})
+	s.render(w, r, status, "message", p)
+}
+
+// langQuery is the query string that keeps a non-default language.
+func langQuery(lang string) string {
+	if lang == policy.Languages[0] {
+		return ""
+	}
+	return "?lang=" + lang
+}
+
