@@ -64,7 +64,10 @@ type Page struct {
 	Title  string
 	Site   *policy.Policy
 	Data   any
-	cat    catalog
+	// Cookies is the cookie notice and the scripts the visitor's choice
+	// allows (issue 6, R11, Z5).
+	Cookies *cookieView
+	cat     catalog
 }
 
 // T returns the catalogue text for key in the page's language.
@@ -82,6 +85,9 @@ func (s *Server) page(r *http.Request, lang, titleKey string, data any) *Page {
 	p := &Page{Lang: lang, AltLang: alt, AltURL: withLang(r.URL, alt), Site: s.cfg.Policy, Data: data, cat: s.catalog}
 	if titleKey != "" {
 		p.Title = p.T(titleKey)
+	}
+	if s.consent != nil {
+		p.Cookies = s.cookieView(r, lang)
 	}
 	return p
 }

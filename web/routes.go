@@ -27,5 +27,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Cookie notice, consent settings, newsletter (issue 6).
 	mux.HandleFunc("GET /cookies", s.cookiesPage)
 	mux.HandleFunc("POST /cookies", s.cookiesSubmit)
+	// Cookie notice, consent settings, newsletter (issue 6).
+	mux.HandleFunc("GET /cookies", s.cookiesPage)
+	mux.HandleFunc("POST /cookies", s.cookiesSubmit)
 	mux.HandleFunc("/", s.notFound)
 }

@@ -11,6 +11,7 @@ import (
 
 	"steward/account"
 	"steward/clock"
+	"steward/consent"
 	"steward/policy"
 	"steward/store"
 )
@@ -35,6 +36,9 @@ type Config struct {
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
+	// ConsentKey signs consent receipts and keys the cookie-choice cookie
+	// and unsubscribe links (issue 6); nil uses an ephemeral key.
+	ConsentKey *consent.Key
 }
 
 // Server holds the parsed templates and the router.
@@ -46,6 +50,7 @@ type Server struct {
 	// formKey signs the CSRF tokens of anonymous forms (auth.go).
 	formKey []byte
 	limits  *limits
+	consent *consentWeb
 }
 
 // New builds the server: it parses the templates and catalogues once and
@@ -72,6 +77,7 @@ func New(cfg Config) (*Server, error) {
 	rand.Read(formKey)
 	s := &Server{cfg: cfg, pages: pg, catalog: cat, formKey: formKey, limits: newLimits(cfg.Clock)}
 	mux := http.NewServeMux()
+	s.consent = newConsentWeb(cfg)
 	s.routes(mux)
 	s.handler = s.middleware(mux)
 	return s, nil

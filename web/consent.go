@@ -1,0 +1,39 @@
+package web
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"log/slog"
+
+	"steward/consent"
+)
+
+// consentWeb is what the consent pages need (issue 6): the service that
+// records choices, the gate that decides what runs, and the keys of the
+// choice cookie and the newsletter links.
+type consentWeb struct {
+	svc  *consent.Service
+	gate *consent.Gate
+	key  *consent.Key
+	// cookieKey signs the steward_consent cookie; unsubKey the
+	// newsletter's unsubscribe links. Both derive from the site's consent
+	// key, so they survive restarts and links in old mails keep working.
+	cookieKey, unsubKey []byte
+}
+
+// newConsentWeb wires the consent pages. Without a configured key (tests,
+// a first start without one) an ephemeral key is used: choices and links
+// then do not survive a restart, which the log says.
+func newConsentWeb(cfg Config) *consentWeb {
+	key := cfg.ConsentKey
+	if key == nil {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		key = consent.NewKey(priv)
+		if cfg.Log != nil {
+			cfg.Log.Warn("no consent key configured: cookie choices and unsubscribe links will not survive a restart", slog.String("key_id", key.ID()))
+		}
+	}
+	svc := consent.NewService(cfg.Policy, cfg.Store, cfg.Clock)
+	return &consentWeb{svc: svc, gate: consent.NewGate(cfg.Policy, cfg.Store), key: key,
+		cookieKey: key.Derive("cookie-choice"), unsubKey: key.Derive("newsletter-unsubscribe")}
+}
