@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -218,40 +219,16 @@ const MaxFileSize = 1 << 20
 
 // Parse decodes a policy strictly and validates it. name is used in problem
 // positions. On failure the error is Problems listing everything found.
-func Parse(name string, data []byte) (p *Policy, err error) {
+func Parse(name string, data []byte) (*Policy, error) {
 	if len(data) > MaxFileSize {
 		return nil, Problems{{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}}
 	}
-	defer func() {
-		// The YAML parser is third-party code; a bug in it must surface as a
-		// problem with this file, never crash the server that loads it.
-		if r := recover(); r != nil {
-			p, err = nil, Problems{{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("YAML parser failed: %v", r)}}
-		}
-	}()
-	var doc yaml.Node
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, Problems{{File: name, Pos: Pos{1, 1}, Msg: "the file is empty"}}
-		}
-		return nil, Problems{yamlProblem(name, data, err)}
-	}
-	// A second document, even a broken one, is refused: what follows the
-	// first document would otherwise be silently ignored.
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return nil, Problems{{File: name, Pos: Pos{extra.Line, extra.Column}, Msg: "a policy file holds one YAML document"}}
-	case !errors.Is(err, io.EOF):
-		return nil, Problems{yamlProblem(name, data, err)}
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
+	root, problem := parseYAML(name, data)
+	if problem != nil {
+		return nil, Problems{*problem}
 	}
 	d := &decoder{file: name}
-	p = &Policy{File: name}
+	p := &Policy{File: name}
 	d.decode(root, reflect.ValueOf(p).Elem(), "")
 	if len(d.problems) > 0 {
 		return nil, d.problems
@@ -261,6 +238,43 @@ func Parse(name string, data []byte) (p *Policy, err error) {
 	}
 	p.index()
 	return p, nil
+}
+
+// parseYAML parses data as exactly one YAML document and returns its root.
+func parseYAML(name string, data []byte) (root *yaml.Node, problem *Problem) {
+	defer func() {
+		// The YAML parser is third-party code; a bug in it must surface as a
+		// problem with this file, never crash the server that loads it.
+		// Only the parser is guarded: a panic in Steward's own decoder or
+		// validator is a bug that FuzzParse must be able to see.
+		if r := recover(); r != nil {
+			root, problem = nil, &Problem{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("YAML parser failed: %v", r)}
+		}
+	}()
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Problem{File: name, Pos: Pos{1, 1}, Msg: "the file is empty"}
+		}
+		p := yamlProblem(name, data, err)
+		return nil, &p
+	}
+	// A second document, even a broken one, is refused: what follows the
+	// first document would otherwise be silently ignored.
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, &Problem{File: name, Pos: Pos{max(extra.Line, 1), max(extra.Column, 1)}, Msg: "a policy file holds one YAML document"}
+	case !errors.Is(err, io.EOF):
+		p := yamlProblem(name, data, err)
+		return nil, &p
+	}
+	root = &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	return root, nil
 }
 
 // yamlProblem turns a syntax error from the YAML parser into a Problem,

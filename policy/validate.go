@@ -18,6 +18,11 @@ type validator struct {
 }
 
 func (v *validator) fail(at Pos, format string, args ...any) {
+	if at.Line < 1 {
+		// The part is missing altogether, so it has no position of its
+		// own; point at the top of the file.
+		at = Pos{1, 1}
+	}
 	v.problems = append(v.problems, Problem{File: v.p.File, Pos: at, Msg: fmt.Sprintf(format, args...)})
 }
 
