@@ -1,0 +1,483 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/audit"
+	"steward/clock"
+	"steward/consent"
+	"steward/policy"
+	"steward/rights"
+	"steward/rights/desk"
+	"steward/store"
+)
+
+// The request queue on the command line (R13): an operator can work
+// without the web UI, and cron can alert on overdue requests.
+func init() {
+	register(&command{name: "requests list", summary: "list data-subject requests by deadline (--overdue, --due-within 7d; for cron)", run: runRequestsList})
+	register(&command{name: "requests show", summary: "show one request with its deadline and timeline", run: runRequestsShow})
+	register(&command{name: "requests add", summary: "enter a request that arrived by e-mail, letter or phone", run: runRequestsAdd})
+	register(&command{name: "requests verify", summary: "verify a requester's identity: mail a confirmation link, or note a manual check", run: runRequestsVerify})
+	register(&command{name: "requests extend", summary: "extend a request's deadline once, with a reason (mails the person)", run: runRequestsExtend})
+	register(&command{name: "requests complete", summary: "complete a verified request (runs the self-service action) or refuse it", run: runRequestsComplete})
+}
+
+// deskEnv is what every requests and disclosures command opens.
+type deskEnv struct {
+	store *store.Store
+	desk  *desk.Desk
+}
+
+func (e *deskEnv) Close() { e.store.Close() }
+
+// openDesk opens the store and policy behind a Desk.
+func openDesk(ctx context.Context, a *app, dsn, policyPath string) (*deskEnv, error) {
+	p, err := loadPolicy(policyPath)
+	if err != nil {
+		return nil, err
+	}
+	s, err := openStore(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &deskEnv{store: s, desk: newDesk(s, p, a.clock, a.env("STEWARD_BASE_URL", "http://"+defaultAddr))}, nil
+}
+
+// newDesk wires a Desk; serve and the command line share it.
+func newDesk(s *store.Store, p *policy.Policy, clk clock.Clock, baseURL string) *desk.Desk {
+	version := p.Version.Number
+	log := &audit.Log{Clock: clk, PolicyVersion: func() string { return version }}
+	return &desk.Desk{Store: s, Policy: p, Clock: clk, Audit: log, BaseURL: strings.TrimRight(baseURL, "/"),
+		Consent: &consent.Service{Policy: p, Store: s, Clock: clk, Audit: log}}
+}
+
+// staffFlag adds --staff (env STEWARD_STAFF): the operator's own staff
+// account id, so every step is audited to a person (R12).
+func (a *app) staffFlag(fs *flag.FlagSet) *string {
+	return fs.String("staff", a.env("STEWARD_STAFF", ""), "your staff account id (env STEWARD_STAFF); every step is audited to it")
+}
+
+// staffActor checks that id is a staff account with a role that handles
+// requests (privacy_officer or admin) and returns its audit actor.
+func staffActor(ctx context.Context, s *store.Store, id string) (audit.Actor, error) {
+	if id == "" {
+		return "", steward.FieldError("staff", "is required: your staff account id")
+	}
+	acc, err := s.AccountByID(ctx, id)
+	if err != nil || !acc.Role.Allows(account.RolePrivacyOfficer) {
+		return "", steward.Errorf(steward.EFORBIDDEN, "%s is not a staff account with the privacy_officer or admin role", id)
+	}
+	return audit.Staff(acc.ID), nil
+}
+
+// subjectFlags adds --subject ID and --email ADDRESS, one of which names
+// the person.
+func subjectFlags(fs *flag.FlagSet) (id, email *string) {
+	return fs.String("subject", "", "the person's account id"), fs.String("email", "", "the person's e-mail address (instead of --subject)")
+}
+
+func resolveSubject(ctx context.Context, s *store.Store, id, email string) (string, error) {
+	switch {
+	case id != "" && email != "":
+		return "", steward.FieldError("subject", "give --subject or --email, not both")
+	case id != "":
+		return id, nil
+	case email != "":
+		acc, err := s.AccountByEmail(ctx, email)
+		if err != nil {
+			return "", steward.Errorf(steward.ENOTFOUND, "no account with that e-mail address")
+		}
+		return acc.ID, nil
+	}
+	return "", steward.FieldError("subject", "is required: --subject ID or --email ADDRESS")
+}
+
+// splitID takes a leading positional ID, so "requests extend ID --period P1M"
+// reads naturally; flags may also come first.
+func splitID(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+func needID(fs *flag.FlagSet, id string) (string, error) {
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		fs.Usage()
+		return "", errUsage
+	}
+	if id == "" {
+		fs.Usage()
+		return "", errUsage
+	}
+	return id, nil
+}
+
+var windowForm = regexp.MustCompile(`^(\d{1,4})([dw])$`)
+
+// parseWindow reads --due-within: 7d, 2w, or an ISO 8601 period of days
+// or weeks (P7D, P2W).
+func parseWindow(s string) (time.Duration, error) {
+	if m := windowForm.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		if m[2] == "w" {
+			n *= 7
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	if d, err := policy.ParseDuration(s); err == nil && d.Years == 0 && d.Months == 0 {
+		return time.Duration(d.Days) * 24 * time.Hour, nil
+	}
+	return 0, steward.FieldError("due-within", "must be days or weeks such as 7d, 2w or P7D")
+}
+
+func parseDay(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, steward.FieldError(field, "must be a date YYYY-MM-DD")
+	}
+	return t, nil
+}
+
+const requestsListAbout = `Lists open data-subject requests by deadline, earliest first, with their
+flags: OVERDUE past the deadline, SOON within seven days (Art. 12(3) GDPR).
+Exits 0 whatever it finds, so cron can mail the output; --format json gives
+one JSON array for alerting.`
+
+func runRequestsList(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("requests list", "[--overdue] [--due-within 7d] [--all] [--format table|json]", requestsListAbout)
+	db, pol := a.dbFlag(fs), a.policyFlag(fs)
+	overdue := fs.Bool("overdue", false, "only requests past their deadline")
+	within := fs.String("due-within", "", "only requests due within this window (7d, 2w), overdue ones included")
+	all := fs.Bool("all", false, "include completed and refused requests")
+	format := fs.String("format", "table", "table or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	o := desk.QueueOptions{Overdue: *overdue, All: *all}
+	if *within != "" {
+		w, err := parseWindow(*within)
+		if err != nil {
+			return err
+		}
+		o.DueWithin = w
+	}
+	if *format != "table" && *format != "json" {
+		return steward.FieldError("format", "must be table or json")
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	items, err := env.desk.Queue(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeQueueJSON(a.stdout, items)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(a.stdout, "no requests")
+		return nil
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tTYPE\tCHANNEL\tRECEIVED\tDEADLINE\tSTATUS\tFLAG")
+	for _, it := range items {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Type, it.Channel, dayText(it.ReceivedOn),
+			deadlineText(it), it.Status, flagText(it))
+	}
+	return w.Flush()
+}
+
+// queueJSON is one request in 'requests list --format json'. It carries ids
+// and dates only, never what the person asked.
+type queueJSON struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Channel    string `json:"channel"`
+	Status     string `json:"status"`
+	ReceivedOn string `json:"received_on"`
+	VerifiedOn string `json:"verified_on,omitempty"`
+	StartsOn   string `json:"deadline_from,omitempty"`
+	Deadline   string `json:"deadline,omitempty"`
+	Extended   string `json:"extension,omitempty"`
+	Overdue    bool   `json:"overdue"`
+	DueSoon    bool   `json:"due_soon"`
+}
+
+func writeQueueJSON(w io.Writer, items []desk.Item) error {
+	out := make([]queueJSON, 0, len(items))
+	for _, it := range items {
+		out = append(out, queueJSON{ID: it.ID, Type: string(it.Type), Channel: string(it.Channel), Status: string(it.Status),
+			ReceivedOn: dayText(it.ReceivedOn), VerifiedOn: dayText(it.VerifiedOn), StartsOn: dayText(it.Start),
+			Deadline: dayText(it.Deadline), Extended: durationText(it.Extension), Overdue: it.Overdue, DueSoon: it.DueSoon})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func dayText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func durationText(d policy.Duration) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+func deadlineText(it desk.Item) string {
+	if it.Deadline.IsZero() {
+		return "awaiting proof of identity"
+	}
+	s := dayText(it.Deadline)
+	if !it.Extension.IsZero() {
+		s += " (extended " + it.Extension.String() + ")"
+	}
+	return s
+}
+
+func flagText(it desk.Item) string {
+	switch {
+	case it.Overdue:
+		return "OVERDUE"
+	case it.DueSoon:
+		return "SOON"
+	}
+	return ""
+}
+
+func runRequestsShow(ctx context.Context, a *app, args []string) error {
+	id, args := splitID(args)
+	fs := a.flags("requests show", "ID", "Shows one request: its dates, deadline, status and timeline.")
+	db, pol := a.dbFlag(fs), a.policyFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := needID(fs, id)
+	if err != nil {
+		return err
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	it, err := env.desk.Request(ctx, id, "")
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "request\t%s\n", it.ID)
+	fmt.Fprintf(w, "type\t%s\n", it.Type)
+	fmt.Fprintf(w, "channel\t%s\n", it.Channel)
+	fmt.Fprintf(w, "subject\t%s\n", it.SubjectID)
+	fmt.Fprintf(w, "received\t%s\n", dayText(it.ReceivedOn))
+	fmt.Fprintf(w, "identity verified\t%s %s\n", dayText(it.VerifiedOn), it.Verified)
+	fmt.Fprintf(w, "deadline\t%s %s\n", deadlineText(it), flagText(it))
+	fmt.Fprintf(w, "status\t%s\n", it.Status)
+	if it.Purpose != "" {
+		fmt.Fprintf(w, "purpose\t%s\n", it.Purpose)
+	}
+	w.Flush()
+	fmt.Fprintln(a.stdout, "\ntimeline:")
+	for _, st := range it.Steps {
+		fmt.Fprintf(a.stdout, "  %s  %-17s %s  %s\n", st.At.Format("2006-01-02 15:04 UTC"), st.Kind, st.Actor, st.Note)
+	}
+	return nil
+}
+
+func runRequestsAdd(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("requests add", "--subject ID|--email ADDRESS --type TYPE --channel CHANNEL --received YYYY-MM-DD",
+		"Enters a request that arrived outside self-service. The deadline (one month,\n"+
+			"Art. 12(3) GDPR) counts from the day of receipt. Prints the request id.\n"+
+			"Types: "+strings.Join(typeNames(), ", ")+". Channels: email, letter, phone, self_service.")
+	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
+	subjectID, email := subjectFlags(fs)
+	typ := fs.String("type", "", "what the person asks for")
+	channel := fs.String("channel", "", "how the request arrived")
+	received := fs.String("received", "", "the day it arrived, YYYY-MM-DD (default today)")
+	details := fs.String("details", "", "what the person asked, in your words")
+	purpose := fs.String("purpose", "", "for objection and withdraw: the purpose id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	actor, err := staffActor(ctx, env.store, *staff)
+	if err != nil {
+		return err
+	}
+	n := rights.NewRequest{Type: rights.Type(*typ), Channel: rights.Channel(*channel), Details: *details, Purpose: *purpose, ReceivedOn: env.desk.Today()}
+	if *received != "" {
+		if n.ReceivedOn, err = parseDay("received", *received); err != nil {
+			return err
+		}
+	}
+	if n.SubjectID, err = resolveSubject(ctx, env.store, *subjectID, *email); err != nil {
+		return err
+	}
+	r, err := env.desk.Add(ctx, actor, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s\n", r.ID)
+	return nil
+}
+
+func typeNames() []string {
+	out := make([]string, len(rights.Types))
+	for i, t := range rights.Types {
+		out[i] = string(t)
+	}
+	return out
+}
+
+func runRequestsVerify(ctx context.Context, a *app, args []string) error {
+	id, args := splitID(args)
+	fs := a.flags("requests verify", "ID --link | --note TEXT",
+		"Verifies the requester's identity (Art. 12(6) GDPR): --link mails a confirmation\n"+
+			"link to the account's e-mail address; --note records how you checked it yourself.")
+	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
+	link := fs.Bool("link", false, "mail a confirmation link to the account's address")
+	note := fs.String("note", "", "how identity was checked (never a document number)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := needID(fs, id)
+	if err != nil {
+		return err
+	}
+	if *link == (*note != "") {
+		return steward.FieldError("link", "give exactly one of --link or --note")
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	actor, err := staffActor(ctx, env.store, *staff)
+	if err != nil {
+		return err
+	}
+	if *link {
+		if err := env.desk.AskVerification(ctx, actor, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s: confirmation link mailed\n", id)
+		return nil
+	}
+	if _, err := env.desk.VerifyManually(ctx, actor, id, *note); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: identity verified\n", id)
+	return nil
+}
+
+func runRequestsExtend(ctx context.Context, a *app, args []string) error {
+	id, args := splitID(args)
+	fs := a.flags("requests extend", "ID --period P2M --reason TEXT",
+		"Extends the deadline once, by at most two months, and mails the person the\n"+
+			"reason and the new date (Art. 12(3) GDPR). Refused after the first month.")
+	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
+	period := fs.String("period", "P2M", "the extension, an ISO 8601 period of at most P2M")
+	reason := fs.String("reason", "", "why the answer takes longer; sent to the person")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := needID(fs, id)
+	if err != nil {
+		return err
+	}
+	ext, err := policy.ParseDuration(*period)
+	if err != nil {
+		return steward.FieldError("period", "must be an ISO 8601 period such as P1M or P2M")
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	actor, err := staffActor(ctx, env.store, *staff)
+	if err != nil {
+		return err
+	}
+	r, err := env.desk.Extend(ctx, actor, id, ext, *reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: extended to %s; the person is mailed\n", id, dayText(r.Deadline(env.desk.DeadlineClock())))
+	return nil
+}
+
+func runRequestsComplete(ctx context.Context, a *app, args []string) error {
+	id, args := splitID(args)
+	fs := a.flags("requests complete", "ID [--outcome TEXT] | --refuse REASON",
+		"Completes a verified request by running the same action the person's own\n"+
+			"self-service runs (erasure erases, restriction restricts, objection and\n"+
+			"withdraw stop the purpose), or refuses it with the reasons (Art. 12(4)).")
+	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
+	outcome := fs.String("outcome", "", "what was done")
+	refuse := fs.String("refuse", "", "refuse the request, for this reason")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := needID(fs, id)
+	if err != nil {
+		return err
+	}
+	if *refuse != "" && *outcome != "" {
+		return steward.FieldError("refuse", "give --outcome or --refuse, not both")
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	actor, err := staffActor(ctx, env.store, *staff)
+	if err != nil {
+		return err
+	}
+	var r *rights.Request
+	if *refuse != "" {
+		r, err = env.desk.Refuse(ctx, actor, id, *refuse)
+	} else {
+		r, err = env.desk.Complete(ctx, actor, id, *outcome)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: %s\n", id, r.Status)
+	return nil
+}
