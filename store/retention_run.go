@@ -234,3 +234,31 @@ func (h *Holds) Held(ctx context.Context, subjects []string) (map[string]string,
 	}
 	return out, nil
 }
+
+// legalHoldSources are the holds Steward knows: a restriction of processing
+// (Art. 18, Z8; processing_limits, migration 0005) and an open data-subject
+// request (R13; requests, migration 0007). A request to erase is a hold
+// too: the rights desk, not the runner, carries it out.
+var legalHoldSources = []struct {
+	table string
+	src   HoldSource
+}{
+	{"processing_limits", HoldSource{Reason: "restriction of processing (Art. 18)",
+		Query: `SELECT subject FROM processing_limits WHERE kind = 'restriction' AND subject IN (%s)`}},
+	{"requests", HoldSource{Reason: "open data-subject request",
+		Query: `SELECT subject_id FROM requests WHERE closed_on = 0 AND subject_id IN (%s)`}},
+}
+
+// LegalHolds returns the holds over the tables of legalHoldSources that
+// exist in this database.
+func LegalHolds(ctx context.Context, s *Store) *Holds {
+	h := &Holds{S: s}
+	for _, l := range legalHoldSources {
+		var one int
+		err := s.read.QueryRowContext(ctx, `SELECT 1 FROM `+l.table+` WHERE 1 = 0`).Scan(&one)
+		if err == nil || isNoRows(err) {
+			h.Sources = append(h.Sources, l.src)
+		}
+	}
+	return h
+}

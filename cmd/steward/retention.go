@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"steward"
+	"steward/audit"
+	"steward/clock"
+	"steward/policy"
+	"steward/retention"
+	"steward/retention/runner"
+	"steward/store"
+)
+
+func init() {
+	register(&command{name: "retention plan", summary: "show what retention would warn, delete and anonymise, per rule and subject (changes nothing)", run: runRetentionPlan})
+	register(&command{name: "retention run", summary: "carry out the retention rules in audited batches (resumable, one runner at a time)", run: runRetentionRun})
+}
+
+// retentionEnv is what the retention commands share: store, policy, runner.
+type retentionEnv struct {
+	store  *store.Store
+	policy *policy.Policy
+	runner *runner.Runner
+	asOf   time.Time
+}
+
+// retentionFlags adds the flags plan and run share.
+type retentionFlags struct {
+	db, policy, asOf, rule *string
+}
+
+func (a *app) retentionFlags(fs *flag.FlagSet) retentionFlags {
+	return retentionFlags{
+		db:     a.dbFlag(fs),
+		policy: a.policyFlag(fs),
+		asOf:   fs.String("as-of", "", "evaluate as of this date (YYYY-MM-DD, start of day UTC); default now"),
+		rule:   fs.String("rule", "", "only this retention rule (its id in the policy)"),
+	}
+}
+
+// openRetention checks the flags before it touches the database (G3: bad
+// input changes nothing), then opens store, policy and runner.
+func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv, error) {
+	asOf := a.clock.Now()
+	if *f.asOf != "" {
+		t, err := time.Parse(time.DateOnly, *f.asOf)
+		if err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "--as-of %q: must be a date YYYY-MM-DD", *f.asOf)
+		}
+		asOf = t
+	}
+	p, err := loadPolicy(*f.policy)
+	if err != nil {
+		return nil, err
+	}
+	e, err := retention.New(p)
+	if err != nil {
+		return nil, err
+	}
+	var rules []string
+	if *f.rule != "" {
+		if _, err := e.Rule(*f.rule); err != nil {
+			return nil, err
+		}
+		rules = []string{*f.rule}
+	}
+	s, err := openStore(ctx, *f.db)
+	if err != nil {
+		return nil, err
+	}
+	return &retentionEnv{store: s, policy: p, asOf: asOf, runner: newRetentionRunner(s, p, e, a.clock, rules)}, nil
+}
+
+// newRetentionRunner wires a runner; serve and the command line share it.
+func newRetentionRunner(s *store.Store, p *policy.Policy, e *retention.Engine, clk clock.Clock, rules []string) *runner.Runner {
+	version := p.Version.Number
+	return &runner.Runner{
+		Store: s, Engine: e, Clock: clk, Rules: rules,
+		Audit: &audit.Log{Clock: clk, PolicyVersion: func() string { return version }},
+		Holds: store.LegalHolds(context.Background(), s),
+	}
+}
+
+func runRetentionPlan(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("retention plan", "[--as-of YYYY-MM-DD] [--rule ID] [--format table|json]",
+		"Shows what 'retention run' would do as of a date: per rule the number of\n"+
+			"subjects to warn, delete, anonymise, waiting for a warning, and on legal hold;\n"+
+			"then one line per subject with the reason. Changes nothing.")
+	f := a.retentionFlags(fs)
+	format := fs.String("format", "table", "table or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if *format != "table" && *format != "json" {
+		return steward.FieldError("format", "must be table or json")
+	}
+	env, err := openRetention(ctx, a, f)
+	if err != nil {
+		return err
+	}
+	defer env.store.Close()
+	rep, err := env.runner.Plan(ctx, env.asOf)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writePlanJSON(a.stdout, rep)
+	}
+	writePlanTable(a.stdout, rep, true)
+	return nil
+}
+
+func runRetentionRun(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("retention run", "[--as-of YYYY-MM-DD] [--rule ID] [--batch N]",
+		"Carries out the retention rules: warns first where the policy asks (Z9),\n"+
+			"deletes and anonymises through the same erasure as a person's own request,\n"+
+			"in batches of one transaction each with their audit entries. Stop it any\n"+
+			"time; the next run continues. Only one run at a time across processes.")
+	f := a.retentionFlags(fs)
+	batch := fs.Int("batch", 500, "subjects per transaction")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if *batch < 1 || *batch > 10000 {
+		return steward.FieldError("batch", "must be between 1 and 10000")
+	}
+	env, err := openRetention(ctx, a, f)
+	if err != nil {
+		return err
+	}
+	defer env.store.Close()
+	env.runner.Batch = *batch
+	last := -1
+	env.runner.Progress = func(done, total int64) {
+		pct := 100
+		if total > 0 {
+			pct = int(min(100, done*100/total))
+		}
+		if pct != last {
+			fmt.Fprintf(a.stderr, "\rretention: %3d%% (%d of %d candidates)", pct, done, total)
+			last = pct
+		}
+	}
+	rep, err := env.runner.RunAsOf(ctx, env.asOf)
+	if last >= 0 {
+		fmt.Fprintln(a.stderr)
+	}
+	if rep != nil {
+		writePlanTable(a.stdout, rep, false)
+		fmt.Fprintf(a.stdout, "%d batches, %d candidates scanned\n", rep.Batches, rep.Scanned)
+	}
+	return err
+}
+
+// writePlanTable prints the counts per rule and, with items, one line per
+// subject (a run lists only the subjects it skipped for a legal hold).
+func writePlanTable(w io.Writer, rep *runner.Report, items bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "as of %s\nRULE\tWARN\tDELETE\tANONYMISE\tWAITING\tHELD\n", rep.AsOf.Format(time.DateOnly))
+	for _, id := range rep.Rules {
+		c := rep.PerRule[id]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", id, c.Warn, c.Delete, c.Anonymise, c.Wait, c.Held)
+	}
+	t := rep.Total()
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d\t%d\t%d\n", t.Warn, t.Delete, t.Anonymise, t.Wait, t.Held)
+	tw.Flush()
+	if len(rep.Items) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "OUTCOME\tKIND\tTARGET\tSUBJECT\tDUE\tREASON")
+	for _, it := range rep.Items {
+		if !items && it.Outcome != runner.Held {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Outcome, it.Kind, it.Target, it.Subject, it.DueDate.Format(time.DateOnly), it.Reason)
+	}
+	tw.Flush()
+}
+
+// planJSON is the JSON form of a plan, stable for scripts.
+type planJSON struct {
+	AsOf    string                   `json:"as_of"`
+	PerRule map[string]runner.Counts `json:"per_rule"`
+	Items   []planItemJSON           `json:"items"`
+}
+
+type planItemJSON struct {
+	Rule     string `json:"rule"`
+	Outcome  string `json:"outcome"`
+	Kind     string `json:"kind"`
+	Target   string `json:"target"`
+	Subject  string `json:"subject"`
+	Due      string `json:"due"`
+	Warn     string `json:"warn,omitempty"`
+	WarnedAt string `json:"warned_at,omitempty"`
+	Reason   string `json:"reason"`
+}
+
+func writePlanJSON(w io.Writer, rep *runner.Report) error {
+	out := planJSON{AsOf: rep.AsOf.Format(time.DateOnly), PerRule: map[string]runner.Counts{}, Items: []planItemJSON{}}
+	for id, c := range rep.PerRule {
+		out.PerRule[id] = *c
+	}
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(time.DateOnly)
+	}
+	for _, it := range rep.Items {
+		out.Items = append(out.Items, planItemJSON{Rule: it.Rule, Outcome: string(it.Outcome), Kind: it.Kind, Target: it.Target,
+			Subject: it.Subject, Due: day(it.DueDate), Warn: day(it.WarnDate), WarnedAt: day(it.WarnedAt), Reason: it.Reason})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("retention plan: %w", err)
+	}
+	return nil
+}
