@@ -191,3 +191,31 @@ func fromStore(r store.ConsentRecord) Record {
 	return Record{ID: r.ID, Subject: r.Subject, Purpose: r.Purpose, Given: r.Given, Channel: policy.Channel(r.Channel),
 		NoticeHash: r.NoticeHash, At: r.At, PolicyVersion: r.PolicyVersion}
 }
+
+// Purposes returns the consent purposes asked through channel, in policy
+// order: the checkboxes of the sign-up form (Z3) or the settings page.
+func Purposes(p *policy.Policy, ch policy.Channel) []*policy.Purpose {
+	var out []*policy.Purpose
+	for _, pu := range p.ConsentPurposes() {
+		if pu.Consent != nil && slices.Contains(pu.Consent.Channels, ch) {
+			out = append(out, pu)
+		}
+	}
+	return out
+}
+
+// SignupChanges turns the boxes ticked at sign-up into changes for
+// Service.Record (Z3: one box per consent purpose, unticked by default; an
+// unticked box records nothing). A ticked id that is not a sign-up purpose
+// is an EINVALID error.
+func SignupChanges(p *policy.Policy, subject string, ticked []string, lang string) ([]Change, error) {
+	allowed := Purposes(p, policy.ChannelSignup)
+	var out []Change
+	for _, id := range ticked {
+		if !slices.ContainsFunc(allowed, func(pu *policy.Purpose) bool { return pu.ID == id }) {
+			return nil, steward.FieldError("consent", "%q is not a purpose asked at sign-up", id)
+		}
+		out = append(out, Change{Subject: subject, Purpose: id, Given: true, Channel: policy.ChannelSignup, Lang: lang})
+	}
+	return out, nil
+}

@@ -27,6 +27,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Cookie notice, consent settings, newsletter (issue 6).
 	mux.HandleFunc("GET /cookies", s.cookiesPage)
 	mux.HandleFunc("POST /cookies", s.cookiesSubmit)
+	mux.HandleFunc("GET /account/consents", s.consentSettingsPage)
+	mux.HandleFunc("POST /account/consents", s.consentSettingsSubmit)
+	mux.HandleFunc("GET /account/consents/receipt", s.consentReceipt)
 	// Cookie notice, consent settings, newsletter (issue 6).
 	mux.HandleFunc("GET /cookies", s.cookiesPage)
 	mux.HandleFunc("POST /cookies", s.cookiesSubmit)

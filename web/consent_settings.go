@@ -1,0 +1,116 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"steward"
+	"steward/consent"
+	"steward/policy"
+)
+
+// consentRow is one consent purpose on the settings page.
+type consentRow struct {
+	ID      string
+	Name    string
+	Notice  string
+	Given   bool
+	Since   time.Time
+	Channel policy.Channel
+}
+
+// consentSettingsPage lists every consent purpose the person can manage in
+// settings with its current state and the date of the last change, each
+// changeable on its own (Z3, Z8; Art. 7(3): withdrawing is as easy as
+// giving).
+func (s *Server) consentSettingsPage(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	lang := mustLang(r)
+	st, err := s.consent.svc.State(r.Context(), au.Account.ID)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	var rows []consentRow
+	for _, pu := range consent.Purposes(s.cfg.Policy, policy.ChannelSettings) {
+		cur := st[pu.ID]
+		row := consentRow{ID: pu.ID, Name: pu.Name.In(lang), Notice: consent.Notice(pu, lang), Given: cur.Given, Since: cur.Since}
+		if cur.Record != nil {
+			row.Channel = cur.Record.Channel
+		}
+		rows = append(rows, row)
+	}
+	d := struct {
+		Rows   []consentRow
+		CSRF   string
+		Action string
+		Saved  bool
+	}{rows, au.Session.CSRF, "/account/consents" + langQuery(lang), r.URL.Query().Get("saved") == "1"}
+	s.render(w, r, http.StatusOK, "consents", s.page(r, lang, "consents.title", d))
+}
+
+// consentSettingsSubmit gives or withdraws one purpose. Withdrawal takes
+// effect at once: the gate reads the history on the next check.
+func (s *Server) consentSettingsSubmit(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	lang := mustLang(r)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "the form could not be read")
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	purpose := r.PostForm.Get("purpose")
+	if !slices.ContainsFunc(consent.Purposes(s.cfg.Policy, policy.ChannelSettings), func(p *policy.Purpose) bool { return p.ID == purpose }) {
+		s.serveError(w, r, steward.FieldError("purpose", "%q is not a purpose you can manage here", purpose))
+		return
+	}
+	var given bool
+	switch r.PostForm.Get("given") {
+	case "1":
+		given = true
+	case "0":
+	default:
+		s.serveError(w, r, steward.FieldError("given", "must be 1 or 0"))
+		return
+	}
+	if _, err := s.consent.svc.Apply(r.Context(), consent.Change{Subject: au.Account.ID, Purpose: purpose, Given: given,
+		Channel: policy.ChannelSettings, Lang: lang}); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	s.cfg.Log.Info("consent changed in settings", "request_id", RequestID(r.Context()), "account", au.Account.ID, "purpose", purpose, "given", given)
+	q := "?saved=1"
+	if lang != policy.Languages[0] {
+		q += "&lang=" + lang
+	}
+	http.Redirect(w, r, "/account/consents"+q, http.StatusSeeOther)
+}
+
+// consentReceipt downloads the person's signed consent receipt: their full
+// history with the words of every notice (Art. 7(1)); 'steward consent
+// verify-receipt' checks it.
+func (s *Server) consentReceipt(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	rc, err := s.consent.svc.Receipt(r.Context(), s.consent.key, au.Account.ID)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-receipt.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(rc)
+}
