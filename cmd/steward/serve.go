@@ -27,7 +27,10 @@ Environment (flags win):
   STEWARD_POLICY    path of the site's policy file
   STEWARD_ADDR      listen address
   STEWARD_BASE_URL  public URL of the site, used in links sent by mail
-  STEWARD_LOG       log format: text or json`
+  STEWARD_LOG       log format: text or json
+  STEWARD_KEY_FILE  data key file for sensitive fields (default ./steward-data.key,
+                    created on first run; or 'steward keygen')
+  STEWARD_DATA_KEY  the data key itself, hex or base64 (instead of a file)`
 
 func runServe(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("serve", "[flags]", serveAbout)
@@ -38,6 +41,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	certFile := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM); needs --tls-key")
 	keyFile := fs.String("tls-key", "", "private key for --tls-cert (PEM)")
 	logFormat := fs.String("log", a.env("STEWARD_LOG", "text"), "log format: text or json (env STEWARD_LOG)")
+	dataKey := a.keyFileFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +56,11 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// The policy is checked before the database is touched: a broken policy
 	// changes nothing.
 	p, err := loadPolicy(*pol)
+	if err != nil {
+		return err
+	}
+	// R3: a site with sensitive fields does not start without its data key.
+	sealer, err := loadSealer(a, p, *dataKey, log)
 	if err != nil {
 		return err
 	}
@@ -79,7 +88,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if *baseURL == "" {
 		*baseURL = scheme + "://" + ln.Addr().String()
 	}
-	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https"})
+	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
+		Sealer: sealer})
 	if err != nil {
 		ln.Close()
 		return err

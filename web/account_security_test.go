@@ -1,0 +1,182 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"steward/account"
+	"steward/audit"
+	"steward/internal/testkit"
+	"steward/store"
+)
+
+func TestNoAccountEnumeration(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		st := newSite(t, s, "ivm")
+		b := st.browser()
+		st.signUpAndConfirm(b, "known@example.nl")
+		strip := func(body string) string { return csrfRE.ReplaceAllString(body, "") }
+		for _, tc := range []struct {
+			name        string
+			page, path  string
+			known, unkn url.Values
+		}{
+			{"login", "/login", "/login", url.Values{"email": {"known@example.nl"}, "password": {"wrong password!"}}, url.Values{"email": {"nobody@example.nl"}, "password": {"wrong password!"}}},
+			{"reset", "/reset", "/reset", url.Values{"email": {"known@example.nl"}}, url.Values{"email": {"nobody@example.nl"}}},
+			{"signup", "/signup", "/signup", ivmSignup("known@example.nl"), ivmSignup("nobody2@example.nl")},
+		} {
+			r1, b1 := st.browser().submit(tc.page, tc.path, tc.known)
+			r2, b2 := st.browser().submit(tc.page, tc.path, tc.unkn)
+			b1 = strings.ReplaceAll(strip(b1), "known@example.nl", "X")
+			b2 = strings.ReplaceAll(strings.ReplaceAll(strip(b2), "nobody@example.nl", "X"), "nobody2@example.nl", "X")
+			if r1.StatusCode != r2.StatusCode || b1 != b2 {
+				t.Errorf("%s answers differently for a known and an unknown address: %d vs %d", tc.name, r1.StatusCode, r2.StatusCode)
+			}
+		}
+	})
+}
+
+func TestLoginRateLimited(t *testing.T) {
+	st := newSite(t, testkit.SQLite(t), "ivm")
+	b := st.browser()
+	var last *http.Response
+	var body string
+	for range 6 {
+		last, body = b.submit("/login", "/login", url.Values{"email": {"victim@example.nl"}, "password": {"guess guess guess"}})
+	}
+	if last.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "minuten") {
+		t.Fatalf("sixth wrong login for one account: %d, want 429 with 'try again in N minutes'\n%s", last.StatusCode, body)
+	}
+	// The bucket refills with time (injected clock).
+	st.clock.Advance(4 * time.Minute)
+	if resp, _ := b.submit("/login", "/login", url.Values{"email": {"victim@example.nl"}, "password": {"guess guess guess"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("after waiting: %d, want 401", resp.StatusCode)
+	}
+	for range 5 {
+		last, _ = b.submit("/reset", "/reset", url.Values{"email": {"x@example.nl"}})
+	}
+	if last.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("reset flood: %d, want 429", last.StatusCode)
+	}
+}
+
+func TestCSRFRefused(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		st := newSite(t, s, "ivm")
+		b := st.browser()
+		st.signUpAndConfirm(b, "csrf@example.nl")
+		b.login("csrf@example.nl", "correct horse battery")
+		a, _ := s.AccountByEmail(context.Background(), "csrf@example.nl")
+		since := testkit.AuditHead(t, s)
+		// No token.
+		if resp, _ := b.post("/account", url.Values{"account.first_name": {"Mallory"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("profile edit without token: %d, want 403", resp.StatusCode)
+		}
+		// A forged anonymous token.
+		if resp, _ := b.post("/signup", ivmSignup("x@example.nl")); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("sign-up without token: %d, want 403", resp.StatusCode)
+		}
+		// A cross-origin browser request, even with the right token.
+		req, _ := http.NewRequest("POST", st.srv.URL+"/account", strings.NewReader(url.Values{"csrf": {b.csrf("/account")}, "account.first_name": {"Mallory"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if resp, _ := b.do(req); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-origin post: %d, want 403", resp.StatusCode)
+		}
+		if v, _ := s.Profile(context.Background(), a.ID, "account"); v["first_name"] != "Anna" {
+			t.Errorf("a refused request changed the profile: %q", v["first_name"])
+		}
+		testkit.AssertAudit(t, s, since)
+	})
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		st := newSite(t, s, "ivm")
+		b := st.browser()
+		st.signUpAndConfirm(b, "idle@example.nl")
+		b.login("idle@example.nl", "correct horse battery")
+		if resp, _ := b.get("/account"); resp.StatusCode != 200 {
+			t.Fatalf("fresh session: %d", resp.StatusCode)
+		}
+		// Active every 20 minutes: the idle timeout does not strike...
+		for range 5 {
+			st.clock.Advance(20 * time.Minute)
+			if resp, _ := b.get("/account"); resp.StatusCode != 200 {
+				t.Fatalf("active session ended: %d", resp.StatusCode)
+			}
+		}
+		// ...but 31 idle minutes end it, and the cookie is cleared.
+		st.clock.Advance(31 * time.Minute)
+		resp, _ := b.get("/account")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("idle session still valid: %d", resp.StatusCode)
+		}
+		// Absolute timeout: 12 hours after login even when active.
+		b.login("idle@example.nl", "correct horse battery")
+		for range 25 {
+			st.clock.Advance(29 * time.Minute)
+			b.get("/account")
+		}
+		if resp, _ := b.get("/account"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("session outlived the absolute timeout: %d", resp.StatusCode)
+		}
+	})
+}
+
+func TestStaffRoles(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		st := newSite(t, s, "ivm")
+		ctx := context.Background()
+		person := st.browser()
+		st.signUpAndConfirm(person, "subject@example.nl")
+		person.login("subject@example.nl", "correct horse battery")
+		subj, _ := s.AccountByEmail(ctx, "subject@example.nl")
+		mk := func(email string, role account.Role) *browser {
+			a := &account.Account{ID: account.NewID("a-"), Email: email, Pseudonym: string(audit.NewPseudonym()), Role: role,
+				CreatedAt: st.clock.Now(), ConfirmedAt: st.clock.Now(), PasswordHash: account.HashPassword("staff password 1", cheapHash)}
+			if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, a) }); err != nil {
+				t.Fatal(err)
+			}
+			b := st.browser()
+			if resp := b.login(email, "staff password 1"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/staff/" {
+				t.Fatalf("staff login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			return b
+		}
+		support := mk("support@example.nl", account.RoleSupport)
+		officer := mk("officer@example.nl", account.RolePrivacyOfficer)
+		rec := "/staff/people/" + subj.ID
+
+		if resp, _ := person.get("/staff/"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a person opened /staff/: %d", resp.StatusCode)
+		}
+		if resp, body := support.get("/staff/?email=subject@example.nl"); resp.StatusCode != 200 || strings.Contains(body, "de Vries") {
+			t.Errorf("support search: %d (must show status, not profile values)", resp.StatusCode)
+		}
+		if resp, _ := support.get(rec); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("support opened a record that needs privacy_officer: %d", resp.StatusCode)
+		}
+		since := testkit.AuditHead(t, s)
+		resp, body := officer.get(rec)
+		if resp.StatusCode != 200 || !strings.Contains(body, "de Vries") {
+			t.Fatalf("officer view: %d", resp.StatusCode)
+		}
+		officerAcct, _ := s.AccountByEmail(ctx, "officer@example.nl")
+		views, _ := s.StaffViewsOf(ctx, subj.ID)
+		if len(views) != 1 || views[0].StaffID != officerAcct.ID || len(views[0].Fields) == 0 {
+			t.Fatalf("staff view not recorded: %+v", views)
+		}
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.StaffView, Actor: audit.Staff(officerAcct.ID), ObjectID: subj.ID})
+		// After 15 minutes the record needs a fresh login.
+		st.clock.Advance(16 * time.Minute)
+		if resp, _ := officer.get(rec); resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "reauth=1") {
+			t.Fatalf("stale login opened a record: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
