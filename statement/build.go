@@ -1,0 +1,498 @@
+package statement
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"steward/policy"
+)
+
+// New builds the statement of p in lang ("" is Dutch). It fails with
+// ErrUnknownLanguage for a language the statement is not written in.
+func New(p *policy.Policy, lang string) (*Statement, error) {
+	lang, err := Language(lang)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{p: p, lang: lang, lex: newLexicon(lang)}
+	s := b.build()
+	if b.lex.err != nil {
+		return nil, b.lex.err
+	}
+	return s, nil
+}
+
+// builder builds a Statement.
+type builder struct {
+	p    *policy.Policy
+	lang string
+	lex  *lexicon
+}
+
+func (b *builder) in(t policy.Text) string { return t.In(b.lang) }
+
+func (b *builder) build() *Statement {
+	p, l := b.p, b.lex
+	s := &Statement{
+		Lang:       b.lang,
+		Title:      l.f("title", p.Site.Name),
+		SiteName:   p.Site.Name,
+		URLs:       p.Site.URLs,
+		Version:    p.Version.Number,
+		Date:       l.date(p.Version.Date.Time),
+		DateISO:    p.Version.Date.String(),
+		Intro:      paragraphs(b.in(p.Intro)),
+		Controller: b.controller(),
+		Systems:    b.systems(),
+		Purposes:   b.purposes(),
+		Kept:       b.kept(),
+		Cookies:    b.cookies(),
+		Rights:     b.rights(),
+		Complaint:  b.complaint(),
+		Changes:    paragraphs(b.in(p.Changes)),
+		History:    b.history(),
+		lex:        l,
+	}
+	s.Updated = l.f("updated", s.Date, s.Version)
+	s.HasRetention = len(p.Retention) > 0
+	s.Processors = b.processors(policy.RoleProcessor)
+	s.Recipients = b.processors(policy.RoleRecipient)
+	s.Anonymised = b.processors(policy.RoleAnonymisedRecipient)
+	s.Disclosures = b.disclosures()
+	for _, t := range p.Security {
+		s.Security = append(s.Security, b.in(t))
+	}
+	s.ThirdParty = paragraphs(b.in(p.ThirdPartySites))
+	return s
+}
+
+func (b *builder) controller() Controller {
+	c := b.p.Controller
+	out := Controller{Name: c.Name, KvK: c.KvK}
+	if c.Address.Street != "" {
+		out.Address = append(out.Address, c.Address.Street)
+	}
+	if line := joinNonEmpty(" ", c.Address.Postcode, c.Address.City); line != "" {
+		out.Address = append(out.Address, line)
+	}
+	if c.Address.Country != "" {
+		out.Address = append(out.Address, c.Address.Country)
+	}
+	out.Contacts = b.contacts(true)
+	return out
+}
+
+// contacts lists the controller's contact points; general says whether the
+// general contact is included (the rights section names only the desks
+// that handle requests).
+func (b *builder) contacts(general bool) []Contact {
+	c := b.p.Controller
+	var out []Contact
+	add := func(role string, ct policy.Contact) {
+		if ct.IsZero() {
+			return
+		}
+		// One desk named in two roles (Zorginspirator's helpdesk is also
+		// its general contact) is listed once, with both roles.
+		for i := range out {
+			if out[i].Email == ct.Email && out[i].Phone == ct.Phone && out[i].URL == ct.URL {
+				out[i].Role = b.lex.f("contact.roles", out[i].Role, inSentence(b.lex.t("contact."+role)))
+				return
+			}
+		}
+		out = append(out, Contact{Role: b.lex.t("contact." + role), Name: ct.Name, Email: ct.Email, Phone: ct.Phone, URL: ct.URL})
+	}
+	if general {
+		add("general", c.Contact)
+	}
+	add("privacy", c.PrivacyContact)
+	add("helpdesk", c.Helpdesk)
+	add("dpo", c.DPO)
+	if !general && len(out) == 0 {
+		add("general", c.Contact)
+	}
+	return out
+}
+
+func recordAnchor(id string) string  { return "data-" + id }
+func purposeAnchor(id string) string { return "purpose-" + id }
+
+func (b *builder) recordRef(id string) Ref {
+	if r := b.p.Record(id); r != nil {
+		return Ref{Name: b.in(r.Name), Anchor: recordAnchor(id)}
+	}
+	return Ref{Name: id}
+}
+
+func (b *builder) recordRefs(ids []string) []Ref {
+	out := make([]Ref, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, b.recordRef(id))
+	}
+	return out
+}
+
+func (b *builder) purposeRef(id string) Ref {
+	if pu := b.p.Purpose(id); pu != nil {
+		return Ref{Name: b.in(pu.Name), Anchor: purposeAnchor(id)}
+	}
+	return Ref{Name: id}
+}
+
+// systems groups records and retention rules by system, in the order the
+// site declares its systems; anything in no declared system comes first.
+func (b *builder) systems() []System {
+	out := []System{{}}
+	index := map[string]int{}
+	for _, sys := range b.p.Site.Systems {
+		index[sys.ID] = len(out)
+		out = append(out, System{Name: b.in(sys.Name), Anchor: "system-" + sys.ID, URLs: sys.URLs})
+	}
+	for i := range b.p.Records {
+		r := &b.p.Records[i]
+		g := index[r.System] // 0 when the record names no declared system
+		out[g].Records = append(out[g].Records, b.record(r))
+	}
+	for i := range b.p.Retention {
+		ru := &b.p.Retention[i]
+		g := 0
+		if r := b.p.Record(ru.Record); r != nil {
+			g = index[r.System]
+		}
+		out[g].Retention = append(out[g].Retention, b.rule(ru))
+	}
+	if len(out[0].Records) == 0 && len(out[0].Retention) == 0 && len(out) > 1 {
+		out = out[1:]
+	}
+	return out
+}
+
+// record describes one record kind: its fields and the purposes and legal
+// bases they serve.
+func (b *builder) record(r *policy.Record) Record {
+	l := b.lex
+	rec := Record{
+		Ref:         Ref{Name: b.in(r.Name), Anchor: recordAnchor(r.ID)},
+		Description: paragraphs(b.in(r.Description)),
+		Subject:     l.t("subject." + string(r.Subject)),
+		Erasure:     b.erasure(r),
+	}
+	var used []string
+	for _, f := range r.Fields {
+		fld := Field{
+			Name:      b.in(f.Name),
+			Asked:     f.Source == policy.SourceSubject,
+			Required:  f.Required,
+			Sensitive: f.Sensitive,
+			Editable:  f.Editable,
+			Source:    l.t("source." + string(f.Source)),
+		}
+		for _, id := range f.Purposes {
+			fld.Purposes = append(fld.Purposes, b.purposeRef(id))
+			if !slices.Contains(used, id) {
+				used = append(used, id)
+			}
+		}
+		rec.Fields = append(rec.Fields, fld)
+	}
+	// List the purposes in the policy's order, not the fields' order.
+	slices.SortStableFunc(used, func(a, c string) int { return cmp.Compare(b.purposeIndex(a), b.purposeIndex(c)) })
+	for _, id := range used {
+		pr := PurposeRef{Ref: b.purposeRef(id)}
+		if pu := b.p.Purpose(id); pu != nil {
+			pr.Basis = l.basis(pu.LegalBasis)
+		}
+		rec.Purposes = append(rec.Purposes, pr)
+	}
+	return rec
+}
+
+func (b *builder) purposeIndex(id string) int {
+	for i := range b.p.Purposes {
+		if b.p.Purposes[i].ID == id {
+			return i
+		}
+	}
+	return len(b.p.Purposes)
+}
+
+// erasure says what erasure does to a record (Art. 17 GDPR; Z9 anonymises).
+func (b *builder) erasure(r *policy.Record) string {
+	if r.Erasure == policy.EraseKeep && r.Keep != nil {
+		return b.lex.f("erasure.keep", b.lex.period(r.Keep.Period, false), b.lex.t("since."+string(r.Keep.Since)))
+	}
+	return b.lex.t("erasure." + string(r.Erasure))
+}
+
+func (b *builder) purposes() []Purpose {
+	l := b.lex
+	var out []Purpose
+	for i := range b.p.Purposes {
+		pu := &b.p.Purposes[i]
+		v := Purpose{
+			Ref:         Ref{Name: b.in(pu.Name), Anchor: purposeAnchor(pu.ID)},
+			Description: paragraphs(b.in(pu.Description)),
+			Basis:       l.basis(pu.LegalBasis),
+		}
+		if pu.NeedsConsent() && pu.Consent != nil {
+			var where []string
+			for _, ch := range pu.Consent.Channels {
+				where = append(where, l.t("channel."+string(ch)))
+			}
+			v.Consent = l.f("consent.asked", l.list(where, "and"))
+			v.Notice = b.in(pu.Consent.Notice)
+		} else {
+			v.Consent = l.t("consent.not_needed")
+		}
+		v.Told = b.in(pu.Notice)
+		if pu.Objectable() && b.p.Rights.Honours(policy.RightObjection) {
+			v.Objection = l.t("purpose.objection")
+		}
+		for ri := range b.p.Records {
+			r := &b.p.Records[ri]
+			g := DataGroup{Record: b.recordRef(r.ID)}
+			for _, f := range r.Fields {
+				if slices.Contains(f.Purposes, pu.ID) {
+					g.Fields = append(g.Fields, b.in(f.Name))
+				}
+			}
+			if len(g.Fields) > 0 {
+				v.Data = append(v.Data, g)
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// rule writes an executable retention rule (R9, R10, Z9) in words: the
+// record, the condition from the closed vocabulary, the period, its anchor
+// and the action.
+func (b *builder) rule(ru *policy.Rule) RetentionRule {
+	l := b.lex
+	v := RetentionRule{
+		Record:      b.recordRef(ru.Record),
+		Condition:   b.condition(ru.Where),
+		Period:      l.period(ru.Period, false),
+		Since:       l.t("since." + string(ru.Since)),
+		Action:      l.t("action." + string(ru.Action)),
+		Description: paragraphs(b.in(ru.Description)),
+	}
+	subject := v.Record.Name
+	if v.Condition != "" {
+		subject = l.f("retention.subject_where", subject, v.Condition)
+	}
+	v.Sentence = l.f("retention.sentence", subject, v.Action, v.Period, v.Since)
+	if !ru.WarnBefore.IsZero() {
+		v.Warning = l.f("retention.warning", l.period(ru.WarnBefore, false))
+	}
+	if ru.ContractOverride {
+		v.Override = l.t("retention.override")
+	}
+	return v
+}
+
+// condition writes a retention condition in words; its parts all hold.
+func (b *builder) condition(c policy.Condition) string {
+	l := b.lex
+	var parts []string
+	if c.Confirmed != nil {
+		if *c.Confirmed {
+			parts = append(parts, l.t("condition.confirmed"))
+		} else {
+			parts = append(parts, l.t("condition.unconfirmed"))
+		}
+	}
+	names := func(ids []string) []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, inSentence(b.recordRef(id).Name))
+		}
+		return out
+	}
+	if len(c.HasAny) > 0 {
+		parts = append(parts, l.f("condition.has_any", l.list(names(c.HasAny), "or")))
+	}
+	if len(c.HasNone) > 0 {
+		var none []string
+		for _, n := range names(c.HasNone) {
+			none = append(none, l.f("condition.has_none_item", n))
+		}
+		parts = append(parts, l.f("condition.has_none", l.list(none, "and")))
+	}
+	return l.list(parts, "and")
+}
+
+func (b *builder) kept() []Kept {
+	var out []Kept
+	for i := range b.p.Records {
+		r := &b.p.Records[i]
+		if r.Erasure != policy.EraseKeep || r.Keep == nil {
+			continue
+		}
+		out = append(out, Kept{
+			Record: b.recordRef(r.ID),
+			Period: b.lex.f("kept.until", b.lex.period(r.Keep.Period, false), b.lex.t("since."+string(r.Keep.Since))),
+			Reason: b.in(r.Keep.Reason),
+		})
+	}
+	return out
+}
+
+func (b *builder) processors(kind policy.ProcessorRole) []Processor {
+	var out []Processor
+	for _, pr := range b.p.Processors {
+		if pr.Kind != kind {
+			continue
+		}
+		v := Processor{Name: pr.Name, Task: b.in(pr.Task), Location: pr.Location, Records: b.recordRefs(pr.Records)}
+		if pr.Export != nil {
+			v.Export = b.exportFields(pr.Export.Fields)
+			if pr.Export.MinK > 0 {
+				v.Anonymity = b.lex.f("recipients.min_k", pr.Export.MinK)
+			}
+			if pr.Export.MinL > 0 {
+				v.Anonymity += " " + b.lex.f("recipients.min_l", pr.Export.MinL)
+			}
+		}
+		for _, c := range b.p.Cookies {
+			if c.Provider == pr.ID && !slices.Contains(v.Cookies, c.Name) {
+				v.Cookies = append(v.Cookies, c.Name)
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// exportFields resolves "record.field" export columns to names, grouped by
+// record kind in the order they are listed.
+func (b *builder) exportFields(cols []string) []DataGroup {
+	var out []DataGroup
+	for _, col := range cols {
+		rid, fid, _ := strings.Cut(col, ".")
+		name := col
+		if r := b.p.Record(rid); r != nil {
+			if f := r.Field(fid); f != nil {
+				name = b.in(f.Name)
+			}
+		}
+		if n := len(out); n > 0 && out[n-1].Record.Anchor == recordAnchor(rid) {
+			out[n-1].Fields = append(out[n-1].Fields, name)
+			continue
+		}
+		out = append(out, DataGroup{Record: b.recordRef(rid), Fields: []string{name}})
+	}
+	return out
+}
+
+func (b *builder) disclosures() []Disclosure {
+	var out []Disclosure
+	for _, d := range b.p.Disclosures {
+		out = append(out, Disclosure{Recipient: b.in(d.Recipient), When: b.in(d.When), Basis: b.lex.basis(d.LegalBasis), Records: b.recordRefs(d.Records)})
+	}
+	return out
+}
+
+func (b *builder) cookies() Cookies {
+	l := b.lex
+	var out Cookies
+	anyConsent := false
+	for _, cat := range policy.CookieCategories {
+		g := CookieGroup{Category: string(cat), Title: l.t("cookies." + string(cat) + ".title"), About: l.t("cookies." + string(cat) + ".about")}
+		for _, c := range b.p.Cookies {
+			if c.Category != cat {
+				continue
+			}
+			v := Cookie{Name: c.Name, Host: c.Host, Description: b.in(c.Description), Lifetime: l.lifetime(c.Lifetime), Consent: c.Consent}
+			switch pr := b.p.Processor(c.Provider); {
+			case pr != nil:
+				v.Provider = pr.Name
+			default:
+				v.Provider = l.f("cookies.first_party", b.p.Site.Name)
+			}
+			if c.Purpose != "" {
+				ref := b.purposeRef(c.Purpose)
+				v.Purpose = &ref
+			}
+			anyConsent = anyConsent || c.Consent
+			g.Cookies = append(g.Cookies, v)
+		}
+		if len(g.Cookies) > 0 {
+			out.Groups = append(out.Groups, g)
+		}
+	}
+	switch {
+	case len(out.Groups) == 0:
+		out.Consent = l.t("cookies.none")
+	case anyConsent:
+		out.Consent = l.t("cookies.consent_some")
+	default:
+		out.Consent = l.t("cookies.consent_none")
+	}
+	return out
+}
+
+// rights lists the honoured rights in article order and the Art. 12
+// handling rules: one month, at most two more, announced within the first.
+func (b *builder) rights() Rights {
+	l, r := b.lex, b.p.Rights
+	out := Rights{HowTo: paragraphs(b.in(r.HowTo)), Contacts: b.contacts(false)}
+	for _, right := range policy.AllRights {
+		if !r.Honours(right) {
+			continue
+		}
+		key := "right." + string(right)
+		out.List = append(out.List, Right{ID: string(right), Name: l.t(key + ".name"), Text: l.t(key + ".text"), Article: l.t(key + ".article")})
+	}
+	if !r.Response.IsZero() {
+		from := l.t("deadline.from." + string(r.DeadlineFrom))
+		out.Deadline = l.f("deadline.response", l.period(r.Response, true), from)
+		if !r.Extension.IsZero() {
+			out.Extension = l.f("deadline.extension", l.period(r.Extension, true), l.period(r.Response, true))
+		}
+	}
+	if r.VerifyIdentity {
+		out.Identity = l.t("deadline.identity")
+	}
+	return out
+}
+
+func (b *builder) complaint() Complaint {
+	c := b.p.Rights.Complaint
+	return Complaint{
+		Authority: c.Authority,
+		URL:       c.URL,
+		Phone:     c.Phone,
+		Sentence:  b.lex.f("complaint.sentence", c.Authority),
+		Text:      paragraphs(b.in(c.Text)),
+	}
+}
+
+// history lists the change history newest first, marking the version in
+// force (G1).
+func (b *builder) history() []Change {
+	var out []Change
+	for _, c := range b.p.History {
+		out = append(out, Change{
+			Version: c.Version,
+			Date:    b.lex.date(c.Date.Time),
+			DateISO: c.Date.String(),
+			Summary: b.in(c.Summary),
+			Current: c.Version == b.p.Version.Number,
+		})
+	}
+	slices.SortStableFunc(out, func(x, y Change) int { return cmp.Compare(y.DateISO, x.DateISO) })
+	return out
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
