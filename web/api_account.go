@@ -1,0 +1,289 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"steward"
+	"steward/account"
+)
+
+// The JSON API for the self-service actions (issue 4, item 9), documented
+// in docs/api.md. Requests authenticate with the session cookie (and then
+// carry the session's CSRF token in X-CSRF-Token on every POST or PATCH)
+// or with a bearer token from POST /api/v1/login. Errors are
+// {"error": {"code", "message", "field"}} through serveError.
+
+// decodeJSON reads a JSON body strictly: unknown fields, trailing data and
+// wrong types are a 400 and change nothing (G3).
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return steward.Errorf(steward.EINVALID, "request body is too large")
+		case errors.As(err, &ute):
+			return steward.FieldError(ute.Field, "has the wrong type")
+		case errors.Is(err, io.EOF):
+			return steward.Errorf(steward.EINVALID, "request body is empty")
+		default:
+			return steward.Errorf(steward.EINVALID, "request body is not valid JSON for this call: %s", safeJSONErr(err))
+		}
+	}
+	if dec.More() {
+		return steward.Errorf(steward.EINVALID, "request body has data after the JSON value")
+	}
+	return nil
+}
+
+// safeJSONErr keeps the JSON decoder's message, which names fields and
+// positions but never echoes values.
+func safeJSONErr(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "syntax error"
+	}
+	return err.Error()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// serveFieldErrors answers all field errors at once: the first as the
+// error, the full list under "errors".
+func (s *Server) serveAPIError(w http.ResponseWriter, r *http.Request, err error) {
+	fe := account.AsFieldErrors(err)
+	if len(fe) <= 1 {
+		s.serveError(w, r, err)
+		return
+	}
+	type item struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	}
+	var body struct {
+		Error  item   `json:"error"`
+		Errors []item `json:"errors"`
+	}
+	for _, e := range fe {
+		body.Errors = append(body.Errors, item{e.Code, e.Message, e.Field})
+	}
+	body.Error = body.Errors[0]
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// apiAuth returns the authenticated caller of a state-changing API call,
+// checking the CSRF header for cookie sessions.
+func (s *Server) apiAuth(w http.ResponseWriter, r *http.Request) *authed {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return nil
+	}
+	if r.Method != http.MethodGet {
+		if err := checkSessionCSRF(au, r.Header.Get("X-CSRF-Token")); err != nil {
+			s.serveError(w, r, err)
+			return nil
+		}
+	}
+	return au
+}
+
+type apiSignup struct {
+	Email    string                       `json:"email"`
+	Password string                       `json:"password"`
+	Lang     string                       `json:"lang"`
+	Fields   map[string]map[string]string `json:"fields"`
+}
+
+func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
+	var in apiSignup
+	if err := decodeJSON(r, &in); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := checkLimits(s.limits.signupIP, clientIP(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if in.Fields == nil {
+		in.Fields = map[string]map[string]string{}
+	}
+	if in.Fields[account.RecordID] == nil {
+		in.Fields[account.RecordID] = map[string]string{}
+	}
+	if ef := account.EmailField(s.cfg.Policy.Record(account.RecordID)); ef != nil {
+		in.Fields[account.RecordID][ef.ID] = in.Email
+	}
+	lang := in.Lang
+	if lang != "en" {
+		lang = "nl"
+	}
+	if err := s.signUp(r.Context(), signupInput{Records: in.Fields, Password: in.Password, Lang: lang}); err != nil {
+		s.serveAPIError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "check_your_mail"})
+}
+
+func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.confirm(r.Context(), in.Token); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "confirmed"})
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := checkLimits(s.limits.loginIP, clientIP(r), s.limits.loginAccount, accountKey(in.Email)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	secret, se, _, err := s.login(r.Context(), in.Email, in.Password, true)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": secret, "token_type": "Bearer",
+		"idle_timeout_seconds": int(account.IdleTimeout.Seconds()), "expires_at": se.CreatedAt.Add(account.AbsoluteTimeout)})
+}
+
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	if err := s.logout(r.Context(), au.Session); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if !au.Bearer {
+		s.clearSessionCookie(w, r)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiProfileBody is the profile as the API shows it: sensitive values
+// masked unless ?reveal=record.field names one (R3).
+type apiProfileBody struct {
+	ID        string                    `json:"id"`
+	Email     string                    `json:"email"`
+	Confirmed bool                      `json:"confirmed"`
+	Fields    map[string]account.Values `json:"fields"`
+}
+
+func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	vals, err := s.loadProfile(r.Context(), au.Account, r.URL.Query().Get("reveal"))
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apiProfileBody{ID: au.Account.ID, Email: au.Account.Email, Confirmed: au.Account.Confirmed(), Fields: vals})
+}
+
+func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	var in struct {
+		Fields map[string]map[string]string `json:"fields"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	changed, err := s.updateProfile(r.Context(), au.Account, in.Fields)
+	if err != nil {
+		s.serveAPIError(w, r, err)
+		return
+	}
+	if changed == nil {
+		changed = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"changed": changed})
+}
+
+func (s *Server) apiResetRequest(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email string `json:"email"`
+		Lang  string `json:"lang"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := checkLimits(s.limits.resetIP, clientIP(r), s.limits.resetAccount, accountKey(in.Email)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if in.Lang != "en" {
+		in.Lang = "nl"
+	}
+	if err := s.requestReset(r.Context(), in.Email, in.Lang); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "check_your_mail"})
+}
+
+func (s *Server) apiResetConfirm(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := checkLimits(s.limits.resetIP, clientIP(r)); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	if err := s.resetPassword(r.Context(), in.Token, in.Password); err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "password_set"})
+}
+
+func (s *Server) apiRevokeSessions(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	n, err := s.revokeSessions(r.Context(), subjectActor(au.Account), au.Account)
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"revoked": n})
+}
