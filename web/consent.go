@@ -19,6 +19,7 @@ type consentWeb struct {
 	// newsletter's unsubscribe links. Both derive from the site's consent
 	// key, so they survive restarts and links in old mails keep working.
 	cookieKey, unsubKey []byte
+	newsletter          *consent.Newsletter
 }
 
 // newConsentWeb wires the consent pages. Without a configured key (tests,
@@ -34,6 +35,9 @@ func newConsentWeb(cfg Config) *consentWeb {
 		}
 	}
 	svc := consent.NewService(cfg.Policy, cfg.Store, cfg.Clock)
-	return &consentWeb{svc: svc, gate: consent.NewGate(cfg.Policy, cfg.Store), key: key,
+	c := &consentWeb{svc: svc, gate: consent.NewGate(cfg.Policy, cfg.Store), key: key,
 		cookieKey: key.Derive("cookie-choice"), unsubKey: key.Derive("newsletter-unsubscribe")}
+	c.newsletter = &consent.Newsletter{Consent: svc, Gate: c.gate, Clock: cfg.Clock, BaseURL: cfg.BaseURL,
+		UnsubKey: c.unsubKey, Texts: CatalogText}
+	return c
 }

@@ -44,5 +44,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /account/consents", s.consentSettingsPage)
 	mux.HandleFunc("POST /account/consents", s.consentSettingsSubmit)
 	mux.HandleFunc("GET /account/consents/receipt", s.consentReceipt)
+	mux.HandleFunc("GET /newsletter", s.newsletterPage)
+	mux.HandleFunc("POST /newsletter", s.newsletterSubmit)
+	mux.HandleFunc("GET /newsletter/confirm", s.newsletterTokenPage("/newsletter/confirm", "newsletter.confirm_title", "newsletter.confirm_button"))
+	mux.HandleFunc("POST /newsletter/confirm", s.newsletterConfirm)
+	mux.HandleFunc("GET /newsletter/unsubscribe", s.newsletterTokenPage("/newsletter/unsubscribe", "newsletter.unsubscribe_title", "newsletter.unsubscribe_button"))
+	mux.HandleFunc("POST /newsletter/unsubscribe", s.newsletterUnsubscribe)
 	mux.HandleFunc("/", s.notFound)
 }

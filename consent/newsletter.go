@@ -1,0 +1,255 @@
+package consent
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"steward"
+	"steward/clock"
+	mailer "steward/mail"
+	"steward/policy"
+	"steward/store"
+)
+
+// NewsletterRecord is the policy record kind of a sign-up without an
+// account (R2); NewsletterPurpose the purpose its consent is for.
+const (
+	NewsletterRecord  = "newsletter_subscription"
+	NewsletterPurpose = "newsletter"
+)
+
+// ConfirmLifetime is how long a double opt-in link works. The sign-up
+// itself is removed after the policy's newsletter_unconfirmed period.
+const ConfirmLifetime = 7 * 24 * time.Hour
+
+// Newsletter runs the newsletter: sign-up without an account with double
+// opt-in, one-click unsubscribe, and sending to those whose consent
+// stands at the moment of sending (R2, Z4; Art. 7 GDPR; Telecommunicatiewet
+// 11.7: e-mail marketing only with prior consent).
+type Newsletter struct {
+	Consent *Service
+	Gate    *Gate
+	Clock   clock.Clock
+	// BaseURL is the site's public address, for the links in mails.
+	BaseURL string
+	// UnsubKey keys the unsubscribe links (Key.Derive).
+	UnsubKey []byte
+	// Texts returns a catalogue text (mail subjects and bodies) in lang.
+	Texts func(lang, key string) string
+}
+
+// Form returns the fields the sign-up form asks: exactly the
+// data_subject fields of the policy's newsletter record (R2, R4); nil when
+// the site has no sign-up without an account.
+func (n *Newsletter) Form() []policy.Field {
+	rec := n.Consent.Policy.Record(NewsletterRecord)
+	p := n.Consent.Policy.Purpose(NewsletterPurpose)
+	if rec == nil || p == nil || p.Consent == nil || !hasChannel(p, policy.ChannelNewsletter) {
+		return nil
+	}
+	var out []policy.Field
+	for _, f := range rec.Fields {
+		if f.Source == policy.SourceSubject {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func hasChannel(p *policy.Purpose, ch policy.Channel) bool {
+	for _, c := range p.Consent.Channels {
+		if c == ch {
+			return true
+		}
+	}
+	return false
+}
+
+// SignUp validates the form, stores an unconfirmed sign-up and enqueues the
+// confirmation mail in one transaction. Only declared fields are accepted;
+// an unknown field, a missing required one or a bad address is EINVALID
+// and nothing is stored. Consent is recorded only at confirmation.
+func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang string) (string, error) {
+	form := n.Form()
+	if form == nil {
+		return "", steward.Errorf(steward.ENOTFOUND, "this site has no newsletter sign-up without an account")
+	}
+	if lang != "nl" && lang != "en" {
+		return "", steward.FieldError("lang", "must be nl or en")
+	}
+	clean := map[string]string{}
+	for k := range values {
+		if !declared(form, k) {
+			return "", steward.FieldError(k, "is not a field of the newsletter sign-up")
+		}
+	}
+	for _, f := range form {
+		v := strings.TrimSpace(values[f.ID])
+		switch {
+		case v == "" && f.Required:
+			return "", steward.FieldError(f.ID, "is required")
+		case f.MaxLength > 0 && len([]rune(v)) > f.MaxLength:
+			return "", steward.FieldError(f.ID, "must be at most %d characters", f.MaxLength)
+		case strings.ContainsAny(v, "\r\n\x00"):
+			return "", steward.FieldError(f.ID, "contains characters that are not allowed")
+		}
+		if f.Type == policy.TypeEmail && v != "" {
+			a, err := mail.ParseAddress(v)
+			if err != nil || a.Address != v {
+				return "", steward.FieldError(f.ID, "is not a valid e-mail address")
+			}
+		}
+		if v != "" {
+			clean[f.ID] = v
+		}
+	}
+	email := clean["email"]
+	fields, _ := json.Marshal(clean)
+	id := "ns_" + randomHex(16)
+	token := randomHex(32)
+	now := n.Clock.Now()
+	notice := Notice(n.Consent.Policy.Purpose(NewsletterPurpose), lang)
+	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: NoticeHash(notice), Lang: lang, Text: notice, FirstSeen: now}); err != nil {
+			return err
+		}
+		if err := store.CreateNewsletterSubscription(ctx, tx, store.NewsletterSubscription{ID: id, Email: email, Fields: string(fields),
+			Lang: lang, NoticeHash: NoticeHash(notice), CreatedAt: now}, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
+			return err
+		}
+		link := n.BaseURL + "/newsletter/confirm?token=" + url.QueryEscape(token)
+		if lang != "nl" {
+			link += "&lang=" + lang
+		}
+		_, err := mailer.Enqueue(ctx, tx, now, mailer.Message{Kind: mailer.KindNewsletterConfirm, SubjectID: id, To: email,
+			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: strings.ReplaceAll(n.text(lang, "mail.newsletter_confirm.body"), "{link}", link)})
+		return err
+	})
+	if steward.ErrorCode(err) == steward.ECONFLICT {
+		// No enumeration: the answer is the same; the existing sign-up stays.
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("consent: newsletter sign-up: %w", err)
+	}
+	return id, nil
+}
+
+func (n *Newsletter) text(lang, key string) string {
+	site := n.Consent.Policy.Site.Name
+	if n.Texts == nil {
+		return key
+	}
+	return strings.ReplaceAll(n.Texts(lang, key), "{site}", site)
+}
+
+func declared(form []policy.Field, id string) bool {
+	for _, f := range form {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Confirm uses a double opt-in token: the sign-up is confirmed and the
+// consent record written (channel newsletter_form, the notice shown at
+// sign-up) in one transaction. A forged, expired or replayed token is
+// EINVALID and changes nothing.
+func (n *Newsletter) Confirm(ctx context.Context, token string) (string, error) {
+	var id string
+	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
+		sub, err := store.ConfirmNewsletter(ctx, tx, tokenHash(token), n.Clock.Now())
+		if err != nil {
+			return err
+		}
+		id = sub.ID
+		_, err = n.Consent.Record(ctx, tx, Change{Subject: sub.ID, Purpose: NewsletterPurpose, Given: true, Channel: policy.ChannelNewsletter, Lang: sub.Lang})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("consent: newsletter confirm: %w", err)
+	}
+	return id, nil
+}
+
+// UnsubscribeToken returns the token of subject's unsubscribe links. It is
+// bound to the subject id, not to the address, so it keeps working after
+// the person changes their e-mail address, and it cannot be forged
+// without the site's key.
+func (n *Newsletter) UnsubscribeToken(subject string) string {
+	m := hmac.New(sha256.New, n.UnsubKey)
+	m.Write([]byte("unsubscribe\x00" + NewsletterPurpose + "\x00" + subject))
+	return subject + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// UnsubscribeURL is the link in every newsletter (RFC 8058: the same URL
+// takes a one-click POST).
+func (n *Newsletter) UnsubscribeURL(subject string) string {
+	return n.BaseURL + "/newsletter/unsubscribe?token=" + url.QueryEscape(n.UnsubscribeToken(subject))
+}
+
+// Unsubscribe withdraws newsletter consent for the token's subject at
+// once (Art. 7(3)). A forged token is EINVALID; using a link again
+// changes nothing.
+func (n *Newsletter) Unsubscribe(ctx context.Context, token, lang string) (string, error) {
+	subject, _, ok := strings.Cut(token, ".")
+	if !ok || !hmac.Equal([]byte(n.UnsubscribeToken(subject)), []byte(token)) {
+		return "", steward.Errorf(steward.EINVALID, "this unsubscribe link is not valid")
+	}
+	p := n.Consent.Policy.Purpose(NewsletterPurpose)
+	ch := policy.ChannelSettings
+	if !hasChannel(p, ch) {
+		ch = p.Consent.Channels[0]
+	}
+	if lang != "en" {
+		lang = "nl"
+	}
+	if _, err := n.Consent.Apply(ctx, Change{Subject: subject, Purpose: NewsletterPurpose, Given: false, Channel: ch, Lang: lang}); err != nil {
+		return "", err
+	}
+	return subject, nil
+}
+
+// PurgeUnconfirmed removes sign-ups not confirmed within the period of the
+// policy's retention rule for unconfirmed newsletter sign-ups (R2).
+func (n *Newsletter) PurgeUnconfirmed(ctx context.Context) (int64, error) {
+	var period policy.Duration
+	for _, r := range n.Consent.Policy.RulesFor(NewsletterRecord) {
+		if r.Where.Confirmed != nil && !*r.Where.Confirmed {
+			period = r.Period
+		}
+	}
+	if period.IsZero() {
+		return 0, nil
+	}
+	cutoff := period.SubFrom(n.Clock.Now())
+	var count int64
+	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		count, err = store.PurgeUnconfirmedNewsletter(ctx, tx, cutoff)
+		return err
+	})
+	return count, err
+}
+
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"steward"
+)
+
+// NewsletterSubscription is a newsletter sign-up without an account (R2).
+type NewsletterSubscription struct {
+	ID    string
+	Email string
+	// Fields holds the declared fields as a JSON object (R4).
+	Fields      string
+	Lang        string
+	NoticeHash  string
+	CreatedAt   time.Time
+	ConfirmedAt *time.Time
+}
+
+// CreateNewsletterSubscription stores an unconfirmed sign-up with the hash
+// of its confirmation token. An address that already has a sign-up is an
+// ECONFLICT error.
+func CreateNewsletterSubscription(ctx context.Context, tx *Tx, n NewsletterSubscription, confirmHash string, expires time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO newsletter_subscriptions (id, email, email_key, fields, lang, notice_hash, created_at, confirm_hash, confirm_expires)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, n.ID, n.Email, strings.ToLower(n.Email), n.Fields, n.Lang, n.NoticeHash,
+		n.CreatedAt.UnixMilli(), confirmHash, expires.UnixMilli())
+	if err != nil && isUniqueViolation(err) {
+		return steward.Errorf(steward.ECONFLICT, "this address has already signed up")
+	}
+	if err != nil {
+		return fmt.Errorf("store: create newsletter sign-up: %w", err)
+	}
+	return nil
+}
+
+// NewsletterByEmail returns the sign-up of an address, or ENOTFOUND.
+func NewsletterByEmail(ctx context.Context, q ConsentReader, email string) (NewsletterSubscription, error) {
+	return newsletterWhere(ctx, q, `email_key = $1`, strings.ToLower(email))
+}
+
+// NewsletterByID returns a sign-up by id, or ENOTFOUND.
+func NewsletterByID(ctx context.Context, q ConsentReader, id string) (NewsletterSubscription, error) {
+	return newsletterWhere(ctx, q, `id = $1`, id)
+}
+
+func newsletterWhere(ctx context.Context, q ConsentReader, where string, arg any) (NewsletterSubscription, error) {
+	var n NewsletterSubscription
+	var created int64
+	var confirmed sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT id, email, fields, lang, notice_hash, created_at, confirmed_at FROM newsletter_subscriptions WHERE `+where, arg).
+		Scan(&n.ID, &n.Email, &n.Fields, &n.Lang, &n.NoticeHash, &created, &confirmed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, steward.Errorf(steward.ENOTFOUND, "no such newsletter sign-up")
+	}
+	if err != nil {
+		return n, fmt.Errorf("store: newsletter sign-up: %w", err)
+	}
+	n.CreatedAt = time.UnixMilli(created).UTC()
+	if confirmed.Valid {
+		t := time.UnixMilli(confirmed.Int64).UTC()
+		n.ConfirmedAt = &t
+	}
+	return n, nil
+}
+
+// ConfirmNewsletter uses a confirmation token (by hash): it marks the
+// sign-up confirmed and clears the hash, so the link works once. An
+// unknown, used or expired token is an EINVALID error and changes nothing.
+func ConfirmNewsletter(ctx context.Context, tx *Tx, confirmHash string, now time.Time) (NewsletterSubscription, error) {
+	var id string
+	var expires int64
+	err := tx.QueryRowContext(ctx, `SELECT id, confirm_expires FROM newsletter_subscriptions WHERE confirm_hash = $1`, confirmHash).Scan(&id, &expires)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && now.UnixMilli() > expires) {
+		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "this link is invalid, expired or already used")
+	}
+	if err != nil {
+		return NewsletterSubscription{}, fmt.Errorf("store: confirm newsletter: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE newsletter_subscriptions SET confirmed_at = $2, confirm_hash = NULL, confirm_expires = NULL WHERE id = $1`,
+		id, now.UnixMilli()); err != nil {
+		return NewsletterSubscription{}, fmt.Errorf("store: confirm newsletter: %w", err)
+	}
+	return NewsletterByID(ctx, tx, id)
+}
+
+// PurgeUnconfirmedNewsletter deletes sign-ups never confirmed and created
+// before cutoff (R2: the policy's newsletter_unconfirmed rule). They have
+// no consent records: consent is recorded at confirmation.
+func PurgeUnconfirmedNewsletter(ctx context.Context, tx *Tx, cutoff time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE confirmed_at IS NULL AND created_at < $1`, cutoff.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: purge unconfirmed newsletter sign-ups: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// NewsletterAddresses returns the address of each subject that has one: a
+// confirmed sign-up's address, or an account's. Subjects without an
+// address are left out.
+func NewsletterAddresses(ctx context.Context, q ConsentReader, subjects []string) (map[string]string, error) {
+	out := make(map[string]string, len(subjects))
+	for len(subjects) > 0 {
+		n := min(len(subjects), 500)
+		part := subjects[:n]
+		subjects = subjects[n:]
+		args := make([]any, 0, n)
+		var ph strings.Builder
+		for i, s := range part {
+			if i > 0 {
+				ph.WriteByte(',')
+			}
+			args = append(args, s)
+			fmt.Fprintf(&ph, "$%d", len(args))
+		}
+		rows, err := q.QueryContext(ctx, `SELECT id, email FROM newsletter_subscriptions WHERE confirmed_at IS NOT NULL AND id IN (`+ph.String()+`)
+			UNION ALL SELECT id, email FROM accounts WHERE id IN (`+ph.String()+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: newsletter addresses: %w", err)
+		}
+		for rows.Next() {
+			var id, email string
+			if err := rows.Scan(&id, &email); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: newsletter addresses: %w", err)
+			}
+			out[id] = email
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// NewsletterSend is one run of 'steward newsletter send'.
+type NewsletterSend struct {
+	ID          int64
+	Purpose     string
+	ContentHash string
+	SubjectLine string
+	Lang        string
+	CreatedAt   time.Time
+	Resumed     bool
+}
+
+// StartNewsletterSend returns the unfinished run of the same issue, or
+// starts a new one: running the same command again resumes.
+func StartNewsletterSend(ctx context.Context, tx *Tx, n NewsletterSend) (NewsletterSend, error) {
+	err := tx.QueryRowContext(ctx, `SELECT id, created_at FROM newsletter_sends WHERE content_hash = $1 AND purpose = $2 AND finished_at IS NULL ORDER BY id LIMIT 1`,
+		n.ContentHash, n.Purpose).Scan(&n.ID, new(int64))
+	if err == nil {
+		n.Resumed = true
+		return n, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return n, fmt.Errorf("store: find newsletter run: %w", err)
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO newsletter_sends (purpose, content_hash, subject_line, lang, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		n.Purpose, n.ContentHash, n.SubjectLine, n.Lang, n.CreatedAt.UnixMilli()).Scan(&n.ID)
+	if err != nil {
+		return n, fmt.Errorf("store: start newsletter run: %w", err)
+	}
+	return n, nil
+}
+
+// NewsletterDelivered returns which of subjects run send has reached.
+func NewsletterDelivered(ctx context.Context, q ConsentReader, send int64, subjects []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(subjects) == 0 {
+		return out, nil
+	}
+	args := []any{send}
+	var ph strings.Builder
+	for i, s := range subjects {
+		if i > 0 {
+			ph.WriteByte(',')
+		}
+		args = append(args, s)
+		fmt.Fprintf(&ph, "$%d", len(args))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT subject FROM newsletter_deliveries WHERE send_id = $1 AND subject IN (`+ph.String()+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: newsletter deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out[s] = true
+	}
+	return out, rows.Err()
+}
+
+// RecordNewsletterDelivery notes that run send reached subject with mail
+// outboxID, in the transaction that enqueued the mail.
+func RecordNewsletterDelivery(ctx context.Context, tx *Tx, send int64, subject string, outboxID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO newsletter_deliveries (send_id, subject, outbox_id, at) VALUES ($1, $2, $3, $4)`, send, subject, outboxID, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: record newsletter delivery: %w", err)
+	}
+	return nil
+}
+
+// FinishNewsletterSend marks a run done.
+func FinishNewsletterSend(ctx context.Context, tx *Tx, send int64, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE newsletter_sends SET finished_at = $2 WHERE id = $1`, send, at.UnixMilli()); err != nil {
+		return fmt.Errorf("store: finish newsletter run: %w", err)
+	}
+	return nil
+}
+
+// EraseNewsletterFor deletes a person's sign-up (Art. 17; erasure of the
+// newsletter_subscription record is "delete" in the IVM policy).
+func EraseNewsletterFor(ctx context.Context, tx *Tx, subject string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE id = $1`, subject); err != nil {
+		return fmt.Errorf("store: erase newsletter sign-up: %w", err)
+	}
+	return nil
+}
