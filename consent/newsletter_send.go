@@ -172,16 +172,23 @@ func (n *Newsletter) allowedNow(ctx context.Context, q store.ConsentReader, subj
 	return out, nil
 }
 
-// Plan counts, without sending, who would get an issue now: every
-// candidate checked by the gate's rule. It is what the send does minus
-// the outbox, and what the 100,000-recipient benchmark measures.
+// Plan counts, without sending, who would get an issue now. Each
+// candidate comes from the history with its newest record giving consent;
+// the gate's rule (Decide) then weighs that state with the candidate's
+// restrictions and objections. Send reads the state again inside its
+// transaction; Plan is what the 100,000-recipient benchmark measures.
 func (n *Newsletter) Plan(ctx context.Context, batch int) (allowed, refused int, err error) {
 	if batch <= 0 {
-		batch = DefaultBatch
+		batch = 2000
 	}
+	p := n.Consent.Policy.Purpose(NewsletterPurpose)
+	if p == nil {
+		return 0, 0, steward.Errorf(steward.EINVALID, "the policy declares no newsletter purpose")
+	}
+	given := State{p.ID: Status{Purpose: p.ID, Given: true}}
 	after := ""
 	for {
-		cands, err := store.ConsentSubjectsGiven(ctx, n.Consent.Store.Read(), NewsletterPurpose, after, batch)
+		cands, err := store.ConsentSubjectsGiven(ctx, n.Consent.Store.Read(), p.ID, after, batch)
 		if err != nil {
 			return 0, 0, fmt.Errorf("consent: newsletter plan: %w", err)
 		}
@@ -189,12 +196,12 @@ func (n *Newsletter) Plan(ctx context.Context, batch int) (allowed, refused int,
 			return allowed, refused, nil
 		}
 		after = cands[len(cands)-1]
-		ok, err := n.allowedNow(ctx, n.Consent.Store.Read(), cands)
+		limits, err := store.ProcessingLimitsFor(ctx, n.Consent.Store.Read(), cands)
 		if err != nil {
 			return 0, 0, fmt.Errorf("consent: newsletter plan: %w", err)
 		}
 		for _, s := range cands {
-			if ok[s] {
+			if ok, _ := Decide(p, given, limits[s]); ok {
 				allowed++
 			} else {
 				refused++
