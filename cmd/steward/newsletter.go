@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"steward"
+	"steward/consent"
+	"steward/web"
+)
+
+func init() {
+	register(&command{name: "newsletter send", summary: "enqueue a newsletter to everyone whose consent stands now (resumable)", run: runNewsletterSend})
+	register(&command{name: "newsletter purge", summary: "delete newsletter sign-ups not confirmed within the policy's period", run: runNewsletterPurge})
+}
+
+const newsletterSendAbout = `Enqueues a newsletter through the outbox to everyone whose newsletter
+consent stands at the moment of sending (R2; Art. 7(3) GDPR): the purpose
+gate is asked for each recipient just before the mail is enqueued, so a
+person who withdrew a moment ago is skipped. Every mail carries a one-click
+unsubscribe link (RFC 8058). Interrupted? Run the same command again: it
+resumes and no one gets the issue twice.`
+
+func runNewsletterSend(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("newsletter send", "--subject S --body FILE [--lang nl|en]", newsletterSendAbout)
+	db := a.dbFlag(fs)
+	pol := a.policyFlag(fs)
+	keyPath := a.consentKeyFlag(fs)
+	subject := fs.String("subject", "", "subject line")
+	bodyFile := fs.String("body", "", "file with the plain-text body")
+	lang := fs.String("lang", "nl", "language of the issue: nl or en")
+	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", "http://"+defaultAddr), "public URL of the site, for unsubscribe links (env STEWARD_BASE_URL)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *subject == "" || *bodyFile == "" {
+		fmt.Fprintln(a.stderr, "steward newsletter send: --subject and --body are required")
+		return errUsage
+	}
+	body, err := os.ReadFile(*bodyFile)
+	if err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot read --body: %v", err)
+	}
+	nl, closeFn, err := openNewsletter(ctx, a, *db, *pol, *keyPath, *baseURL)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	rep, err := nl.Send(ctx, consent.Issue{Subject: *subject, Body: string(body), Lang: *lang}, 0, func(r consent.SendReport) {
+		fmt.Fprintf(a.stdout, "run %d: %d looked at, %d enqueued, %d skipped (consent no longer stands), %d already sent\n",
+			r.Send, r.Candidates, r.Enqueued, r.Skipped, r.Already)
+	})
+	if err != nil {
+		return err
+	}
+	verb := "done"
+	if rep.Resumed {
+		verb = "resumed and done"
+	}
+	fmt.Fprintf(a.stdout, "run %d %s: %d enqueued, %d skipped, %d already sent earlier\n", rep.Send, verb, rep.Enqueued, rep.Skipped, rep.Already)
+	return nil
+}
+
+func runNewsletterPurge(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("newsletter purge", "[flags]", "Deletes newsletter sign-ups never confirmed within the period of the policy's rule (R2).")
+	db := a.dbFlag(fs)
+	pol := a.policyFlag(fs)
+	keyPath := a.consentKeyFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	nl, closeFn, err := openNewsletter(ctx, a, *db, *pol, *keyPath, "")
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	n, err := nl.PurgeUnconfirmed(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "deleted %d unconfirmed newsletter sign-ups\n", n)
+	return nil
+}
+
+func openNewsletter(ctx context.Context, a *app, db, pol, keyPath, baseURL string) (*consent.Newsletter, func(), error) {
+	p, err := loadPolicy(pol)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := loadConsentKey(a, keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := openStore(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := consent.NewService(p, s, a.clock)
+	return &consent.Newsletter{Consent: svc, Gate: consent.NewGate(p, s), Clock: a.clock, BaseURL: baseURL,
+		UnsubKey: key.Derive("newsletter-unsubscribe"), Texts: web.CatalogText}, func() { s.Close() }, nil
+}
