@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -72,13 +73,20 @@ func VerifyPassword(pw, phc string, want HashParams) (ok, needsRehash bool, err 
 		uint32(len(key)) != want.KeyLen || len(salt) != want.SaltLen, nil
 }
 
-// dummyHash is verified when there is no account, so an unknown e-mail
-// takes as long as a known one (no enumeration by timing).
-var dummyHash = HashPassword("steward-dummy-password", DefaultParams)
+// dummyHashes holds, per parameter set, a hash verified when there is no
+// account, so an unknown e-mail takes as long as a known one (no
+// enumeration by timing). Made on first use, not at start-up.
+var dummyHashes sync.Map // HashParams → string
 
-// BurnHashTime spends one password verification's time without a result,
-// for answers about addresses that have no account.
-func BurnHashTime(pw string) { VerifyPassword(pw, dummyHash, DefaultParams) }
+// BurnHashTime spends one password verification's time at parameters p
+// without a result, for answers about addresses that have no account.
+func BurnHashTime(pw string, p HashParams) {
+	h, ok := dummyHashes.Load(p)
+	if !ok {
+		h, _ = dummyHashes.LoadOrStore(p, HashPassword("steward-dummy-password", p))
+	}
+	VerifyPassword(pw, h.(string), p)
+}
 
 func parsePHC(s string) (p HashParams, salt, key []byte, err error) {
 	parts := strings.Split(s, "$")

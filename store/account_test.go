@@ -107,7 +107,9 @@ func TestTokensAreSingleUseAndExpire(t *testing.T) {
 			t.Fatal("older token of the same kind still usable")
 		}
 		_, h2 := account.NewSecret()
-		s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertToken(ctx, h2, account.TokenVerify, a.ID, acctT0, acctT0.Add(time.Hour)) })
+		s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertToken(ctx, h2, account.TokenVerify, a.ID, acctT0, acctT0.Add(time.Hour))
+		})
 		if _, err := use(h2, account.TokenVerify, acctT0.Add(time.Hour)); err == nil {
 			t.Fatal("expired token used")
 		}

@@ -170,11 +170,11 @@ func (s *Server) login(ctx context.Context, email, password string, api bool) (s
 		if steward.ErrorCode(err) != steward.ENOTFOUND {
 			return "", nil, nil, err
 		}
-		account.BurnHashTime(password)
+		account.BurnHashTime(password, s.hashParams())
 		return "", nil, nil, errLoginFailed
 	}
 	if a.PasswordHash == "" {
-		account.BurnHashTime(password)
+		account.BurnHashTime(password, s.hashParams())
 		return "", nil, nil, errLoginFailed
 	}
 	ok, rehash, err := account.VerifyPassword(password, a.PasswordHash, s.hashParams())
@@ -249,7 +249,7 @@ func (s *Server) revokeSessions(ctx context.Context, actor audit.Actor, subject 
 // requestReset sends a single-use reset link if the address has an
 // account. The answer is the same either way and costs the same: one hash.
 func (s *Server) requestReset(ctx context.Context, email, lang string) error {
-	account.BurnHashTime(email)
+	account.BurnHashTime(email, s.hashParams())
 	norm, err := account.NormalizeEmail(email)
 	if err != nil {
 		return steward.FieldError("email", "is not a valid e-mail address")

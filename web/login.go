@@ -92,4 +92,3 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/"+langQuery(lang), http.StatusSeeOther)
 }
-

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"steward/account"
 	"steward/policy"
@@ -77,6 +78,10 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := recordForm(r)
+	if err := s.dropUnstarted(r, au.Account, in); err != nil {
+		s.failT(w, r, err)
+		return
+	}
 	for rid, fields := range in {
 		for fid, v := range fields {
 			if rec := s.cfg.Policy.Record(rid); rec != nil {
@@ -145,3 +150,30 @@ func (s *Server) profileRevoke(w http.ResponseWriter, r *http.Request) {
 
 // isMasked reports whether v is a masked value as Mask shows it.
 func isMasked(v string) bool { return len(v) > 0 && v[0] == '*' }
+
+// dropUnstarted leaves out of a submitted form the records the person has
+// no values for and left empty: a form shows every profile record, and an
+// IVM member without a learning-environment account must be able to save
+// their website account without filling in the other's required fields.
+func (s *Server) dropUnstarted(r *http.Request, a *account.Account, in map[string]map[string]string) error {
+	for rid, fields := range in {
+		empty := true
+		for _, v := range fields {
+			if strings.TrimSpace(v) != "" {
+				empty = false
+				break
+			}
+		}
+		if !empty {
+			continue
+		}
+		stored, err := s.cfg.Store.Profile(r.Context(), a.ID, rid)
+		if err != nil {
+			return err
+		}
+		if len(stored) == 0 {
+			delete(in, rid)
+		}
+	}
+	return nil
+}

@@ -77,4 +77,3 @@ func langQuery(lang string) string {
 	}
 	return "?lang=" + lang
 }
-

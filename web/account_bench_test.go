@@ -1,0 +1,111 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"steward/account"
+	"steward/internal/testkit"
+)
+
+// minimalHash makes hashing nearly free, so the sign-up and login
+// benchmarks measure Steward's own work; BenchmarkArgon2id measures the
+// hash at the real (OWASP) parameters. Real cost = ours + one hash.
+var minimalHash = account.HashParams{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func BenchmarkArgon2id(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		account.HashPassword("correct horse battery", account.DefaultParams)
+	}
+}
+
+func benchSite(b *testing.B) (*site, http.Handler) {
+	cheapHash = minimalHash
+	b.Cleanup(func() { cheapHash = account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32} })
+	st := newSite(b, testkit.SQLite(b), "ivm")
+	return st, st.srv.Config.Handler
+}
+
+func postForm(h http.Handler, path string, form url.Values, ip string, cookie *http.Cookie) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = ip + ":1234"
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// BenchmarkSignup: one sign-up with its account, profile, token, outbox
+// mail and audit entry in one transaction (SQLite), hash excluded.
+func BenchmarkSignup(b *testing.B) {
+	st, h := benchSite(b)
+	csrf := st.browser().csrf("/signup")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		f := ivmSignup(fmt.Sprintf("bench%d@example.nl", i))
+		f.Set("csrf", csrf)
+		if rec := postForm(h, "/signup", f, fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), nil); rec.Code != 200 {
+			b.Fatalf("sign-up: %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkLogin: one login — lookup, verify, new session (SQLite), hash
+// excluded.
+func BenchmarkLogin(b *testing.B) {
+	st, h := benchSite(b)
+	br := st.browser()
+	st.signUpAndConfirm(br, "login@example.nl")
+	csrf := br.csrf("/login")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if i%30 == 0 {
+			b.StopTimer()
+			csrf = br.csrf("/login")
+			b.StartTimer()
+		}
+		// Keep the per-account bucket from emptying: a token refills every
+		// three minutes.
+		st.clock.Advance(3 * time.Minute)
+		f := url.Values{"csrf": {csrf}, "email": {"login@example.nl"}, "password": {"correct horse battery"}}
+		if rec := postForm(h, "/login", f, fmt.Sprintf("10.1.%d.%d", i>>8&255, i&255), nil); rec.Code != http.StatusSeeOther {
+			b.Fatalf("login: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkProfilePage: an authenticated GET /account — session lookup,
+// account, profile records, decrypting the BIG number, render (SQLite).
+func BenchmarkProfilePage(b *testing.B) {
+	st, h := benchSite(b)
+	br := st.browser()
+	st.signUpAndConfirm(br, "profile@example.nl")
+	cookie := sessionCookie(br.login("profile@example.nl", "correct horse battery"))
+	csrf := br.csrf("/account")
+	if rec := postForm(h, "/account", url.Values{"csrf": {csrf}, "lms_account.register_number": {"12345678901"}}, "10.9.9.9", cookie); rec.Code != http.StatusSeeOther {
+		b.Fatalf("edit: %d", rec.Code)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "/account", nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("profile: %d", rec.Code)
+		}
+	}
+}
