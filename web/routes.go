@@ -50,5 +50,23 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /newsletter/confirm", s.newsletterConfirm)
 	mux.HandleFunc("GET /newsletter/unsubscribe", s.newsletterTokenPage("/newsletter/unsubscribe", "newsletter.unsubscribe_title", "newsletter.unsubscribe_button"))
 	mux.HandleFunc("POST /newsletter/unsubscribe", s.newsletterUnsubscribe)
+	// Data-subject rights: "My data", export, erasure, restriction,
+	// objection, requests, and the staff request queue (issue 7).
+	mux.HandleFunc("GET /account/data", s.accountData)
+	mux.HandleFunc("GET /api/v1/me/data", s.apiMyData)
+	mux.HandleFunc("GET /account/data/export", s.accountDataExport)
+	mux.HandleFunc("GET /account/data/erase", s.accountEraseForm)
+	mux.HandleFunc("POST /account/data/erase", s.accountEraseSubmit)
+	mux.HandleFunc("POST /account/data/restrict", s.accountRestrict)
+	mux.HandleFunc("POST /account/data/object", s.accountObject)
+	mux.HandleFunc("POST /account/data/requests", s.accountRequest)
+	mux.HandleFunc("GET /account/data/requests/{id}", s.accountRequestPage)
+	mux.HandleFunc("GET /requests/verify", s.requestVerifyPage)
+	mux.HandleFunc("POST /requests/verify", s.requestVerifySubmit)
+	mux.HandleFunc("GET /staff/requests", s.staffRequests)
+	mux.HandleFunc("POST /staff/requests", s.staffRequestAdd)
+	mux.HandleFunc("GET /staff/requests/{id}", s.staffRequest)
+	mux.HandleFunc("POST /staff/requests/{id}/{action}", s.staffRequestAction)
+	mux.HandleFunc("POST /staff/disclosures", s.staffDisclosureAdd)
 	mux.HandleFunc("/", s.notFound)
 }

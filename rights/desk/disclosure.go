@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"steward/account"
 	"steward/audit"
@@ -16,6 +17,9 @@ import (
 // disclosure.record in the same transaction. A withheld disclosure stays
 // off the person's "My data" page and export, but never off the audit log.
 func (d *Desk) RecordDisclosure(ctx context.Context, actor audit.Actor, n rights.NewDisclosure) (*rights.Disclosure, error) {
+	if !n.DisclosedOn.IsZero() {
+		n.DisclosedOn = rights.Day(n.DisclosedOn, time.UTC) // a day, as entered
+	}
 	g, err := n.Check(d.Policy, d.Today())
 	if err != nil {
 		return nil, err

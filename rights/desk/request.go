@@ -58,6 +58,9 @@ func (d *Desk) step(ctx context.Context, tx *store.Tx, actor audit.Actor, action
 // deadline counts from the day of receipt (Art. 12(3)).
 func (d *Desk) Add(ctx context.Context, actor audit.Actor, n rights.NewRequest) (*rights.Request, error) {
 	n.Details = strings.TrimSpace(n.Details)
+	if !n.ReceivedOn.IsZero() {
+		n.ReceivedOn = rights.Day(n.ReceivedOn, time.UTC) // a day, as entered
+	}
 	if err := n.Check(d.Policy, d.Today()); err != nil {
 		return nil, err
 	}

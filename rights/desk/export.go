@@ -1,0 +1,83 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"steward/audit"
+	"steward/policy"
+	"steward/rights"
+	"steward/store"
+)
+
+// Export writes the person's export ZIP to w (Art. 15(3), 20 GDPR; R13,
+// Z8) and records export.download (R12: every export of personal data is
+// logged). The entry is committed before the first byte goes out, so no
+// export ever leaves unrecorded; the ZIP is streamed to w, never held.
+func (d *Desk) Export(ctx context.Context, w io.Writer, subjectID string, actor audit.Actor, o CollectOptions) error {
+	ov, err := d.Collect(ctx, subjectID, o)
+	if err != nil {
+		return err
+	}
+	err = d.Store.InTx(ctx, func(tx *store.Tx) error {
+		st, err := d.live(ctx, tx, subjectID)
+		if err != nil {
+			return err
+		}
+		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ExportDownload, ObjectKind: "account",
+			ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{"export_v1"}})
+	})
+	if err != nil {
+		return fmt.Errorf("desk: export: %w", err)
+	}
+	return rights.WriteExport(w, ov)
+}
+
+// PlanStep says what erasure does to one record kind of the person.
+type PlanStep struct {
+	Kind  string
+	Name  policy.Text
+	Items int
+	// Action is delete, anonymise or keep.
+	Action policy.Erasure
+	// KeepReason and KeepUntil explain a kept kind (a legal obligation,
+	// e.g. bookkeeping): the person is told before confirming (Art. 17(3)(b)).
+	KeepReason policy.Text
+	KeepUntil  time.Time
+}
+
+// ErasurePlan says, per record kind the person has items of, what erasure
+// will do: delete, anonymise (Z9) or keep for a legal obligation with the
+// reason and until when, so the person sees it before they confirm.
+func (d *Desk) ErasurePlan(ov *rights.Overview) []PlanStep {
+	now := d.Clock.Now()
+	mode := d.eraseMode()
+	var out []PlanStep
+	for i := range ov.Categories {
+		c := &ov.Categories[i]
+		if len(c.Items) == 0 {
+			continue
+		}
+		rec := c.Record()
+		st := PlanStep{Kind: c.Kind, Name: c.Name, Items: len(c.Items), Action: rec.Erasure}
+		if c.Kind == "account" {
+			st.Action = policy.Erasure(mode)
+		}
+		if rec.Erasure == policy.EraseKeep && rec.Keep != nil {
+			st.KeepReason = rec.Keep.Reason
+			for _, it := range c.Items {
+				anchor := now
+				if rec.Keep.Since == policy.SinceCreated && !it.CreatedAt.IsZero() {
+					anchor = it.CreatedAt
+				}
+				if u := rec.Keep.Period.AddTo(anchor); u.After(st.KeepUntil) {
+					st.KeepUntil = u
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package desk
+
+import (
+	"context"
+	"time"
+
+	"steward/account"
+	"steward/policy"
+	"steward/retention"
+	"steward/rights"
+)
+
+// schedule answers "when will this be deleted or anonymised?" for the
+// items of one person, by asking the retention engine — the one the
+// retention runner acts on (R9, R10, Z9) — never by a second copy of its
+// rules. A record of a kind with rules of its own gets the engine's date
+// for it; any other record goes when its system's account record goes
+// (the runner erases a subject's whole system then), or, for a kind the
+// policy keeps for a legal obligation, when that keep period ends.
+type schedule struct {
+	d       *Desk
+	eng     *retention.Engine
+	asOf    time.Time
+	account rights.Deletion
+	// systems holds the earliest decision on each system's account kind.
+	systems map[string]rights.Deletion
+}
+
+func (d *Desk) newSchedule(ctx context.Context, a *account.Account, now time.Time) (*schedule, error) {
+	eng, err := retention.New(d.Policy)
+	if err != nil {
+		return nil, err
+	}
+	sch := &schedule{d: d, eng: eng, asOf: now, systems: map[string]rights.Deletion{}}
+	sch.account = sch.target(ctx, account.RecordID, a.ID)
+	return sch, nil
+}
+
+// target asks the engine about one record a rule may act on.
+func (sch *schedule) target(ctx context.Context, kind, id string) rights.Deletion {
+	f, err := sch.d.Store.TargetFacts(ctx, kind, id)
+	if err != nil {
+		sch.d.log().Warn("retention facts unavailable", "kind", kind, "target", id, "err", err)
+		return rights.Deletion{}
+	}
+	del := sch.decide(f, "")
+	if rec := sch.d.Policy.Record(kind); rec != nil && kind != account.RecordID {
+		if sys := systemAccountKind(sch.d.Policy, rec); sys == kind {
+			if cur, ok := sch.systems[rec.System]; !ok || earlier(del, cur) {
+				sch.systems[rec.System] = del
+			}
+		}
+	}
+	return del
+}
+
+func (sch *schedule) decide(f retention.Facts, via string) rights.Deletion {
+	dec, ok := sch.eng.DeletionDate(f, sch.asOf)
+	if !ok {
+		return rights.Deletion{Via: via}
+	}
+	return rights.Deletion{Date: dec.DueDate, Action: string(dec.Action()), Rule: dec.Rule.ID, Reason: dec.Reason, Via: via}
+}
+
+// forKind is the deletion of a record of a kind without rules of its own:
+// with its system's account record, or with the account, whichever is
+// first; a kept kind stays until its keep period ends after that.
+func (sch *schedule) forKind(rec *policy.Record, f retention.Facts) rights.Deletion {
+	del := sch.account
+	if rec.ID != account.RecordID {
+		del.Via = account.RecordID
+		if sys, ok := sch.systems[rec.System]; ok && rec.System != "" && earlier(sys, del) {
+			del = sys
+			del.Via = systemAccountKind(sch.d.Policy, rec)
+		}
+	}
+	if rec.Erasure == policy.EraseAnonymise && del.Action == string(policy.ActionDelete) {
+		del.Action = string(policy.ActionAnonymise)
+	}
+	if rec.Erasure == policy.EraseKeep && rec.Keep != nil {
+		until := rec.Keep.Period.AddTo(f.Anchor(rec.Keep.Since))
+		if del.Date.IsZero() || until.After(del.Date) {
+			del.Date = until
+		}
+		del.Action = string(policy.ActionDelete)
+		del.Reason = rec.Keep.Reason.In("en")
+	}
+	return del
+}
+
+// earlier reports whether a falls due before b (a zero date never does).
+func earlier(a, b rights.Deletion) bool {
+	return !a.Date.IsZero() && (b.Date.IsZero() || a.Date.Before(b.Date))
+}
+
+// systemAccountKind is the account kind of rec's system: the first
+// account-subject kind the policy declares there, as the runner erases.
+func systemAccountKind(p *policy.Policy, rec *policy.Record) string {
+	for i := range p.Records {
+		k := &p.Records[i]
+		if k.System == rec.System && k.Subject == policy.SubjectAccount {
+			return k.ID
+		}
+	}
+	return ""
+}

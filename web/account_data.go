@@ -1,0 +1,243 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"steward"
+	"steward/audit"
+	"steward/consent"
+	"steward/rights"
+	"steward/rights/desk"
+)
+
+// The person's own rights (R13, Z8; Art. 15-21 GDPR): "My data" with the
+// export, erasure, restriction, objection and requests. Every handler acts
+// on the logged-in person only; no handler takes a person's id from the
+// request, and a request id of someone else's is not found (IDOR).
+
+// desk returns the privacy desk over the server's store and policy.
+func (s *Server) desk() *desk.Desk {
+	version := s.cfg.Policy.Version.Number
+	log := &audit.Log{Clock: s.cfg.Clock, PolicyVersion: func() string { return version }}
+	return &desk.Desk{Store: s.cfg.Store, Policy: s.cfg.Policy, Clock: s.cfg.Clock, Audit: log, Log: s.cfg.Log,
+		BaseURL: s.cfg.BaseURL, Consent: &consent.Service{Policy: s.cfg.Policy, Store: s.cfg.Store, Clock: s.cfg.Clock, Audit: log}}
+}
+
+// myDataView is the data of the "My data" page.
+type myDataView struct {
+	Overview *rights.Overview
+	CSRF     string
+	// Objectable are the purposes the person may object to (Art. 21).
+	Objectable []rights.PurposeInfo
+	Types      []rights.Type
+	Restricted bool
+	Notice     string
+}
+
+func (s *Server) opener() desk.Opener {
+	if s.cfg.Sealer == nil {
+		return nil
+	}
+	return s.open
+}
+
+// accountData is GET /account/data: everything held about the person,
+// grouped by the policy's record kinds.
+func (s *Server) accountData(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	ov, err := s.desk().Collect(r.Context(), au.Account.ID, desk.CollectOptions{Open: s.opener()})
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Types: rights.Types, Notice: r.URL.Query().Get("done")}
+	for i := range s.cfg.Policy.Purposes {
+		if p := &s.cfg.Policy.Purposes[i]; p.Objectable() {
+			v.Objectable = append(v.Objectable, rights.PurposeInfo{ID: p.ID, Name: p.Name, LegalBasis: string(p.LegalBasis), Article: p.LegalBasis.Article()})
+		}
+	}
+	for _, l := range ov.Limits {
+		if l.Kind == "restriction" {
+			v.Restricted = true
+		}
+	}
+	s.render(w, r, http.StatusOK, "account_data", s.page(r, mustLang(r), "data.title", v))
+}
+
+// apiMyData is GET /api/v1/me/data: the same overview as JSON, in the
+// export's schema.
+func (s *Server) apiMyData(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	ov, err := s.desk().Collect(r.Context(), au.Account.ID, desk.CollectOptions{Open: s.opener()})
+	if err != nil {
+		s.serveError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(ov)
+}
+
+// accountDataExport is GET /account/data/export: the ZIP, streamed.
+func (s *Server) accountDataExport(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	d := s.desk()
+	// Collect first: an error must become an error page, not half a ZIP.
+	if _, err := s.cfg.Store.AccountByID(r.Context(), au.Account.ID); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+rights.ExportFileName(s.cfg.Policy.Site.ID, s.cfg.Clock.Now())+`"`)
+	err := d.Export(r.Context(), w, au.Account.ID, subjectActor(au.Account), desk.CollectOptions{Open: s.opener(), Reveal: true})
+	if err != nil {
+		s.cfg.Log.Error("export failed", "request_id", RequestID(r.Context()), "err", err)
+		// Headers may be gone; a broken ZIP is all the client can get.
+		return
+	}
+}
+
+// eraseView is the erasure page: what will happen, before confirming.
+type eraseView struct {
+	Plan []desk.PlanStep
+	CSRF string
+}
+
+// accountEraseForm is GET /account/data/erase: per record kind, delete,
+// anonymise or keep (with the legal reason and until when).
+func (s *Server) accountEraseForm(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	d := s.desk()
+	ov, err := d.Collect(r.Context(), au.Account.ID, desk.CollectOptions{})
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "account_erase", s.page(r, mustLang(r), "erase.title", &eraseView{Plan: d.ErasurePlan(ov), CSRF: au.Session.CSRF}))
+}
+
+// accountEraseSubmit is POST /account/data/erase: erasure in one
+// transaction; the session ends with it.
+func (s *Server) accountEraseSubmit(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostFormValue("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		s.failT(w, r, steward.FieldError("confirm", "tick the box to confirm that your account is to be erased"))
+		return
+	}
+	if _, err := s.desk().Erase(r.Context(), au.Account.ID, subjectActor(au.Account)); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if !au.Bearer {
+		s.clearSessionCookie(w, r)
+	}
+	s.message(w, r, mustLang(r), http.StatusOK, "erase.done_title", "erase.done")
+}
+
+// accountRestrict is POST /account/data/restrict (Art. 18).
+func (s *Server) accountRestrict(w http.ResponseWriter, r *http.Request) {
+	s.accountAction(w, r, "restricted", func(d *desk.Desk, au *authed) error {
+		return d.Restrict(r.Context(), au.Account.ID, r.PostFormValue("reason"), subjectActor(au.Account))
+	})
+}
+
+// accountObject is POST /account/data/object (Art. 21).
+func (s *Server) accountObject(w http.ResponseWriter, r *http.Request) {
+	s.accountAction(w, r, "objected", func(d *desk.Desk, au *authed) error {
+		return d.Object(r.Context(), au.Account.ID, r.PostFormValue("purpose"), subjectActor(au.Account))
+	})
+}
+
+// accountRequest is POST /account/data/requests: a request that needs
+// staff (a rectification of a field the person cannot edit, a question).
+// Asked while logged in, it is verified by the session at once.
+func (s *Server) accountRequest(w http.ResponseWriter, r *http.Request) {
+	s.accountAction(w, r, "requested", func(d *desk.Desk, au *authed) error {
+		_, err := d.Add(r.Context(), subjectActor(au.Account), rights.NewRequest{SubjectID: au.Account.ID,
+			Type: rights.Type(r.PostFormValue("type")), Channel: rights.ChannelSelfService, ReceivedOn: d.Today(),
+			Details: r.PostFormValue("details"), Purpose: r.PostFormValue("purpose")})
+		return err
+	})
+}
+
+func (s *Server) accountAction(w http.ResponseWriter, r *http.Request, done string, fn func(*desk.Desk, *authed) error) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostFormValue("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if err := fn(s.desk(), au); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	q := "?done=" + done
+	if l := mustLang(r); l != "nl" {
+		q += "&lang=" + l
+	}
+	http.Redirect(w, r, "/account/data"+q, http.StatusSeeOther)
+}
+
+// accountRequestPage is GET /account/data/requests/{id}: one of the
+// person's own requests; anyone else's is not found.
+func (s *Server) accountRequestPage(w http.ResponseWriter, r *http.Request) {
+	au := s.requireLogin(w, r)
+	if au == nil {
+		return
+	}
+	it, err := s.desk().Request(r.Context(), r.PathValue("id"), au.Account.ID)
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	// The person sees dates and status, not staff's notes.
+	for i := range it.Steps {
+		it.Steps[i].Note, it.Steps[i].Actor = "", ""
+	}
+	it.Details = ""
+	s.render(w, r, http.StatusOK, "account_request", s.page(r, mustLang(r), "data.request_title", &it))
+}
+
+// requestVerifyPage is GET /requests/verify: the confirmation link lands
+// here and asks for a click, so a mail scanner that follows links does not
+// confirm a request by itself.
+func (s *Server) requestVerifyPage(w http.ResponseWriter, r *http.Request) {
+	v := struct{ Token, CSRF string }{r.URL.Query().Get("token"), s.formToken("request_verify")}
+	s.render(w, r, http.StatusOK, "request_verify", s.page(r, mustLang(r), "verify_request.title", v))
+}
+
+// requestVerifySubmit is POST /requests/verify.
+func (s *Server) requestVerifySubmit(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkFormToken("request_verify", r.PostFormValue("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	if _, err := s.desk().VerifyLink(r.Context(), r.PostFormValue("token")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	s.message(w, r, mustLang(r), http.StatusOK, "verify_request.title", "verify_request.done")
+}

@@ -1,0 +1,159 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/audit"
+	"steward/policy"
+	"steward/rights"
+	"steward/rights/desk"
+)
+
+// The request queue for staff (R13; role privacy_officer): requests by
+// deadline with due-soon and overdue flags, each with its timeline and the
+// steps that move it on. Every step goes through the same Desk as the
+// command line and the person's own self-service.
+
+type staffQueueView struct {
+	Items    []desk.Item
+	CSRF     string
+	Types    []rights.Type
+	Channels []rights.Channel
+	Today    string
+	Filter   string
+}
+
+// staffRequests is GET /staff/requests[?filter=overdue|soon|all].
+func (s *Server) staffRequests(w http.ResponseWriter, r *http.Request) {
+	au := s.requireRole(w, r, account.RolePrivacyOfficer, false)
+	if au == nil {
+		return
+	}
+	d := s.desk()
+	f := r.URL.Query().Get("filter")
+	o := desk.QueueOptions{}
+	switch f {
+	case "overdue":
+		o.Overdue = true
+	case "soon":
+		o.DueWithin = rights.DueSoonWithin
+	case "all":
+		o.All = true
+	case "":
+	default:
+		s.failT(w, r, steward.FieldError("filter", "must be overdue, soon or all"))
+		return
+	}
+	items, err := d.Queue(r.Context(), o)
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	v := &staffQueueView{Items: items, CSRF: au.Session.CSRF, Types: rights.Types, Channels: rights.Channels,
+		Today: d.Today().Format(time.DateOnly), Filter: f}
+	s.render(w, r, http.StatusOK, "staff_requests", s.page(r, mustLang(r), "staff_requests.title", v))
+}
+
+// staffRequestAdd is POST /staff/requests: enter a request by the person's
+// e-mail address.
+func (s *Server) staffRequestAdd(w http.ResponseWriter, r *http.Request) {
+	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {
+		p, err := s.cfg.Store.AccountByEmail(r.Context(), r.PostFormValue("email"))
+		if err != nil {
+			return "", steward.Errorf(steward.ENOTFOUND, "no account with that e-mail address")
+		}
+		received, err := time.Parse(time.DateOnly, r.PostFormValue("received"))
+		if err != nil {
+			return "", steward.FieldError("received", "must be a date YYYY-MM-DD")
+		}
+		req, err := d.Add(r.Context(), actor, rights.NewRequest{SubjectID: p.ID, Type: rights.Type(r.PostFormValue("type")),
+			Channel: rights.Channel(r.PostFormValue("channel")), ReceivedOn: received,
+			Details: r.PostFormValue("details"), Purpose: r.PostFormValue("purpose")})
+		if err != nil {
+			return "", err
+		}
+		return req.ID, nil
+	})
+}
+
+type staffRequestView struct {
+	Item        desk.Item
+	CSRF        string
+	Disclosures []policy.Disclosure
+	Today       string
+}
+
+// staffRequest is GET /staff/requests/{id}: dates, deadline, timeline.
+func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
+	au := s.requireRole(w, r, account.RolePrivacyOfficer, false)
+	if au == nil {
+		return
+	}
+	d := s.desk()
+	it, err := d.Request(r.Context(), r.PathValue("id"), "")
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly)}
+	s.render(w, r, http.StatusOK, "staff_request", s.page(r, mustLang(r), "staff_requests.one", v))
+}
+
+// staffRequestAction is POST /staff/requests/{id}/{action}: verify-link,
+// verify-manual, extend, complete or refuse.
+func (s *Server) staffRequestAction(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {
+		ctx := r.Context()
+		var err error
+		switch r.PathValue("action") {
+		case "verify-link":
+			err = d.AskVerification(ctx, actor, id)
+		case "verify-manual":
+			_, err = d.VerifyManually(ctx, actor, id, r.PostFormValue("note"))
+		case "extend":
+			ext, perr := policy.ParseDuration(r.PostFormValue("period"))
+			if perr != nil {
+				return "", steward.FieldError("period", "must be an ISO 8601 period such as P1M or P2M")
+			}
+			_, err = d.Extend(ctx, actor, id, ext, r.PostFormValue("reason"))
+		case "complete":
+			_, err = d.Complete(ctx, actor, id, r.PostFormValue("outcome"))
+		case "refuse":
+			_, err = d.Refuse(ctx, actor, id, r.PostFormValue("reason"))
+		default:
+			return "", steward.Errorf(steward.ENOTFOUND, "no such action")
+		}
+		return id, err
+	})
+}
+
+// staffStep runs one staff step with the role, CSRF and audit actor
+// checked, then shows the request.
+func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk.Desk, audit.Actor) (string, error)) {
+	au := s.requireRole(w, r, account.RolePrivacyOfficer, false)
+	if au == nil {
+		return
+	}
+	if err := checkSessionCSRF(au, r.PostFormValue("csrf")); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	id, err := fn(s.desk(), audit.Staff(au.Account.ID))
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	to := "/staff/requests"
+	if id != "" {
+		to += "/" + url.PathEscape(id)
+	}
+	if l := mustLang(r); l != "nl" {
+		to += "?lang=" + l
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
