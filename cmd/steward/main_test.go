@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"steward/clock"
+	"steward/internal/testkit"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testApp returns an app whose output goes to buffers, whose environment is
+// env only, and whose clock stands still.
+func testApp(env map[string]string) (*app, *syncBuffer, *syncBuffer) {
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	return &app{stdout: out, stderr: errOut, getenv: func(k string) string { return env[k] },
+		clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))}, out, errOut
+}
+
+// run runs a command line and returns its exit code and output.
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	a, out, errOut := testApp(env)
+	code := a.main(context.Background(), args)
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	code, out, _ := run(t, nil, "help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range []string{"serve", "migrate", "policy check", "version"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("help does not list %q:\n%s", c, out)
+		}
+	}
+}
+
+func TestCommandHelpExplainsFlags(t *testing.T) {
+	code, _, errOut := run(t, nil, "serve", "-h")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"STEWARD_DB", "STEWARD_POLICY", "STEWARD_ADDR", "-addr"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("serve -h does not mention %s:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestUnknownCommandIsUsageError(t *testing.T) {
+	code, _, errOut := run(t, nil, "frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestBadFlagIsUsageError(t *testing.T) {
+	code, _, _ := run(t, nil, "migrate", "--no-such-flag")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "steward ") {
+		t.Fatalf("exit %d, out %q", code, out)
+	}
+}
+
+func TestPolicyCheckAcceptsTheRealPolicies(t *testing.T) {
+	code, out, errOut := run(t, nil, "policy", "check", testkit.PolicyPath(t, "ivm"), testkit.PolicyPath(t, "zorginspirator"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if strings.Count(out, ": ok (") != 2 {
+		t.Fatalf("want two ok lines:\n%s", out)
+	}
+}
+
+func TestPolicyCheckListsEveryProblemWithPosition(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("format: 1\nsite:\n  id: x\n  colour: blue\npurposes:\n  - id: a\n    legal_basis: [whim]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, nil, "policy", "check", bad)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(bad) + `:4:3: unknown key "site.colour"`).MatchString(errOut) {
+		t.Errorf("unknown key not reported at 4:3:\n%s", errOut)
+	}
+	if lines := strings.Count(errOut, "\n"); lines < 2 {
+		t.Errorf("want every problem listed, got %d line(s):\n%s", lines, errOut)
+	}
+}
+
+func TestPolicyCheckMissingFile(t *testing.T) {
+	code, _, errOut := run(t, nil, "policy", "check", "/no/such/policy.yaml")
+	if code != 1 || !strings.Contains(errOut, "/no/such/policy.yaml") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestMigrateTwiceChangesNothing(t *testing.T) {
+	env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t)}
+	code, out, errOut := run(t, env, "migrate")
+	if code != 0 || !strings.Contains(out, "applied 0001_init") {
+		t.Fatalf("first migrate: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, env, "migrate")
+	if code != 0 || !strings.Contains(out, "up to date") || strings.Contains(out, "applied") {
+		t.Fatalf("second migrate: exit %d\n%s", code, out)
+	}
+}
+
+func TestBadDatabaseIsOneLineExit1(t *testing.T) {
+	for _, dsn := range []string{"mysql://nope", "postgres://127.0.0.1:1/none?connect_timeout=2"} {
+		code, _, errOut := run(t, map[string]string{"STEWARD_DB": dsn}, "migrate")
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1", dsn, code)
+		}
+		if strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
+			t.Errorf("%s: want exactly one line, got %q", dsn, errOut)
+		}
+	}
+}
+
+func TestServeRefusesBrokenPolicyAndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("format: 1\nnot: [valid"), 0o600)
+	db := filepath.Join(dir, "steward.db")
+	code, _, errOut := run(t, map[string]string{"STEWARD_DB": "sqlite:" + db, "STEWARD_POLICY": bad, "STEWARD_ADDR": "127.0.0.1:0"}, "serve")
+	if code != 1 || !strings.Contains(errOut, bad+":") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("database file was created for a broken policy (stat err %v)", err)
+	}
+}
+
+// TestServeEndToEnd starts the real server the way the README does, on a
+// fresh SQLite file, for each policy, and shuts it down gracefully.
+func TestServeEndToEnd(t *testing.T) {
+	for _, site := range []string{"ivm", "zorginspirator"} {
+		t.Run(site, func(t *testing.T) {
+			env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, site),
+				"STEWARD_ADDR": "127.0.0.1:0"}
+			for k, v := range testkit.ServeEnv(t) {
+				env[k] = v
+			}
+			a, out, errOut := testApp(env)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan int, 1)
+			go func() { done <- a.main(ctx, []string{"serve"}) }()
+			base := waitForURL(t, out, errOut, done)
+			for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/privacy": 200, "/privacy?lang=en": 200, "/": 200, "/nope": 404} {
+				resp, err := http.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+				}
+			}
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("serve exited %d: %s", code, errOut.String())
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("serve did not shut down")
+			}
+		})
+	}
+}
+
+var servingRE = regexp.MustCompile(`on (https?://\S+)`)
+
+func waitForURL(t *testing.T, out, errOut *syncBuffer, done chan int) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := servingRE.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d before serving: %s", code, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("serve did not start: %s", errOut.String())
+	return ""
+}
