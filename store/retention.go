@@ -31,6 +31,15 @@ var recordAnchorExpr = map[policy.Anchor]string{
 	policy.SinceLastActivity: `COALESCE(r.last_activity_at, r.last_login_at, r.created_at)`,
 }
 
+// NewsletterRecord is the policy record kind of a newsletter sign-up (R2),
+// consent.NewsletterRecord; the sign-ups live in the consent issue's
+// newsletter_subscriptions table, not in records, and the retention scans
+// read them there. newsletterPurpose is the purpose its consent is for.
+const (
+	NewsletterRecord  = "newsletter_subscription"
+	newsletterPurpose = "newsletter"
+)
+
 // DueCursor is where a due scan stopped: keyset pagination on (anchor, id).
 type DueCursor struct {
 	Anchor int64
@@ -46,6 +55,12 @@ type DueQuery struct {
 	Cutoff time.Time
 	After  DueCursor
 	Limit  int
+	// Confirmed, when set, keeps only targets confirmed (true) or never
+	// confirmed (false): the rule's own confirmed condition pushed into the
+	// scan, so a rule on unconfirmed rows reads only those. Targets it
+	// leaves out are ones the rule does not apply to, which the runner
+	// would pass by anyway.
+	Confirmed *bool
 }
 
 // DueTargets returns the next page of candidates in (anchor, id) order with
@@ -69,29 +84,9 @@ type querier interface {
 }
 
 func dueTargets(ctx context.Context, db querier, q DueQuery) ([]retention.Facts, DueCursor, error) {
-	expr, ok := anchorExpr[q.Since]
-	if !ok {
-		return nil, q.After, steward.Errorf(steward.EINVALID, "unknown anchor %q", q.Since)
-	}
-	var query string
-	var args []any
-	if q.Kind == account.RecordID {
-		query = `SELECT id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `
-			FROM accounts
-			WHERE anonymised_at IS NULL AND role = '' AND ` + expr + ` <= $1 AND (` + expr + `, id) > ($2, $3)
-			ORDER BY ` + expr + `, id LIMIT $4`
-		args = []any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}
-	} else {
-		after := int64(0)
-		if q.After.ID != "" {
-			after, _ = strconv.ParseInt(q.After.ID, 10, 64)
-		}
-		rx := recordAnchorExpr[q.Since]
-		query = `SELECT r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `
-			FROM records r LEFT JOIN accounts a ON a.id = r.subject_id
-			WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND (` + rx + `, r.id) > ($3, $4)
-			ORDER BY ` + rx + `, r.id LIMIT $5`
-		args = []any{q.Kind, q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit}
+	query, args, err := dueQuery(q)
+	if err != nil {
+		return nil, q.After, err
 	}
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -104,7 +99,7 @@ func dueTargets(ctx context.Context, db querier, q DueQuery) ([]retention.Facts,
 		var created, anchor int64
 		var confirmed, login, activity sql.NullInt64
 		var id any = new(string)
-		if q.Kind != account.RecordID {
+		if q.Kind != account.RecordID && q.Kind != NewsletterRecord {
 			id = new(int64)
 		}
 		if err := rows.Scan(id, &f.Subject, &f.Organisation, &created, &confirmed, &login, &activity, &anchor); err != nil {
@@ -137,25 +132,71 @@ func dueTargets(ctx context.Context, db querier, q DueQuery) ([]retention.Facts,
 
 // CountDue counts the candidates of a due scan (for the progress
 // percentage); it uses the same index as DueTargets.
-func (s *Store) CountDue(ctx context.Context, kind string, since policy.Anchor, cutoff time.Time) (int64, error) {
-	expr := anchorExpr[since]
-	var n int64
-	var err error
-	if kind == account.RecordID {
-		err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE anonymised_at IS NULL AND role = '' AND `+expr+` <= $1`,
-			cutoff.UnixMilli()).Scan(&n)
-	} else {
-		err = s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE kind = $1 AND anonymised_at IS NULL AND `+expr+` <= $2`,
-			kind, cutoff.UnixMilli()).Scan(&n)
-	}
+func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
+	q.Limit, q.After = 1<<62, DueCursor{Anchor: -1 << 62}
+	query, args, err := dueQuery(q)
 	if err != nil {
-		return 0, fmt.Errorf("store: count due %s: %w", kind, err)
+		return 0, err
+	}
+	var n int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+query+`) AS due`, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count due %s: %w", q.Kind, err)
 	}
 	return n, nil
 }
 
+// dueQuery is the SQL of one page of a due scan: accounts for the kind
+// "account", newsletter sign-ups (their own table, R2) for
+// NewsletterRecord, records for any other kind. A negative Limit reads
+// every candidate (CountDue uses a limit no table reaches).
+func dueQuery(q DueQuery) (string, []any, error) {
+	if _, ok := anchorExpr[q.Since]; !ok {
+		return "", nil, steward.Errorf(steward.EINVALID, "unknown anchor %q", q.Since)
+	}
+	confirmed := func(col string) string {
+		switch {
+		case q.Confirmed == nil:
+			return ""
+		case *q.Confirmed:
+			return ` AND ` + col + ` IS NOT NULL`
+		default:
+			return ` AND ` + col + ` IS NULL`
+		}
+	}
+	switch q.Kind {
+	case account.RecordID:
+		expr := anchorExpr[q.Since]
+		return `SELECT id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `
+			FROM accounts
+			WHERE anonymised_at IS NULL AND role = '' AND ` + expr + ` <= $1 AND (` + expr + `, id) > ($2, $3)` + confirmed("confirmed_at") + `
+			ORDER BY ` + expr + `, id LIMIT $4`,
+			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
+	case NewsletterRecord:
+		// A sign-up without an account (R2) is its own subject: its id is
+		// the subject of its consent records and outbox mails. It has no
+		// login, so every anchor is its creation.
+		return `SELECT id, id, '', created_at, confirmed_at, NULL, NULL, created_at
+			FROM newsletter_subscriptions
+			WHERE created_at <= $1 AND (created_at, id) > ($2, $3)` + confirmed("confirmed_at") + `
+			ORDER BY created_at, id LIMIT $4`,
+			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
+	}
+	after := int64(0)
+	if q.After.ID != "" {
+		after, _ = strconv.ParseInt(q.After.ID, 10, 64)
+	}
+	rx := recordAnchorExpr[q.Since]
+	return `SELECT r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `
+		FROM records r LEFT JOIN accounts a ON a.id = r.subject_id
+		WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND (` + rx + `, r.id) > ($3, $4)` + confirmed("r.confirmed_at") + `
+		ORDER BY ` + rx + `, r.id LIMIT $5`,
+		[]any{q.Kind, q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit}, nil
+}
+
 // fillCounts sets Counts on each target: the subject's records per kind
-// that still name them (has_any / has_none, R9, R10). One query per page.
+// that still name them (has_any / has_none, R9, R10), and the account's
+// newsletter subscription, which lives in its own table. Two queries per
+// page, whatever its size.
 func fillCounts(ctx context.Context, db querier, fs []retention.Facts) error {
 	if len(fs) == 0 {
 		return nil
@@ -179,15 +220,47 @@ func fillCounts(ctx context.Context, db querier, fs []retention.Facts) error {
 	if err != nil {
 		return fmt.Errorf("store: record counts: %w", err)
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var subject, kind string
 		var n int
 		if err := rows.Scan(&subject, &kind, &n); err != nil {
+			rows.Close()
 			return fmt.Errorf("store: record counts: %w", err)
 		}
 		for _, i := range idx[subject] {
 			fs[i].Counts[kind] = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: record counts: %w", err)
+	}
+	// R9: "accounts without newsletter subscription". The sign-ups live in
+	// newsletter_subscriptions under their own subject id, so an account
+	// has one when a confirmed sign-up carries its address (email_key, as
+	// both tables store it) and its newsletter consent was not withdrawn
+	// since, or when the account itself gave newsletter consent in its
+	// settings and did not withdraw it. Either counts as one
+	// newsletter_subscription record of the account.
+	rows, err = db.QueryContext(ctx, `SELECT a.id FROM accounts a
+		WHERE a.id IN (`+ph.String()+`) AND (
+			EXISTS (SELECT 1 FROM newsletter_subscriptions n
+				WHERE n.email_key = a.email_key AND n.confirmed_at IS NOT NULL
+				AND COALESCE((SELECT c.given FROM consent_records c WHERE c.subject = n.id AND c.purpose = '`+newsletterPurpose+`'
+					ORDER BY c.id DESC LIMIT 1), 1) = 1)
+			OR (SELECT c.given FROM consent_records c WHERE c.subject = a.id AND c.purpose = '`+newsletterPurpose+`'
+				ORDER BY c.id DESC LIMIT 1) = 1)`, args...)
+	if err != nil {
+		return fmt.Errorf("store: newsletter subscriptions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var subject string
+		if err := rows.Scan(&subject); err != nil {
+			return fmt.Errorf("store: newsletter subscriptions: %w", err)
+		}
+		for _, i := range idx[subject] {
+			fs[i].Counts[NewsletterRecord]++
 		}
 	}
 	return rows.Err()

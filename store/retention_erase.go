@@ -290,4 +290,12 @@ func init() {
 		_, err := EraseConsentsFor(ctx, tx, subject, replacement)
 		return err
 	})
+	// A newsletter sign-up without an account (R2) is its own subject: the
+	// retention rule newsletter_unconfirmed (and a sign-up's own erasure)
+	// erases it through this path, which removes the sign-up row; its
+	// consents and mails go with the erasers above.
+	RegisterSubjectEraser("newsletter_subscriptions", func(ctx context.Context, tx *Tx, subject string, _ EraseMode) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE id = $1`, subject)
+		return err
+	})
 }

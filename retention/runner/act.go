@@ -45,7 +45,9 @@ func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f ret
 	p := r.Engine.Policy()
 	var er store.Erased
 	var err error
-	if f.Kind == account.RecordID {
+	// An account, and a newsletter sign-up without an account (R2), are
+	// subjects of their own: erasing them is erasing the subject.
+	if f.Kind == account.RecordID || f.Kind == store.NewsletterRecord {
 		er, err = store.EraseSubject(ctx, tx, p, f.Subject, store.EraseMode(ru.Action), asOf)
 	} else {
 		er, err = store.EraseRecords(ctx, tx, p, f.Subject, systemKinds(p, f.Kind), f.Kind, ru.Action, asOf)

@@ -246,7 +246,7 @@ func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, e
 		rep.PerRule[ru.ID] = &Counts{}
 		cutoffs[i] = candidateCutoff(ru, overrides, asOf)
 		if r.Progress != nil {
-			n, err := r.Store.CountDue(ctx, ru.Record, ru.Since, cutoffs[i])
+			n, err := r.Store.CountDue(ctx, store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Confirmed: ru.Where.Confirmed})
 			if err != nil {
 				return rep, fmt.Errorf("retention: %w", err)
 			}
@@ -255,7 +255,7 @@ func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, e
 	}
 	for i, ru := range rules {
 		q := store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Limit: r.batch(),
-			After: store.DueCursor{Anchor: -1 << 62}}
+			After: store.DueCursor{Anchor: -1 << 62}, Confirmed: ru.Where.Confirmed}
 		for {
 			if err := ctx.Err(); err != nil {
 				return rep, fmt.Errorf("retention: stopped after %d batches, %d candidates: %w", rep.Batches, rep.Scanned, err)
