@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"steward/store"
+)
+
+func init() {
+	register(&command{name: "mail show", summary: "print one outbox mail whole, for the operator", run: runMailShow})
+}
+
+func runMailShow(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("mail show", "ID",
+		"Prints one mail from the outbox: its delivery state, recipient, headers and\n"+
+			"body. With no SMTP server configured this is how the operator reads a mail\n"+
+			"(e.g. a verification link) and passes it on.")
+	db := a.dbFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id < 1 {
+		fmt.Fprintf(a.stderr, "steward mail show: %q is not a mail id\n", fs.Arg(0))
+		return errUsage
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, err := s.OutboxMailByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	printOutboxMail(a.stdout, m)
+	return nil
+}
+
+// printOutboxMail writes a mail's state, then its header and body as the
+// recipient would get them.
+func printOutboxMail(w io.Writer, m store.OutboxMail) {
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Format(mailTimeFormat)
+	}
+	fmt.Fprintf(w, "Mail:          %d\n", m.ID)
+	fmt.Fprintf(w, "Kind:          %s\n", m.Kind)
+	fmt.Fprintf(w, "Concerns:      %s\n", m.SubjectID)
+	fmt.Fprintf(w, "Status:        %s after %d attempts\n", m.Status, m.Attempts)
+	fmt.Fprintf(w, "Created:       %s\n", when(m.CreatedAt))
+	if m.Status == store.MailPending {
+		fmt.Fprintf(w, "Next attempt:  %s\n", when(m.NextAttemptAt))
+	}
+	fmt.Fprintf(w, "Last attempt:  %s\n", when(m.LastAttemptAt))
+	fmt.Fprintf(w, "Sent:          %s\n", when(m.SentAt))
+	if m.LastError != "" {
+		fmt.Fprintf(w, "Last error:    %s\n", m.LastError)
+	}
+	fmt.Fprintf(w, "\nTo: %s\nSubject: %s\n", m.Recipient, m.Subject)
+	names := make([]string, 0, len(m.Headers))
+	for name := range m.Headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "%s: %s\n", name, m.Headers[name])
+	}
+	fmt.Fprintf(w, "\n%s", m.Text)
+	if len(m.Text) > 0 && m.Text[len(m.Text)-1] != '\n' {
+		fmt.Fprintln(w)
+	}
+	if m.HTML != "" {
+		fmt.Fprintf(w, "\n--- HTML alternative ---\n%s\n", m.HTML)
+	}
+}
