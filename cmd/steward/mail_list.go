@@ -33,6 +33,9 @@ func runMailList(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
+	if *n < 1 || *n > 10000 {
+		return steward.FieldError("n", "must be between 1 and 10000")
+	}
 	f := store.OutboxFilter{Limit: *n}
 	if *status != "" {
 		st, err := store.ParseMailStatus(*status)
@@ -40,9 +43,6 @@ func runMailList(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		f.Status = st
-	}
-	if *n < 1 || *n > 10000 {
-		return steward.FieldError("n", "must be between 1 and 10000")
 	}
 	s, err := openStore(ctx, *db)
 	if err != nil {
