@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,9 +64,15 @@ const auditInsertRows = 200
 
 const auditColumns = `seq, at, actor, action, object_kind, object_id, subject, fields, policy_version, request_id, format, prev_hash, hash`
 
-var auditInsertFull = sync.OnceValue(func() string { return auditInsertSQL(auditInsertRows) })
+var auditInsertFull = map[Dialect]func() string{
+	SQLite:   sync.OnceValue(func() string { return auditInsertSQL(SQLite, auditInsertRows) }),
+	Postgres: sync.OnceValue(func() string { return auditInsertSQL(Postgres, auditInsertRows) }),
+}
 
-func auditInsertSQL(n int) string {
+// auditInsertSQL is a multi-row INSERT of n entries. SQLite gets "?"
+// placeholders: it resolves "$n" names through a linear list, which makes
+// a statement with thousands of them quadratic to prepare and bind.
+func auditInsertSQL(d Dialect, n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO audit_log (` + auditColumns + `) VALUES `)
 	p := 1
@@ -77,9 +85,13 @@ func auditInsertSQL(n int) string {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(p))
-			p++
+			if d == SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+				p++
+			}
 		}
 		b.WriteByte(')')
 	}
@@ -127,9 +139,9 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 				e.ObjectKind, e.ObjectID, string(e.Subject), strings.Join(e.Fields, ","),
 				e.PolicyVersion, e.RequestID, int64(e.Format), e.PrevHash[:], e.Hash[:])
 		}
-		stmt := auditInsertFull()
+		stmt := auditInsertFull[tx.Dialect]()
 		if len(chunk) < auditInsertRows {
-			stmt = auditInsertSQL(len(chunk))
+			stmt = auditInsertSQL(tx.Dialect, len(chunk))
 		}
 		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
 			return fmt.Errorf("store: audit: insert entries %d-%d: %w", chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
@@ -277,10 +289,18 @@ func (l *AuditLog) HashAt(ctx context.Context, seq uint64) (audit.Hash, bool, er
 	return h, true, nil
 }
 
-// Scan calls fn for each entry with Seq >= from, in order, from one query
-// (one snapshot on both engines). The *Entry passed to fn is reused.
-func (l *AuditLog) Scan(ctx context.Context, from uint64, fn func(*audit.Entry) error) error {
-	return l.scan(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= $1 ORDER BY seq`, []any{int64(from)}, fn)
+// Scan calls fn for each entry with from <= Seq <= to (to 0: no upper
+// bound), in order, from one query (one snapshot on both engines). The
+// *Entry passed to fn is reused.
+func (l *AuditLog) Scan(ctx context.Context, from, to uint64, fn func(*audit.Entry) error) error {
+	upper := int64(math.MaxInt64)
+	if to != 0 {
+		upper = int64(to)
+	}
+	if l.s.dialect == SQLite {
+		return l.scanLean(ctx, int64(from), upper, fn)
+	}
+	return l.scan(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq`, []any{int64(from), upper}, fn)
 }
 
 // Since calls fn for each entry whose Time is at or after t, in order of
@@ -410,4 +430,70 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 		next.Before = out[len(out)-1].Seq
 	}
 	return out, next, nil
+}
+
+// auditLeanSelect reads each entry as two values instead of thirteen: the
+// modernc driver's cost is per column, and verification reads every row
+// (issue 5: verify 1,000,000 entries in under a second). Numbers and texts
+// are joined with the unit separator (0x1f), which Validate keeps out of
+// every column; a row that does not split into exactly 11 parts was
+// tampered with. The hashes are joined as 64 raw bytes.
+const auditLeanSelect = `SELECT seq || char(31) || at || char(31) || format || char(31) || actor || char(31) ||
+	action || char(31) || object_kind || char(31) || object_id || char(31) || subject || char(31) ||
+	fields || char(31) || policy_version || char(31) || request_id, prev_hash || hash
+	FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq`
+
+func (l *AuditLog) scanLean(ctx context.Context, from, to int64, fn func(*audit.Entry) error) error {
+	rows, err := l.s.read.QueryContext(ctx, auditLeanSelect, from, to)
+	if err != nil {
+		return fmt.Errorf("store: audit scan: %w", err)
+	}
+	defer rows.Close()
+	var e audit.Entry
+	var text, hashes sql.RawBytes
+	var parts [11][]byte
+	var fields []string
+	next := uint64(from)
+	for rows.Next() {
+		if err := rows.Scan(&text, &hashes); err != nil {
+			return &audit.CorruptError{Seq: next, Reason: "row cannot be read (a column is NULL or of the wrong type)"}
+		}
+		ok := bytes.Count(text, []byte{0x1f}) == len(parts)-1 && len(hashes) == 64
+		if ok {
+			rest := []byte(text)
+			for i := range len(parts) - 1 {
+				j := bytes.IndexByte(rest, 0x1f)
+				parts[i], rest = rest[:j], rest[j+1:]
+			}
+			parts[len(parts)-1] = rest
+		}
+		seq, err1 := strconv.ParseUint(string(parts[0]), 10, 64)
+		at, err2 := strconv.ParseInt(string(parts[1]), 10, 64)
+		format, err3 := strconv.ParseUint(string(parts[2]), 10, 8)
+		if !ok || err1 != nil || err2 != nil || err3 != nil {
+			return &audit.CorruptError{Seq: next, Reason: "row cannot be read: a column holds a separator, a non-number or a hash of the wrong length"}
+		}
+		fields = fields[:0]
+		if len(parts[8]) > 0 {
+			for f := range bytes.SplitSeq(parts[8], []byte{','}) {
+				fields = append(fields, string(f))
+			}
+		}
+		e = audit.Entry{
+			Seq: seq, Time: time.UnixMilli(at).UTC(), Format: uint8(format),
+			Actor: audit.Actor(parts[3]), Action: audit.Action(parts[4]), ObjectKind: string(parts[5]),
+			ObjectID: string(parts[6]), Subject: audit.Pseudonym(parts[7]), Fields: fields,
+			PolicyVersion: string(parts[9]), RequestID: string(parts[10]),
+		}
+		copy(e.PrevHash[:], hashes[:32])
+		copy(e.Hash[:], hashes[32:])
+		if err := fn(&e); err != nil {
+			return err
+		}
+		next = seq + 1
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: audit scan: %w", err)
+	}
+	return nil
 }

@@ -165,18 +165,23 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 					}
 					appendN(t, s, 7, 3)
 					appendN(t, s, 10, 3)
-					if r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 5}); r.Broken != nil {
-						t.Fatalf("intact log reported broken: %s", r.Broken)
+					for _, seg := range []uint64{0, 1, 2, 3, 5} {
+						if r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 5, SegmentSize: seg}); r.Broken != nil || r.Checked != 12 {
+							t.Fatalf("segments of %d: intact log: broken %v, %d checked", seg, r.Broken, r.Checked)
+						}
 					}
 					c.tamper(t, s)
-					r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 5})
-					if r.Broken == nil {
-						t.Fatalf("tampering not detected (%d checked)", r.Checked)
+					// Segments of 3 entries exercise the parallel scan's stitching.
+					for _, seg := range []uint64{0, 3} {
+						r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 5, SegmentSize: seg})
+						if r.Broken == nil {
+							t.Fatalf("segments of %d: tampering not detected (%d checked)", seg, r.Checked)
+						}
+						if r.Broken.Seq != c.seq {
+							t.Fatalf("segments of %d: broken at %s, want entry %d", seg, r.Broken, c.seq)
+						}
+						t.Logf("detected: %s", r.Broken)
 					}
-					if r.Broken.Seq != c.seq {
-						t.Fatalf("broken at %s, want entry %d", r.Broken, c.seq)
-					}
-					t.Logf("detected: %s", r.Broken)
 				})
 			}
 		})

@@ -53,10 +53,12 @@ func Migrations() ([]Migration, error) {
 }
 
 // The few type names that differ between the engines. Migrations write the
-// token; the dialect decides what it becomes.
+// token; the dialect decides what it becomes. {{INT64_KEY}} is a 64-bit
+// primary key the application assigns; on SQLite it is the rowid itself,
+// so a scan in key order reads the table without an index lookup per row.
 var dialectTypes = map[Dialect]*strings.Replacer{
-	SQLite:   strings.NewReplacer("{{BLOB}}", "BLOB", "{{SERIAL}}", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-	Postgres: strings.NewReplacer("{{BLOB}}", "BYTEA", "{{SERIAL}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+	SQLite:   strings.NewReplacer("{{BLOB}}", "BLOB", "{{SERIAL}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{INT64_KEY}}", "INTEGER PRIMARY KEY"),
+	Postgres: strings.NewReplacer("{{BLOB}}", "BYTEA", "{{SERIAL}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{INT64_KEY}}", "BIGINT PRIMARY KEY"),
 }
 
 // Applied is a migration Migrate applied.

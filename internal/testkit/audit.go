@@ -90,7 +90,7 @@ func describe(e audit.Entry) string {
 func AuditSince(t testing.TB, s *store.Store, since uint64) []audit.Entry {
 	t.Helper()
 	var got []audit.Entry
-	err := s.Audit().Scan(context.Background(), since+1, func(e *audit.Entry) error {
+	err := s.Audit().Scan(context.Background(), since+1, 0, func(e *audit.Entry) error {
 		c := *e
 		c.Fields = slices.Clone(e.Fields)
 		got = append(got, c)

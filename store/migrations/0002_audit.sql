@@ -2,7 +2,7 @@
 -- never updated or deleted; each holds the hash of the one before it.
 -- Columns hold names, pseudonyms and opaque ids only, never personal values.
 CREATE TABLE audit_log (
-	seq            BIGINT NOT NULL PRIMARY KEY, -- 1, 2, 3, ... without gaps
+	seq            {{INT64_KEY}} NOT NULL,     -- 1, 2, 3, ... without gaps
 	at             BIGINT NOT NULL,             -- unix milliseconds, injected clock
 	actor          TEXT NOT NULL,               -- staff:<id>, subject:<pseudonym>, system:<job>
 	action         TEXT NOT NULL,               -- closed vocabulary, audit.Action
