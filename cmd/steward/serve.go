@@ -30,7 +30,10 @@ Environment (flags win):
   STEWARD_LOG       log format: text or json
   STEWARD_KEY_FILE  data key file for sensitive fields (default ./steward-data.key,
                     created on first run; or 'steward keygen')
-  STEWARD_DATA_KEY  the data key itself, hex or base64 (instead of a file)`
+  STEWARD_DATA_KEY  the data key itself, hex or base64 (instead of a file)
+  STEWARD_CONSENT_KEY_FILE  the site's consent key (default ./steward-consent.key,
+                    created on first run): signs receipts, cookie choices and
+                    unsubscribe links, which must survive a restart`
 
 func runServe(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("serve", "[flags]", serveAbout)
@@ -42,6 +45,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	keyFile := fs.String("tls-key", "", "private key for --tls-cert (PEM)")
 	logFormat := fs.String("log", a.env("STEWARD_LOG", "text"), "log format: text or json (env STEWARD_LOG)")
 	dataKey := a.keyFileFlag(fs)
+	consentKeyFile := a.consentKeyFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -61,6 +65,13 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	}
 	// R3: a site with sensitive fields does not start without its data key.
 	sealer, err := loadSealer(a, p, *dataKey, log)
+	if err != nil {
+		return err
+	}
+	// Issue 6: cookie choices and unsubscribe links in mails already sent
+	// are keyed by the site's consent key; an ephemeral one would void them
+	// at every restart.
+	consentKey, err := loadConsentKey(a, *consentKeyFile)
 	if err != nil {
 		return err
 	}
@@ -89,7 +100,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		*baseURL = scheme + "://" + ln.Addr().String()
 	}
 	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
-		Sealer: sealer})
+		Sealer: sealer, ConsentKey: consentKey})
 	if err != nil {
 		ln.Close()
 		return err
