@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/account"
 	"steward/store"
 	"steward/web"
 )
@@ -46,6 +47,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	logFormat := fs.String("log", a.env("STEWARD_LOG", "text"), "log format: text or json (env STEWARD_LOG)")
 	dataKey := a.keyFileFlag(fs)
 	consentKeyFile := a.consentKeyFlag(fs)
+	smtp := smtpFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -99,12 +101,31 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if *baseURL == "" {
 		*baseURL = scheme + "://" + ln.Addr().String()
 	}
-	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
-		Sealer: sealer, ConsentKey: consentKey})
+	dispatcher, err := smtp.dispatcher(a, s, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
+		Sealer: sealer, ConsentKey: consentKey, MailNotify: dispatcher.Notify})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Background work stops with ctx; shutdown waits for it below.
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	bg := &jobs{log: log}
+	bg.run(bgCtx, "mail", dispatcher.Run)
+	bg.every(bgCtx, "sessions", 10*time.Minute, func(ctx context.Context) error {
+		// R12: expired sessions are removed, not merely refused.
+		now := a.clock.Now()
+		_, err := s.PruneSessions(ctx, now.Add(-account.IdleTimeout), now.Add(-account.AbsoluteTimeout))
+		return err
+	})
+	defer func() {
+		stopBackground()
+		bg.wait()
+	}()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("steward serving", "site", p.Site.ID, "policy_version", p.Version.Number, "db", s.Dialect(), "url", *baseURL)
