@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 
 	"steward"
 )
@@ -18,12 +17,10 @@ import (
 // erasing itself.
 type Pseudonym string
 
-var pseudonymForm = regexp.MustCompile(`^ps_[0-9a-f]{32}$`)
-
 // Validate checks that p has the form every pseudonym has ("ps_" and 32 hex
 // digits), so that no e-mail address or name can pass for one.
 func (p Pseudonym) Validate() error {
-	if !pseudonymForm.MatchString(string(p)) {
+	if len(p) != 35 || p[:3] != "ps_" || !isLowerHex(string(p[3:])) {
 		return steward.FieldError("subject", "is not a pseudonym (ps_ followed by 32 hex digits)")
 	}
 	return nil
@@ -59,4 +56,13 @@ func NewPseudonym() Pseudonym {
 	var b [16]byte
 	rand.Read(b[:])
 	return Pseudonym("ps_" + hex.EncodeToString(b[:]))
+}
+
+func isLowerHex(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -74,7 +74,14 @@ var auditInsertFull = map[Dialect]func() string{
 // a statement with thousands of them quadratic to prepare and bind.
 func auditInsertSQL(d Dialect, n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO audit_log (` + auditColumns + `) VALUES `)
+	if d == SQLite {
+		// OR FAIL: a conflict fails the whole transaction anyway, and
+		// without ABORT semantics SQLite needs no statement journal, which
+		// otherwise copies every page the statement touches.
+		b.WriteString(`INSERT OR FAIL INTO audit_log (` + auditColumns + `) VALUES `)
+	} else {
+		b.WriteString(`INSERT INTO audit_log (` + auditColumns + `) VALUES `)
+	}
 	p := 1
 	for i := range n {
 		if i > 0 {

@@ -75,7 +75,10 @@ func open(dsn string) (*Store, error) {
 			}
 		}
 		pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		// The writer gets a 64 MiB page cache and in-memory temporary files:
+		// appends to indexes with random keys (audit_log_subject) otherwise
+		// reread and rewrite pages, and statement journals go to disk.
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(2)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"steward"
+	"steward/audit"
+	"steward/store"
+)
+
+func init() {
+	register(&command{name: "audit bench", summary: "measure audit appends and verification on a scratch database", run: runAuditBench})
+}
+
+const auditBenchAbout = `Measures the audit log on a scratch database: appending in batches, appending
+one entry per transaction, and verifying everything appended. Without --db it
+uses a new SQLite file in a temporary directory, removed afterwards. A --db
+must have an empty audit log: the benchmark never writes into a real one.
+Issue 5's goals on SQLite: 50,000 entries/s batched, 5,000/s single, and
+1,000,000 entries verified in under a second.`
+
+func runAuditBench(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("audit bench", "--entries N [--batch B] [--single M] [--db DSN]", auditBenchAbout)
+	entries := fs.Int("entries", 100_000, "entries appended in batches (then verified)")
+	batch := fs.Int("batch", 1000, "entries per transaction when batched")
+	single := fs.Int("single", 5000, "entries appended one per transaction")
+	db := fs.String("db", "", "scratch database (default: a temporary SQLite file)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *entries < 0 || *single < 0 || *batch < 1 {
+		return steward.FieldError("entries", "--entries and --single must be >= 0 and --batch >= 1")
+	}
+	dir, err := os.MkdirTemp("", "steward-audit-bench-")
+	if err != nil {
+		return fmt.Errorf("audit bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	dsn := *db
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "bench.db")
+	}
+	s, err := openStore(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if h, err := s.Audit().Head(ctx); err != nil {
+		return err
+	} else if h.Seq != 0 {
+		return steward.Errorf(steward.ECONFLICT, "%s already has %d audit entries; the benchmark runs only on an empty log", s.Redacted(), h.Seq)
+	}
+	signer, _, err := audit.LoadOrCreateKey(filepath.Join(dir, "bench.key"))
+	if err != nil {
+		return err
+	}
+	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
+	fmt.Fprintf(a.stdout, "audit bench on %s\n", s.Redacted())
+
+	now := a.clock.Now()
+	mk := func(i int) audit.Entry {
+		return audit.Entry{Time: now, Actor: audit.System("bench"), Action: audit.ProfileUpdate,
+			ObjectKind: "account", ObjectID: "a_" + strconv.Itoa(i), Subject: audit.NewPseudonym(),
+			Fields: []string{"first_name", "last_name"}, PolicyVersion: "bench", RequestID: "bench-" + strconv.Itoa(i)}
+	}
+	appendTx := func(from, n int) error {
+		return s.InTx(ctx, func(tx *store.Tx) error {
+			for i := from; i < from+n; i++ {
+				if err := tx.AppendAudit(mk(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	report := func(what string, n int, took time.Duration) {
+		fmt.Fprintf(a.stdout, "%-34s %9d entries in %8s = %9.0f entries/s\n", what, n, took.Round(time.Millisecond), float64(n)/took.Seconds())
+	}
+
+	start := time.Now()
+	for i := 0; i < *entries; i += *batch {
+		if err := appendTx(i, min(*batch, *entries-i)); err != nil {
+			return err
+		}
+	}
+	report(fmt.Sprintf("append, %d per transaction", *batch), *entries, time.Since(start))
+
+	start = time.Now()
+	for i := range *single {
+		if err := appendTx(*entries+i, 1); err != nil {
+			return err
+		}
+	}
+	report("append, 1 per transaction", *single, time.Since(start))
+
+	start = time.Now()
+	r, err := audit.Verify(ctx, s.Audit(), audit.VerifyOptions{Key: signer.Public(), CheckpointEvery: audit.DefaultCheckpointEvery})
+	if err != nil {
+		return err
+	}
+	if r.Broken != nil {
+		return fmt.Errorf("audit bench: the log it wrote is broken at %s", r.Broken)
+	}
+	report("verify", int(r.Checked), time.Since(start))
+	return nil
+}
