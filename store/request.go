@@ -304,13 +304,17 @@ func init() {
 	// Erasure reaches requests and disclosures through the one erasure
 	// path (EraseSubject), for a person's own erasure and the retention
 	// runner alike.
-	RegisterSubjectEraser("requests", func(ctx context.Context, tx *Tx, subject string, _ EraseMode) error {
-		_, err := tx.ForgetRequestsOf(ctx, subject)
-		return err
+	RegisterSubjectEraser("requests", func(ctx context.Context, tx *Tx, subjects []string, _ EraseMode) error {
+		return tx.EachSubjectIn(ctx, "requests", "subject_id", subjects, func(subject string) error {
+			_, err := tx.ForgetRequestsOf(ctx, subject)
+			return err
+		})
 	})
-	RegisterSubjectEraser("disclosures", func(ctx context.Context, tx *Tx, subject string, _ EraseMode) error {
-		_, err := tx.ForgetDisclosuresOf(ctx, subject)
-		return err
+	RegisterSubjectEraser("disclosures", func(ctx context.Context, tx *Tx, subjects []string, _ EraseMode) error {
+		return tx.EachSubjectIn(ctx, "disclosures", "subject_id", subjects, func(subject string) error {
+			_, err := tx.ForgetDisclosuresOf(ctx, subject)
+			return err
+		})
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"steward"
@@ -69,13 +68,13 @@ type DueQuery struct {
 // kind "account"; any other kind is read from records. Staff and
 // anonymised rows are never candidates.
 func (s *Store) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
-	return dueTargets(ctx, s.read, q)
+	return dueTargets(ctx, s.read, s.dialect, q)
 }
 
 // DueTargets is Store.DueTargets inside a transaction, so a batch acts on
 // exactly what it read.
 func (tx *Tx) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
-	return dueTargets(ctx, tx, q)
+	return dueTargets(ctx, tx, tx.Dialect, q)
 }
 
 type querier interface {
@@ -83,7 +82,7 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func dueTargets(ctx context.Context, db querier, q DueQuery) ([]retention.Facts, DueCursor, error) {
+func dueTargets(ctx context.Context, db querier, d Dialect, q DueQuery) ([]retention.Facts, DueCursor, error) {
 	query, args, err := dueQuery(q)
 	if err != nil {
 		return nil, q.After, err
@@ -124,7 +123,7 @@ func dueTargets(ctx context.Context, db querier, q DueQuery) ([]retention.Facts,
 	if err := rows.Err(); err != nil {
 		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 	}
-	if err := fillCounts(ctx, db, out); err != nil {
+	if err := fillCounts(ctx, db, d, out); err != nil {
 		return nil, q.After, err
 	}
 	return out, next, nil
@@ -145,10 +144,12 @@ func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
 	return n, nil
 }
 
-// dueQuery is the SQL of one page of a due scan: accounts for the kind
-// "account", newsletter sign-ups (their own table, R2) for
-// NewsletterRecord, records for any other kind. A negative Limit reads
-// every candidate (CountDue uses a limit no table reaches).
+// dueQuery is the SQL of one page of a due scan, keyset on (anchor, id);
+// the separate "anchor >= cursor" gives both engines the lower bound of
+// the index range, so page n does not walk pages 1..n-1 again (the row
+// value comparison alone is not used as a range by SQLite). It reads
+// accounts for the kind "account", newsletter sign-ups (their own table,
+// R2) for NewsletterRecord, and records for any other kind.
 func dueQuery(q DueQuery) (string, []any, error) {
 	if _, ok := anchorExpr[q.Since]; !ok {
 		return "", nil, steward.Errorf(steward.EINVALID, "unknown anchor %q", q.Since)
@@ -168,7 +169,7 @@ func dueQuery(q DueQuery) (string, []any, error) {
 		expr := anchorExpr[q.Since]
 		return `SELECT id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `
 			FROM accounts
-			WHERE anonymised_at IS NULL AND role = '' AND ` + expr + ` <= $1 AND (` + expr + `, id) > ($2, $3)` + confirmed("confirmed_at") + `
+			WHERE anonymised_at IS NULL AND role = '' AND ` + expr + ` <= $1 AND ` + expr + ` >= $2 AND (` + expr + `, id) > ($2, $3)` + confirmed("confirmed_at") + `
 			ORDER BY ` + expr + `, id LIMIT $4`,
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	case NewsletterRecord:
@@ -177,7 +178,7 @@ func dueQuery(q DueQuery) (string, []any, error) {
 		// login, so every anchor is its creation.
 		return `SELECT id, id, '', created_at, confirmed_at, NULL, NULL, created_at
 			FROM newsletter_subscriptions
-			WHERE created_at <= $1 AND (created_at, id) > ($2, $3)` + confirmed("confirmed_at") + `
+			WHERE created_at <= $1 AND created_at >= $2 AND (created_at, id) > ($2, $3)` + confirmed("confirmed_at") + `
 			ORDER BY created_at, id LIMIT $4`,
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	}
@@ -188,7 +189,7 @@ func dueQuery(q DueQuery) (string, []any, error) {
 	rx := recordAnchorExpr[q.Since]
 	return `SELECT r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `
 		FROM records r LEFT JOIN accounts a ON a.id = r.subject_id
-		WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND (` + rx + `, r.id) > ($3, $4)` + confirmed("r.confirmed_at") + `
+		WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND ` + rx + ` >= $3 AND (` + rx + `, r.id) > ($3, $4)` + confirmed("r.confirmed_at") + `
 		ORDER BY ` + rx + `, r.id LIMIT $5`,
 		[]any{q.Kind, q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit}, nil
 }
@@ -197,26 +198,22 @@ func dueQuery(q DueQuery) (string, []any, error) {
 // that still name them (has_any / has_none, R9, R10), and the account's
 // newsletter subscription, which lives in its own table. Two queries per
 // page, whatever its size.
-func fillCounts(ctx context.Context, db querier, fs []retention.Facts) error {
+func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts) error {
 	if len(fs) == 0 {
 		return nil
 	}
 	idx := make(map[string][]int, len(fs))
-	args := make([]any, 0, len(fs))
-	var ph strings.Builder
+	var subjects []string
 	for i := range fs {
 		fs[i].Counts = map[string]int{}
 		if _, seen := idx[fs[i].Subject]; !seen {
-			args = append(args, fs[i].Subject)
-			if ph.Len() > 0 {
-				ph.WriteString(", ")
-			}
-			fmt.Fprintf(&ph, "$%d", len(args))
+			subjects = append(subjects, fs[i].Subject)
 		}
 		idx[fs[i].Subject] = append(idx[fs[i].Subject], i)
 	}
+	cond, arg := subjectIn(d, "subject_id", 1, subjects)
 	rows, err := db.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
-		WHERE subject_id IN (`+ph.String()+`) AND anonymised_at IS NULL GROUP BY subject_id, kind`, args...)
+		WHERE `+cond+` AND anonymised_at IS NULL GROUP BY subject_id, kind`, arg)
 	if err != nil {
 		return fmt.Errorf("store: record counts: %w", err)
 	}
@@ -242,14 +239,15 @@ func fillCounts(ctx context.Context, db querier, fs []retention.Facts) error {
 	// since, or when the account itself gave newsletter consent in its
 	// settings and did not withdraw it. Either counts as one
 	// newsletter_subscription record of the account.
+	cond, arg = subjectIn(d, "a.id", 1, subjects)
 	rows, err = db.QueryContext(ctx, `SELECT a.id FROM accounts a
-		WHERE a.id IN (`+ph.String()+`) AND (
+		WHERE `+cond+` AND (
 			EXISTS (SELECT 1 FROM newsletter_subscriptions n
 				WHERE n.email_key = a.email_key AND n.confirmed_at IS NOT NULL
 				AND COALESCE((SELECT c.given FROM consent_records c WHERE c.subject = n.id AND c.purpose = '`+newsletterPurpose+`'
 					ORDER BY c.id DESC LIMIT 1), 1) = 1)
 			OR (SELECT c.given FROM consent_records c WHERE c.subject = a.id AND c.purpose = '`+newsletterPurpose+`'
-				ORDER BY c.id DESC LIMIT 1) = 1)`, args...)
+				ORDER BY c.id DESC LIMIT 1) = 1)`, arg)
 	if err != nil {
 		return fmt.Errorf("store: newsletter subscriptions: %w", err)
 	}
@@ -297,7 +295,7 @@ func (s *Store) TargetFacts(ctx context.Context, kind, target string) (retention
 	f.LastLoginAt = fromNullMillis(login)
 	f.LastActivityAt = fromNullMillis(activity)
 	fs := []retention.Facts{f}
-	if err := fillCounts(ctx, q, fs); err != nil {
+	if err := fillCounts(ctx, q, s.dialect, fs); err != nil {
 		return f, err
 	}
 	if f.Organisation != "" {

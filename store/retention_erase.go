@@ -5,8 +5,13 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,10 +31,15 @@ const (
 	EraseAnonymise EraseMode = EraseMode(policy.ActionAnonymise)
 )
 
-// SubjectEraser removes or anonymises a subject's rows in tables another
-// part of Steward owns (consents, newsletter sign-ups, requests). It runs
-// inside EraseSubject's transaction.
-type SubjectEraser func(ctx context.Context, tx *Tx, subject string, mode EraseMode) error
+// SubjectEraser removes or anonymises the rows of the given subjects in a
+// table another part of Steward owns (consents, newsletter sign-ups,
+// requests). It runs inside EraseSubjects's transaction and gets at most
+// EraseChunk subjects at a time; it should be set-based, one statement per
+// table with subject IN (...), so a retention batch of thousands costs a
+// few statements (Tx.SubjectIn builds the condition). Code that can only work
+// one subject at a time runs it for just the subjects that have rows, with
+// Tx.EachSubjectIn.
+type SubjectEraser func(ctx context.Context, tx *Tx, subjects []string, mode EraseMode) error
 
 var (
 	erasersMu sync.Mutex
@@ -41,7 +51,7 @@ type namedEraser struct {
 	fn   SubjectEraser
 }
 
-// RegisterSubjectEraser adds an eraser for a table EraseSubject does not
+// RegisterSubjectEraser adds an eraser for a table EraseSubjects does not
 // know itself. Call it from an init function in the file that owns the
 // table, so that a person's own erasure (rights) and a rule-driven one
 // (retention) cannot forget it.
@@ -54,6 +64,8 @@ func RegisterSubjectEraser(name string, fn SubjectEraser) {
 // Erased says what EraseSubject did, for the caller's audit entry: the
 // record kinds deleted, anonymised and kept (names only, G2).
 type Erased struct {
+	// Subject is the subject erased.
+	Subject string
 	// Pseudonym is the subject's audit pseudonym read before erasure; ""
 	// when the subject had no account.
 	Pseudonym  audit.Pseudonym
@@ -62,66 +74,191 @@ type Erased struct {
 	Kept       []string
 }
 
-// EraseSubject erases everything Steward holds about a subject in the
-// caller's transaction. It is the one erasure path: the rights issue's
-// erasure request (Art. 17, Z9 "deleting an account anonymises it at once")
-// and the retention runner (R9, R10, Z9) both call it, so a rule-driven
-// deletion and a person's own can never differ.
-//
-// The subject's account row is deleted or anonymised according to mode.
-// Every other record follows its kind's erasure in the policy: delete,
-// anonymise, or keep for a legal obligation (an order's bookkeeping). The
-// outbox mails, profile values, sessions, tokens and staff views of the
-// subject go with the account (DeleteAccount), retention warnings with it,
-// and every registered SubjectEraser runs. A subject without an account
-// (a visitor) is fine. The caller writes the audit entry.
+// EraseChunk is the most subjects one erasure statement names; longer
+// lists are erased in chunks (both engines' parameter limits are far above).
+const EraseChunk = 10000
+
+// EraseSubject erases everything Steward holds about one subject in the
+// caller's transaction: EraseSubjects with one id. The rights issue's
+// erasure request (Art. 17, Z9 "deleting an account anonymises it at
+// once") calls it; the retention runner calls EraseSubjects with a batch.
 func EraseSubject(ctx context.Context, tx *Tx, p *policy.Policy, subject string, mode EraseMode, now time.Time) (Erased, error) {
-	var e Erased
-	var ps string
-	err := tx.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1 AND anonymised_at IS NULL`, subject).Scan(&ps)
-	hasAccount := err == nil
-	if err != nil && !isNoRows(err) {
-		return e, fmt.Errorf("store: erase subject %s: %w", subject, err)
-	}
-	e.Pseudonym = audit.Pseudonym(ps)
-	kinds, err := subjectKinds(ctx, tx, subject)
+	es, err := EraseSubjects(ctx, tx, p, []string{subject}, mode, now)
 	if err != nil {
-		return e, fmt.Errorf("store: erase subject %s: %w", subject, err)
+		return Erased{Subject: subject}, err
 	}
-	for _, k := range kinds {
-		if err := eraseKind(ctx, tx, p, subject, k, now, &e); err != nil {
-			return e, fmt.Errorf("store: erase subject %s: %w", subject, err)
+	return es[0], nil
+}
+
+// EraseSubjects erases everything Steward holds about the subjects in the
+// caller's transaction, set-based: one statement per table for up to
+// EraseChunk subjects. It is the one erasure path: a person's own erasure
+// (rights, through EraseSubject) and the retention runner's batches (R9,
+// R10, Z9) both run it, so a rule-driven deletion and a person's own can
+// never differ. It returns one Erased per subject, in the order given.
+//
+// Each subject's account row is deleted or anonymised according to mode.
+// Every other record follows its kind's erasure in the policy: delete,
+// anonymise, or keep for a legal obligation (an order's bookkeeping; the
+// runner removes it when the keep period ends). The subjects' outbox
+// mails, profile values, sessions, tokens, staff views and retention
+// warnings go too, and every registered SubjectEraser runs. A subject
+// without an account (a visitor, a newsletter sign-up) is fine. The
+// caller writes the audit entries.
+func EraseSubjects(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string, mode EraseMode, now time.Time) ([]Erased, error) {
+	out := make([]Erased, 0, len(subjects))
+	for len(subjects) > 0 {
+		n := min(len(subjects), EraseChunk)
+		es, err := eraseChunk(ctx, tx, p, subjects[:n], mode, now)
+		if err != nil {
+			if n == 1 {
+				return nil, fmt.Errorf("store: erase subject %s: %w", subjects[0], err)
+			}
+			return nil, fmt.Errorf("store: erase %d subjects: %w", n, err)
+		}
+		out = append(out, es...)
+		subjects = subjects[n:]
+	}
+	return out, nil
+}
+
+// accountTables hold rows of an account that go with it whether it is
+// deleted or anonymised (R12 sessions and tokens, R1 profile, staff views).
+var accountTables = []struct{ table, column string }{
+	{"profile_values", "account_id"},
+	{"sessions", "account_id"},
+	{"account_tokens", "account_id"},
+	{"staff_views", "subject_id"},
+}
+
+func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string, mode EraseMode, now time.Time) ([]Erased, error) {
+	out := make([]Erased, len(subjects))
+	at := make(map[string]int, len(subjects))
+	for i, s := range subjects {
+		out[i].Subject = s
+		at[s] = i
+	}
+	in := func(col string) (string, any) { return tx.SubjectIn(col, 1, subjects) }
+
+	// The accounts among the subjects, with what anonymisation keeps.
+	type acct struct {
+		id      string
+		created int64
+	}
+	var accts []acct
+	cond, arg := in("id")
+	rows, err := tx.QueryContext(ctx, `SELECT id, pseudonym, created_at FROM accounts WHERE `+cond+` AND anonymised_at IS NULL`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	for rows.Next() {
+		var a acct
+		var ps string
+		if err := rows.Scan(&a.id, &ps, &a.created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		out[at[a.id]].Pseudonym = audit.Pseudonym(ps)
+		accts = append(accts, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+
+	// Records, kind by kind, each by its kind's erasure.
+	byKind, err := subjectsByKind(ctx, tx, subjects)
+	if err != nil {
+		return nil, fmt.Errorf("records: %w", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		did, err := eraseKindAs(ctx, tx, p, k, "", byKind[k], now)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range byKind[k] {
+			e := &out[at[s]]
+			switch did {
+			case policy.EraseKeep:
+				e.Kept = append(e.Kept, k)
+			case policy.EraseAnonymise:
+				e.Anonymised = append(e.Anonymised, k)
+			default:
+				e.Deleted = append(e.Deleted, k)
+			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE subject_id = $1`, subject); err != nil {
-		return e, fmt.Errorf("store: erase subject %s: warnings: %w", subject, err)
+
+	cond, arg = in("subject_id")
+	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
+		return nil, fmt.Errorf("warnings: %w", err)
 	}
 	erasersMu.Lock()
 	list := append([]namedEraser(nil), erasers...)
 	erasersMu.Unlock()
 	for _, er := range list {
-		if err := er.fn(ctx, tx, subject, mode); err != nil {
-			return e, fmt.Errorf("store: erase subject %s: %s: %w", subject, er.name, err)
+		if err := er.fn(ctx, tx, subjects, mode); err != nil {
+			return nil, fmt.Errorf("%s: %w", er.name, err)
 		}
 	}
-	if _, err := DropOutboxFor(ctx, tx, subject); err != nil {
-		return e, err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	if !hasAccount {
-		return e, nil
+	if len(accts) == 0 {
+		return out, nil
 	}
-	if mode == EraseAnonymise {
-		if err := anonymiseAccount(ctx, tx, subject, now); err != nil {
-			return e, err
+
+	aids := make([]string, len(accts))
+	for i, a := range accts {
+		aids[i] = a.id
+	}
+	// The foreign keys cascade; the explicit deletes keep this true on a
+	// SQLite connection opened without foreign_keys.
+	for _, t := range accountTables {
+		cond, arg := tx.SubjectIn(t.column, 1, aids)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+cond, arg); err != nil {
+			return nil, fmt.Errorf("%s: %w", t.table, err)
 		}
+	}
+	if mode != EraseAnonymise {
+		cond, arg := tx.SubjectIn("id", 1, aids)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE `+cond, arg); err != nil {
+			return nil, fmt.Errorf("accounts: %w", err)
+		}
+		for _, a := range accts {
+			e := &out[at[a.id]]
+			e.Deleted = append(e.Deleted, account.RecordID)
+		}
+		return out, nil
+	}
+	// Z9: the row stays for statistics with nothing that links it to the
+	// person: address, password, pseudonym (a fresh one, so the audit
+	// log's entries no longer lead to anyone), organisation and exact
+	// times go; statistics keep the month the account was made.
+	args := make([]any, 0, 3*len(accts)+1)
+	args = append(args, now.UnixMilli())
+	var vals strings.Builder
+	for i, a := range accts {
+		if i > 0 {
+			vals.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&vals, "($%d, $%d, CAST($%d AS BIGINT))", n+1, n+2, n+3)
+		args = append(args, a.id, string(audit.NewPseudonym()), monthOf(a.created))
+	}
+	if _, err := tx.ExecContext(ctx, `WITH v (id, pseudonym, month) AS (VALUES `+vals.String()+`)
+		UPDATE accounts SET email = '', email_key = 'anonymised:' || accounts.id, password_hash = '',
+			pseudonym = v.pseudonym, organisation_id = '', created_at = v.month, confirmed_at = NULL, last_login_at = NULL,
+			last_activity_at = NULL, anonymised_at = $1
+		FROM v
+		WHERE accounts.id = v.id`, args...); err != nil {
+		return nil, fmt.Errorf("anonymise accounts: %w", err)
+	}
+	for _, a := range accts {
+		e := &out[at[a.id]]
 		e.Anonymised = append(e.Anonymised, account.RecordID)
-		return e, nil
 	}
-	if err := tx.DeleteAccount(ctx, subject); err != nil {
-		return e, err
-	}
-	e.Deleted = append(e.Deleted, account.RecordID)
-	return e, nil
+	return out, nil
 }
 
 // EraseRecords erases a subject's records of the given kinds, each by its
@@ -129,8 +266,9 @@ func EraseSubject(ctx context.Context, tx *Tx, p *policy.Policy, subject string,
 // action instead (the rule's own action on the record it matched). The
 // retention runner uses it for rules on a system's own account kind (IVM's
 // LMS account, R10): acting on it erases the subject in that system only.
+// It shares eraseKindAs with EraseSubjects.
 func EraseRecords(ctx context.Context, tx *Tx, p *policy.Policy, subject string, kinds []string, target string, action policy.Action, now time.Time) (Erased, error) {
-	var e Erased
+	e := Erased{Subject: subject}
 	var ps string
 	if err := tx.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1`, subject).Scan(&ps); err != nil && !isNoRows(err) {
 		return e, fmt.Errorf("store: erase %s records of %s: %w", target, subject, err)
@@ -141,8 +279,17 @@ func EraseRecords(ctx context.Context, tx *Tx, p *policy.Policy, subject string,
 		if k == target {
 			erasure = policy.Erasure(action)
 		}
-		if err := eraseKindAs(ctx, tx, p, subject, k, erasure, now, &e); err != nil {
+		did, err := eraseKindAs(ctx, tx, p, k, erasure, []string{subject}, now)
+		if err != nil {
 			return e, fmt.Errorf("store: erase %s records of %s: %w", target, subject, err)
+		}
+		switch did {
+		case policy.EraseKeep:
+			e.Kept = append(e.Kept, k)
+		case policy.EraseAnonymise:
+			e.Anonymised = append(e.Anonymised, k)
+		default:
+			e.Deleted = append(e.Deleted, k)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE subject_id = $1 AND target_kind = $2`, subject, target); err != nil {
@@ -151,114 +298,131 @@ func EraseRecords(ctx context.Context, tx *Tx, p *policy.Policy, subject string,
 	return e, nil
 }
 
-// subjectKinds lists the kinds of the subject's records that still name them.
-func subjectKinds(ctx context.Context, tx *Tx, subject string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT kind FROM records WHERE subject_id = $1 ORDER BY kind`, subject)
+// subjectsByKind lists, per record kind, the subjects among subjects with
+// records of that kind that still name them.
+func subjectsByKind(ctx context.Context, tx *Tx, subjects []string) (map[string][]string, error) {
+	cond, arg := tx.SubjectIn("subject_id", 1, subjects)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT kind, subject_id FROM records WHERE `+cond, arg)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	out := map[string][]string{}
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var k, s string
+		if err := rows.Scan(&k, &s); err != nil {
 			return nil, err
 		}
-		out = append(out, k)
+		out[k] = append(out[k], s)
 	}
 	return out, rows.Err()
 }
 
-func eraseKind(ctx context.Context, tx *Tx, p *policy.Policy, subject, kind string, now time.Time, e *Erased) error {
-	return eraseKindAs(ctx, tx, p, subject, kind, "", now, e)
-}
-
-// eraseKindAs erases the subject's records of one kind by erasure, or by
-// the kind's policy erasure when erasure is "". A kind the policy no
-// longer declares is deleted: nothing undeclared is kept (R4).
-func eraseKindAs(ctx context.Context, tx *Tx, p *policy.Policy, subject, kind string, erasure policy.Erasure, now time.Time, e *Erased) error {
+// eraseKindAs erases the subjects' records of one kind by erasure, or by
+// the kind's policy erasure when erasure is "", and returns the erasure
+// applied. A kind the policy no longer declares is deleted: nothing
+// undeclared is kept (R4).
+func eraseKindAs(ctx context.Context, tx *Tx, p *policy.Policy, kind string, erasure policy.Erasure, subjects []string, now time.Time) (policy.Erasure, error) {
 	if erasure == "" {
 		erasure = policy.EraseDelete
 		if rec := p.Record(kind); rec != nil {
 			erasure = rec.Erasure
 		}
 	}
-	switch erasure {
-	case policy.EraseKeep:
+	if erasure == policy.EraseKeep {
 		// A legal obligation (e.g. bookkeeping, Art. 52 AWR) outweighs
 		// erasure for the Keep period (Art. 17(3)(b) GDPR).
-		e.Kept = append(e.Kept, kind)
-		return nil
-	case policy.EraseAnonymise:
-		if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
-				SELECT id FROM records WHERE subject_id = $1 AND kind = $2)`, subject, kind); err != nil {
-			return fmt.Errorf("anonymise %s: %w", kind, err)
-		}
-		// Each record gets its own random subject, so anonymised records
-		// cannot even be grouped back into one person.
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM records WHERE subject_id = $1 AND kind = $2`, subject, kind)
-		if err != nil {
-			return fmt.Errorf("anonymise %s: %w", kind, err)
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("anonymise %s: %w", kind, err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE records SET subject_id = $1, anonymised_at = $2,
-					created_at = $3, confirmed_at = NULL, last_login_at = NULL, last_activity_at = NULL WHERE id = $4`,
-				anonymousID(), now.UnixMilli(), monthOf(now.UnixMilli()), id); err != nil {
-				return fmt.Errorf("anonymise %s: %w", kind, err)
-			}
-		}
-		e.Anonymised = append(e.Anonymised, kind)
-		return nil
-	default:
-		if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
-				SELECT id FROM records WHERE subject_id = $1 AND kind = $2)`, subject, kind); err != nil {
-			return fmt.Errorf("delete %s: %w", kind, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE subject_id = $1 AND kind = $2`, subject, kind); err != nil {
-			return fmt.Errorf("delete %s: %w", kind, err)
-		}
-		e.Deleted = append(e.Deleted, kind)
-		return nil
+		return erasure, nil
 	}
+	cond, arg := tx.SubjectIn("subject_id", 2, subjects)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
+			SELECT id FROM records WHERE kind = $1 AND `+cond+`)`, kind, arg); err != nil {
+		return erasure, fmt.Errorf("%s %s: %w", erasure, kind, err)
+	}
+	if erasure == policy.EraseAnonymise {
+		// Each record gets its own random subject, so anonymised records
+		// cannot even be grouped back into one person; it keeps only the
+		// month of the erasure (Z9: it still counts in statistics).
+		_, err := tx.ExecContext(ctx, `UPDATE records SET subject_id = `+tx.randomSubjectSQL()+`,
+				anonymised_at = $3, created_at = $4, confirmed_at = NULL, last_login_at = NULL, last_activity_at = NULL
+			WHERE kind = $1 AND `+cond, kind, arg, now.UnixMilli(), monthOf(now.UnixMilli()))
+		if err != nil {
+			return erasure, fmt.Errorf("anonymise %s: %w", kind, err)
+		}
+		return erasure, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE kind = $1 AND `+cond, kind, arg); err != nil {
+		return erasure, fmt.Errorf("delete %s: %w", kind, err)
+	}
+	return policy.EraseDelete, nil
 }
 
-// anonymiseAccount keeps the account row for statistics (Z9) and removes
-// everything that could link it to the person: address, password,
-// pseudonym (so the audit log's entries no longer lead to anyone),
-// organisation, exact times, profile values, sessions, tokens, staff views.
-func anonymiseAccount(ctx context.Context, tx *Tx, id string, now time.Time) error {
-	for _, q := range []string{
-		`DELETE FROM profile_values WHERE account_id = $1`,
-		`DELETE FROM sessions WHERE account_id = $1`,
-		`DELETE FROM account_tokens WHERE account_id = $1`,
-		`DELETE FROM staff_views WHERE subject_id = $1`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, id); err != nil {
-			return fmt.Errorf("store: anonymise account %s: %w", id, err)
-		}
+// randomSubjectSQL is the dialect's expression of a fresh random subject
+// for an anonymised record ("anon_" and 24 or 32 hex digits, from the
+// engine's cryptographic random source): it names nobody.
+func (tx *Tx) randomSubjectSQL() string {
+	if tx.Dialect == Postgres {
+		return `'anon_' || replace(gen_random_uuid()::text, '-', '')`
 	}
-	var created int64
-	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM accounts WHERE id = $1`, id).Scan(&created); err != nil {
-		return fmt.Errorf("store: anonymise account %s: %w", id, err)
+	return `'anon_' || lower(hex(randomblob(12)))`
+}
+
+// SubjectIn returns the condition "col is one of ids" with the ids as the
+// single parameter $n, and that parameter's value: a JSON array read with
+// json_each on SQLite, a text[] compared with = ANY on PostgreSQL (an index
+// scan per id). One short statement per table for a whole batch: a list of
+// a thousand placeholders costs more to parse than the work it selects.
+func (tx *Tx) SubjectIn(col string, n int, ids []string) (string, any) {
+	return subjectIn(tx.Dialect, col, n, ids)
+}
+
+// subjectList is the subquery of ids as the single parameter $n, for the
+// inside of an IN (...).
+func subjectList(d Dialect, n int, ids []string) (string, any) {
+	if d == Postgres {
+		return `SELECT unnest($` + strconv.Itoa(n) + `::text[])`, ids
 	}
-	// Statistics keep the month the account was made, not the moment.
-	_, err := tx.ExecContext(ctx, `UPDATE accounts SET email = '', email_key = $1, password_hash = '', pseudonym = $2,
-			organisation_id = '', created_at = $3, confirmed_at = NULL, last_login_at = NULL, last_activity_at = NULL,
-			anonymised_at = $4
-		WHERE id = $5`,
-		"anonymised:"+id, string(audit.NewPseudonym()), monthOf(created), now.UnixMilli(), id)
+	b, _ := json.Marshal(ids)
+	return `SELECT value FROM json_each($` + strconv.Itoa(n) + `)`, string(b)
+}
+
+func subjectIn(d Dialect, col string, n int, ids []string) (string, any) {
+	if d == Postgres {
+		return col + ` = ANY($` + strconv.Itoa(n) + `::text[])`, ids
+	}
+	b, _ := json.Marshal(ids)
+	return col + ` IN (SELECT value FROM json_each($` + strconv.Itoa(n) + `))`, string(b)
+}
+
+// EachSubjectIn runs fn for each of subjects that has a row in table with
+// its id in column: one query for the whole batch, then fn only where
+// there is something to erase. For erasers that work one subject at a time.
+func (tx *Tx) EachSubjectIn(ctx context.Context, table, column string, subjects []string, fn func(subject string) error) error {
+	if len(subjects) == 0 {
+		return nil
+	}
+	cond, arg := tx.SubjectIn(column, 1, subjects)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT `+column+` FROM `+table+` WHERE `+cond, arg)
 	if err != nil {
-		return fmt.Errorf("store: anonymise account %s: %w", id, err)
+		return fmt.Errorf("store: subjects in %s: %w", table, err)
+	}
+	var have []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: subjects in %s: %w", table, err)
+		}
+		have = append(have, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: subjects in %s: %w", table, err)
+	}
+	for _, s := range have {
+		if err := fn(s); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -279,23 +443,39 @@ func anonymousID() string {
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func init() {
-	// Consents and newsletter deliveries follow the account (Art. 17, Z9):
-	// deleted with it, or re-keyed to a subject that names nobody when the
-	// account is anonymised, so they still count in statistics.
-	RegisterSubjectEraser("consents", func(ctx context.Context, tx *Tx, subject string, mode EraseMode) error {
-		replacement := ""
+	// Consents, newsletter deliveries and processing limits follow the
+	// account (Art. 17, Z9): deleted with it in one statement per table;
+	// when the account is anonymised, its consents are re-keyed to a
+	// subject that names nobody (EraseConsentsFor), so they still count
+	// in statistics.
+	RegisterSubjectEraser("consents", func(ctx context.Context, tx *Tx, subjects []string, mode EraseMode) error {
 		if mode == EraseAnonymise {
-			replacement = anonymousID()
+			for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
+				err := tx.EachSubjectIn(ctx, t, "subject", subjects, func(s string) error {
+					_, err := EraseConsentsFor(ctx, tx, s, anonymousID())
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
 		}
-		_, err := EraseConsentsFor(ctx, tx, subject, replacement)
-		return err
+		cond, arg := tx.SubjectIn("subject", 1, subjects)
+		for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
+				return fmt.Errorf("%s: %w", t, err)
+			}
+		}
+		return nil
 	})
 	// A newsletter sign-up without an account (R2) is its own subject: the
 	// retention rule newsletter_unconfirmed (and a sign-up's own erasure)
 	// erases it through this path, which removes the sign-up row; its
 	// consents and mails go with the erasers above.
-	RegisterSubjectEraser("newsletter_subscriptions", func(ctx context.Context, tx *Tx, subject string, _ EraseMode) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE id = $1`, subject)
+	RegisterSubjectEraser("newsletter_subscriptions", func(ctx context.Context, tx *Tx, subjects []string, _ EraseMode) error {
+		cond, arg := tx.SubjectIn("id", 1, subjects)
+		_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
 		return err
 	})
 }

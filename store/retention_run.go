@@ -183,7 +183,7 @@ func (tx *Tx) SubjectEmail(ctx context.Context, subject string) (string, error) 
 // HoldSource is one table that can put a subject on legal hold: a
 // restriction of processing (Art. 18, Z8) or an open data-subject request
 // (R13). Query selects the held subject ids among the ones given; it holds
-// one "%s" where the placeholder list goes, e.g.
+// one "%s" inside IN (...), where a subquery of the ids goes, e.g.
 // `SELECT subject_id FROM processing_limits WHERE lifted_at IS NULL AND subject_id IN (%s)`.
 type HoldSource struct {
 	// Reason is shown in plans and reports ("restriction", "open request").
@@ -206,14 +206,9 @@ func (h *Holds) Held(ctx context.Context, subjects []string) (map[string]string,
 	if len(subjects) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(subjects))
-	ph := make([]string, len(subjects))
-	for i, s := range subjects {
-		args[i] = s
-		ph[i] = fmt.Sprintf("$%d", i+1)
-	}
 	for _, src := range h.Sources {
-		rows, err := h.S.read.QueryContext(ctx, fmt.Sprintf(src.Query, strings.Join(ph, ", ")), args...)
+		list, arg := subjectList(h.S.dialect, 1, subjects)
+		rows, err := h.S.read.QueryContext(ctx, fmt.Sprintf(src.Query, list), arg)
 		if err != nil {
 			return nil, fmt.Errorf("store: legal holds (%s): %w", src.Reason, err)
 		}

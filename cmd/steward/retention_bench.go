@@ -90,7 +90,8 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	err = s.InTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE anonymised_at IS NULL AND role = ''
 			AND COALESCE(last_login_at, created_at) <= $1
-			AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_id = accounts.id AND r.kind IN ('order', 'download', 'newsletter_subscription'))`, cut)
+			AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subject_id = accounts.id AND r.kind IN ('order', 'download'))
+			AND NOT EXISTS (SELECT 1 FROM newsletter_subscriptions n WHERE n.email_key = accounts.email_key AND n.confirmed_at IS NOT NULL)`, cut)
 		if err != nil {
 			return err
 		}

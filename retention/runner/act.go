@@ -35,35 +35,61 @@ func (r *Runner) carryOut(ctx context.Context, tx *store.Tx, ru *policy.Rule, f 
 	return nil
 }
 
-// erase deletes or anonymises the target through the one erasure path the
-// rights issue uses too (store.EraseSubject), so a rule-driven deletion and
-// a person's own cannot differ. A rule on the account erases the whole
-// subject; a rule on a system's own account kind (IVM's LMS account, R10)
-// erases the subject's records in that system; a rule on any other kind
-// erases just that kind of the subject's records.
-func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f retention.Facts, asOf time.Time) error {
-	p := r.Engine.Policy()
-	var er store.Erased
-	var err error
-	// An account, and a newsletter sign-up without an account (R2), are
-	// subjects of their own: erasing them is erasing the subject.
-	if f.Kind == account.RecordID || f.Kind == store.NewsletterRecord {
-		er, err = store.EraseSubject(ctx, tx, p, f.Subject, store.EraseMode(ru.Action), asOf)
-	} else {
-		er, err = store.EraseRecords(ctx, tx, p, f.Subject, systemKinds(p, f.Kind), f.Kind, ru.Action, asOf)
+// erasesSubject reports whether acting on a target of kind erases its
+// whole subject: an account, and a newsletter sign-up without an account
+// (R2), which is a subject of its own.
+func erasesSubject(kind string) bool {
+	return kind == account.RecordID || kind == store.NewsletterRecord
+}
+
+// eraseSubjects deletes or anonymises the subjects of a page's due targets
+// through the one erasure path the rights issue uses too
+// (store.EraseSubjects; a person's own erasure calls it with one id), so a
+// rule-driven deletion and a person's own cannot differ. It is set-based:
+// a few statements per table for the whole page, and one audit append
+// with an entry per subject (G2).
+func (r *Runner) eraseSubjects(ctx context.Context, tx *store.Tx, ru *policy.Rule, fs []retention.Facts, asOf time.Time) error {
+	ids := make([]string, len(fs))
+	for i, f := range fs {
+		ids[i] = f.Subject
 	}
+	es, err := store.EraseSubjects(ctx, tx, r.Engine.Policy(), ids, store.EraseMode(ru.Action), asOf)
 	if err != nil {
 		return err
 	}
+	entries := make([]audit.Entry, len(fs))
+	for i, f := range fs {
+		entries[i] = erasureEntry(ru, f, es[i])
+	}
+	return r.Audit.Record(ctx, tx, entries...)
+}
+
+// erasureEntry is the audit entry of one erasure by rule ru: the kinds
+// erased, by name, and the subject by pseudonym only (G2).
+func erasureEntry(ru *policy.Rule, f retention.Facts, er store.Erased) audit.Entry {
 	action := audit.RetentionDelete
 	if ru.Action == policy.ActionAnonymise {
 		action = audit.RetentionAnonymise
 	}
 	fields := append(append([]string{}, er.Deleted...), er.Anonymised...)
-	return r.Audit.Record(ctx, tx, audit.Entry{
-		Actor: actor, Action: action, ObjectKind: f.Kind, ObjectID: f.Target,
-		Subject: er.Pseudonym, Fields: fields,
-	})
+	return audit.Entry{Actor: actor, Action: action, ObjectKind: f.Kind, ObjectID: f.Target,
+		Subject: er.Pseudonym, Fields: fields}
+}
+
+// erase deletes or anonymises one target that is not a whole subject: a
+// rule on a system's own account kind (IVM's LMS account, R10) erases the
+// subject's records in that system; a rule on any other kind erases just
+// that kind of the subject's records.
+func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f retention.Facts, asOf time.Time) error {
+	if erasesSubject(f.Kind) {
+		return r.eraseSubjects(ctx, tx, ru, []retention.Facts{f}, asOf)
+	}
+	p := r.Engine.Policy()
+	er, err := store.EraseRecords(ctx, tx, p, f.Subject, systemKinds(p, f.Kind), f.Kind, ru.Action, asOf)
+	if err != nil {
+		return err
+	}
+	return r.Audit.Record(ctx, tx, erasureEntry(ru, f, er))
 }
 
 // systemKinds returns the kinds erased together with target: when target is

@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"steward"
@@ -360,6 +359,7 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 	}
 	var todo []pending
 	var subjects, targets []string
+	seen := make(map[string]bool, len(page))
 	for _, f := range page {
 		f.Overrides = byOrg[f.Organisation]
 		d, ok := decisive(r.Engine.Evaluate(f, asOf))
@@ -369,7 +369,8 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 			continue
 		}
 		todo = append(todo, pending{f, d})
-		if !slices.Contains(subjects, f.Subject) {
+		if !seen[f.Subject] {
+			seen[f.Subject] = true
 			subjects = append(subjects, f.Subject)
 		}
 		targets = append(targets, f.Target)
@@ -398,6 +399,9 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 		}
 	}
 	counts := rep.PerRule[ru.ID]
+	// Erasures of whole subjects are gathered and carried out set-based
+	// after the loop: one EraseSubjects and one audit append per page.
+	var erase []retention.Facts
 	for _, p := range todo {
 		it := Item{Rule: ru.ID, Kind: p.f.Kind, Target: p.f.Target, Subject: p.f.Subject,
 			DueDate: p.d.DueDate, WarnDate: p.d.WarnDate, Reason: p.d.Reason}
@@ -427,9 +431,16 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 			rep.Items = append(rep.Items, it)
 			continue
 		}
+		if (it.Outcome == Delete || it.Outcome == Anonymise) && erasesSubject(p.f.Kind) {
+			erase = append(erase, p.f)
+			continue
+		}
 		if err := r.carryOut(ctx, tx, ru, p.f, p.d, w, it.Outcome, asOf); err != nil {
 			return fmt.Errorf("%s %s: %w", p.f.Kind, p.f.Target, err)
 		}
+	}
+	if len(erase) > 0 {
+		return r.eraseSubjects(ctx, tx, ru, erase, asOf)
 	}
 	return nil
 }
