@@ -41,6 +41,7 @@ const (
 	RetentionWarn      Action = "retention.warn"
 	RetentionDelete    Action = "retention.delete"
 	RetentionAnonymise Action = "retention.anonymise"
+	RetentionOverride  Action = "retention.override" // R9, R10: a contract override set or removed by staff
 
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
@@ -53,7 +54,7 @@ var actions = []Action{
 	RequestCreate, RequestStep, RequestExtend, RequestClose,
 	ExportDownload, ExportAnonymised, DisclosureRecord,
 	StaffView,
-	RetentionWarn, RetentionDelete, RetentionAnonymise,
+	RetentionWarn, RetentionDelete, RetentionAnonymise, RetentionOverride,
 	PolicyLoad,
 }
 

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"steward/account"
+	"steward/audit"
 	"steward/internal/testkit"
+	"steward/store"
 )
 
 func TestRetentionCommandsRefuseBadInput(t *testing.T) {
@@ -28,5 +33,90 @@ func TestRetentionCommandsRefuseBadInput(t *testing.T) {
 	code, stdout, stderr := run(t, nil, "retention", "plan", "--db", db, "--policy", pol, "--as-of", "2030-01-01", "--format", "json")
 	if code != 0 || !strings.Contains(stdout, `"website_account_inactive"`) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestRetentionOverrideCommands: set, list and remove a contract override
+// (R9, R10), each audited; bad input exits 1 with one line and changes
+// nothing (G3).
+func TestRetentionOverrideCommands(t *testing.T) {
+	ctx := context.Background()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "o.db")
+	pol := testkit.PolicyPath(t, "ivm")
+	if code, _, stderr := run(t, nil, "migrate", "--db", db); code != 0 {
+		t.Fatal(stderr)
+	}
+	s, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.InTx(ctx, func(tx *store.Tx) error {
+		for _, a := range []*account.Account{
+			{ID: "st_po", Email: "po@example.org", Role: account.RolePrivacyOfficer},
+			{ID: "a_member", Email: "member@example.org", OrganisationID: "org_hospital"},
+		} {
+			a.Pseudonym, a.CreatedAt = string(audit.NewPseudonym()), time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+			if err := tx.InsertAccount(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(extra ...string) []string {
+		return append([]string{"retention", "override", "set", "--db", db, "--policy", pol, "--staff", "st_po"}, extra...)
+	}
+	good := []string{"--organisation", "org_hospital", "--rule", "website_account_with_orders", "--period", "P10Y", "--contract", "IVM-2025-014", "--from", "2025-01-01"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown organisation", set("--organisation", "org_nobody", "--rule", "website_account_with_orders", "--period", "P10Y", "--contract", "C1", "--from", "2025-01-01"), `unknown organisation "org_nobody"`},
+		{"rule without contract_override", set("--organisation", "org_hospital", "--rule", "website_account_inactive", "--period", "P2Y", "--contract", "C1", "--from", "2025-01-01"), "does not allow a contract override"},
+		{"unknown rule", set("--organisation", "org_hospital", "--rule", "nope", "--period", "P2Y", "--contract", "C1", "--from", "2025-01-01"), `no retention rule "nope"`},
+		{"bad from date", set("--organisation", "org_hospital", "--rule", "website_account_with_orders", "--period", "P10Y", "--contract", "C1", "--from", "2025-02-30"), `--from "2025-02-30": must be a date`},
+		{"until before from", set("--organisation", "org_hospital", "--rule", "website_account_with_orders", "--period", "P10Y", "--contract", "C1", "--from", "2025-01-01", "--until", "2024-01-01"), "must be after valid_from"},
+		{"bad period", set("--organisation", "org_hospital", "--rule", "website_account_with_orders", "--period", "ten years", "--contract", "C1", "--from", "2025-01-01"), "ISO 8601"},
+		{"not staff", append([]string{"retention", "override", "set", "--db", db, "--policy", pol, "--staff", "a_member"}, good...), "not a staff account"},
+		{"remove unknown", []string{"retention", "override", "remove", "--db", db, "--staff", "st_po", "--id", "99"}, "no override 99"},
+	} {
+		code, _, stderr := run(t, nil, tc.args...)
+		if code != 1 || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and one line with %q", tc.name, code, stderr, tc.want)
+		}
+	}
+	if list, _ := s.ListOverrides(ctx, store.OverrideFilter{}); len(list) != 0 {
+		t.Fatalf("bad input stored overrides: %+v", list)
+	}
+	entries := func() int {
+		l, _, err := s.Audit().List(ctx, audit.Filter{Action: audit.RetentionOverride}, audit.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l)
+	}
+	if n := entries(); n != 0 {
+		t.Fatalf("bad input wrote %d audit entries", n)
+	}
+
+	if code, out, stderr := run(t, nil, set(good...)...); code != 0 || !strings.Contains(out, "override 1") {
+		t.Fatalf("set: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, _ := run(t, nil, "retention", "override", "list", "--db", db, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"contract": "IVM-2025-014"`) || !strings.Contains(out, `"period": "P10Y"`) {
+		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	if code, out, stderr := run(t, nil, "retention", "override", "remove", "--db", db, "--staff", "st_po", "--id", "1"); code != 0 {
+		t.Fatalf("remove: exit %d\n%s%s", code, out, stderr)
+	}
+	if n := entries(); n != 2 {
+		t.Fatalf("%d retention.override entries, want 2 (set, remove)", n)
+	}
+	if list, _ := s.ListOverrides(ctx, store.OverrideFilter{}); len(list) != 0 {
+		t.Fatalf("removed override still listed: %+v", list)
 	}
 }
