@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"log/slog"
+	"net/http"
 
 	"steward/consent"
 )
@@ -40,4 +41,17 @@ func newConsentWeb(cfg Config) *consentWeb {
 	c.newsletter = &consent.Newsletter{Consent: svc, Gate: c.gate, Clock: cfg.Clock, BaseURL: cfg.BaseURL,
 		UnsubKey: c.unsubKey, Texts: CatalogText}
 	return c
+}
+
+// withConsentCache gives every request one cache of the purpose gate
+// (consent.WithCache): each subject's consent and limits are read at most
+// once per request however many tags, pages and handlers ask (issue 6:
+// Allowed < 5 µs cached). It lives no longer than the request, so the
+// next request sees a withdrawal at once (Art. 7(3)); within the request,
+// Service.Record drops the subject it changes from this cache, so a
+// handler that records a choice and then renders shows the new answer.
+func withConsentCache(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(consent.WithCache(r.Context())))
+	})
 }

@@ -170,7 +170,8 @@ func (s *Server) cookieView(r *http.Request, lang string) *cookieView {
 	if r.Method != http.MethodGet || strings.HasPrefix(r.URL.Path, "/cookies") {
 		v.Return = "/" + langQuery(lang)
 	}
-	ctx := consent.WithCache(r.Context())
+	// The request's gate cache comes from the middleware (withConsentCache).
+	ctx := r.Context()
 	for _, cat := range policy.CookieCategories {
 		cv := cookieCategoryView{ID: cat}
 		for _, ck := range p.Cookies {

@@ -29,15 +29,15 @@ func RequestID(ctx context.Context) string {
 }
 
 // middleware wraps the router: request id, recovery, logging, security
-// headers, a body limit and cross-origin protection of state-changing
-// requests (CSRF). Order matters: the outermost runs first.
+// headers, a body limit, the consent gate's per-request cache and
+// cross-origin protection of state-changing requests (CSRF). Order matters: the outermost runs first.
 func (s *Server) middleware(h http.Handler) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "cross-origin request refused (CSRF protection)")
 	}))
 	h = csrf.Handler(h)
-	return s.withRequestID(s.withRecovery(s.withLogging(withSecurityHeaders(withBodyLimit(h)))))
+	return s.withRequestID(s.withRecovery(s.withLogging(withSecurityHeaders(withBodyLimit(withConsentCache(h))))))
 }
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {
