@@ -30,11 +30,12 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	batch := fs.Int("batch", 1000, "entries per transaction when batched")
 	single := fs.Int("single", 5000, "entries appended one per transaction")
 	db := fs.String("db", "", "scratch database (default: a temporary SQLite file)")
+	subjects := fs.Int("subjects", 10_000, "distinct subjects the entries are about (0: a new one for every entry, the worst case for the subject index)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *entries < 0 || *single < 0 || *batch < 1 {
-		return steward.FieldError("entries", "--entries and --single must be >= 0 and --batch >= 1")
+	if *entries < 0 || *single < 0 || *batch < 1 || *subjects < 0 {
+		return steward.FieldError("entries", "--entries, --single and --subjects must be >= 0 and --batch >= 1")
 	}
 	dir, err := os.MkdirTemp("", "steward-audit-bench-")
 	if err != nil {
@@ -63,9 +64,17 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(a.stdout, "audit bench on %s\n", s.Redacted())
 
 	now := a.clock.Now()
+	pool := make([]audit.Pseudonym, *subjects)
+	for i := range pool {
+		pool[i] = audit.NewPseudonym()
+	}
 	mk := func(i int) audit.Entry {
+		subject := audit.NewPseudonym()
+		if len(pool) > 0 {
+			subject = pool[i%len(pool)]
+		}
 		return audit.Entry{Time: now, Actor: audit.System("bench"), Action: audit.ProfileUpdate,
-			ObjectKind: "account", ObjectID: "a_" + strconv.Itoa(i), Subject: audit.NewPseudonym(),
+			ObjectKind: "account", ObjectID: "a_" + strconv.Itoa(i), Subject: subject,
 			Fields: []string{"first_name", "last_name"}, PolicyVersion: "bench", RequestID: "bench-" + strconv.Itoa(i)}
 	}
 	appendTx := func(from, n int) error {
