@@ -13,6 +13,7 @@ import (
 
 	"steward"
 	"steward/audit"
+	"steward/store"
 )
 
 func init() {
@@ -41,6 +42,20 @@ func (a *app) loadOrCreateAuditKey(path string) (*audit.Signer, error) {
 			path, signer.KeyID(), hex.EncodeToString(signer.Public()))
 	}
 	return signer, nil
+}
+
+// signAudit makes s sign the audit head at every commit and a checkpoint
+// every audit.DefaultCheckpointEvery entries, with the key named by
+// STEWARD_AUDIT_KEY (generated on first use). Every command that appends
+// audit entries calls it right after openStore; without it 'audit verify'
+// reports the head as unsigned (G2: forged entries must be detectable).
+func (a *app) signAudit(s *store.Store) error {
+	signer, err := a.loadOrCreateAuditKey(a.env("STEWARD_AUDIT_KEY", audit.DefaultKeyFile))
+	if err != nil {
+		return err
+	}
+	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
+	return nil
 }
 
 const auditVerifyAbout = `Checks every audit entry: numbered without gaps, each linking to the hash of

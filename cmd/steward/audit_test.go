@@ -210,3 +210,28 @@ func TestAuditHoldsNoPersonalValues(t *testing.T) {
 	}
 	testkit.AssertNoPersonalValues(t, s, vals...)
 }
+
+func TestSignAuditMakesAppendsVerifiable(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
+	a, _, errOut := testApp(env)
+	s, err := openStore(context.Background(), env["STEWARD_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := a.signAudit(s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "generated the audit signing key") {
+		t.Fatalf("no message about the new key: %q", errOut.String())
+	}
+	if err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.AppendAudit(audit.Entry{Time: time.Now(), Action: audit.PolicyLoad, Actor: audit.System("serve")})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := run(t, env, "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("verify: exit %d %s", code, out)
+	}
+}
