@@ -13,6 +13,7 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
+	"steward/consent"
 	"steward/mail"
 	"steward/policy"
 	"steward/store"
@@ -36,6 +37,9 @@ type signupInput struct {
 	Records  map[string]map[string]string
 	Password string
 	Lang     string
+	// Consents are the purpose ids whose box was ticked (Z3); recorded
+	// with the account, in its transaction.
+	Consents []string
 }
 
 // validateSignup checks a sign-up against the policy: exactly the sign-up
@@ -57,6 +61,9 @@ func (s *Server) validateSignup(in signupInput) (email string, vals map[string]a
 		}
 	}
 	if err := account.CheckPassword(in.Password); err != nil {
+		errs = append(errs, account.AsFieldErrors(err)...)
+	}
+	if _, err := consent.SignupChanges(s.cfg.Policy, "", in.Consents, in.Lang); err != nil {
 		errs = append(errs, account.AsFieldErrors(err)...)
 	}
 	if len(errs) > 0 {
@@ -108,6 +115,10 @@ func (s *Server) signUp(ctx context.Context, in signupInput) error {
 	if err := s.sealAll(a.ID, vals); err != nil {
 		return err
 	}
+	consents, err := consent.SignupChanges(s.cfg.Policy, a.ID, in.Consents, in.Lang)
+	if err != nil {
+		return err
+	}
 	secret, tokenHash := account.NewSecret()
 	err = s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertAccount(ctx, a); err != nil {
@@ -126,6 +137,11 @@ func (s *Server) signUp(ctx context.Context, in signupInput) error {
 			return err
 		}
 		if err := s.enqueue(ctx, tx, a, mail.KindVerify, in.Lang, "mail.verify", s.link("/verify", in.Lang, url.Values{"token": {secret}})); err != nil {
+			return err
+		}
+		// Z3: the boxes ticked at sign-up are recorded with the account,
+		// each with the hash of the notice shown, and audited.
+		if _, err := s.consent.svc.Record(ctx, tx, consents...); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), audit.AccountCreate, fields...)

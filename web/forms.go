@@ -54,6 +54,8 @@ type formData struct {
 	Notice      string
 	Reauth      bool
 	Extra       any
+	// Consents are the sign-up form's consent boxes (Z3).
+	Consents []signupConsent
 }
 
 // fieldID is the HTML id of a form input, the target of its error link.

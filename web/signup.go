@@ -16,11 +16,11 @@ func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	s.renderSignup(w, r, lang, http.StatusOK, nil, "", nil)
+	s.renderSignup(w, r, lang, http.StatusOK, nil, nil, nil)
 }
 
-func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang string, status int, in map[string]map[string]string, _ string, errs account.FieldErrors) {
-	d := &formData{Action: "/signup" + langQuery(lang), CSRF: s.formToken("signup")}
+func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang string, status int, in map[string]map[string]string, ticked []string, errs account.FieldErrors) {
+	d := &formData{Action: "/signup" + langQuery(lang), CSRF: s.formToken("signup"), Consents: s.signupConsents(lang, ticked)}
 	for _, rec := range account.SignupRecords(s.cfg.Policy) {
 		vals := account.Values{}
 		for k, v := range in[rec.ID] {
@@ -52,9 +52,10 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	err := s.signUp(r.Context(), signupInput{Records: in, Password: r.PostForm.Get("password"), Lang: lang})
+	ticked := r.PostForm["consent"]
+	err := s.signUp(r.Context(), signupInput{Records: in, Password: r.PostForm.Get("password"), Lang: lang, Consents: ticked})
 	if fe := account.AsFieldErrors(err); fe != nil {
-		s.renderSignup(w, r, lang, http.StatusBadRequest, in, "", fe)
+		s.renderSignup(w, r, lang, http.StatusBadRequest, in, ticked, fe)
 		return
 	}
 	if err != nil {
