@@ -15,9 +15,10 @@ import (
 // Export writes the person's export ZIP to w (Art. 15(3), 20 GDPR; R13,
 // Z8) and records export.download (R12: every export of personal data is
 // logged). The entry is committed before the first byte goes out, so no
-// export ever leaves unrecorded; the ZIP is streamed to w, never held.
+// export ever leaves unrecorded. The ZIP is streamed to w from the
+// database a record kind at a time; it is never held, nor is the overview.
 func (d *Desk) Export(ctx context.Context, w io.Writer, subjectID string, actor audit.Actor, o CollectOptions) error {
-	ov, err := d.Collect(ctx, subjectID, o)
+	h, err := d.holdings(ctx, subjectID, o)
 	if err != nil {
 		return err
 	}
@@ -32,7 +33,9 @@ func (d *Desk) Export(ctx context.Context, w io.Writer, subjectID string, actor 
 	if err != nil {
 		return fmt.Errorf("desk: export: %w", err)
 	}
-	return rights.WriteExport(w, ov)
+	return rights.WriteExport(w, h.ov, func(c *rights.Category, fn func(*rights.Item) error) error {
+		return h.eachItem(ctx, c, fn)
+	})
 }
 
 // PlanStep says what erasure does to one record kind of the person.

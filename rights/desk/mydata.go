@@ -32,42 +32,101 @@ type CollectOptions struct {
 // with the day the retention engine will delete or anonymise it; their
 // consents, requests, staff views, disclosures not withheld, and limits.
 // Nothing about anyone else is read. An unknown or erased person is
-// ENOTFOUND.
+// ENOTFOUND. The page holds it whole; the export streams the same items
+// kind by kind instead (see Export).
 func (d *Desk) Collect(ctx context.Context, subjectID string, o CollectOptions) (*rights.Overview, error) {
+	h, err := d.holdings(ctx, subjectID, o)
+	if err != nil {
+		return nil, err
+	}
+	for i := range h.ov.Categories {
+		c := &h.ov.Categories[i]
+		err := h.eachItem(ctx, c, func(it *rights.Item) error {
+			c.Items = append(c.Items, *it)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return h.ov, nil
+}
+
+// holdings is one reading of what is held about a person: the overview
+// without items, and what is needed to read the items of each kind.
+type holdings struct {
+	d        *Desk
+	a        *account.Account
+	ov       *rights.Overview
+	sch      *schedule
+	o        CollectOptions
+	profile  map[string]bool
+	consents []store.ConsentRecord
+}
+
+// holdings reads the person, their consents, requests, staff views,
+// disclosures and limits, and the dates of the records other records go
+// with; the items of each kind are read by eachItem.
+func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions) (*holdings, error) {
 	s := d.Store
 	a, err := s.AccountByID(ctx, subjectID)
 	if err != nil || a.Email == "" {
 		return nil, steward.Errorf(steward.ENOTFOUND, "no such person")
 	}
 	now := d.Clock.Now()
-	ov := &rights.Overview{Schema: rights.ExportSchema, GeneratedAt: now, Site: d.Policy.Site.ID,
+	h := &holdings{d: d, a: a, o: o, profile: map[string]bool{}}
+	h.ov = &rights.Overview{Schema: rights.ExportSchema, GeneratedAt: now, Site: d.Policy.Site.ID,
 		Policy: d.Policy.Version.Number, SubjectID: a.ID}
-	cats := map[string]*rights.Category{}
 	for i := range d.Policy.Records {
-		ov.Categories = append(ov.Categories, rights.NewCategory(d.Policy, &d.Policy.Records[i]))
+		h.ov.Categories = append(h.ov.Categories, rights.NewCategory(d.Policy, &d.Policy.Records[i]))
 	}
-	for i := range ov.Categories {
-		cats[ov.Categories[i].Kind] = &ov.Categories[i]
+	for _, rec := range account.ProfileRecords(d.Policy) {
+		h.profile[rec.ID] = true
 	}
-	sch, err := d.newSchedule(ctx, a, now)
-	if err != nil {
+	if h.sch, err = d.newSchedule(ctx, a, now); err != nil {
 		return nil, err
 	}
-	// Items that go with their system's account record get their date
-	// once every such record was seen (the LMS account may come after
-	// its enrolments in id order).
-	type pending struct {
-		kind  string
-		index int
-		facts retention.Facts
-	}
-	var later []pending
-
-	// Profile values, per record kind kept with the account (R1, Z2).
-	for _, rec := range account.ProfileRecords(d.Policy) {
-		vals, err := s.Profile(ctx, a.ID, rec.ID)
+	// Records that go with their system's account record (an enrolment
+	// with the LMS account) need that record's date before the first of
+	// them is shown: read those account records first.
+	for i := range d.Policy.Records {
+		rec := &d.Policy.Records[i]
+		if rec.ID == account.RecordID || systemAccountKind(d.Policy, rec) != rec.ID || len(d.Policy.RulesFor(rec.ID)) == 0 {
+			continue
+		}
+		err := s.EachRecordOfKind(ctx, a.ID, rec.ID, func(r store.Record) error {
+			h.sch.target(ctx, rec.ID, strconv.FormatInt(r.ID, 10))
+			return nil
+		})
 		if err != nil {
 			return nil, err
+		}
+	}
+	// Consents (Z3, R2): the history, and the items of the consent kind.
+	if h.consents, err = store.ConsentHistory(ctx, s.Read(), a.ID); err != nil {
+		return nil, err
+	}
+	h.ov.Consents = []rights.ConsentEntry{}
+	for _, c := range h.consents {
+		h.ov.Consents = append(h.ov.Consents, rights.ConsentEntry{Purpose: c.Purpose, Given: c.Given, Channel: c.Channel, At: c.At, Notice: c.NoticeHash})
+	}
+	if err := d.collectRest(ctx, a, h.ov); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// eachItem calls fn with each of the person's items of category c, read
+// from the database as it goes: profile values (R1, Z2), records of the
+// kind (orders, enrolments, saved items, ...), consent records, and a
+// newsletter sign-up under the person's address (R2). fn must not keep
+// the item after it returns.
+func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*rights.Item) error) error {
+	d, s, a, rec := h.d, h.d.Store, h.a, c.Record()
+	if h.profile[rec.ID] {
+		vals, err := s.Profile(ctx, a.ID, rec.ID)
+		if err != nil {
+			return err
 		}
 		if rec.ID == account.RecordID {
 			if ef := account.EmailField(rec); ef != nil {
@@ -83,82 +142,69 @@ func (d *Desk) Collect(ctx context.Context, subjectID string, o CollectOptions) 
 				vals[f.ID] = a.LastActivityAt.Format(time.RFC3339)
 			}
 		}
-		if len(vals) == 0 {
-			continue
+		if len(vals) > 0 {
+			it := rights.Item{ID: rec.ID, Values: d.values(a.ID, rec, vals, h.o),
+				Deletion: h.sch.forKind(rec, retention.Facts{CreatedAt: a.CreatedAt, LastLoginAt: a.LastLoginAt, LastActivityAt: a.LastActivityAt})}
+			if rec.ID == account.RecordID {
+				it.CreatedAt = a.CreatedAt
+			}
+			if err := fn(&it); err != nil {
+				return err
+			}
 		}
-		c := cats[rec.ID]
-		it := rights.Item{ID: rec.ID, Values: d.values(a.ID, rec, vals, o)}
-		if rec.ID == account.RecordID {
-			it.CreatedAt = a.CreatedAt
-		}
-		later = append(later, pending{rec.ID, len(c.Items), retention.Facts{CreatedAt: a.CreatedAt, LastLoginAt: a.LastLoginAt, LastActivityAt: a.LastActivityAt}})
-		c.Items = append(c.Items, it)
 	}
 
-	// Records of the other kinds (orders, enrolments, saved items, ...).
-	err = s.EachRecordOf(ctx, a.ID, func(r store.Record) error {
-		c := cats[r.Kind]
-		if c == nil {
-			return nil // a kind no longer declared; R4 keeps new ones out
-		}
-		it := rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: d.values(a.ID, c.Record(), r.Values, o)}
-		if rules := d.Policy.RulesFor(r.Kind); len(rules) > 0 {
-			it.Deletion = sch.target(ctx, r.Kind, it.ID)
+	ownRules := len(d.Policy.RulesFor(rec.ID)) > 0
+	var it rights.Item
+	err := s.EachRecordOfKind(ctx, a.ID, rec.ID, func(r store.Record) error {
+		it = rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: d.values(a.ID, rec, r.Values, h.o)}
+		if ownRules {
+			it.Deletion = h.sch.target(ctx, rec.ID, it.ID)
 		} else {
-			later = append(later, pending{r.Kind, len(c.Items), retention.Facts{CreatedAt: r.CreatedAt, LastLoginAt: r.LastLoginAt, LastActivityAt: r.LastActivityAt}})
+			it.Deletion = h.sch.forKind(rec, retention.Facts{CreatedAt: r.CreatedAt, LastLoginAt: r.LastLoginAt, LastActivityAt: r.LastActivityAt})
 		}
-		c.Items = append(c.Items, it)
-		return nil
+		return fn(&it)
 	})
 	if err != nil {
-		return nil, err
-	}
-	for _, p := range later {
-		c := cats[p.kind]
-		c.Items[p.index].Deletion = sch.forKind(c.Record(), p.facts)
+		return err
 	}
 
-	// Consents (Z3, R2) and the consent record kind.
-	hist, err := store.ConsentHistory(ctx, s.Read(), a.ID)
-	if err != nil {
-		return nil, err
-	}
-	ov.Consents = []rights.ConsentEntry{}
-	for _, h := range hist {
-		ov.Consents = append(ov.Consents, rights.ConsentEntry{Purpose: h.Purpose, Given: h.Given, Channel: h.Channel, At: h.At, Notice: h.NoticeHash})
-		if c := cats["consent"]; c != nil {
-			c.Items = append(c.Items, rights.Item{ID: strconv.FormatInt(h.ID, 10), CreatedAt: h.At, Values: map[string]string{
-				"purpose": h.Purpose, "given": strconv.FormatBool(h.Given), "notice_hash": h.NoticeHash,
-				"channel": h.Channel, "at": h.At.Format(time.RFC3339)}, Deletion: sch.forKind(c.Record(), retention.Facts{CreatedAt: h.At})})
+	if rec.ID == "consent" {
+		for _, c := range h.consents {
+			it := rights.Item{ID: strconv.FormatInt(c.ID, 10), CreatedAt: c.At, Values: map[string]string{
+				"purpose": c.Purpose, "given": strconv.FormatBool(c.Given), "notice_hash": c.NoticeHash,
+				"channel": c.Channel, "at": c.At.Format(time.RFC3339)}, Deletion: h.sch.forKind(rec, retention.Facts{CreatedAt: c.At})}
+			if err := fn(&it); err != nil {
+				return err
+			}
 		}
 	}
 
 	// A newsletter sign-up under the same address is theirs too (R2).
-	if c := cats["newsletter_subscription"]; c != nil {
-		if ns, err := store.NewsletterByEmail(ctx, s.Read(), a.Email); err == nil {
-			vals := map[string]string{}
-			if ns.Fields != "" {
-				if err := json.Unmarshal([]byte(ns.Fields), &vals); err != nil {
-					return nil, fmt.Errorf("desk: newsletter sign-up fields: %w", err)
-				}
-			}
-			vals["email"] = ns.Email
-			if ns.ConfirmedAt != nil {
-				vals["confirmed_at"] = ns.ConfirmedAt.Format(time.RFC3339)
-			}
-			it := rights.Item{ID: ns.ID, CreatedAt: ns.CreatedAt, Values: d.values(a.ID, c.Record(), vals, o)}
-			f := retention.Facts{Subject: ns.ID, Kind: c.Kind, Target: ns.ID, CreatedAt: ns.CreatedAt, Confirmed: ns.ConfirmedAt != nil}
-			it.Deletion = sch.decide(f, "")
-			c.Items = append(c.Items, it)
-		} else if steward.ErrorCode(err) != steward.ENOTFOUND {
-			return nil, err
+	if rec.ID == store.NewsletterRecord {
+		ns, err := store.NewsletterByEmail(ctx, s.Read(), a.Email)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			return nil
 		}
+		if err != nil {
+			return err
+		}
+		vals := map[string]string{}
+		if ns.Fields != "" {
+			if err := json.Unmarshal([]byte(ns.Fields), &vals); err != nil {
+				return fmt.Errorf("desk: newsletter sign-up fields: %w", err)
+			}
+		}
+		vals["email"] = ns.Email
+		if ns.ConfirmedAt != nil {
+			vals["confirmed_at"] = ns.ConfirmedAt.Format(time.RFC3339)
+		}
+		it := rights.Item{ID: ns.ID, CreatedAt: ns.CreatedAt, Values: d.values(a.ID, rec, vals, h.o)}
+		f := retention.Facts{Subject: ns.ID, Kind: rec.ID, Target: ns.ID, CreatedAt: ns.CreatedAt, Confirmed: ns.ConfirmedAt != nil}
+		it.Deletion = h.sch.decide(f, "")
+		return fn(&it)
 	}
-
-	if err := d.collectRest(ctx, a, ov); err != nil {
-		return nil, err
-	}
-	return ov, nil
+	return nil
 }
 
 // collectRest adds requests, staff views, disclosures and limits.
