@@ -93,26 +93,17 @@ func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f ret
 }
 
 // systemKinds returns the kinds erased together with target: when target is
-// the account kind of its system (the first account kind the policy
-// declares there), every account kind of that system; otherwise target alone.
+// the account kind of its system (retention.GoesWith), every account kind
+// of that system; otherwise target alone.
 func systemKinds(p *policy.Policy, target string) []string {
-	rec := p.Record(target)
-	if rec == nil || rec.Subject != policy.SubjectAccount {
+	if retention.GoesWith(p, target) != target {
 		return []string{target}
 	}
-	var first string
 	var kinds []string
 	for i := range p.Records {
-		k := &p.Records[i]
-		if k.System == rec.System && k.Subject == policy.SubjectAccount {
-			if first == "" {
-				first = k.ID
-			}
-			kinds = append(kinds, k.ID)
+		if k := p.Records[i].ID; retention.GoesWith(p, k) == target {
+			kinds = append(kinds, k)
 		}
-	}
-	if first != target {
-		return []string{target}
 	}
 	return kinds
 }

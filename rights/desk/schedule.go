@@ -22,7 +22,8 @@ type schedule struct {
 	eng     *retention.Engine
 	asOf    time.Time
 	account rights.Deletion
-	// systems holds the earliest decision on each system's account kind.
+	// systems holds the earliest decision on each system's account kind,
+	// by that kind (retention.GoesWith).
 	systems map[string]rights.Deletion
 }
 
@@ -44,11 +45,9 @@ func (sch *schedule) target(ctx context.Context, kind, id string) rights.Deletio
 		return rights.Deletion{}
 	}
 	del := sch.decide(f, "")
-	if rec := sch.d.Policy.Record(kind); rec != nil && kind != account.RecordID {
-		if sys := systemAccountKind(sch.d.Policy, rec); sys == kind {
-			if cur, ok := sch.systems[rec.System]; !ok || earlier(del, cur) {
-				sch.systems[rec.System] = del
-			}
+	if kind != account.RecordID && retention.GoesWith(sch.d.Policy, kind) == kind {
+		if cur, ok := sch.systems[kind]; !ok || earlier(del, cur) {
+			sch.systems[kind] = del
 		}
 	}
 	return del
@@ -69,9 +68,10 @@ func (sch *schedule) forKind(rec *policy.Record, f retention.Facts) rights.Delet
 	del := sch.account
 	if rec.ID != account.RecordID {
 		del.Via = account.RecordID
-		if sys, ok := sch.systems[rec.System]; ok && rec.System != "" && earlier(sys, del) {
-			del = sys
-			del.Via = systemAccountKind(sch.d.Policy, rec)
+		sys := retention.GoesWith(sch.d.Policy, rec.ID)
+		if with, ok := sch.systems[sys]; ok && earlier(with, del) {
+			del = with
+			del.Via = sys
 		}
 	}
 	if rec.Erasure == policy.EraseAnonymise && del.Action == string(policy.ActionDelete) {
@@ -91,16 +91,4 @@ func (sch *schedule) forKind(rec *policy.Record, f retention.Facts) rights.Delet
 // earlier reports whether a falls due before b (a zero date never does).
 func earlier(a, b rights.Deletion) bool {
 	return !a.Date.IsZero() && (b.Date.IsZero() || a.Date.Before(b.Date))
-}
-
-// systemAccountKind is the account kind of rec's system: the first
-// account-subject kind the policy declares there, as the runner erases.
-func systemAccountKind(p *policy.Policy, rec *policy.Record) string {
-	for i := range p.Records {
-		k := &p.Records[i]
-		if k.System == rec.System && k.Subject == policy.SubjectAccount {
-			return k.ID
-		}
-	}
-	return ""
 }
