@@ -62,20 +62,27 @@ func (h StoreHolds) Limits(ctx context.Context, subject string) ([]Limit, error)
 	return store.ProcessingLimits(ctx, h.Q, subject)
 }
 
-// StoreConsents reads the current state from the store's history.
+// StoreConsents reads the current state from the store's consent_state
+// table: the newest record per purpose, kept with the history in the same
+// transaction, so a withdrawal committed a moment ago is read here.
 type StoreConsents struct{ Q store.ConsentReader }
 
-// Latest returns the newest record per purpose.
+// Latest returns the newest record per purpose. Only the fields the state
+// keeps are set: id, subject, purpose, given, time and notice hash.
 func (c StoreConsents) Latest(ctx context.Context, subject string) ([]Record, error) {
-	rows, err := store.ConsentLatest(ctx, c.Q, subject)
+	rows, err := store.ConsentStates(ctx, c.Q, subject)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Record, len(rows))
 	for i, r := range rows {
-		out[i] = fromStore(r)
+		out[i] = fromState(r)
 	}
 	return out, nil
+}
+
+func fromState(st store.ConsentState) Record {
+	return Record{ID: st.RecordID, Subject: st.Subject, Purpose: st.Purpose, Given: st.Given, NoticeHash: st.NoticeHash, At: st.At}
 }
 
 // Gate is the one function every processing for a purpose asks first

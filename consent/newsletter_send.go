@@ -151,7 +151,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 // through q (the sending transaction).
 func (n *Newsletter) allowedNow(ctx context.Context, q store.ConsentReader, subjects []string) (map[string]bool, error) {
 	p := n.Consent.Policy.Purpose(NewsletterPurpose)
-	latest, err := store.ConsentLatestFor(ctx, q, p.ID, subjects)
+	latest, err := store.ConsentStatesFor(ctx, q, p.ID, subjects)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (n *Newsletter) allowedNow(ctx context.Context, q store.ConsentReader, subj
 	for _, s := range subjects {
 		st := State{}
 		if r, ok := latest[s]; ok {
-			rec := fromStore(r)
+			rec := fromState(r)
 			st[p.ID] = Status{Purpose: p.ID, Given: rec.Given, Since: rec.At, Record: &rec}
 		}
 		ok, _ := Decide(p, st, limits[s])
@@ -173,7 +173,8 @@ func (n *Newsletter) allowedNow(ctx context.Context, q store.ConsentReader, subj
 }
 
 // Plan counts, without sending, who would get an issue now. Each
-// candidate comes from the history with its newest record giving consent;
+// candidate comes from consent_state (the newest record per person, kept
+// with the history) with consent standing;
 // the gate's rule (Decide) then weighs that state with the candidate's
 // restrictions and objections. Send reads the state again inside its
 // transaction; Plan is what the 100,000-recipient benchmark measures.
@@ -195,8 +196,8 @@ func (n *Newsletter) Plan(ctx context.Context, batch int) (allowed, refused int,
 		if len(cands) == 0 {
 			return allowed, refused, nil
 		}
+		limits, err := store.ProcessingLimitsBetween(ctx, n.Consent.Store.Read(), after, cands[len(cands)-1])
 		after = cands[len(cands)-1]
-		limits, err := store.ProcessingLimitsFor(ctx, n.Consent.Store.Read(), cands)
 		if err != nil {
 			return 0, 0, fmt.Errorf("consent: newsletter plan: %w", err)
 		}

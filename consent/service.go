@@ -91,7 +91,7 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 	for i, c := range changes {
 		text := Notice(purposes[i], c.Lang)
 		hash := NoticeHash(text)
-		latest, err := store.ConsentLatestFor(ctx, tx, c.Purpose, []string{c.Subject})
+		latest, err := store.ConsentStatesFor(ctx, tx, c.Purpose, []string{c.Subject})
 		if err != nil {
 			return nil, fmt.Errorf("consent: record: %w", err)
 		}

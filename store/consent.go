@@ -52,7 +52,10 @@ func SaveConsentNotice(ctx context.Context, tx *Tx, n ConsentNotice) error {
 }
 
 // AppendConsent adds r to the history and returns its id. There is no
-// function that updates a record: a change of mind is a new record.
+// function that updates a record: a change of mind is a new record. In the
+// same transaction it makes r the subject's current state for the purpose
+// (consent_state), so the state never lags the history it is derived
+// from.
 func AppendConsent(ctx context.Context, tx *Tx, r ConsentRecord) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO consent_records (subject, purpose, given, channel, notice_hash, at, policy_version)
@@ -60,6 +63,17 @@ func AppendConsent(ctx context.Context, tx *Tx, r ConsentRecord) (int64, error) 
 		r.Subject, r.Purpose, boolInt(r.Given), r.Channel, r.NoticeHash, r.At.UnixMilli(), r.PolicyVersion).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: append consent for purpose %s: %w", r.Purpose, err)
+	}
+	// Ids grow with time, so the newest record wins; the guard keeps that
+	// true whatever order two writers commit in.
+	_, err = tx.ExecContext(ctx, `INSERT INTO consent_state (subject, purpose, given, at, notice_hash, record_id)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (subject, purpose) DO UPDATE SET given = excluded.given, at = excluded.at,
+			notice_hash = excluded.notice_hash, record_id = excluded.record_id
+		WHERE consent_state.record_id < excluded.record_id`,
+		r.Subject, r.Purpose, boolInt(r.Given), r.At.UnixMilli(), r.NoticeHash, id)
+	if err != nil {
+		return 0, fmt.Errorf("store: consent state for purpose %s: %w", r.Purpose, err)
 	}
 	return id, nil
 }
@@ -88,8 +102,9 @@ func ConsentLatest(ctx context.Context, q ConsentReader, subject string) ([]Cons
 }
 
 // ConsentLatestFor returns the newest record for purpose of each of
-// subjects that has one, keyed by subject: the batch form of ConsentLatest
-// that newsletter sending uses inside its transaction.
+// subjects that has one, keyed by subject, derived from the history: the
+// batch form of ConsentLatest. The gate and newsletter sending read the
+// same answer from ConsentStatesFor.
 func ConsentLatestFor(ctx context.Context, q ConsentReader, purpose string, subjects []string) (map[string]ConsentRecord, error) {
 	out := make(map[string]ConsentRecord, len(subjects))
 	for len(subjects) > 0 {
@@ -123,14 +138,13 @@ func ConsentLatestFor(ctx context.Context, q ConsentReader, purpose string, subj
 }
 
 // ConsentSubjectsGiven returns up to limit subjects, in keyset order after
-// `after`, whose newest record for purpose gives consent. It is the
-// candidate list of a newsletter run or panel export; the purpose gate
-// still decides for each one.
+// `after`, whose newest record for purpose gives consent (read from
+// consent_state). It is the candidate list of a newsletter run or panel
+// export; the purpose gate still decides for each one.
 func ConsentSubjectsGiven(ctx context.Context, q ConsentReader, purpose, after string, limit int) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.subject FROM consent_records c
-		WHERE c.purpose = $1 AND c.subject > $2 AND c.given = 1
-		AND c.id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)
-		ORDER BY c.subject LIMIT $3`, purpose, after, limit)
+	rows, err := q.QueryContext(ctx, `SELECT subject FROM consent_state
+		WHERE purpose = $1 AND given = 1 AND subject > $2
+		ORDER BY subject LIMIT $3`, purpose, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: subjects consenting to %s: %w", purpose, err)
 	}
@@ -183,10 +197,16 @@ func EraseConsentsFor(ctx context.Context, tx *Tx, subject, replacement string) 
 	if replacement == "" {
 		res, err = tx.ExecContext(ctx, `DELETE FROM consent_records WHERE subject = $1`, subject)
 		if err == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM consent_state WHERE subject = $1`, subject)
+		}
+		if err == nil {
 			_, err = tx.ExecContext(ctx, `DELETE FROM newsletter_deliveries WHERE subject = $1`, subject)
 		}
 	} else {
 		res, err = tx.ExecContext(ctx, `UPDATE consent_records SET subject = $2 WHERE subject = $1`, subject, replacement)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE consent_state SET subject = $2 WHERE subject = $1`, subject, replacement)
+		}
 		if err == nil {
 			_, err = tx.ExecContext(ctx, `UPDATE newsletter_deliveries SET subject = $2 WHERE subject = $1`, subject, replacement)
 		}
@@ -293,6 +313,34 @@ func ProcessingLimits(ctx context.Context, q ConsentReader, subject string) ([]P
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// ProcessingLimitsBetween returns the limits of every subject after
+// `after` up to and including `last`, keyed by subject: one range scan of
+// the primary key for a keyset batch of candidates (newsletter planning),
+// where limits are rare and an IN list of every candidate would cost more
+// than the rows it finds.
+func ProcessingLimitsBetween(ctx context.Context, q ConsentReader, after, last string) (map[string][]ProcessingLimit, error) {
+	rows, err := q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits
+		WHERE subject > $1 AND subject <= $2`, after, last)
+	if err != nil {
+		return nil, fmt.Errorf("store: processing limits in a range: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]ProcessingLimit{}
+	for rows.Next() {
+		var l ProcessingLimit
+		var since int64
+		if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
+			return nil, fmt.Errorf("store: processing limits in a range: %w", err)
+		}
+		l.Since = time.UnixMilli(since).UTC()
+		out[l.Subject] = append(out[l.Subject], l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: processing limits in a range: %w", err)
+	}
+	return out, nil
 }
 
 // ProcessingLimitsFor returns the limits of each of subjects that has any,
