@@ -57,3 +57,20 @@ func (s *Store) EachRecordOfKind(ctx context.Context, subject, kind string, fn f
 	}
 	return nil
 }
+
+// SubjectLanguage returns the language a person last gave or refused
+// consent in — the language of the notice they were shown (Art. 7(2):
+// consent asked in clear and plain language, theirs) — or "" when they
+// have no consent record. The rights desk writes to them in it.
+func (tx *Tx) SubjectLanguage(ctx context.Context, subject string) (string, error) {
+	var lang string
+	err := tx.QueryRowContext(ctx, `SELECT n.lang FROM consent_records c JOIN consent_notices n ON n.hash = c.notice_hash
+		WHERE c.subject = $1 ORDER BY c.id DESC LIMIT 1`, subject).Scan(&lang)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: language of %s: %w", subject, err)
+	}
+	return lang, nil
+}

@@ -1,66 +1,88 @@
 package desk
 
 import (
+	"context"
+	"embed"
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"steward/account"
 	"steward/mail"
+	"steward/policy"
 	"steward/rights"
+	"steward/store"
 )
 
-// The mails a request sends. They are bilingual, Dutch first, since the
-// person may have written in either language; they name the request by its
-// type and date of receipt, never by anything else about the person.
+// The mails a request sends, rendered in the person's language from the
+// desk's catalogue (i18n/nl.json, i18n/en.json), as the accounts mails are
+// from the site's. They name the request by its type and date of receipt,
+// never by anything else about the person.
 
-func verifyMail(a *account.Account, r *rights.Request, link string) mail.Message {
-	return mail.Message{
-		Kind: KindRequestVerify, SubjectID: a.ID, To: a.Email,
-		Subject: "Bevestig je verzoek / Confirm your request",
-		Text: fmt.Sprintf(`Je hebt ons op %[1]s een verzoek gestuurd (%[2]s) over je persoonsgegevens.
-Om zeker te weten dat het verzoek van jou komt, vragen we je deze link te openen
-en het verzoek te bevestigen. De link werkt %[3]d dagen en één keer:
+//go:embed i18n/*.json
+var catalogFiles embed.FS
 
-%[4]s
-
-Heb je geen verzoek gedaan? Dan kun je dit bericht negeren.
-
---
-
-On %[1]s you sent us a request (%[2]s) about your personal data. To make sure
-it comes from you, please open this link and confirm the request. The link
-works once and for %[3]d days:
-
-%[4]s
-
-If you did not make a request, you can ignore this message.
-`, r.ReceivedOn.Format(time.DateOnly), r.Type, int(rights.VerifyLinkLifetime.Hours()/24), link),
+// catalog holds the mail texts per language of policy.Languages; a
+// missing catalogue or key fails at start-up, not in a mail.
+var catalog = func() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, lang := range policy.Languages {
+		b, err := catalogFiles.ReadFile("i18n/" + lang + ".json")
+		if err != nil {
+			panic(fmt.Sprintf("desk: mail catalogue %s: %v", lang, err))
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			panic(fmt.Sprintf("desk: mail catalogue %s: %v", lang, err))
+		}
+		out[lang] = m
 	}
+	return out
+}()
+
+// Text returns the catalogue text of key in lang, or in the first
+// language when lang has none; the key itself when neither has it.
+func Text(lang, key string) string {
+	if t, ok := catalog[lang][key]; ok {
+		return t
+	}
+	if t, ok := catalog[policy.Languages[0]][key]; ok {
+		return t
+	}
+	return key
 }
 
-func extensionMail(a *account.Account, r *rights.Request, deadline time.Time) mail.Message {
-	return mail.Message{
-		Kind: mail.KindRequestUpdate, SubjectID: a.ID, To: a.Email,
-		Subject: "Je verzoek duurt langer / Your request takes longer",
-		Text: fmt.Sprintf(`Je verzoek van %[1]s (%[2]s) vraagt meer tijd dan één maand.
-We beantwoorden het uiterlijk op %[3]s. De reden:
-
-%[4]s
-
-Dit mag volgens artikel 12, lid 3 AVG bij complexe of veel verzoeken met ten
-hoogste twee maanden. Ben je het hier niet mee eens, dan kun je een klacht
-indienen bij de Autoriteit Persoonsgegevens.
-
---
-
-Your request of %[1]s (%[2]s) needs more time than one month. We will answer
-it by %[3]s at the latest. The reason:
-
-%[4]s
-
-Article 12(3) GDPR allows this extension of at most two months for complex or
-numerous requests. If you disagree, you may complain to the Dutch Data
-Protection Authority (Autoriteit Persoonsgegevens).
-`, r.ReceivedOn.Format(time.DateOnly), r.Type, deadline.Format(time.DateOnly), r.ExtensionReason),
+// personLang is the language to write to a person in: the language they
+// last gave or refused consent in (the notice they were shown), else the
+// site's first language.
+func (d *Desk) personLang(ctx context.Context, tx *store.Tx, subjectID string) string {
+	lang, err := tx.SubjectLanguage(ctx, subjectID)
+	if err != nil {
+		d.log().Warn("person's language unavailable", "subject", subjectID, "err", err)
 	}
+	if _, ok := catalog[lang]; !ok {
+		return policy.Languages[0]
+	}
+	return lang
+}
+
+func (d *Desk) render(lang, key string, vars ...string) (subject, body string) {
+	r := strings.NewReplacer(append([]string{"{site}", d.Policy.Site.Name}, vars...)...)
+	return r.Replace(Text(lang, key+".subject")), r.Replace(Text(lang, key+".body"))
+}
+
+func (d *Desk) verifyMail(lang string, a *account.Account, r *rights.Request, link string) mail.Message {
+	subject, text := d.render(lang, "mail.request_verify",
+		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)),
+		"{days}", strconv.Itoa(int(rights.VerifyLinkLifetime.Hours()/24)), "{link}", link)
+	return mail.Message{Kind: KindRequestVerify, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+}
+
+func (d *Desk) extensionMail(lang string, a *account.Account, r *rights.Request, deadline time.Time) mail.Message {
+	subject, text := d.render(lang, "mail.request_extension",
+		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)),
+		"{deadline}", deadline.Format(time.DateOnly), "{reason}", r.ExtensionReason)
+	return mail.Message{Kind: mail.KindRequestUpdate, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }

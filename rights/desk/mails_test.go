@@ -1,0 +1,98 @@
+package desk_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"steward/consent"
+	"steward/internal/testkit"
+	"steward/policy"
+	"steward/rights"
+	"steward/rights/desk"
+	"steward/store"
+)
+
+// TestMailCataloguesAgree: every language of policy.Languages has the same
+// keys, and every request type has its name in each.
+func TestMailCataloguesAgree(t *testing.T) {
+	var first []string
+	for _, lang := range policy.Languages {
+		b, err := os.ReadFile("i18n/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		keys := slices.Sorted(maps.Keys(m))
+		if first == nil {
+			first = keys
+		} else if !slices.Equal(keys, first) {
+			t.Errorf("%s.json has keys %v, %s.json has %v", lang, keys, policy.Languages[0], first)
+		}
+		for _, typ := range rights.Types {
+			if m["request_type."+string(typ)] == "" {
+				t.Errorf("%s.json names no request type %s", lang, typ)
+			}
+		}
+	}
+}
+
+// TestRequestMailsInThePersonsLanguage: the confirmation and extension
+// mails are written in the language the person gave consent in, and in
+// the site's first language (Dutch) for someone who never did.
+func TestRequestMailsInThePersonsLanguage(t *testing.T) {
+	for _, tc := range []struct{ consentLang, verify, extend string }{
+		{"en", "Confirm your request to", "Your request to"},
+		{"nl", "Bevestig je verzoek aan", "Je verzoek aan"},
+		{"", "Bevestig je verzoek aan", "Je verzoek aan"},
+	} {
+		t.Run("consent_"+tc.consentLang, func(t *testing.T) {
+			ctx := context.Background()
+			s := testkit.SQLite(t)
+			f := newFixture(t, s, "zorginspirator", "2026-03-10")
+			if tc.consentLang != "" {
+				svc := consent.NewService(f.d.Policy, s, f.clk)
+				if err := svc.Give(ctx, f.person.ID, consent.NewsletterPurpose, policy.ChannelSettings, tc.consentLang); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := f.add(t, rights.TypeErasure, "2026-03-09")
+			if err := f.d.AskVerification(ctx, staff, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			m := newestMail(t, s)
+			if !strings.HasPrefix(m.Subject, tc.verify) || !strings.Contains(m.Text, desk.Text(cmp.Or(tc.consentLang, "nl"), "request_type.erasure")) || !strings.Contains(m.Text, "/requests/verify?token=") {
+				t.Fatalf("confirmation mail %q:\n%s", m.Subject, m.Text)
+			}
+			if _, err := f.d.Extend(ctx, staff, r.ID, policy.MustDuration("P2M"), "many records in two systems"); err != nil {
+				t.Fatal(err)
+			}
+			m = newestMail(t, s)
+			if !strings.HasPrefix(m.Subject, tc.extend) || !strings.Contains(m.Text, "many records in two systems") || !strings.Contains(m.Text, "2026-06-09") {
+				t.Fatalf("extension mail %q:\n%s", m.Subject, m.Text)
+			}
+			for _, placeholder := range []string{"{site}", "{type}", "{received}", "{deadline}", "{reason}"} {
+				if strings.Contains(m.Subject+m.Text, placeholder) {
+					t.Errorf("extension mail keeps %s", placeholder)
+				}
+			}
+		})
+	}
+}
+
+func newestMail(t *testing.T, s *store.Store) store.OutboxMail {
+	t.Helper()
+	mails, err := s.OutboxList(context.Background(), store.OutboxFilter{Limit: 1})
+	if err != nil || len(mails) == 0 {
+		t.Fatalf("no mail in the outbox: %v", err)
+	}
+	return mails[0]
+}
