@@ -78,7 +78,8 @@ func hasChannel(p *policy.Purpose, ch policy.Channel) bool {
 // SignUp validates the form, stores an unconfirmed sign-up and enqueues the
 // confirmation mail in one transaction. Only declared fields are accepted;
 // an unknown field, a missing required one or a bad address is EINVALID
-// and nothing is stored. Consent is recorded only at confirmation.
+// and nothing is stored. The notice shown is kept and its hash stored
+// with the sign-up; consent is recorded only at confirmation (Confirm).
 func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang string) (string, error) {
 	form := n.Form()
 	if form == nil {
@@ -163,9 +164,15 @@ func declared(form []policy.Field, id string) bool {
 }
 
 // Confirm uses a double opt-in token: the sign-up is confirmed and the
-// consent record written (channel newsletter_form, the notice shown at
-// sign-up) in one transaction. A forged, expired or replayed token is
-// EINVALID and changes nothing.
+// consent record written in one transaction (R2). Consent is recorded
+// here and not at submission: only the confirmation shows that the owner
+// of the address asked for the newsletter, so before it there is no
+// consent to prove and the gate refuses. The record carries channel
+// newsletter_form and the hash of the notice shown at submission, kept
+// with the sign-up, so it proves the words agreed to even when the
+// policy's notice changed in between (Art. 7(1)); its time is the moment
+// consent took effect, the sign-up row keeps the moment of submission. A
+// forged, expired or replayed token is EINVALID and changes nothing.
 func (n *Newsletter) Confirm(ctx context.Context, token string) (string, error) {
 	var id string
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -174,7 +181,8 @@ func (n *Newsletter) Confirm(ctx context.Context, token string) (string, error) 
 			return err
 		}
 		id = sub.ID
-		_, err = n.Consent.Record(ctx, tx, Change{Subject: sub.ID, Purpose: NewsletterPurpose, Given: true, Channel: policy.ChannelNewsletter, Lang: sub.Lang})
+		_, err = n.Consent.Record(ctx, tx, Change{Subject: sub.ID, Purpose: NewsletterPurpose, Given: true, Channel: policy.ChannelNewsletter,
+			Lang: sub.Lang, NoticeHash: sub.NoticeHash})
 		return err
 	})
 	if err != nil {

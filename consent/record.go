@@ -42,6 +42,13 @@ type Change struct {
 	Channel policy.Channel
 	// Lang is the language the notice was shown in ("nl" or "en").
 	Lang string
+	// NoticeHash, when set, is the hash of the wording the person was
+	// shown before this moment and that is already kept in
+	// consent_notices: a double opt-in records consent at confirmation
+	// with the words agreed to at submission, even if the policy's notice
+	// changed in between (Art. 7(1)). Empty means the policy's current
+	// notice in Lang, shown now.
+	NoticeHash string
 }
 
 // NoticeHash returns the SHA-256 of a notice's exact text in hex: the

@@ -87,10 +87,26 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		purposes[i] = p
 	}
 	now := s.Clock.Now()
+	// Earlier wordings must be kept already: a record never points at
+	// words Steward cannot show.
+	var earlier []string
+	for _, c := range changes {
+		if c.NoticeHash != "" {
+			earlier = append(earlier, c.NoticeHash)
+		}
+	}
+	if _, err := store.ConsentNotices(ctx, tx, earlier); steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, steward.FieldError("notice_hash", "%s: a consent must point at a wording that is kept", steward.ErrorMessage(err))
+	} else if err != nil {
+		return nil, fmt.Errorf("consent: record: %w", err)
+	}
 	var out []Record
 	for i, c := range changes {
 		text := Notice(purposes[i], c.Lang)
 		hash := NoticeHash(text)
+		if c.NoticeHash != "" {
+			hash = c.NoticeHash
+		}
 		latest, err := store.ConsentStatesFor(ctx, tx, c.Purpose, []string{c.Subject})
 		if err != nil {
 			return nil, fmt.Errorf("consent: record: %w", err)
@@ -98,8 +114,10 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		if cur, ok := latest[c.Subject]; ok && cur.Given == c.Given && (cur.NoticeHash == hash || !c.Given) {
 			continue // nothing changes (Art. 7(3) withdrawal needs no wording)
 		}
-		if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: hash, Lang: c.Lang, Text: text, FirstSeen: now}); err != nil {
-			return nil, fmt.Errorf("consent: record: %w", err)
+		if c.NoticeHash == "" {
+			if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: hash, Lang: c.Lang, Text: text, FirstSeen: now}); err != nil {
+				return nil, fmt.Errorf("consent: record: %w", err)
+			}
 		}
 		r := store.ConsentRecord{Subject: c.Subject, Purpose: c.Purpose, Given: c.Given, Channel: string(c.Channel),
 			NoticeHash: hash, At: now, PolicyVersion: s.Policy.Version.Number}

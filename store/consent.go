@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"steward"
 )
 
 // ConsentReader is what the consent queries read through: the store's
@@ -160,7 +162,8 @@ func ConsentSubjectsGiven(ctx context.Context, q ConsentReader, purpose, after s
 	return out, rows.Err()
 }
 
-// ConsentNotices returns the wordings with the given hashes, keyed by hash.
+// ConsentNotices returns the wordings with the given hashes, keyed by hash;
+// a hash with no kept wording is an ENOTFOUND error.
 func ConsentNotices(ctx context.Context, q ConsentReader, hashes []string) (map[string]ConsentNotice, error) {
 	out := map[string]ConsentNotice{}
 	for _, h := range hashes {
@@ -172,7 +175,7 @@ func ConsentNotices(ctx context.Context, q ConsentReader, hashes []string) (map[
 		err := q.QueryRowContext(ctx, `SELECT hash, lang, text, first_seen FROM consent_notices WHERE hash = $1`, h).
 			Scan(&n.Hash, &n.Lang, &n.Text, &first)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("store: consent notice %s is missing", h)
+			return nil, steward.Errorf(steward.ENOTFOUND, "consent notice %s is not kept", h)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: consent notice %s: %w", h, err)
