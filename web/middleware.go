@@ -30,7 +30,8 @@ func RequestID(ctx context.Context) string {
 
 // middleware wraps the router: request id, recovery, logging, security
 // headers, a body limit, the consent gate's per-request cache and
-// cross-origin protection of state-changing requests (CSRF). Order matters: the outermost runs first.
+// cross-origin protection of state-changing requests (CSRF). Order
+// matters: the outermost runs first.
 func (s *Server) middleware(h http.Handler) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
