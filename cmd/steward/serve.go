@@ -11,6 +11,8 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/retention"
+	"steward/retention/runner"
 	"steward/store"
 	"steward/web"
 )
@@ -34,7 +36,10 @@ Environment (flags win):
   STEWARD_DATA_KEY  the data key itself, hex or base64 (instead of a file)
   STEWARD_CONSENT_KEY_FILE  the site's consent key (default ./steward-consent.key,
                     created on first run): signs receipts, cookie choices and
-                    unsubscribe links, which must survive a restart`
+                    unsubscribe links, which must survive a restart
+  STEWARD_RETENTION_INTERVAL  run the policy's retention rules in the background
+                    every DURATION (e.g. 1h); 0, the default, leaves it to
+                    'steward retention run' from cron`
 
 func runServe(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("serve", "[flags]", serveAbout)
@@ -48,8 +53,15 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	dataKey := a.keyFileFlag(fs)
 	consentKeyFile := a.consentKeyFlag(fs)
 	smtp := smtpFlags(fs)
+	retentionEvery := fs.String("retention-interval", a.env("STEWARD_RETENTION_INTERVAL", "0"),
+		"run retention in the background every DURATION, e.g. 1h; 0 is off (env STEWARD_RETENTION_INTERVAL)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	// G3: a bad interval is refused before anything is opened.
+	interval, err := time.ParseDuration(*retentionEvery)
+	if err != nil || interval < 0 {
+		return steward.Errorf(steward.EINVALID, "--retention-interval %q: must be a duration such as 1h or 30m, or 0 for off", *retentionEvery)
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		fmt.Fprintln(a.stderr, "steward serve: --tls-cert and --tls-key go together")
@@ -122,6 +134,22 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		_, err := s.PruneSessions(ctx, now.Add(-account.IdleTimeout), now.Add(-account.AbsoluteTimeout))
 		return err
 	})
+	if interval > 0 {
+		// R9, R10, Z9: the policy's periods are kept without anyone
+		// remembering to run them. The lease makes a second server or a
+		// cron job at the same moment harmless: it finds the lease taken.
+		e, err := retention.New(p)
+		if err != nil {
+			stopBackground()
+			ln.Close()
+			return err
+		}
+		r := newRetentionRunner(s, p, e, a.clock, nil)
+		r.Log = log
+		bg.every(bgCtx, "retention", interval, func(ctx context.Context) error {
+			return backgroundRetention(ctx, r, log)
+		})
+	}
 	defer func() {
 		stopBackground()
 		bg.wait()
@@ -164,4 +192,22 @@ func newLogger(a *app, format string) (*slog.Logger, error) {
 	default:
 		return nil, steward.Errorf(steward.EINVALID, "--log must be text or json, got %q", format)
 	}
+}
+
+// backgroundRetention is one run of serve's retention job. Another runner
+// holding the lease (a cron job, a second server) is normal, not an error:
+// it is logged at info and the next interval tries again.
+func backgroundRetention(ctx context.Context, r *runner.Runner, log *slog.Logger) error {
+	rep, err := r.Run(ctx)
+	if errors.Is(err, runner.ErrBusy) {
+		log.Info("retention: another runner holds the lease; trying again at the next interval")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t := rep.Total()
+	log.Info("retention run", "as_of", rep.AsOf.Format(time.DateOnly), "warned", t.Warn, "deleted", t.Delete,
+		"anonymised", t.Anonymise, "waiting", t.Wait, "held", t.Held, "batches", rep.Batches, "scanned", rep.Scanned)
+	return nil
 }
