@@ -1,6 +1,7 @@
 package rights
 
 import (
+	"strings"
 	"time"
 
 	"steward/policy"
@@ -102,11 +103,14 @@ type Deletion struct {
 
 // ConsentEntry is one record of the person's consent history.
 type ConsentEntry struct {
-	Purpose string    `json:"purpose"`
-	Given   bool      `json:"given"`
-	Channel string    `json:"channel"`
-	At      time.Time `json:"at"`
-	Notice  string    `json:"notice_sha256"`
+	Purpose string `json:"purpose"`
+	// PurposeName is the policy's name of the purpose, so a reader needs
+	// no policy file to know what was consented to.
+	PurposeName policy.Text `json:"purpose_name,omitzero"`
+	Given       bool        `json:"given"`
+	Channel     string      `json:"channel"`
+	At          time.Time   `json:"at"`
+	Notice      string      `json:"notice_sha256"`
 }
 
 // RequestEntry is one of the person's requests as they see it.
@@ -127,6 +131,8 @@ type StaffViewEntry struct {
 	At     time.Time `json:"at"`
 	Staff  string    `json:"staff"`
 	Fields []string  `json:"fields"`
+	// FieldNames are the policy's names of Fields, in the same order.
+	FieldNames []policy.Text `json:"field_names,omitempty"`
 }
 
 // DisclosureItem is a disclosure the person may be told about (R7).
@@ -135,16 +141,23 @@ type DisclosureItem struct {
 	On         time.Time `json:"disclosed_on"`
 	Recipient  string    `json:"recipient"`
 	LegalBasis string    `json:"legal_basis"`
-	Categories []string  `json:"categories"`
-	Reference  string    `json:"reference,omitempty"`
+	// Article is the legal basis's article of Art. 6(1), e.g. "6(1)(c)".
+	Article    string   `json:"article,omitempty"`
+	Categories []string `json:"categories"`
+	// CategoryNames are the policy's names of Categories, in order.
+	CategoryNames []policy.Text `json:"category_names,omitempty"`
+	Reference     string        `json:"reference,omitempty"`
 }
 
 // LimitEntry is a restriction (Art. 18) or objection (Art. 21) in force.
 type LimitEntry struct {
-	Kind    string    `json:"kind"`
-	Purpose string    `json:"purpose"`
-	Since   time.Time `json:"since"`
-	Reason  string    `json:"reason,omitempty"`
+	Kind    string `json:"kind"`
+	Purpose string `json:"purpose"`
+	// PurposeName is the policy's name of Purpose (none for a restriction
+	// of all processing).
+	PurposeName policy.Text `json:"purpose_name,omitzero"`
+	Since       time.Time   `json:"since"`
+	Reason      string      `json:"reason,omitempty"`
 }
 
 // NewCategory describes record kind r from the policy, without items.
@@ -174,3 +187,36 @@ func NewCategory(p *policy.Policy, r *policy.Record) Category {
 // on the page: everything the person gave or the system recorded about
 // them, except secrets that are not data about them (a password hash).
 func Exported(f *policy.Field) bool { return f.ID != "password" }
+
+// PurposeName is the policy's name of purpose id, or the id itself in both
+// languages when the policy no longer declares it (an old consent record).
+func PurposeName(p *policy.Policy, id string) policy.Text {
+	if pu := p.Purpose(id); pu != nil {
+		return pu.Name
+	}
+	return policy.Text{NL: id, EN: id}
+}
+
+// RecordName is the policy's name of record kind id, or the id itself.
+func RecordName(p *policy.Policy, id string) policy.Text {
+	if r := p.Record(id); r != nil {
+		return r.Name
+	}
+	return policy.Text{NL: id, EN: id}
+}
+
+// FieldName is the policy's name of a field reference: "kind.field", or a
+// bare field id of the account record (staff views written before fields
+// carried their kind); the reference itself when the policy lacks it.
+func FieldName(p *policy.Policy, ref string) policy.Text {
+	kind, field, ok := strings.Cut(ref, ".")
+	if !ok {
+		kind, field = "account", ref
+	}
+	if r := p.Record(kind); r != nil {
+		if f := r.Field(field); f != nil {
+			return f.Name
+		}
+	}
+	return policy.Text{NL: ref, EN: ref}
+}

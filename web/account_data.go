@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"steward"
@@ -54,7 +55,13 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Types: rights.Types, Notice: r.URL.Query().Get("done")}
+	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Notice: r.URL.Query().Get("done")}
+	// Offer only the requests the policy honours; others are refused anyway.
+	for _, t := range rights.Types {
+		if s.cfg.Policy.Rights.Honours(t.Right()) {
+			v.Types = append(v.Types, t)
+		}
+	}
 	for i := range s.cfg.Policy.Purposes {
 		if p := &s.cfg.Policy.Purposes[i]; p.Objectable() {
 			v.Objectable = append(v.Objectable, rights.PurposeInfo{ID: p.ID, Name: p.Name, LegalBasis: string(p.LegalBasis), Article: p.LegalBasis.Article()})
@@ -240,4 +247,42 @@ func (s *Server) requestVerifySubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.message(w, r, mustLang(r), http.StatusOK, "verify_request.title", "verify_request.done")
+}
+
+// Term returns the catalogue text of a coded value (a request type,
+// status, channel or step, a consent channel, a legal basis, a deletion
+// action) in the page's language: the key is group.id, so the ids stay
+// machine-readable in the export while the page speaks words (G1).
+func (p *Page) Term(group string, id any) string {
+	return p.T(group + "." + fmt.Sprint(id))
+}
+
+// Purpose returns the policy's name of purpose id in the page's language.
+func (p *Page) Purpose(id string) string { return rights.PurposeName(p.Site, id).In(p.Lang) }
+
+// Value shows a value of field of record kind on "My data": values that
+// are ids (the purpose and channel of a consent record, its yes/no) in
+// words, everything else as stored.
+func (p *Page) Value(kind, field, v string) string {
+	if kind != "consent" {
+		return v
+	}
+	switch field {
+	case "purpose":
+		return p.Purpose(v)
+	case "channel":
+		return p.Term("consent_channel", v)
+	case "given":
+		return p.T("data.bool_" + v)
+	}
+	return v
+}
+
+// RuleText is the policy's description of retention rule id, which says
+// why and when a record goes.
+func (p *Page) RuleText(id string) string {
+	if r := p.Site.Rule(id); r != nil {
+		return r.Description.In(p.Lang)
+	}
+	return id
 }

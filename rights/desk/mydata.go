@@ -108,7 +108,7 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	}
 	h.ov.Consents = []rights.ConsentEntry{}
 	for _, c := range h.consents {
-		h.ov.Consents = append(h.ov.Consents, rights.ConsentEntry{Purpose: c.Purpose, Given: c.Given, Channel: c.Channel, At: c.At, Notice: c.NoticeHash})
+		h.ov.Consents = append(h.ov.Consents, rights.ConsentEntry{Purpose: c.Purpose, PurposeName: rights.PurposeName(d.Policy, c.Purpose), Given: c.Given, Channel: c.Channel, At: c.At, Notice: c.NoticeHash})
 	}
 	if err := d.collectRest(ctx, a, h.ov); err != nil {
 		return nil, err
@@ -227,7 +227,11 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 	}
 	ov.StaffViews = []rights.StaffViewEntry{}
 	for _, v := range views {
-		ov.StaffViews = append(ov.StaffViews, rights.StaffViewEntry{At: v.At, Staff: v.StaffID, Fields: v.Fields})
+		e := rights.StaffViewEntry{At: v.At, Staff: v.StaffID, Fields: v.Fields}
+		for _, f := range v.Fields {
+			e.FieldNames = append(e.FieldNames, rights.FieldName(d.Policy, f))
+		}
+		ov.StaffViews = append(ov.StaffViews, e)
 	}
 	dis, err := s.DisclosuresOf(ctx, a.ID, false)
 	if err != nil {
@@ -235,8 +239,12 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 	}
 	ov.Disclosures = []rights.DisclosureItem{}
 	for _, x := range dis {
-		ov.Disclosures = append(ov.Disclosures, rights.DisclosureItem{ID: x.ID, On: x.DisclosedOn, Recipient: x.Recipient,
-			LegalBasis: string(x.LegalBasis), Categories: x.Categories, Reference: x.Reference})
+		e := rights.DisclosureItem{ID: x.ID, On: x.DisclosedOn, Recipient: x.Recipient,
+			LegalBasis: string(x.LegalBasis), Article: x.LegalBasis.Article(), Categories: x.Categories, Reference: x.Reference}
+		for _, k := range x.Categories {
+			e.CategoryNames = append(e.CategoryNames, rights.RecordName(d.Policy, k))
+		}
+		ov.Disclosures = append(ov.Disclosures, e)
 	}
 	limits, err := store.ProcessingLimits(ctx, s.Read(), a.ID)
 	if err != nil {
@@ -244,7 +252,7 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 	}
 	ov.Limits = []rights.LimitEntry{}
 	for _, l := range limits {
-		ov.Limits = append(ov.Limits, rights.LimitEntry{Kind: l.Kind, Purpose: l.Purpose, Since: l.Since, Reason: l.Reason})
+		ov.Limits = append(ov.Limits, rights.LimitEntry{Kind: l.Kind, Purpose: l.Purpose, PurposeName: limitPurposeName(d.Policy, l.Purpose), Since: l.Since, Reason: l.Reason})
 	}
 	return nil
 }
@@ -280,4 +288,13 @@ func durationString(d policy.Duration) string {
 		return ""
 	}
 	return d.String()
+}
+
+// limitPurposeName names the purpose an objection stops; a restriction
+// (Art. 18) covers all processing and has no purpose.
+func limitPurposeName(p *policy.Policy, id string) policy.Text {
+	if id == "" {
+		return policy.Text{}
+	}
+	return rights.PurposeName(p, id)
 }
