@@ -24,9 +24,6 @@ func Day(t time.Time, loc *time.Location) time.Time {
 // Art. 12(3) GDPR allows one month at most.
 var defaultResponse = policy.Duration{Months: 1}
 
-// defaultExtension is the longest extension Art. 12(3) allows.
-var defaultExtension = policy.Duration{Months: 2}
-
 // DueSoonWithin is how close to its deadline a request is flagged "due
 // soon" in the queue when the caller does not choose another window.
 const DueSoonWithin = 7 * 24 * time.Hour
