@@ -18,6 +18,7 @@ const (
 	AccountRestrict  Action = "account.restrict" // Z8: restriction while a dispute runs
 	ProfileUpdate    Action = "profile.update"
 	SessionRevoke    Action = "session.revoke"
+	SessionLogout    Action = "session.logout" // R11, R12: a person ends their own session
 
 	// Consent (Z3, R2, Z8).
 	ConsentGive     Action = "consent.give"
@@ -49,7 +50,7 @@ const (
 
 var actions = []Action{
 	AccountCreate, AccountConfirm, AccountErase, AccountAnonymise, AccountRestrict,
-	ProfileUpdate, SessionRevoke,
+	ProfileUpdate, SessionRevoke, SessionLogout,
 	ConsentGive, ConsentWithdraw,
 	RequestCreate, RequestStep, RequestExtend, RequestClose,
 	ExportDownload, ExportAnonymised, DisclosureRecord,

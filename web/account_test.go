@@ -267,6 +267,9 @@ func TestAccountLifecycleEndToEnd(t *testing.T) {
 			testkit.AuditWant{Action: audit.AccountCreate, ObjectID: a.ID},
 			testkit.AuditWant{Action: audit.AccountConfirm, ObjectID: a.ID},
 			testkit.AuditWant{Action: audit.ProfileUpdate, ObjectID: a.ID, Fields: []string{"account.first_name", "lms_account.register_number"}},
+			// Both logouts are recorded, by the person, without fields (R12).
+			testkit.AuditWant{Action: audit.SessionLogout, Actor: audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), ObjectID: a.ID, Fields: []string{}},
+			testkit.AuditWant{Action: audit.SessionLogout, ObjectID: a.ID, Fields: []string{}},
 		)
 		testkit.AssertNoPersonalValues(t, s, "anna@example.nl", "Annie", "12345678901")
 		st.log.AssertNoValues(t, "anna@example.nl", "Annie", "12345678901", "correct horse battery")

@@ -242,8 +242,26 @@ func (s *Server) reauthenticate(ctx context.Context, au *authed, password string
 	})
 }
 
-// logout ends one session.
-func (s *Server) logout(ctx context.Context, se *account.Session) error {
+// logout ends the session au is logged in with, at the person's request,
+// and records it (R12: who ended which session is in the log; the session
+// id is not, since its hash is the login secret's).
+func (s *Server) logout(ctx context.Context, au *authed) error {
+	err := s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
+		ended, err := tx.DeleteSession(ctx, au.Session.ID)
+		if err != nil || !ended {
+			return err
+		}
+		return s.audit(ctx, tx, au.Account, subjectActor(au.Account), audit.SessionLogout)
+	})
+	if err != nil {
+		return fmt.Errorf("logout %s: %w", au.Account.ID, err)
+	}
+	return nil
+}
+
+// expire removes a session that timed out. It is not audited, like the
+// background pruning of expired sessions: nobody acted.
+func (s *Server) expire(ctx context.Context, se *account.Session) error {
 	return s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.DeleteSession(ctx, se.ID)
 		return err

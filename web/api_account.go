@@ -177,7 +177,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := s.logout(r.Context(), au.Session); err != nil {
+	if err := s.logout(r.Context(), au); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

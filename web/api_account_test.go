@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"steward/audit"
 	"steward/internal/testkit"
 	"steward/store"
 )
@@ -76,9 +78,12 @@ func TestAPISelfService(t *testing.T) {
 		if resp, body := b.api("PATCH", "/api/v1/profile", bearer, `{"fields":{"profile":{"age":"40"}}}`); resp.StatusCode != 200 {
 			t.Fatalf("edit: %d %v", resp.StatusCode, body)
 		}
+		since := testkit.AuditHead(t, s)
 		if resp, _ := b.api("POST", "/api/v1/logout", bearer, ""); resp.StatusCode != 204 {
 			t.Fatalf("logout: %d", resp.StatusCode)
 		}
+		a, _ := s.AccountByEmail(context.Background(), "z@example.nl")
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.SessionLogout, ObjectKind: "account", ObjectID: a.ID})
 		if resp, body := b.api("GET", "/api/v1/profile", bearer, ""); resp.StatusCode != 401 || errCode(body) != "unauthorized" {
 			t.Fatalf("after logout: %d %v", resp.StatusCode, body)
 		}

@@ -60,7 +60,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 	now := s.cfg.Clock.Now()
 	if se.Expired(now) || se.API != bearer {
 		if se.Expired(now) {
-			s.logout(ctx, se)
+			s.expire(ctx, se)
 		}
 		if !bearer {
 			s.clearSessionCookie(w, r)

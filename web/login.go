@@ -45,7 +45,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// A logged-in person who logs in again (re-authentication or another
 	// account) loses the old session first.
 	if old, _ := s.auth(w, r); old != nil {
-		s.logout(r.Context(), old.Session)
+		s.logout(r.Context(), old)
 	}
 	secret, _, a, err := s.login(r.Context(), email, f.Get("password"), false)
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 			s.failT(w, r, err)
 			return
 		}
-		if err := s.logout(r.Context(), au.Session); err != nil {
+		if err := s.logout(r.Context(), au); err != nil {
 			s.failT(w, r, err)
 			return
 		}
