@@ -68,5 +68,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /staff/requests/{id}", s.staffRequest)
 	mux.HandleFunc("POST /staff/requests/{id}/{action}", s.staffRequestAction)
 	mux.HandleFunc("POST /staff/disclosures", s.staffDisclosureAdd)
+	// The retention plan for staff (issue 8).
+	mux.HandleFunc("GET /staff/retention", s.staffRetention)
 	mux.HandleFunc("/", s.notFound)
 }

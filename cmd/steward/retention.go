@@ -114,6 +114,8 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The staff page's default order, so both list the plan alike.
+	rep.Sort(runner.ByDue)
 	if *format == "json" {
 		return writePlanJSON(a.stdout, rep)
 	}
