@@ -540,13 +540,13 @@ const sessionCookie = "steward_session"
 // setSessionCookie gives the browser the session secret.
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: s.cfg.Secure || r.TLS != nil})
+		SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
 // clearSessionCookie removes the session cookie.
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.Secure || r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
 // subjectActor is the audit actor for a person acting on their own data.

@@ -111,7 +111,7 @@ func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := checkLimits(s.limits.signupIP, clientIP(r)); err != nil {
+	if err := checkLimits(s.limits.signupIP, s.clientIP(r)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -159,7 +159,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := checkLimits(s.limits.loginIP, clientIP(r), s.limits.loginAccount, accountKey(in.Email)); err != nil {
+	if err := checkLimits(s.limits.loginIP, s.clientIP(r), s.limits.loginAccount, accountKey(in.Email)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -241,7 +241,7 @@ func (s *Server) apiResetRequest(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := checkLimits(s.limits.resetIP, clientIP(r), s.limits.resetAccount, accountKey(in.Email)); err != nil {
+	if err := checkLimits(s.limits.resetIP, s.clientIP(r), s.limits.resetAccount, accountKey(in.Email)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -264,7 +264,7 @@ func (s *Server) apiResetConfirm(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := checkLimits(s.limits.resetIP, clientIP(r)); err != nil {
+	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

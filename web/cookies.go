@@ -287,7 +287,7 @@ func (s *Server) cookiesSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Log.Info("cookie choice recorded", "request_id", RequestID(r.Context()), "visitor", visitor, "accepted", len(accepted), "optional", len(optional))
 	http.SetCookie(w, &http.Cookie{Name: choiceCookie, Value: s.consent.signChoice(cookieChoice{Visitor: visitor, Accepted: accepted}),
-		Path: "/", MaxAge: int(choiceLifetime / time.Second), HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode})
+		Path: "/", MaxAge: int(choiceLifetime / time.Second), HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 	// Withdrawal takes effect at once (Art. 7(3)): cookies of categories
 	// now refused are deleted from the browser.
 	for _, ck := range p.Cookies {

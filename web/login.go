@@ -38,7 +38,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email, next := f.Get("email"), safeNext(f.Get("next"))
-	if err := checkLimits(s.limits.loginIP, clientIP(r), s.limits.loginAccount, accountKey(email)); err != nil {
+	if err := checkLimits(s.limits.loginIP, s.clientIP(r), s.limits.loginAccount, accountKey(email)); err != nil {
 		s.renderLogin(w, r, lang, httpStatus(steward.ErrorCode(err)), email, next, false, s.msg(lang, steward.ErrorMessage(err)))
 		return
 	}

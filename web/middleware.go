@@ -38,7 +38,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		s.fail(w, r, http.StatusForbidden, "cross-origin request refused (CSRF protection)")
 	}))
 	h = csrf.Handler(h)
-	return s.withRequestID(s.withRecovery(s.withLogging(withSecurityHeaders(withBodyLimit(withConsentCache(h))))))
+	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(withBodyLimit(withConsentCache(h))))))
 }
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {
@@ -101,7 +101,7 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 	})
 }
 
-func withSecurityHeaders(next http.Handler) http.Handler {
+func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -110,7 +110,7 @@ func withSecurityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-		if r.TLS != nil {
+		if r.TLS != nil || s.forwardedHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)

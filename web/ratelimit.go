@@ -2,8 +2,6 @@ package web
 
 import (
 	"math"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,16 +116,6 @@ func checkLimits(pairs ...any) error {
 		return errTooMany(worst)
 	}
 	return nil
-}
-
-// clientIP is the address the request came from. Steward does not trust
-// X-Forwarded-For: behind a proxy, the proxy must set RemoteAddr.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // accountKey is the bucket key for an e-mail address.

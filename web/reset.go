@@ -27,7 +27,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := r.PostForm.Get("email")
-	if err := checkLimits(s.limits.resetIP, clientIP(r), s.limits.resetAccount, accountKey(email)); err != nil {
+	if err := checkLimits(s.limits.resetIP, s.clientIP(r), s.limits.resetAccount, accountKey(email)); err != nil {
 		s.failT(w, r, err)
 		return
 	}
@@ -64,7 +64,7 @@ func (s *Server) resetConfirmSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	if err := checkLimits(s.limits.resetIP, clientIP(r)); err != nil {
+	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {
 		s.failT(w, r, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"steward/account"
 	"steward/clock"
@@ -27,6 +28,9 @@ type Config struct {
 	// Secure marks cookies Secure; set when the site is served over TLS
 	// (directly or behind a TLS-terminating proxy).
 	Secure bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (proxy.go); empty ignores both.
+	TrustedProxies []netip.Prefix
 	// Sealer encrypts sensitive fields at rest (R3). Nil only when the
 	// policy declares no sensitive field; then storing one is refused.
 	Sealer *account.Sealer

@@ -48,7 +48,7 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := recordForm(r)
-	if err := checkLimits(s.limits.signupIP, clientIP(r)); err != nil {
+	if err := checkLimits(s.limits.signupIP, s.clientIP(r)); err != nil {
 		s.failT(w, r, err)
 		return
 	}

@@ -37,6 +37,8 @@ Environment (flags win):
   STEWARD_CONSENT_KEY_FILE  the site's consent key (default ./steward-consent.key,
                     created on first run): signs receipts, cookie choices and
                     unsubscribe links, which must survive a restart
+  STEWARD_TRUSTED_PROXIES  reverse proxies (CIDR,...) whose X-Forwarded-For
+                    and X-Forwarded-Proto are believed; unset ignores both
   STEWARD_RETENTION_INTERVAL  run the policy's retention rules in the background
                     every DURATION (e.g. 1h); 0, the default, leaves it to
                     'steward retention run' from cron`
@@ -55,8 +57,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	smtp := smtpFlags(fs)
 	retentionEvery := fs.String("retention-interval", a.env("STEWARD_RETENTION_INTERVAL", "0"),
 		"run retention in the background every DURATION, e.g. 1h; 0 is off (env STEWARD_RETENTION_INTERVAL)")
+	proxies := fs.String("trusted-proxy", a.env("STEWARD_TRUSTED_PROXIES", ""),
+		"CIDR,... of reverse proxies whose X-Forwarded-For/-Proto are believed (env STEWARD_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	trusted, err := web.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return steward.Errorf(steward.EINVALID, "--trusted-proxy: %v", err)
 	}
 	// G3: a bad interval is refused before anything is opened.
 	interval, err := time.ParseDuration(*retentionEvery)
@@ -119,7 +127,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
-		Sealer: sealer, ConsentKey: consentKey, MailNotify: dispatcher.Notify})
+		TrustedProxies: trusted, Sealer: sealer, ConsentKey: consentKey, MailNotify: dispatcher.Notify})
 	if err != nil {
 		ln.Close()
 		return err

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,5 +50,27 @@ func TestServeSendsSignupMailOverSMTP(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+}
+
+// TestServeRefusesBadTrustedProxy: a malformed --trusted-proxy (flag or
+// STEWARD_TRUSTED_PROXIES) is one line on stderr, exit 1, and nothing is
+// created (G3).
+func TestServeRefusesBadTrustedProxy(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "steward.db")
+	env := map[string]string{"STEWARD_DB": "sqlite:" + db, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_ADDR": "127.0.0.1:0"}
+	for _, args := range [][]string{{"serve", "--trusted-proxy", "10.0.0.0/8,proxy.local"}, {"serve", "--trusted-proxy=10.0.0.0/40"}} {
+		code, _, errOut := run(t, env, args...)
+		if code != 1 || !strings.Contains(errOut, "--trusted-proxy") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	env["STEWARD_TRUSTED_PROXIES"] = "not-a-cidr"
+	if code, _, errOut := run(t, env, "serve"); code != 1 || !strings.Contains(errOut, "not-a-cidr") {
+		t.Errorf("env: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("a bad proxy list created the database (stat err %v)", err)
 	}
 }
