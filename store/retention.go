@@ -60,6 +60,11 @@ type DueQuery struct {
 	// leaves out are ones the rule does not apply to, which the runner
 	// would pass by anyway.
 	Confirmed *bool
+	// Kept, for a record kind, keeps only records whose subject has no
+	// account left (deleted or anonymised): the records an erasure kept
+	// for a legal obligation (erasure: keep), which the runner removes
+	// when their keep period has passed.
+	Kept bool
 }
 
 // DueTargets returns the next page of candidates in (anchor, id) order with
@@ -187,9 +192,13 @@ func dueQuery(q DueQuery) (string, []any, error) {
 		after, _ = strconv.ParseInt(q.After.ID, 10, 64)
 	}
 	rx := recordAnchorExpr[q.Since]
+	kept := ""
+	if q.Kept {
+		kept = ` AND (a.id IS NULL OR a.anonymised_at IS NOT NULL)`
+	}
 	return `SELECT r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `
 		FROM records r LEFT JOIN accounts a ON a.id = r.subject_id
-		WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND ` + rx + ` >= $3 AND (` + rx + `, r.id) > ($3, $4)` + confirmed("r.confirmed_at") + `
+		WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND ` + rx + ` >= $3 AND (` + rx + `, r.id) > ($3, $4)` + confirmed("r.confirmed_at") + kept + `
 		ORDER BY ` + rx + `, r.id LIMIT $5`,
 		[]any{q.Kind, q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit}, nil
 }

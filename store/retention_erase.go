@@ -298,6 +298,36 @@ func EraseRecords(ctx context.Context, tx *Tx, p *policy.Policy, subject string,
 	return e, nil
 }
 
+// DeleteRecords deletes the records with the given ids and their values,
+// set-based (the ids as one parameter). The retention runner uses it for
+// records kept for a legal obligation (erasure: keep) once their keep
+// period has passed: each record goes on its own date, so not by subject.
+func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
+	for len(ids) > 0 {
+		n := min(len(ids), EraseChunk)
+		cond, arg := idIn(tx.Dialect, "record_id", ids[:n])
+		if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE `+cond, arg); err != nil {
+			return fmt.Errorf("store: delete %d records: values: %w", n, err)
+		}
+		cond, arg = idIn(tx.Dialect, "id", ids[:n])
+		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE `+cond, arg); err != nil {
+			return fmt.Errorf("store: delete %d records: %w", n, err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// idIn is subjectIn for numeric ids, as $1: a JSON array of numbers on
+// SQLite, a bigint[] on PostgreSQL, so the primary key serves it.
+func idIn(d Dialect, col string, ids []int64) (string, any) {
+	if d == Postgres {
+		return col + ` = ANY($1::bigint[])`, ids
+	}
+	b, _ := json.Marshal(ids)
+	return col + ` IN (SELECT value FROM json_each($1))`, string(b)
+}
+
 // subjectsByKind lists, per record kind, the subjects among subjects with
 // records of that kind that still name them.
 func subjectsByKind(ctx context.Context, tx *Tx, subjects []string) (map[string][]string, error) {

@@ -100,7 +100,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 	rule := q.Get("rule")
 	var rules []string
 	if rule != "" {
-		if _, err := e.Rule(rule); err != nil {
+		if err := runner.CheckRule(e, rule); err != nil {
 			s.failT(w, r, steward.FieldError("rule", "%s", steward.ErrorMessage(err)))
 			return
 		}
@@ -155,21 +155,27 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 	}
 	v.RuleLinks = append(v.RuleLinks, staffRetentionLink{Label: s.catalog.T(lang, "staff_retention.all_rules"), URL: link(map[string]string{"rule": ""}), Current: rule == ""})
 	for _, id := range rep.Rules {
-		ru := s.cfg.Policy.Rule(id)
-		desc := ""
-		if ru != nil {
-			desc = ru.Description.In(lang)
-		}
-		v.Rules = append(v.Rules, staffRetentionRule{ID: id, Description: desc, Counts: *rep.PerRule[id]})
+		v.Rules = append(v.Rules, staffRetentionRule{ID: id, Description: s.ruleWords(lang, id), Counts: *rep.PerRule[id]})
 	}
-	for i := range s.cfg.Policy.Retention {
-		id := s.cfg.Policy.Retention[i].ID
+	for _, id := range runner.RuleIDs(e) {
 		v.RuleLinks = append(v.RuleLinks, staffRetentionLink{Label: id, URL: link(map[string]string{"rule": id}), Current: rule == id})
 	}
 	for _, it := range page {
 		v.Items = append(v.Items, staffRetentionItem{Item: it, Due: it.DueDate.Format(time.DateOnly), Warning: s.warningWords(lang, &it)})
 	}
 	s.render(w, r, http.StatusOK, "staff_retention", s.page(r, lang, "staff_retention.title", v))
+}
+
+// ruleWords describes a rule of the plan: the policy rule's description,
+// or for a kind kept for a legal obligation the policy's reason to keep it.
+func (s *Server) ruleWords(lang, id string) string {
+	if ru := s.cfg.Policy.Rule(id); ru != nil {
+		return ru.Description.In(lang)
+	}
+	if rec := s.cfg.Policy.Record(strings.TrimPrefix(id, runner.KeepPrefix)); rec != nil && rec.Keep != nil {
+		return rec.Keep.Reason.In(lang)
+	}
+	return ""
 }
 
 // warningWords says whether a warning went out for an item, and when (Z9).

@@ -66,7 +66,7 @@ func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv
 	}
 	var rules []string
 	if *f.rule != "" {
-		if _, err := e.Rule(*f.rule); err != nil {
+		if err := runner.CheckRule(e, *f.rule); err != nil {
 			return nil, err
 		}
 		rules = []string{*f.rule}

@@ -164,23 +164,23 @@ func (r *Runner) log() *slog.Logger {
 	return r.Log
 }
 
-// rules returns the rules to evaluate, checking --rule ids.
+// rules returns the rules to evaluate — the policy's, then the keep rules
+// (keep.go) — checking --rule ids.
 func (r *Runner) rules() ([]*policy.Rule, error) {
-	p := r.Engine.Policy()
+	all := allRules(r.Engine)
 	if len(r.Rules) == 0 {
-		out := make([]*policy.Rule, len(p.Retention))
-		for i := range p.Retention {
-			out[i] = &p.Retention[i]
-		}
-		return out, nil
+		return all, nil
 	}
 	var out []*policy.Rule
 	for _, id := range r.Rules {
-		ru, err := r.Engine.Rule(id)
-		if err != nil {
+		if err := CheckRule(r.Engine, id); err != nil {
 			return nil, err
 		}
-		out = append(out, ru)
+		for _, ru := range all {
+			if ru.ID == id {
+				out = append(out, ru)
+			}
+		}
 	}
 	return out, nil
 }
@@ -245,7 +245,7 @@ func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, e
 		rep.PerRule[ru.ID] = &Counts{}
 		cutoffs[i] = candidateCutoff(ru, overrides, asOf)
 		if r.Progress != nil {
-			n, err := r.Store.CountDue(ctx, store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Confirmed: ru.Where.Confirmed})
+			n, err := r.Store.CountDue(ctx, store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Confirmed: ru.Where.Confirmed, Kept: isKeep(ru)})
 			if err != nil {
 				return rep, fmt.Errorf("retention: %w", err)
 			}
@@ -254,7 +254,7 @@ func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, e
 	}
 	for i, ru := range rules {
 		q := store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Limit: r.batch(),
-			After: store.DueCursor{Anchor: -1 << 62}, Confirmed: ru.Where.Confirmed}
+			After: store.DueCursor{Anchor: -1 << 62}, Confirmed: ru.Where.Confirmed, Kept: isKeep(ru)}
 		for {
 			if err := ctx.Err(); err != nil {
 				return rep, fmt.Errorf("retention: stopped after %d batches, %d candidates: %w", rep.Batches, rep.Scanned, err)
@@ -361,8 +361,14 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 	var subjects, targets []string
 	seen := make(map[string]bool, len(page))
 	for _, f := range page {
-		f.Overrides = byOrg[f.Organisation]
-		d, ok := decisive(r.Engine.Evaluate(f, asOf))
+		var d retention.Decision
+		ok := true
+		if isKeep(ru) {
+			d = keepDecision(ru, &f, asOf, true)
+		} else {
+			f.Overrides = byOrg[f.Organisation]
+			d, ok = decisive(r.Engine.Evaluate(f, asOf))
+		}
 		// Another rule acts first on this target: its own scan handles it,
 		// so a target is counted and acted on under one rule only.
 		if !ok || d.Rule.ID != ru.ID || !(d.Due || d.WarnDue) {
@@ -401,7 +407,7 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 	counts := rep.PerRule[ru.ID]
 	// Erasures of whole subjects are gathered and carried out set-based
 	// after the loop: one EraseSubjects and one audit append per page.
-	var erase []retention.Facts
+	var erase, kept []retention.Facts
 	for _, p := range todo {
 		it := Item{Rule: ru.ID, Kind: p.f.Kind, Target: p.f.Target, Subject: p.f.Subject,
 			DueDate: p.d.DueDate, WarnDate: p.d.WarnDate, Reason: p.d.Reason}
@@ -431,6 +437,10 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 			rep.Items = append(rep.Items, it)
 			continue
 		}
+		if isKeep(ru) {
+			kept = append(kept, p.f)
+			continue
+		}
 		if (it.Outcome == Delete || it.Outcome == Anonymise) && erasesSubject(p.f.Kind) {
 			erase = append(erase, p.f)
 			continue
@@ -438,6 +448,9 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 		if err := r.carryOut(ctx, tx, ru, p.f, p.d, w, it.Outcome, asOf); err != nil {
 			return fmt.Errorf("%s %s: %w", p.f.Kind, p.f.Target, err)
 		}
+	}
+	if len(kept) > 0 {
+		return r.deleteKept(ctx, tx, kept)
 	}
 	if len(erase) > 0 {
 		return r.eraseSubjects(ctx, tx, ru, erase, asOf)

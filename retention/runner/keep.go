@@ -1,0 +1,106 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"steward"
+	"steward/audit"
+	"steward/policy"
+	"steward/retention"
+	"steward/store"
+)
+
+// KeepPrefix starts the id of the runner's rule for a record kind kept
+// after erasure for a legal obligation: "keep:order" removes IVM's orders
+// once their seven years of bookkeeping (Art. 52 AWR) have passed.
+const KeepPrefix = "keep:"
+
+// keepRules returns a rule for every record kind the policy keeps after
+// its subject's erasure (erasure: keep, Art. 17(3)(b) GDPR): the record
+// goes when its keep period, counted from keep.since, has passed. Only
+// records whose subject has no account left are its candidates
+// (store.DueQuery.Kept): while the account exists, its own rules decide,
+// and an erasure keeps the record from then on.
+func keepRules(p *policy.Policy) []*policy.Rule {
+	var out []*policy.Rule
+	for i := range p.Records {
+		rec := &p.Records[i]
+		if rec.Erasure == policy.EraseKeep && rec.Keep != nil {
+			out = append(out, &policy.Rule{ID: KeepPrefix + rec.ID, Record: rec.ID, Since: rec.Keep.Since,
+				Period: rec.Keep.Period, Action: policy.ActionDelete})
+		}
+	}
+	return out
+}
+
+// isKeep reports whether ru is one of keepRules.
+func isKeep(ru *policy.Rule) bool { return strings.HasPrefix(ru.ID, KeepPrefix) }
+
+// allRules returns the policy's retention rules in policy order, then the
+// keep rules in record order.
+func allRules(e *retention.Engine) []*policy.Rule {
+	p := e.Policy()
+	out := make([]*policy.Rule, 0, len(p.Retention))
+	for i := range p.Retention {
+		out = append(out, &p.Retention[i])
+	}
+	return append(out, keepRules(p)...)
+}
+
+// RuleIDs lists the ids a plan or run can be limited to: the policy's
+// rules, then "keep:KIND" for each kind kept for a legal obligation.
+func RuleIDs(e *retention.Engine) []string {
+	var ids []string
+	for _, ru := range allRules(e) {
+		ids = append(ids, ru.ID)
+	}
+	return ids
+}
+
+// CheckRule returns an error naming the ids there are unless id is one of
+// RuleIDs (for --rule and the staff page's filter).
+func CheckRule(e *retention.Engine, id string) error {
+	for _, ru := range allRules(e) {
+		if ru.ID == id {
+			return nil
+		}
+	}
+	return steward.Errorf(steward.ENOTFOUND, "no retention rule %q in the policy (rules: %v)", id, RuleIDs(e))
+}
+
+// keepDecision decides a kept record: it applies always, and is due when
+// the keep period has passed since its anchor.
+func keepDecision(ru *policy.Rule, f *retention.Facts, asOf time.Time, reasons bool) retention.Decision {
+	d := retention.Decision{Rule: ru, Applies: true, Anchor: f.Anchor(ru.Since), Period: ru.Period}
+	d.DueDate = d.Period.AddTo(d.Anchor)
+	d.Due = !d.DueDate.After(asOf)
+	if reasons {
+		d.Reason = fmt.Sprintf("%s: %s kept after its subject's erasure for a legal obligation; delete %s after %s (%s) on %s",
+			ru.ID, ru.Record, ru.Period, ru.Since, d.Anchor.UTC().Format(time.DateOnly), d.DueDate.UTC().Format(time.DateOnly))
+	}
+	return d
+}
+
+// deleteKept removes a page's kept records whose keep period has passed,
+// one statement per table, with a retention.delete entry per record on
+// the record kind (G2). The subject is gone, so no pseudonym is named.
+func (r *Runner) deleteKept(ctx context.Context, tx *store.Tx, fs []retention.Facts) error {
+	ids := make([]int64, len(fs))
+	entries := make([]audit.Entry, len(fs))
+	for i, f := range fs {
+		id, err := strconv.ParseInt(f.Target, 10, 64)
+		if err != nil {
+			return fmt.Errorf("kept %s %q: %w", f.Kind, f.Target, err)
+		}
+		ids[i] = id
+		entries[i] = audit.Entry{Actor: actor, Action: audit.RetentionDelete, ObjectKind: f.Kind, ObjectID: f.Target, Fields: []string{f.Kind}}
+	}
+	if err := tx.DeleteRecords(ctx, ids); err != nil {
+		return err
+	}
+	return r.Audit.Record(ctx, tx, entries...)
+}
