@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,8 +13,11 @@ import (
 
 	"steward/account"
 	"steward/audit"
+	"steward/clock"
+	"steward/consent"
 	"steward/internal/testkit"
 	"steward/store"
+	"steward/web"
 )
 
 func TestNoAccountEnumeration(t *testing.T) {
@@ -179,4 +185,42 @@ func TestStaffRoles(t *testing.T) {
 			t.Fatalf("stale login opened a record: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestFormTokenSurvivesRestart: an anonymous form's CSRF token is signed
+// with a key derived from the site's consent key, so a login form shown by
+// one server instance is accepted by the next one with the same key (a
+// restart, or a second instance), and refused by one with another key.
+func TestFormTokenSurvivesRestart(t *testing.T) {
+	s := testkit.SQLite(t)
+	p := testkit.Policy(t, "ivm")
+	clk := clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	start := func(key *consent.Key) *browser {
+		h, err := web.New(web.Config{Policy: p, Store: s, Log: testkit.Log(t).Logger, Clock: clk, ConsentKey: key, HashParams: &cheapHash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return &browser{t: t, base: srv.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}}
+	}
+	newKey := func() *consent.Key {
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		return consent.NewKey(priv)
+	}
+	key := newKey()
+	before := start(key)
+	token := before.csrf("/login")
+	login := url.Values{"csrf": {token}, "email": {"nobody@example.nl"}, "password": {"wrong password here"}}
+
+	after := start(key)
+	if resp, body := after.post("/login", login); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("form from before the restart: %d, want 401 (token accepted, login failed)\n%s", resp.StatusCode, body)
+	}
+	other := start(newKey())
+	if resp, _ := other.post("/login", login); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("form signed under another site key: %d, want 403", resp.StatusCode)
+	}
 }

@@ -99,8 +99,9 @@ var errCSRF = steward.Errorf(steward.EFORBIDDEN, "the form has expired or did no
 const formTokenLifetime = 2 * time.Hour
 
 // formToken returns a token for an anonymous form: the time it was made
-// and an HMAC over the form's name and that time under a per-process key.
-// It needs no cookie, so anonymous visitors get none (Z1).
+// and an HMAC over the form's name and that time under a key derived from
+// the site's consent key, so a form shown before a restart can still be
+// sent after it. It needs no cookie, so anonymous visitors get none (Z1).
 func (s *Server) formToken(form string) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(s.cfg.Clock.Now().Unix()))

@@ -4,7 +4,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,8 +39,9 @@ type Config struct {
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
-	// ConsentKey signs consent receipts and keys the cookie-choice cookie
-	// and unsubscribe links (issue 6); nil uses an ephemeral key.
+	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
+	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
+	// (issue 4); nil uses an ephemeral key.
 	ConsentKey *consent.Key
 }
 
@@ -51,7 +51,8 @@ type Server struct {
 	pages   *pages
 	catalog catalog
 	handler http.Handler
-	// formKey signs the CSRF tokens of anonymous forms (auth.go).
+	// formKey signs the CSRF tokens of anonymous forms (auth.go); it is
+	// derived from the consent key, so it survives a restart.
 	formKey []byte
 	limits  *limits
 	consent *consentWeb
@@ -77,11 +78,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	formKey := make([]byte, 32)
-	rand.Read(formKey)
-	s := &Server{cfg: cfg, pages: pg, catalog: cat, formKey: formKey, limits: newLimits(cfg.Clock)}
+	s := &Server{cfg: cfg, pages: pg, catalog: cat, limits: newLimits(cfg.Clock)}
 	mux := http.NewServeMux()
 	s.consent = newConsentWeb(cfg)
+	// The anonymous forms' CSRF key derives from the site's persistent
+	// consent key under its own label: a restart or a second instance
+	// behind the same balancer accepts the forms already shown (issue 4).
+	s.formKey = s.consent.key.Derive("anonymous-form-csrf")
 	s.routes(mux)
 	s.handler = s.middleware(mux)
 	return s, nil
