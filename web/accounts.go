@@ -97,6 +97,8 @@ func prefixed(record string, err error) account.FieldErrors {
 // same (no enumeration); both paths hash the password, so they take the
 // same time.
 func (s *Server) signUp(ctx context.Context, in signupInput) error {
+	// A purpose named twice is one consent, recorded once.
+	in.Consents = slices.Compact(slices.Sorted(slices.Values(in.Consents)))
 	email, vals, err := s.validateSignup(in)
 	if err != nil {
 		return err

@@ -103,6 +103,9 @@ type apiSignup struct {
 	Password string                       `json:"password"`
 	Lang     string                       `json:"lang"`
 	Fields   map[string]map[string]string `json:"fields"`
+	// Consents are the purposes the person agrees to at sign-up, as the
+	// page's ticked boxes (Z3): only purposes the policy asks at sign-up.
+	Consents []string `json:"consents"`
 }
 
 func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +131,7 @@ func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
 	if lang != "en" {
 		lang = "nl"
 	}
-	if err := s.signUp(r.Context(), signupInput{Records: in.Fields, Password: in.Password, Lang: lang}); err != nil {
+	if err := s.signUp(r.Context(), signupInput{Records: in.Fields, Password: in.Password, Lang: lang, Consents: in.Consents}); err != nil {
 		s.serveAPIError(w, r, err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/consent"
 	"steward/internal/testkit"
@@ -139,6 +140,85 @@ func TestSignupRecordsTickedConsents(t *testing.T) {
 			}
 			if n := count(t, `SELECT COUNT(*) FROM consent_records`); n != before {
 				t.Errorf("a refused sign-up wrote %d consent records", n-before)
+			}
+		})
+	})
+}
+
+// TestAPISignupRecordsConsents: the JSON sign-up's "consents" are recorded
+// like the page's ticked boxes — with the account, channel signup, the
+// notice hash in the request's language, audited — and a purpose not asked
+// at sign-up is a 400 that stores neither the account nor any consent.
+func TestAPISignupRecordsConsents(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		st := newSite(t, s, "zorginspirator")
+		p := testkit.Policy(t, "zorginspirator")
+		ctx := context.Background()
+		count := func(t *testing.T, q string, args ...any) int {
+			t.Helper()
+			var n int
+			if err := s.Read().QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		signup := func(email, consents string) (int, map[string]any) {
+			resp, body := st.browser().api("POST", "/api/v1/signup", "",
+				`{"email":"`+email+`","password":"correct horse battery","lang":"en","consents":`+consents+`}`)
+			return resp.StatusCode, body
+		}
+
+		t.Run("recorded_with_the_account", func(t *testing.T) {
+			if code, body := signup("api.ticked@example.org", `["research_panel","newsletter","newsletter"]`); code != 202 {
+				t.Fatalf("sign-up: %d %v", code, body)
+			}
+			a, err := s.AccountByEmail(ctx, "api.ticked@example.org")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := consent.NewService(p, s, st.clock).History(ctx, a.ID)
+			if err != nil || len(h) != 2 {
+				t.Fatalf("history %+v, %v; want newsletter and research_panel once each", h, err)
+			}
+			for _, r := range h {
+				want := consent.NoticeHash(consent.Notice(p.Purpose(r.Purpose), "en"))
+				if !r.Given || r.Channel != "signup" || r.NoticeHash != want || (r.Purpose != "newsletter" && r.Purpose != "research_panel") {
+					t.Errorf("record %+v, want given through signup with the English notice hash", r)
+				}
+				if n := count(t, `SELECT COUNT(*) FROM audit_log WHERE action = 'consent.give' AND object_id = $1`, strconv.FormatInt(r.ID, 10)); n != 1 {
+					t.Errorf("%s: %d audit entries, want 1", r.Purpose, n)
+				}
+			}
+		})
+		t.Run("none_given", func(t *testing.T) {
+			if code, body := signup("api.none@example.org", `[]`); code != 202 {
+				t.Fatalf("sign-up: %d %v", code, body)
+			}
+			a, _ := s.AccountByEmail(ctx, "api.none@example.org")
+			if n := count(t, `SELECT COUNT(*) FROM consent_records WHERE subject = $1`, a.ID); n != 0 {
+				t.Errorf("%d consent records, want 0", n)
+			}
+		})
+		t.Run("not_a_signup_purpose", func(t *testing.T) {
+			// A fresh sign-up bucket for this address: the answers below
+			// must be the validation's, not the rate limit's.
+			st.clock.Advance(time.Hour)
+			before := count(t, `SELECT COUNT(*) FROM consent_records`)
+			mails := count(t, `SELECT COUNT(*) FROM outbox`)
+			for _, bad := range []string{`["newsletter","facebook_pixel"]`, `["nope"]`, `["account"]`, `"newsletter"`, `[1]`} {
+				code, body := signup("api.bad@example.org", bad)
+				if code != 400 || errCode(body) != "invalid" {
+					t.Errorf("%s: %d %v, want 400 invalid", bad, code, body)
+				}
+			}
+			if n := count(t, `SELECT COUNT(*) FROM accounts WHERE email = 'api.bad@example.org'`); n != 0 {
+				t.Error("an account was created for a refused sign-up")
+			}
+			if n := count(t, `SELECT COUNT(*) FROM consent_records`); n != before {
+				t.Errorf("a refused sign-up wrote %d consent records", n-before)
+			}
+			if n := count(t, `SELECT COUNT(*) FROM outbox`); n != mails {
+				t.Errorf("a refused sign-up enqueued %d mails", n-mails)
 			}
 		})
 	})
