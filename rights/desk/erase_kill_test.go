@@ -254,6 +254,8 @@ func killTrial(t *testing.T, backend, site, mode string) string {
 		"accounts.id": true, "accounts.email_key": true,
 		"audit_log.object_id": true, "audit_log.subject": true, "audit_log.actor": true,
 		"requests.subject_pseudonym": true,
+		// So does a disclosure: proof of what went where (R7, Art. 5(2)).
+		"disclosures.subject_pseudonym": true,
 	})
 	var mails int
 	if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE subject_id = $1`, f.person.ID).Scan(&mails); err != nil {

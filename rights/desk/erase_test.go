@@ -43,7 +43,7 @@ func (f *fixture) populate(t *testing.T) []string {
 		}
 		for i := range p.Records {
 			rec := &p.Records[i]
-			if rec.Subject != policy.SubjectAccount || rec.ID == "account" || rec.ID == "consent" {
+			if rec.Subject != policy.SubjectAccount || rec.ID == "account" || rec.ID == "consent" || desk.OwnKind(rec.ID) {
 				continue
 			}
 			vals := map[string]string{}
@@ -54,6 +54,30 @@ func (f *fixture) populate(t *testing.T) []string {
 				}
 			}
 			if err := tx.InsertRecord(ctx, p, &store.Record{Subject: f.person.ID, Kind: rec.ID, CreatedAt: f.clk.Now().AddDate(0, -2, 0), Values: vals}); err != nil {
+				return err
+			}
+		}
+		// Steward's own records about the person (R4): a login session, a
+		// staff member's view, a disclosure, a retention warning; the
+		// request and its mail follow below.
+		now := f.clk.Now()
+		if err := tx.InsertSession(ctx, &account.Session{ID: "sess-hash-" + f.person.ID, AccountID: f.person.ID,
+			CreatedAt: now, LastSeen: now, AuthAt: now, CSRF: "csrf"}); err != nil {
+			return err
+		}
+		if err := tx.RecordStaffView(ctx, store.StaffView{At: now, StaffID: "a-staff", SubjectID: f.person.ID, Fields: []string{"account.email"}}); err != nil {
+			return err
+		}
+		ref := "PV-x7q-" + f.person.ID
+		values = append(values, ref)
+		if err := tx.InsertDisclosure(ctx, &rights.Disclosure{ID: "dis_fixture", SubjectID: f.person.ID,
+			SubjectPseudonym: f.person.Pseudonym, Ground: "law", Recipient: "Politie", LegalBasis: policy.LegalObligation,
+			Categories: []string{"account"}, Reference: ref, DisclosedOn: now, RecordedAt: now, RecordedBy: "a-staff"}); err != nil {
+			return err
+		}
+		if rules := p.Retention; len(rules) > 0 {
+			if err := tx.PutWarning(ctx, store.Warning{TargetKind: rules[0].Record, TargetID: f.person.ID, Rule: rules[0].ID,
+				Subject: f.person.ID, AnchorAt: now, DueAt: now.AddDate(0, 1, 0), WarnedAt: now}); err != nil {
 				return err
 			}
 		}
@@ -127,6 +151,8 @@ func TestAnonymisationLeavesNoPersonalValue(t *testing.T) {
 			"audit_log.object_id": true, "audit_log.subject": true, "audit_log.actor": true,
 			// The request keeps the old pseudonym as proof it was answered.
 			"requests.subject_pseudonym": true,
+			// So does a disclosure: proof of what went where (R7, Art. 5(2)).
+			"disclosures.subject_pseudonym": true,
 		})
 		// Erasing twice: a clear error, nothing changed.
 		_, err = f.d.Erase(ctx, f.person.ID, staff)
@@ -230,11 +256,11 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"processing_limits": "limits", "newsletter_subscriptions": "newsletter_subscription kind",
 				"newsletter_sends": "issues, no person", "newsletter_deliveries": "delivery bookkeeping, by sign-up id",
 				"requests": "requests", "request_steps": "request timelines (staff notes stay internal)",
-				"disclosures": "disclosures", "staff_views": "staff views", "sessions": "login secrets, not data about the person",
-				"account_tokens": "hashed link secrets", "outbox": "mails in transit, dropped at erasure",
-				"audit_log": "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
+				"disclosures": "disclosures, disclosure kind", "staff_views": "staff views, staff_view kind", "sessions": "login_session kind",
+				"account_tokens": "hashed link secrets", "outbox": "mail kind",
+				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
 				"policy_versions": "no person", "schema_migrations": "no person",
-				"retention_overrides": "contracts, no person", "retention_warnings": "warning bookkeeping", "retention_lease": "job lease",
+				"retention_overrides": "contracts, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {

@@ -154,6 +154,9 @@ func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*ri
 		}
 	}
 
+	if own, err := h.ownItems(ctx, c, fn); own || err != nil {
+		return err
+	}
 	ownRules := len(d.Policy.RulesFor(rec.ID)) > 0
 	var it rights.Item
 	err := s.EachRecordOfKind(ctx, a.ID, rec.ID, func(r store.Record) error {
