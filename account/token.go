@@ -30,6 +30,10 @@ func TokenLifetime(k TokenKind) time.Duration {
 	}
 }
 
+// EmailChangeLifetime is how long the link that confirms a new login
+// address works.
+const EmailChangeLifetime = 24 * time.Hour
+
 // NewSecret returns a random secret for a session cookie, bearer token or
 // e-mailed link, and its hash: only the hash is stored, so a copy of the
 // database does not let anyone log in or use a link.

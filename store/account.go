@@ -135,6 +135,7 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
 		`DELETE FROM profile_values WHERE account_id = $1`,
 		`DELETE FROM sessions WHERE account_id = $1`,
 		`DELETE FROM account_tokens WHERE account_id = $1`,
+		`DELETE FROM email_changes WHERE account_id = $1`,
 		`DELETE FROM staff_views WHERE subject_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {

@@ -128,6 +128,7 @@ var accountTables = []struct{ table, column string }{
 	{"profile_values", "account_id"},
 	{"sessions", "account_id"},
 	{"account_tokens", "account_id"},
+	{"email_changes", "account_id"},
 	{"staff_views", "subject_id"},
 }
 

@@ -15,6 +15,14 @@ type profileView struct {
 	Email    string
 	Saved    bool
 	Sessions int
+	// EmailChange is the change-of-login-address form (email_change.go).
+	EmailChange emailChangeForm
+}
+
+// emailChangeForm is the profile page's form for a new login address: what
+// was typed and the error of each field, if any.
+type emailChangeForm struct {
+	Action, NewEmail, EmailError, PasswordError string
 }
 
 // profilePage shows a person their own record and lets them edit the
@@ -28,11 +36,44 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, au *authed, status int, in map[string]map[string]string, errs account.FieldErrors, reveal string, saved bool) {
-	lang := mustLang(r)
-	stored, err := s.loadProfile(r.Context(), au.Account, reveal)
+	v, err := s.profileView(r, au, in, errs, reveal, saved)
 	if err != nil {
 		s.failT(w, r, err)
 		return
+	}
+	s.render(w, r, status, "profile", s.page(r, mustLang(r), "profile.title", v))
+}
+
+// renderProfileEmail shows the profile page again with the errors of the
+// change-of-address form, the address typed kept, the password not.
+func (s *Server) renderProfileEmail(w http.ResponseWriter, r *http.Request, au *authed, errs account.FieldErrors, typed string) {
+	v, err := s.profileView(r, au, nil, nil, "", false)
+	if err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	lang := mustLang(r)
+	v.EmailChange.NewEmail = typed
+	for _, e := range errs {
+		text := s.catalog.T(lang, "form."+e.Field) + ": " + s.msg(lang, e.Message)
+		anchor := "#f-new-email"
+		if e.Field == "password" {
+			anchor = "#f-current-password"
+			v.EmailChange.PasswordError = s.msg(lang, e.Message)
+		} else {
+			v.EmailChange.EmailError = s.msg(lang, e.Message)
+		}
+		v.Errors = append(v.Errors, formError{Anchor: anchor, Text: text})
+	}
+	v.Form.Errors = v.Errors
+	s.render(w, r, http.StatusBadRequest, "profile", s.page(r, lang, "profile.title", v))
+}
+
+func (s *Server) profileView(r *http.Request, au *authed, in map[string]map[string]string, errs account.FieldErrors, reveal string, saved bool) (*profileView, error) {
+	lang := mustLang(r)
+	stored, err := s.loadProfile(r.Context(), au.Account, reveal)
+	if err != nil {
+		return nil, err
 	}
 	d := &formData{Action: "/account" + langQuery(lang), CSRF: au.Session.CSRF}
 	for _, rec := range account.ProfileRecords(s.cfg.Policy) {
@@ -42,8 +83,8 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, au *authe
 		}
 		var skip func(*policy.Field) bool
 		if rec.ID == account.RecordID {
-			// The login address is shown above; changing it needs a new
-			// verification and is not offered on this form.
+			// The login address is shown above; changing it needs a
+			// link to the new address, on its own form (email_change.go).
 			ef := account.EmailField(rec)
 			skip = func(f *policy.Field) bool { return f == ef }
 		}
@@ -58,8 +99,8 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, au *authe
 	}
 	d.Errors = s.summary(lang, errs)
 	n, _ := s.cfg.Store.CountSessions(r.Context(), au.Account.ID)
-	v := &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n}
-	s.render(w, r, status, "profile", s.page(r, lang, "profile.title", v))
+	return &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n,
+		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}}, nil
 }
 
 // profileSubmit stores the edits. A masked value sent back unchanged

@@ -26,6 +26,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account", s.profileSubmit)
 	mux.HandleFunc("POST /account/reveal", s.profileReveal)
 	mux.HandleFunc("POST /account/sessions/revoke", s.profileRevoke)
+	mux.HandleFunc("POST /account/email", s.emailChangeSubmit)
+	mux.HandleFunc("GET /account/email/confirm", s.emailChangePage)
+	mux.HandleFunc("POST /account/email/confirm", s.emailChangeConfirm)
 	mux.HandleFunc("GET /staff/{$}", s.staffHome)
 	mux.HandleFunc("GET /staff/people/{id}", s.staffPerson)
 	mux.HandleFunc("POST /staff/people/{id}/revoke-sessions", s.staffRevoke)
@@ -38,6 +41,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/password-reset", s.apiResetRequest)
 	mux.HandleFunc("POST /api/v1/password-reset/confirm", s.apiResetConfirm)
 	mux.HandleFunc("POST /api/v1/sessions/revoke", s.apiRevokeSessions)
+	mux.HandleFunc("POST /api/v1/email", s.apiEmailChange)
+	mux.HandleFunc("POST /api/v1/email/confirm", s.apiEmailChangeConfirm)
 	// Cookie notice, consent settings, newsletter (issue 6).
 	mux.HandleFunc("GET /cookies", s.cookiesPage)
 	mux.HandleFunc("POST /cookies", s.cookiesSubmit)

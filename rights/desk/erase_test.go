@@ -258,6 +258,7 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"requests": "requests", "request_steps": "request timelines (staff notes stay internal)",
 				"disclosures": "disclosures, disclosure kind", "staff_views": "staff views, staff_view kind", "sessions": "login_session kind",
 				"account_tokens": "hashed link secrets", "outbox": "mail kind",
+				"email_changes": "a new login address awaiting its link (at most a day), dropped at erasure",
 				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
 				"policy_versions": "no person", "schema_migrations": "no person",
 				"retention_overrides": "contracts, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
