@@ -2,9 +2,11 @@ package audit_test
 
 import (
 	"context"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +185,37 @@ func TestKeyIsGeneratedOnceWithMode0600(t *testing.T) {
 	}
 	if _, err := audit.LoadKey(filepath.Join(t.TempDir(), "none.key")); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Fatalf("missing key: %v", err)
+	}
+}
+
+// TestPublicKeyRoundTrips: what 'audit pubkey' prints is what 'audit verify
+// --pubkey' reads, and so is the hex the creation message shows; the
+// private key file is refused where a public key belongs.
+func TestPublicKeyRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	priv := filepath.Join(dir, "audit.key")
+	s, _, err := audit.LoadOrCreateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(dir, "audit.pub")
+	os.WriteFile(pemFile, audit.MarshalPublicKey(s.Public()), 0o644)
+	hexFile := filepath.Join(dir, "audit.hex")
+	os.WriteFile(hexFile, []byte(hex.EncodeToString(s.Public())+"\n"), 0o644)
+	for _, f := range []string{pemFile, hexFile} {
+		pub, err := audit.LoadPublicKey(f)
+		if err != nil || audit.KeyID(pub) != s.KeyID() {
+			t.Fatalf("%s: %v, key id %s want %s", filepath.Base(f), err, audit.KeyID(pub), s.KeyID())
+		}
+	}
+	bad := filepath.Join(dir, "bad.pub")
+	os.WriteFile(bad, []byte("not a key"), 0o644)
+	for _, f := range []string{priv, bad} {
+		if _, err := audit.LoadPublicKey(f); steward.ErrorCode(err) != steward.EINVALID || !strings.Contains(steward.ErrorMessage(err), f) {
+			t.Errorf("%s: %v, want EINVALID naming the file", filepath.Base(f), err)
+		}
+	}
+	if _, err := audit.LoadPublicKey(filepath.Join(dir, "none.pub")); steward.ErrorCode(err) != steward.ENOTFOUND {
+		t.Fatalf("missing public key: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"steward"
@@ -117,6 +118,58 @@ func LoadKey(path string) (*Signer, error) {
 		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s is not an ed25519 key", path)
 	}
 	return NewSigner(ek), nil
+}
+
+// MarshalPublicKey encodes pub as a PEM "PUBLIC KEY" block (PKIX, as
+// openssl writes it): what 'steward audit pubkey' prints, so an auditor can
+// verify the log holding only the public key (G2).
+func MarshalPublicKey(pub ed25519.PublicKey) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		panic("audit: encode public key: " + err.Error()) // cannot happen for ed25519
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// ParsePublicKey reads a public key written by MarshalPublicKey, or the 64
+// hex digits the key's creation message shows.
+func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
+	if block, _ := pem.Decode(data); block != nil {
+		if block.Type != "PUBLIC KEY" {
+			return nil, steward.Errorf(steward.EINVALID, "a PEM %q block is not an audit public key (want PUBLIC KEY; the private key is not needed to verify)", block.Type)
+		}
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "audit public key: %v", err)
+		}
+		pub, ok := k.(ed25519.PublicKey)
+		if !ok {
+			return nil, steward.Errorf(steward.EINVALID, "audit public key is not an ed25519 key")
+		}
+		return pub, nil
+	}
+	b, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, steward.Errorf(steward.EINVALID, "audit public key must be a PEM PUBLIC KEY block or %d hex digits", 2*ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// LoadPublicKey reads a public key file (see ParsePublicKey). A missing
+// file is an ENOTFOUND error.
+func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, steward.Errorf(steward.ENOTFOUND, "audit public key %s does not exist", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read public key %s: %w", path, err)
+	}
+	pub, err := ParsePublicKey(data)
+	if err != nil {
+		return nil, steward.Errorf(steward.EINVALID, "%s: %s", path, steward.ErrorMessage(err))
+	}
+	return pub, nil
 }
 
 // LoadOrCreateKey reads the signing key at path, generating it (mode 0600)

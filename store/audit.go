@@ -23,8 +23,26 @@ type auditConfig struct {
 }
 
 type auditSigning struct {
+	load  func() (*audit.Signer, error)
+	every uint64
+
+	mu     sync.Mutex
 	signer *audit.Signer
-	every  uint64
+}
+
+// key returns the signer, loading it on first use; a failed load is tried
+// again at the next commit.
+func (a *auditSigning) key() (*audit.Signer, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.signer == nil {
+		s, err := a.load()
+		if err != nil {
+			return nil, err
+		}
+		a.signer = s
+	}
+	return a.signer, nil
 }
 
 // SetAuditSigner makes every transaction that appends audit entries sign
@@ -33,10 +51,18 @@ type auditSigning struct {
 // head stays unsigned and 'audit verify' reports it (G2: an entry forged by
 // someone with only database access must be detectable).
 func (s *Store) SetAuditSigner(signer *audit.Signer, every uint64) {
+	s.SetAuditKey(func() (*audit.Signer, error) { return signer, nil }, every)
+}
+
+// SetAuditKey is SetAuditSigner with the key loaded by load when the first
+// transaction that appends entries commits, so a process that only reads
+// the database never needs the key (nor creates it). If load fails, that
+// transaction fails and changes nothing (G3); the next one tries again.
+func (s *Store) SetAuditKey(load func() (*audit.Signer, error), every uint64) {
 	if every == 0 {
 		every = audit.DefaultCheckpointEvery
 	}
-	s.audit.p.Store(&auditSigning{signer: signer, every: every})
+	s.audit.p.Store(&auditSigning{load: load, every: every})
 }
 
 // AppendAudit adds entries to the audit log in this transaction. They are
@@ -115,6 +141,17 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
 	}
+	// The key first: a missing or unreadable key fails the transaction
+	// before the head is locked.
+	var signer *audit.Signer
+	var every uint64
+	if cfg := tx.store.audit.p.Load(); cfg != nil {
+		var err error
+		if signer, err = cfg.key(); err != nil {
+			return fmt.Errorf("store: audit: signing key: %w", err)
+		}
+		every = cfg.every
+	}
 	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
 	if tx.Dialect == Postgres {
 		q += ` FOR UPDATE`
@@ -156,15 +193,15 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 	}
 	last := &entries[len(entries)-1]
 	keyID, sig := "", []byte(nil)
-	if cfg := tx.store.audit.p.Load(); cfg != nil {
+	if signer != nil {
 		for i := range entries {
-			if e := &entries[i]; e.Seq%cfg.every == 0 {
-				if err := insertCheckpoint(ctx, tx, cfg.signer.Checkpoint(e.Seq, e.Hash, e.Time)); err != nil {
+			if e := &entries[i]; e.Seq%every == 0 {
+				if err := insertCheckpoint(ctx, tx, signer.Checkpoint(e.Seq, e.Hash, e.Time)); err != nil {
 					return err
 				}
 			}
 		}
-		keyID, sig = cfg.signer.KeyID(), cfg.signer.Sign(last.Seq, last.Hash)
+		keyID, sig = signer.KeyID(), signer.Sign(last.Seq, last.Hash)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1`,
 		int64(last.Seq), last.Hash[:], keyID, sig); err != nil {

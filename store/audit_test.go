@@ -375,3 +375,57 @@ func openMigrated(t testing.TB, dsn string) *store.Store {
 	}
 	return s
 }
+
+// TestAuditKeyIsLoadedAtTheFirstAppend: a store given SetAuditKey never
+// asks for the key to read or to commit without entries; the first
+// commit with entries loads it, and if that fails the transaction changes
+// nothing and the next one tries again (G3).
+func TestAuditKeyIsLoadedAtTheFirstAppend(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		signer, _, err := audit.LoadOrCreateKey(t.TempDir() + "/audit.key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		loads, fail := 0, true
+		s.SetAuditKey(func() (*audit.Signer, error) {
+			loads++
+			if fail {
+				return nil, steward.Errorf(steward.EINVALID, "no key today")
+			}
+			return signer, nil
+		}, 0)
+		if _, _, err := s.Audit().List(ctx, audit.Filter{}, audit.Page{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { _, err := tx.ExecContext(ctx, `SELECT 1`); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if loads != 0 {
+			t.Fatalf("key loaded %d times without an append", loads)
+		}
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO policy_versions (site_id, version, dated, sha256, first_seen) VALUES ('x', '1', '2026-01-01', 'ab', 0)`); err != nil {
+				return err
+			}
+			return tx.AppendAudit(entry(1))
+		})
+		if steward.ErrorCode(err) != steward.EINVALID || loads != 1 {
+			t.Fatalf("append without a key: %v (loads %d), want the load's error", err, loads)
+		}
+		var n int
+		s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_versions`).Scan(&n)
+		if h := testkit.AuditHead(t, s); h != 0 || n != 0 {
+			t.Fatalf("a failed key load left %d entries and %d rows", h, n)
+		}
+		fail = false
+		appendN(t, s, 1, 3)
+		appendN(t, s, 4, 3)
+		if loads != 2 {
+			t.Fatalf("key loaded %d times, want once more after the failure", loads)
+		}
+		if r := verify(t, s, signer, audit.VerifyOptions{}); r.Broken != nil || r.Checked != 6 {
+			t.Fatalf("verify: %+v", r)
+		}
+	})
+}

@@ -13,7 +13,6 @@ import (
 
 	"steward"
 	"steward/audit"
-	"steward/store"
 )
 
 func init() {
@@ -21,6 +20,7 @@ func init() {
 	register(&command{name: "audit tail", summary: "show the latest audit entries", run: runAuditTail})
 	register(&command{name: "audit export", summary: "write audit entries since a date as JSON Lines, for an auditor", run: runAuditExport})
 	register(&command{name: "audit checkpoint", summary: "verify the audit log and sign a checkpoint of its head", run: runAuditCheckpoint})
+	register(&command{name: "audit pubkey", summary: "print the audit signing key's public key, for 'audit verify --pubkey'", run: runAuditPubkey})
 }
 
 // keyFlag adds --key (env STEWARD_AUDIT_KEY): the audit signing key file.
@@ -44,46 +44,53 @@ func (a *app) loadOrCreateAuditKey(path string) (*audit.Signer, error) {
 	return signer, nil
 }
 
-// signAudit makes s sign the audit head at every commit and a checkpoint
-// every audit.DefaultCheckpointEvery entries, with the key named by
-// STEWARD_AUDIT_KEY (generated on first use). Every command that appends
-// audit entries calls it right after openStore; without it 'audit verify'
-// reports the head as unsigned (G2: forged entries must be detectable).
-func (a *app) signAudit(s *store.Store) error {
-	signer, err := a.loadOrCreateAuditKey(a.env("STEWARD_AUDIT_KEY", audit.DefaultKeyFile))
-	if err != nil {
-		return err
-	}
-	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
-	return nil
+// auditSigner returns the audit signing key named by STEWARD_AUDIT_KEY
+// (default ./steward-audit.key), generating it on first use with a message
+// saying where it was written (issue 5). openStore hands it to every store,
+// which calls it when it first appends entries.
+func (a *app) auditSigner() (*audit.Signer, error) {
+	return a.loadOrCreateAuditKey(a.env("STEWARD_AUDIT_KEY", audit.DefaultKeyFile))
 }
 
 const auditVerifyAbout = `Checks every audit entry: numbered without gaps, each linking to the hash of
 the one before, each matching its own hash, the last matching the signed head,
 and every checkpoint signed by the audit key and matching its entry. Prints the
 number of entries checked and, if the log is broken, the first broken entry and
-why; exits 1 then. Without the key file only the chain is checked.`
+why; exits 1 then. Signatures are checked with the public key --pubkey names
+(what 'steward audit pubkey' prints: an auditor needs nothing secret), else
+with the signing key file; without either only the chain is checked.`
 
 func runAuditVerify(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("audit verify", "[--from N] [--db DSN] [--key FILE]", auditVerifyAbout)
+	fs := a.flags("audit verify", "[--from N] [--db DSN] [--pubkey FILE | --key FILE]", auditVerifyAbout)
 	db := a.dbFlag(fs)
 	key := a.keyFlag(fs)
+	pubkey := fs.String("pubkey", "", "the audit key's public key (PEM from 'steward audit pubkey', or hex); wins over --key")
 	from := fs.Uint64("from", 1, "first entry whose content is checked")
 	every := fs.Uint64("every", audit.DefaultCheckpointEvery, "require a checkpoint every N entries (0: do not)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	opt := audit.VerifyOptions{From: *from, CheckpointEvery: *every}
-	signer, err := audit.LoadKey(*key)
-	switch {
-	case steward.ErrorCode(err) == steward.ENOTFOUND:
-		fmt.Fprintf(a.stderr, "steward audit verify: no signing key at %s: signatures not checked, so a cut-off tail or a rewritten chain goes unnoticed\n", *key)
-	case err != nil:
-		return err
-	default:
-		opt.Key = signer.Public()
+	if *pubkey != "" {
+		// A public key named and not found is an error, never a silent
+		// verification without signatures.
+		pub, err := audit.LoadPublicKey(*pubkey)
+		if err != nil {
+			return err
+		}
+		opt.Key = pub
+	} else {
+		signer, err := audit.LoadKey(*key)
+		switch {
+		case steward.ErrorCode(err) == steward.ENOTFOUND:
+			fmt.Fprintf(a.stderr, "steward audit verify: no signing key at %s and no --pubkey: signatures not checked, so a cut-off tail or a rewritten chain goes unnoticed\n", *key)
+		case err != nil:
+			return err
+		default:
+			opt.Key = signer.Public()
+		}
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -98,7 +105,7 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "checked %d entries; BROKEN at entry %d: %s\n", r.Checked, r.Broken.Seq, r.Broken.Reason)
 		return errReported
 	}
-	signed := "signatures checked"
+	signed := "signatures checked with key " + audit.KeyID(opt.Key)
 	if !r.Signed {
 		signed = "signatures NOT checked"
 	}
@@ -132,7 +139,7 @@ func runAuditTail(ctx context.Context, a *app, args []string) error {
 	if *n < 1 || *n > audit.MaxPageLimit {
 		return steward.FieldError("n", "must be 1 to %d", audit.MaxPageLimit)
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -199,7 +206,7 @@ func runAuditExport(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -244,7 +251,7 @@ func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -266,5 +273,22 @@ func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "checkpoint size=%d hash=%s key=%s signature=%s\n", cp.Size, cp.Hash, cp.KeyID, hex.EncodeToString(cp.Signature))
+	return nil
+}
+
+func runAuditPubkey(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("audit pubkey", "[--key FILE]", "Prints the public half of the audit signing key as PEM, and its key id on\nstderr. Give it to an auditor: 'steward audit verify --pubkey FILE' checks\nevery signature with it and needs no secret. The key is never created here.")
+	key := a.keyFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	signer, err := audit.LoadKey(*key)
+	if err != nil {
+		return err
+	}
+	if _, err := a.stdout.Write(audit.MarshalPublicKey(signer.Public())); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "audit key id %s (%s)\n", signer.KeyID(), *key)
 	return nil
 }

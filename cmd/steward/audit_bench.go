@@ -46,7 +46,7 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	s, err := openStore(ctx, dsn)
+	s, err := a.openStore(ctx, dsn)
 	if err != nil {
 		return err
 	}

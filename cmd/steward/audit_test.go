@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,11 +23,7 @@ func auditEnv(t *testing.T) (map[string]string, *store.Store, *audit.Signer) {
 	t.Helper()
 	dir := t.TempDir()
 	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
-	s, err := openStore(context.Background(), env["STEWARD_DB"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openTestStore(t, env)
 	signer, _, err := audit.LoadOrCreateKey(env["STEWARD_AUDIT_KEY"])
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +54,7 @@ func TestAuditCommands(t *testing.T) {
 	}
 
 	code, out, errOut = run(t, env, "audit", "verify")
-	if code != 0 || !strings.Contains(out, "checked 5 entries up to 5 and 1 checkpoints (signatures checked)") {
+	if code != 0 || !strings.Contains(out, "checked 5 entries up to 5 and 1 checkpoints (signatures checked with key ") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = run(t, env, "audit", "tail", "-n", "2")
@@ -110,8 +109,8 @@ func TestAuditCheckpointGeneratesTheKeyAndSaysWhere(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "k", "audit.key")}
 	code, _, errOut := run(t, env, "audit", "checkpoint")
-	if code != 1 {
-		t.Fatalf("key in a missing directory: exit %d", code)
+	if code != 1 || !strings.Contains(errOut, env["STEWARD_AUDIT_KEY"]) {
+		t.Fatalf("key in a missing directory: exit %d, stderr %q; want 1 naming the key file", code, errOut)
 	}
 	env["STEWARD_AUDIT_KEY"] = filepath.Join(dir, "audit.key")
 	code, _, errOut = run(t, env, "audit", "checkpoint")
@@ -211,27 +210,80 @@ func TestAuditHoldsNoPersonalValues(t *testing.T) {
 	testkit.AssertNoPersonalValues(t, s, vals...)
 }
 
-func TestSignAuditMakesAppendsVerifiable(t *testing.T) {
+// TestOpenStoreSignsEveryAppend: a store opened as every command opens it
+// signs what it appends with STEWARD_AUDIT_KEY, generated with a message at
+// the first append; reading never creates the key (issue 5, G2).
+func TestOpenStoreSignsEveryAppend(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
+	for _, args := range [][]string{{"audit", "tail"}, {"audit", "verify"}, {"audit", "export", "--since", "2026-01-01"}, {"mail", "list"}} {
+		if code, _, errOut := run(t, env, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(env["STEWARD_AUDIT_KEY"]); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a command that only reads created the audit key (stat: %v)", err)
+	}
 	a, _, errOut := testApp(env)
-	s, err := openStore(context.Background(), env["STEWARD_DB"])
+	s, err := a.openStore(context.Background(), env["STEWARD_DB"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := a.signAudit(s); err != nil {
-		t.Fatal(err)
+	for range 2 {
+		if err := s.InTx(context.Background(), func(tx *store.Tx) error {
+			return tx.AppendAudit(audit.Entry{Time: time.Now(), Action: audit.PolicyLoad, Actor: audit.System("serve")})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !strings.Contains(errOut.String(), "generated the audit signing key") {
-		t.Fatalf("no message about the new key: %q", errOut.String())
+	if n := strings.Count(errOut.String(), "generated the audit signing key "+env["STEWARD_AUDIT_KEY"]); n != 1 {
+		t.Fatalf("%d messages about the new key, want 1: %q", n, errOut.String())
 	}
-	if err := s.InTx(context.Background(), func(tx *store.Tx) error {
-		return tx.AppendAudit(audit.Entry{Time: time.Now(), Action: audit.PolicyLoad, Actor: audit.System("serve")})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, _ := run(t, env, "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
+	if code, out, _ := run(t, env, "audit", "verify"); code != 0 || !strings.Contains(out, "checked 2 entries") || !strings.Contains(out, "intact") {
 		t.Fatalf("verify: exit %d %s", code, out)
+	}
+}
+
+// TestAuditVerifyWithThePublicKeyOnly: an auditor given what 'audit
+// pubkey' prints verifies every signature without the signing key; a
+// different key or a missing file is a failure, never a silent skip.
+func TestAuditVerifyWithThePublicKeyOnly(t *testing.T) {
+	env, s, signer := auditEnv(t)
+	for i := range 4 {
+		if err := s.InTx(context.Background(), func(tx *store.Tx) error {
+			return tx.AppendAudit(audit.Entry{Time: time.Now(), Action: audit.PolicyLoad, Actor: audit.System("serve"), RequestID: fmt.Sprint("r", i)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, pub, errOut := run(t, env, "audit", "pubkey")
+	if code != 0 || !strings.HasPrefix(pub, "-----BEGIN PUBLIC KEY-----") || !strings.Contains(errOut, signer.KeyID()) {
+		t.Fatalf("pubkey: exit %d\n%s%s", code, pub, errOut)
+	}
+	dir := t.TempDir()
+	pubFile := filepath.Join(dir, "audit.pub")
+	os.WriteFile(pubFile, []byte(pub), 0o644)
+	// The auditor has the database and the public key, nothing else.
+	auditor := map[string]string{"STEWARD_DB": env["STEWARD_DB"], "STEWARD_AUDIT_KEY": filepath.Join(dir, "none.key")}
+	code, out, errOut := run(t, auditor, "audit", "verify", "--pubkey", pubFile)
+	if code != 0 || !strings.Contains(out, "checked 4 entries up to 4 and 1 checkpoints (signatures checked with key "+signer.KeyID()+")") || errOut != "" {
+		t.Fatalf("verify --pubkey: exit %d\n%s%s", code, out, errOut)
+	}
+	other, _, _ := audit.LoadOrCreateKey(filepath.Join(dir, "other.key"))
+	os.WriteFile(pubFile, audit.MarshalPublicKey(other.Public()), 0o644)
+	if code, out, _ := run(t, auditor, "audit", "verify", "--pubkey", pubFile); code != 1 || !strings.Contains(out, "BROKEN at entry 3") || !strings.Contains(out, "not signed by the audit key") {
+		t.Fatalf("verify with another key: exit %d\n%s", code, out)
+	}
+	for _, f := range []string{filepath.Join(dir, "missing.pub"), env["STEWARD_AUDIT_KEY"]} {
+		if code, _, errOut := run(t, auditor, "audit", "verify", "--pubkey", f); code != 1 || !strings.Contains(errOut, f) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("verify --pubkey %s: exit %d, stderr %q; want 1 and one line naming the file", filepath.Base(f), code, errOut)
+		}
+	}
+	if code, _, errOut := run(t, auditor, "audit", "pubkey"); code != 1 || !strings.Contains(errOut, "does not exist") {
+		t.Fatalf("pubkey without a key: exit %d %q", code, errOut)
+	}
+	if _, err := os.Stat(auditor["STEWARD_AUDIT_KEY"]); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("'audit pubkey' or 'audit verify' created a signing key")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"steward"
+	"steward/audit"
 	"steward/policy"
 	"steward/store"
 )
@@ -30,8 +31,13 @@ func (a *app) policyFlag(fs *flag.FlagSet) *string {
 	return fs.String("policy", a.env("STEWARD_POLICY", defaultPolicy), "the site's policy file (env STEWARD_POLICY)")
 }
 
-// openStore opens and migrates the database.
-func openStore(ctx context.Context, dsn string) (*store.Store, error) {
+// openStore opens and migrates the database, and makes it sign the audit
+// log's head at every commit that appends entries, and a checkpoint every
+// audit.DefaultCheckpointEvery entries, with the key auditSigner names.
+// Every command opens its store here, so none can append entries that
+// 'audit verify' then finds unsigned (G2); a command that only reads never
+// loads the key, nor creates it.
+func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
 	s, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -40,6 +46,7 @@ func openStore(ctx context.Context, dsn string) (*store.Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.SetAuditKey(a.auditSigner, audit.DefaultCheckpointEvery)
 	return s, nil
 }
 

@@ -89,7 +89,7 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

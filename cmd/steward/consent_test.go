@@ -21,11 +21,9 @@ func TestConsentReceiptVerifyAndTamper(t *testing.T) {
 		"STEWARD_DB":               "sqlite:" + filepath.Join(dir, "s.db"),
 		"STEWARD_POLICY":           testkit.PolicyPath(t, "zorginspirator"),
 		"STEWARD_CONSENT_KEY_FILE": filepath.Join(dir, "consent.key"),
+		"STEWARD_AUDIT_KEY":        filepath.Join(dir, "audit.key"),
 	}
-	s, err := openStore(context.Background(), env["STEWARD_DB"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTestStore(t, env)
 	svc := consent.NewService(testkit.Policy(t, "zorginspirator"), s, testkitClock())
 	if err := svc.Give(context.Background(), "acc1", "research_panel", policy.ChannelSignup, "nl"); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,8 @@ func TestDataKeyRequiredForSensitivePolicy(t *testing.T) {
 
 func TestStaffAddPrintsOneTimeLink(t *testing.T) {
 	var out, errb bytes.Buffer
-	a := &app{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }, clock: clock.System{}}
+	env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+	a := &app{stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }, clock: clock.System{}}
 	db := testkit.SQLiteDSN(t)
 	pol := testkit.PolicyPath(t, "ivm")
 	if code := a.main(context.Background(), []string{"staff", "add", "po@example.nl", "--role", "privacy_officer", "--db", db, "--policy", pol, "--base-url", "https://site.example"}); code != 0 {

@@ -44,7 +44,7 @@ func runMailList(ctx context.Context, a *app, args []string) error {
 		}
 		f.Status = st
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func runMailPrune(ctx context.Context, a *app, args []string) error {
 	if *days < 0 {
 		return steward.FieldError("keep-days", "must not be negative")
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func runMailSendDue(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

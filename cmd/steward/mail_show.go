@@ -33,7 +33,7 @@ func runMailShow(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stderr, "steward mail show: %q is not a mail id\n", fs.Arg(0))
 		return errUsage
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -51,11 +51,7 @@ func forEachMailDB(t *testing.T, fn func(t *testing.T, c mailCLI, s *store.Store
 			if engine == "postgres" {
 				dsn = testkit.PostgresDSN(t)
 			}
-			s, err := openStore(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
+			s := openTestStore(t, map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": t.TempDir() + "/audit.key"})
 			for _, m := range []mail.Message{
 				{Kind: mail.KindVerify, SubjectID: "acct-1", To: "Jan Jansen <jan.jansen@example.org>",
 					Subject: "Bevestig je e-mailadres", Text: "Open https://ivm.example.org/verify?token=abc123\n",

@@ -92,7 +92,7 @@ func openNewsletter(ctx context.Context, a *app, db, pol, keyPath, baseURL strin
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := openStore(ctx, db)
+	s, err := a.openStore(ctx, db)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -35,7 +35,7 @@ func runPanelExport(ctx context.Context, a *app, args []string) error {
 	if pu := p.Purpose(panelPurpose); pu == nil || !pu.NeedsConsent() {
 		return steward.Errorf(steward.EINVALID, "the policy declares no consent-based %s purpose", panelPurpose)
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,10 @@ import (
 
 func TestPanelExportOnlyConsentingNowAndAudited(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator")}
+	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator"),
+		"STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
 	ctx := context.Background()
-	s, err := openStore(ctx, env["STEWARD_DB"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTestStore(t, env)
 	for _, id := range []string{"acc1", "acc2"} {
 		if err := s.InTx(ctx, func(tx *store.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, email, email_key, pseudonym, created_at) VALUES ($1, $2, $2, $3, 0)`,
@@ -43,8 +41,7 @@ func TestPanelExportOnlyConsentingNowAndAudited(t *testing.T) {
 	if code != 0 || out != "subject,email\nacc1,acc1@example.org\n" {
 		t.Fatalf("exit %d out %q err %q", code, out, errOut)
 	}
-	s, _ = openStore(ctx, env["STEWARD_DB"])
-	defer s.Close()
+	s = openTestStore(t, env)
 	var n int
 	s.Read().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'export.download' AND object_kind = 'panel_invitations'`).Scan(&n)
 	if n != 1 || strings.Contains(out, "acc2") {

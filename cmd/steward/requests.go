@@ -42,22 +42,14 @@ type deskEnv struct {
 
 func (e *deskEnv) Close() { e.store.Close() }
 
-// openDesk opens the store and policy behind a Desk, with the audit
-// signing key (STEWARD_AUDIT_KEY).
+// openDesk opens the store and policy behind a Desk.
 func openDesk(ctx context.Context, a *app, dsn, policyPath string) (*deskEnv, error) {
 	p, err := loadPolicy(policyPath)
 	if err != nil {
 		return nil, err
 	}
-	s, err := openStore(ctx, dsn)
+	s, err := a.openStore(ctx, dsn)
 	if err != nil {
-		return nil, err
-	}
-	// Every step appends audit entries: sign the head and checkpoints
-	// with the site's audit key, as every command that appends must, so
-	// 'audit verify' finds the requests' entries signed (G2).
-	if err := a.signAudit(s); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return &deskEnv{store: s, desk: newDesk(s, p, a.clock, a.env("STEWARD_BASE_URL", "http://"+defaultAddr))}, nil

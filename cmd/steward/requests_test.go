@@ -18,16 +18,13 @@ import (
 // and the environment the requests commands read.
 func requestsEnv(t *testing.T) (env map[string]string, person *account.Account) {
 	t.Helper()
-	dsn := testkit.SQLiteDSN(t)
-	s, err := openStore(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	env = map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_STAFF": "a-officer",
+		"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+	s := openTestStore(t, env)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	officer := &account.Account{ID: "a-officer", Email: "po@ivm.test", Pseudonym: string(audit.NewPseudonym()), Role: account.RolePrivacyOfficer, CreatedAt: now}
 	person = &account.Account{ID: "a-person", Email: "jan@example.org", Pseudonym: string(audit.NewPseudonym()), CreatedAt: now, ConfirmedAt: now}
-	err = s.InTx(context.Background(), func(tx *store.Tx) error {
+	err := s.InTx(context.Background(), func(tx *store.Tx) error {
 		if err := tx.InsertAccount(context.Background(), officer); err != nil {
 			return err
 		}
@@ -36,8 +33,7 @@ func requestsEnv(t *testing.T) (env map[string]string, person *account.Account) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_STAFF": "a-officer",
-		"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}, person
+	return env, person
 }
 
 func TestRequestsCommands(t *testing.T) {

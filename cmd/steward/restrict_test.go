@@ -20,12 +20,10 @@ import (
 // stands — the gate answers no for everything but storage.
 func TestPanelExportSkipsRestricted(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator")}
+	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator"),
+		"STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
 	ctx := context.Background()
-	s, err := openStore(ctx, env["STEWARD_DB"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTestStore(t, env)
 	for _, id := range []string{"acc1", "acc2"} {
 		if err := s.InTx(ctx, func(tx *store.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, email, email_key, pseudonym, created_at) VALUES ($1, $2, $2, $3, 0)`,

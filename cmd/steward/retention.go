@@ -71,7 +71,7 @@ func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv
 		}
 		rules = []string{*f.rule}
 	}
-	s, err := openStore(ctx, *f.db)
+	s, err := a.openStore(ctx, *f.db)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	if _, err := e.Rule("website_account_inactive"); err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

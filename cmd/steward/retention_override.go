@@ -91,7 +91,7 @@ func runOverrideSet(ctx context.Context, a *app, args []string) error {
 	} else if !r.ContractOverride {
 		return steward.FieldError("rule", "retention rule %q does not allow a contract override (contract_override is not set in the policy)", o.Rule)
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 	if *format != "table" && *format != "json" {
 		return steward.FieldError("format", "must be table or json")
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func runOverrideRemove(ctx context.Context, a *app, args []string) error {
 	if err != nil || id <= 0 {
 		return steward.FieldError("id", "%q is not an override id", *idFlag)
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,8 @@ func TestRetentionOverrideCommands(t *testing.T) {
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "o.db")
 	pol := testkit.PolicyPath(t, "ivm")
-	if code, _, stderr := run(t, nil, "migrate", "--db", db); code != 0 {
+	env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+	if code, _, stderr := run(t, env, "migrate", "--db", db); code != 0 {
 		t.Fatal(stderr)
 	}
 	s, err := store.Open(ctx, db)
@@ -84,7 +85,7 @@ func TestRetentionOverrideCommands(t *testing.T) {
 		{"not staff", append([]string{"retention", "override", "set", "--db", db, "--policy", pol, "--staff", "a_member"}, good...), "not a staff account"},
 		{"remove unknown", []string{"retention", "override", "remove", "--db", db, "--staff", "st_po", "--id", "99"}, "no override 99"},
 	} {
-		code, _, stderr := run(t, nil, tc.args...)
+		code, _, stderr := run(t, env, tc.args...)
 		if code != 1 || !strings.Contains(stderr, tc.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 			t.Errorf("%s: exit %d, stderr %q; want 1 and one line with %q", tc.name, code, stderr, tc.want)
 		}
@@ -103,14 +104,14 @@ func TestRetentionOverrideCommands(t *testing.T) {
 		t.Fatalf("bad input wrote %d audit entries", n)
 	}
 
-	if code, out, stderr := run(t, nil, set(good...)...); code != 0 || !strings.Contains(out, "override 1") {
+	if code, out, stderr := run(t, env, set(good...)...); code != 0 || !strings.Contains(out, "override 1") {
 		t.Fatalf("set: exit %d\n%s%s", code, out, stderr)
 	}
-	code, out, _ := run(t, nil, "retention", "override", "list", "--db", db, "--format", "json")
+	code, out, _ := run(t, env, "retention", "override", "list", "--db", db, "--format", "json")
 	if code != 0 || !strings.Contains(out, `"contract": "IVM-2025-014"`) || !strings.Contains(out, `"period": "P10Y"`) {
 		t.Fatalf("list: exit %d\n%s", code, out)
 	}
-	if code, out, stderr := run(t, nil, "retention", "override", "remove", "--db", db, "--staff", "st_po", "--id", "1"); code != 0 {
+	if code, out, stderr := run(t, env, "retention", "override", "remove", "--db", db, "--staff", "st_po", "--id", "1"); code != 0 {
 		t.Fatalf("remove: exit %d\n%s%s", code, out, stderr)
 	}
 	if n := entries(); n != 2 {
@@ -118,5 +119,9 @@ func TestRetentionOverrideCommands(t *testing.T) {
 	}
 	if list, _ := s.ListOverrides(ctx, store.OverrideFilter{}); len(list) != 0 {
 		t.Fatalf("removed override still listed: %+v", list)
+	}
+	// G2: the commands signed what they appended.
+	if code, out, stderr := run(t, env, "audit", "verify", "--db", db); code != 0 || !strings.Contains(out, "intact") || stderr != "" {
+		t.Fatalf("audit verify: exit %d\n%s%s", code, out, stderr)
 	}
 }

@@ -37,6 +37,10 @@ Environment (flags win):
   STEWARD_CONSENT_KEY_FILE  the site's consent key (default ./steward-consent.key,
                     created on first run): signs receipts, cookie choices and
                     unsubscribe links, which must survive a restart
+  STEWARD_AUDIT_KEY the audit log's ed25519 signing key file (default
+                    ./steward-audit.key, created on first run): signs the head
+                    at every commit that appends, so 'steward audit verify'
+                    detects entries forged or cut off by anyone without it
   STEWARD_TRUSTED_PROXIES  reverse proxies (CIDR,...) whose X-Forwarded-For
                     and X-Forwarded-Proto are believed; unset ignores both
   STEWARD_RETENTION_INTERVAL  run the policy's retention rules in the background
@@ -97,7 +101,13 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	// G2: the store loads the audit key at its first append (openStore);
+	// serve loads it now as well, so a missing directory or a damaged key
+	// stops it here rather than failing every request that audits.
+	if _, err := a.auditSigner(); err != nil {
+		return err
+	}
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func runStaffAdd(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, *db)
+	s, err := a.openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
