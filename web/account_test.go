@@ -35,7 +35,9 @@ type site struct {
 // cheapHash keeps tests fast; the benchmarks measure the real parameters.
 var cheapHash = account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-func newSite(t testing.TB, s *store.Store, policyName string) *site {
+// newSite starts a site on s; each of with may change its web.Config
+// before the server is built.
+func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.Config)) *site {
 	t.Helper()
 	st := &site{t: t, store: s, clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), log: testkit.Log(t)}
 	st.smtp = testkit.NewSMTP(t)
@@ -47,8 +49,12 @@ func newSite(t testing.TB, s *store.Store, policyName string) *site {
 	key, _ := account.ParseKey(account.NewKey())
 	sealer, _ := account.NewSealer(key)
 	st.srv = httptest.NewUnstartedServer(nil)
-	h, err := web.New(web.Config{Policy: testkit.Policy(t, policyName), Store: s, Log: st.log.Logger, Clock: st.clock,
-		BaseURL: "http://" + st.srv.Listener.Addr().String(), Sealer: sealer, HashParams: &cheapHash})
+	cfg := web.Config{Policy: testkit.Policy(t, policyName), Store: s, Log: st.log.Logger, Clock: st.clock,
+		BaseURL: "http://" + st.srv.Listener.Addr().String(), Sealer: sealer, HashParams: &cheapHash}
+	for _, f := range with {
+		f(&cfg)
+	}
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /staff/{$}", s.staffHome)
 	mux.HandleFunc("GET /staff/people/{id}", s.staffPerson)
 	mux.HandleFunc("POST /staff/people/{id}/revoke-sessions", s.staffRevoke)
+	mux.HandleFunc("GET /staff/audit", s.staffAudit)
 	mux.HandleFunc("POST /api/v1/signup", s.apiSignup)
 	mux.HandleFunc("POST /api/v1/verify", s.apiVerify)
 	mux.HandleFunc("POST /api/v1/login", s.apiLogin)

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -43,6 +44,10 @@ type Config struct {
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
 	ConsentKey *consent.Key
+	// AuditKey is the audit signing key's public half: "verify now" on
+	// /staff/audit checks the head and checkpoint signatures with it. Nil
+	// checks the chain only, and the page says so.
+	AuditKey ed25519.PublicKey
 }
 
 // Server holds the parsed templates and the router.

@@ -103,8 +103,10 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	}
 	// G2: the store loads the audit key at its first append (openStore);
 	// serve loads it now as well, so a missing directory or a damaged key
-	// stops it here rather than failing every request that audits.
-	if _, err := a.auditSigner(); err != nil {
+	// stops it here rather than failing every request that audits, and
+	// /staff/audit's "verify now" checks signatures with its public half.
+	auditKey, err := a.auditSigner()
+	if err != nil {
 		return err
 	}
 	s, err := a.openStore(ctx, *db)
@@ -137,7 +139,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
-		TrustedProxies: trusted, Sealer: sealer, ConsentKey: consentKey, MailNotify: dispatcher.Notify})
+		TrustedProxies: trusted, Sealer: sealer, ConsentKey: consentKey, AuditKey: auditKey.Public(), MailNotify: dispatcher.Notify})
 	if err != nil {
 		ln.Close()
 		return err
