@@ -147,11 +147,19 @@ func inSentence(s string) string {
 	return string(unicode.ToLower(r)) + s[n:]
 }
 
-// paragraphs splits a policy text into paragraphs at blank lines.
+// paragraphs splits a policy text into paragraphs at blank lines. Inside a
+// paragraph the line breaks are folded into spaces, as YAML folds a ">-"
+// block, so a long text written as a literal block ("|-", one blank line
+// between paragraphs; docs/policy-format.md) may wrap wherever its author
+// likes without a line break showing in the statement (G1).
 func paragraphs(s string) []string {
 	var out []string
 	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
+		lines := strings.Split(p, "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(lines[i])
+		}
+		if p = strings.TrimSpace(strings.Join(lines, " ")); p != "" {
 			out = append(out, p)
 		}
 	}

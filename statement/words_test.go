@@ -126,3 +126,27 @@ func TestInSentence(t *testing.T) {
 		}
 	}
 }
+
+// TestParagraphs: a literal block splits at blank lines and its wrapped
+// lines join with one space, so "|-" texts read like ">-" ones (G1).
+func TestParagraphs(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"one_line", "Eén zin.", []string{"Eén zin."}},
+		{"folded_text_stays_one_paragraph", "Een lange tekst over twee regels.", []string{"Een lange tekst over twee regels."}},
+		{"wrapped_lines_join_with_a_space", "Een lange tekst\nover twee regels.", []string{"Een lange tekst over twee regels."}},
+		{"blank_line_starts_a_paragraph", "Eerste.\n\nTweede\nalinea.", []string{"Eerste.", "Tweede alinea."}},
+		{"crlf_and_extra_blank_lines", "Eerste.\r\n\r\n\r\n  Tweede.  \r\n", []string{"Eerste.", "Tweede."}},
+		{"empty", "  \n\n ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := paragraphs(tt.in)
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
+				t.Errorf("paragraphs(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"steward"
 	"steward/audit"
 	"steward/consent"
+	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
 )
@@ -33,7 +34,10 @@ type myDataView struct {
 	Objectable []rights.PurposeInfo
 	Types      []rights.Type
 	Restricted bool
-	Notice     string
+	// CanRestrict: the policy honours restriction (Art. 18), so the form
+	// to pause processing is shown.
+	CanRestrict bool
+	Notice      string
 }
 
 func (s *Server) opener() desk.Opener {
@@ -55,7 +59,8 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Notice: r.URL.Query().Get("done")}
+	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Notice: r.URL.Query().Get("done"),
+		CanRestrict: s.cfg.Policy.Rights.Honours(policy.RightRestriction)}
 	// Offer only the requests the policy honours; others are refused anyway.
 	for _, t := range rights.Types {
 		if s.cfg.Policy.Rights.Honours(t.Right()) {

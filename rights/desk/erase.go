@@ -147,8 +147,14 @@ func (d *Desk) WithdrawInTx(ctx context.Context, tx *store.Tx, subjectID, purpos
 
 // Restrict, Object: the person's own actions, each in one transaction.
 
-// Restrict is RestrictInTx in a transaction of its own.
+// Restrict is RestrictInTx in a transaction of its own. A site whose
+// policy does not honour restriction (Art. 18) refuses it before anything
+// is read or stored (G3): the statement and My data offer only the rights
+// the policy honours.
 func (d *Desk) Restrict(ctx context.Context, subjectID, reason string, actor audit.Actor) error {
+	if !d.Policy.Rights.Honours(policy.RightRestriction) {
+		return steward.Errorf(steward.EINVALID, "the policy does not honour the right to restriction (Art. 18)")
+	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return steward.FieldError("reason", "is required: say what is disputed")
