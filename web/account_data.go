@@ -40,6 +40,19 @@ type myDataView struct {
 	Notice      string
 }
 
+// honouredTypes lists the request types whose right the policy honours,
+// in article order: the forms offer only those (R13, Z8); others are
+// refused by rights.NewRequest.Check anyway.
+func honouredTypes(p *policy.Policy) []rights.Type {
+	var out []rights.Type
+	for _, t := range rights.Types {
+		if p.Rights.Honours(t.Right()) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func (s *Server) opener() desk.Opener {
 	if s.cfg.Sealer == nil {
 		return nil
@@ -61,12 +74,7 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Notice: r.URL.Query().Get("done"),
 		CanRestrict: s.cfg.Policy.Rights.Honours(policy.RightRestriction)}
-	// Offer only the requests the policy honours; others are refused anyway.
-	for _, t := range rights.Types {
-		if s.cfg.Policy.Rights.Honours(t.Right()) {
-			v.Types = append(v.Types, t)
-		}
-	}
+	v.Types = honouredTypes(s.cfg.Policy)
 	for i := range s.cfg.Policy.Purposes {
 		if p := &s.cfg.Policy.Purposes[i]; p.Objectable() {
 			v.Objectable = append(v.Objectable, rights.PurposeInfo{ID: p.ID, Name: p.Name, LegalBasis: string(p.LegalBasis), Article: p.LegalBasis.Article()})

@@ -8,9 +8,10 @@ import (
 	"steward/rights"
 )
 
-// TestTermsCoverEveryCode: every coded value "My data" shows — request
-// types, statuses, channels and steps, consent channels, legal bases,
-// deletion actions — has a text in every language, so no page shows a raw
+// TestTermsCoverEveryCode: every coded value "My data" and the staff
+// request pages show — request types, statuses, channels, steps and
+// verification methods, consent channels, legal bases, deletion actions —
+// has a text in every language, so no page shows a raw
 // id or a bracketed key (G1).
 func TestTermsCoverEveryCode(t *testing.T) {
 	cat, err := loadCatalog()
@@ -30,6 +31,9 @@ func TestTermsCoverEveryCode(t *testing.T) {
 	for _, v := range []rights.StepKind{rights.StepReceived, rights.StepVerifyAsked, rights.StepVerified, rights.StepExtended,
 		rights.StepExtendMailed, rights.StepNote, rights.StepCompleted, rights.StepRefused} {
 		groups["request_step"] = append(groups["request_step"], v)
+	}
+	for _, v := range []rights.Verification{rights.VerifySession, rights.VerifyEmailLink, rights.VerifyManual} {
+		groups["request_verification"] = append(groups["request_verification"], v)
 	}
 	for _, v := range policy.Channels {
 		groups["consent_channel"] = append(groups["consent_channel"], v)

@@ -18,9 +18,12 @@ import (
 // steps that move it on. Every step goes through the same Desk as the
 // command line and the person's own self-service.
 
+// staffQueueView is the queue page. Types, statuses, channels and steps
+// are shown in the catalogue's words (Page.Term), never as ids (G1).
 type staffQueueView struct {
-	Items    []desk.Item
-	CSRF     string
+	Items []desk.Item
+	CSRF  string
+	// Types are the request types the policy honours, for entering one.
 	Types    []rights.Type
 	Channels []rights.Channel
 	Today    string
@@ -53,7 +56,7 @@ func (s *Server) staffRequests(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	v := &staffQueueView{Items: items, CSRF: au.Session.CSRF, Types: rights.Types, Channels: rights.Channels,
+	v := &staffQueueView{Items: items, CSRF: au.Session.CSRF, Types: honouredTypes(s.cfg.Policy), Channels: rights.Channels,
 		Today: d.Today().Format(time.DateOnly), Filter: f}
 	s.render(w, r, http.StatusOK, "staff_requests", s.page(r, mustLang(r), "staff_requests.title", v))
 }
