@@ -177,6 +177,35 @@ func (e *Engine) Evaluate(f Facts, asOf time.Time) []Decision {
 	return out
 }
 
+// EvaluateTerse is Evaluate without the Reason of each decision: the
+// runner's hot path, which acts on dates and conditions and needs words
+// only for what it reports (Decision.Explain). Building every candidate's
+// reason was a tenth of a run's time.
+func (e *Engine) EvaluateTerse(f Facts, asOf time.Time) []Decision {
+	var out []Decision
+	for i := range e.policy.Retention {
+		r := &e.policy.Retention[i]
+		if r.Record != f.Kind {
+			continue
+		}
+		out = append(out, e.decideTerse(r, &f, asOf))
+	}
+	return out
+}
+
+// Explain sets and returns the decision's Reason, for a decision made by
+// EvaluateTerse; a decision that has one keeps it.
+func (d *Decision) Explain() string {
+	if d.Reason == "" {
+		if d.Applies {
+			d.Reason = reason(d)
+		} else {
+			d.Reason = fmt.Sprintf("%s: does not apply (%s)", d.Rule.ID, ConditionWords(d.Rule))
+		}
+	}
+	return d.Reason
+}
+
 // EvaluateRule is Evaluate for one rule.
 func (e *Engine) EvaluateRule(r *policy.Rule, f Facts, asOf time.Time) Decision {
 	return e.decide(r, &f, asOf)
@@ -229,9 +258,14 @@ func OverrideFor(r *policy.Rule, f *Facts, t time.Time) *Override {
 }
 
 func (e *Engine) decide(r *policy.Rule, f *Facts, asOf time.Time) Decision {
+	d := e.decideTerse(r, f, asOf)
+	d.Explain()
+	return d
+}
+
+func (e *Engine) decideTerse(r *policy.Rule, f *Facts, asOf time.Time) Decision {
 	d := Decision{Rule: r}
 	if !Matches(r, f) {
-		d.Reason = fmt.Sprintf("%s: does not apply (%s)", r.ID, ConditionWords(r))
 		return d
 	}
 	d.Applies = true
@@ -246,7 +280,6 @@ func (e *Engine) decide(r *policy.Rule, f *Facts, asOf time.Time) Decision {
 		d.WarnDue = !d.WarnDate.After(asOf)
 	}
 	d.Due = !d.DueDate.After(asOf)
-	d.Reason = reason(&d)
 	return d
 }
 

@@ -149,10 +149,8 @@ func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
 	return n, nil
 }
 
-// dueQuery is the SQL of one page of a due scan, keyset on (anchor, id);
-// the separate "anchor >= cursor" gives both engines the lower bound of
-// the index range, so page n does not walk pages 1..n-1 again (the row
-// value comparison alone is not used as a range by SQLite). It reads
+// dueQuery is the SQL of one page of a due scan, keyset on (anchor, id)
+// (keysetPage), so page n does not walk pages 1..n-1 again. It reads
 // accounts for the kind "account", newsletter sign-ups (their own table,
 // R2) for NewsletterRecord, and records for any other kind.
 func dueQuery(q DueQuery) (string, []any, error) {
@@ -172,19 +170,17 @@ func dueQuery(q DueQuery) (string, []any, error) {
 	switch q.Kind {
 	case account.RecordID:
 		expr := anchorExpr[q.Since]
-		return `SELECT id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `
-			FROM accounts
-			WHERE anonymised_at IS NULL AND role = '' AND ` + expr + ` <= $1 AND ` + expr + ` >= $2 AND (` + expr + `, id) > ($2, $3)` + confirmed("confirmed_at") + `
-			ORDER BY ` + expr + `, id LIMIT $4`,
+		cols := `id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr
+		where := `anonymised_at IS NULL AND role = ''` + confirmed("confirmed_at")
+		return keysetPage(cols, `accounts`, where, expr, `id`, 1),
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	case NewsletterRecord:
 		// A sign-up without an account (R2) is its own subject: its id is
 		// the subject of its consent records and outbox mails. It has no
 		// login, so every anchor is its creation.
-		return `SELECT id, id, '', created_at, confirmed_at, NULL, NULL, created_at
-			FROM newsletter_subscriptions
-			WHERE created_at <= $1 AND created_at >= $2 AND (created_at, id) > ($2, $3)` + confirmed("confirmed_at") + `
-			ORDER BY created_at, id LIMIT $4`,
+		cols := `id, id, '', created_at, confirmed_at, NULL, NULL, created_at`
+		where := `1 = 1` + confirmed("confirmed_at")
+		return keysetPage(cols, `newsletter_subscriptions`, where, `created_at`, `id`, 1),
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	}
 	after := int64(0)
@@ -192,20 +188,40 @@ func dueQuery(q DueQuery) (string, []any, error) {
 		after, _ = strconv.ParseInt(q.After.ID, 10, 64)
 	}
 	rx := recordAnchorExpr[q.Since]
-	kept := ""
+	where := `r.kind = $5 AND r.anonymised_at IS NULL` + confirmed("r.confirmed_at")
 	if q.Kept {
-		kept = ` AND (a.id IS NULL OR a.anonymised_at IS NOT NULL)`
+		where += ` AND (a.id IS NULL OR a.anonymised_at IS NOT NULL)`
 	}
-	return `SELECT r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `
-		FROM records r LEFT JOIN accounts a ON a.id = r.subject_id
-		WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + rx + ` <= $2 AND ` + rx + ` >= $3 AND (` + rx + `, r.id) > ($3, $4)` + confirmed("r.confirmed_at") + kept + `
-		ORDER BY ` + rx + `, r.id LIMIT $5`,
-		[]any{q.Kind, q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit}, nil
+	cols := `r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx
+	return keysetPage(cols, `records r LEFT JOIN accounts a ON a.id = r.subject_id`, where, rx, `r.id`, 1),
+		[]any{q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit, q.Kind}, nil
+}
+
+// keysetPage is the SQL of one page of a due scan in (anchor, id) order
+// after the cursor, with the parameters $n cutoff, $n+1 cursor anchor,
+// $n+2 cursor id and $n+3 limit: the rest of the cursor's anchor (anchor
+// equal, id after it), then the anchors after it up to the cutoff, each
+// arm an index seek. A single "(anchor, id) > (cursor)" is no seek on
+// SQLite, and with "anchor >= cursor" as the seek every page walked again
+// over all rows of the cursor's anchor before it — quadratic where many
+// accounts share one (a bulk import, or the benchmark's seed), which was
+// most of a plan's time at 100,000 due. The select list's first column is
+// the id and its eighth the anchor.
+func keysetPage(cols, from, where, anchor, id string, n int) string {
+	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
+	return `SELECT * FROM (SELECT ` + cols + ` FROM ` + from + `
+			WHERE ` + where + ` AND ` + anchor + ` = ` + p(1) + ` AND ` + anchor + ` <= ` + p(0) + ` AND ` + id + ` > ` + p(2) + `
+			ORDER BY ` + id + ` LIMIT ` + p(3) + `) AS due_at_cursor
+		UNION ALL
+		SELECT * FROM (SELECT ` + cols + ` FROM ` + from + `
+			WHERE ` + where + ` AND ` + anchor + ` > ` + p(1) + ` AND ` + anchor + ` <= ` + p(0) + `
+			ORDER BY ` + anchor + `, ` + id + ` LIMIT ` + p(3) + `) AS due_after_cursor
+		ORDER BY 8, 1 LIMIT ` + p(3)
 }
 
 // fillCounts sets Counts on each target: the subject's records per kind
 // that still name them (has_any / has_none, R9, R10), and the account's
-// newsletter subscription, which lives in its own table. Two queries per
+// newsletter subscription, which lives in its own table. One query per
 // page, whatever its size.
 func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts) error {
 	if len(fs) == 0 {
@@ -220,37 +236,21 @@ func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts
 		}
 		idx[fs[i].Subject] = append(idx[fs[i].Subject], i)
 	}
-	cond, arg := subjectIn(d, "subject_id", 1, subjects)
-	rows, err := db.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
-		WHERE `+cond+` AND anonymised_at IS NULL GROUP BY subject_id, kind`, arg)
-	if err != nil {
-		return fmt.Errorf("store: record counts: %w", err)
-	}
-	for rows.Next() {
-		var subject, kind string
-		var n int
-		if err := rows.Scan(&subject, &kind, &n); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: record counts: %w", err)
-		}
-		for _, i := range idx[subject] {
-			fs[i].Counts[kind] = n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: record counts: %w", err)
-	}
 	// R9: "accounts without newsletter subscription". The sign-ups live in
 	// newsletter_subscriptions under their own subject id, so an account
 	// has one when a confirmed sign-up carries its address (email_key, as
 	// both tables store it) and its newsletter consent was not withdrawn
 	// since, or when the account itself gave newsletter consent in its
 	// settings and did not withdraw it. Either counts as one
-	// newsletter_subscription record of the account.
-	cond, arg = subjectIn(d, "a.id", 1, subjects)
-	rows, err = db.QueryContext(ctx, `SELECT a.id FROM accounts a
-		WHERE `+cond+` AND (
+	// newsletter_subscription record of the account. One statement (both
+	// parts share the ids parameter): a round trip less per batch.
+	cond, arg := subjectIn(d, "subject_id", 1, subjects)
+	acond, _ := subjectIn(d, "a.id", 1, subjects)
+	rows, err := db.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
+		WHERE `+cond+` AND anonymised_at IS NULL GROUP BY subject_id, kind
+		UNION ALL
+		SELECT a.id, '`+NewsletterRecord+`', 1 FROM accounts a
+		WHERE `+acond+` AND (
 			EXISTS (SELECT 1 FROM newsletter_subscriptions n
 				WHERE n.email_key = a.email_key AND n.confirmed_at IS NOT NULL
 				AND COALESCE((SELECT c.given FROM consent_records c WHERE c.subject = n.id AND c.purpose = '`+newsletterPurpose+`'
@@ -258,19 +258,23 @@ func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts
 			OR (SELECT c.given FROM consent_records c WHERE c.subject = a.id AND c.purpose = '`+newsletterPurpose+`'
 				ORDER BY c.id DESC LIMIT 1) = 1)`, arg)
 	if err != nil {
-		return fmt.Errorf("store: newsletter subscriptions: %w", err)
+		return fmt.Errorf("store: record counts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var subject string
-		if err := rows.Scan(&subject); err != nil {
-			return fmt.Errorf("store: newsletter subscriptions: %w", err)
+		var subject, kind string
+		var n int
+		if err := rows.Scan(&subject, &kind, &n); err != nil {
+			return fmt.Errorf("store: record counts: %w", err)
 		}
 		for _, i := range idx[subject] {
-			fs[i].Counts[NewsletterRecord]++
+			fs[i].Counts[kind] += n
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: record counts: %w", err)
+	}
+	return nil
 }
 
 // TargetFacts returns the facts of one target with its organisation's

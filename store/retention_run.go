@@ -206,26 +206,33 @@ func (h *Holds) Held(ctx context.Context, subjects []string) (map[string]string,
 	if len(subjects) == 0 {
 		return out, nil
 	}
-	for _, src := range h.Sources {
-		list, arg := subjectList(h.S.dialect, 1, subjects)
-		rows, err := h.S.read.QueryContext(ctx, fmt.Sprintf(src.Query, list), arg)
-		if err != nil {
-			return nil, fmt.Errorf("store: legal holds (%s): %w", src.Reason, err)
+	if len(h.Sources) == 0 {
+		return out, nil
+	}
+	// One statement for every source (they share the ids parameter): each
+	// source's rows tagged with its place in Sources; the first one wins.
+	list, arg := subjectList(h.S.dialect, 1, subjects)
+	parts := make([]string, len(h.Sources))
+	for i, src := range h.Sources {
+		parts[i] = fmt.Sprintf(`SELECT h%d.*, %d FROM (`+src.Query+`) h%d`, i, i, list, i)
+	}
+	rows, err := h.S.read.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+` ORDER BY 2`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("store: legal holds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var src int
+		if err := rows.Scan(&id, &src); err != nil {
+			return nil, fmt.Errorf("store: legal holds: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: legal holds (%s): %w", src.Reason, err)
-			}
-			if _, ok := out[id]; !ok {
-				out[id] = src.Reason
-			}
+		if _, ok := out[id]; !ok {
+			out[id] = h.Sources[src].Reason
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: legal holds (%s): %w", src.Reason, err)
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: legal holds: %w", err)
 	}
 	return out, nil
 }

@@ -130,7 +130,7 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 			"in batches of one transaction each with their audit entries. Stop it any\n"+
 			"time; the next run continues. Only one run at a time across processes.")
 	f := a.retentionFlags(fs)
-	batch := fs.Int("batch", 500, "subjects per transaction")
+	batch := fs.Int("batch", 0, fmt.Sprintf("subjects per transaction (default %d on SQLite, %d on PostgreSQL)", runner.DefaultBatchSQLite, runner.DefaultBatchPostgres))
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *batch < 1 || *batch > 10000 {
+	if *batch < 0 || *batch > 10000 {
 		return steward.FieldError("batch", "must be between 1 and 10000")
 	}
 	env, err := openRetention(ctx, a, f)

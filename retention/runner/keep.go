@@ -79,10 +79,22 @@ func keepDecision(ru *policy.Rule, f *retention.Facts, asOf time.Time, reasons b
 	d.DueDate = d.Period.AddTo(d.Anchor)
 	d.Due = !d.DueDate.After(asOf)
 	if reasons {
+		explain(ru, &d)
+	}
+	return d
+}
+
+// explain sets and returns the reason of a decision made without one:
+// a keep rule's words, or the engine's for a policy rule.
+func explain(ru *policy.Rule, d *retention.Decision) string {
+	if !isKeep(ru) {
+		return d.Explain()
+	}
+	if d.Reason == "" {
 		d.Reason = fmt.Sprintf("%s: %s kept after its subject's erasure for a legal obligation; delete %s after %s (%s) on %s",
 			ru.ID, ru.Record, ru.Period, ru.Since, d.Anchor.UTC().Format(time.DateOnly), d.DueDate.UTC().Format(time.DateOnly))
 	}
-	return d
+	return d.Reason
 }
 
 // deleteKept removes a page's kept records whose keep period has passed,

@@ -125,7 +125,8 @@ type Runner struct {
 	Audit *audit.Log
 	// Holds finds legal holds; nil means none can exist.
 	Holds retention.Holds
-	// Batch is the number of candidates per transaction; default 500.
+	// Batch is the number of candidates per transaction; 0 is BatchSize's
+	// default for the store.
 	Batch int
 	// Rules limits the run or plan to these rule ids; empty means all.
 	Rules []string
@@ -143,12 +144,28 @@ type Runner struct {
 	holder string
 }
 
-func (r *Runner) batch() int {
-	if r.Batch <= 0 {
-		return 500
+// The default batch sizes. SQLite has one writer: a batch of 1,000 holds
+// it for tens of milliseconds, which a sign-up or login waiting behind it
+// hardly notices. PostgreSQL locks only the rows a batch touches, and
+// every statement is a round trip, so larger batches cost less per row.
+const (
+	DefaultBatchSQLite   = 1000
+	DefaultBatchPostgres = 5000
+)
+
+// BatchSize is the number of candidates per transaction: Batch, or the
+// default for the store's database.
+func (r *Runner) BatchSize() int {
+	switch {
+	case r.Batch > 0:
+		return r.Batch
+	case r.Store.Dialect() == store.Postgres:
+		return DefaultBatchPostgres
 	}
-	return r.Batch
+	return DefaultBatchSQLite
 }
+
+func (r *Runner) batch() int { return r.BatchSize() }
 
 func (r *Runner) leaseTTL() time.Duration {
 	if r.LeaseTTL <= 0 {
@@ -361,13 +378,18 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 	var subjects, targets []string
 	seen := make(map[string]bool, len(page))
 	for _, f := range page {
+		// A run needs reasons only for what it reports (the held), so it
+		// decides without words and explains the few it reports.
 		var d retention.Decision
 		ok := true
 		if isKeep(ru) {
-			d = keepDecision(ru, &f, asOf, true)
+			d = keepDecision(ru, &f, asOf, tx == nil)
 		} else {
 			f.Overrides = byOrg[f.Organisation]
-			d, ok = decisive(r.Engine.Evaluate(f, asOf))
+			d, ok = decisive(r.Engine.EvaluateTerse(f, asOf))
+			if ok && tx == nil {
+				d.Explain()
+			}
 		}
 		// Another rule acts first on this target: its own scan handles it,
 		// so a target is counted and acted on under one rule only.
@@ -412,6 +434,9 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 		it := Item{Rule: ru.ID, Kind: p.f.Kind, Target: p.f.Target, Subject: p.f.Subject,
 			DueDate: p.d.DueDate, WarnDate: p.d.WarnDate, Reason: p.d.Reason}
 		if why, ok := held[p.f.Subject]; ok {
+			if it.Reason == "" {
+				it.Reason = explain(ru, &p.d)
+			}
 			it.Outcome = Held
 			it.Reason += "; skipped: legal hold (" + why + ")"
 			counts.add(Held)
