@@ -229,28 +229,6 @@ func (n *Newsletter) Unsubscribe(ctx context.Context, token, lang string) (strin
 	return subject, nil
 }
 
-// PurgeUnconfirmed removes sign-ups not confirmed within the period of the
-// policy's retention rule for unconfirmed newsletter sign-ups (R2).
-func (n *Newsletter) PurgeUnconfirmed(ctx context.Context) (int64, error) {
-	var period policy.Duration
-	for _, r := range n.Consent.Policy.RulesFor(NewsletterRecord) {
-		if r.Where.Confirmed != nil && !*r.Where.Confirmed {
-			period = r.Period
-		}
-	}
-	if period.IsZero() {
-		return 0, nil
-	}
-	cutoff := period.SubFrom(n.Clock.Now())
-	var count int64
-	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		count, err = store.PurgeUnconfirmedNewsletter(ctx, tx, cutoff)
-		return err
-	})
-	return count, err
-}
-
 func tokenHash(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])

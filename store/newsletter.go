@@ -89,18 +89,6 @@ func ConfirmNewsletter(ctx context.Context, tx *Tx, confirmHash string, now time
 	return NewsletterByID(ctx, tx, id)
 }
 
-// PurgeUnconfirmedNewsletter deletes sign-ups never confirmed and created
-// before cutoff (R2: the policy's newsletter_unconfirmed rule). They have
-// no consent records: consent is recorded at confirmation.
-func PurgeUnconfirmedNewsletter(ctx context.Context, tx *Tx, cutoff time.Time) (int64, error) {
-	res, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE confirmed_at IS NULL AND created_at < $1`, cutoff.UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("store: purge unconfirmed newsletter sign-ups: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
-}
-
 // NewsletterAddresses returns the address of each subject that has one: a
 // confirmed sign-up's address, or an account's. Subjects without an
 // address are left out.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"steward"
 	"steward/consent"
+	"steward/retention"
 	"steward/web"
 )
 
@@ -62,24 +64,54 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+const newsletterPurgeAbout = `Deletes newsletter sign-ups never confirmed within the period of the
+policy's retention rule for them (R2; IVM: newsletter_unconfirmed, 30 days).
+It is 'steward retention run --rule ID' for that rule, the one path that
+purges them: each sign-up goes with its consents and mails through the
+erasure every retention rule uses, audited as retention.delete, in
+resumable batches, one runner at a time.`
+
 func runNewsletterPurge(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("newsletter purge", "[flags]", "Deletes newsletter sign-ups never confirmed within the period of the policy's rule (R2).")
+	fs := a.flags("newsletter purge", "[flags]", newsletterPurgeAbout)
 	db := a.dbFlag(fs)
 	pol := a.policyFlag(fs)
-	keyPath := a.consentKeyFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	nl, closeFn, err := openNewsletter(ctx, a, *db, *pol, *keyPath, "")
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	p, err := loadPolicy(*pol)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	n, err := nl.PurgeUnconfirmed(ctx)
+	e, err := retention.New(p)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "deleted %d unconfirmed newsletter sign-ups\n", n)
+	var rules []string
+	for _, r := range p.RulesFor(consent.NewsletterRecord) {
+		if r.Where.Confirmed != nil && !*r.Where.Confirmed {
+			rules = append(rules, r.ID)
+		}
+	}
+	if len(rules) == 0 {
+		return steward.Errorf(steward.EINVALID, "the policy has no retention rule for unconfirmed newsletter sign-ups (record %s, where confirmed: false)", consent.NewsletterRecord)
+	}
+	s, err := a.openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep, err := newRetentionRunner(s, p, e, a.clock, rules).Run(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "deleted %d unconfirmed newsletter sign-ups (%s)\n", rep.Total().Delete, strings.Join(rules, ", "))
+	if h := rep.Total().Held; h > 0 {
+		fmt.Fprintf(a.stdout, "%d on legal hold, kept\n", h)
+	}
 	return nil
 }
 
