@@ -149,19 +149,34 @@ func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string
 		created int64
 	}
 	var accts []acct
-	cond, arg := in("id")
-	rows, err := tx.QueryContext(ctx, `SELECT id, pseudonym, created_at FROM accounts WHERE `+cond+` AND anonymised_at IS NULL`, arg)
+	// Art. 17: a person who is forgotten is forgotten whole. Their
+	// newsletter sign-up under the account's address (a separate row and
+	// subject, R2) goes with the account, with its consents and mails —
+	// but only when the account's address was confirmed: otherwise
+	// whoever made the account never showed it is theirs, and erasing it
+	// must not end the address owner's subscription.
+	var signups []string
+	cond, arg := in("a.id")
+	rows, err := tx.QueryContext(ctx, `SELECT a.id, a.pseudonym, a.created_at, n.id FROM accounts a
+		LEFT JOIN newsletter_subscriptions n ON n.email_key = a.email_key AND a.confirmed_at IS NOT NULL
+		WHERE `+cond+` AND a.anonymised_at IS NULL`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
 	for rows.Next() {
 		var a acct
 		var ps string
-		if err := rows.Scan(&a.id, &ps, &a.created); err != nil {
+		var signup sql.NullString
+		if err := rows.Scan(&a.id, &ps, &a.created, &signup); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("accounts: %w", err)
 		}
-		out[at[a.id]].Pseudonym = audit.Pseudonym(ps)
+		e := &out[at[a.id]]
+		e.Pseudonym = audit.Pseudonym(ps)
+		if signup.Valid {
+			signups = append(signups, signup.String)
+			e.Deleted = append(e.Deleted, NewsletterRecord)
+		}
 		accts = append(accts, a)
 	}
 	rows.Close()
@@ -192,7 +207,12 @@ func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string
 		}
 	}
 
-	cond, arg = in("subject_id")
+	// The subjects with their sign-ups, for everything keyed by subject.
+	all := subjects
+	if len(signups) > 0 {
+		all = append(slices.Clip(subjects), signups...)
+	}
+	cond, arg = tx.SubjectIn("subject_id", 1, all)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
 		return nil, fmt.Errorf("warnings: %w", err)
 	}
@@ -200,7 +220,7 @@ func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string
 	list := append([]namedEraser(nil), erasers...)
 	erasersMu.Unlock()
 	for _, er := range list {
-		if err := er.fn(ctx, tx, subjects, mode); err != nil {
+		if err := er.fn(ctx, tx, all, mode); err != nil {
 			return nil, fmt.Errorf("%s: %w", er.name, err)
 		}
 	}
@@ -483,11 +503,11 @@ func anonymousID() string {
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func init() {
-	// Consents, newsletter deliveries and processing limits follow the
-	// account (Art. 17, Z9): deleted with it in one statement per table;
-	// when the account is anonymised, its consents are re-keyed to a
-	// subject that names nobody (EraseConsentsFor), so they still count
-	// in statistics.
+	// Consents (history and current state), newsletter deliveries and
+	// processing limits follow the account (Art. 17, Z9): deleted with it
+	// in one statement per table; when the account is anonymised, its
+	// consents are re-keyed to a subject that names nobody
+	// (EraseConsentsFor), so they still count in statistics.
 	RegisterSubjectEraser("consents", func(ctx context.Context, tx *Tx, subjects []string, mode EraseMode) error {
 		if mode == EraseAnonymise {
 			for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
@@ -502,7 +522,7 @@ func init() {
 			return nil
 		}
 		cond, arg := tx.SubjectIn("subject", 1, subjects)
-		for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
+		for _, t := range []string{"consent_records", "consent_state", "newsletter_deliveries", "processing_limits"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
 				return fmt.Errorf("%s: %w", t, err)
 			}

@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,10 +113,11 @@ func TestNewsletterSubscriptionKeepsAccount(t *testing.T) {
 		if n := len(e.entries(audit.RetentionDelete)); n != 3 {
 			t.Errorf("%d retention.delete entries, want 3", n)
 		}
-		// The account's deletion leaves the sign-up alone: it is the
-		// person's separate consent (R2), with its own rules.
-		if !e.signUpExists("ns_sub") || !e.signUpExists("ns_unsubscribed") {
-			t.Error("a sign-up went with an account")
+		// A deleted account's sign-up under its confirmed address goes
+		// with it (the one erasure path, Art. 17); a kept account's stays.
+		if !e.signUpExists("ns_sub") || e.signUpExists("ns_unsubscribed") || e.signUpExists("ns_unconfirmed") {
+			t.Errorf("sign-ups: ns_sub %v (want kept), ns_unsubscribed %v, ns_unconfirmed %v (want gone with their accounts)",
+				e.signUpExists("ns_sub"), e.signUpExists("ns_unsubscribed"), e.signUpExists("ns_unconfirmed"))
 		}
 	})
 }
@@ -160,5 +162,65 @@ func TestNewsletterUnconfirmedByRunner(t *testing.T) {
 		if got := e.run().Total().Delete; got != 0 {
 			t.Fatalf("second run deleted %d", got)
 		}
+	})
+}
+
+// TestErasureTakesTheSignUpAlong: a person who erases their account (the
+// rights desk's path, store.EraseSubject — the runner's too) asked to be
+// forgotten, so their newsletter sign-up under the same address, a
+// separate row with its own subject id (R2), goes too, with its consents
+// and their current state (Art. 17). Not when the account's address was
+// never confirmed: whoever made it never showed the address is theirs,
+// and the address owner's subscription stays.
+func TestErasureTakesTheSignUpAlong(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, s, "ivm", "2024-06-01")
+		e.account(acct{id: "a_anna", email: "anna@example.org", created: "2023-01-01", login: "2024-05-01", confirm: "2023-01-01"})
+		e.signUp("ns_anna", "Anna@Example.org", "2023-02-01", "2023-02-01", true)
+		e.account(acct{id: "a_squatter", email: "owner@example.org", created: "2023-01-01", login: "2024-05-01"})
+		e.signUp("ns_owner", "owner@example.org", "2023-02-01", "2023-02-01", true)
+		e.signUp("ns_other", "other@example.org", "2023-02-01", "2023-02-01", true)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for _, subject := range []string{"a_anna", "ns_anna"} {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO consent_state (subject, purpose, given, at, notice_hash, record_id)
+					VALUES ($1, 'newsletter', 1, 0, 'h1', 0)`, subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var erased []store.Erased
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			for _, id := range []string{"a_anna", "a_squatter"} {
+				er, err := store.EraseSubject(ctx, tx, e.p, id, store.EraseDelete, e.clk.Now())
+				if err != nil {
+					return err
+				}
+				erased = append(erased, er)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.signUpExists("ns_anna") || !e.signUpExists("ns_owner") || !e.signUpExists("ns_other") {
+			t.Fatalf("sign-ups left: ns_anna %v (want gone), ns_owner %v, ns_other %v (want kept)",
+				e.signUpExists("ns_anna"), e.signUpExists("ns_owner"), e.signUpExists("ns_other"))
+		}
+		if !slices.Contains(erased[0].Deleted, store.NewsletterRecord) || slices.Contains(erased[1].Deleted, store.NewsletterRecord) {
+			t.Fatalf("erased: %+v", erased)
+		}
+		for _, q := range []string{`SELECT COUNT(*) FROM consent_records WHERE subject IN ('a_anna', 'ns_anna')`,
+			`SELECT COUNT(*) FROM consent_state WHERE subject IN ('a_anna', 'ns_anna')`} {
+			var n int
+			if err := s.Read().QueryRow(q).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s: %d rows left (%v)", q, n, err)
+			}
+		}
+		assertGone(t, s, "anna@example.org")
 	})
 }
