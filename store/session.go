@@ -62,15 +62,6 @@ func (s *Store) TouchSession(ctx context.Context, se *account.Session, at time.T
 	})
 }
 
-// Reauthenticate records that the password was entered again in a session.
-func (tx *Tx) Reauthenticate(ctx context.Context, sessionID string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE sessions SET auth_at = $1, last_seen = $1 WHERE id = $2`, at.UnixMilli(), sessionID)
-	if err != nil {
-		return fmt.Errorf("store: reauthenticate session: %w", err)
-	}
-	return nil
-}
-
 // DeleteSession ends one session (logout). It reports whether it existed.
 func (tx *Tx) DeleteSession(ctx context.Context, id string) (bool, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)

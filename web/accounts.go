@@ -229,21 +229,6 @@ func (s *Server) login(ctx context.Context, email, password string, api bool) (s
 	return secret, se, a, nil
 }
 
-// reauthenticate checks the password of the logged-in person again, for
-// privileged actions (R12).
-func (s *Server) reauthenticate(ctx context.Context, au *authed, password string) error {
-	ok, _, err := account.VerifyPassword(password, au.Account.PasswordHash, s.hashParams())
-	if err != nil {
-		return fmt.Errorf("reauthenticate %s: %w", au.Account.ID, err)
-	}
-	if !ok {
-		return steward.FieldError("password", "is wrong")
-	}
-	return s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.Reauthenticate(ctx, au.Session.ID, s.cfg.Clock.Now())
-	})
-}
-
 // logout ends the session au is logged in with, at the person's request,
 // and records it (R12: who ended which session is in the log; the session
 // id is not, since its hash is the login secret's).
@@ -407,16 +392,6 @@ func (s *Server) updateProfile(ctx context.Context, a *account.Account, in map[s
 	}
 	s.cfg.Log.Info("profile updated", "account", a.ID, "fields", fields, "request_id", RequestID(ctx))
 	return fields, nil
-}
-
-// profileField is one field of a person's profile as shown: sensitive
-// values masked unless revealed (R3).
-type profileField struct {
-	Record    string
-	Field     *policy.Field
-	Value     string
-	Sensitive bool
-	Revealed  bool
 }
 
 // loadProfile reads every profile record of a person. reveal names the

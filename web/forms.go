@@ -172,10 +172,6 @@ func parseForm(r *http.Request) error {
 	return nil
 }
 
-// pageErr renders the failure of a form: field errors next to the fields
-// (the caller re-renders), anything else through serveError.
-func isFieldErrs(err error) bool { return len(account.AsFieldErrors(err)) > 0 }
-
 // failT is serveError with the message translated into the page's
 // language where the catalogue has it.
 func (s *Server) failT(w http.ResponseWriter, r *http.Request, err error) {
