@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,9 +19,11 @@ import (
 	"steward/audit"
 )
 
-// auditConfig is how a Store signs the audit log's head and checkpoints.
+// auditConfig is how a Store signs the audit log's head and checkpoints,
+// and the INSERTs it writes entries with.
 type auditConfig struct {
-	p atomic.Pointer[auditSigning]
+	p       atomic.Pointer[auditSigning]
+	inserts auditInserts
 }
 
 type auditSigning struct {
@@ -83,16 +87,41 @@ func (tx *Tx) AppendAudit(entries ...audit.Entry) error {
 	return nil
 }
 
-// auditInsertRows is how many entries one INSERT carries: 13 parameters
-// each, far below both engines' limits, and large enough that a batch of
-// thousands needs few round trips.
-const auditInsertRows = 200
+// auditInsertRows is the most entries one INSERT carries: 13 parameters
+// each, far below both engines' limits. A batch is written in statements
+// of 256, 128, ..., 1 rows, so there are nine statements in all and each
+// is parsed once: on SQLite they are prepared once on the writer's one
+// connection (parsing a statement of thousands of placeholders for every
+// batch cost more than binding them), on PostgreSQL the driver's statement
+// cache keeps them.
+const auditInsertRows = 1 << (auditInsertSizes - 1)
+
+// auditInsertSizes is the number of statement sizes: 1<<0 to 1<<8 rows.
+const auditInsertSizes = 9
 
 const auditColumns = `seq, at, actor, action, object_kind, object_id, subject, fields, policy_version, request_id, format, prev_hash, hash`
 
-var auditInsertFull = map[Dialect]func() string{
-	SQLite:   sync.OnceValue(func() string { return auditInsertSQL(SQLite, auditInsertRows) }),
-	Postgres: sync.OnceValue(func() string { return auditInsertSQL(Postgres, auditInsertRows) }),
+// auditInserts holds the SQLite INSERT statements by log2 of their rows,
+// prepared by Migrate (prepareAuditInserts).
+type auditInserts struct {
+	mu   sync.Mutex
+	stmt [auditInsertSizes]*sql.Stmt
+}
+
+// auditInsertText returns the INSERT of 1<<k entries in dialect d.
+func auditInsertText(d Dialect, k int) string { return auditInsertTexts[d][k]() }
+
+var auditInsertTexts = map[Dialect]*[auditInsertSizes]func() string{
+	SQLite:   insertTexts(SQLite),
+	Postgres: insertTexts(Postgres),
+}
+
+func insertTexts(d Dialect) *[auditInsertSizes]func() string {
+	var texts [auditInsertSizes]func() string
+	for k := range texts {
+		texts[k] = sync.OnceValue(func() string { return auditInsertSQL(d, 1<<k) })
+	}
+	return &texts
 }
 
 // auditInsertSQL is a multi-row INSERT of n entries. SQLite gets "?"
@@ -129,6 +158,64 @@ func auditInsertSQL(d Dialect, n int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// insertAudit writes linked entries in statements of 1<<k rows, the
+// largest that fits first.
+func (tx *Tx) insertAudit(ctx context.Context, entries []audit.Entry) error {
+	args := make([]any, 0, 13*min(len(entries), auditInsertRows))
+	for len(entries) > 0 {
+		k := min(bits.Len(uint(len(entries)))-1, auditInsertSizes-1)
+		chunk := entries[:1<<k]
+		entries = entries[1<<k:]
+		args = args[:0]
+		for i := range chunk {
+			e := &chunk[i]
+			args = append(args, int64(e.Seq), e.Time.UnixMilli(), string(e.Actor), string(e.Action),
+				e.ObjectKind, e.ObjectID, string(e.Subject), strings.Join(e.Fields, ","),
+				e.PolicyVersion, e.RequestID, int64(e.Format), e.PrevHash[:], e.Hash[:])
+		}
+		var err error
+		if stmt := tx.store.audit.insert(k); stmt != nil {
+			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, auditInsertText(tx.Dialect, k), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: audit: insert entries %d-%d: %w", chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
+		}
+	}
+	return nil
+}
+
+// insert returns the prepared SQLite INSERT of 1<<k rows, nil if there
+// is none (the store was not migrated by this process).
+func (c *auditConfig) insert(k int) *sql.Stmt {
+	c.inserts.mu.Lock()
+	defer c.inserts.mu.Unlock()
+	return c.inserts.stmt[k]
+}
+
+// prepareAuditInserts prepares the SQLite INSERTs; Migrate calls it once
+// the schema is there. They are prepared on the writer pool outside any
+// transaction, because inside one its one connection is taken; each
+// transaction then runs them on that connection (Tx.StmtContext) without
+// parsing them again. A statement that cannot be prepared is left out and
+// its text is run instead.
+func (s *Store) prepareAuditInserts(ctx context.Context) {
+	if s.dialect != SQLite {
+		return
+	}
+	c := &s.audit
+	c.inserts.mu.Lock()
+	defer c.inserts.mu.Unlock()
+	for k := range c.inserts.stmt {
+		if c.inserts.stmt[k] == nil {
+			if stmt, err := s.write.PrepareContext(ctx, auditInsertText(SQLite, k)); err == nil {
+				c.inserts.stmt[k] = stmt
+			}
+		}
+	}
 }
 
 // linkAudit numbers the transaction's entries after the head, chains their
@@ -173,23 +260,8 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
 	}
-	args := make([]any, 0, 13*min(len(entries), auditInsertRows))
-	for start := 0; start < len(entries); start += auditInsertRows {
-		chunk := entries[start:min(start+auditInsertRows, len(entries))]
-		args = args[:0]
-		for i := range chunk {
-			e := &chunk[i]
-			args = append(args, int64(e.Seq), e.Time.UnixMilli(), string(e.Actor), string(e.Action),
-				e.ObjectKind, e.ObjectID, string(e.Subject), strings.Join(e.Fields, ","),
-				e.PolicyVersion, e.RequestID, int64(e.Format), e.PrevHash[:], e.Hash[:])
-		}
-		stmt := auditInsertFull[tx.Dialect]()
-		if len(chunk) < auditInsertRows {
-			stmt = auditInsertSQL(tx.Dialect, len(chunk))
-		}
-		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
-			return fmt.Errorf("store: audit: insert entries %d-%d: %w", chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
-		}
+	if err := tx.insertAudit(ctx, entries); err != nil {
+		return err
 	}
 	last := &entries[len(entries)-1]
 	keyID, sig := "", []byte(nil)
@@ -427,9 +499,19 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
 	}
-	// Each equality filter has an index on (column, seq): audit_log_subject,
-	// audit_log_action, audit_log_actor.
+	// Each equality filter has an index on (column, seq): audit_log_action,
+	// audit_log_actor; audit_log_subject on (epoch, subject, seq).
 	if f.Subject != "" {
+		epochs, err := l.epochs(ctx, page.Before)
+		if err != nil {
+			return nil, audit.Page{}, fmt.Errorf("store: audit list: %w", err)
+		}
+		if len(epochs) == 0 {
+			return nil, audit.Page{Limit: limit}, nil
+		}
+		cond, arg := epochIn(l.s.dialect, len(args)+1, epochs)
+		args = append(args, arg)
+		where = append(where, cond)
 		add("subject = ?", string(f.Subject))
 	}
 	if f.Action != "" {
@@ -454,6 +536,11 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 		add("seq < ?", int64(page.Before))
 	}
 	q := `SELECT ` + auditColumns + ` FROM audit_log`
+	if f.Subject != "" && l.s.dialect == SQLite {
+		// A person's entries are few; without statistics SQLite would
+		// rather walk every entry of the action or actor filtered too.
+		q += ` INDEXED BY audit_log_subject`
+	}
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -474,6 +561,50 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 		next.Before = out[len(out)-1].Seq
 	}
 	return out, next, nil
+}
+
+// auditEpochBits is the shift of audit_log_subject's leading column,
+// (seq >> 12) in migration 0011: 4096 entries to an epoch. A batch of
+// appends about many people lands in the current epoch's part of the
+// index, a few dozen pages, instead of one page per person anywhere in an
+// index as large as the log (issue 5: batched appends with many distinct
+// subjects). The price is one index probe per epoch when listing a
+// person's entries: 245 for a million entries.
+const auditEpochBits = 12
+
+// epochs returns the epochs that may hold entries below before (0: all),
+// newest first.
+func (l *AuditLog) epochs(ctx context.Context, before uint64) ([]int64, error) {
+	var top sql.NullInt64
+	if err := l.s.read.QueryRowContext(ctx, `SELECT MAX(seq) FROM audit_log`).Scan(&top); err != nil {
+		return nil, err
+	}
+	upper := top.Int64
+	if before > 0 {
+		upper = min(upper, int64(before)-1)
+	}
+	if !top.Valid || upper < 1 {
+		return nil, nil
+	}
+	out := make([]int64, 0, upper>>auditEpochBits+1)
+	for e := upper >> auditEpochBits; e >= 0; e-- {
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// epochIn is the condition "the entry's epoch is one of epochs", written
+// as audit_log_subject's expression so the index serves it, with the
+// epochs as the single parameter $n. On PostgreSQL IN (SELECT unnest(..))
+// rather than = ANY(..): an index probe per epoch whatever the statistics
+// say, as retention found for its ids (docs/retention.md).
+func epochIn(d Dialect, n int, epochs []int64) (string, any) {
+	expr := `(seq >> ` + strconv.Itoa(auditEpochBits) + `)`
+	if d == Postgres {
+		return expr + ` IN (SELECT unnest($` + strconv.Itoa(n) + `::bigint[]))`, epochs
+	}
+	b, _ := json.Marshal(epochs)
+	return expr + ` IN (SELECT value FROM json_each($` + strconv.Itoa(n) + `))`, string(b)
 }
 
 // auditLeanSelect reads each entry as two values instead of thirteen: the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -239,6 +240,82 @@ func TestAuditListFiltersAndPages(t *testing.T) {
 		// staff.view: i%4==2; actor s0: i%3==0; time in [10s,30s): seq 10..29.
 		if fmt.Sprint(seqs) != "[18]" {
 			t.Fatalf("filtered list: %v, want [18]", seqs)
+		}
+	})
+}
+
+// TestAuditListBySubjectAcrossEpochs: audit_log_subject leads with the
+// entry's epoch of 4096 entries (migration 0011); a person's entries
+// spread over several epochs, mixed with thousands of others, still come
+// newest first, page by page, with the other filters applied.
+func TestAuditListBySubjectAcrossEpochs(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		anna := audit.NewPseudonym()
+		var want, wantViews []uint64
+		const n = 10_000
+		for from := 0; from < n; from += 2500 {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				for i := from; i < from+2500; i++ {
+					e := entry(i)
+					e.Subject = audit.NewPseudonym()
+					// Anna at both sides of every epoch boundary and in between.
+					if i%4096 == 4095 || i%4096 == 0 || i%1000 == 502 {
+						e.Subject = anna
+						want = append(want, uint64(i+1))
+						if e.Action == audit.StaffView {
+							wantViews = append(wantViews, uint64(i+1))
+						}
+					}
+					if err := tx.AppendAudit(e); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Batches of 2500 are written as INSERTs of 256, 128, 64 and 4 rows.
+		if r := verify(t, s, nil, audit.VerifyOptions{}); r.Broken != nil || r.Checked != n {
+			t.Fatalf("verify: %+v", r)
+		}
+		slices.Reverse(want)
+		slices.Reverse(wantViews)
+		list := func(f audit.Filter, limit int) []uint64 {
+			t.Helper()
+			var got []uint64
+			page := audit.Page{Limit: limit}
+			for range 100 {
+				entries, next, err := s.Audit().List(ctx, f, page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range entries {
+					got = append(got, e.Seq)
+				}
+				if next.Before == 0 {
+					return got
+				}
+				page = next
+			}
+			t.Fatal("paging does not end")
+			return nil
+		}
+		for _, limit := range []int{1, 3, 50} {
+			if got := list(audit.Filter{Subject: anna}, limit); !slices.Equal(got, want) {
+				t.Fatalf("pages of %d: %v, want %v", limit, got, want)
+			}
+		}
+		if got := list(audit.Filter{Subject: anna, Action: audit.StaffView}, 2); !slices.Equal(got, wantViews) || len(wantViews) == 0 {
+			t.Fatalf("staff views of anna: %v, want %v", got, wantViews)
+		}
+		if got := list(audit.Filter{Subject: audit.NewPseudonym()}, 10); len(got) != 0 {
+			t.Fatalf("a stranger has entries %v", got)
+		}
+		if got, _, _ := s.Audit().List(ctx, audit.Filter{Subject: anna}, audit.Page{Before: 4097, Limit: 500}); len(got) == 0 || got[0].Seq != 4096 {
+			t.Fatalf("before the second epoch: %v", got)
 		}
 	})
 }

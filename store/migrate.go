@@ -97,6 +97,8 @@ func (s *Store) migrate(ctx context.Context, list []Migration) ([]Applied, error
 			applied = append(applied, Applied{m.Version, m.Name})
 		}
 	}
+	// The schema is complete: the audit log's INSERTs can be prepared.
+	s.prepareAuditInserts(ctx)
 	return applied, nil
 }
 
