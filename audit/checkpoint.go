@@ -2,8 +2,6 @@ package audit
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -11,12 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"steward"
+	"steward/keyfile"
 )
 
 // DefaultCheckpointEvery is how many entries lie between two automatic
@@ -63,10 +61,7 @@ func NewSigner(key ed25519.PrivateKey) *Signer {
 }
 
 // KeyID names the key: the first 8 bytes of SHA-256 of the public key, hex.
-func KeyID(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	return hex.EncodeToString(sum[:8])
-}
+func KeyID(pub ed25519.PublicKey) string { return keyfile.ID(pub) }
 
 // KeyID returns the id of the signer's key.
 func (s *Signer) KeyID() string { return s.id }
@@ -98,26 +93,11 @@ const DefaultKeyFile = "./steward-audit.key"
 // LoadKey reads an ed25519 signing key written by LoadOrCreateKey (PEM,
 // PKCS #8). A missing file is an ENOTFOUND error.
 func LoadKey(path string) (*Signer, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "audit signing key %s does not exist", path)
-	}
+	k, err := keyfile.Load(path, "audit signing key")
 	if err != nil {
-		return nil, fmt.Errorf("audit: read key %s: %w", path, err)
+		return nil, err
 	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s is not a PEM private key", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s: %v", path, err)
-	}
-	ek, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, steward.Errorf(steward.EINVALID, "audit signing key %s is not an ed25519 key", path)
-	}
-	return NewSigner(ek), nil
+	return NewSigner(k), nil
 }
 
 // MarshalPublicKey encodes pub as a PEM "PUBLIC KEY" block (PKIX, as
@@ -175,42 +155,9 @@ func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 // LoadOrCreateKey reads the signing key at path, generating it (mode 0600)
 // if the file does not exist; created tells the caller to say so.
 func LoadOrCreateKey(path string) (s *Signer, created bool, err error) {
-	s, err = LoadKey(path)
-	if steward.ErrorCode(err) != steward.ENOTFOUND {
-		return s, false, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, created, err := keyfile.LoadOrCreate(path, "audit signing key")
 	if err != nil {
-		return nil, false, fmt.Errorf("audit: generate key: %w", err)
+		return nil, false, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, false, fmt.Errorf("audit: encode key: %w", err)
-	}
-	// Written to a temporary file and linked into place: two processes
-	// starting at once never each keep a different key, and neither reads
-	// a half-written file.
-	f, err := os.CreateTemp(filepath.Dir(path), ".steward-audit-key-*")
-	if err != nil {
-		return nil, false, fmt.Errorf("audit: create key %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("audit: create key %s: %w", path, err)
-	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("audit: write key %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("audit: write key %s: %w", path, err)
-	}
-	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
-		s, err = LoadKey(path)
-		return s, false, err
-	} else if err != nil {
-		return nil, false, fmt.Errorf("audit: create key %s: %w", path, err)
-	}
-	return NewSigner(priv), true, nil
+	return NewSigner(k), created, nil
 }

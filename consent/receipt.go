@@ -4,21 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"steward"
+	"steward/keyfile"
 	"steward/store"
 )
 
@@ -43,10 +36,7 @@ func (k *Key) Public() ed25519.PublicKey { return k.priv.Public().(ed25519.Publi
 func (k *Key) ID() string { return KeyID(k.Public()) }
 
 // KeyID names a public key.
-func KeyID(pub ed25519.PublicKey) string {
-	h := sha256.Sum256(pub)
-	return hex.EncodeToString(h[:8])
-}
+func KeyID(pub ed25519.PublicKey) string { return keyfile.ID(pub) }
 
 // Derive returns a 32-byte secret for one use (a label such as
 // "cookie-choice"), so the signing key itself signs receipts only.
@@ -60,69 +50,21 @@ func (k *Key) Derive(label string) []byte {
 // LoadKey reads a key written by LoadOrCreateKey (PEM, PKCS #8). A missing
 // file is an ENOTFOUND error.
 func LoadKey(path string) (*Key, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "consent key %s does not exist", path)
-	}
+	k, err := keyfile.Load(path, "consent key")
 	if err != nil {
-		return nil, fmt.Errorf("consent: read key %s: %w", path, err)
+		return nil, err
 	}
-	block, _ := pem.Decode(data)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, steward.Errorf(steward.EINVALID, "consent key %s is not a PEM private key", path)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "consent key %s: %v", path, err)
-	}
-	ek, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, steward.Errorf(steward.EINVALID, "consent key %s is not an ed25519 key", path)
-	}
-	return NewKey(ek), nil
+	return NewKey(k), nil
 }
 
 // LoadOrCreateKey reads the key at path, generating it (mode 0600) when the
 // file does not exist; created tells the caller to say so.
 func LoadOrCreateKey(path string) (k *Key, created bool, err error) {
-	k, err = LoadKey(path)
-	if steward.ErrorCode(err) != steward.ENOTFOUND {
-		return k, false, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	priv, created, err := keyfile.LoadOrCreate(path, "consent key")
 	if err != nil {
-		return nil, false, fmt.Errorf("consent: generate key: %w", err)
+		return nil, false, err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, false, fmt.Errorf("consent: encode key: %w", err)
-	}
-	// Written aside and linked into place: two processes starting at once
-	// never each keep a different key.
-	f, err := os.CreateTemp(filepath.Dir(path), ".steward-consent-key-*")
-	if err != nil {
-		return nil, false, fmt.Errorf("consent: write key: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("consent: write key: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("consent: write key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("consent: write key: %w", err)
-	}
-	if err := os.Link(f.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			k, err := LoadKey(path)
-			return k, false, err
-		}
-		return nil, false, fmt.Errorf("consent: write key: %w", err)
-	}
-	return NewKey(priv), true, nil
+	return NewKey(priv), created, nil
 }
 
 // ReceiptFormat names the receipt's JSON format.
