@@ -173,18 +173,10 @@ func TestServeRefusesBrokenPolicyAndWritesNothing(t *testing.T) {
 func TestServeEndToEnd(t *testing.T) {
 	for _, site := range []string{"ivm", "zorginspirator"} {
 		t.Run(site, func(t *testing.T) {
-			env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, site),
-				"STEWARD_ADDR": "127.0.0.1:0"}
-			for k, v := range testkit.ServeEnv(t) {
-				env[k] = v
-			}
-			a, out, errOut := testApp(env)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan int, 1)
-			go func() { done <- a.main(ctx, []string{"serve"}) }()
-			base := waitForURL(t, out, errOut, done)
+			srv := startServe(t, map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, site),
+				"STEWARD_ADDR": "127.0.0.1:0"})
 			for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/privacy": 200, "/privacy?lang=en": 200, "/": 200, "/nope": 404} {
-				resp, err := http.Get(base + path)
+				resp, err := http.Get(srv.Base + path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -194,16 +186,60 @@ func TestServeEndToEnd(t *testing.T) {
 					t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 				}
 			}
-			cancel()
-			select {
-			case code := <-done:
-				if code != 0 {
-					t.Fatalf("serve exited %d: %s", code, errOut.String())
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("serve did not shut down")
-			}
+			srv.Stop(t)
 		})
+	}
+}
+
+// served is a 'steward serve' a test started.
+type served struct {
+	// Base is the URL it serves on.
+	Base string
+	// Stderr is what it logged so far.
+	Stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan int
+	exit   *int
+}
+
+// startServe runs 'steward serve' with env until Stop or the end of the
+// test. Key files testkit.ServeEnv names are added to env (in place, so a
+// second start with the same env reuses the keys) unless env sets them.
+func startServe(t *testing.T, env map[string]string) *served {
+	t.Helper()
+	for k, v := range testkit.ServeEnv(t) {
+		if _, set := env[k]; !set {
+			env[k] = v
+		}
+	}
+	a, out, errOut := testApp(env)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &served{Stderr: errOut, cancel: cancel, done: make(chan int, 1)}
+	go func() { s.done <- a.main(ctx, []string{"serve"}) }()
+	s.Base = waitForURL(t, out, errOut, s.done)
+	t.Cleanup(func() {
+		if s.exit == nil {
+			s.Stop(t)
+		}
+	})
+	return s
+}
+
+// Stop shuts serve down and fails the test unless it exits 0 in time.
+func (s *served) Stop(t *testing.T) {
+	t.Helper()
+	if s.exit != nil {
+		return
+	}
+	s.cancel()
+	select {
+	case code := <-s.done:
+		s.exit = &code
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, s.Stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"steward/internal/testkit"
 )
@@ -22,20 +20,13 @@ import (
 func TestServeSignsTheAuditLog(t *testing.T) {
 	env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator"),
 		"STEWARD_ADDR": "127.0.0.1:0"}
-	for k, v := range testkit.ServeEnv(t) {
-		env[k] = v
-	}
-	a, out, errOut := testApp(env)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.main(ctx, []string{"serve"}) }()
-	base := waitForURL(t, out, errOut, done)
-	if !strings.Contains(errOut.String(), "generated the audit signing key "+env["STEWARD_AUDIT_KEY"]) {
-		t.Errorf("serve did not say where it wrote the new audit key:\n%s", errOut.String())
+	srv := startServe(t, env)
+	if !strings.Contains(srv.Stderr.String(), "generated the audit signing key "+env["STEWARD_AUDIT_KEY"]) {
+		t.Errorf("serve did not say where it wrote the new audit key:\n%s", srv.Stderr.String())
 	}
 	for _, email := range []string{"een@example.nl", "twee@example.nl"} {
 		body := `{"email":"` + email + `","password":"correct horse battery","lang":"nl","fields":{}}`
-		resp, err := http.Post(base+"/api/v1/signup", "application/json", strings.NewReader(body))
+		resp, err := http.Post(srv.Base+"/api/v1/signup", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,15 +35,7 @@ func TestServeSignsTheAuditLog(t *testing.T) {
 			t.Fatalf("signup: %d", resp.StatusCode)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	srv.Stop(t)
 
 	code, report, stderr := run(t, env, "audit", "verify")
 	m := regexp.MustCompile(`checked (\d+) entries up to (\d+) .*\(signatures checked with key [0-9a-f]+\).*: intact`).FindStringSubmatch(report)

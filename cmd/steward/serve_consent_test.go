@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"steward/internal/testkit"
 )
@@ -21,34 +19,8 @@ import (
 func TestServeKeepsCookieChoiceAcrossRestart(t *testing.T) {
 	env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator"),
 		"STEWARD_ADDR": "127.0.0.1:0"}
-	for k, v := range testkit.ServeEnv(t) {
-		env[k] = v
-	}
-	keyFile := env["STEWARD_CONSENT_KEY_FILE"]
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-	// serve runs the server until stop is called and returns its base URL
-	// and stderr.
-	serve := func() (base string, errOut *syncBuffer, stop func()) {
-		t.Helper()
-		a, out, errOut := testApp(env)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan int, 1)
-		go func() { done <- a.main(ctx, []string{"serve"}) }()
-		base = waitForURL(t, out, errOut, done)
-		return base, errOut, func() {
-			t.Helper()
-			cancel()
-			select {
-			case code := <-done:
-				if code != 0 {
-					t.Fatalf("serve exited %d: %s", code, errOut.String())
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("serve did not shut down")
-			}
-		}
-	}
 	home := func(base string, cookies ...*http.Cookie) string {
 		t.Helper()
 		req, _ := http.NewRequest("GET", base+"/", nil)
@@ -64,9 +36,11 @@ func TestServeKeepsCookieChoiceAcrossRestart(t *testing.T) {
 		return string(b)
 	}
 
-	base, errOut, stop := serve()
-	if !strings.Contains(errOut.String(), "created a new consent signing key in "+keyFile) {
-		t.Errorf("first start does not say it created the consent key: %s", errOut.String())
+	srv := startServe(t, env)
+	base := srv.Base
+	keyFile := env["STEWARD_CONSENT_KEY_FILE"]
+	if !strings.Contains(srv.Stderr.String(), "created a new consent signing key in "+keyFile) {
+		t.Errorf("first start does not say it created the consent key: %s", srv.Stderr.String())
 	}
 	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("consent key file: %v %v, want mode 0600", fi, err)
@@ -88,12 +62,12 @@ func TestServeKeepsCookieChoiceAcrossRestart(t *testing.T) {
 	if strings.Contains(home(base, choice), `id="cookie-notice"`) {
 		t.Fatal("the notice is shown right after the choice")
 	}
-	stop()
+	srv.Stop(t)
 
-	base, errOut, stop = serve()
-	defer stop()
-	if strings.Contains(errOut.String(), "created a new consent signing key") || strings.Contains(errOut.String(), "no consent key configured") {
-		t.Errorf("second start did not reuse the key: %s", errOut.String())
+	srv = startServe(t, env)
+	base = srv.Base
+	if strings.Contains(srv.Stderr.String(), "created a new consent signing key") || strings.Contains(srv.Stderr.String(), "no consent key configured") {
+		t.Errorf("second start did not reuse the key: %s", srv.Stderr.String())
 	}
 	if strings.Contains(home(base, choice), `id="cookie-notice"`) {
 		t.Error("after a restart the cookie choice is no longer honoured: serve does not pass the consent key to the web server")

@@ -21,32 +21,17 @@ import (
 // make time pass.
 func serveUntil(t *testing.T, env map[string]string, cond func(stderr string) bool) string {
 	t.Helper()
-	for k, v := range testkit.ServeEnv(t) {
-		env[k] = v
-	}
-	a, out, errOut := testApp(env)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.main(ctx, []string{"serve"}) }()
-	waitForURL(t, out, errOut, done)
+	srv := startServe(t, env)
 	deadline := time.Now().Add(20 * time.Second)
-	for !cond(errOut.String()) && time.Now().Before(deadline) {
+	for !cond(srv.Stderr.String()) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	met := cond(errOut.String())
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	met := cond(srv.Stderr.String())
+	srv.Stop(t)
 	if !met {
-		t.Fatalf("condition not met while serving; stderr:\n%s", errOut.String())
+		t.Fatalf("condition not met while serving; stderr:\n%s", srv.Stderr.String())
 	}
-	return errOut.String()
+	return srv.Stderr.String()
 }
 
 // TestServeRunsRetentionInTheBackground: serve --retention-interval runs

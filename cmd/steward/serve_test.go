@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"steward/internal/testkit"
 )
@@ -20,17 +18,10 @@ func TestServeSendsSignupMailOverSMTP(t *testing.T) {
 	env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, "zorginspirator"),
 		"STEWARD_ADDR": "127.0.0.1:0", "STEWARD_SMTP_HOST": smtp.Host(), "STEWARD_SMTP_PORT": strconv.Itoa(smtp.Port()),
 		"STEWARD_SMTP_TLS": "none", "STEWARD_MAIL_FROM": "Zorginspirator <noreply@zorginspirator.nl>"}
-	for k, v := range testkit.ServeEnv(t) {
-		env[k] = v
-	}
-	a, out, errOut := testApp(env)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- a.main(ctx, []string{"serve"}) }()
-	base := waitForURL(t, out, errOut, done)
+	srv := startServe(t, env)
 
 	body := `{"email":"serve.test@example.nl","password":"correct horse battery","lang":"nl","fields":{}}`
-	resp, err := http.Post(base+"/api/v1/signup", "application/json", strings.NewReader(body))
+	resp, err := http.Post(srv.Base+"/api/v1/signup", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +33,7 @@ func TestServeSendsSignupMailOverSMTP(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(strings.Join(msgs[0].EnvelopeTo, ","), "serve.test@example.nl") {
 		t.Fatalf("captured %+v", msgs)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	srv.Stop(t)
 }
 
 // TestServeRefusesBadTrustedProxy: a malformed --trusted-proxy (flag or
