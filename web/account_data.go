@@ -157,8 +157,7 @@ func (s *Server) accountEraseSubmit(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := checkSessionCSRF(au, r.PostFormValue("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
@@ -206,8 +205,7 @@ func (s *Server) accountAction(w http.ResponseWriter, r *http.Request, done stri
 	if au == nil {
 		return
 	}
-	if err := checkSessionCSRF(au, r.PostFormValue("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	if err := fn(s.desk(), au); err != nil {

@@ -61,12 +61,7 @@ func (s *Server) consentSettingsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := mustLang(r)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, "the form could not be read")
-		return
-	}
-	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.serveError(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	purpose := r.PostForm.Get("purpose")

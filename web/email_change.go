@@ -138,12 +138,7 @@ func (s *Server) emailChangeSubmit(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
-		return
-	}
-	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {

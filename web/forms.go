@@ -172,6 +172,21 @@ func parseForm(r *http.Request) error {
 	return nil
 }
 
+// checkForm reads the form a logged-in person posted and checks its
+// session CSRF token. It reports whether the handler may go on; when not,
+// it has answered (400 for an unreadable form, 403 for a bad token).
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request, au *authed) bool {
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
+		return false
+	}
+	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
+		s.failT(w, r, err)
+		return false
+	}
+	return true
+}
+
 // failT is serveError with the message translated into the page's
 // language where the catalogue has it.
 func (s *Server) failT(w http.ResponseWriter, r *http.Request, err error) {

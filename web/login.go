@@ -76,12 +76,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if au != nil {
-		if err := parseForm(r); err != nil {
-			s.failT(w, r, err)
-			return
-		}
-		if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-			s.failT(w, r, err)
+		if !s.checkForm(w, r, au) {
 			return
 		}
 		if err := s.logout(r.Context(), au); err != nil {

@@ -110,12 +110,7 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
-		return
-	}
-	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	in := recordForm(r)
@@ -156,12 +151,7 @@ func (s *Server) profileReveal(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
-		return
-	}
-	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	s.renderProfile(w, r, au, http.StatusOK, nil, nil, r.PostForm.Get("field"), false)
@@ -173,12 +163,7 @@ func (s *Server) profileRevoke(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
-		return
-	}
-	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	if _, err := s.revokeSessions(r.Context(), subjectActor(au.Account), au.Account); err != nil {

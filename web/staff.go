@@ -146,12 +146,7 @@ func (s *Server) staffRevoke(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
-		return
-	}
-	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	p, err := s.cfg.Store.AccountByID(r.Context(), r.PathValue("id"))

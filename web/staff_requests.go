@@ -142,8 +142,7 @@ func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk
 	if au == nil {
 		return
 	}
-	if err := checkSessionCSRF(au, r.PostFormValue("csrf")); err != nil {
-		s.failT(w, r, err)
+	if !s.checkForm(w, r, au) {
 		return
 	}
 	id, err := fn(s.desk(), audit.Staff(au.Account.ID))
