@@ -612,10 +612,12 @@ func epochIn(d Dialect, n int, epochs []int64) (string, any) {
 // (issue 5: verify 1,000,000 entries in under a second). Numbers and texts
 // are joined with the unit separator (0x1f), which Validate keeps out of
 // every column; a row that does not split into exactly 11 parts was
-// tampered with. The hashes are joined as 64 raw bytes.
-const auditLeanSelect = `SELECT seq || char(31) || at || char(31) || format || char(31) || actor || char(31) ||
-	action || char(31) || object_kind || char(31) || object_id || char(31) || subject || char(31) ||
-	fields || char(31) || policy_version || char(31) || request_id, prev_hash || hash
+// tampered with (concat_ws skips a NULL, which leaves a part missing). The
+// hashes are joined as 64 raw bytes. concat_ws builds the text once, where
+// a chain of || copied the growing string at every step: a third of the
+// scan's time.
+const auditLeanSelect = `SELECT concat_ws(char(31), seq, at, format, actor, action, object_kind,
+	object_id, subject, fields, policy_version, request_id), prev_hash || hash
 	FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq`
 
 func (l *AuditLog) scanLean(ctx context.Context, from, to int64, fn func(*audit.Entry) error) error {
@@ -626,7 +628,7 @@ func (l *AuditLog) scanLean(ctx context.Context, from, to int64, fn func(*audit.
 	defer rows.Close()
 	var e audit.Entry
 	var text, hashes sql.RawBytes
-	var parts [11][]byte
+	var parts [11]string
 	var fields []string
 	next := uint64(from)
 	for rows.Next() {
@@ -635,30 +637,32 @@ func (l *AuditLog) scanLean(ctx context.Context, from, to int64, fn func(*audit.
 		}
 		ok := bytes.Count(text, []byte{0x1f}) == len(parts)-1 && len(hashes) == 64
 		if ok {
-			rest := []byte(text)
+			// One string per row; every column is a substring of it, so
+			// the entry costs one allocation instead of one per column.
+			rest := string(text)
 			for i := range len(parts) - 1 {
-				j := bytes.IndexByte(rest, 0x1f)
+				j := strings.IndexByte(rest, 0x1f)
 				parts[i], rest = rest[:j], rest[j+1:]
 			}
 			parts[len(parts)-1] = rest
 		}
-		seq, err1 := strconv.ParseUint(string(parts[0]), 10, 64)
-		at, err2 := strconv.ParseInt(string(parts[1]), 10, 64)
-		format, err3 := strconv.ParseUint(string(parts[2]), 10, 8)
+		seq, err1 := strconv.ParseUint(parts[0], 10, 64)
+		at, err2 := strconv.ParseInt(parts[1], 10, 64)
+		format, err3 := strconv.ParseUint(parts[2], 10, 8)
 		if !ok || err1 != nil || err2 != nil || err3 != nil {
 			return &audit.CorruptError{Seq: next, Reason: "row cannot be read: a column holds a separator, a non-number or a hash of the wrong length"}
 		}
 		fields = fields[:0]
-		if len(parts[8]) > 0 {
-			for f := range bytes.SplitSeq(parts[8], []byte{','}) {
-				fields = append(fields, string(f))
+		for f := range strings.SplitSeq(parts[8], ",") {
+			if len(parts[8]) > 0 {
+				fields = append(fields, f)
 			}
 		}
 		e = audit.Entry{
 			Seq: seq, Time: time.UnixMilli(at).UTC(), Format: uint8(format),
-			Actor: audit.Actor(parts[3]), Action: audit.Action(parts[4]), ObjectKind: string(parts[5]),
-			ObjectID: string(parts[6]), Subject: audit.Pseudonym(parts[7]), Fields: fields,
-			PolicyVersion: string(parts[9]), RequestID: string(parts[10]),
+			Actor: audit.Actor(parts[3]), Action: audit.Action(parts[4]), ObjectKind: parts[5],
+			ObjectID: parts[6], Subject: audit.Pseudonym(parts[7]), Fields: fields,
+			PolicyVersion: parts[9], RequestID: parts[10],
 		}
 		copy(e.PrevHash[:], hashes[:32])
 		copy(e.Hash[:], hashes[32:])
