@@ -64,21 +64,23 @@ func (s *Store) DisclosuresOf(ctx context.Context, subjectID string, withheld bo
 	return out, nil
 }
 
-// ForgetDisclosuresOf unlinks a person's disclosures at erasure: the record
+// ForgetDisclosuresOf unlinks people's disclosures at erasure: the record
 // that data went to a third party stays (R7, accountability), under the
-// pseudonym only, without the free text staff wrote.
-func (tx *Tx) ForgetDisclosuresOf(ctx context.Context, subjectID string) (int64, error) {
-	if subjectID == "" {
+// pseudonym only, without the free text staff wrote. One statement for a
+// whole retention batch.
+func (tx *Tx) ForgetDisclosuresOf(ctx context.Context, subjects []string) (int64, error) {
+	if len(subjects) == 0 {
 		return 0, nil
 	}
+	cond, arg := tx.SubjectIn("subject_id", 1, subjects)
 	res, err := tx.ExecContext(ctx, `UPDATE disclosures SET subject_id = '', reference = '', withhold_reason = ''
-		WHERE subject_id = $1`, subjectID)
+		WHERE subject_id <> '' AND `+cond, arg)
 	if err != nil {
-		return 0, fmt.Errorf("store: forget disclosures of %s: %w", subjectID, err)
+		return 0, fmt.Errorf("store: forget disclosures of %d subjects: %w", len(subjects), err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("store: forget disclosures of %s: %w", subjectID, err)
+		return 0, fmt.Errorf("store: forget disclosures of %d subjects: %w", len(subjects), err)
 	}
 	return n, nil
 }
