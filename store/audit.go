@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -627,7 +626,10 @@ func (l *AuditLog) scanLean(ctx context.Context, from, to int64, fn func(*audit.
 	}
 	defer rows.Close()
 	var e audit.Entry
-	var text, hashes sql.RawBytes
+	// The text as the driver's own string (no copy into a buffer and back),
+	// the hashes as the driver's bytes.
+	var text string
+	var hashes sql.RawBytes
 	var parts [11]string
 	var fields []string
 	next := uint64(from)
@@ -635,11 +637,11 @@ func (l *AuditLog) scanLean(ctx context.Context, from, to int64, fn func(*audit.
 		if err := rows.Scan(&text, &hashes); err != nil {
 			return &audit.CorruptError{Seq: next, Reason: "row cannot be read (a column is NULL or of the wrong type)"}
 		}
-		ok := bytes.Count(text, []byte{0x1f}) == len(parts)-1 && len(hashes) == 64
+		ok := strings.Count(text, "\x1f") == len(parts)-1 && len(hashes) == 64
 		if ok {
-			// One string per row; every column is a substring of it, so
-			// the entry costs one allocation instead of one per column.
-			rest := string(text)
+			// Every column is a substring of the row's one string, so the
+			// entry costs no allocation of its own per column.
+			rest := text
 			for i := range len(parts) - 1 {
 				j := strings.IndexByte(rest, 0x1f)
 				parts[i], rest = rest[:j], rest[j+1:]
