@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,11 +58,10 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	} else if h.Seq != 0 {
 		return steward.Errorf(steward.ECONFLICT, "%s already has %d audit entries; the benchmark runs only on an empty log", s.Redacted(), h.Seq)
 	}
-	signer, _, err := audit.LoadOrCreateKey(filepath.Join(dir, "bench.key"))
+	signer, err := useScratchAuditKey(s)
 	if err != nil {
 		return err
 	}
-	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
 	fmt.Fprintf(a.stdout, "audit bench on %s\n", s.Redacted())
 
 	now := a.clock.Now()
@@ -117,4 +118,17 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	}
 	report("verify", int(r.Checked), time.Since(start))
 	return nil
+}
+
+// useScratchAuditKey makes s sign its audit checkpoints with a new key held
+// only in memory: a benchmark's entries are thrown away, and it must not
+// write (or need) the site's key file.
+func useScratchAuditKey(s *store.Store) (*audit.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("bench: audit key: %w", err)
+	}
+	signer := audit.NewSigner(priv)
+	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
+	return signer, nil
 }

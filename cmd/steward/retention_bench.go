@@ -53,6 +53,9 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if _, err := useScratchAuditKey(s); err != nil {
+		return err
+	}
 	var n int64
 	if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil || n > 0 {
 		return steward.Errorf(steward.EINVALID, "retention bench needs an empty database (accounts: %d)", n)
