@@ -118,7 +118,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 						// RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
 						"List-Unsubscribe":      "<" + unsub + ">",
 						"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-					}})
+					}, Bulk: true})
 				if err != nil {
 					return err
 				}

@@ -98,10 +98,13 @@ func TestSendResumesWithoutDuplicates(t *testing.T) {
 		if !rep.Resumed || rep.Already != 2 || rep.Enqueued != 3 {
 			t.Fatalf("resumed run %+v, want resumed with 2 already reached and 3 new", rep)
 		}
-		var n int
-		s.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'newsletter'`).Scan(&n)
+		var n, bulk int
+		s.Read().QueryRow(`SELECT COUNT(*), COALESCE(SUM(bulk), 0) FROM outbox WHERE kind = 'newsletter'`).Scan(&n, &bulk)
 		if n != 5 {
 			t.Fatalf("%d mails for 5 people", n)
+		}
+		if bulk != n {
+			t.Fatalf("%d of %d newsletter mails marked bulk: a newsletter would hold up sign-up mail", bulk, n)
 		}
 	})
 }

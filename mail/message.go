@@ -63,6 +63,10 @@ type Message struct {
 	// newsletter. Fields the sender sets itself (From, To, Subject, Date,
 	// Message-ID, MIME and content fields) are refused.
 	Headers map[string]string
+	// Bulk marks one of many mails sent at once (a newsletter issue, a
+	// retention run's warnings). The dispatcher sends due mail that is not
+	// bulk first, so a sign-up's link never waits behind a newsletter.
+	Bulk bool
 }
 
 // Limits that keep one mail from filling the outbox.
@@ -144,6 +148,7 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, m Message) (int64
 		Text:      m.Text,
 		HTML:      m.HTML,
 		Headers:   m.Headers,
+		Bulk:      m.Bulk,
 		CreatedAt: now,
 	})
 	if err != nil {

@@ -53,6 +53,9 @@ type OutboxMail struct {
 	HTML string
 	// Headers are extra header fields such as List-Unsubscribe.
 	Headers map[string]string
+	// Bulk marks mail sent to many at once (a newsletter issue, retention
+	// warnings); due mail that is not bulk is claimed first.
+	Bulk bool
 
 	Status        MailStatus
 	Attempts      int
@@ -82,7 +85,7 @@ var ErrLeaseLost = errors.New("store: outbox mail is no longer claimed by this d
 // outboxColumns is the column list every outbox read uses, in the order
 // scanOutboxMail expects.
 const outboxColumns = `id, kind, subject_id, recipient, subject, text_body, html_body, headers,
-	status, attempts, next_attempt_at, last_attempt_at, last_error, created_at, sent_at`
+	status, attempts, next_attempt_at, last_attempt_at, last_error, created_at, sent_at, bulk`
 
 // EnqueueMail writes a mail into the outbox inside the caller's transaction,
 // so the mail exists if and only if the change that causes it commits (a
@@ -103,10 +106,10 @@ func EnqueueMail(ctx context.Context, tx *Tx, m OutboxMail) (int64, error) {
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, subject_id, recipient, subject, text_body, html_body,
-			headers, status, attempts, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) RETURNING id`,
+			headers, status, attempts, next_attempt_at, created_at, bulk)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11) RETURNING id`,
 		m.Kind, m.SubjectID, m.Recipient, m.Subject, m.Text, m.HTML,
-		string(hj), MailPending, due.UnixMilli(), m.CreatedAt.UnixMilli()).Scan(&id)
+		string(hj), MailPending, due.UnixMilli(), m.CreatedAt.UnixMilli(), boolInt(m.Bulk)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: enqueue %s mail: %w", m.Kind, err)
 	}
@@ -131,6 +134,8 @@ func DropOutboxFor(ctx context.Context, tx *Tx, subjectID string) (int64, error)
 
 // ClaimDueMail takes up to limit pending mails that are due at now and not
 // claimed by anyone else, and leases them to the caller until now+lease.
+// Mail that is not bulk comes first, then in the order it fell due, so a
+// newsletter being delivered never holds up a verification link.
 // Two dispatchers never get the same mail: on PostgreSQL the rows are
 // locked with FOR UPDATE SKIP LOCKED, so a concurrent claim passes them by;
 // on SQLite every write transaction is IMMEDIATE and so runs alone. A
@@ -150,7 +155,7 @@ func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Dura
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET claim_token = $1, lease_until = $2
 			WHERE id IN (SELECT id FROM outbox
 				WHERE status = 'pending' AND next_attempt_at <= $3 AND lease_until <= $3
-				ORDER BY next_attempt_at, id LIMIT $4 `+lock+`)
+				ORDER BY bulk, next_attempt_at, id LIMIT $4 `+lock+`)
 			RETURNING `+outboxColumns,
 			token, now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
 		if err != nil {
@@ -169,9 +174,10 @@ func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Dura
 	if err != nil {
 		return Claim{}, fmt.Errorf("store: claim mail: %w", err)
 	}
-	// RETURNING gives no order; deliver in the order the mails fell due.
+	// RETURNING gives no order; deliver in the order of the claim.
 	slices.SortFunc(c.Mails, func(a, b OutboxMail) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(boolInt(a.Bulk), boolInt(b.Bulk)),
+			a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
 	})
 	return c, nil
 }
@@ -301,12 +307,13 @@ func (s *Store) OutboxMailByID(ctx context.Context, id int64) (OutboxMail, error
 func scanOutboxMail(r interface{ Scan(...any) error }) (OutboxMail, error) {
 	var m OutboxMail
 	var headers, status string
-	var next, created int64
+	var next, created, bulk int64
 	var lastAttempt, sent sql.NullInt64
 	if err := r.Scan(&m.ID, &m.Kind, &m.SubjectID, &m.Recipient, &m.Subject, &m.Text, &m.HTML, &headers,
-		&status, &m.Attempts, &next, &lastAttempt, &m.LastError, &created, &sent); err != nil {
+		&status, &m.Attempts, &next, &lastAttempt, &m.LastError, &created, &sent, &bulk); err != nil {
 		return OutboxMail{}, err
 	}
+	m.Bulk = bulk != 0
 	if err := json.Unmarshal([]byte(headers), &m.Headers); err != nil {
 		return OutboxMail{}, fmt.Errorf("mail %d: headers: %w", m.ID, err)
 	}

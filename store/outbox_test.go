@@ -153,6 +153,44 @@ func TestOutboxClaim(t *testing.T) {
 	})
 }
 
+// TestOutboxClaimPersonalMailBeforeBulk has a newsletter of many mails fall
+// due before one person's verification mail: the claim still takes the
+// verification mail first, then the bulk mail in due order.
+func TestOutboxClaimPersonalMailBeforeBulk(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var bulk []int64
+		for i := range 5 {
+			m := sampleMail(fmt.Sprintf("subscriber-%d", i))
+			m.Kind, m.Bulk = "newsletter", true
+			m.CreatedAt = outboxT0.Add(time.Duration(i) * time.Second)
+			bulk = append(bulk, enqueueSample(t, s, m))
+		}
+		verify := sampleMail("new-account")
+		verify.CreatedAt = outboxT0.Add(time.Minute)
+		idVerify := enqueueSample(t, s, verify)
+
+		now := outboxT0.Add(2 * time.Minute)
+		c1, err := s.ClaimDueMail(ctx, now, time.Minute, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(mailIDs(c1.Mails)), fmt.Sprint([]int64{idVerify, bulk[0]}); got != want {
+			t.Fatalf("first claim = %s, want %s (the personal mail first, then the earliest bulk mail)", got, want)
+		}
+		if c1.Mails[0].Bulk || !c1.Mails[1].Bulk {
+			t.Fatalf("bulk flags read back wrong: %+v", c1.Mails)
+		}
+		c2, err := s.ClaimDueMail(ctx, now, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(mailIDs(c2.Mails)), fmt.Sprint(bulk[1:]); got != want {
+			t.Fatalf("second claim = %s, want %s", got, want)
+		}
+	})
+}
+
 // TestOutboxClaimRace has two processes (two Stores on one database) claim
 // at once: every mail goes to exactly one of them.
 func TestOutboxClaimRace(t *testing.T) {

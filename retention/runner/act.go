@@ -166,5 +166,8 @@ To keep it, log in at %[4]s before that date.
 		To:        to,
 		Subject:   fmt.Sprintf("%s: je account wordt op %s %s / your account will be %s", site, day, nlWhat, enWhat),
 		Text:      text,
+		// A run warns thousands at once; the action waits for the warning
+		// anyway, a sign-up's link should not.
+		Bulk: true,
 	}
 }
