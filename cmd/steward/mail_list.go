@@ -57,6 +57,12 @@ func runMailList(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintln(a.stdout, "no mail in the outbox")
 		return nil
 	}
+	if *show {
+		// Unmasked addresses of many people at once: a view, recorded.
+		if err := auditOperatorView(ctx, a, s, "outbox", fmt.Sprintf("n%d", len(mails)), "", "recipient"); err != nil {
+			return err
+		}
+	}
 	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tKIND\tSTATUS\tATTEMPTS\tCREATED\tTO\tSUBJECT")
 	for _, m := range mails {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"steward/audit"
 	"steward/store"
 )
 
@@ -42,8 +43,34 @@ func runMailShow(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A mail holds a person's address and what was written to them: the
+	// operator reading it is a view of personal data (R12), recorded
+	// before it is shown.
+	if err := auditOperatorView(ctx, a, s, "mail", strconv.FormatInt(m.ID, 10), m.SubjectID,
+		"recipient", "subject", "text", "html"); err != nil {
+		return err
+	}
 	printOutboxMail(a.stdout, m)
 	return nil
+}
+
+// auditOperatorView records that the operator, at the command line, saw
+// personal data: the fields named of the object, about subjectID (an
+// account, whose pseudonym the entry names; or a person without one, whom
+// it cannot name) or about several people (subjectID ""). The entry
+// commits before the data is printed, so no view is missing from the log.
+func auditOperatorView(ctx context.Context, a *app, s *store.Store, kind, id, subjectID string, fields ...string) error {
+	return s.InTx(ctx, func(tx *store.Tx) error {
+		var ps string
+		if subjectID != "" {
+			var err error
+			if ps, err = store.AccountPseudonym(ctx, tx, subjectID); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(audit.Entry{Time: a.clock.Now(), Actor: audit.System("cli"), Action: audit.StaffView,
+			ObjectKind: kind, ObjectID: id, Subject: audit.Pseudonym(ps), Fields: fields})
+	})
 }
 
 // printOutboxMail writes a mail's state, then its header and body as the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
 	"steward/mail"
@@ -51,7 +52,8 @@ func forEachMailDB(t *testing.T, fn func(t *testing.T, c mailCLI, s *store.Store
 			if engine == "postgres" {
 				dsn = testkit.PostgresDSN(t)
 			}
-			s := openTestStore(t, map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": t.TempDir() + "/audit.key"})
+			key := t.TempDir() + "/audit.key"
+			s := openTestStore(t, map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": key})
 			for _, m := range []mail.Message{
 				{Kind: mail.KindVerify, SubjectID: "acct-1", To: "Jan Jansen <jan.jansen@example.org>",
 					Subject: "Bevestig je e-mailadres", Text: "Open https://ivm.example.org/verify?token=abc123\n",
@@ -67,13 +69,14 @@ func forEachMailDB(t *testing.T, fn func(t *testing.T, c mailCLI, s *store.Store
 					t.Fatal(err)
 				}
 			}
-			fn(t, mailCLI{dsn: dsn}, s)
+			fn(t, mailCLI{dsn: dsn, env: map[string]string{"STEWARD_AUDIT_KEY": key}}, s)
 		})
 	}
 }
 
 func TestMailList(t *testing.T) {
 	forEachMailDB(t, func(t *testing.T, c mailCLI, s *store.Store) {
+		since := testkit.AuditHead(t, s)
 		code, out, errOut := c.run(t, "mail", "list")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
@@ -95,10 +98,13 @@ func TestMailList(t *testing.T) {
 			t.Errorf("list shows a recipient unmasked:\n%s", out)
 		}
 
+		testkit.AssertAudit(t, s, since) // masked: nothing seen, nothing recorded
 		_, out, _ = c.run(t, "mail", "list", "--show-recipient", "-n", "1")
 		if !strings.Contains(out, "piet@example.org") || strings.Contains(out, "jan") {
 			t.Errorf("--show-recipient -n 1 printed:\n%s", out)
 		}
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.StaffView, Actor: audit.System("cli"),
+			ObjectKind: "outbox", ObjectID: "n1", Fields: []string{"recipient"}})
 		_, out, _ = c.run(t, "mail", "list", "--status", "sent")
 		if strings.TrimSpace(out) != "no mail in the outbox" {
 			t.Errorf("--status sent printed:\n%s", out)
@@ -112,6 +118,7 @@ func TestMailList(t *testing.T) {
 
 func TestMailShow(t *testing.T) {
 	forEachMailDB(t, func(t *testing.T, c mailCLI, s *store.Store) {
+		since := testkit.AuditHead(t, s)
 		code, out, errOut := c.run(t, "mail", "show", "1")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
@@ -137,6 +144,16 @@ func TestMailShow(t *testing.T) {
 		}
 		if code, _, _ = c.run(t, "mail", "show", "x"); code != 2 {
 			t.Errorf("show x: exit %d, want 2 (usage)", code)
+		}
+		// The two mails shown are recorded as views (R12), the ones that
+		// do not exist are not; the log stays signed by the site's key.
+		view := func(id string) testkit.AuditWant {
+			return testkit.AuditWant{Action: audit.StaffView, Actor: audit.System("cli"), ObjectKind: "mail", ObjectID: id,
+				Fields: []string{"recipient", "subject", "text", "html"}}
+		}
+		testkit.AssertAudit(t, s, since, view("1"), view("2"))
+		if code, out, errOut := c.run(t, "audit", "verify"); code != 0 {
+			t.Errorf("audit verify after mail show: exit %d\n%s%s", code, out, errOut)
 		}
 	})
 }
@@ -177,7 +194,7 @@ func TestMailSendDue(t *testing.T) {
 			{29 * day, "pruned 0 finished mails older than 30 days\n"},
 			{31 * day, "pruned 2 finished mails older than 30 days\n"},
 		} {
-			later := mailCLI{dsn: c.dsn, now: mailT0.Add(tc.after)}
+			later := mailCLI{dsn: c.dsn, env: c.env, now: mailT0.Add(tc.after)}
 			if _, out, _ := later.run(t, "mail", "prune", "--keep-days", "30"); out != tc.want {
 				t.Errorf("prune after %v: %q, want %q", tc.after, out, tc.want)
 			}
