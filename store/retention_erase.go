@@ -400,6 +400,14 @@ func eraseKindAs(ctx context.Context, tx *Tx, p *policy.Policy, kind string, era
 			SELECT id FROM records WHERE kind = $1 AND `+cond+`)`, kind, arg); err != nil {
 		return erasure, fmt.Errorf("%s %s: %w", erasure, kind, err)
 	}
+	// A kind with an account's own profile (IVM's LMS account: name and
+	// register number, R3, R10) keeps those values in profile_values under
+	// its kind; they go with the record, whether it is deleted or
+	// anonymised, or the person's name would outlive their LMS account.
+	pcond, parg := tx.SubjectIn("account_id", 2, subjects)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_values WHERE record = $1 AND `+pcond, kind, parg); err != nil {
+		return erasure, fmt.Errorf("%s %s: profile: %w", erasure, kind, err)
+	}
 	if erasure == policy.EraseAnonymise {
 		// Each record gets its own random subject, so anonymised records
 		// cannot even be grouped back into one person; it keeps only the

@@ -452,3 +452,73 @@ func TestUnknownRuleIsAnError(t *testing.T) {
 		t.Fatalf("plan with an unknown rule: %v", err)
 	}
 }
+
+// TestLMSRulesEraseTheLMSAccountWhole runs IVM's three learning-environment
+// rules (R10) against people whose LMS account keeps its own profile (name,
+// in profile_values under lms_account): each due LMS account goes with its
+// profile and courses, the website account and its own profile stay, and
+// an active LMS account is untouched.
+func TestLMSRulesEraseTheLMSAccountWhole(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, s, "ivm", "2024-06-01")
+		type lms struct {
+			id, created, confirm, login string
+			course                      bool
+			rule                        string // the rule that is due, "" for none
+		}
+		people := []lms{
+			{id: "l_unconfirmed", created: "2022-01-01", login: "2024-01-01", course: true, rule: "lms_account_unconfirmed"},
+			{id: "l_no_course", created: "2022-01-01", confirm: "2022-01-02", login: "2024-01-01", rule: "lms_account_without_course"},
+			{id: "l_inactive", created: "2015-01-01", confirm: "2015-01-02", login: "2019-01-01", course: true, rule: "lms_account_inactive"},
+			{id: "l_active", created: "2015-01-01", confirm: "2015-01-02", login: "2024-01-01", course: true},
+		}
+		for _, l := range people {
+			e.account(acct{id: l.id, email: l.id + "@example.org", created: "2020-01-01", confirm: "2020-01-01", login: "2024-05-01"})
+			r := &store.Record{Subject: l.id, Kind: "lms_account", CreatedAt: day(l.created), LastLoginAt: day(l.login)}
+			if l.confirm != "" {
+				r.ConfirmedAt = day(l.confirm)
+			}
+			e.record(r)
+			if l.course {
+				e.record(&store.Record{Subject: l.id, Kind: "enrolment", CreatedAt: day(l.created), Values: map[string]string{"course": "Rekenen"}})
+			}
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.PutProfile(ctx, e.p, l.id, "lms_account", account.Values{"first_name": "Lotte", "last_name": "Leerling"}, day(l.created)); err != nil {
+					return err
+				}
+				return tx.PutProfile(ctx, e.p, l.id, "account", account.Values{"first_name": "Lotte"}, day("2020-01-01"))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan := e.runPlan()
+		for _, l := range people {
+			if l.rule != "" && plan.PerRule[l.rule].Delete != 1 {
+				t.Errorf("plan for %s: %+v, want 1 to delete", l.rule, plan.PerRule[l.rule])
+			}
+		}
+		e.run()
+		count := func(q, id string) int {
+			var n int
+			if err := s.Read().QueryRowContext(ctx, q, id).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, l := range people {
+			lmsLeft := count(`SELECT COUNT(*) FROM records WHERE subject_id = $1 AND kind IN ('lms_account', 'enrolment')`, l.id)
+			profileLeft := count(`SELECT COUNT(*) FROM profile_values WHERE account_id = $1 AND record = 'lms_account'`, l.id)
+			accountProfile := count(`SELECT COUNT(*) FROM profile_values WHERE account_id = $1 AND record = 'account'`, l.id)
+			switch {
+			case !e.exists(l.id) || accountProfile != 1:
+				t.Errorf("%s: the website account or its profile went with the LMS account", l.id)
+			case l.rule != "" && (lmsLeft != 0 || profileLeft != 0):
+				t.Errorf("%s (%s): %d LMS records and %d LMS profile values left", l.id, l.rule, lmsLeft, profileLeft)
+			case l.rule == "" && (lmsLeft != 2 || profileLeft != 2):
+				t.Errorf("%s (not due): %d LMS records and %d LMS profile values, want 2 and 2", l.id, lmsLeft, profileLeft)
+			}
+		}
+	})
+}
