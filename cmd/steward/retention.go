@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -141,32 +142,73 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 	if *batch < 0 || *batch > 10000 {
 		return steward.FieldError("batch", "must be between 1 and 10000")
 	}
+	// A run acts on what is due now; as of a later date it would delete
+	// before the policy's periods end and cut the warnings short (Z9).
+	// Looking ahead is what plan is for.
+	if *f.asOf != "" {
+		if t, err := time.Parse(time.DateOnly, *f.asOf); err == nil && t.After(a.clock.Now()) {
+			return steward.Errorf(steward.EINVALID, "--as-of %s is in the future: a run acts only on what is due now (use retention plan --as-of to look ahead)", *f.asOf)
+		}
+	}
 	env, err := openRetention(ctx, a, f)
 	if err != nil {
 		return err
 	}
 	defer env.store.Close()
 	env.runner.Batch = *batch
-	last := -1
-	env.runner.Progress = func(done, total int64) {
-		pct := 100
-		if total > 0 {
-			pct = int(min(100, done*100/total))
-		}
-		if pct != last {
-			fmt.Fprintf(a.stderr, "\rretention: %3d%% (%d of %d candidates)", pct, done, total)
-			last = pct
-		}
-	}
+	progress, finish := progressWriter(a.stderr)
+	env.runner.Progress = progress
 	rep, err := env.runner.RunAsOf(ctx, env.asOf)
-	if last >= 0 {
-		fmt.Fprintln(a.stderr)
-	}
+	finish()
 	if rep != nil {
 		writePlanTable(a.stdout, rep, false)
 		fmt.Fprintf(a.stdout, "%d batches, %d candidates scanned\n", rep.Batches, rep.Scanned)
 	}
 	return err
+}
+
+// progressWriter reports a run's progress on w: on a terminal one line
+// redrawn in place at every percent; elsewhere (cron, a log file) a line
+// at every tenth, so a log is not filled with carriage returns. finish
+// ends the line.
+func progressWriter(w io.Writer) (progress func(done, total int64), finish func()) {
+	tty := isTerminal(w)
+	step := 10
+	if tty {
+		step = 1
+	}
+	last := -1
+	progress = func(done, total int64) {
+		pct := 100
+		if total > 0 {
+			pct = int(min(100, done*100/total))
+		}
+		if last >= 0 && pct/step == last/step {
+			return
+		}
+		last = pct
+		if tty {
+			fmt.Fprintf(w, "\rretention: %3d%% (%d of %d candidates)", pct, done, total)
+		} else {
+			fmt.Fprintf(w, "retention: %3d%% (%d of %d candidates)\n", pct, done, total)
+		}
+	}
+	finish = func() {
+		if tty && last >= 0 {
+			fmt.Fprintln(w)
+		}
+	}
+	return progress, finish
+}
+
+// isTerminal tells whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // writePlanTable prints the counts per rule and, with items, one line per

@@ -62,7 +62,11 @@ type Item struct {
 
 // Counts are per-rule totals.
 type Counts struct {
-	Warn, Delete, Anonymise, Wait, Held int
+	Warn      int `json:"warn"`
+	Delete    int `json:"delete"`
+	Anonymise int `json:"anonymise"`
+	Wait      int `json:"wait"`
+	Held      int `json:"held"`
 }
 
 // Total is the number of targets counted.
