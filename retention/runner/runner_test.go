@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"steward/policy"
 	"steward/retention"
 	"steward/retention/runner"
+	"steward/rights"
 	"steward/store"
 )
 
@@ -291,25 +291,27 @@ func TestOneRunnerAtATime(t *testing.T) {
 		if err := s.ReleaseLease(context.Background(), store.RetentionLeaseName, "other-process"); err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i := range 2 {
-			r := *e.r
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = r.Run(context.Background())
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil && !errors.Is(err, runner.ErrBusy) {
-				t.Fatal(err)
+		// A second runner (another process: its own holder) starts while
+		// the first is between batches, holding the lease: it must refuse
+		// at once, change nothing, and leave the first to finish.
+		var second error
+		tried := false
+		e.r.AfterBatch = func(n int) error {
+			if n == 1 {
+				other := *e.r
+				other.AfterBatch = nil
+				before := len(e.entries(audit.RetentionDelete))
+				_, second = (&other).Run(context.Background())
+				tried = true
+				if after := len(e.entries(audit.RetentionDelete)); after != before {
+					t.Errorf("the refused runner deleted %d subjects", after-before)
+				}
 			}
+			return nil
 		}
-		if errs[0] == nil && errs[1] == nil {
-			// Both may succeed one after the other; still nothing twice.
-			t.Log("the runners ran one after the other")
+		e.run()
+		if !tried || !errors.Is(second, runner.ErrBusy) {
+			t.Fatalf("a second runner during a run: tried %v, err %v; want ErrBusy", tried, second)
 		}
 		if n := len(e.entries(audit.RetentionDelete)); n != len(ids) {
 			t.Fatalf("%d delete entries, want %d", n, len(ids))
@@ -317,41 +319,56 @@ func TestOneRunnerAtATime(t *testing.T) {
 	})
 }
 
-// TestLegalHoldSkipsAndReports: a subject under restriction is skipped and
-// reported with the reason.
+// TestLegalHoldSkipsAndReports: with the holds serve and the CLI use
+// (store.LegalHolds), a subject under restriction and one with an open
+// request are skipped and reported with the reason; one whose request is
+// closed is not held.
 func TestLegalHoldSkipsAndReports(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
 		e := newEnv(t, s, "ivm", "2024-06-01")
-		e.ivmDue(3)
-		err := s.InTx(context.Background(), func(tx *store.Tx) error {
-			_, err := tx.ExecContext(context.Background(), `INSERT INTO processing_limits (subject, kind, purpose, since, reason)
-				VALUES ('a_due001', 'restriction', '*', $1, '')`, day("2024-05-01").UnixMilli())
-			return err
+		e.ivmDue(4)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO processing_limits (subject, kind, purpose, since, reason)
+				VALUES ('a_due001', 'restriction', '*', $1, '')`, day("2024-05-01").UnixMilli()); err != nil {
+				return err
+			}
+			for i, status := range []rights.Status{rights.StatusReceived, rights.StatusCompleted} {
+				subject := fmt.Sprintf("a_due%03d", i+2)
+				r := &rights.Request{ID: "req_" + subject, SubjectID: subject, Type: rights.TypeAccess, Channel: rights.ChannelEmail,
+					ReceivedOn: day("2024-05-20"), Status: status, CreatedAt: day("2024-05-20"), CreatedBy: "staff:1"}
+				if status == rights.StatusCompleted {
+					r.ClosedOn, r.Outcome = day("2024-05-25"), "sent the copy"
+				}
+				if err := tx.InsertRequest(ctx, r, rights.Clock{Response: policy.Duration{Months: 1}}); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.r.Holds = &store.Holds{S: s, Sources: []store.HoldSource{{Reason: "restriction",
-			Query: `SELECT subject FROM processing_limits WHERE kind = 'restriction' AND subject IN (%s)`}}}
-		plan, err := e.r.Plan(context.Background(), e.clk.Now())
+		e.r.Holds = store.LegalHolds(ctx, s)
+		plan, err := e.r.Plan(ctx, e.clk.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		var heldItem *runner.Item
-		for i := range plan.Items {
-			if plan.Items[i].Outcome == runner.Held {
-				heldItem = &plan.Items[i]
+		held := map[string]string{}
+		for _, it := range plan.Items {
+			if it.Outcome == runner.Held {
+				held[it.Target] = it.Reason
 			}
 		}
-		if heldItem == nil || heldItem.Target != "a_due001" || !strings.Contains(heldItem.Reason, "restriction") {
-			t.Fatalf("plan does not report the hold: %+v", plan.Items)
+		if len(held) != 2 || !strings.Contains(held["a_due001"], "restriction") || !strings.Contains(held["a_due002"], "open data-subject request") {
+			t.Fatalf("plan reports holds %v, want a_due001 (restriction) and a_due002 (open request)", held)
 		}
 		rep := e.run()
-		if got := rep.Total(); got.Delete != 2 || got.Held != 1 {
-			t.Fatalf("run: %+v, want 2 deleted and 1 held", got)
+		if got := rep.Total(); got.Delete != 2 || got.Held != 2 {
+			t.Fatalf("run: %+v, want 2 deleted and 2 held", got)
 		}
-		if !e.exists("a_due001") {
-			t.Fatal("the held subject was deleted")
+		if !e.exists("a_due001") || !e.exists("a_due002") || e.exists("a_due003") {
+			t.Fatal("a held subject was deleted, or the one whose request is closed was kept")
 		}
 	})
 }
