@@ -263,10 +263,13 @@ func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string
 		}
 	}
 	// Z9: the row stays for statistics with nothing that links it to the
-	// person: address, password, pseudonym (a fresh one, so the audit
-	// log's entries no longer lead to anyone), organisation and exact
-	// times go; statistics keep the month the account was made.
-	args := make([]any, 0, 3*len(accts)+1)
+	// person: id and pseudonym (fresh ones, so neither the audit log's
+	// entries, nor a copy of the person's export, nor an old log line
+	// leads to the row), address, password, organisation and exact times
+	// go; statistics keep the month the account was made. Every row that
+	// referred to the old id went above (accountTables) or with the
+	// erasers, so the key can change.
+	args := make([]any, 0, 4*len(accts)+1)
 	args = append(args, now.UnixMilli())
 	var vals strings.Builder
 	for i, a := range accts {
@@ -274,11 +277,11 @@ func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string
 			vals.WriteString(", ")
 		}
 		n := len(args)
-		fmt.Fprintf(&vals, "($%d, $%d, CAST($%d AS BIGINT))", n+1, n+2, n+3)
-		args = append(args, a.id, string(audit.NewPseudonym()), monthOf(a.created))
+		fmt.Fprintf(&vals, "($%d, $%d, $%d, CAST($%d AS BIGINT))", n+1, n+2, n+3, n+4)
+		args = append(args, a.id, anonymousID(), string(audit.NewPseudonym()), monthOf(a.created))
 	}
-	if _, err := tx.ExecContext(ctx, `WITH v (id, pseudonym, month) AS (VALUES `+vals.String()+`)
-		UPDATE accounts SET email = '', email_key = 'anonymised:' || accounts.id, password_hash = '',
+	if _, err := tx.ExecContext(ctx, `WITH v (id, new_id, pseudonym, month) AS (VALUES `+vals.String()+`)
+		UPDATE accounts SET id = v.new_id, email = '', email_key = 'anonymised:' || v.new_id, password_hash = '',
 			pseudonym = v.pseudonym, organisation_id = '', created_at = v.month, confirmed_at = NULL, last_login_at = NULL,
 			last_activity_at = NULL, anonymised_at = $1
 		FROM v

@@ -215,11 +215,14 @@ func TestWarningThenAction(t *testing.T) {
 		if len(an) != 1 || an[0].ObjectID != "a_idle" || an[0].Actor != "system:retention" || an[0].Subject == "" {
 			t.Fatalf("audit: %+v", an)
 		}
-		// The anonymised row still counts (Z9) but holds no address.
-		var n int
-		s.Read().QueryRow(`SELECT COUNT(*) FROM accounts WHERE id = 'a_idle' AND email = '' AND anonymised_at IS NOT NULL`).Scan(&n)
-		if n != 1 {
-			t.Fatal("a_idle is not kept as an anonymous row")
+		// The anonymised row still counts (Z9) but holds no address, and
+		// nothing leads to it: not the old id (in the audit entry above and
+		// in the person's own export), not the old pseudonym.
+		var n, old int
+		s.Read().QueryRow(`SELECT COUNT(*) FROM accounts WHERE email = '' AND anonymised_at IS NOT NULL AND id LIKE 'anon_%'`).Scan(&n)
+		s.Read().QueryRow(`SELECT COUNT(*) FROM accounts WHERE id = 'a_idle' OR pseudonym = $1`, string(an[0].Subject)).Scan(&old)
+		if n != 1 || old != 0 {
+			t.Fatalf("anonymous rows %d (want 1), rows still under a_idle's id or pseudonym %d (want 0)", n, old)
 		}
 		assertGone(t, s, "idle.person@example.org")
 	})
