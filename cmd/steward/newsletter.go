@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -31,14 +32,20 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	keyPath := a.consentKeyFlag(fs)
 	subject := fs.String("subject", "", "subject line")
 	bodyFile := fs.String("body", "", "file with the plain-text body")
-	lang := fs.String("lang", "nl", "language of the issue: nl or en")
-	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", "http://"+defaultAddr), "public URL of the site, for unsubscribe links (env STEWARD_BASE_URL)")
+	lang := fs.String("lang", "nl", "language of the issue and its unsubscribe footer: nl or en (it goes to every subscriber)")
+	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", ""), "public URL of the site, for the unsubscribe link in every mail (env STEWARD_BASE_URL; required)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *subject == "" || *bodyFile == "" {
 		fmt.Fprintln(a.stderr, "steward newsletter send: --subject and --body are required")
 		return errUsage
+	}
+	// Every mail carries an unsubscribe link (R2, RFC 8058); one that
+	// points at the wrong host, or at localhost, makes a promise the site
+	// cannot keep to every recipient at once. So no default here.
+	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return steward.Errorf(steward.EINVALID, "--base-url is required: the site's public URL such as https://www.example.org (or STEWARD_BASE_URL), for the unsubscribe links")
 	}
 	body, err := os.ReadFile(*bodyFile)
 	if err != nil {
