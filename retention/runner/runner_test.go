@@ -542,3 +542,32 @@ func TestLMSRulesEraseTheLMSAccountWhole(t *testing.T) {
 		}
 	})
 }
+
+// TestKilledRunnersLeaseRunsOut: a runner killed mid-run (kill -9) cannot
+// release its lease; a new run is refused until the lease runs out, then
+// takes over and handles every due subject exactly once.
+func TestKilledRunnersLeaseRunsOut(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, s, "ivm", "2024-06-01")
+		ids := e.ivmDue(6)
+		// The killed process: its lease, as its last batch renewed it.
+		if ok, err := s.AcquireLease(ctx, store.RetentionLeaseName, "killed-process", e.clk.Now(), 5*time.Minute); err != nil || !ok {
+			t.Fatalf("acquire: %v %v", ok, err)
+		}
+		e.clk.Set(e.clk.Now().Add(5*time.Minute - time.Second))
+		if _, err := e.r.Run(ctx); !errors.Is(err, runner.ErrBusy) {
+			t.Fatalf("run while the dead runner's lease lasts: %v, want ErrBusy", err)
+		}
+		if n := len(e.entries(audit.RetentionDelete)); n != 0 {
+			t.Fatalf("a refused run deleted %d", n)
+		}
+		e.clk.Set(e.clk.Now().Add(2 * time.Second))
+		if got := e.run().Total(); got.Delete != len(ids) {
+			t.Fatalf("run after the lease ran out: %+v, want %d deleted", got, len(ids))
+		}
+		if n := len(e.entries(audit.RetentionDelete)); n != len(ids) {
+			t.Fatalf("%d delete entries, want %d", n, len(ids))
+		}
+	})
+}
