@@ -46,32 +46,26 @@ func (c mailCLI) run(t *testing.T, args ...string) (code int, stdout, stderr str
 // schema, each migrated, with two mails queued: a verification mail (id 1)
 // and a newsletter (id 2).
 func forEachMailDB(t *testing.T, fn func(t *testing.T, c mailCLI, s *store.Store)) {
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			dsn := testkit.SQLiteDSN(t)
-			if engine == "postgres" {
-				dsn = testkit.PostgresDSN(t)
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		key := t.TempDir() + "/audit.key"
+		s := openTestStore(t, map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": key})
+		for _, m := range []mail.Message{
+			{Kind: mail.KindVerify, SubjectID: "acct-1", To: "Jan Jansen <jan.jansen@example.org>",
+				Subject: "Bevestig je e-mailadres", Text: "Open https://ivm.example.org/verify?token=abc123\n",
+				HTML: `<a href="https://ivm.example.org/verify?token=abc123">Bevestig</a>`},
+			{Kind: mail.KindNewsletter, SubjectID: "person-2", To: "piet@example.org", Subject: "Nieuwsbrief",
+				Text: "Nieuws.", Headers: map[string]string{"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}},
+		} {
+			err := s.InTx(context.Background(), func(tx *store.Tx) error {
+				_, err := mail.Enqueue(context.Background(), tx, mailT0, m)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-			key := t.TempDir() + "/audit.key"
-			s := openTestStore(t, map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": key})
-			for _, m := range []mail.Message{
-				{Kind: mail.KindVerify, SubjectID: "acct-1", To: "Jan Jansen <jan.jansen@example.org>",
-					Subject: "Bevestig je e-mailadres", Text: "Open https://ivm.example.org/verify?token=abc123\n",
-					HTML: `<a href="https://ivm.example.org/verify?token=abc123">Bevestig</a>`},
-				{Kind: mail.KindNewsletter, SubjectID: "person-2", To: "piet@example.org", Subject: "Nieuwsbrief",
-					Text: "Nieuws.", Headers: map[string]string{"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}},
-			} {
-				err := s.InTx(context.Background(), func(tx *store.Tx) error {
-					_, err := mail.Enqueue(context.Background(), tx, mailT0, m)
-					return err
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			fn(t, mailCLI{dsn: dsn, env: map[string]string{"STEWARD_AUDIT_KEY": key}}, s)
-		})
-	}
+		}
+		fn(t, mailCLI{dsn: dsn, env: map[string]string{"STEWARD_AUDIT_KEY": key}}, s)
+	})
 }
 
 func TestMailList(t *testing.T) {

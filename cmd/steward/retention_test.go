@@ -133,74 +133,68 @@ func TestRetentionOverrideCommands(t *testing.T) {
 // reports progress as whole lines when stderr is no terminal (cron), and a
 // second run finds nothing left to do.
 func TestRetentionRunCommand(t *testing.T) {
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			ctx := context.Background()
-			db := testkit.SQLiteDSN(t)
-			if engine == "postgres" {
-				db = testkit.PostgresDSN(t)
-			}
-			pol := testkit.PolicyPath(t, "ivm")
-			env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key"), "STEWARD_DB": db, "STEWARD_POLICY": pol}
-			s := openTestStore(t, env)
-			err := s.InTx(ctx, func(tx *store.Tx) error {
-				for i, login := range []string{"2021-01-01", "2021-02-01", "2021-03-01", "2026-11-01"} {
-					last, _ := time.Parse(time.DateOnly, login)
-					a := &account.Account{ID: "a_" + strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@example.org", Pseudonym: string(audit.NewPseudonym()),
-						CreatedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), ConfirmedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), LastLoginAt: last, LastActivityAt: last}
-					if err := tx.InsertAccount(ctx, a); err != nil {
-						return err
-					}
+	testkit.ForEachDSN(t, func(t *testing.T, db string) {
+		ctx := context.Background()
+		pol := testkit.PolicyPath(t, "ivm")
+		env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key"), "STEWARD_DB": db, "STEWARD_POLICY": pol}
+		s := openTestStore(t, env)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for i, login := range []string{"2021-01-01", "2021-02-01", "2021-03-01", "2026-11-01"} {
+				last, _ := time.Parse(time.DateOnly, login)
+				a := &account.Account{ID: "a_" + strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@example.org", Pseudonym: string(audit.NewPseudonym()),
+					CreatedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), ConfirmedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), LastLoginAt: last, LastActivityAt: last}
+				if err := tx.InsertAccount(ctx, a); err != nil {
+					return err
 				}
-				return nil
-			})
-			if err != nil {
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts := func() int {
+			var n int
+			if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			accounts := func() int {
-				var n int
-				if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
-					t.Fatal(err)
-				}
-				return n
-			}
-			since := testkit.AuditHead(t, s)
+			return n
+		}
+		since := testkit.AuditHead(t, s)
 
-			code, _, stderr := run(t, env, "retention", "run", "--as-of", "2027-01-01")
-			if code != 1 || !strings.Contains(stderr, "--as-of 2027-01-01 is in the future") || strings.Count(stderr, "\n") != 1 {
-				t.Fatalf("run --as-of in the future: exit %d, stderr %q", code, stderr)
-			}
-			if n := accounts(); n != 4 {
-				t.Fatalf("a refused run changed the accounts: %d left of 4", n)
-			}
-			testkit.AssertAudit(t, s, since)
+		code, _, stderr := run(t, env, "retention", "run", "--as-of", "2027-01-01")
+		if code != 1 || !strings.Contains(stderr, "--as-of 2027-01-01 is in the future") || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("run --as-of in the future: exit %d, stderr %q", code, stderr)
+		}
+		if n := accounts(); n != 4 {
+			t.Fatalf("a refused run changed the accounts: %d left of 4", n)
+		}
+		testkit.AssertAudit(t, s, since)
 
-			code, stdout, stderr := run(t, env, "retention", "plan", "--format", "json")
-			if code != 0 || !strings.Contains(stdout, `"delete": 3`) {
-				t.Fatalf("plan --format json: exit %d\n%s%s", code, stdout, stderr)
-			}
+		code, stdout, stderr := run(t, env, "retention", "plan", "--format", "json")
+		if code != 0 || !strings.Contains(stdout, `"delete": 3`) {
+			t.Fatalf("plan --format json: exit %d\n%s%s", code, stdout, stderr)
+		}
 
-			code, stdout, stderr = run(t, env, "retention", "run", "--batch", "2")
-			if code != 0 {
-				t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
-			}
-			if !strings.Contains(stdout, "2 batches, ") || !strings.Contains(stdout, "website_account_inactive") {
-				t.Errorf("run summary:\n%s", stdout)
-			}
-			if strings.Contains(stderr, "\r") || !strings.HasSuffix(stderr, "retention: 100% (3 of 3 candidates)\n") {
-				t.Errorf("progress on a non-terminal: %q", stderr)
-			}
-			if n := accounts(); n != 1 {
-				t.Fatalf("after the run %d accounts, want the 1 active one", n)
-			}
-			del := testkit.AuditWant{Action: audit.RetentionDelete, Actor: audit.System("retention")}
-			testkit.AssertAudit(t, s, since, del, del, del)
+		code, stdout, stderr = run(t, env, "retention", "run", "--batch", "2")
+		if code != 0 {
+			t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "2 batches, ") || !strings.Contains(stdout, "website_account_inactive") {
+			t.Errorf("run summary:\n%s", stdout)
+		}
+		if strings.Contains(stderr, "\r") || !strings.HasSuffix(stderr, "retention: 100% (3 of 3 candidates)\n") {
+			t.Errorf("progress on a non-terminal: %q", stderr)
+		}
+		if n := accounts(); n != 1 {
+			t.Fatalf("after the run %d accounts, want the 1 active one", n)
+		}
+		del := testkit.AuditWant{Action: audit.RetentionDelete, Actor: audit.System("retention")}
+		testkit.AssertAudit(t, s, since, del, del, del)
 
-			code, stdout, _ = run(t, env, "retention", "run")
-			if code != 0 || accounts() != 1 {
-				t.Fatalf("second run: exit %d\n%s", code, stdout)
-			}
-			testkit.AssertAudit(t, s, since, del, del, del)
-		})
-	}
+		code, stdout, _ = run(t, env, "retention", "run")
+		if code != 0 || accounts() != 1 {
+			t.Fatalf("second run: exit %d\n%s", code, stdout)
+		}
+		testkit.AssertAudit(t, s, since, del, del, del)
+	})
 }

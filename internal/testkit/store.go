@@ -36,6 +36,15 @@ func ForEachStore(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// ForEachDSN runs fn as two subtests with the DSN of a database that does
+// not exist yet (a SQLite file) or is empty (a fresh PostgreSQL schema), for
+// tests of what opens and migrates a database itself, such as a command.
+func ForEachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteDSN(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, PostgresDSN(t)) })
+}
+
 // SQLite returns a migrated store on a new SQLite file in t.TempDir().
 func SQLite(t testing.TB) *store.Store {
 	t.Helper()
