@@ -3,11 +3,13 @@ package desk
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"steward"
 	"steward/audit"
 	"steward/consent"
+	"steward/mail"
 	"steward/policy"
 	"steward/store"
 )
@@ -88,27 +90,57 @@ func (d *Desk) RestrictInTx(ctx context.Context, tx *store.Tx, subjectID, reason
 		ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{consent.LimitRestriction}})
 }
 
-// LiftRestriction ends a restriction (the dispute is resolved); the
-// person is to be told before it is lifted (Art. 18(3)).
-func (d *Desk) LiftRestriction(ctx context.Context, subjectID string, actor audit.Actor) error {
+// KindRestrictionLifted is the mail telling a person that the restriction
+// of processing they obtained is lifted (Art. 18(3)).
+const KindRestrictionLifted mail.Kind = "restriction_lifted"
+
+// LiftRestriction ends a restriction of processing (Art. 18, Z8): the
+// dispute is resolved, so the purposes run again and the restriction no
+// longer holds the person's data back from retention. The person must be
+// told before it is lifted (Art. 18(3)): the mail saying so, with reason,
+// is written to the outbox in the same transaction that lifts it, so it
+// cannot be lifted without the mail, nor the mail sent while it stands.
+// reason is required and goes to the person; the audit entry holds only
+// field names (G2). Lifting a restriction that is not in force, or of an
+// erased or unknown person, changes nothing.
+func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, actor audit.Actor) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return steward.FieldError("reason", "is required: the person is told why the restriction ends (Art. 18(3) GDPR)")
+	}
+	if len(reason) > 2000 {
+		return steward.FieldError("reason", "is longer than 2000 characters")
+	}
+	var mailID int64
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
-		st, err := d.live(ctx, tx, subjectID)
+		a, err := subject(ctx, tx, subjectID)
 		if err != nil {
 			return err
 		}
-		ok, err := store.LiftProcessingLimit(ctx, tx, subjectID, consent.LimitRestriction, consent.AllPurposes)
+		limits, err := store.ProcessingLimits(ctx, tx, subjectID)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return steward.Errorf(steward.ECONFLICT, "processing is not restricted")
+		i := slices.IndexFunc(limits, func(l store.ProcessingLimit) bool {
+			return l.Kind == consent.LimitRestriction && l.Purpose == consent.AllPurposes
+		})
+		if i < 0 {
+			return steward.Errorf(steward.ECONFLICT, "processing of this person's data is not restricted")
+		}
+		// The notice first: the person is told before the restriction ends.
+		if mailID, err = mail.Enqueue(ctx, tx, d.Clock.Now(), d.liftMail(d.personLang(ctx, tx, a.ID), a, limits[i].Since, reason)); err != nil {
+			return err
+		}
+		if _, err := store.LiftProcessingLimit(ctx, tx, subjectID, consent.LimitRestriction, consent.AllPurposes); err != nil {
+			return err
 		}
 		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
-			ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{"restriction_lifted"}})
+			ObjectID: subjectID, Subject: audit.Pseudonym(a.Pseudonym), Fields: []string{"restriction_lifted", "lift_notice_mailed"}})
 	})
 	if err != nil {
 		return fmt.Errorf("desk: lift restriction: %w", err)
 	}
+	d.log().Info("restriction lifted", "subject", subjectID, "mail", mailID)
 	return nil
 }
 

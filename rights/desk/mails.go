@@ -86,3 +86,9 @@ func (d *Desk) extensionMail(lang string, a *account.Account, r *rights.Request,
 		"{deadline}", deadline.Format(time.DateOnly), "{reason}", r.ExtensionReason)
 	return mail.Message{Kind: mail.KindRequestUpdate, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
+
+func (d *Desk) liftMail(lang string, a *account.Account, since time.Time, reason string) mail.Message {
+	subject, text := d.render(lang, "mail.restriction_lifted",
+		"{since}", rights.Day(since, d.zone()).Format(time.DateOnly), "{reason}", reason)
+	return mail.Message{Kind: KindRestrictionLifted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+}
