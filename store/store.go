@@ -57,7 +57,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
 		s.Close()
-		return nil, steward.Errorf(steward.EUNAVAILABLE, "cannot reach database %s: %s", s.Redacted(), oneLine(err))
+		return nil, steward.Errorf(steward.EUNAVAILABLE, "cannot reach database %s: %s", s.Redacted(), s.oneLine(err))
 	}
 	return s, nil
 }
@@ -182,10 +182,39 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	return nil
 }
 
-// oneLine keeps the first line of an error, so a connection failure that
-// the driver reports once per address still reads as one line.
-func oneLine(err error) string {
-	msg, _, _ := strings.Cut(err.Error(), "\n")
+// oneLine makes an error one line that still says why: pgx puts the
+// reason (connection refused, password authentication failed, database
+// does not exist) on the lines after "failed to connect to ...:", once per
+// address tried, often twice alike (with and without TLS). The lines are
+// joined with their whitespace collapsed and repeats dropped, and the DSN's
+// password, should a driver ever echo it, is masked.
+func (s *Store) oneLine(err error) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" || seen[line] {
+			continue
+		}
+		seen[line] = true
+		parts = append(parts, line)
+	}
+	msg := ""
+	for i, p := range parts {
+		switch {
+		case i == 0:
+		case strings.HasSuffix(parts[i-1], ":"):
+			msg += " "
+		default:
+			msg += "; "
+		}
+		msg += p
+	}
+	if u, err := url.Parse(s.dsn); err == nil && u.User != nil {
+		if pw, has := u.User.Password(); has && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
 	return msg
 }
 

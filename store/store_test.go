@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,47 @@ func TestOpenRejectsBadDSN(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "\n") {
 			t.Errorf("Open(%q): error is not one line: %q", dsn, err)
+		}
+	}
+}
+
+// TestOpenErrorSaysWhy: pgx puts the reason a connection failed on the
+// lines after "failed to connect to ...:"; the one line a person sees must
+// still carry it, and never the password.
+func TestOpenErrorSaysWhy(t *testing.T) {
+	cases := map[string]string{
+		"postgres://127.0.0.1:1/none?connect_timeout=1":                 "connection refused",
+		"postgres://bob:s3cretpw@127.0.0.1:1/none?connect_timeout=1":    "connection refused",
+		"postgres://bob:s3cretpw@localhost:1/none?connect_timeout=1":    "connection refused",
+		"postgres://u:p%40ss%3Aword@127.0.0.1:1/none?connect_timeout=1": "connection refused",
+	}
+	if pg, err := url.Parse(testkit.PostgresURL()); err == nil {
+		if s, err := store.Open(context.Background(), testkit.PostgresURL()); err == nil {
+			s.Close()
+			// The test server is up: a database that does not exist is
+			// reported as such.
+			pg.Path = "/steward_no_such_database"
+			cases[pg.String()] = `database "steward_no_such_database" does not exist`
+		} else if testkit.InCI() {
+			t.Fatalf("PostgreSQL at %s is unreachable and CI=true: %v", testkit.PostgresURL(), err)
+		}
+	}
+	for dsn, want := range cases {
+		_, err := store.Open(context.Background(), dsn)
+		if err == nil {
+			t.Errorf("Open(%q) succeeded", dsn)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
+			t.Errorf("Open(%q) = %q, want one line containing %q", dsn, msg, want)
+		}
+		if strings.Contains(msg, "s3cretpw") || strings.Contains(msg, "p@ss:word") || strings.Contains(msg, "p%40ss") {
+			t.Errorf("Open(%q) shows the password: %q", dsn, msg)
+		}
+		// Each address is tried with and without TLS, failing alike.
+		if strings.Contains(dsn, "127.0.0.1") && strings.Count(msg, want) != 1 {
+			t.Errorf("Open(%q) repeats the reason: %q", dsn, msg)
 		}
 	}
 }

@@ -143,13 +143,20 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 }
 
 func TestBadDatabaseIsOneLineExit1(t *testing.T) {
-	for _, dsn := range []string{"mysql://nope", "postgres://127.0.0.1:1/none?connect_timeout=2"} {
+	// The one line says why, not only "failed to connect to ...:".
+	for dsn, why := range map[string]string{
+		"mysql://nope": "neither sqlite:PATH nor a postgres:// URL",
+		"postgres://bob:s3cret@127.0.0.1:1/none?connect_timeout=2": "connection refused",
+	} {
 		code, _, errOut := run(t, map[string]string{"STEWARD_DB": dsn}, "migrate")
 		if code != 1 {
 			t.Errorf("%s: exit %d, want 1", dsn, code)
 		}
 		if strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
 			t.Errorf("%s: want exactly one line, got %q", dsn, errOut)
+		}
+		if !strings.Contains(errOut, why) || strings.Contains(errOut, "s3cret") {
+			t.Errorf("%s: want the reason %q and no password, got %q", dsn, why, errOut)
 		}
 	}
 }
