@@ -25,13 +25,22 @@ var version = "dev"
 
 // command is one steward subcommand.
 type command struct {
-	name    string // e.g. "serve" or "policy check"
+	name    string // e.g. "serve", "policy check" or "retention override set"
 	summary string
 	// run executes the command; args are what follows the command's name.
 	run func(ctx context.Context, app *app, args []string) error
 }
 
 var commands = map[string]*command{}
+
+func init() {
+	// 'retention override' dispatches set|list|remove itself; registered
+	// as commands as well, they are listed with a summary by 'steward
+	// retention override -h' and 'steward help'.
+	register(&command{name: "retention override set", summary: "set another period for a retention rule for an organisation's members, per contract (R9, R10; audited)", run: runOverrideSet})
+	register(&command{name: "retention override list", summary: "list the contract overrides of retention periods", run: runOverrideList})
+	register(&command{name: "retention override remove", summary: "remove a contract override; the rule's own period applies again (audited)", run: runOverrideRemove})
+}
 
 func register(c *command) {
 	if _, dup := commands[c.name]; dup {
@@ -65,7 +74,7 @@ func main() {
 
 // main runs the command line and returns the process exit code.
 func (a *app) main(ctx context.Context, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		if len(args) > 1 {
 			return a.main(ctx, append(args[1:], "-h"))
 		}
@@ -73,6 +82,30 @@ func (a *app) main(ctx context.Context, args []string) int {
 		return 0
 	}
 	cmd, rest := lookup(args)
+	// A group's name ("policy", "retention override") alone or with -h
+	// lists the group's commands: with -h on stdout (exit 0), alone on
+	// stderr as a wrong command line (exit 2).
+	group := ""
+	switch {
+	case cmd != nil && isGroup(cmd.name):
+		group = cmd.name
+	case cmd == nil && isGroup(args[0]):
+		group, rest = args[0], args[1:]
+	}
+	if group != "" {
+		switch {
+		case len(rest) == 0:
+			a.groupUsage(a.stderr, group)
+			return 2
+		case len(rest) == 1 && isHelp(rest[0]):
+			a.groupUsage(a.stdout, group)
+			return 0
+		case cmd == nil:
+			fmt.Fprintf(a.stderr, "steward: unknown command %q: %s has %s (run 'steward %s -h')\n",
+				group+" "+rest[0], group, strings.Join(subcommands(group), ", "), group)
+			return 2
+		}
+	}
 	if cmd == nil {
 		fmt.Fprintf(a.stderr, "steward: unknown command %q (run 'steward help')\n", strings.Join(args[:min(len(args), 2)], " "))
 		return 2
@@ -81,14 +114,49 @@ func (a *app) main(ctx context.Context, args []string) int {
 	return a.exitCode(cmd.name, err)
 }
 
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "--help" || arg == "-help"
+}
+
+// maxWords is the most words a command name has ("retention override set").
+const maxWords = 3
+
 // lookup finds the longest registered command name that args start with.
 func lookup(args []string) (*command, []string) {
-	if len(args) >= 2 {
-		if c := commands[args[0]+" "+args[1]]; c != nil {
-			return c, args[2:]
+	for n := min(len(args), maxWords); n > 0; n-- {
+		if c := commands[strings.Join(args[:n], " ")]; c != nil {
+			return c, args[n:]
 		}
 	}
-	return commands[args[0]], args[1:]
+	return nil, args
+}
+
+// isGroup reports whether some command's name starts with name and a space.
+func isGroup(name string) bool {
+	for n := range commands {
+		if strings.HasPrefix(n, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// subcommands returns the next words after group of the group's commands,
+// sorted: "check", "render" for "policy".
+func subcommands(group string) []string {
+	seen := map[string]bool{}
+	var subs []string
+	for n := range commands {
+		if rest, ok := strings.CutPrefix(n, group+" "); ok {
+			w, _, _ := strings.Cut(rest, " ")
+			if !seen[w] {
+				seen[w] = true
+				subs = append(subs, w)
+			}
+		}
+	}
+	sort.Strings(subs)
+	return subs
 }
 
 // exitCode is the one place errors become exit codes and messages: 0 for
@@ -121,15 +189,37 @@ func (a *app) exitCode(name string, err error) int {
 
 func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "Steward keeps a site's personal data under its privacy policy.\n\nUsage: steward COMMAND [flags]\n\nCommands:\n")
-	names := make([]string, 0, len(commands))
+	listCommands(w, "")
+	fmt.Fprintf(w, "\nRun 'steward COMMAND -h' for a command's flags, 'steward GROUP -h' (e.g. 'steward policy -h') for a group's commands.\n")
+}
+
+// groupUsage lists the commands of group ("policy", "retention override")
+// with their summaries.
+func (a *app) groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: steward %s COMMAND [flags]\n\n", group)
+	if c := commands[group]; c != nil {
+		fmt.Fprintf(w, "%s\n\n", c.summary)
+	}
+	fmt.Fprintf(w, "Commands:\n")
+	listCommands(w, group+" ")
+	fmt.Fprintf(w, "\nRun 'steward %s COMMAND -h' for a command's flags.\n", group)
+}
+
+// listCommands writes the commands whose names start with prefix, sorted,
+// each with its summary.
+func listCommands(w io.Writer, prefix string) {
+	var names []string
+	width := 0
 	for n := range commands {
-		names = append(names, n)
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+			width = max(width, len(n))
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-22s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "\nRun 'steward COMMAND -h' for a command's flags.\n")
 }
 
 // flags returns a FlagSet for a command that prints its usage to stderr and

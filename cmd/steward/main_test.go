@@ -75,6 +75,57 @@ func TestCommandHelpExplainsFlags(t *testing.T) {
 	}
 }
 
+// TestGroupHelpListsItsCommands: a group's name with -h (or after 'help')
+// lists the group's commands with their summaries; alone it lists them as
+// a wrong command line; a wrong command in a group names the right ones.
+func TestGroupHelpListsItsCommands(t *testing.T) {
+	groups := map[string][]string{
+		"policy":             {"policy check", "policy render"},
+		"mail":               {"mail list", "mail show", "mail send-due", "mail prune"},
+		"staff":              {"staff add"},
+		"retention":          {"retention plan", "retention run", "retention override", "retention override set"},
+		"audit":              {"audit verify", "audit tail", "audit export", "audit checkpoint", "audit pubkey"},
+		"retention override": {"retention override set", "retention override list", "retention override remove"},
+	}
+	for group, want := range groups {
+		words := strings.Fields(group)
+		for _, args := range [][]string{append(words, "-h"), append(words, "--help"), append(words, "help"), append([]string{"help"}, words...)} {
+			code, out, errOut := run(t, nil, args...)
+			if code != 0 || errOut != "" {
+				t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+				continue
+			}
+			for _, c := range want {
+				// Each command is listed with its summary.
+				line := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(c) + `  +\S.*$`)
+				if !line.MatchString(out) {
+					t.Errorf("%q does not list %q with a summary:\n%s", args, c, out)
+				}
+			}
+			if strings.Contains(out, "serve") || strings.Contains(out, "keygen") {
+				t.Errorf("%q lists commands outside the group:\n%s", args, out)
+			}
+		}
+		code, out, errOut := run(t, nil, words...)
+		if code != 2 || out != "" || !strings.Contains(errOut, "  "+want[0]+" ") {
+			t.Errorf("%q alone: exit %d, want 2 and the group's commands on stderr:\n%s", group, code, errOut)
+		}
+	}
+	code, _, errOut := run(t, nil, "policy", "frobnicate")
+	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, `unknown command "policy frobnicate"`) || !strings.Contains(errOut, "check, render") {
+		t.Errorf("policy frobnicate: exit %d, want 2 and one line naming check and render: %q", code, errOut)
+	}
+	// The commands of 'retention override' explain their own flags.
+	code, _, errOut = run(t, nil, "retention", "override", "set", "-h")
+	if code != 0 || !strings.Contains(errOut, "Usage: steward retention override set") || !strings.Contains(errOut, "-organisation") {
+		t.Errorf("retention override set -h: exit %d\n%s", code, errOut)
+	}
+	// The top-level help points at group help.
+	if _, out, _ := run(t, nil, "help"); !strings.Contains(out, "steward policy -h") || !strings.Contains(out, "retention override remove") {
+		t.Errorf("help does not mention group help or list nested commands:\n%s", out)
+	}
+}
+
 func TestUnknownCommandIsUsageError(t *testing.T) {
 	code, _, errOut := run(t, nil, "frobnicate")
 	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
