@@ -176,11 +176,11 @@ func TestKeyIsGeneratedOnceWithMode0600(t *testing.T) {
 	}
 	var h audit.Hash
 	h[0] = 7
-	sig := s1.Sign(10, h)
-	if !audit.VerifySignature(s2.Public(), s1.KeyID(), 10, h, sig) {
+	head := s1.Head(10, h)
+	if !head.Verify(s2.Public()) {
 		t.Fatal("signature does not verify with the reloaded key")
 	}
-	if audit.VerifySignature(s2.Public(), s1.KeyID(), 11, h, sig) {
+	if head.Seq = 11; head.Verify(s2.Public()) {
 		t.Fatal("signature for size 10 verifies for size 11")
 	}
 	if _, err := audit.LoadKey(filepath.Join(t.TempDir(), "none.key")); steward.ErrorCode(err) != steward.ENOTFOUND {

@@ -43,10 +43,44 @@ type Head struct {
 	Signature []byte
 }
 
-// signedMessage is what a checkpoint or head signature covers. Both state
-// the same fact, so they share one format.
-func signedMessage(size uint64, h Hash) []byte {
-	return []byte("steward audit log v1\n" + strconv.FormatUint(size, 10) + "\n" + h.String() + "\n")
+// A signature states one of two things, each in its own message, so that
+// one can never pass as the other: a head signature says "the log ends at
+// entry Seq, whose hash is Hash"; a checkpoint signature says only "entry
+// Size has hash Hash" — the log may go on. Were they one message, someone
+// with write access to the database could copy checkpoint N's hash and
+// signature into audit_head, delete every entry after N and the later
+// checkpoints, and the log would verify: a validly signed head at N.
+const (
+	headLabel       = "steward audit head v1"
+	checkpointLabel = "steward audit checkpoint v1"
+)
+
+// signedMessage is the one place the signed bytes are made: the label,
+// then the entry number and its hash in lower-case hex, each on a line.
+func signedMessage(label string, size uint64, h Hash) []byte {
+	b := make([]byte, 0, len(checkpointLabel)+1+20+1+2*len(h)+1)
+	b = append(b, label...)
+	b = append(b, '\n')
+	b = strconv.AppendUint(b, size, 10)
+	b = append(b, '\n')
+	b = hex.AppendEncode(b, h[:])
+	return append(b, '\n')
+}
+
+// verifySigned reports whether sig, made by the key keyID names, signs
+// label's statement about entry size and hash h.
+func verifySigned(pub ed25519.PublicKey, label, keyID string, size uint64, h Hash, sig []byte) bool {
+	return pub != nil && keyID == KeyID(pub) && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, signedMessage(label, size, h), sig)
+}
+
+// Verify reports whether the head is signed, as a head, by pub.
+func (h Head) Verify(pub ed25519.PublicKey) bool {
+	return verifySigned(pub, headLabel, h.KeyID, h.Seq, h.Hash, h.Signature)
+}
+
+// Verify reports whether the checkpoint is signed, as a checkpoint, by pub.
+func (cp Checkpoint) Verify(pub ed25519.PublicKey) bool {
+	return verifySigned(pub, checkpointLabel, cp.KeyID, cp.Size, cp.Hash, cp.Signature)
 }
 
 // Signer signs checkpoints and heads with an ed25519 key.
@@ -69,20 +103,15 @@ func (s *Signer) KeyID() string { return s.id }
 // Public returns the public key that verifies the signer's signatures.
 func (s *Signer) Public() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
 
-// Sign signs the statement "entry size has hash h".
-func (s *Signer) Sign(size uint64, h Hash) []byte {
-	return ed25519.Sign(s.key, signedMessage(size, h))
+// Head returns the signed head "the log ends at entry seq, with hash h".
+func (s *Signer) Head(seq uint64, h Hash) Head {
+	return Head{Seq: seq, Hash: h, KeyID: s.id, Signature: ed25519.Sign(s.key, signedMessage(headLabel, seq, h))}
 }
 
 // Checkpoint returns a signed checkpoint for entry size with hash h.
 func (s *Signer) Checkpoint(size uint64, h Hash, at time.Time) Checkpoint {
-	return Checkpoint{Size: size, Hash: h, Time: time.UnixMilli(at.UnixMilli()).UTC(), KeyID: s.id, Signature: s.Sign(size, h)}
-}
-
-// VerifySignature reports whether sig, made by the key id names, states
-// that entry size has hash h.
-func VerifySignature(pub ed25519.PublicKey, keyID string, size uint64, h Hash, sig []byte) bool {
-	return keyID == KeyID(pub) && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, signedMessage(size, h), sig)
+	return Checkpoint{Size: size, Hash: h, Time: time.UnixMilli(at.UnixMilli()).UTC(), KeyID: s.id,
+		Signature: ed25519.Sign(s.key, signedMessage(checkpointLabel, size, h))}
 }
 
 // DefaultKeyFile is where the signing key lives unless configured otherwise.

@@ -81,8 +81,9 @@ var errStop = errors.New("stop")
 // numbered without gaps, each linking to the one before, each matching its
 // own hash, the last one matching the signed head, and every checkpoint
 // signed and matching its entry. It detects a byte changed in any column,
-// a deleted, swapped or forged entry, a cut-off tail and a rewritten chain
-// (G2). A broken log is a Report with Broken set, not an error; errors are
+// a deleted, swapped or forged entry, a cut-off tail (also one cut back to
+// a checkpoint whose signature was copied into the head) and a rewritten
+// chain (G2). A broken log is a Report with Broken set, not an error; errors are
 // failures to read.
 func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error) {
 	r := &Report{Signed: opt.Key != nil}
@@ -179,16 +180,23 @@ func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error)
 	if len(breaks) == 0 && head.Seq > 0 && last == head.Seq && lastHash != head.Hash {
 		fail(head.Seq, "hash differs from the sealed head: the chain was rewritten")
 	}
-	if opt.Key != nil && head.Seq > 0 && !VerifySignature(opt.Key, head.KeyID, head.Seq, head.Hash, head.Signature) {
-		fail(head.Seq, "the head is not signed by the audit key (key %q): entries were appended or rewritten without the key", head.KeyID)
+	if opt.Key != nil && head.Seq > 0 && !head.Verify(opt.Key) {
+		if (Checkpoint{Size: head.Seq, Hash: head.Hash, KeyID: head.KeyID, Signature: head.Signature}).Verify(opt.Key) {
+			// The signature states only that entry Seq has this hash, not
+			// that the log ends there: copied from checkpoint Seq to hide
+			// that the entries after it were deleted.
+			fail(head.Seq+1, "the sealed head carries checkpoint %d's signature, not a head's: the log was cut back to that checkpoint and the entries after it were deleted", head.Seq)
+		} else {
+			fail(head.Seq, "the head is not signed by the audit key (key %q): entries were appended or rewritten without the key", head.KeyID)
+		}
 	}
 
 	// Checkpoints: each signed, none beyond the end, each matching its entry.
 	end := max(last, head.Seq)
 	for _, cp := range cps {
 		r.Checkpoints++
-		if opt.Key != nil && !VerifySignature(opt.Key, cp.KeyID, cp.Size, cp.Hash, cp.Signature) {
-			fail(cp.Size, "checkpoint is not signed by the audit key (key %q)", cp.KeyID)
+		if opt.Key != nil && !cp.Verify(opt.Key) {
+			fail(cp.Size, "checkpoint is not signed by the audit key as a checkpoint (key %q)", cp.KeyID)
 		}
 		switch {
 		case cp.Size > end:

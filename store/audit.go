@@ -272,7 +272,8 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 				}
 			}
 		}
-		keyID, sig = signer.KeyID(), signer.Sign(last.Seq, last.Hash)
+		h := signer.Head(last.Seq, last.Hash)
+		keyID, sig = h.KeyID, h.Signature
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1`,
 		int64(last.Seq), last.Hash[:], keyID, sig); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"strconv"
+	"strings"
 	"testing"
 
 	"steward/audit"
@@ -83,6 +85,57 @@ func rewrite(t *testing.T, s *store.Store, from uint64) {
 	tamperSQL(t, s, `UPDATE audit_head SET hash = $1`, prev[:])
 }
 
+// cutBackToCheckpoint is the attack a shared head and checkpoint message
+// allowed: delete every entry and checkpoint after checkpoint size, and
+// put that checkpoint's hash and signature in the head.
+func cutBackToCheckpoint(t *testing.T, s *store.Store, size int64) {
+	t.Helper()
+	var hash, sig []byte
+	var keyID string
+	if err := s.Read().QueryRowContext(context.Background(), `SELECT hash, key_id, signature FROM audit_checkpoints WHERE size = $1`, size).
+		Scan(&hash, &keyID, &sig); err != nil {
+		t.Fatalf("checkpoint %d: %v", size, err)
+	}
+	tamperSQL(t, s, `DELETE FROM audit_log WHERE seq > $1`, size)
+	tamperSQL(t, s, `DELETE FROM audit_checkpoints WHERE size > $1`, size)
+	tamperSQL(t, s, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4`, size, hash, keyID, sig)
+}
+
+// TestAuditVerifyDetectsAHeadCopiedFromACheckpoint: a log cut back to any
+// of its checkpoints, with that checkpoint's signature in the head, is a
+// chain without a flaw — verify without the key finds it intact — yet
+// verify with the key names the first deleted entry: a head's signature
+// and a checkpoint's sign different messages (on both stores).
+func TestAuditVerifyDetectsAHeadCopiedFromACheckpoint(t *testing.T) {
+	for _, size := range []int64{4, 8} {
+		t.Run("cut_back_to_"+strconv.FormatInt(size, 10), func(t *testing.T) {
+			testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+				signer := testkit.AuditSigner(t, s, 4)
+				appendN(t, s, 1, 3)
+				appendN(t, s, 4, 6)
+				appendN(t, s, 10, 1)
+				r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 4})
+				if r.Broken != nil || r.Checked != 10 || r.Checkpoints != 2 {
+					t.Fatalf("before: %+v, want intact, 10 entries and checkpoints 4 and 8", r)
+				}
+				cutBackToCheckpoint(t, s, size)
+				if r := verify(t, s, nil, audit.VerifyOptions{CheckpointEvery: 4}); r.Broken != nil || r.Checked != uint64(size) {
+					t.Fatalf("the chain alone: %+v, want intact up to %d (the attack leaves no flaw in it)", r, size)
+				}
+				for _, seg := range []uint64{0, 3} {
+					r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 4, SegmentSize: seg})
+					if r.Broken == nil {
+						t.Fatalf("segments of %d: cut back to checkpoint %d with its signature as the head: not detected", seg, size)
+					}
+					if r.Broken.Seq != uint64(size)+1 || !strings.Contains(r.Broken.Reason, "cut back") || !strings.Contains(r.Broken.Reason, "not a head's") {
+						t.Fatalf("segments of %d: broken at %s; want entry %d, cut back, not a head's signature", seg, r.Broken, size+1)
+					}
+				}
+			})
+		})
+	}
+}
+
 // TestAuditVerifyDetectsTampering covers issue 5's list: a byte changed in
 // any column, an entry deleted, two swapped, the tail cut off, an entry
 // forged without the key, a rewritten chain — on both stores.
@@ -139,8 +192,14 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 			e := forge(t, s)
 			_, k, _ := ed25519.GenerateKey(rand.Reader)
 			other := audit.NewSigner(k)
-			tamperSQL(t, s, `UPDATE audit_head SET seq = 13, hash = $1, key_id = $2, signature = $3`, e.Hash[:], other.KeyID(), other.Sign(13, e.Hash))
+			tamperSQL(t, s, `UPDATE audit_head SET seq = 13, hash = $1, key_id = $2, signature = $3`, e.Hash[:], other.KeyID(), other.Head(13, e.Hash).Signature)
 		}, 13},
+		{"tail_cut_back_to_the_last_checkpoint_and_its_signature_copied_into_the_head", func(t *testing.T, s *store.Store) {
+			cutBackToCheckpoint(t, s, 10)
+		}, 11},
+		{"tail_cut_back_to_an_earlier_checkpoint_and_its_signature_copied_into_the_head", func(t *testing.T, s *store.Store) {
+			cutBackToCheckpoint(t, s, 5)
+		}, 6},
 		{"chain_rewritten", func(t *testing.T, s *store.Store) { rewrite(t, s, 3) }, 5},
 		{"chain_rewritten_after_last_checkpoint", func(t *testing.T, s *store.Store) { rewrite(t, s, 11) }, 12},
 		{"head_deleted", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_head`) }, 1},
