@@ -49,7 +49,7 @@ func (s *Server) validateSignup(in signupInput) (email string, vals map[string]a
 	signup := account.SignupRecords(s.cfg.Policy)
 	for rid := range in.Records {
 		if !slices.ContainsFunc(signup, func(r *policy.Record) bool { return r.ID == rid }) {
-			errs = append(errs, steward.FieldError(rid, "is not asked at sign-up (R4)"))
+			errs = append(errs, steward.FieldError(rid, "is not asked at sign-up"))
 		}
 	}
 	vals = map[string]account.Values{}
@@ -344,7 +344,7 @@ func (s *Server) updateProfile(ctx context.Context, a *account.Account, in map[s
 	for rid, fields := range in {
 		i := slices.IndexFunc(records, func(r *policy.Record) bool { return r.ID == rid })
 		if i < 0 {
-			errs = append(errs, steward.FieldError(rid, "is not part of the profile (R4)"))
+			errs = append(errs, steward.FieldError(rid, "is not part of the profile"))
 			continue
 		}
 		rec := records[i]

@@ -133,10 +133,12 @@ var number = regexp.MustCompile(`[0-9]+`)
 // lang through the catalogue: numbers become {n} in the key, so "must be
 // at most 50 characters" finds "msg.must be at most {n} characters". A
 // message the catalogue lacks is shown as it is.
-func (s *Server) msg(lang, text string) string {
+func (s *Server) msg(lang, text string) string { return s.catalog.msg(lang, text) }
+
+func (c catalog) msg(lang, text string) string {
 	nums := number.FindAllString(text, -1)
 	key := "msg." + number.ReplaceAllString(text, "{n}")
-	t, ok := s.catalog[lang][key]
+	t, ok := c[lang][key]
 	if !ok {
 		return text
 	}
@@ -144,6 +146,14 @@ func (s *Server) msg(lang, text string) string {
 		t = strings.Replace(t, "{n}", n, 1)
 	}
 	return t
+}
+
+// plainMsg is msg for an answer given before a handler, in plain text
+// (the body limit's 413): in the language of the request's lang
+// parameter, Dutch without one.
+func plainMsg(r *http.Request, text string) string {
+	textsOnce.Do(func() { texts, _ = loadCatalog() })
+	return texts.msg(mustLang(r), text)
 }
 
 // recordForm collects the "record.field" inputs of a submitted form.

@@ -64,8 +64,8 @@ func (s *Server) newsletterSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, "the form could not be read")
+	if err := parseForm(r); err != nil {
+		s.failT(w, r, err)
 		return
 	}
 	in := map[string]string{}
