@@ -190,3 +190,66 @@ func LoadOrCreateKey(path string) (s *Signer, created bool, err error) {
 	}
 	return NewSigner(k), created, nil
 }
+
+// Line is the checkpoint as 'steward audit checkpoint' prints it for the
+// operator to keep outside the database, without a newline:
+//
+//	checkpoint size=N hash=HEX key=KEYID signature=HEX
+//
+// ParseCheckpointLine reads it back ('steward audit verify --checkpoint').
+func (cp Checkpoint) Line() string {
+	return "checkpoint size=" + strconv.FormatUint(cp.Size, 10) + " hash=" + cp.Hash.String() +
+		" key=" + cp.KeyID + " signature=" + hex.EncodeToString(cp.Signature)
+}
+
+// ParseCheckpointLine reads a line written by Checkpoint.Line; white space
+// around and between the parts is ignored, the parts and their order are
+// not. A malformed line is an EINVALID error saying which part is wrong.
+// The signature is not checked here: Verify checks it with the key.
+func ParseCheckpointLine(line string) (Checkpoint, error) {
+	var cp Checkpoint
+	bad := func(format string, args ...any) (Checkpoint, error) {
+		return Checkpoint{}, steward.Errorf(steward.EINVALID, "not a checkpoint line: "+format+
+			" (want \"checkpoint size=N hash=HEX key=ID signature=HEX\", as 'steward audit checkpoint' prints it)", args...)
+	}
+	parts := strings.Fields(line)
+	names := []string{"checkpoint", "size=", "hash=", "key=", "signature="}
+	if len(parts) != len(names) {
+		return bad("%d parts, want %d", len(parts), len(names))
+	}
+	if parts[0] != names[0] {
+		return bad("it starts with %q", clip(parts[0]))
+	}
+	var vals [5]string
+	for i := 1; i < len(names); i++ {
+		v, ok := strings.CutPrefix(parts[i], names[i])
+		if !ok {
+			return bad("part %d is %q, want %sVALUE", i+1, clip(parts[i]), names[i])
+		}
+		vals[i] = v
+	}
+	size, err := strconv.ParseUint(vals[1], 10, 64)
+	if err != nil || size == 0 {
+		return bad("size=%q is not a number of entries (1 or more)", clip(vals[1]))
+	}
+	cp.Size = size
+	if cp.Hash, err = ParseHash(vals[2]); err != nil {
+		return bad("hash=%q is not 64 hex digits", clip(vals[2]))
+	}
+	if id, err := hex.DecodeString(vals[3]); err != nil || len(id) != 8 {
+		return bad("key=%q is not a key id of 16 hex digits", clip(vals[3]))
+	}
+	cp.KeyID = strings.ToLower(vals[3])
+	if cp.Signature, err = hex.DecodeString(vals[4]); err != nil || len(cp.Signature) != ed25519.SignatureSize {
+		return bad("signature=%q is not %d hex digits", clip(vals[4]), 2*ed25519.SignatureSize)
+	}
+	return cp, nil
+}
+
+// clip shortens what a message quotes from a malformed line.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}

@@ -47,6 +47,12 @@ type VerifyOptions struct {
 	Key ed25519.PublicKey
 	// CheckpointEvery, if not 0, requires a checkpoint at every multiple.
 	CheckpointEvery uint64
+	// External are checkpoints kept outside the database (the lines
+	// 'steward audit checkpoint' printed; ParseCheckpointLine). Each must
+	// be signed by Key (when given) and the log must still hold its entry
+	// with its hash: a log rolled back to before one, or rewritten, even by
+	// someone holding the key, is broken.
+	External []Checkpoint
 	// SegmentSize is the fewest entries worth scanning in parallel
 	// (0: 50,000); tests set it low to exercise the stitching.
 	SegmentSize uint64
@@ -58,8 +64,11 @@ type Report struct {
 	Checked uint64
 	// Head is the sealed head the log was checked against.
 	Head Head
-	// Checkpoints counts the checkpoints checked.
+	// Checkpoints counts the stored checkpoints checked.
 	Checkpoints int
+	// External counts the checkpoints kept outside the database checked
+	// (VerifyOptions.External).
+	External int
 	// Signed tells whether signatures were checked (a key was given).
 	Signed bool
 	// Broken is the first broken entry, nil if the log is intact.
@@ -79,12 +88,14 @@ var errStop = errors.New("stop")
 
 // Verify checks the whole log (from opt.From on): every entry present and
 // numbered without gaps, each linking to the one before, each matching its
-// own hash, the last one matching the signed head, and every checkpoint
-// signed and matching its entry. It detects a byte changed in any column,
-// a deleted, swapped or forged entry, a cut-off tail (also one cut back to
-// a checkpoint whose signature was copied into the head) and a rewritten
-// chain (G2). A broken log is a Report with Broken set, not an error; errors are
-// failures to read.
+// own hash, the last one matching the signed head, and every checkpoint —
+// stored, and kept outside the database (opt.External) — signed and
+// matching its entry. It detects a byte changed in any column, a deleted,
+// swapped or forged entry, a cut-off tail (also one cut back to a
+// checkpoint whose signature was copied into the head) and a rewritten
+// chain (G2); with checkpoints kept outside, also a log rolled back or
+// rewritten by someone holding the key. A broken log is a Report with
+// Broken set, not an error; errors are failures to read.
 func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error) {
 	r := &Report{Signed: opt.Key != nil}
 	var breaks []Break
@@ -114,9 +125,27 @@ func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error)
 		}
 		prev = h
 	}
-	cpAt := make(map[uint64]Checkpoint, len(cps))
+	cpAt := anchors{stored: make(map[uint64]Hash, len(cps))}
 	for _, cp := range cps {
-		cpAt[cp.Size] = cp
+		cpAt.stored[cp.Size] = cp.Hash
+	}
+	// Two kept lines giving one entry two hashes cannot both be true: if
+	// both are signed, the key signed two histories.
+	var conflict map[uint64]bool
+	for _, cp := range opt.External {
+		if cpAt.kept == nil {
+			cpAt.kept = make(map[uint64]Hash, len(opt.External))
+		}
+		if h, ok := cpAt.kept[cp.Size]; ok && h != cp.Hash {
+			if conflict == nil {
+				conflict = map[uint64]bool{}
+			}
+			conflict[cp.Size] = true
+		}
+		cpAt.kept[cp.Size] = cp.Hash
+	}
+	for size := range conflict {
+		delete(cpAt.kept, size)
 	}
 
 	// Check the entries in segments scanned in parallel (hashing and, above
@@ -214,9 +243,35 @@ func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error)
 			}
 		}
 	}
+	// Checkpoints kept outside the database: the same checks, but neither
+	// a deleted row nor a rewrite by someone holding the key escapes them.
+	for _, cp := range opt.External {
+		r.External++
+		if conflict[cp.Size] {
+			fail(cp.Size, "two checkpoints kept outside the database give this entry different hashes: a line was altered, or the log was rewritten by someone holding the key")
+			continue
+		}
+		if opt.Key != nil && !cp.Verify(opt.Key) {
+			fail(cp.Size, "the checkpoint kept outside the database is not signed by the audit key %s (its key %q): the line was altered, or the log is checked with another key than the one that signed it", KeyID(opt.Key), cp.KeyID)
+		}
+		switch {
+		case cp.Size > end:
+			fail(end+1, "a checkpoint kept outside the database vouches for %d entries but the log ends at %d: the log was rolled back or its tail cut off", cp.Size, end)
+		case cp.Size < from:
+			h, ok, err := src.HashAt(ctx, cp.Size)
+			if err != nil {
+				return nil, fmt.Errorf("audit: verify: %w", err)
+			}
+			if !ok {
+				fail(cp.Size, "entry is missing: it was deleted")
+			} else if h != cp.Hash {
+				fail(cp.Size, keptMismatch)
+			}
+		}
+	}
 	if opt.CheckpointEvery > 0 {
 		for size := opt.CheckpointEvery; size <= end; size += opt.CheckpointEvery {
-			if _, ok := cpAt[size]; !ok {
+			if _, ok := cpAt.stored[size]; !ok {
 				fail(size, "checkpoint is missing (deleted, or the process that appended it had no signing key)")
 				break
 			}
@@ -229,6 +284,16 @@ func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error)
 	}
 	return r, nil
 }
+
+// anchors are the hashes signed checkpoints vouch for, by entry number:
+// the stored ones, and those kept outside the database (kept, nil if none).
+type anchors struct {
+	stored, kept map[uint64]Hash
+}
+
+// keptMismatch is why an entry that differs from a checkpoint kept outside
+// the database is broken.
+const keptMismatch = "hash differs from the checkpoint kept outside the database: the log was rewritten, or rolled back and appended to again, at or before this entry"
 
 // defaultSegment is the fewest entries worth a parallel scan of their own.
 const defaultSegment = 50_000
@@ -249,7 +314,7 @@ type segment struct {
 
 // scanSegments checks the entries from lo on; up to hi they are split into
 // one segment per CPU (at most 4), the last segment running to the end.
-func scanSegments(ctx context.Context, src Source, cpAt map[uint64]Checkpoint, lo, hi, minSegment uint64) []segment {
+func scanSegments(ctx context.Context, src Source, cpAt anchors, lo, hi, minSegment uint64) []segment {
 	n := uint64(1)
 	if hi >= lo {
 		n = min(uint64(runtime.GOMAXPROCS(0)), 4, max((hi-lo+1)/minSegment, 1))
@@ -268,7 +333,7 @@ func scanSegments(ctx context.Context, src Source, cpAt map[uint64]Checkpoint, l
 	return segs
 }
 
-func (sg *segment) run(ctx context.Context, src Source, cpAt map[uint64]Checkpoint) {
+func (sg *segment) run(ctx context.Context, src Source, cpAt anchors) {
 	next := sg.lo
 	sg.last = sg.lo - 1
 	brk := func(seq uint64, format string, args ...any) error {
@@ -286,8 +351,13 @@ func (sg *segment) run(ctx context.Context, src Source, cpAt map[uint64]Checkpoi
 		case e.ComputeHash() != e.Hash:
 			return brk(e.Seq, "content does not match its hash: a column was changed")
 		}
-		if cp, ok := cpAt[e.Seq]; ok && cp.Hash != e.Hash {
+		if h, ok := cpAt.stored[e.Seq]; ok && h != e.Hash {
 			return brk(e.Seq, "hash differs from the signed checkpoint: the chain was rewritten")
+		}
+		if cpAt.kept != nil {
+			if h, ok := cpAt.kept[e.Seq]; ok && h != e.Hash {
+				return brk(e.Seq, keptMismatch)
+			}
 		}
 		if e.Seq == sg.lo {
 			sg.firstPrev = e.PrevHash

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"steward"
 	"steward/audit"
 )
 
@@ -170,5 +171,152 @@ func TestVerifyDetectsAHeadCopiedFromACheckpoint(t *testing.T) {
 				t.Fatalf("broken at %s; want entry %d, cut back to a checkpoint", r.Broken, size+1)
 			}
 		})
+	}
+}
+
+// TestVerifyChecksCheckpointsKeptOutside: lines kept outside the database
+// catch what the stored signatures cannot — a log rolled back to a copy
+// whose head was validly signed, or rewritten and signed again by someone
+// holding the key — and a kept line that is altered or of another key.
+func TestVerifyChecksCheckpointsKeptOutside(t *testing.T) {
+	s := newSigner(t)
+	orig := &memLog{}
+	orig.appendEntries(s, 12, 5, "")
+	kept := map[uint64]audit.Checkpoint{}
+	for _, size := range []uint64{3, 5, 10, 12} {
+		// Lines printed by 'audit checkpoint' at various times; 3 and 12
+		// on demand, 5 and 10 automatic.
+		var h audit.Hash
+		orig.Scan(context.Background(), size, size, func(e *audit.Entry) error { h = e.Hash; return nil })
+		kept[size] = s.Checkpoint(size, h, logStart)
+	}
+	lines := func(sizes ...uint64) []audit.Checkpoint {
+		var out []audit.Checkpoint
+		for _, n := range sizes {
+			out = append(out, kept[n])
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		log     func() *memLog
+		opt     audit.VerifyOptions
+		seq     uint64 // 0: intact
+		because string
+	}{
+		{name: "intact", log: func() *memLog { return orig }, opt: audit.VerifyOptions{External: lines(3, 5, 10, 12)}},
+		{name: "intact_from_7", log: func() *memLog { return orig }, opt: audit.VerifyOptions{From: 7, External: lines(3, 5, 10, 12)}},
+		{name: "rolled_back_to_a_signed_copy", log: func() *memLog {
+			// A copy of the database taken at entry 8 and restored: its
+			// head and checkpoints are all validly signed.
+			m := &memLog{}
+			m.appendEntries(s, 8, 5, "")
+			return m
+		}, opt: audit.VerifyOptions{External: lines(3, 5, 10)}, seq: 9, because: "rolled back"},
+		{name: "rolled_back_and_appended_to_again", log: func() *memLog {
+			m := &memLog{}
+			m.appendEntries(s, 8, 5, "")
+			m.appendEntries(s, 6, 5, "b")
+			return m
+		}, opt: audit.VerifyOptions{External: lines(3, 5, 10, 12)}, seq: 10, because: "kept outside the database: the log was rewritten"},
+		{name: "rewritten_and_signed_again_by_the_key_holder", log: func() *memLog {
+			m := &memLog{}
+			m.appendEntries(s, 12, 5, "x")
+			return m
+		}, opt: audit.VerifyOptions{External: lines(10, 5)}, seq: 5, because: "kept outside the database"},
+		{name: "rewritten_before_from", log: func() *memLog {
+			m := &memLog{}
+			m.appendEntries(s, 12, 5, "x")
+			return m
+		}, opt: audit.VerifyOptions{From: 7, External: lines(3)}, seq: 3, because: "kept outside the database"},
+		{name: "line_altered", log: func() *memLog { return orig }, opt: audit.VerifyOptions{External: func() []audit.Checkpoint {
+			cp := kept[10]
+			cp.Signature = slices.Clone(cp.Signature)
+			cp.Signature[5] ^= 1
+			return []audit.Checkpoint{kept[5], cp}
+		}()}, seq: 10, because: "not signed by the audit key"},
+		{name: "line_of_another_key", log: func() *memLog { return orig }, opt: audit.VerifyOptions{External: []audit.Checkpoint{
+			newSigner(t).Checkpoint(10, kept[10].Hash, logStart),
+		}}, seq: 10, because: "not signed by the audit key"},
+		{name: "a_head_is_no_checkpoint", log: func() *memLog { return orig }, opt: audit.VerifyOptions{External: []audit.Checkpoint{
+			{Size: orig.head.Seq, Hash: orig.head.Hash, KeyID: orig.head.KeyID, Signature: orig.head.Signature},
+		}}, seq: 12, because: "not signed by the audit key"},
+		{name: "two_lines_two_hashes", log: func() *memLog { return orig }, opt: audit.VerifyOptions{External: []audit.Checkpoint{
+			kept[5], s.Checkpoint(5, kept[10].Hash, logStart),
+		}}, seq: 5, because: "different hashes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opt := c.opt
+			opt.Key, opt.CheckpointEvery = s.Public(), 5
+			m := c.log()
+			r := verifyMem(t, m, opt)
+			if r.External != len(opt.External) {
+				t.Errorf("%d kept checkpoints checked, want %d", r.External, len(opt.External))
+			}
+			if c.seq == 0 {
+				if r.Broken != nil {
+					t.Fatalf("intact log reported broken: %s", r.Broken)
+				}
+				return
+			}
+			if r.Broken == nil || r.Broken.Seq != c.seq || !strings.Contains(r.Broken.Reason, c.because) {
+				t.Fatalf("broken at %v; want entry %d, %q", r.Broken, c.seq, c.because)
+			}
+			// Without the kept lines the log verifies: they are what tells.
+			if c.name != "line_altered" && c.name != "line_of_another_key" && c.name != "a_head_is_no_checkpoint" && c.name != "two_lines_two_hashes" {
+				if r := verifyMem(t, m, audit.VerifyOptions{Key: s.Public(), CheckpointEvery: 5, From: opt.From}); r.Broken != nil {
+					t.Fatalf("without kept checkpoints: broken %s; the case tests nothing", r.Broken)
+				}
+			}
+		})
+	}
+	// Without a key the kept hashes are still compared.
+	m := &memLog{}
+	m.appendEntries(s, 12, 5, "x")
+	if r := verifyMem(t, m, audit.VerifyOptions{External: lines(5)}); r.Broken == nil || r.Broken.Seq != 5 || r.Signed {
+		t.Fatalf("unsigned verify of a rewritten log: %+v", r)
+	}
+}
+
+func TestCheckpointLineRoundTrips(t *testing.T) {
+	s := newSigner(t)
+	var h audit.Hash
+	h[31] = 0xab
+	cp := s.Checkpoint(1234, h, logStart)
+	line := cp.Line()
+	want := "checkpoint size=1234 hash=" + h.String() + " key=" + s.KeyID() + " signature="
+	if !strings.HasPrefix(line, want) || len(line) != len(want)+128 {
+		t.Fatalf("line %q, want %q and 128 hex digits", line, want)
+	}
+	for _, l := range []string{line, line + "\n", "  " + line + "\r\n", strings.ReplaceAll(line, " ", "\t")} {
+		got, err := audit.ParseCheckpointLine(l)
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		if got.Size != cp.Size || got.Hash != cp.Hash || got.KeyID != cp.KeyID || !slices.Equal(got.Signature, cp.Signature) || !got.Verify(s.Public()) {
+			t.Fatalf("%q read as %+v", l, got)
+		}
+	}
+	sig := line[strings.Index(line, "signature=")+len("signature="):]
+	for name, bad := range map[string]string{
+		"empty":             "",
+		"not_a_checkpoint":  "the audit log is empty: nothing to sign",
+		"part_missing":      strings.Replace(line, " key="+s.KeyID(), "", 1),
+		"part_added":        line + " at=2026",
+		"parts_swapped":     "checkpoint hash=" + h.String() + " size=1234 key=" + s.KeyID() + " signature=" + sig,
+		"size_zero":         strings.Replace(line, "size=1234", "size=0", 1),
+		"size_negative":     strings.Replace(line, "size=1234", "size=-1", 1),
+		"size_not_a_number": strings.Replace(line, "size=1234", "size=12a4", 1),
+		"hash_short":        strings.Replace(line, h.String(), h.String()[2:], 1),
+		"hash_not_hex":      strings.Replace(line, h.String(), "zz"+h.String()[2:], 1),
+		"key_short":         strings.Replace(line, "key="+s.KeyID(), "key="+s.KeyID()[1:], 1),
+		"signature_short":   strings.TrimSuffix(line, sig[120:]),
+		"signature_not_hex": strings.Replace(line, sig, "x"+sig[1:], 1),
+	} {
+		_, err := audit.ParseCheckpointLine(bad)
+		if steward.ErrorCode(err) != steward.EINVALID || strings.Contains(steward.ErrorMessage(err), "\n") {
+			t.Errorf("%s: %v, want a one-line EINVALID error", name, err)
+		}
 	}
 }

@@ -118,6 +118,11 @@ func TestAuditVerifyDetectsAHeadCopiedFromACheckpoint(t *testing.T) {
 				if r.Broken != nil || r.Checked != 10 || r.Checkpoints != 2 {
 					t.Fatalf("before: %+v, want intact, 10 entries and checkpoints 4 and 8", r)
 				}
+				// The operator's copy of an on-demand checkpoint at 10.
+				kept, err := s.Audit().Checkpoint(context.Background(), signer, 10, r.Head.Hash, t0)
+				if err != nil {
+					t.Fatal(err)
+				}
 				cutBackToCheckpoint(t, s, size)
 				if r := verify(t, s, nil, audit.VerifyOptions{CheckpointEvery: 4}); r.Broken != nil || r.Checked != uint64(size) {
 					t.Fatalf("the chain alone: %+v, want intact up to %d (the attack leaves no flaw in it)", r, size)
@@ -130,6 +135,17 @@ func TestAuditVerifyDetectsAHeadCopiedFromACheckpoint(t *testing.T) {
 					if r.Broken.Seq != uint64(size)+1 || !strings.Contains(r.Broken.Reason, "cut back") || !strings.Contains(r.Broken.Reason, "not a head's") {
 						t.Fatalf("segments of %d: broken at %s; want entry %d, cut back, not a head's signature", seg, r.Broken, size+1)
 					}
+				}
+				// The next append by a process holding the key signs a head
+				// over the cut log, and the database alone cannot tell any
+				// more; the checkpoint kept outside it still can.
+				appendN(t, s, 11, 1)
+				if r := verify(t, s, signer, audit.VerifyOptions{}); r.Broken != nil {
+					t.Fatalf("after an append: %s; want intact (what kept checkpoints are for)", r.Broken)
+				}
+				r = verify(t, s, signer, audit.VerifyOptions{External: []audit.Checkpoint{kept}})
+				if r.Broken == nil || r.Broken.Seq != uint64(size)+2 || !strings.Contains(r.Broken.Reason, "kept outside the database") {
+					t.Fatalf("with the kept checkpoint 10: broken at %v; want entry %d, kept outside the database", r.Broken, size+2)
 				}
 			})
 		})
