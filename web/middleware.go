@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"time"
+
+	"steward/audit"
 )
 
 // maxBody bounds every request body; forms and API calls are small. A larger
@@ -17,16 +20,12 @@ const maxBody = 64 << 10
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
 // RequestID returns the id the middleware gave the request, for logs and
-// the audit log's correlation id.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+// the audit log's correlation id. The middleware puts it in the one place
+// audit.Log.Record reads it from (audit.WithRequestID), so every entry
+// made while handling a request carries the X-Request-Id of its response
+// (issue 5), whichever domain writes it.
+func RequestID(ctx context.Context) string { return audit.RequestID(ctx) }
 
 // middleware wraps the router: request id, recovery, logging, security
 // headers, a body limit, the consent gate's per-request cache and
@@ -47,7 +46,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(audit.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -113,6 +112,9 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 		if r.TLS != nil || s.forwardedHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
+		if personalPath(r.URL.Path) {
+			h.Set("Cache-Control", "no-store")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -126,4 +128,15 @@ func withBodyLimit(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// personalPath reports whether responses under path show personal data —
+// the person's own pages (/account…), the staff pages (/staff/…) and the
+// API — so that no browser or proxy cache may keep them (R12): the
+// profile, a revealed BIG number, a staff view of a record, an export.
+// Set here, once, before any handler runs, so error pages and downloads
+// under these paths are covered too.
+func personalPath(path string) bool {
+	return path == "/account" || strings.HasPrefix(path, "/account/") ||
+		path == "/staff" || strings.HasPrefix(path, "/staff/") || strings.HasPrefix(path, "/api/")
 }
