@@ -32,6 +32,7 @@ func init() {
 	register(&command{name: "requests verify", summary: "verify a requester's identity: mail a confirmation link, or note a manual check", run: runRequestsVerify})
 	register(&command{name: "requests extend", summary: "extend a request's deadline once, with a reason (mails the person)", run: runRequestsExtend})
 	register(&command{name: "requests complete", summary: "complete a verified request (runs the self-service action) or refuse it", run: runRequestsComplete})
+	register(&command{name: "requests lift-restriction", summary: "lift a restriction of processing once the dispute is resolved, with a reason (mails the person)", run: runRequestsLiftRestriction})
 }
 
 // deskEnv is what every requests and disclosures command opens.
@@ -479,5 +480,44 @@ func runRequestsComplete(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "%s: %s\n", id, r.Status)
+	return nil
+}
+
+func runRequestsLiftRestriction(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("requests lift-restriction", "--subject ID|--email ADDRESS --reason TEXT",
+		"Lifts a restriction of processing (Art. 18 GDPR) once the dispute is resolved:\n"+
+			"the person's data is processed again and no longer held back from retention.\n"+
+			"The person is mailed the reason in the same transaction, before processing\n"+
+			"resumes (Art. 18(3)); the step is audited to your staff account.")
+	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
+	subjectID, email := subjectFlags(fs)
+	reason := fs.String("reason", "", "why the restriction ends; sent to the person")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return steward.FieldError("reason", "--reason is required: the person is told why the restriction ends (Art. 18(3) GDPR)")
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	actor, err := staffActor(ctx, env.store, *staff)
+	if err != nil {
+		return err
+	}
+	id, err := resolveSubject(ctx, env.store, *subjectID, *email)
+	if err != nil {
+		return err
+	}
+	if err := env.desk.LiftRestriction(ctx, id, *reason, actor); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: restriction lifted; the person is mailed\n", id)
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +20,13 @@ import (
 // and the environment the requests commands read.
 func requestsEnv(t *testing.T) (env map[string]string, person *account.Account) {
 	t.Helper()
-	env = map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_STAFF": "a-officer",
+	return requestsEnvOn(t, testkit.SQLiteDSN(t))
+}
+
+// requestsEnvOn is requestsEnv on the database dsn names.
+func requestsEnvOn(t *testing.T, dsn string) (env map[string]string, person *account.Account) {
+	t.Helper()
+	env = map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_STAFF": "a-officer",
 		"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
 	s := openTestStore(t, env)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -126,4 +134,84 @@ func TestRequestsCommandsSignTheAuditLog(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "intact") || strings.Contains(errOut, "not checked") {
 		t.Fatalf("audit verify: exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// TestRequestsLiftRestriction: 'requests lift-restriction' lifts a
+// restriction of processing (Art. 18(3)) with a reason, mails the person
+// (delivered through 'mail send-due' to the capture server) and audits the
+// step to the staff account, on both stores. Without a reason, by a
+// non-officer, or when nothing is restricted it exits 1 with one line and
+// changes nothing.
+func TestRequestsLiftRestriction(t *testing.T) {
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		env, person := requestsEnvOn(t, dsn)
+		s := openTestStore(t, env)
+		d := newDesk(s, testkit.Policy(t, "ivm"), testkitClock(), "")
+		ps := audit.Pseudonym(person.Pseudonym)
+
+		restricted := func() bool {
+			t.Helper()
+			limits, err := store.ProcessingLimits(ctx, s.Read(), person.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(limits) == 1
+		}
+		oneLine := func(args []string, want string) {
+			t.Helper()
+			code, out, errOut := run(t, env, args...)
+			if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, want) {
+				t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line saying %q", args, code, out, errOut, want)
+			}
+		}
+
+		since := testkit.AuditHead(t, s)
+		oneLine([]string{"requests", "lift-restriction", "--email", "jan@example.org", "--reason", "resolved"}, "not restricted")
+		testkit.AssertAudit(t, s, since)
+		if err := d.Restrict(ctx, person.ID, "disputes their order history", audit.SubjectActor(ps)); err != nil {
+			t.Fatal(err)
+		}
+		since = testkit.AuditHead(t, s)
+		oneLine([]string{"requests", "lift-restriction", "--email", "jan@example.org"}, "--reason is required")
+		oneLine([]string{"requests", "lift-restriction", "--email", "jan@example.org", "--reason", "  "}, "--reason is required")
+		oneLine([]string{"requests", "lift-restriction", "--email", "jan@example.org", "--reason", "resolved", "--staff", "a-person"}, "not a staff account")
+		oneLine([]string{"requests", "lift-restriction", "--email", "nobody@example.org", "--reason", "resolved"}, "no account")
+		if !restricted() {
+			t.Fatal("a refused lift ended the restriction")
+		}
+		if mails, _ := s.OutboxList(ctx, store.OutboxFilter{}); len(mails) != 0 {
+			t.Fatalf("a refused lift mailed %d", len(mails))
+		}
+		testkit.AssertAudit(t, s, since)
+
+		code, out, errOut := run(t, env, "requests", "lift-restriction", "--email", "jan@example.org", "--reason", "order history checked: it was right")
+		if code != 0 || out != "a-person: restriction lifted; the person is mailed\n" {
+			t.Fatalf("lift: exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		if restricted() {
+			t.Fatal("still restricted after lift-restriction")
+		}
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.AccountRestrict, Actor: audit.Staff("a-officer"),
+			ObjectKind: "account", ObjectID: person.ID, Subject: ps, Fields: []string{"restriction_lifted", "lift_notice_mailed"}})
+
+		srv := testkit.NewSMTP(t)
+		mailEnv := map[string]string{"STEWARD_SMTP_HOST": srv.Host(), "STEWARD_SMTP_PORT": fmt.Sprint(srv.Port()),
+			"STEWARD_SMTP_TLS": "none", "STEWARD_MAIL_FROM": "IVM <noreply@ivm.example.org>"}
+		maps.Copy(mailEnv, env)
+		if code, out, errOut := run(t, mailEnv, "mail", "send-due"); code != 0 || out != "sent 1, retrying 0, failed 0\n" {
+			t.Fatalf("send-due: exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		m := srv.WaitFor(t, 1)[0]
+		if m.EnvelopeTo[0] != "jan@example.org" || !strings.HasPrefix(m.Subject, "De beperking van de verwerking bij") ||
+			!strings.Contains(m.Text, "order history checked: it was right") {
+			t.Fatalf("lift mail to %v %q:\n%s", m.EnvelopeTo, m.Subject, m.Text)
+		}
+
+		// Lifted once: again is a conflict, with nothing more mailed.
+		oneLine([]string{"requests", "lift-restriction", "--subject", "a-person", "--reason", "again"}, "not restricted")
+		if mails, _ := s.OutboxList(ctx, store.OutboxFilter{}); len(mails) != 1 {
+			t.Fatalf("%d mails after lifting twice, want 1", len(mails))
+		}
+	})
 }
