@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/audit"
 	"steward/consent"
 	"steward/policy"
 )
@@ -93,19 +94,19 @@ func (s *Server) consentSettingsSubmit(w http.ResponseWriter, r *http.Request) {
 
 // consentReceipt downloads the person's signed consent receipt: their full
 // history with the words of every notice (Art. 7(1)); 'steward consent
-// verify-receipt' checks it.
+// verify-receipt' checks it. The download is recorded as export.download
+// by the person before the receipt is sent (R12).
 func (s *Server) consentReceipt(w http.ResponseWriter, r *http.Request) {
 	au := s.requireLogin(w, r)
 	if au == nil {
 		return
 	}
-	rc, err := s.consent.svc.Receipt(r.Context(), s.consent.key, au.Account.ID)
+	rc, err := s.desk().ConsentReceipt(r.Context(), s.consent.key, au.Account.ID, audit.SubjectActor(audit.Pseudonym(au.Account.Pseudonym)))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="consent-receipt.json"`)
-	w.Header().Set("Cache-Control", "no-store")
 	w.Write(rc)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"steward/audit"
 	"steward/consent"
 	"steward/internal/testkit"
 	"steward/store"
@@ -64,6 +65,40 @@ func TestConsentSettingsGiveWithdrawReceipt(t *testing.T) {
 		}
 		if resp, _ := st.browser().get("/account/consents"); resp.StatusCode == http.StatusOK {
 			t.Error("the settings page answered without login")
+		}
+	})
+}
+
+// TestConsentReceiptDownloadIsAudited: the person's download of their
+// consent receipt records export.download by the person on their receipt
+// before it is sent (R12), on both stores; without a login nothing is
+// sent and nothing recorded.
+func TestConsentReceiptDownloadIsAudited(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		st := newSite(t, s, "ivm")
+		b := st.browser()
+		st.signUpAndConfirm(b, "anna@example.org")
+		if resp := b.login("anna@example.org", "correct horse battery"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", resp.StatusCode)
+		}
+		a, err := s.AccountByEmail(context.Background(), "anna@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		since := testkit.AuditHead(t, s)
+		if resp, _ := st.browser().get("/account/consents/receipt"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("anonymous receipt: %d, want 303 to log in", resp.StatusCode)
+		}
+		testkit.AssertAudit(t, s, since)
+		resp, rc := b.get("/account/consents/receipt")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(rc, "signature") || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("receipt: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		ps := audit.Pseudonym(a.Pseudonym)
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.ExportDownload, Actor: audit.SubjectActor(ps),
+			ObjectKind: "consent_receipt", ObjectID: a.ID, Subject: ps, Fields: []string{"consent_history", "notice_texts"}})
+		if got := testkit.AuditSince(t, s, since); got[0].RequestID != resp.Header.Get("X-Request-Id") {
+			t.Errorf("entry request id %q, response X-Request-Id %q", got[0].RequestID, resp.Header.Get("X-Request-Id"))
 		}
 	})
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -58,19 +61,41 @@ and every checkpoint signed by the audit key and matching its entry. Prints the
 number of entries checked and, if the log is broken, the first broken entry and
 why; exits 1 then. Signatures are checked with the public key --pubkey names
 (what 'steward audit pubkey' prints: an auditor needs nothing secret), else
-with the signing key file; without either only the chain is checked.`
+with the signing key file; without either only the chain is checked.
+
+--checkpoint checks a line 'steward audit checkpoint' printed and the operator
+kept outside the database: the log must still hold that entry with that hash,
+and the line must be signed by the key. It catches a log rolled back to a copy
+or rewritten, even by someone holding the key. Give the line itself (quoted) or
+@FILE for every line of a file (blank lines and lines starting with # are
+skipped); repeat the flag for more. A malformed line is an error and nothing
+is checked.`
 
 func runAuditVerify(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("audit verify", "[--from N] [--db DSN] [--pubkey FILE | --key FILE]", auditVerifyAbout)
+	fs := a.flags("audit verify", "[--from N] [--db DSN] [--pubkey FILE | --key FILE] [--checkpoint LINE | --checkpoint @FILE]...", auditVerifyAbout)
 	db := a.dbFlag(fs)
 	key := a.keyFlag(fs)
 	pubkey := fs.String("pubkey", "", "the audit key's public key (PEM from 'steward audit pubkey', or hex); wins over --key")
 	from := fs.Uint64("from", 1, "first entry whose content is checked")
 	every := fs.Uint64("every", audit.DefaultCheckpointEvery, "require a checkpoint every N entries (0: do not)")
+	var kept []string
+	fs.Func("checkpoint", "a line 'steward audit checkpoint' printed, kept outside the database, or @FILE of such lines; repeatable", func(v string) error {
+		kept = append(kept, v)
+		return nil
+	})
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	opt := audit.VerifyOptions{From: *from, CheckpointEvery: *every}
+	// Every line is read before the database is opened: a malformed one
+	// is an error, and nothing is checked (or created, or migrated).
+	for _, v := range kept {
+		cps, err := readCheckpointLines(v)
+		if err != nil {
+			return err
+		}
+		opt.External = append(opt.External, cps...)
+	}
 	if *pubkey != "" {
 		// A public key named and not found is an error, never a silent
 		// verification without signatures.
@@ -109,9 +134,49 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 	if !r.Signed {
 		signed = "signatures NOT checked"
 	}
-	fmt.Fprintf(a.stdout, "checked %d entries up to %d and %d checkpoints (%s) in %s: intact\n",
-		r.Checked, r.Head.Seq, r.Checkpoints, signed, took.Round(time.Millisecond))
+	ext := ""
+	if r.External > 0 {
+		ext = fmt.Sprintf(", matching %d checkpoints kept outside the database,", r.External)
+	}
+	fmt.Fprintf(a.stdout, "checked %d entries up to %d and %d checkpoints (%s)%s in %s: intact\n",
+		r.Checked, r.Head.Seq, r.Checkpoints, signed, ext, took.Round(time.Millisecond))
 	return nil
+}
+
+// readCheckpointLines reads the value of one --checkpoint: a line, or
+// @FILE for every line of a file but blank ones and # comments. An error
+// says which line is wrong and how, on one line.
+func readCheckpointLines(v string) ([]audit.Checkpoint, error) {
+	path, isFile := strings.CutPrefix(v, "@")
+	if !isFile {
+		cp, err := audit.ParseCheckpointLine(v)
+		if err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "--checkpoint: %s", steward.ErrorMessage(err))
+		}
+		return []audit.Checkpoint{cp}, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, steward.Errorf(steward.ENOTFOUND, "--checkpoint @%s: the file does not exist", path)
+	}
+	if err != nil {
+		return nil, steward.Errorf(steward.EINVALID, "--checkpoint @%s: %v", path, err)
+	}
+	var out []audit.Checkpoint
+	for i, line := range strings.Split(string(data), "\n") {
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		cp, err := audit.ParseCheckpointLine(line)
+		if err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "--checkpoint @%s: line %d: %s", path, i+1, steward.ErrorMessage(err))
+		}
+		out = append(out, cp)
+	}
+	if len(out) == 0 {
+		return nil, steward.Errorf(steward.EINVALID, "--checkpoint @%s: the file holds no checkpoint line", path)
+	}
+	return out, nil
 }
 
 func runAuditTail(ctx context.Context, a *app, args []string) error {
@@ -241,7 +306,7 @@ func parseSince(s string) (time.Time, error) {
 }
 
 func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("audit checkpoint", "[--db DSN] [--key FILE]", "Verifies the audit log and signs a checkpoint of its head: a statement that\nentry N has hash H. Keep the printed line outside the database (an auditor's\ncopy): it proves later that the log was not cut back or rewritten.\nThe key is generated on first use.")
+	fs := a.flags("audit checkpoint", "[--db DSN] [--key FILE]", "Verifies the audit log and signs a checkpoint of its head: a statement that\nentry N has hash H. Keep the printed line outside the database (an auditor's\ncopy, e.g. 'steward audit checkpoint >> /elsewhere/audit-checkpoints' from\ncron): 'steward audit verify --checkpoint @FILE' then proves the log was not\ncut back, rolled back or rewritten since. Only the line goes to stdout.\nThe key is generated on first use.")
 	db := a.dbFlag(fs)
 	key := a.keyFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -260,19 +325,21 @@ func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Only the checkpoint line goes to stdout, so that
+	// 'steward audit checkpoint >> FILE' keeps nothing else.
 	if r.Broken != nil {
-		fmt.Fprintf(a.stdout, "not signing: BROKEN at entry %d: %s\n", r.Broken.Seq, r.Broken.Reason)
+		fmt.Fprintf(a.stderr, "steward audit checkpoint: not signing: BROKEN at entry %d: %s\n", r.Broken.Seq, r.Broken.Reason)
 		return errReported
 	}
 	if r.Head.Seq == 0 {
-		fmt.Fprintln(a.stdout, "the audit log is empty: nothing to sign")
+		fmt.Fprintln(a.stderr, "steward audit checkpoint: the audit log is empty: nothing to sign")
 		return nil
 	}
 	cp, err := s.Audit().Checkpoint(ctx, signer, r.Head.Seq, r.Head.Hash, a.clock.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "checkpoint size=%d hash=%s key=%s signature=%s\n", cp.Size, cp.Hash, cp.KeyID, hex.EncodeToString(cp.Signature))
+	fmt.Fprintln(a.stdout, cp.Line())
 	return nil
 }
 

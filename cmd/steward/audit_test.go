@@ -38,8 +38,8 @@ func TestAuditCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "checked 0 entries") {
 		t.Fatalf("verify on an empty log: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, out, _ := run(t, env, "audit", "checkpoint"); code != 0 || !strings.Contains(out, "empty") {
-		t.Fatalf("checkpoint on an empty log: exit %d %s", code, out)
+	if code, out, errOut := run(t, env, "audit", "checkpoint"); code != 0 || out != "" || !strings.Contains(errOut, "empty") {
+		t.Fatalf("checkpoint on an empty log: exit %d, stdout %q (want nothing), stderr %q", code, out, errOut)
 	}
 	p := audit.Pseudonym("ps_00000000000000000000000000000001")
 	l := &audit.Log{Clock: clock.NewFixed(time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC))}
@@ -82,7 +82,7 @@ func TestAuditCommands(t *testing.T) {
 		t.Fatalf("export without --since: exit %d %s", code, errOut)
 	}
 	code, out, _ = run(t, env, "audit", "checkpoint")
-	if code != 0 || !strings.Contains(out, "checkpoint size=5 ") {
+	if code != 0 || !strings.HasPrefix(out, "checkpoint size=5 ") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("checkpoint: exit %d %s", code, out)
 	}
 
@@ -100,8 +100,8 @@ func TestAuditCommands(t *testing.T) {
 	if code, out, _ = run(t, env, "audit", "verify", "--from", "5"); code != 0 {
 		t.Fatalf("verify --from 5 (past the change): exit %d\n%s", code, out)
 	}
-	if code, out, _ = run(t, env, "audit", "checkpoint"); code != 1 || !strings.Contains(out, "not signing") {
-		t.Fatalf("checkpoint of a broken log: exit %d\n%s", code, out)
+	if code, out, errOut := run(t, env, "audit", "checkpoint"); code != 1 || out != "" || !strings.Contains(errOut, "not signing: BROKEN at entry 4") {
+		t.Fatalf("checkpoint of a broken log: exit %d, stdout %q (want nothing), stderr %q", code, out, errOut)
 	}
 }
 
@@ -285,5 +285,190 @@ func TestAuditVerifyWithThePublicKeyOnly(t *testing.T) {
 	}
 	if _, err := os.Stat(auditor["STEWARD_AUDIT_KEY"]); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal("'audit pubkey' or 'audit verify' created a signing key")
+	}
+}
+
+// keptEnv is a database on dsn with ten audit entries (a checkpoint every
+// 4) and the file an operator's cron job filled with 'steward audit
+// checkpoint >> FILE' after entry 6 and after entry 10, kept outside the
+// database. head6 is the head row as it was at entry 6 — what a copy of the
+// database taken then holds.
+type keptEnv struct {
+	env    map[string]string
+	s      *store.Store
+	signer *audit.Signer
+	file   string
+	lines  []string
+	head6  []any
+}
+
+func newKeptEnv(t *testing.T, dsn string) *keptEnv {
+	t.Helper()
+	dir := t.TempDir()
+	k := &keptEnv{env: map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}, file: filepath.Join(dir, "kept", "audit-checkpoints")}
+	k.s = openTestStore(t, k.env)
+	var err error
+	if k.signer, _, err = audit.LoadOrCreateKey(k.env["STEWARD_AUDIT_KEY"]); err != nil {
+		t.Fatal(err)
+	}
+	k.s.SetAuditSigner(k.signer, 4)
+	os.Mkdir(filepath.Dir(k.file), 0o700)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i := 1; i <= 10; i++ {
+		if err := k.s.InTx(context.Background(), func(tx *store.Tx) error {
+			return tx.AppendAudit(audit.Entry{Time: at.Add(time.Duration(i) * time.Minute), Action: audit.PolicyLoad, Actor: audit.System("serve"), ObjectKind: "policy", ObjectID: fmt.Sprint("p_", i)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 6 || i == 10 {
+			code, out, errOut := run(t, k.env, "audit", "checkpoint")
+			if code != 0 || !strings.HasPrefix(out, fmt.Sprintf("checkpoint size=%d ", i)) || strings.Count(out, "\n") != 1 {
+				t.Fatalf("checkpoint at %d: exit %d\n%s%s", i, code, out, errOut)
+			}
+			k.lines = append(k.lines, strings.TrimSpace(out))
+			f, err := os.OpenFile(k.file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(f, "# %s\n%s\n", at.Format(time.DateOnly), out)
+			f.Close()
+		}
+		if i == 6 {
+			var seq int64
+			var hash, sig []byte
+			var keyID string
+			if err := k.s.Read().QueryRowContext(context.Background(), `SELECT seq, hash, key_id, signature FROM audit_head`).Scan(&seq, &hash, &keyID, &sig); err != nil {
+				t.Fatal(err)
+			}
+			k.head6 = []any{seq, hash, keyID, sig}
+		}
+	}
+	return k
+}
+
+func (k *keptEnv) tamper(t *testing.T, q string, args ...any) {
+	t.Helper()
+	if err := k.s.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(context.Background(), q, args...)
+		return err
+	}); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// TestAuditVerifyChecksKeptCheckpoints: 'audit verify --checkpoint' holds
+// the log to the lines 'audit checkpoint' printed and the operator kept
+// outside the database. A log rolled back to a copy, or rewritten and
+// signed again by someone holding the key, verifies without them and is
+// reported broken with them, naming the first entry that no longer
+// matches (on both stores).
+func TestAuditVerifyChecksKeptCheckpoints(t *testing.T) {
+	t.Run("intact", func(t *testing.T) {
+		testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+			k := newKeptEnv(t, dsn)
+			for _, c := range []struct {
+				args []string
+				kept int
+			}{
+				{[]string{"--checkpoint", "@" + k.file}, 2},
+				{[]string{"--checkpoint", k.lines[0]}, 1},
+				{[]string{"--checkpoint", k.lines[1], "--checkpoint", "@" + k.file}, 3},
+			} {
+				code, out, errOut := run(t, k.env, append([]string{"audit", "verify"}, c.args...)...)
+				want := fmt.Sprintf("checked 10 entries up to 10 and 4 checkpoints (signatures checked with key %s), matching %d checkpoints kept outside the database, in ", k.signer.KeyID(), c.kept)
+				if code != 0 || !strings.Contains(out, want) || !strings.HasSuffix(out, ": intact\n") {
+					t.Fatalf("verify %v: exit %d\n%s%s\nwant %q", c.args, code, out, errOut, want)
+				}
+			}
+		})
+	})
+	t.Run("rolled_back_to_a_copy", func(t *testing.T) {
+		testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+			k := newKeptEnv(t, dsn)
+			// A copy of the database taken at entry 6 is restored: every
+			// signature in it is genuine.
+			k.tamper(t, `DELETE FROM audit_log WHERE seq > 6`)
+			k.tamper(t, `DELETE FROM audit_checkpoints WHERE size > 6`)
+			k.tamper(t, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4`, k.head6...)
+			if code, out, _ := run(t, k.env, "audit", "verify"); code != 0 || !strings.Contains(out, "checked 6 entries") {
+				t.Fatalf("verify without the kept lines: exit %d %s; want intact (only they can tell)", code, out)
+			}
+			code, out, errOut := run(t, k.env, "audit", "verify", "--checkpoint", "@"+k.file)
+			if code != 1 || !strings.Contains(out, "BROKEN at entry 7: ") || !strings.Contains(out, "vouches for 10 entries but the log ends at 6: the log was rolled back") {
+				t.Fatalf("verify --checkpoint of a rolled-back log: exit %d\n%s%s", code, out, errOut)
+			}
+			// The line at 6 alone still holds.
+			if code, out, _ := run(t, k.env, "audit", "verify", "--checkpoint", k.lines[0]); code != 0 {
+				t.Fatalf("verify --checkpoint (6): exit %d %s", code, out)
+			}
+		})
+	})
+	t.Run("rewritten_and_signed_again_with_the_key", func(t *testing.T) {
+		testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+			k := newKeptEnv(t, dsn)
+			// Someone holding the key changes entry 3, links every later
+			// entry again and signs every checkpoint and the head anew.
+			all := testkit.AuditSince(t, k.s, 0)
+			prev := all[1].Hash
+			for _, e := range all[2:] {
+				if e.Seq == 3 {
+					e.ObjectID = "p_33"
+				}
+				e.PrevHash = prev
+				e.Hash = e.ComputeHash()
+				prev = e.Hash
+				k.tamper(t, `UPDATE audit_log SET object_id = $1, prev_hash = $2, hash = $3 WHERE seq = $4`, e.ObjectID, e.PrevHash[:], e.Hash[:], int64(e.Seq))
+				cp := k.signer.Checkpoint(e.Seq, e.Hash, e.Time)
+				k.tamper(t, `UPDATE audit_checkpoints SET hash = $1, signature = $2 WHERE size = $3`, cp.Hash[:], cp.Signature, int64(e.Seq))
+			}
+			head := k.signer.Head(10, prev)
+			k.tamper(t, `UPDATE audit_head SET hash = $1, signature = $2`, head.Hash[:], head.Signature)
+			if code, out, _ := run(t, k.env, "audit", "verify"); code != 0 || !strings.Contains(out, "intact") {
+				t.Fatalf("verify without the kept lines: exit %d %s; want intact (only they can tell)", code, out)
+			}
+			code, out, errOut := run(t, k.env, "audit", "verify", "--checkpoint", "@"+k.file)
+			if code != 1 || !strings.Contains(out, "BROKEN at entry 6: hash differs from the checkpoint kept outside the database") {
+				t.Fatalf("verify --checkpoint of a rewritten log: exit %d\n%s%s", code, out, errOut)
+			}
+		})
+	})
+}
+
+// TestAuditVerifyRefusesMalformedCheckpointLines: a line that is not what
+// 'audit checkpoint' prints, or a file that is missing, holds no line or
+// has a bad one, is one line on stderr and exit 1 — before the database is
+// opened, so nothing is checked, created or migrated.
+func TestAuditVerifyRefusesMalformedCheckpointLines(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "never.db")
+	env := map[string]string{"STEWARD_DB": "sqlite:" + db, "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
+	signer, _, err := audit.LoadOrCreateKey(env["STEWARD_AUDIT_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := signer.Checkpoint(10, audit.Hash{1}, time.Time{}).Line()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return "@" + p
+	}
+	for _, c := range []struct{ arg, want string }{
+		{"checkpoint size=10", "not a checkpoint line: 2 parts, want 5"},
+		{strings.Replace(good, "size=10", "size=ten", 1), `size="ten" is not a number`},
+		{strings.Replace(good, "hash=01", "hash=", 1), "hash="},
+		{good[:len(good)-2], "signature="},
+		{"@" + filepath.Join(dir, "missing"), "missing: the file does not exist"},
+		{write("empty", "\n# nothing yet\n\n"), "empty: the file holds no checkpoint line"},
+		{write("bad", "# kept\n"+good+"\nthe audit log is empty: nothing to sign\n"), "bad: line 3: not a checkpoint line"},
+	} {
+		code, out, errOut := run(t, env, "audit", "verify", "--checkpoint", good, "--checkpoint", c.arg)
+		if code != 1 || out != "" || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "steward audit verify: --checkpoint") {
+			t.Errorf("--checkpoint %q: exit %d, stdout %q, stderr %q; want 1 and one line saying %q", c.arg, code, out, errOut, c.want)
+		}
+	}
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused command opened (created) the database: %v", err)
 	}
 }

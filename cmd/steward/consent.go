@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"steward"
+	"steward/audit"
 	"steward/consent"
 )
 
@@ -67,8 +69,13 @@ func runConsentVerifyReceipt(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+const receiptAbout = `Writes the signed consent receipt of one subject (account, visitor or
+newsletter sign-up id): their consent history with the words of every
+notice (Art. 7(1) GDPR). The export is recorded in the audit log as
+export.download by system:cli before the receipt is written (R12).`
+
 func runConsentReceipt(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("consent receipt", "[flags] --subject ID", "Writes the signed consent receipt of one subject (account, visitor or newsletter sign-up id).")
+	fs := a.flags("consent receipt", "[flags] --subject ID", receiptAbout)
 	db := a.dbFlag(fs)
 	pol := a.policyFlag(fs)
 	keyPath := a.consentKeyFlag(fs)
@@ -79,6 +86,10 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 	}
 	if *subject == "" {
 		fmt.Fprintln(a.stderr, "steward consent receipt: --subject is required")
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
 		return errUsage
 	}
 	p, err := loadPolicy(*pol)
@@ -94,15 +105,32 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
-	rc, err := consent.NewService(p, s, a.clock).Receipt(ctx, key, *subject)
+	// A temporary file beside --out is made before the export is recorded,
+	// so a bad --out is an error that records and changes nothing; it
+	// replaces --out only once the receipt is written whole.
+	var tmp *os.File
+	if *out != "" {
+		if tmp, err = os.CreateTemp(filepath.Dir(*out), ".consent-receipt-*"); err != nil {
+			return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+	}
+	rc, err := newDesk(s, p, a.clock, "").ConsentReceipt(ctx, key, *subject, audit.System("cli"))
 	if err != nil {
 		return err
 	}
-	if *out == "" {
+	if tmp == nil {
 		_, err = a.stdout.Write(rc)
 		return err
 	}
-	if err := os.WriteFile(*out, rc, 0o600); err != nil {
+	if _, err := tmp.Write(rc); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
 	}
 	fmt.Fprintf(a.stdout, "wrote %s\n", *out)

@@ -6,7 +6,9 @@ import (
 	"io"
 	"time"
 
+	"steward"
 	"steward/audit"
+	"steward/consent"
 	"steward/policy"
 	"steward/rights"
 	"steward/store"
@@ -83,4 +85,51 @@ func (d *Desk) ErasurePlan(ov *rights.Overview) []PlanStep {
 		out = append(out, st)
 	}
 	return out
+}
+
+// ConsentReceipt builds the signed consent receipt of a subject — an
+// account, a visitor or a newsletter sign-up: their whole consent history
+// with the words of every notice (Art. 7(1)) — and records
+// export.download by actor (R12: every export of personal data is
+// logged). The entry is committed before the receipt is returned, so none
+// leaves unrecorded; the person's own download on the web and
+// 'steward consent receipt' both come here.
+func (d *Desk) ConsentReceipt(ctx context.Context, key *consent.Key, subjectID string, actor audit.Actor) ([]byte, error) {
+	if !receiptSubject(subjectID) {
+		return nil, steward.FieldError("subject", "the subject must be an account, visitor or sign-up id (letters, digits, _ and -, at most 64), never an address")
+	}
+	svc := d.Consent
+	if svc == nil {
+		svc = &consent.Service{Policy: d.Policy, Store: d.Store, Clock: d.Clock, Audit: d.Audit}
+	}
+	rc, err := svc.Receipt(ctx, key, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	err = d.Store.InTx(ctx, func(tx *store.Tx) error {
+		ps, err := store.AccountPseudonym(ctx, tx, subjectID)
+		if err != nil {
+			return err
+		}
+		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ExportDownload, ObjectKind: "consent_receipt",
+			ObjectID: subjectID, Subject: audit.Pseudonym(ps), Fields: []string{"consent_history", "notice_texts"}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desk: consent receipt: %w", err)
+	}
+	return rc, nil
+}
+
+// receiptSubject: a consent subject is an opaque id, as consent records
+// it, so the audit entry can name it and never an address.
+func receiptSubject(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
