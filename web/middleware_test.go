@@ -89,6 +89,7 @@ func TestPersonalPagesAreNotCached(t *testing.T) {
 		check(b, "GET", "/api/v1/profile", nil, http.StatusOK)
 		check(officer, "GET", "/staff/", nil, http.StatusOK)
 		check(officer, "GET", "/staff/people/"+id, nil, http.StatusOK)
+		check(officer, "POST /staff/", "/staff/", url.Values{"email": {"anna@example.org"}}, http.StatusOK)
 		check(officer, "GET", "/staff/requests", nil, http.StatusOK)
 		check(st.browser(), "GET", "/staff/", nil, http.StatusSeeOther)
 

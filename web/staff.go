@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
+	"steward/consent"
 	"steward/store"
 )
 
@@ -23,6 +25,10 @@ type staffView struct {
 	Views   []store.StaffView
 	CanView bool
 	Notice  string
+	// Limits are the person's restrictions and objections in force
+	// (Art. 18, 21; Z8); Restricted offers the form that lifts one.
+	Limits     []store.ProcessingLimit
+	Restricted bool
 }
 
 type staffRecord struct {
@@ -63,27 +69,79 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, need accoun
 	return au
 }
 
-// staffHome is the staff start page: find a person by e-mail address.
-// Support sees the account's status; a privacy officer or admin opens the
-// record.
+// staffHome is the staff start page with the form that finds a person by
+// e-mail address. The address is posted (staffFind), never put in a URL,
+// where it would end up in browser history and access logs.
 func (s *Server) staffHome(w http.ResponseWriter, r *http.Request) {
 	au := s.requireRole(w, r, account.RoleSupport, false)
 	if au == nil {
 		return
 	}
-	lang := mustLang(r)
-	v := &staffView{Me: au.Account, CSRF: au.Session.CSRF, Query: r.URL.Query().Get("email"), CanView: au.Account.Role.Allows(account.RolePrivacyOfficer)}
-	if v.Query != "" {
-		p, err := s.cfg.Store.AccountByEmail(r.Context(), v.Query)
-		switch {
-		case err == nil:
-			v.Person, v.Found = p, true
-		case steward.ErrorCode(err) != steward.ENOTFOUND:
+	v := &staffView{Me: au.Account, CSRF: au.Session.CSRF, CanView: au.Account.Role.Allows(account.RolePrivacyOfficer)}
+	s.render(w, r, http.StatusOK, "staff", s.page(r, mustLang(r), "staff.title", v))
+}
+
+// staffLookupFields are what the lookup shows of an account it finds:
+// that the address has one, its id and whether it was confirmed.
+var staffLookupFields = []string{"account.confirmed", "account.email", "account.id"}
+
+// staffFind is POST /staff/: find a person by e-mail address. Support sees
+// the account's status; a privacy officer or admin opens the record. A
+// found account is a staff view of it, recorded like the record's (R12,
+// Z7): who, whose, when, which fields.
+func (s *Server) staffFind(w http.ResponseWriter, r *http.Request) {
+	au := s.requireRole(w, r, account.RoleSupport, false)
+	if au == nil {
+		return
+	}
+	if !s.checkForm(w, r, au) {
+		return
+	}
+	ctx := r.Context()
+	v := &staffView{Me: au.Account, CSRF: au.Session.CSRF, Query: strings.TrimSpace(r.PostForm.Get("email")), CanView: au.Account.Role.Allows(account.RolePrivacyOfficer)}
+	if v.Query == "" {
+		s.failT(w, r, steward.FieldError("email", "is required"))
+		return
+	}
+	p, err := s.cfg.Store.AccountByEmail(ctx, v.Query)
+	switch {
+	case err == nil:
+		v.Person, v.Found = p, true
+	case steward.ErrorCode(err) != steward.ENOTFOUND:
+		s.failT(w, r, err)
+		return
+	}
+	if v.Found {
+		if err := s.recordStaffView(ctx, au, p.ID, audit.Pseudonym(p.Pseudonym), "account", p.ID, staffLookupFields); err != nil {
 			s.failT(w, r, err)
 			return
 		}
 	}
-	s.render(w, r, http.StatusOK, "staff", s.page(r, lang, "staff.title", v))
+	s.render(w, r, http.StatusOK, "staff", s.page(r, mustLang(r), "staff.title", v))
+}
+
+// recordStaffView records that staff member au saw fields of a person's
+// data (R12, Z7) in one transaction: on the person's record of staff
+// views, which they see on "My data" (when subjectID is known: a request
+// of an erased person keeps only the pseudonym), and as a staff.view audit
+// entry on objectKind/objectID. It is committed before the data is shown.
+func (s *Server) recordStaffView(ctx context.Context, au *authed, subjectID string, subject audit.Pseudonym, objectKind, objectID string, fields []string) error {
+	now := s.cfg.Clock.Now()
+	err := s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
+		if subjectID != "" {
+			if err := tx.RecordStaffView(ctx, store.StaffView{At: now, StaffID: au.Account.ID, SubjectID: subjectID, Fields: fields}); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(audit.Entry{Time: now, Actor: audit.Staff(au.Account.ID), Action: audit.StaffView,
+			ObjectKind: objectKind, ObjectID: objectID, Subject: subject, Fields: fields,
+			PolicyVersion: s.cfg.Policy.Version.Number, RequestID: RequestID(ctx)})
+	})
+	if err != nil {
+		return err
+	}
+	s.cfg.Log.Info("staff view", "staff", au.Account.ID, "object", objectKind+"/"+objectID, "fields", fields, "request_id", RequestID(ctx))
+	return nil
 }
 
 // staffPerson shows a person's record to a privacy officer or admin and
@@ -119,15 +177,18 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Records = append(v.Records, sr)
 	}
+	if v.Limits, err = store.ProcessingLimits(ctx, s.cfg.Store.Read(), p.ID); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	for _, l := range v.Limits {
+		v.Restricted = v.Restricted || l.Kind == consent.LimitRestriction && l.Purpose == consent.AllPurposes
+	}
+	if len(v.Limits) > 0 {
+		viewed = append(viewed, "processing_limits")
+	}
 	slices.Sort(viewed)
-	now := s.cfg.Clock.Now()
-	err = s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := tx.RecordStaffView(ctx, store.StaffView{At: now, StaffID: au.Account.ID, SubjectID: p.ID, Fields: viewed}); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, p, audit.Staff(au.Account.ID), audit.StaffView, viewed...)
-	})
-	if err != nil {
+	if err := s.recordStaffView(ctx, au, p.ID, audit.Pseudonym(p.Pseudonym), "account", p.ID, viewed); err != nil {
 		s.failT(w, r, err)
 		return
 	}
@@ -135,7 +196,6 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	s.cfg.Log.Info("staff view", "staff", au.Account.ID, "subject", p.ID, "fields", viewed, "request_id", RequestID(ctx))
 	s.render(w, r, http.StatusOK, "staff_person", s.page(r, lang, "staff.person_title", v))
 }
 
@@ -159,4 +219,26 @@ func (s *Server) staffRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.message(w, r, mustLang(r), http.StatusOK, "staff.revoked_title", "staff.revoked")
+}
+
+// staffLiftRestriction is POST /staff/people/{id}/lift-restriction: the
+// dispute is resolved, so the person's restriction of processing ends
+// (Art. 18(3), Z8). A privileged action: privacy officer, recent login,
+// form token and a reason, which the person is mailed in the transaction
+// that lifts it. A missing reason, or a person who is not restricted,
+// changes nothing.
+func (s *Server) staffLiftRestriction(w http.ResponseWriter, r *http.Request) {
+	au := s.requireRole(w, r, account.RolePrivacyOfficer, true)
+	if au == nil {
+		return
+	}
+	if !s.checkForm(w, r, au) {
+		return
+	}
+	if err := s.desk().LiftRestriction(r.Context(), r.PathValue("id"), r.PostForm.Get("reason"), audit.Staff(au.Account.ID)); err != nil {
+		s.failT(w, r, err)
+		return
+	}
+	s.notifyMail()
+	s.message(w, r, mustLang(r), http.StatusOK, "staff.lifted_title", "staff.lifted")
 }

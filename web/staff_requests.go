@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"steward"
@@ -90,7 +91,9 @@ type staffRequestView struct {
 	Today       string
 }
 
-// staffRequest is GET /staff/requests/{id}: dates, deadline, timeline.
+// staffRequest is GET /staff/requests/{id}: dates, deadline, timeline,
+// and what the person asked in their own words. Showing it is a staff view
+// of the person's data, recorded before the page is (R12).
 func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 	au := s.requireRole(w, r, account.RolePrivacyOfficer, false)
 	if au == nil {
@@ -102,8 +105,29 @@ func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
+	if err := s.recordStaffView(r.Context(), au, it.SubjectID, audit.Pseudonym(it.SubjectPseudonym), "request", it.ID, requestViewFields(it)); err != nil {
+		s.failT(w, r, err)
+		return
+	}
 	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly)}
 	s.render(w, r, http.StatusOK, "staff_request", s.page(r, mustLang(r), "staff_requests.one", v))
+}
+
+// requestViewFields names what a request's page shows of the person's
+// data, for the record of the view: never the values.
+func requestViewFields(it desk.Item) []string {
+	f := []string{"request.channel", "request.received_on", "request.status", "request.timeline", "request.type"}
+	if it.Purpose != "" {
+		f = append(f, "request.purpose")
+	}
+	if it.Details != "" {
+		f = append(f, "request.details")
+	}
+	if it.ExtensionReason != "" {
+		f = append(f, "request.extension_reason")
+	}
+	slices.Sort(f)
+	return f
 }
 
 // staffRequestAction is POST /staff/requests/{id}/{action}: verify-link,
@@ -135,10 +159,14 @@ func (s *Server) staffRequestAction(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// staffStep runs one staff step with the role, CSRF and audit actor
-// checked, then shows the request.
+// staffStep runs one staff step — entering, verifying, extending,
+// completing or refusing a request, recording a disclosure — with the
+// role, a login within the last 15 minutes (each is a privileged action:
+// completing one erases or restricts), the form token and the audit actor
+// checked, then shows the request. A stale login is sent to log in again
+// and nothing changes.
 func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk.Desk, audit.Actor) (string, error)) {
-	au := s.requireRole(w, r, account.RolePrivacyOfficer, false)
+	au := s.requireRole(w, r, account.RolePrivacyOfficer, true)
 	if au == nil {
 		return
 	}
@@ -150,6 +178,7 @@ func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk
 		s.failT(w, r, err)
 		return
 	}
+	s.notifyMail() // a step may have mailed the person (verify-link, extend)
 	to := "/staff/requests"
 	if id != "" {
 		to += "/" + url.PathEscape(id)
