@@ -2,10 +2,12 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,6 +61,54 @@ var (
 type decoder struct {
 	file     string
 	problems Problems
+	// failed are the keys whose value was of the wrong kind or malformed,
+	// so the policy holds no value for them (see unknowable).
+	failed []failedValue
+}
+
+// failedValue is a key whose value could not be decoded.
+type failedValue struct {
+	key string
+	// at is the position of the mapping the key is in, where the
+	// validator reports problems of that mapping.
+	at Pos
+	// section marks a mapping or list: everything under it is missing.
+	section bool
+}
+
+// unknowable reports whether a validator problem is about a value the
+// decoder already refused: its value is unknown, so what the validator
+// says of it (missing, zero, not marked) is not news. Such a problem names
+// the key as a word and sits where that key's mapping is, or anywhere when
+// a whole section was refused.
+func (d *decoder) unknowable(p Problem) bool {
+	for _, f := range d.failed {
+		if !containsWord(p.Msg, f.key) {
+			continue
+		}
+		if f.section || p.Pos == f.at || p.Pos == (Pos{1, 1}) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsWord reports whether word occurs in s between characters that
+// cannot be part of a key.
+func containsWord(s, word string) bool {
+	isKey := func(b byte) bool { return b == '_' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
+	for i := 0; ; {
+		j := strings.Index(s[i:], word)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(word)
+		if (j == 0 || !isKey(s[j-1])) && (end == len(s) || !isKey(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
@@ -84,38 +134,43 @@ func kindName(n *yaml.Node) string {
 	}
 }
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+// decode sets v from n and reports whether it could: false when n is of
+// the wrong kind or a malformed value, so v holds no value from the file
+// (problems inside a mapping or list that decoded do not count).
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) bool {
 	if n.Kind == yaml.AliasNode || n.Anchor != "" {
 		d.fail(n, "%s: anchors and aliases are not allowed in a policy file", path)
-		return
+		return false
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(scalarDecoderType) {
 		if n.Kind != yaml.ScalarNode || isNull(n) {
 			d.fail(n, "%s: want a single value, got %s", path, kindName(n))
-			return
+			return false
 		}
 		if err := v.Addr().Interface().(scalarDecoder).decodeScalar(n.Value); err != nil {
 			d.fail(n, "%s: %v", path, err)
+			return false
 		}
-		return
+		return true
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if isNull(n) {
-			return
+			return true
 		}
 		p := reflect.New(v.Type().Elem())
-		d.decode(n, p.Elem(), path)
+		ok := d.decode(n, p.Elem(), path)
 		v.Set(p)
+		return ok
 	case reflect.Struct:
-		d.decodeStruct(n, v, path)
+		return d.decodeStruct(n, v, path)
 	case reflect.Slice:
 		if isNull(n) {
-			return
+			return true
 		}
 		if n.Kind != yaml.SequenceNode {
 			d.fail(n, "%s: want a list, got %s", path, kindName(n))
-			return
+			return false
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
@@ -125,42 +180,43 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.fail(n, "%s: want text, got %s", path, kindName(n))
-			return
+			return false
 		}
-		if isNull(n) {
-			return
+		if !isNull(n) {
+			v.SetString(n.Value)
 		}
-		v.SetString(n.Value)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			d.fail(n, "%s: want true or false, got %s", path, kindName(n))
-			return
+			return false
 		}
 		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
 	case reflect.Int:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 			d.fail(n, "%s: want a whole number, got %s", path, kindName(n))
-			return
+			return false
 		}
 		i, err := strconv.ParseInt(n.Value, 0, 32)
 		if err != nil {
 			d.fail(n, "%s: number %q out of range", path, n.Value)
-			return
+			return false
 		}
 		v.SetInt(i)
 	default:
 		// Only reachable through a programming error in the model.
 		d.fail(n, "%s: cannot decode into %s", path, v.Type())
+		return false
 	}
+	return true
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) bool {
 	if isNull(n) {
-		return
+		return true
 	}
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, "%s: want a mapping, got %s", where(path), kindName(n))
-		return
+		return false
 	}
 	t := v.Type()
 	fields := make(map[string]int, t.NumField())
@@ -202,8 +258,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = true
-		d.decode(val, v.Field(idx), sub)
+		if !d.decode(val, v.Field(idx), sub) {
+			f := v.Type().Field(idx)
+			d.failed = append(d.failed, failedValue{key: key, at: Pos{n.Line, n.Column},
+				section: f.Type.Kind() == reflect.Struct || f.Type.Kind() == reflect.Slice})
+		}
 	}
+	return true
 }
 
 // where names a path in a message; the empty path is the whole file.
@@ -230,14 +291,36 @@ func Parse(name string, data []byte) (*Policy, error) {
 	d := &decoder{file: name}
 	p := &Policy{File: name}
 	d.decode(root, reflect.ValueOf(p).Elem(), "")
-	if len(d.problems) > 0 {
+	if root.Kind != yaml.MappingNode {
+		// Nothing was decoded, so there is nothing to validate.
+		if len(d.problems) == 0 { // an empty document: "---"
+			d.problems = Problems{{File: name, Pos: Pos{max(root.Line, 1), max(root.Column, 1)}, Msg: "the file is empty"}}
+		}
 		return nil, d.problems
 	}
-	if ps := Validate(p); len(ps) > 0 {
-		return nil, ps
+	// What decoded is validated as well, so a file with an unknown key and
+	// a purpose that does not exist is told both at once.
+	ps := d.problems
+	for _, pr := range Validate(p) {
+		if !d.unknowable(pr) {
+			ps = append(ps, pr)
+		}
+	}
+	if len(ps) > 0 {
+		return nil, ps.sorted()
 	}
 	p.index()
 	return p, nil
+}
+
+// sorted returns the problems in file order (line, then column), each
+// once.
+func (ps Problems) sorted() Problems {
+	out := slices.Clone(ps)
+	slices.SortStableFunc(out, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+	return slices.CompactFunc(out, func(a, b Problem) bool { return a == b })
 }
 
 // parseYAML parses data as exactly one YAML document and returns its root.

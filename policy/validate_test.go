@@ -425,3 +425,40 @@ func TestProblemsListEveryProblemAsFileLineCol(t *testing.T) {
 		}
 	}
 }
+
+// TestParseReportsDecodeAndValidationProblemsTogether: a file with an
+// unknown key and a value of the wrong kind (decode problems) and a
+// reference to a purpose that does not exist (a validation problem) gets
+// all of them at once, in file order — and nothing more: what the
+// validator would say of the values it never got (format 0, a BIG number
+// not marked sensitive) is left out.
+func TestParseReportsDecodeAndValidationProblemsTogether(t *testing.T) {
+	text := apply(t, validPolicy(t), []edit{
+		{"format: 1\n", "format: one\n"},
+		{"  name: Example\n", "  name: Example\n  colour: blue\n"},
+		{"purposes: [statistics]", "purposes: [nosuch]"},
+		{"        sensitive: true\n", "        sensitive: maybe\n"},
+	})
+	_, err := policy.Parse("both.yaml", []byte(text))
+	var ps policy.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Parse = %v, want Problems", err)
+	}
+	want := []struct {
+		at, msg string
+	}{
+		{"one\n", `format: want a whole number, got "one"`},
+		{"colour: blue", `unknown key "site.colour"`},
+		{"id: age", `record "account" field "age": unknown purpose "nosuch"`},
+		{"maybe", `records[2].fields[0].sensitive: want true or false, got "maybe"`},
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(ps), len(want), err)
+	}
+	for i, w := range want {
+		pos := position(t, text, w.at, 1)
+		if ps[i].Pos != pos || !strings.HasPrefix(ps[i].Msg, w.msg) || ps[i].File != "both.yaml" {
+			t.Errorf("problem %d = %s, want both.yaml:%d:%d: %s...", i+1, ps[i].Error(), pos.Line, pos.Col, w.msg)
+		}
+	}
+}

@@ -174,6 +174,44 @@ func TestPolicyCheckListsEveryProblemWithPosition(t *testing.T) {
 	}
 }
 
+// TestPolicyCheckReportsDecodeAndValidationProblems: an unknown key does
+// not hide a reference to a purpose the file does not declare; both are
+// listed, in file order, one file:line:col line each.
+func TestPolicyCheckReportsDecodeAndValidationProblems(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "both.yaml")
+	src := `format: 1
+site: {id: s, name: S, urls: ["https://s.nl"], colour: blue}
+version: {number: "1", date: 2024-01-01}
+history: [{version: "1", date: 2024-01-01, summary: {nl: a, en: a}}]
+controller: {name: C, address: {street: a, postcode: 1234 AB, city: c, country: NL}, contact: {email: c@s.nl}}
+intro: {nl: a, en: a}
+purposes: [{id: p, name: {nl: a, en: a}, description: {nl: a, en: a}, legal_basis: contract}]
+records: [{id: account, name: {nl: a, en: a}, subject: account, erasure: delete, fields: [{id: email, name: {nl: a, en: a}, type: email, required: true, source: data_subject, purposes: [nosuch]}]}]
+rights: {honoured: [access], response: P1M, deadline_from: receipt, how_to: {nl: a, en: a}, complaint: {authority: AP, url: "https://ap.nl", text: {nl: a, en: a}}}
+changes: {nl: a, en: a}
+`
+	if err := os.WriteFile(bad, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, nil, "policy", "check", bad)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d, stdout %q, want 1 and nothing", code, out)
+	}
+	want := []string{
+		bad + `:2:48: unknown key "site.colour"`,
+		bad + `:8:91: record "account" field "email": unknown purpose "nosuch"`,
+	}
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("want %d lines, got:\n%s", len(want), errOut)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, lines[i], w)
+		}
+	}
+}
+
 func TestPolicyCheckMissingFile(t *testing.T) {
 	code, _, errOut := run(t, nil, "policy", "check", "/no/such/policy.yaml")
 	if code != 1 || !strings.Contains(errOut, "/no/such/policy.yaml") {
