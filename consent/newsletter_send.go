@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"steward"
 	mailer "steward/mail"
@@ -43,10 +44,14 @@ const DefaultBatch = 500
 // transaction reads every candidate's consent and limits again, asks the
 // gate's rule (Decide) per recipient, and enqueues the mail together with
 // the delivery row, so an interrupted run resumes where it stopped and no
-// one gets the issue twice. On SQLite the transaction holds the write
-// lock, so a withdrawal commits either before the check (and is seen) or
-// after the mail is enqueued. progress, when set, is called after each
-// batch.
+// one gets the issue twice. A withdrawal commits either before the
+// check, and is seen, or after the mail is enqueued, and deletes it from
+// the outbox in its own transaction (Service.Record): on SQLite the batch
+// holds the write lock, on PostgreSQL it holds its candidates' consent
+// state (store.LockConsentStates). A restriction or objection set after
+// the mail is enqueued drops it when the dispatcher next claims mail. Only
+// an issue already claimed for delivery still goes out. progress, when
+// set, is called after each batch.
 func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress func(SendReport)) (SendReport, error) {
 	var rep SendReport
 	p := n.Consent.Policy.Purpose(NewsletterPurpose)
@@ -88,6 +93,9 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 		var b SendReport
 		err = n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
 			b = SendReport{}
+			if err := store.LockConsentStates(ctx, tx, p.ID, cands); err != nil {
+				return err
+			}
 			done, err := store.NewsletterDelivered(ctx, tx, run.ID, cands)
 			if err != nil {
 				return err
@@ -145,6 +153,23 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
 	return rep, nil
+}
+
+// StopNewsletterMail deletes subject's newsletter issues that are still
+// waiting in the outbox, in the caller's transaction, so that none goes
+// out once the newsletter may no longer be sent to them: Service.Record
+// calls it when the newsletter purpose is withdrawn (Art. 7(3)), and a
+// restriction or objection that stops the newsletter should call it in
+// the transaction that sets the limit (until then the outbox's claim
+// drops such mail before sending, store.ClaimDueMail). An issue a
+// dispatcher has already claimed is in flight and cannot be stopped
+// (store.DropUnsentMail). Sends are audited nowhere, so the drop is not
+// either; the withdrawal that causes it is.
+func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now time.Time) error {
+	if _, err := store.DropUnsentMail(ctx, tx, subject, string(mailer.KindNewsletter), now); err != nil {
+		return fmt.Errorf("consent: stop newsletter: %w", err)
+	}
+	return nil
 }
 
 // allowedNow applies the gate's rule to each subject with state read

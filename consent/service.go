@@ -77,6 +77,9 @@ func validSubject(s string) bool {
 // first; one bad change writes nothing. A change that repeats the current
 // state with the same wording is not written again (a replayed
 // unsubscribe link changes nothing). It returns the records written.
+// Withdrawing the newsletter purpose also deletes the person's newsletter
+// issues still waiting in the outbox (StopNewsletterMail), in the same
+// transaction: withdrawal takes effect at once (Art. 7(3), R2).
 func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) ([]Record, error) {
 	purposes := make([]*policy.Purpose, len(changes))
 	for i, c := range changes {
@@ -107,11 +110,19 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		if c.NoticeHash != "" {
 			hash = c.NoticeHash
 		}
+		// Withdrawing the newsletter stops the issues queued for the
+		// person, also when the state already says withdrawn.
+		stop := c.Purpose == NewsletterPurpose && !c.Given
 		latest, err := store.ConsentStatesFor(ctx, tx, c.Purpose, []string{c.Subject})
 		if err != nil {
 			return nil, fmt.Errorf("consent: record: %w", err)
 		}
 		if cur, ok := latest[c.Subject]; ok && cur.Given == c.Given && (cur.NoticeHash == hash || !c.Given) {
+			if stop {
+				if err := StopNewsletterMail(ctx, tx, c.Subject, now); err != nil {
+					return nil, err
+				}
+			}
 			continue // nothing changes (Art. 7(3) withdrawal needs no wording)
 		}
 		if c.NoticeHash == "" {
@@ -126,6 +137,14 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 			return nil, fmt.Errorf("consent: record: %w", err)
 		}
 		r.ID = id
+		if stop {
+			// After the state is written: on PostgreSQL that waits for a
+			// sending batch holding it (store.LockConsentStates), so the
+			// delete sees the mail that batch queued.
+			if err := StopNewsletterMail(ctx, tx, c.Subject, now); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.audit(ctx, tx, r); err != nil {
 			return nil, err
 		}

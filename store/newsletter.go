@@ -128,6 +128,49 @@ func NewsletterAddresses(ctx context.Context, q ConsentReader, subjects []string
 	return out, nil
 }
 
+// LockConsentStates holds the current consent state of subjects for
+// purpose until the caller's transaction ends, so a change of it waits
+// (PostgreSQL: SELECT ... FOR SHARE; AppendConsent's upsert needs the row
+// lock). A newsletter batch takes it before it reads who may get the
+// issue: a withdrawal then commits either before the read, which sees
+// it, or after the batch, whose queued mail it deletes (DropUnsentMail).
+// Without it, on PostgreSQL a withdrawal could commit between the read
+// and the batch's commit and miss the mail. SQLite runs one writer at a
+// time, so there it does nothing.
+func LockConsentStates(ctx context.Context, tx *Tx, purpose string, subjects []string) error {
+	if tx.Dialect != Postgres {
+		return nil
+	}
+	for len(subjects) > 0 {
+		n := min(len(subjects), 500)
+		part := subjects[:n]
+		subjects = subjects[n:]
+		args := make([]any, 1, n+1)
+		args[0] = purpose
+		var ph strings.Builder
+		for i, s := range part {
+			if i > 0 {
+				ph.WriteByte(',')
+			}
+			args = append(args, s)
+			fmt.Fprintf(&ph, "$%d", len(args))
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT subject FROM consent_state WHERE purpose = $1 AND subject IN (`+ph.String()+`)
+			ORDER BY subject FOR SHARE`, args...)
+		if err != nil {
+			return fmt.Errorf("store: lock consent state: %w", err)
+		}
+		for rows.Next() { // the locks are what counts, not the rows
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("store: lock consent state: %w", err)
+		}
+	}
+	return nil
+}
+
 // NewsletterSend is one run of 'steward newsletter send'.
 type NewsletterSend struct {
 	ID          int64

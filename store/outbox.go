@@ -132,6 +132,57 @@ func DropOutboxFor(ctx context.Context, tx *Tx, subjectID string) (int64, error)
 	return n, nil
 }
 
+// DropUnsentMail deletes a data subject's pending mails of one kind that
+// no dispatcher holds, inside the caller's transaction, and returns how
+// many it deleted. Withdrawing newsletter consent calls it for kind
+// newsletter, so an issue queued before the withdrawal never goes out
+// (Art. 7(3); consent.Service.Record). A mail a dispatcher has claimed and
+// whose lease has not ended at now is in flight: it may already be with
+// the SMTP server, so it is left alone and its outcome recorded as usual.
+// A mail waiting for a retry is not claimed and is deleted. On PostgreSQL
+// a claim that has not committed yet holds the row: the delete waits for
+// it and then finds the row leased, so the two never both happen.
+func DropUnsentMail(ctx context.Context, tx *Tx, subjectID, kind string, now time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE subject_id = $1 AND kind = $2 AND status = 'pending' AND lease_until <= $3`,
+		subjectID, kind, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: drop unsent %s mail of subject %s: %w", kind, subjectID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: drop unsent %s mail of subject %s: %w", kind, subjectID, err)
+	}
+	return n, nil
+}
+
+// newsletterMailKind is mail.KindNewsletter, which the store cannot import.
+const newsletterMailKind = "newsletter"
+
+// dropRestrictedNewsletter deletes, before a claim, the unclaimed
+// newsletter mails of people whose processing is restricted (Art. 18) or
+// who objected (Art. 21) for every purpose or the newsletter, so an issue
+// queued before the limit was set is not sent while it stands (R2, Z8:
+// the newsletter goes to those whose consent stands at the moment of
+// sending). Withdrawal drops the mails in its own transaction
+// (DropUnsentMail); limits are set by the rights desk, so the claim is
+// where they are met. processing_limits is small: one short look-up per
+// claim. On PostgreSQL rows another claim is deleting are skipped, not
+// waited for.
+func dropRestrictedNewsletter(ctx context.Context, tx *Tx, now time.Time) error {
+	lock := ""
+	if tx.Dialect == Postgres {
+		lock = "FOR UPDATE SKIP LOCKED"
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o
+		WHERE o.kind = $1 AND o.status = 'pending' AND o.lease_until <= $2
+			AND o.subject_id IN (SELECT l.subject FROM processing_limits l WHERE l.purpose IN ('*', $3))
+		`+lock+`)`, newsletterMailKind, now.UnixMilli(), newsletterPurpose)
+	if err != nil {
+		return fmt.Errorf("drop restricted newsletter mail: %w", err)
+	}
+	return nil
+}
+
 // ClaimDueMail takes up to limit pending mails that are due at now and not
 // claimed by anyone else, and leases them to the caller until now+lease.
 // Mail that is not bulk comes first, then in the order it fell due, so a
@@ -140,7 +191,9 @@ func DropOutboxFor(ctx context.Context, tx *Tx, subjectID string) (int64, error)
 // locked with FOR UPDATE SKIP LOCKED, so a concurrent claim passes them by;
 // on SQLite every write transaction is IMMEDIATE and so runs alone. A
 // dispatcher that dies mid-batch loses its lease, and the mails fall due
-// again when it ends.
+// again when it ends. First, in the same transaction, newsletter mails of
+// people whose processing is now restricted or objected to are deleted
+// (dropRestrictedNewsletter).
 func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) (Claim, error) {
 	token, err := newOutboxClaimToken()
 	if err != nil {
@@ -152,6 +205,9 @@ func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Dura
 	}
 	c := Claim{Token: token}
 	err = s.InTx(ctx, func(tx *Tx) error {
+		if err := dropRestrictedNewsletter(ctx, tx, now); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET claim_token = $1, lease_until = $2
 			WHERE id IN (SELECT id FROM outbox
 				WHERE status = 'pending' AND next_attempt_at <= $3 AND lease_until <= $3

@@ -256,6 +256,155 @@ func TestDropOutboxFor(t *testing.T) {
 	})
 }
 
+// TestDropUnsentMail: withdrawing newsletter consent drops the person's
+// newsletter issues that wait in the outbox — due, or waiting for a retry,
+// or left by a dispatcher whose lease ran out — and nothing else: not an
+// issue a dispatcher holds right now (in flight, it may already be with
+// the SMTP server, and its outcome is still recorded), not one already
+// sent, not another kind of mail, not someone else's.
+func TestDropUnsentMail(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		issue := func(subject string) store.OutboxMail {
+			m := sampleMail(subject)
+			m.Kind, m.Bulk = "newsletter", true
+			return m
+		}
+		claimOne := func(at time.Time) store.Claim {
+			t.Helper()
+			c, err := s.ClaimDueMail(ctx, at, 10*time.Minute, 1)
+			if err != nil || len(c.Mails) != 1 {
+				t.Fatalf("claim: %v %v", mailIDs(c.Mails), err)
+			}
+			return c
+		}
+		inFlight := enqueueSample(t, s, issue("anna"))
+		held := claimOne(outboxT0)
+		retrying := enqueueSample(t, s, issue("anna"))
+		c := claimOne(outboxT0)
+		if err := s.MarkMailRetry(ctx, c.Token, retrying, outboxT0, outboxT0.Add(time.Minute), "451 try later"); err != nil {
+			t.Fatal(err)
+		}
+		sent := enqueueSample(t, s, issue("anna"))
+		c = claimOne(outboxT0)
+		if err := s.MarkMailSent(ctx, c.Token, sent, outboxT0); err != nil {
+			t.Fatal(err)
+		}
+		due := enqueueSample(t, s, issue("anna"))
+		verify := enqueueSample(t, s, sampleMail("anna"))
+		other := enqueueSample(t, s, issue("piet"))
+
+		drop := func(at time.Time) int64 {
+			t.Helper()
+			var n int64
+			if err := s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				n, err = store.DropUnsentMail(ctx, tx, "anna", "newsletter", at)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := drop(outboxT0.Add(time.Minute)); n != 2 {
+			t.Fatalf("dropped %d, want 2 (the due issue and the one waiting for a retry)", n)
+		}
+		left, _ := s.OutboxList(ctx, store.OutboxFilter{})
+		if got, want := fmt.Sprint(mailIDs(left)), fmt.Sprint([]int64{other, verify, sent, inFlight}); got != want {
+			t.Fatalf("left %s, want %s", got, want)
+		}
+		for _, id := range []int64{due, retrying} {
+			if _, err := s.OutboxMailByID(ctx, id); steward.ErrorCode(err) != steward.ENOTFOUND {
+				t.Errorf("mail %d was not dropped: %v", id, err)
+			}
+		}
+		// The mail in flight is delivered and recorded as usual.
+		if err := s.MarkMailSent(ctx, held.Token, inFlight, outboxT0.Add(time.Minute)); err != nil {
+			t.Fatalf("the in-flight issue could not be marked sent: %v", err)
+		}
+		rest, err := s.ClaimDueMail(ctx, outboxT0.Add(time.Minute), 10*time.Minute, 10)
+		if err != nil || len(rest.Mails) != 2 {
+			t.Fatalf("claim the rest: %v %v", mailIDs(rest.Mails), err)
+		}
+		for _, m := range rest.Mails {
+			if err := s.MarkMailSent(ctx, rest.Token, m.ID, outboxT0.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A dispatcher that died leaves its mail claimed; once the lease
+		// has run out nothing holds it, and it is dropped.
+		orphan := enqueueSample(t, s, issue("anna"))
+		dead := claimOne(outboxT0.Add(time.Minute))
+		if n := drop(outboxT0.Add(5 * time.Minute)); n != 0 {
+			t.Fatalf("dropped %d mails while a lease still held them", n)
+		}
+		if n := drop(outboxT0.Add(12 * time.Minute)); n != 1 {
+			t.Fatalf("dropped %d after the lease ran out, want 1", n)
+		}
+		if err := s.MarkMailSent(ctx, dead.Token, orphan, outboxT0.Add(13*time.Minute)); !errors.Is(err, store.ErrLeaseLost) {
+			t.Fatalf("the dead dispatcher recorded an outcome for a dropped mail: %v", err)
+		}
+	})
+}
+
+// TestClaimDropsNewsletterOfLimited: a restriction of processing (every
+// purpose) or an objection to the newsletter set after an issue was
+// queued keeps it from going out: the claim deletes such issues instead
+// of taking them. Other mail to the same person, issues to someone whose
+// limit concerns another purpose, and an issue already in flight when the
+// limit was set are left alone.
+func TestClaimDropsNewsletterOfLimited(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		issue := func(subject string) int64 {
+			m := sampleMail(subject)
+			m.Kind, m.Bulk = "newsletter", true
+			return enqueueSample(t, s, m)
+		}
+		flying := issue("flying")
+		held, err := s.ClaimDueMail(ctx, outboxT0, 10*time.Minute, 10)
+		if err != nil || len(held.Mails) != 1 {
+			t.Fatalf("claim: %v %v", mailIDs(held.Mails), err)
+		}
+		restricted := issue("restricted")
+		personal := enqueueSample(t, s, sampleMail("restricted"))
+		objected := issue("objected")
+		otherPurpose := issue("panel-objector")
+		free := issue("free")
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			for _, l := range []store.ProcessingLimit{
+				{Subject: "restricted", Kind: "restriction", Purpose: "*"},
+				{Subject: "objected", Kind: "objection", Purpose: "newsletter"},
+				{Subject: "panel-objector", Kind: "objection", Purpose: "research_panel"},
+				{Subject: "flying", Kind: "restriction", Purpose: "*"},
+			} {
+				l.Since = outboxT0
+				if err := store.SetProcessingLimit(ctx, tx, l); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.ClaimDueMail(ctx, outboxT0.Add(time.Minute), 10*time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(mailIDs(c.Mails)), fmt.Sprint([]int64{personal, otherPurpose, free}); got != want {
+			t.Fatalf("claimed %s, want %s", got, want)
+		}
+		for _, id := range []int64{restricted, objected} {
+			if _, err := s.OutboxMailByID(ctx, id); steward.ErrorCode(err) != steward.ENOTFOUND {
+				t.Errorf("issue %d of a limited person is still in the outbox: %v", id, err)
+			}
+		}
+		if err := s.MarkMailSent(ctx, held.Token, flying, outboxT0.Add(time.Minute)); err != nil {
+			t.Fatalf("the issue in flight when the restriction came was not kept: %v", err)
+		}
+	})
+}
+
 func TestPruneSent(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,21 +18,11 @@ import (
 // newsletterSite is newSite with a known consent key, so the test can run
 // a send whose unsubscribe links the server accepts.
 func newsletterSite(t *testing.T, s *store.Store) (*site, *consent.Newsletter) {
-	st := newSite(t, s, "ivm")
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	key := consent.NewKey(priv)
-	srv := httptest.NewUnstartedServer(nil)
-	h, err := web.New(web.Config{Policy: testkit.Policy(t, "ivm"), Store: s, Log: st.log.Logger, Clock: st.clock,
-		BaseURL: "http://" + srv.Listener.Addr().String(), ConsentKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = h
-	srv.Start()
-	t.Cleanup(srv.Close)
-	st.srv = srv
+	st := newSite(t, s, "ivm", func(cfg *web.Config) { cfg.ConsentKey = key })
 	svc := consent.NewService(testkit.Policy(t, "ivm"), s, st.clock)
-	return st, &consent.Newsletter{Consent: svc, Gate: consent.NewGate(svc.Policy, s), Clock: st.clock, BaseURL: srv.URL,
+	return st, &consent.Newsletter{Consent: svc, Gate: consent.NewGate(svc.Policy, s), Clock: st.clock, BaseURL: st.srv.URL,
 		UnsubKey: key.Derive("newsletter-unsubscribe"), Texts: web.CatalogText}
 }
 
