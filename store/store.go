@@ -218,6 +218,57 @@ func (s *Store) oneLine(err error) string {
 	return msg
 }
 
+// dataKeySetting names the settings row that holds the data key's id.
+const dataKeySetting = "data_key_id"
+
+// DataKeyID returns the id of the data key the database's sensitive
+// fields are sealed with (R3), or "" when no key has been used with it yet.
+func (s *Store) DataKeyID(ctx context.Context) (string, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, dataKeySetting).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: data key id: %w", err)
+	}
+	return id, nil
+}
+
+// ClaimDataKey records id as the database's data key unless one is
+// recorded already, and returns the id recorded: id itself, or the one
+// recorded before (by an earlier start, or a server starting at the same
+// moment), which the caller must compare with its own. Only the id is
+// stored, never the key.
+func (s *Store) ClaimDataKey(ctx context.Context, id string, at time.Time) (string, error) {
+	var got string
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value, set_at) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO NOTHING`, dataKeySetting, id, at.UnixMilli()); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, dataKeySetting).Scan(&got)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: record data key id: %w", err)
+	}
+	return got, nil
+}
+
+// HasSealedValues reports whether the database holds a sealed value (R3),
+// for a database used before the data key's id was recorded. Sealed
+// values start with "v1:" (account.IsSealed).
+func (s *Store) HasSealedValues(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM (SELECT 1 FROM profile_values WHERE value LIKE 'v1:%' LIMIT 1) p) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM record_values WHERE value LIKE 'v1:%' LIMIT 1) r)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: look for sealed values: %w", err)
+	}
+	return n > 0, nil
+}
+
 // nowMillis is the wall clock for operational bookkeeping (when a migration
 // ran). Domain times come from the injected clock, never from here.
 func nowMillis() int64 { return time.Now().UnixMilli() }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/account"
 	"steward/internal/testkit"
 	"steward/store"
 )
@@ -156,4 +157,49 @@ func TestOpenErrorSaysWhy(t *testing.T) {
 			t.Errorf("Open(%q) repeats the reason: %q", dsn, msg)
 		}
 	}
+}
+
+// TestDataKeyIDRecordedOnce: the first data key id claimed stays the
+// database's; a later claim with another id gets the first one back, so
+// the caller can refuse to start (R3). HasSealedValues finds a sealed
+// value for a database used before ids were recorded.
+func TestDataKeyIDRecordedOnce(t *testing.T) {
+	p := testkit.Policy(t, "ivm")
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		if id, err := s.DataKeyID(ctx); err != nil || id != "" {
+			t.Fatalf("fresh database: data key id %q, %v; want none", id, err)
+		}
+		if got, err := s.ClaimDataKey(ctx, "dk_first", at); err != nil || got != "dk_first" {
+			t.Fatalf("first claim: %q, %v", got, err)
+		}
+		for _, id := range []string{"dk_first", "dk_other"} {
+			if got, err := s.ClaimDataKey(ctx, id, at.Add(time.Hour)); err != nil || got != "dk_first" {
+				t.Fatalf("claim %s: %q, %v; want dk_first", id, got, err)
+			}
+		}
+		if id, err := s.DataKeyID(ctx); err != nil || id != "dk_first" {
+			t.Fatalf("data key id %q, %v; want dk_first", id, err)
+		}
+
+		if sealed, err := s.HasSealedValues(ctx); err != nil || sealed {
+			t.Fatalf("no accounts yet: HasSealedValues = %v, %v", sealed, err)
+		}
+		a := newAccount("sealed@example.nl")
+		key, _ := account.ParseKey(account.NewKey())
+		sealer, _ := account.NewSealer(key)
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertAccount(ctx, a); err != nil {
+				return err
+			}
+			return tx.PutProfile(ctx, p, a.ID, "lms_account", account.Values{"register_number": sealer.Seal("12345678901", "x")}, at)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sealed, err := s.HasSealedValues(ctx); err != nil || !sealed {
+			t.Fatalf("a sealed profile value: HasSealedValues = %v, %v", sealed, err)
+		}
+	})
 }

@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
+	"time"
 
 	"steward"
 	"steward/account"
 	"steward/policy"
+	"steward/store"
 )
 
 func init() {
@@ -25,11 +30,11 @@ const defaultKeyFile = "./steward-data.key"
 // keyFileFlag adds --key-file (env STEWARD_KEY_FILE) to a command.
 func (a *app) keyFileFlag(fs *flag.FlagSet) *string {
 	return fs.String("key-file", a.env("STEWARD_KEY_FILE", defaultKeyFile),
-		"file holding the data key that encrypts sensitive fields such as the BIG number (env STEWARD_KEY_FILE; STEWARD_DATA_KEY gives the key itself); created 0600 on first use")
+		"file holding the data key that encrypts sensitive fields such as the BIG number (env STEWARD_KEY_FILE; STEWARD_DATA_KEY gives the key itself); created 0600 on the first start with a new database, which remembers the key's id and refuses any other key")
 }
 
 func runKeygen(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("keygen", "[--out FILE]", "Writes a new random 256-bit data key (hex) to FILE with mode 0600. It refuses to\noverwrite an existing file: a lost or replaced key makes every encrypted value\nunreadable. Keep a copy of the key apart from database backups.")
+	fs := a.flags("keygen", "[--out FILE]", "Writes a new random 256-bit data key (hex) to FILE with mode 0600. It refuses to\noverwrite an existing file: a lost or replaced key makes every encrypted value\nunreadable. Keep a copy of the key apart from database backups. A new key is for\na new database: one that has sealed values with another key refuses to serve\nwith it (restore that key from its backup instead).")
 	out := fs.String("out", defaultKeyFile, "where to write the key")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,44 +61,122 @@ func writeKeyFile(path string) error {
 	return f.Close()
 }
 
-// loadSealer returns the data-key sealer: from STEWARD_DATA_KEY (hex or
-// base64) if set, else from the key file, which is created (0600, with a
-// log line saying so) when it does not exist yet, so a fresh checkout
-// serves at once. With no key (an empty --key-file and no STEWARD_DATA_KEY)
-// a policy that declares a sensitive field is refused: there is never a
-// plaintext fallback (R3).
-func loadSealer(a *app, p *policy.Policy, keyFile string, log *slog.Logger) (*account.Sealer, error) {
-	var key []byte
+// dataKey is the data key that seals sensitive fields (R3), read before
+// the database is opened and checked against it by bind.
+type dataKey struct {
+	key []byte // nil while the key file does not exist yet
+	// file is the key file; "" when the key came from STEWARD_DATA_KEY.
+	file string
+}
+
+// source names where the key comes from, for messages.
+func (k *dataKey) source() string {
+	if k.file == "" {
+		return "STEWARD_DATA_KEY"
+	}
+	return k.file
+}
+
+// loadDataKey reads the data key from STEWARD_DATA_KEY (hex or base64) if
+// set, else from the key file; a key file that does not exist yet is left
+// to bind, which creates it only for a database that has no key yet. It
+// returns nil for a policy without sensitive fields and no key
+// configured; with a sensitive field and no key (an empty --key-file and
+// no STEWARD_DATA_KEY) the policy is refused: there is never a plaintext
+// fallback (R3). Nothing is written here.
+func loadDataKey(a *app, p *policy.Policy, keyFile string) (*dataKey, error) {
 	switch env := a.getenv("STEWARD_DATA_KEY"); {
 	case env != "":
 		k, err := account.ParseKey(env)
 		if err != nil {
 			return nil, steward.Errorf(steward.EINVALID, "STEWARD_DATA_KEY: %v", err)
 		}
-		key = k
+		return &dataKey{key: k}, nil
 	case keyFile != "":
 		data, err := os.ReadFile(keyFile)
 		if errors.Is(err, fs.ErrNotExist) {
-			if err := writeKeyFile(keyFile); err != nil {
-				return nil, err
-			}
-			log.Warn("created a new data key file; back it up apart from the database, without it encrypted fields cannot be read", "key_file", keyFile)
-			data, err = os.ReadFile(keyFile)
+			return &dataKey{file: keyFile}, nil
 		}
 		if err != nil {
 			return nil, steward.Errorf(steward.EINVALID, "cannot read data key file %s: %v", keyFile, err)
 		}
-		if k, err := account.ParseKey(string(data)); err != nil {
+		k, err := account.ParseKey(string(data))
+		if err != nil {
 			return nil, steward.Errorf(steward.EINVALID, "data key file %s: %v", keyFile, err)
-		} else {
-			key = k
 		}
+		return &dataKey{key: k, file: keyFile}, nil
 	}
-	if key == nil {
-		if f := account.SensitiveField(p); f != "" {
-			return nil, steward.Errorf(steward.EINVALID, "the policy declares sensitive field %s, which is stored encrypted (R3), but no data key is configured: give --key-file FILE (create one with 'steward keygen') or STEWARD_DATA_KEY", f)
-		}
+	if f := account.SensitiveField(p); f != "" {
+		return nil, steward.Errorf(steward.EINVALID, "the policy declares sensitive field %s, which is stored encrypted (R3), but no data key is configured: give --key-file FILE (create one with 'steward keygen') or STEWARD_DATA_KEY", f)
+	}
+	return nil, nil
+}
+
+// dataKeyID names a data key without revealing it: the first 16 hex
+// digits of an HMAC-SHA256 keyed with it. The database records it
+// (store.ClaimDataKey), never the key.
+func dataKeyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("steward data key id"))
+	return "dk_" + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// bind checks the data key against the database and returns its sealer.
+// A database remembers the id of the first key used with it; a start with
+// another key, or without the key file, is refused with one line saying
+// which key the database needs — a fresh key (the easy mistake after a
+// lost key file or a start in another directory) would let the server
+// start and fail later at every page that shows a sealed value. Only for a
+// database with no key yet is a missing key file created (0600, with a log
+// line saying so), so a fresh checkout serves at once.
+func (k *dataKey) bind(ctx context.Context, s *store.Store, now time.Time, log *slog.Logger) (*account.Sealer, error) {
+	if k == nil {
 		return nil, nil
 	}
-	return account.NewSealer(key)
+	recorded, err := s.DataKeyID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	created := false
+	if k.key == nil {
+		if recorded != "" {
+			return nil, steward.Errorf(steward.EINVALID, "data key file %s does not exist, but this database's sensitive fields are sealed with data key %s: restore that key file from your backup (a new key from 'steward keygen' cannot open them), or give its path with --key-file or STEWARD_KEY_FILE", k.file, recorded)
+		}
+		sealed, err := s.HasSealedValues(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if sealed {
+			return nil, steward.Errorf(steward.EINVALID, "data key file %s does not exist, but this database holds sealed sensitive fields: restore the key file from your backup (a new key from 'steward keygen' cannot open them), or give its path with --key-file or STEWARD_KEY_FILE", k.file)
+		}
+		if err := writeKeyFile(k.file); err != nil {
+			return nil, err
+		}
+		created = true
+		data, err := os.ReadFile(k.file)
+		if err == nil {
+			k.key, err = account.ParseKey(string(data))
+		}
+		if err != nil {
+			os.Remove(k.file)
+			return nil, steward.Errorf(steward.EINVALID, "data key file %s: %v", k.file, err)
+		}
+	}
+	id := dataKeyID(k.key)
+	got, err := s.ClaimDataKey(ctx, id, now)
+	if err == nil && got != id {
+		err = steward.Errorf(steward.EINVALID, "the data key in %s (%s) is not the key this database's sensitive fields are sealed with (%s): restore that key file from your backup ('steward keygen' makes a new key, which cannot open them)", k.source(), id, got)
+	}
+	if err != nil {
+		if created {
+			// Another server claimed the database first; the key made
+			// for it is of no use.
+			os.Remove(k.file)
+		}
+		return nil, err
+	}
+	if created {
+		log.Warn("created a new data key file; back it up apart from the database, without it encrypted fields cannot be read", "key_file", k.file, "data_key_id", id)
+	}
+	return account.NewSealer(k.key)
 }

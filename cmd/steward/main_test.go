@@ -300,10 +300,19 @@ type served struct {
 
 // startServe runs 'steward serve' with env until Stop or the end of the
 // test. Key files testkit.ServeEnv names are added to env (in place, so a
-// second start with the same env reuses the keys) unless env sets them.
+// second start with the same env reuses the keys) unless env sets them; for
+// a SQLite database they lie beside its file, so every start on that
+// database uses the same keys, as a site's do (the data key is bound to
+// the database: serve refuses another).
 func startServe(t *testing.T, env map[string]string) *served {
 	t.Helper()
-	for k, v := range testkit.ServeEnv(t) {
+	keys := testkit.ServeEnv(t)
+	if path, ok := strings.CutPrefix(env["STEWARD_DB"], "sqlite:"); ok && filepath.IsAbs(path) {
+		for k, v := range keys {
+			keys[k] = filepath.Join(filepath.Dir(path), filepath.Base(v))
+		}
+	}
+	for k, v := range keys {
 		if _, set := env[k]; !set {
 			env[k] = v
 		}

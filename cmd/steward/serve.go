@@ -32,7 +32,10 @@ Environment (flags win):
   STEWARD_BASE_URL  public URL of the site, used in links sent by mail
   STEWARD_LOG       log format: text or json
   STEWARD_KEY_FILE  data key file for sensitive fields (default ./steward-data.key,
-                    created on first run; or 'steward keygen')
+                    created on the first run with a new database; or 'steward
+                    keygen'). The database remembers the key's id (never the
+                    key): a start with another key or without the file is
+                    refused; restore the file from its backup
   STEWARD_DATA_KEY  the data key itself, hex or base64 (instead of a file)
   STEWARD_CONSENT_KEY_FILE  the site's consent key (default ./steward-consent.key,
                     created on first run): signs receipts, cookie choices and
@@ -89,8 +92,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	// R3: a site with sensitive fields does not start without its data key.
-	sealer, err := loadSealer(a, p, *dataKey, log)
+	// R3: a site with sensitive fields does not start without its data
+	// key; the key is checked against the database below.
+	dk, err := loadDataKey(a, p, *dataKey)
 	if err != nil {
 		return err
 	}
@@ -114,6 +118,10 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
+	sealer, err := dk.bind(ctx, s, a.clock.Now(), log)
+	if err != nil {
+		return err
+	}
 	sum, err := policyHash(*pol)
 	if err != nil {
 		return err

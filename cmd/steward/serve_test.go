@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,4 +57,44 @@ func TestServeRefusesBadTrustedProxy(t *testing.T) {
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Fatalf("a bad proxy list created the database (stat err %v)", err)
 	}
+}
+
+// TestServeRefusesAnotherDataKey: after a first start has sealed the
+// database to its data key, serve without the key file — or with a new
+// one from 'steward keygen' — exits 1 with one line naming the file and
+// the key the database needs, and creates no key (R3, issue 4).
+func TestServeRefusesAnotherDataKey(t *testing.T) {
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		env := map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_ADDR": "127.0.0.1:0"}
+		startServe(t, env).Stop(t)
+		keyFile := env["STEWARD_KEY_FILE"]
+		s := openTestStore(t, env)
+		id, err := s.DataKeyID(context.Background())
+		if err != nil || id == "" {
+			t.Fatalf("the first start recorded no data key id: %q, %v", id, err)
+		}
+		if err := os.Remove(keyFile); err != nil {
+			t.Fatal(err)
+		}
+		refused := func(what string) {
+			t.Helper()
+			code, out, errOut := run(t, env, "serve")
+			if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 {
+				t.Fatalf("%s: exit %d, stdout %q, stderr %q; want exit 1 and one line", what, code, out, errOut)
+			}
+			for _, w := range []string{"steward serve: ", keyFile, id, "restore"} {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("%s: %q does not mention %q", what, errOut, w)
+				}
+			}
+		}
+		refused("missing key file")
+		if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+			t.Fatalf("serve created a key file for a database sealed with another (stat err %v)", err)
+		}
+		if code, _, errOut := run(t, env, "keygen", "--out", keyFile); code != 0 {
+			t.Fatalf("keygen: exit %d: %s", code, errOut)
+		}
+		refused("a new key from keygen")
+	})
 }
