@@ -180,7 +180,20 @@ const (
 	StepNote         StepKind = "note"
 	StepCompleted    StepKind = "completed"
 	StepRefused      StepKind = "refused"
+	// StepExportProduced: staff produced the person's export for an
+	// access or portability request (Art. 15(3), 20).
+	StepExportProduced StepKind = "export_produced"
+	// StepAnswerMailed: the person was mailed the outcome of their request
+	// (Art. 12(4) for a refusal); the note names the outbox mail.
+	StepAnswerMailed StepKind = "answer_mailed"
+	// StepAnswerNotMailed: the request was closed, but the person has no
+	// address to tell them at (their account is erased); the note says so.
+	StepAnswerNotMailed StepKind = "answer_not_mailed"
 )
+
+// StepKinds lists every step kind, for pages that name them in words.
+var StepKinds = []StepKind{StepReceived, StepVerifyAsked, StepVerified, StepExtended, StepExtendMailed, StepNote,
+	StepCompleted, StepRefused, StepExportProduced, StepAnswerMailed, StepAnswerNotMailed}
 
 // Step is one entry of a request's timeline.
 type Step struct {
@@ -272,6 +285,28 @@ func (r *Request) CanClose(refuse bool) error {
 		return steward.Errorf(steward.ECONFLICT, "request %s is already %s", r.ID, r.Status)
 	case r.Status != StatusVerified && !refuse:
 		return steward.Errorf(steward.ECONFLICT, "request %s: the requester's identity is not verified yet; verify it first (Art. 12(6) GDPR)", r.ID)
+	}
+	return nil
+}
+
+// Exportable reports whether a request of type t is answered with the
+// person's export: access (Art. 15(3)) and portability (Art. 20).
+func (t Type) Exportable() bool { return t == TypeAccess || t == TypePortability }
+
+// CanExport says whether staff may produce the person's export for the
+// request now: only for an open access or portability request whose
+// requester's identity is established (Art. 12(6)). The messages name no
+// request, so a page can show them in its own language.
+func (r *Request) CanExport() error {
+	switch {
+	case !r.Type.Exportable():
+		return steward.Errorf(steward.ECONFLICT, "only an access or portability request is answered with an export")
+	case !r.Status.Open():
+		return steward.Errorf(steward.ECONFLICT, "the request is closed: no export is produced for it any more")
+	case r.Status != StatusVerified:
+		return steward.Errorf(steward.ECONFLICT, "the requester's identity is not verified yet; verify it before producing the export (Art. 12(6) GDPR)")
+	case r.SubjectID == "":
+		return steward.Errorf(steward.ECONFLICT, "the person's account is erased: there is nothing to export")
 	}
 	return nil
 }

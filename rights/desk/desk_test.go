@@ -151,7 +151,7 @@ func TestRequestLifecycle(t *testing.T) {
 		for _, st := range got.Steps {
 			kinds = append(kinds, st.Kind)
 		}
-		want := []rights.StepKind{rights.StepReceived, rights.StepVerifyAsked, rights.StepVerified, rights.StepExtended, rights.StepExtendMailed, rights.StepCompleted}
+		want := []rights.StepKind{rights.StepReceived, rights.StepVerifyAsked, rights.StepVerified, rights.StepExtended, rights.StepExtendMailed, rights.StepCompleted, rights.StepAnswerMailed}
 		if len(kinds) != len(want) {
 			t.Fatalf("timeline %v, want %v", kinds, want)
 		}
@@ -167,6 +167,7 @@ func TestRequestLifecycle(t *testing.T) {
 			testkit.AuditWant{Action: audit.RequestExtend, Actor: staff, Subject: ps},
 			testkit.AuditWant{Action: audit.RequestStep, Actor: staff, Subject: ps, Fields: []string{"extension_mailed"}},
 			testkit.AuditWant{Action: audit.RequestClose, Actor: staff, Subject: ps},
+			testkit.AuditWant{Action: audit.RequestStep, Actor: staff, Subject: ps, Fields: []string{"answer_mailed"}},
 		)
 	})
 }

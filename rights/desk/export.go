@@ -20,6 +20,63 @@ import (
 // export ever leaves unrecorded. The ZIP is streamed to w from the
 // database a record kind at a time; it is never held, nor is the overview.
 func (d *Desk) Export(ctx context.Context, w io.Writer, subjectID string, actor audit.Actor, o CollectOptions) error {
+	err := d.export(ctx, w, subjectID, o, func(tx *store.Tx, st store.SubjectState) error {
+		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ExportDownload, ObjectKind: "account",
+			ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{"export_v1"}})
+	})
+	if err != nil {
+		return fmt.Errorf("desk: export: %w", err)
+	}
+	return nil
+}
+
+// ExportForRequest writes the export of the person a verified access or
+// portability request concerns to w — the very ZIP the person downloads
+// from My data, made by the same code (Export) — for staff answering a
+// request that arrived by e-mail, letter or phone (Art. 15(3), 20; R13,
+// Z8). Before the first byte goes out it commits export.download by actor
+// with the request as its object and an export_produced step on the
+// request's timeline (R12). An unknown request is ENOTFOUND; one of
+// another type, unverified or closed is ECONFLICT, and then nothing is
+// written or recorded.
+func (d *Desk) ExportForRequest(ctx context.Context, w io.Writer, requestID string, actor audit.Actor, o CollectOptions) error {
+	r, err := d.Store.RequestByID(ctx, requestID, "")
+	if err != nil {
+		return fmt.Errorf("desk: export for request %s: %w", requestID, err)
+	}
+	if err := r.CanExport(); err != nil {
+		return fmt.Errorf("desk: export for request %s: %w", requestID, err)
+	}
+	err = d.export(ctx, w, r.SubjectID, o, func(tx *store.Tx, _ store.SubjectState) error {
+		// Again under the request's lock: it may have been closed since.
+		locked, err := tx.RequestForUpdate(ctx, requestID, "")
+		if err != nil {
+			return err
+		}
+		if err := locked.CanExport(); err != nil {
+			return err
+		}
+		if locked.SubjectID != r.SubjectID {
+			return steward.Errorf(steward.ECONFLICT, "the person's account is erased: there is nothing to export")
+		}
+		if err := tx.AddRequestStep(ctx, locked.ID, rights.Step{At: d.Clock.Now(), Kind: rights.StepExportProduced, Actor: string(actor)}); err != nil {
+			return err
+		}
+		return d.record(ctx, tx, requestEntry(actor, audit.ExportDownload, locked, "export_v1"))
+	})
+	if err != nil {
+		return fmt.Errorf("desk: export for request %s: %w", requestID, err)
+	}
+	d.log().Info("export produced for request", "request", requestID, "actor", string(actor))
+	return nil
+}
+
+// export is the one way a person's export is made: what is held is read,
+// record commits the download's audit entry (and whatever else the caller
+// records with it) in a transaction that checks the person still exists,
+// and only then is the ZIP streamed to w. An error before the stream
+// starts leaves w untouched.
+func (d *Desk) export(ctx context.Context, w io.Writer, subjectID string, o CollectOptions, record func(*store.Tx, store.SubjectState) error) error {
 	h, err := d.holdings(ctx, subjectID, o)
 	if err != nil {
 		return err
@@ -29,11 +86,10 @@ func (d *Desk) Export(ctx context.Context, w io.Writer, subjectID string, actor 
 		if err != nil {
 			return err
 		}
-		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ExportDownload, ObjectKind: "account",
-			ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{"export_v1"}})
+		return record(tx, st)
 	})
 	if err != nil {
-		return fmt.Errorf("desk: export: %w", err)
+		return err
 	}
 	return rights.WriteExport(w, h.ov, func(c *rights.Category, fn func(*rights.Item) error) error {
 		return h.eachItem(ctx, c, fn)

@@ -7,8 +7,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 
+	"steward"
 	"steward/audit"
 	"steward/internal/testkit"
 	"steward/rights"
@@ -71,4 +73,95 @@ func TestExportStreamsWhatMyDataShows(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestExportForRequest: for a verified access or portability request that
+// arrived by letter, staff get the very ZIP the person's own export is —
+// the same bytes — with export.download recorded by the staff member on
+// the request, and an export_produced step on its timeline (R12, R13, Z8).
+// An unverified request, one of another type, a closed one and an unknown
+// one are refused: nothing is written, recorded or added to the timeline.
+func TestExportForRequest(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "ivm", "2026-03-10")
+		f.populate(t)
+		ps := audit.Pseudonym(f.person.Pseudonym)
+		access := f.add(t, rights.TypeAccess, "2026-03-09")
+		portability := f.add(t, rights.TypePortability, "2026-03-09")
+		erasure := f.add(t, rights.TypeErasure, "2026-03-09")
+		for _, r := range []*rights.Request{portability, erasure} {
+			if _, err := f.d.VerifyManually(ctx, staff, r.ID, "identity card shown at the desk"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		steps := func(id string) int {
+			t.Helper()
+			it, err := f.d.Request(ctx, id, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(it.Steps)
+		}
+		refused := func(id, code, says string) {
+			t.Helper()
+			before := 0
+			if code != steward.ENOTFOUND {
+				before = steps(id)
+			}
+			since := testkit.AuditHead(t, s)
+			var buf bytes.Buffer
+			err := f.d.ExportForRequest(ctx, &buf, id, staff, desk.CollectOptions{})
+			wantCode(t, err, code)
+			if !strings.Contains(err.Error(), says) {
+				t.Errorf("refusal %q does not say %q", err, says)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("a refused export wrote %d bytes", buf.Len())
+			}
+			testkit.AssertAudit(t, s, since)
+			if code != steward.ENOTFOUND && steps(id) != before {
+				t.Errorf("a refused export changed the timeline of %s", id)
+			}
+		}
+		refused(access.ID, steward.ECONFLICT, "not verified")
+		refused(erasure.ID, steward.ECONFLICT, "only an access or portability request")
+		refused("req_nope", steward.ENOTFOUND, "")
+
+		// The person's own export, for comparison, at the same moment.
+		var own bytes.Buffer
+		if err := f.d.Export(ctx, &own, f.person.ID, audit.SubjectActor(ps), desk.CollectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		since := testkit.AuditHead(t, s)
+		var got bytes.Buffer
+		if err := f.d.ExportForRequest(ctx, &got, portability.ID, staff, desk.CollectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), own.Bytes()) {
+			t.Fatalf("the export for the request (%d bytes) differs from the person's own (%d bytes)", got.Len(), own.Len())
+		}
+		if _, err := zip.NewReader(bytes.NewReader(got.Bytes()), int64(got.Len())); err != nil {
+			t.Fatalf("not a ZIP: %v", err)
+		}
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.ExportDownload, Actor: staff, ObjectKind: "request",
+			ObjectID: portability.ID, Subject: ps, Fields: []string{"export_v1"}})
+		it, err := f.d.Request(ctx, portability.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := it.Steps[len(it.Steps)-1]
+		if last.Kind != rights.StepExportProduced || last.Actor != string(staff) || !last.At.Equal(f.clk.Now()) {
+			t.Fatalf("last step %+v, want export_produced by %s", last, staff)
+		}
+		if it.Status != rights.StatusVerified {
+			t.Fatalf("producing the export changed the status to %s", it.Status)
+		}
+
+		// Closed: no export any more.
+		if _, err := f.d.Complete(ctx, staff, portability.ID, "export handed over on a USB stick"); err != nil {
+			t.Fatal(err)
+		}
+		refused(portability.ID, steward.ECONFLICT, "closed")
+	})
 }

@@ -92,3 +92,39 @@ func (d *Desk) liftMail(lang string, a *account.Account, since time.Time, reason
 		"{since}", rights.Day(since, d.zone()).Format(time.DateOnly), "{reason}", reason)
 	return mail.Message{Kind: KindRestrictionLifted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
+
+// refusedMail tells the person why their request is refused and that they
+// may complain to the supervisory authority the policy names (its
+// complaint section) and go to court (Art. 12(4), 77, 79).
+func (d *Desk) refusedMail(lang string, a *account.Account, r *rights.Request) mail.Message {
+	c := d.Policy.Rights.Complaint
+	subject, text := d.render(lang, "mail.request_refused",
+		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)),
+		"{reason}", r.Outcome, "{authority}", c.Authority, "{contact}", joinNonEmpty("\n", c.URL, c.Phone))
+	return mail.Message{Kind: KindRequestRefused, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+}
+
+// completedMail tells the person their request was handled and what was
+// done: what the desk did for its type, and staff's outcome when given.
+func (d *Desk) completedMail(lang string, a *account.Account, r *rights.Request) mail.Message {
+	done := Text(lang, "request_done."+string(r.Type))
+	if r.Purpose != "" {
+		done = strings.ReplaceAll(done, "{purpose}", rights.PurposeName(d.Policy, r.Purpose).In(lang))
+	}
+	if r.Outcome != "" {
+		done += "\n\n" + r.Outcome
+	}
+	subject, text := d.render(lang, "mail.request_completed",
+		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)), "{done}", done)
+	return mail.Message{Kind: KindRequestCompleted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}

@@ -19,7 +19,8 @@ import (
 )
 
 // TestMailCataloguesAgree: every language of policy.Languages has the same
-// keys, and every request type has its name in each.
+// keys, and every request type has its name and what completing it did
+// in each.
 func TestMailCataloguesAgree(t *testing.T) {
 	var first []string
 	for _, lang := range policy.Languages {
@@ -40,6 +41,9 @@ func TestMailCataloguesAgree(t *testing.T) {
 		for _, typ := range rights.Types {
 			if m["request_type."+string(typ)] == "" {
 				t.Errorf("%s.json names no request type %s", lang, typ)
+			}
+			if m["request_done."+string(typ)] == "" {
+				t.Errorf("%s.json does not say what completing a %s request did", lang, typ)
 			}
 		}
 	}

@@ -252,14 +252,18 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 // for its type in the same transaction — erasure erases, restriction
 // restricts, objection and withdrawal stop the purpose — and closes it.
 // Access, portability and rectification are answered by staff (the export,
-// the profile edit) and closed here with what was done. An unverified or
-// closed request changes nothing.
+// the profile edit) and closed here with what was done. The person is
+// mailed that the request was handled and what was done, outcome included,
+// in the same transaction (see answer). An unverified or closed request
+// changes nothing.
 func (d *Desk) Complete(ctx context.Context, actor audit.Actor, id, outcome string) (*rights.Request, error) {
 	return d.close(ctx, actor, id, outcome, false)
 }
 
-// Refuse closes a request with the reasons for not acting on it, which the
-// person must be told with their right to complain (Art. 12(4)).
+// Refuse closes a request with the reasons for not acting on it. The
+// person is told in the same transaction (Art. 12(4)): a mail with the
+// reason, the supervisory authority of the policy's complaint section to
+// complain to, and that they may go to court (see answer).
 func (d *Desk) Refuse(ctx context.Context, actor audit.Actor, id, reason string) (*rights.Request, error) {
 	if strings.TrimSpace(reason) == "" {
 		return nil, steward.FieldError("reason", "is required: the person must be told why (Art. 12(4) GDPR)")
@@ -295,18 +299,86 @@ func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string,
 		if err := d.record(ctx, tx, requestEntry(actor, audit.RequestClose, r, "status")); err != nil {
 			return err
 		}
-		if refuse {
-			return nil
+		if !refuse {
+			// The action after the request's own rows changed: erasure
+			// unlinks this very request from the person.
+			if err := d.act(ctx, tx, actor, r); err != nil {
+				return err
+			}
 		}
-		// The action last: erasure unlinks this very request from the
-		// person, which must happen after the request's own rows changed.
-		return d.act(ctx, tx, actor, r)
+		// The answer after the action: an erased person has no address
+		// left, and erasure drops whatever mail was waiting for them.
+		return d.answer(ctx, tx, actor, r, refuse)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("desk: close request %s: %w", id, err)
 	}
 	d.log().Info("request closed", "request", id, "status", r.Status)
 	return r, nil
+}
+
+// Kinds of the mails that answer a request.
+const (
+	// KindRequestRefused tells a person their request is refused, why,
+	// and where to complain (Art. 12(4)).
+	KindRequestRefused mail.Kind = "request_refused"
+	// KindRequestCompleted tells a person their request was handled and
+	// what was done.
+	KindRequestCompleted mail.Kind = "request_completed"
+)
+
+// noAddressNote is the answer_not_mailed step's note.
+const noAddressNote = "not mailed: the person's account is erased, so no address is kept"
+
+// answer tells the person the outcome of their just-closed request r, in
+// their language, by a mail written to the outbox in the caller's
+// transaction, and puts it on the timeline as an answer_mailed step. A
+// person without an address — their account erased, by this request or
+// before — is not mailed, and the answer_not_mailed step says so.
+func (d *Desk) answer(ctx context.Context, tx *store.Tx, actor audit.Actor, r *rights.Request, refused bool) error {
+	a, err := reachable(ctx, tx, r.SubjectID)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepAnswerNotMailed, noAddressNote)
+	}
+	lang := d.personLang(ctx, tx, a.ID)
+	m := d.completedMail(lang, a, r)
+	if refused {
+		m = d.refusedMail(lang, a, r)
+	}
+	id, err := mail.Enqueue(ctx, tx, d.Clock.Now(), m)
+	if err != nil {
+		return err
+	}
+	return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepAnswerMailed, fmt.Sprintf("outbox mail %d", id))
+}
+
+// reachable returns the person's account when it exists, is not erased
+// and has an address to write to; nil when not.
+func reachable(ctx context.Context, tx *store.Tx, subjectID string) (*account.Account, error) {
+	if subjectID == "" {
+		return nil, nil
+	}
+	st, err := tx.SubjectState(ctx, subjectID)
+	if steward.ErrorCode(err) == steward.ENOTFOUND || err == nil && st.Erased {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := tx.AccountByID(ctx, subjectID)
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Email == "" {
+		return nil, nil
+	}
+	return a, nil
 }
 
 // act runs the self-service action of a completed request.
