@@ -80,6 +80,16 @@ func hasChannel(p *policy.Purpose, ch policy.Channel) bool {
 // an unknown field, a missing required one or a bad address is EINVALID
 // and nothing is stored. The notice shown is kept and its hash stored
 // with the sign-up; consent is recorded only at confirmation (Confirm).
+//
+// An address that signed up before (R2 double opt-in, issue 6 item 5):
+// when its sign-up is unconfirmed (the link expired or not) or its
+// newsletter consent no longer stands (withdrawn), the sign-up takes this
+// submission's fields, language and notice and gets a fresh single-use
+// link; the previous link is void and its mail, if still waiting in the
+// outbox, is dropped. When the address has a confirmed sign-up whose
+// consent stands, nothing changes and no mail is sent. The caller's
+// answer must be the same in every case (no enumeration); the returned id
+// is the sign-up that was sent a link, "" when none was.
 func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang string) (string, error) {
 	form := n.Form()
 	if form == nil {
@@ -116,34 +126,76 @@ func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang 
 	}
 	email := clean["email"]
 	fields, _ := json.Marshal(clean)
-	id := "ns_" + randomHex(16)
 	token := randomHex(32)
 	now := n.Clock.Now()
 	notice := Notice(n.Consent.Policy.Purpose(NewsletterPurpose), lang)
+	sub := store.NewsletterSubscription{ID: "ns_" + randomHex(16), Email: email, Fields: string(fields), Lang: lang,
+		NoticeHash: NoticeHash(notice), CreatedAt: now}
+	var sent string
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: NoticeHash(notice), Lang: lang, Text: notice, FirstSeen: now}); err != nil {
+		sent = ""
+		renew := false
+		prev, err := store.NewsletterByEmail(ctx, tx, email)
+		switch {
+		case steward.ErrorCode(err) == steward.ENOTFOUND:
+		case err != nil:
+			return err
+		default:
+			active, err := n.subscribed(ctx, tx, prev)
+			if err != nil || active {
+				return err
+			}
+			sub.ID, renew = prev.ID, true
+		}
+		if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: sub.NoticeHash, Lang: lang, Text: notice, FirstSeen: now}); err != nil {
 			return err
 		}
-		if err := store.CreateNewsletterSubscription(ctx, tx, store.NewsletterSubscription{ID: id, Email: email, Fields: string(fields),
-			Lang: lang, NoticeHash: NoticeHash(notice), CreatedAt: now}, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
+		if renew {
+			if err := store.RenewNewsletterSignUp(ctx, tx, sub, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
+				return err
+			}
+			// The old link is void: its mail need not go out any more.
+			if _, err := store.DropUnsentMail(ctx, tx, sub.ID, string(mailer.KindNewsletterConfirm), now); err != nil {
+				return err
+			}
+		} else if err := store.CreateNewsletterSubscription(ctx, tx, sub, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
 			return err
 		}
 		link := n.BaseURL + "/newsletter/confirm?token=" + url.QueryEscape(token)
 		if lang != "nl" {
 			link += "&lang=" + lang
 		}
-		_, err := mailer.Enqueue(ctx, tx, now, mailer.Message{Kind: mailer.KindNewsletterConfirm, SubjectID: id, To: email,
-			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: strings.ReplaceAll(n.text(lang, "mail.newsletter_confirm.body"), "{link}", link)})
-		return err
+		if _, err := mailer.Enqueue(ctx, tx, now, mailer.Message{Kind: mailer.KindNewsletterConfirm, SubjectID: sub.ID, To: email,
+			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: strings.ReplaceAll(n.text(lang, "mail.newsletter_confirm.body"), "{link}", link)}); err != nil {
+			return err
+		}
+		sent = sub.ID
+		return nil
 	})
 	if steward.ErrorCode(err) == steward.ECONFLICT {
-		// No enumeration: the answer is the same; the existing sign-up stays.
+		// Another submission for the address created its sign-up a moment
+		// ago (PostgreSQL) and sends the link; the answer is the same.
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("consent: newsletter sign-up: %w", err)
 	}
-	return id, nil
+	return sent, nil
+}
+
+// subscribed reports whether a sign-up is confirmed and its newsletter
+// consent stands: then a new submission for its address changes nothing.
+// A restriction or objection does not count against it: signing up again
+// does not lift one, and the gate keeps refusing while it stands.
+func (n *Newsletter) subscribed(ctx context.Context, tx *store.Tx, sub store.NewsletterSubscription) (bool, error) {
+	if sub.ConfirmedAt == nil {
+		return false, nil
+	}
+	st, err := store.ConsentStatesFor(ctx, tx, NewsletterPurpose, []string{sub.ID})
+	if err != nil {
+		return false, err
+	}
+	return st[sub.ID].Given, nil
 }
 
 func (n *Newsletter) text(lang, key string) string {

@@ -25,7 +25,8 @@ type NewsletterSubscription struct {
 
 // CreateNewsletterSubscription stores an unconfirmed sign-up with the hash
 // of its confirmation token. An address that already has a sign-up is an
-// ECONFLICT error.
+// ECONFLICT error: a new submission for it renews that sign-up instead
+// (RenewNewsletterSignUp).
 func CreateNewsletterSubscription(ctx context.Context, tx *Tx, n NewsletterSubscription, confirmHash string, expires time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO newsletter_subscriptions (id, email, email_key, fields, lang, notice_hash, created_at, confirm_hash, confirm_expires)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, n.ID, n.Email, strings.ToLower(n.Email), n.Fields, n.Lang, n.NoticeHash,
@@ -35,6 +36,26 @@ func CreateNewsletterSubscription(ctx context.Context, tx *Tx, n NewsletterSubsc
 	}
 	if err != nil {
 		return fmt.Errorf("store: create newsletter sign-up: %w", err)
+	}
+	return nil
+}
+
+// RenewNewsletterSignUp gives an existing sign-up, found by id, what a
+// new submission for its address brought: the fields, language and notice
+// hash of that submission, its time as created_at (so the purge of
+// unconfirmed sign-ups counts from it) and a new confirmation token hash.
+// The previous token no longer matches anything, so its link is void.
+// confirmed_at is left as it is: a new confirmation sets it again.
+func RenewNewsletterSignUp(ctx context.Context, tx *Tx, n NewsletterSubscription, confirmHash string, expires time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE newsletter_subscriptions SET email = $2, fields = $3, lang = $4, notice_hash = $5,
+			created_at = $6, confirm_hash = $7, confirm_expires = $8
+		WHERE id = $1 AND email_key = $9`, n.ID, n.Email, n.Fields, n.Lang, n.NoticeHash, n.CreatedAt.UnixMilli(),
+		confirmHash, expires.UnixMilli(), strings.ToLower(n.Email))
+	if err != nil {
+		return fmt.Errorf("store: renew newsletter sign-up: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k != 1 {
+		return steward.Errorf(steward.ENOTFOUND, "no such newsletter sign-up")
 	}
 	return nil
 }
@@ -69,18 +90,26 @@ func newsletterWhere(ctx context.Context, q ConsentReader, where string, arg any
 	return n, nil
 }
 
+// MsgNewsletterLinkExpired is the message for a confirmation link used
+// after its time: the person can do something about it.
+const MsgNewsletterLinkExpired = "this confirmation link has expired; sign up again to get a new one"
+
 // ConfirmNewsletter uses a confirmation token (by hash): it marks the
 // sign-up confirmed and clears the hash, so the link works once. An
-// unknown, used or expired token is an EINVALID error and changes nothing.
+// unknown, used, replaced or expired token is an EINVALID error and
+// changes nothing; an expired one says so (MsgNewsletterLinkExpired).
 func ConfirmNewsletter(ctx context.Context, tx *Tx, confirmHash string, now time.Time) (NewsletterSubscription, error) {
 	var id string
 	var expires int64
 	err := tx.QueryRowContext(ctx, `SELECT id, confirm_expires FROM newsletter_subscriptions WHERE confirm_hash = $1`, confirmHash).Scan(&id, &expires)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && now.UnixMilli() > expires) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "this link is invalid, expired or already used")
 	}
 	if err != nil {
 		return NewsletterSubscription{}, fmt.Errorf("store: confirm newsletter: %w", err)
+	}
+	if now.UnixMilli() > expires {
+		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "%s", MsgNewsletterLinkExpired)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE newsletter_subscriptions SET confirmed_at = $2, confirm_hash = NULL, confirm_expires = NULL WHERE id = $1`,
 		id, now.UnixMilli()); err != nil {

@@ -57,7 +57,8 @@ func (s *Server) renderNewsletter(w http.ResponseWriter, r *http.Request, lang s
 }
 
 // newsletterSubmit stores the sign-up and sends the confirmation mail; the
-// answer is the same whether or not the address had signed up before.
+// answer is the same whether or not the address had signed up before,
+// confirmed, withdrew or is subscribed now (consent.Newsletter.SignUp).
 func (s *Server) newsletterSubmit(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
@@ -103,14 +104,15 @@ func (s *Server) newsletterTokenPage(action, titleKey, buttonKey string) http.Ha
 	}
 }
 
-// newsletterConfirm completes the double opt-in (R2). A forged, expired
-// or used token is refused and changes nothing.
+// newsletterConfirm completes the double opt-in (R2). A forged, expired,
+// used or replaced token is refused and changes nothing; an expired one
+// says to sign up again.
 func (s *Server) newsletterConfirm(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	r.ParseForm()
 	id, err := s.consent.newsletter.Confirm(r.Context(), r.Form.Get("token"))
 	if err != nil {
-		s.serveError(w, r, err)
+		s.failT(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("newsletter sign-up confirmed", "request_id", RequestID(r.Context()), "signup", id, "purpose", consent.NewsletterPurpose)
@@ -125,7 +127,7 @@ func (s *Server) newsletterUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	subject, err := s.consent.newsletter.Unsubscribe(r.Context(), r.Form.Get("token"), lang)
 	if err != nil {
-		s.serveError(w, r, err)
+		s.failT(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("newsletter unsubscribe", "request_id", RequestID(r.Context()), "subject", subject, "purpose", consent.NewsletterPurpose)
