@@ -182,9 +182,21 @@ func (a *app) exitCode(name string, err error) int {
 		fmt.Fprintf(a.stderr, "steward %s: %v\n", name, err)
 		return 1
 	default:
-		fmt.Fprintf(a.stderr, "steward %s: %s\n", name, steward.ErrorMessage(err))
+		fmt.Fprintf(a.stderr, "steward %s: %s\n", name, cliMessage(err))
 		return 1
 	}
+}
+
+// cliMessage is an error's safe message, led by the field (flag) it is
+// about when the message does not name it already: "format: must be table
+// or json", not a bare "must be table or json".
+func cliMessage(err error) string {
+	msg := steward.ErrorMessage(err)
+	var e *steward.Error
+	if errors.As(err, &e) && e.Field != "" && !strings.Contains(msg, e.Field) {
+		return e.Field + ": " + msg
+	}
+	return msg
 }
 
 func (a *app) usage(w io.Writer) {

@@ -140,7 +140,7 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 		return errUsage
 	}
 	if *batch < 0 || *batch > 10000 {
-		return steward.FieldError("batch", "must be between 1 and 10000")
+		return steward.FieldError("batch", "must be between 1 and 10000 (or 0, the default for the database)")
 	}
 	// A run acts on what is due now; as of a later date it would delete
 	// before the policy's periods end and cut the warnings short (Z9).

@@ -24,7 +24,8 @@ func TestRetentionCommandsRefuseBadInput(t *testing.T) {
 		{[]string{"retention", "plan", "--db", db, "--policy", pol, "--as-of", "2024-13-01"}, `--as-of "2024-13-01": must be a date YYYY-MM-DD`},
 		{[]string{"retention", "run", "--db", db, "--policy", pol, "--as-of", "1-1-2024"}, "must be a date"},
 		{[]string{"retention", "plan", "--db", db, "--policy", pol, "--rule", "nope"}, `no retention rule "nope"`},
-		{[]string{"retention", "plan", "--db", db, "--policy", pol, "--format", "xml"}, "must be table or json"},
+		{[]string{"retention", "plan", "--db", db, "--policy", pol, "--format", "xml"}, "retention plan: format: must be table or json"},
+		{[]string{"retention", "run", "--db", db, "--policy", pol, "--batch", "-1"}, "retention run: batch: must be between 1 and 10000"},
 	} {
 		code, _, stderr := run(t, nil, tc.args...)
 		if code != 1 || !strings.Contains(stderr, tc.want) {
