@@ -114,7 +114,7 @@ func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := checkLimits(s.limits.signupIP, s.clientIP(r)); err != nil {
+	if err := checkLimits(s.limits.signupIP, s.clientIP(r), s.limits.signupAccount, mailboxKey(in.Email)); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

@@ -80,6 +80,13 @@ func (s *Server) newsletterSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderNewsletter(w, r, lang, http.StatusBadRequest, in, s.catalog.T(lang, "newsletter.tick_box"))
 		return
 	}
+	// Every accepted sign-up mails its address a link: limited per client
+	// and per address like the account forms (issue 4, item 3), so the
+	// form cannot flood a mailbox. Same answer for every address.
+	if err := checkLimits(s.limits.newsletterIP, s.clientIP(r), s.limits.newsletterAddress, mailboxKey(in["email"])); err != nil {
+		s.failT(w, r, err)
+		return
+	}
 	id, err := s.consent.newsletter.SignUp(r.Context(), in, lang)
 	if steward.ErrorCode(err) == steward.EINVALID {
 		s.renderNewsletter(w, r, lang, http.StatusBadRequest, in, steward.ErrorMessage(err))

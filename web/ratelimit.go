@@ -2,6 +2,7 @@ package web
 
 import (
 	"math"
+	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,20 +74,29 @@ func (l *limiter) sweep(now time.Time) {
 	}
 }
 
-// limits are the buckets of the account forms.
+// limits are the buckets of the account and newsletter forms. The
+// per-address buckets of the forms that mail someone (sign-up, reset,
+// newsletter) keep many clients from flooding one mailbox: a sign-up for
+// a registered address still sends an "already registered" mail, and
+// every newsletter sign-up a confirmation link.
 type limits struct {
-	loginIP, loginAccount *limiter
-	signupIP              *limiter
-	resetIP, resetAccount *limiter
+	loginIP, loginAccount   *limiter
+	signupIP, signupAccount *limiter
+	resetIP, resetAccount   *limiter
+	newsletterIP            *limiter
+	newsletterAddress       *limiter
 }
 
 func newLimits(c clock.Clock) *limits {
 	return &limits{
-		loginIP:      newLimiter(c, 20, 3*time.Minute),
-		loginAccount: newLimiter(c, 5, 3*time.Minute),
-		signupIP:     newLimiter(c, 5, 12*time.Minute),
-		resetIP:      newLimiter(c, 5, 12*time.Minute),
-		resetAccount: newLimiter(c, 3, 20*time.Minute),
+		loginIP:           newLimiter(c, 20, 3*time.Minute),
+		loginAccount:      newLimiter(c, 5, 3*time.Minute),
+		signupIP:          newLimiter(c, 5, 12*time.Minute),
+		signupAccount:     newLimiter(c, 5, 20*time.Minute),
+		resetIP:           newLimiter(c, 5, 12*time.Minute),
+		resetAccount:      newLimiter(c, 3, 20*time.Minute),
+		newsletterIP:      newLimiter(c, 5, 12*time.Minute),
+		newsletterAddress: newLimiter(c, 3, 20*time.Minute),
 	}
 }
 
@@ -120,3 +130,16 @@ func checkLimits(pairs ...any) error {
 
 // accountKey is the bucket key for an e-mail address.
 func accountKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// mailboxKey is the bucket key for the mailbox a form would mail: the
+// address, lower case, also when written with a display name; "" (no
+// bucket) when it is no address at all, since no mail can go there and
+// validation refuses it, so nonsense typed into the field neither fills
+// the map nor uses up a real mailbox's tokens.
+func mailboxKey(email string) string {
+	a, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil {
+		return ""
+	}
+	return accountKey(a.Address)
+}

@@ -36,7 +36,10 @@ func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang strin
 }
 
 // signupSubmit creates the account and answers "check your mail" whether
-// or not the address already had one (no enumeration).
+// or not the address already had one (no enumeration). Sign-ups are
+// limited per client and per address (issue 4, item 3): a sign-up for a
+// registered address mails its owner, so many clients must not be able
+// to flood one mailbox.
 func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
@@ -48,7 +51,7 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := recordForm(r)
-	if err := checkLimits(s.limits.signupIP, s.clientIP(r)); err != nil {
+	if err := checkLimits(s.limits.signupIP, s.clientIP(r), s.limits.signupAccount, mailboxKey(s.signupEmail(in))); err != nil {
 		s.failT(w, r, err)
 		return
 	}
@@ -63,6 +66,15 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "signup.done_title", "signup.done")
+}
+
+// signupEmail is the address a sign-up's records carry: the value of the
+// policy's e-mail field of the account record.
+func (s *Server) signupEmail(in map[string]map[string]string) string {
+	if ef := account.EmailField(s.cfg.Policy.Record(account.RecordID)); ef != nil {
+		return in[account.RecordID][ef.ID]
+	}
+	return ""
 }
 
 // message renders a short page with one text from the catalogue.
