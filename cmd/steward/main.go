@@ -33,15 +33,6 @@ type command struct {
 
 var commands = map[string]*command{}
 
-func init() {
-	// 'retention override' dispatches set|list|remove itself; registered
-	// as commands as well, they are listed with a summary by 'steward
-	// retention override -h' and 'steward help'.
-	register(&command{name: "retention override set", summary: "set another period for a retention rule for an organisation's members, per contract (R9, R10; audited)", run: runOverrideSet})
-	register(&command{name: "retention override list", summary: "list the contract overrides of retention periods", run: runOverrideList})
-	register(&command{name: "retention override remove", summary: "remove a contract override; the rule's own period applies again (audited)", run: runOverrideRemove})
-}
-
 func register(c *command) {
 	if _, dup := commands[c.name]; dup {
 		panic("steward: command registered twice: " + c.name)
@@ -89,8 +80,14 @@ func (a *app) main(ctx context.Context, args []string) int {
 	switch {
 	case cmd != nil && isGroup(cmd.name):
 		group = cmd.name
-	case cmd == nil && isGroup(args[0]):
-		group, rest = args[0], args[1:]
+	case cmd == nil:
+		// The longest group the words name: "retention override" before
+		// "retention".
+		for n := min(len(args), maxWords); n > 0 && group == ""; n-- {
+			if g := strings.Join(args[:n], " "); isGroup(g) {
+				group, rest = g, args[n:]
+			}
+		}
 	}
 	if group != "" {
 		switch {

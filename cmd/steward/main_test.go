@@ -83,7 +83,7 @@ func TestGroupHelpListsItsCommands(t *testing.T) {
 		"policy":             {"policy check", "policy render"},
 		"mail":               {"mail list", "mail show", "mail send-due", "mail prune"},
 		"staff":              {"staff add"},
-		"retention":          {"retention plan", "retention run", "retention override", "retention override set"},
+		"retention":          {"retention plan", "retention run", "retention override set"},
 		"audit":              {"audit verify", "audit tail", "audit export", "audit checkpoint", "audit pubkey"},
 		"retention override": {"retention override set", "retention override list", "retention override remove"},
 	}

@@ -16,20 +16,9 @@ import (
 )
 
 func init() {
-	register(&command{name: "retention override", summary: "set|list|remove contract overrides of retention periods per organisation (R9, R10; audited)", run: runOverride})
-}
-
-// runOverride dispatches 'retention override set|list|remove' (command
-// names have at most two words).
-func runOverride(ctx context.Context, a *app, args []string) error {
-	sub := map[string]func(context.Context, *app, []string) error{"set": runOverrideSet, "list": runOverrideList, "remove": runOverrideRemove}
-	if len(args) > 0 {
-		if fn := sub[args[0]]; fn != nil {
-			return fn(ctx, a, args[1:])
-		}
-	}
-	fmt.Fprintln(a.stderr, "Usage: steward retention override set|list|remove [flags] (-h after each for its flags)")
-	return errUsage
+	register(&command{name: "retention override set", summary: "set another period for a retention rule for an organisation's members, per contract (R9, R10; audited)", run: runOverrideSet})
+	register(&command{name: "retention override list", summary: "list the contract overrides of retention periods", run: runOverrideList})
+	register(&command{name: "retention override remove", summary: "remove a contract override; the rule's own period applies again (audited)", run: runOverrideRemove})
 }
 
 // overrideFields are the field names a retention.override audit entry
