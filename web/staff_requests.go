@@ -131,9 +131,14 @@ func requestViewFields(it desk.Item) []string {
 }
 
 // staffRequestAction is POST /staff/requests/{id}/{action}: verify-link,
-// verify-manual, extend, complete or refuse.
+// verify-manual, extend, complete or refuse; export answers with the
+// person's export ZIP (staffRequestExport).
 func (s *Server) staffRequestAction(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if r.PathValue("action") == "export" {
+		s.staffRequestExport(w, r)
+		return
+	}
 	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {
 		ctx := r.Context()
 		var err error
@@ -187,4 +192,67 @@ func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk
 		to += "?lang=" + l
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// staffRequestExport is POST /staff/requests/{id}/export: the export ZIP
+// of the person a verified access or portability request concerns, the
+// very file the person downloads from My data (desk.Desk.ExportForRequest
+// runs the same code), for a request that arrived by e-mail, letter or
+// phone (Art. 15(3), 20; R13, Z8). A privileged action like every step:
+// privacy officer, a login within 15 minutes, the form token. The
+// download is recorded — export.download by the staff member on the
+// request, and an export_produced step on its timeline — before the first
+// byte is sent (R12). A request of another type, unverified or closed is a
+// 409, an unknown one a 404, and then nothing is recorded or sent.
+func (s *Server) staffRequestExport(w http.ResponseWriter, r *http.Request) {
+	au := s.requireRole(w, r, account.RolePrivacyOfficer, true)
+	if au == nil {
+		return
+	}
+	if !s.checkForm(w, r, au) {
+		return
+	}
+	dw := &downloadWriter{w: w, name: rights.ExportFileName(s.cfg.Policy.Site.ID, s.cfg.Clock.Now())}
+	err := s.desk().ExportForRequest(r.Context(), dw, r.PathValue("id"), audit.Staff(au.Account.ID),
+		desk.CollectOptions{Open: s.opener(), Reveal: true})
+	switch {
+	case err != nil && !dw.started:
+		s.failT(w, r, err)
+	case err != nil:
+		// Headers are gone; a broken ZIP is all the client can get.
+		s.cfg.Log.Error("export for request failed", "request_id", RequestID(r.Context()), "err", err)
+	default:
+		s.cfg.Log.Info("export for request sent", "staff", au.Account.ID, "request", r.PathValue("id"), "request_id", RequestID(r.Context()))
+	}
+}
+
+// downloadWriter sends a ZIP download's headers with its first byte, so
+// an error before anything was written can still be an error page.
+type downloadWriter struct {
+	w       http.ResponseWriter
+	name    string
+	started bool
+}
+
+func (d *downloadWriter) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		h := d.w.Header()
+		h.Set("Content-Type", "application/zip")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Disposition", `attachment; filename="`+d.name+`"`)
+	}
+	return d.w.Write(p)
+}
+
+// Opener reads the sensitive values a server with sealer stored (R3), as
+// the server's own pages and exports do: the command line's export opens
+// them with it, so both produce the same file.
+func Opener(sealer *account.Sealer) desk.Opener {
+	if sealer == nil {
+		return nil
+	}
+	return func(accountID, record, field, sealed string) (string, error) {
+		return sealer.Open(sealed, sealAAD(accountID, record, field))
+	}
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -38,7 +39,8 @@ func staffID(t *testing.T, s *store.Store, email string) audit.Actor {
 // objection in force with reason and date; a privacy officer lifts the
 // restriction with a reason (Art. 18(3), Z8), the person is mailed that
 // reason, and the step is audited. Support, a forged form, a stale login,
-// no reason, and lifting twice are refused and change nothing.
+// no reason, and lifting twice are refused and change nothing, with the
+// refusal in the page's language.
 func TestStaffLiftRestriction(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -98,9 +100,15 @@ func TestStaffLiftRestriction(t *testing.T) {
 			t.Errorf("forged token: %d, want 403", resp.StatusCode)
 		}
 		for _, reason := range []string{"", "  "} {
-			if resp, _ := officer.post(lift, url.Values{"csrf": {csrf}, "reason": {reason}}); resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("reason %q: %d, want 400", reason, resp.StatusCode)
+			// In the page's language: Dutch by default (issue 7).
+			resp, body := officer.post(lift, url.Values{"csrf": {csrf}, "reason": {reason}})
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "is verplicht: de persoon krijgt te horen waarom de beperking stopt (art. 18 lid 3 AVG)") {
+				t.Errorf("reason %q: %d, want 400 in Dutch:\n%s", reason, resp.StatusCode, body)
 			}
+		}
+		if resp, body := officer.post(lift+"?lang=en", url.Values{"csrf": {csrf}, "reason": {""}}); resp.StatusCode != http.StatusBadRequest ||
+			!strings.Contains(body, "is required: the person is told why the restriction ends (Art. 18(3) GDPR)") {
+			t.Errorf("no reason in English: %d\n%s", resp.StatusCode, body)
 		}
 		if resp, _ := officer.post("/staff/people/a-nobody/lift-restriction", url.Values{"csrf": {csrf}, "reason": {"resolved"}}); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("unknown person: %d, want 404", resp.StatusCode)
@@ -148,8 +156,13 @@ func TestStaffLiftRestriction(t *testing.T) {
 			t.Errorf("record after the lift:\n%s", body)
 		}
 		since = testkit.AuditHead(t, s)
-		if resp, _ := officer.post(lift, url.Values{"csrf": {csrf}, "reason": {"again"}}); resp.StatusCode != http.StatusConflict {
-			t.Errorf("lift twice: %d, want 409", resp.StatusCode)
+		if resp, body := officer.post(lift, url.Values{"csrf": {csrf}, "reason": {"again"}}); resp.StatusCode != http.StatusConflict ||
+			!strings.Contains(body, "De verwerking van de gegevens van deze persoon is niet beperkt.") {
+			t.Errorf("lift twice: %d, want 409 in Dutch:\n%s", resp.StatusCode, body)
+		}
+		if resp, body := officer.post(lift+"?lang=en", url.Values{"csrf": {csrf}, "reason": {"again"}}); resp.StatusCode != http.StatusConflict ||
+			!strings.Contains(html.UnescapeString(body), "Processing of this person's data is not restricted.") {
+			t.Errorf("lift twice in English: %d\n%s", resp.StatusCode, body)
 		}
 		testkit.AssertAudit(t, s, since)
 		testkit.AssertNoPersonalValues(t, s, "jan@example.org", "job history")
