@@ -162,20 +162,27 @@ func TestStaffRoles(t *testing.T) {
 		if resp, _ := person.get("/staff/"); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("a person opened /staff/: %d", resp.StatusCode)
 		}
-		if resp, body := support.get("/staff/?email=subject@example.nl"); resp.StatusCode != 200 || strings.Contains(body, "de Vries") {
-			t.Errorf("support search: %d (must show status, not profile values)", resp.StatusCode)
+		// Support finds the person by the posted address: the account's
+		// status, never the profile's values, and no link to the record.
+		resp, body := support.post("/staff/", url.Values{"csrf": {support.csrf("/staff/")}, "email": {"subject@example.nl"}})
+		if resp.StatusCode != 200 || !strings.Contains(body, "<dd>"+subj.ID+"</dd>") || strings.Contains(body, "de Vries") || strings.Contains(body, rec) {
+			t.Errorf("support search: %d (must show the account's status, not profile values or the record):\n%s", resp.StatusCode, body)
+		}
+		supportAcct, _ := s.AccountByEmail(ctx, "support@example.nl")
+		if views, _ := s.StaffViewsOf(ctx, subj.ID); len(views) != 1 || views[0].StaffID != supportAcct.ID || strings.Join(views[0].Fields, ",") != "account.confirmed,account.email,account.id" {
+			t.Fatalf("support's lookup is not recorded as a view of the lookup's fields: %+v", views)
 		}
 		if resp, _ := support.get(rec); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("support opened a record that needs privacy_officer: %d", resp.StatusCode)
 		}
 		since := testkit.AuditHead(t, s)
-		resp, body := officer.get(rec)
+		resp, body = officer.get(rec)
 		if resp.StatusCode != 200 || !strings.Contains(body, "de Vries") {
 			t.Fatalf("officer view: %d", resp.StatusCode)
 		}
 		officerAcct, _ := s.AccountByEmail(ctx, "officer@example.nl")
 		views, _ := s.StaffViewsOf(ctx, subj.ID)
-		if len(views) != 1 || views[0].StaffID != officerAcct.ID || len(views[0].Fields) == 0 {
+		if len(views) != 2 || views[0].StaffID != officerAcct.ID || len(views[0].Fields) == 0 {
 			t.Fatalf("staff view not recorded: %+v", views)
 		}
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.StaffView, Actor: audit.Staff(officerAcct.ID), ObjectID: subj.ID})
