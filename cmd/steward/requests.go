@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +24,7 @@ import (
 	"steward/rights"
 	"steward/rights/desk"
 	"steward/store"
+	"steward/web"
 )
 
 // The request queue on the command line (R13): an operator can work
@@ -32,6 +36,7 @@ func init() {
 	register(&command{name: "requests verify", summary: "verify a requester's identity: mail a confirmation link, or note a manual check", run: runRequestsVerify})
 	register(&command{name: "requests extend", summary: "extend a request's deadline once, with a reason (mails the person)", run: runRequestsExtend})
 	register(&command{name: "requests complete", summary: "complete a verified request (runs the self-service action) or refuse it", run: runRequestsComplete})
+	register(&command{name: "requests export", summary: "write the person's export ZIP for a verified access or portability request (as My data gives it)", run: runRequestsExport})
 	register(&command{name: "requests lift-restriction", summary: "lift a restriction of processing once the dispute is resolved, with a reason (mails the person)", run: runRequestsLiftRestriction})
 }
 
@@ -447,10 +452,13 @@ func runRequestsComplete(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("requests complete", "ID [--outcome TEXT] | --refuse REASON",
 		"Completes a verified request by running the same action the person's own\n"+
 			"self-service runs (erasure erases, restriction restricts, objection and\n"+
-			"withdraw stop the purpose), or refuses it with the reasons (Art. 12(4)).")
+			"withdraw stop the purpose), or refuses it with the reasons (Art. 12(4)).\n"+
+			"Either way the person is mailed the outcome in the same transaction: what\n"+
+			"was done, or the reason with the supervisory authority to complain to and\n"+
+			"the way to court. An erased person has no address and is not mailed.")
 	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
-	outcome := fs.String("outcome", "", "what was done")
-	refuse := fs.String("refuse", "", "refuse the request, for this reason")
+	outcome := fs.String("outcome", "", "what was done; mailed to the person")
+	refuse := fs.String("refuse", "", "refuse the request, for this reason; mailed to the person with where to complain")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -520,4 +528,108 @@ func runRequestsLiftRestriction(ctx context.Context, a *app, args []string) erro
 	}
 	fmt.Fprintf(a.stdout, "%s: restriction lifted; the person is mailed\n", id)
 	return nil
+}
+
+const requestsExportAbout = `Writes the export of the person a verified access or portability request
+concerns (Art. 15(3), 20 GDPR): the very ZIP the person downloads from My
+data, made by the same code, sensitive fields opened with the data key
+serve uses, for a request that arrived by e-mail, letter or phone. The file
+is written with mode 0600 through a temporary file beside it and appears
+only once whole; an existing file is not overwritten. Before the file is
+written the download is recorded: export.download by your staff account on
+the request, and an export_produced step on its timeline (R12). A request
+of another type, unverified or closed is refused (exit 1) and nothing is
+written or recorded.`
+
+func runRequestsExport(ctx context.Context, a *app, args []string) error {
+	id, args := splitID(args)
+	fs := a.flags("requests export", "ID --out FILE", requestsExportAbout)
+	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
+	keyFile := a.keyFileFlag(fs)
+	out := fs.String("out", "", "the file to write the ZIP to (mode 0600); it must not exist yet")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := needID(fs, id)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return steward.FieldError("out", "--out FILE is required: where to write the export")
+	}
+	if _, err := os.Lstat(*out); err == nil {
+		return steward.Errorf(steward.ECONFLICT, "%s exists; refusing to overwrite it", *out)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	env, err := openDesk(ctx, a, *db, *pol)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	actor, err := staffActor(ctx, env.store, *staff)
+	if err != nil {
+		return err
+	}
+	open, err := exportOpener(ctx, a, env.store, env.desk.Policy, *keyFile)
+	if err != nil {
+		return err
+	}
+	// The temporary file first: a directory that cannot be written to is
+	// an error before anything is recorded.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".steward-export-*")
+	if err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := tmp.Chmod(0o600); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	if err := env.desk.ExportForRequest(ctx, tmp, id, actor, desk.CollectOptions{Open: open, Reveal: true}); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+	}
+	fmt.Fprintf(a.stdout, "%s: export written to %s\n", id, *out)
+	return nil
+}
+
+// exportOpener opens sensitive fields for an export with the data key
+// serve uses (R3), as the site's own export does. It never makes a key,
+// which could open nothing, nor claims one for the database: a policy
+// that declares a sensitive field needs STEWARD_DATA_KEY or an existing
+// --key-file, and a key other than the one the database's fields are
+// sealed with is refused, so no export goes out with its values masked.
+func exportOpener(ctx context.Context, a *app, s *store.Store, p *policy.Policy, keyFile string) (desk.Opener, error) {
+	f := account.SensitiveField(p)
+	if f == "" {
+		return nil, nil
+	}
+	dk, err := loadDataKey(a, p, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if dk.key == nil {
+		return nil, steward.Errorf(steward.EINVALID, "data key file %s does not exist: the export opens sensitive field %s with the data key serve uses; give its path with --key-file or STEWARD_KEY_FILE", dk.file, f)
+	}
+	recorded, err := s.DataKeyID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if id := dataKeyID(dk.key); recorded != "" && recorded != id {
+		return nil, steward.Errorf(steward.EINVALID, "the data key in %s (%s) is not the key this database's sensitive fields are sealed with (%s)", dk.source(), id, recorded)
+	}
+	sealer, err := account.NewSealer(dk.key)
+	if err != nil {
+		return nil, err
+	}
+	return web.Opener(sealer), nil
 }

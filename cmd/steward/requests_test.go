@@ -1,10 +1,14 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,8 +16,12 @@ import (
 
 	"steward/account"
 	"steward/audit"
+	"steward/clock"
 	"steward/internal/testkit"
+	"steward/rights"
+	"steward/rights/desk"
 	"steward/store"
+	"steward/web"
 )
 
 // requestsEnv makes a SQLite database with a privacy officer and a person,
@@ -214,4 +222,170 @@ func TestRequestsLiftRestriction(t *testing.T) {
 			t.Fatalf("%d mails after lifting twice, want 1", len(mails))
 		}
 	})
+}
+
+// TestRequestsExport: 'requests export' writes, for a verified access
+// request, the very ZIP the person gets from My data — the BIG number
+// opened with the data key serve uses (R3) — to --out with mode 0600,
+// after recording export.download by the staff account on the request and
+// an export_produced step; on both stores. An unverified request, one of
+// another type, an unknown one, a non-officer, a missing or existing
+// --out, a directory that cannot be written, a missing or wrong data key:
+// exit 1 with one line, no file, nothing recorded.
+func TestRequestsExport(t *testing.T) {
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		env, person := requestsEnvOn(t, dsn)
+		dir := t.TempDir()
+		env["STEWARD_KEY_FILE"] = filepath.Join(dir, "data.key")
+		if err := writeKeyFile(env["STEWARD_KEY_FILE"]); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(env["STEWARD_KEY_FILE"])
+		key, err := account.ParseKey(string(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealer, _ := account.NewSealer(key)
+		s := openTestStore(t, env)
+		p := testkit.Policy(t, "ivm")
+		clk := clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)) // the commands' clock
+		if _, err := s.ClaimDataKey(ctx, dataKeyID(key), clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// The BIG number sealed as the web stores it (R3).
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.PutProfile(ctx, p, person.ID, "lms_account", account.Values{
+				"register_number": sealer.Seal("12345678901", person.ID+"/lms_account/register_number")}, clk.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := newDesk(s, p, clk, "")
+		ps := audit.Pseudonym(person.Pseudonym)
+		add := func(typ rights.Type, verify bool) string {
+			t.Helper()
+			r, err := d.Add(ctx, audit.Staff("a-officer"), rights.NewRequest{SubjectID: person.ID, Type: typ, Channel: rights.ChannelLetter, ReceivedOn: testDay(t, "2026-11-20")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if verify {
+				if _, err := d.VerifyManually(ctx, audit.Staff("a-officer"), r.ID, "identity card shown at the desk"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return r.ID
+		}
+		access, unverified, erasure := add(rights.TypeAccess, true), add(rights.TypePortability, false), add(rights.TypeErasure, true)
+		out := filepath.Join(dir, "export.zip")
+		existing := filepath.Join(dir, "existing.zip")
+		if err := os.WriteFile(existing, []byte("keep me"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		wrongKey := filepath.Join(dir, "wrong.key")
+		if err := writeKeyFile(wrongKey); err != nil {
+			t.Fatal(err)
+		}
+		noDir := filepath.Join(dir, "missing", "export.zip")
+
+		since := testkit.AuditHead(t, s)
+		for _, tc := range []struct {
+			args []string
+			says string
+		}{
+			{[]string{access}, "--out FILE is required"},
+			{[]string{unverified, "--out", out}, "not verified"},
+			{[]string{erasure, "--out", out}, "only an access or portability request"},
+			{[]string{"req_0123456789abcdef", "--out", out}, "no request"},
+			{[]string{access, "--out", out, "--staff", "a-person"}, "not a staff account"},
+			{[]string{access, "--out", existing}, "exists; refusing to overwrite"},
+			{[]string{access, "--out", noDir}, "cannot write"},
+			{[]string{access, "--out", out, "--key-file", filepath.Join(dir, "nokey")}, "does not exist"},
+			{[]string{access, "--out", out, "--key-file", wrongKey}, "is not the key"},
+		} {
+			args := append([]string{"requests", "export"}, tc.args...)
+			code, stdout, errOut := run(t, env, args...)
+			if code != 1 || stdout != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.says) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and one line saying %q", tc.args, code, stdout, errOut, tc.says)
+			}
+		}
+		testkit.AssertAudit(t, s, since)
+		if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+			t.Fatalf("a refused export changed %s: %q", existing, b)
+		}
+		if names := dirNames(t, dir); strings.Join(names, " ") != "data.key existing.zip wrong.key" {
+			t.Fatalf("a refused export left files: %v", names)
+		}
+
+		code, stdout, errOut := run(t, env, "requests", "export", access, "--out", out)
+		if code != 0 || stdout != access+": export written to "+out+"\n" || errOut != "" {
+			t.Fatalf("export: exit %d, stdout %q, stderr %q", code, stdout, errOut)
+		}
+		fi, err := os.Stat(out)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("export file: %v %v, want mode 0600", fi, err)
+		}
+		if names := dirNames(t, dir); strings.Join(names, " ") != "data.key existing.zip export.zip wrong.key" {
+			t.Fatalf("files after the export: %v (a temporary file left?)", names)
+		}
+		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.ExportDownload, Actor: audit.Staff("a-officer"),
+			ObjectKind: "request", ObjectID: access, Subject: ps, Fields: []string{"export_v1"}})
+		got, _ := os.ReadFile(out)
+		var own bytes.Buffer
+		if err := d.Export(ctx, &own, person.ID, audit.SubjectActor(ps), desk.CollectOptions{Open: web.Opener(sealer), Reveal: true}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, own.Bytes()) {
+			t.Fatalf("the file (%d bytes) differs from the person's own export (%d bytes)", len(got), own.Len())
+		}
+		if !bytes.Contains(unzipped(t, got, rights.ExportDataFile), []byte(`"12345678901"`)) {
+			t.Fatal("the export does not hold the opened BIG number")
+		}
+		if code, stdout, _ := run(t, env, "requests", "show", access); code != 0 || !strings.Contains(stdout, "export_produced") {
+			t.Fatalf("show: exit %d, the timeline lacks the export:\n%s", code, stdout)
+		}
+	})
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func unzipped(t *testing.T, b []byte, name string) []byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("not a ZIP: %v", err)
+	}
+	for _, f := range z.File {
+		if f.Name == name {
+			r, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			data, _ := io.ReadAll(r)
+			return data
+		}
+	}
+	t.Fatalf("the ZIP has no %s", name)
+	return nil
+}
+
+func testDay(t *testing.T, s string) time.Time {
+	t.Helper()
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
