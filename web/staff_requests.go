@@ -183,7 +183,7 @@ func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk
 		s.failT(w, r, err)
 		return
 	}
-	s.notifyMail() // a step may have mailed the person (verify-link, extend)
+	s.notifyMail() // a step may have mailed the person (verify-link, extend, complete, refuse)
 	to := "/staff/requests"
 	if id != "" {
 		to += "/" + url.PathEscape(id)
