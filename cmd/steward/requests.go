@@ -61,6 +61,22 @@ func openDesk(ctx context.Context, a *app, dsn, policyPath string) (*deskEnv, er
 	return &deskEnv{store: s, desk: newDesk(s, p, a.clock, a.env("STEWARD_BASE_URL", "http://"+defaultAddr))}, nil
 }
 
+// openStaffDesk opens the desk for a step taken by the staff account id,
+// which must have a role that handles requests: every step is audited to
+// a person (R12).
+func openStaffDesk(ctx context.Context, a *app, dsn, policyPath, staff string) (*deskEnv, audit.Actor, error) {
+	env, err := openDesk(ctx, a, dsn, policyPath)
+	if err != nil {
+		return nil, "", err
+	}
+	actor, err := staffActor(ctx, env.store, staff)
+	if err != nil {
+		env.Close()
+		return nil, "", err
+	}
+	return env, actor, nil
+}
+
 // newDesk wires a Desk; serve and the command line share it.
 func newDesk(s *store.Store, p *policy.Policy, clk clock.Clock, baseURL string) *desk.Desk {
 	version := p.Version.Number
@@ -336,15 +352,11 @@ func runRequestsAdd(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	n := rights.NewRequest{Type: rights.Type(*typ), Channel: rights.Channel(*channel), Details: *details, Purpose: *purpose, ReceivedOn: env.desk.Today()}
 	if *received != "" {
 		if n.ReceivedOn, err = parseDay("received", *received); err != nil {
@@ -388,15 +400,11 @@ func runRequestsVerify(ctx context.Context, a *app, args []string) error {
 	if *link == (*note != "") {
 		return steward.FieldError("link", "give exactly one of --link or --note")
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	if *link {
 		if err := env.desk.AskVerification(ctx, actor, id); err != nil {
 			return err
@@ -430,15 +438,11 @@ func runRequestsExtend(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return steward.FieldError("period", "must be an ISO 8601 period such as P1M or P2M")
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	r, err := env.desk.Extend(ctx, actor, id, ext, *reason)
 	if err != nil {
 		return err
@@ -469,15 +473,11 @@ func runRequestsComplete(ctx context.Context, a *app, args []string) error {
 	if *refuse != "" && *outcome != "" {
 		return steward.FieldError("refuse", "give --outcome or --refuse, not both")
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	var r *rights.Request
 	if *refuse != "" {
 		r, err = env.desk.Refuse(ctx, actor, id, *refuse)
@@ -510,15 +510,11 @@ func runRequestsLiftRestriction(ctx context.Context, a *app, args []string) erro
 	if strings.TrimSpace(*reason) == "" {
 		return steward.FieldError("reason", "--reason is required: the person is told why the restriction ends (Art. 18(3) GDPR)")
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	id, err := resolveSubject(ctx, env.store, *subjectID, *email)
 	if err != nil {
 		return err
@@ -562,15 +558,11 @@ func runRequestsExport(ctx context.Context, a *app, args []string) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	open, err := exportOpener(ctx, a, env.store, env.desk.Policy, *keyFile)
 	if err != nil {
 		return err

@@ -38,15 +38,11 @@ func runDisclosuresAdd(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	actor, err := staffActor(ctx, env.store, *staff)
-	if err != nil {
-		return err
-	}
 	n := rights.NewDisclosure{Ground: *ground, Recipient: *recipient, Reference: *ref, RequestID: *req,
 		DisclosedOn: env.desk.Today(), Withheld: *withhold != "", WithholdReason: *withhold}
 	for _, c := range strings.Split(*cats, ",") {
@@ -86,14 +82,11 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 	if *format != "table" && *format != "json" {
 		return steward.FieldError("format", "must be table or json")
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, _, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
 	defer env.Close()
-	if _, err := staffActor(ctx, env.store, *staff); err != nil {
-		return err
-	}
 	id, err := resolveSubject(ctx, env.store, *subjectID, *email)
 	if err != nil {
 		return err
