@@ -170,32 +170,18 @@ func LockConsentStates(ctx context.Context, tx *Tx, purpose string, subjects []s
 	if tx.Dialect != Postgres {
 		return nil
 	}
-	for len(subjects) > 0 {
-		n := min(len(subjects), 500)
-		part := subjects[:n]
-		subjects = subjects[n:]
-		args := make([]any, 1, n+1)
-		args[0] = purpose
-		var ph strings.Builder
-		for i, s := range part {
-			if i > 0 {
-				ph.WriteByte(',')
-			}
-			args = append(args, s)
-			fmt.Fprintf(&ph, "$%d", len(args))
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT subject FROM consent_state WHERE purpose = $1 AND subject IN (`+ph.String()+`)
-			ORDER BY subject FOR SHARE`, args...)
-		if err != nil {
-			return fmt.Errorf("store: lock consent state: %w", err)
-		}
-		for rows.Next() { // the locks are what counts, not the rows
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("store: lock consent state: %w", err)
-		}
+	// The subjects as one parameter (SubjectIn), as everywhere else.
+	cond, arg := tx.SubjectIn("subject", 2, subjects)
+	rows, err := tx.QueryContext(ctx, `SELECT subject FROM consent_state WHERE purpose = $1 AND `+cond+`
+		ORDER BY subject FOR SHARE`, purpose, arg)
+	if err != nil {
+		return fmt.Errorf("store: lock consent state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() { // the locks are what counts, not the rows
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: lock consent state: %w", err)
 	}
 	return nil
 }
