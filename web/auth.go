@@ -158,12 +158,3 @@ func loginURL(r *http.Request) string {
 	}
 	return "/login?" + q
 }
-
-// safeNext accepts only a local path as a place to return to, so the login
-// form cannot send anyone to another site.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return ""
-	}
-	return next
-}

@@ -215,3 +215,21 @@ func TestCookiesPageListsPolicyCookies(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectTargetsStayOnSite: the open redirect of the ASVS review
+// (issue 14, finding 5) — a tab after the first slash made browsers leave
+// the site — is refused by the login form and the cookie notice alike.
+func TestRedirectTargetsStayOnSite(t *testing.T) {
+	s := testkit.SQLite(t)
+	srv, _ := newServer(t, s, "ivm")
+	for _, target := range []string{"/\t/evil.example", "/\\evil.example", "//evil.example"} {
+		resp, _ := do(t, "POST", srv.URL+"/cookies", url.Values{"choice": {"none"}, "return": {target}})
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/" {
+			t.Errorf("POST /cookies return=%q: %d Location %q, want 303 to /", target, resp.StatusCode, loc)
+		}
+		_, body := do(t, "GET", srv.URL+"/login?next="+url.QueryEscape(target), nil)
+		if strings.Contains(body, `name="next"`) {
+			t.Errorf("GET /login?next=%q keeps the target in the form", target)
+		}
+	}
+}
