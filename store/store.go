@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,6 +45,8 @@ type Store struct {
 	dsn     string
 	// audit signs heads and checkpoints of the audit log (audit.go).
 	audit auditConfig
+	// fileMode is the SQLite file's permission bits when it was opened.
+	fileMode fs.FileMode
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" (the file is
@@ -74,6 +77,10 @@ func open(dsn string) (*Store, error) {
 				return nil, steward.Errorf(steward.EINVALID, "database: directory %s does not exist", dir)
 			}
 		}
+		mode, err := prepareSQLiteFile(path)
+		if err != nil {
+			return nil, err
+		}
 		pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 		// The writer gets a 64 MiB page cache and in-memory temporary files:
 		// appends to indexes with random keys (audit_log_subject) otherwise
@@ -90,7 +97,7 @@ func open(dsn string) (*Store, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		r.SetMaxOpenConns(4)
-		return &Store{write: w, read: r, dialect: SQLite, dsn: dsn}, nil
+		return &Store{write: w, read: r, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {

@@ -118,6 +118,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if w := s.PermissionWarning(); w != "" {
+		log.Warn(w)
+	}
 	sealer, err := dk.bind(ctx, s, a.clock.Now(), log)
 	if err != nil {
 		return err

@@ -98,3 +98,21 @@ func TestServeRefusesAnotherDataKey(t *testing.T) {
 		refused("a new key from keygen")
 	})
 }
+
+// TestServeWarnsOfReadableDatabase: serve starts on a database file others
+// can read, as before, but says so at start with the fix (issue 14,
+// finding 11).
+func TestServeWarnsOfReadableDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "steward.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServe(t, map[string]string{"STEWARD_DB": "sqlite:" + db, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_ADDR": "127.0.0.1:0"})
+	srv.Stop(t)
+	if log := srv.Stderr.String(); !strings.Contains(log, "mode 0644") || !strings.Contains(log, "chmod 600") {
+		t.Fatalf("no warning about the file's mode in the log:\n%s", log)
+	}
+}
