@@ -5,11 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -155,12 +152,9 @@ func readCheckpointLines(v string) ([]audit.Checkpoint, error) {
 		}
 		return []audit.Checkpoint{cp}, nil
 	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "--checkpoint @%s: the file does not exist", path)
-	}
+	data, err := readInputFile("--checkpoint @"+path, path, maxInputFile)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "--checkpoint @%s: %v", path, err)
+		return nil, err
 	}
 	var out []audit.Checkpoint
 	for i, line := range strings.Split(string(data), "\n") {

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"os"
 
-	"steward"
 	"steward/audit"
 	"steward/policy"
 	"steward/store"
@@ -52,9 +49,9 @@ func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
 
 // loadPolicy reads and validates a policy file.
 func loadPolicy(path string) (*policy.Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInputFile("policy "+path, path, maxPolicyFile)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "cannot read policy: %v", err)
+		return nil, err
 	}
 	p, err := policy.Parse(path, data)
 	if err != nil {
@@ -65,9 +62,9 @@ func loadPolicy(path string) (*policy.Policy, error) {
 
 // policyHash is the SHA-256 of a policy file, recorded with its version.
 func policyHash(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInputFile("policy "+path, path, maxPolicyFile)
 	if err != nil {
-		return "", fmt.Errorf("hash policy: %w", err)
+		return "", err
 	}
 	return sha256Hex(data), nil
 }

@@ -51,9 +51,9 @@ func runConsentVerifyReceipt(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	data, err := os.ReadFile(fs.Arg(0))
+	data, err := readInputFile("receipt "+fs.Arg(0), fs.Arg(0), maxInputFile)
 	if err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot read receipt: %v", err)
+		return err
 	}
 	key, err := consent.LoadKey(*keyPath)
 	if err != nil {

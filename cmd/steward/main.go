@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"steward"
 	"steward/clock"
@@ -57,6 +58,7 @@ var errReported = errors.New("reported")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go exitAfterGrace(ctx, stopGrace)
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, clock: clock.System{}}
 	code := a.main(ctx, os.Args[1:])
 	stop()
@@ -270,4 +272,20 @@ func (a *app) env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// stopGrace is how long a command may take to stop after SIGTERM or an
+// interrupt: serve drains its connections within 15 s, and the long jobs
+// (retention run, newsletter send) stop at their next batch, each batch
+// one transaction, so nothing is half-applied when the process then ends.
+const stopGrace = 20 * time.Second
+
+// exitAfterGrace ends the process when a command has not returned within
+// grace of a stop signal, so no command — one blocked in a read, say —
+// can ignore SIGTERM (issue 14, finding 9).
+func exitAfterGrace(ctx context.Context, grace time.Duration) {
+	<-ctx.Done()
+	time.Sleep(grace)
+	fmt.Fprintln(os.Stderr, "steward: did not stop within", grace, "of the signal; exiting")
+	os.Exit(143)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"steward"
@@ -47,9 +46,9 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return steward.Errorf(steward.EINVALID, "--base-url is required: the site's public URL such as https://www.example.org (or STEWARD_BASE_URL), for the unsubscribe links")
 	}
-	body, err := os.ReadFile(*bodyFile)
+	body, err := readInputFile("--body "+*bodyFile, *bodyFile, maxInputFile)
 	if err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot read --body: %v", err)
+		return err
 	}
 	nl, closeFn, err := openNewsletter(ctx, a, *db, *pol, *keyPath, *baseURL)
 	if err != nil {
