@@ -1,0 +1,93 @@
+package account
+
+import (
+	"context"
+	"runtime"
+
+	"steward"
+)
+
+// ErrHashBusy is answered when more passwords wait to be hashed than the
+// Hasher queues: the caller answers 503 with Retry-After at once instead of
+// letting the request wait without bound (issue 14, finding 1).
+var ErrHashBusy = steward.Errorf(steward.EUNAVAILABLE, "too many log-ins at this moment; try again in a few seconds")
+
+// Hasher bounds the password hashes in flight. Each argon2id hash holds
+// Params.Memory (19 MiB) for its duration and wants a core; 150 hashes at
+// once took a server to 2.76 GB, and hashes beyond the number of cores
+// only slow each other down. A Hasher runs at most InFlight at once, lets
+// at most Queue more wait for a slot, and refuses the rest with
+// ErrHashBusy, so memory stays near InFlight × Params.Memory.
+type Hasher struct {
+	Params HashParams
+	// admitted holds one token per request running or waiting;
+	// running one per hash being computed.
+	admitted, running chan struct{}
+}
+
+// NewHasher returns a Hasher for p running at most inFlight hashes (the
+// number of cores when inFlight ≤ 0) with up to queue more waiting (twice
+// inFlight when queue < 0).
+func NewHasher(p HashParams, inFlight, queue int) *Hasher {
+	if inFlight <= 0 {
+		inFlight = runtime.GOMAXPROCS(0)
+	}
+	if queue < 0 {
+		queue = 2 * inFlight
+	}
+	return &Hasher{Params: p, admitted: make(chan struct{}, inFlight+queue), running: make(chan struct{}, inFlight)}
+}
+
+// acquire takes a slot, waiting in the queue if there is room in it.
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.admitted <- struct{}{}:
+	default:
+		return ErrHashBusy
+	}
+	select {
+	case h.running <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		<-h.admitted
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() {
+	<-h.running
+	<-h.admitted
+}
+
+// Hash is HashPassword within the bound.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	return HashPassword(pw, h.Params), nil
+}
+
+// Verify is VerifyPassword within the bound.
+func (h *Hasher) Verify(ctx context.Context, pw, phc string) (ok, needsRehash bool, err error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer h.release()
+	return VerifyPassword(pw, phc, h.Params)
+}
+
+// Burn is BurnHashTime within the bound: an answer about an address with
+// no account costs what one about an account costs, queue included.
+func (h *Hasher) Burn(ctx context.Context, pw string) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	defer h.release()
+	BurnHashTime(pw, h.Params)
+	return nil
+}
+
+// InFlight reports how many hashes run now and how many requests are
+// admitted (running or waiting), for tests and metrics.
+func (h *Hasher) InFlight() (running, admitted int) { return len(h.running), len(h.admitted) }
