@@ -114,6 +114,13 @@ func newSMTP(t testing.TB, tlsConfig *tls.Config, implicit bool) *SMTPServer {
 	t.Cleanup(func() {
 		closed.Store(true)
 		s.srv.Close()
+		// go-smtp's Close closes only the listeners Serve has registered;
+		// when a test ends before the goroutine above reached Serve (a test
+		// that sends nothing is that fast), Serve then registered ln after
+		// Close and blocked in Accept for ever, and <-done hung the test
+		// run (issue 14, finding 12). Closing ln ourselves ends Accept in
+		// either order; Serve sees the server closed and returns.
+		ln.Close()
 		<-done
 	})
 	return s
