@@ -34,16 +34,30 @@ const (
 	MaxPasswordLen = 512
 )
 
-// CheckPassword refuses passwords that are too short or too long.
+// CheckPassword refuses a new password that is too short or too long,
+// only white space, one character repeated, or one of the passwords most
+// used and found in breaches (ASVS 2.1.7, 2.1.9: no other composition
+// rules, so long passphrases and pasted passwords are welcome).
 func CheckPassword(pw string) error {
 	n := utf8.RuneCountInString(pw)
-	if n < MinPasswordLen {
+	switch {
+	case strings.TrimSpace(pw) == "" && pw != "":
+		return steward.FieldError("password", "must not be only spaces")
+	case n < MinPasswordLen:
 		return steward.FieldError("password", "must be at least %d characters", MinPasswordLen)
-	}
-	if len(pw) > MaxPasswordLen {
+	case len(pw) > MaxPasswordLen:
 		return steward.FieldError("password", "must be at most %d bytes", MaxPasswordLen)
+	case oneRepeatedRune(pw):
+		return steward.FieldError("password", "must not be one character repeated")
+	case IsCommonPassword(pw):
+		return steward.FieldError("password", "is one of the passwords used most often and found in data breaches; choose another, for example a few words that do not belong together")
 	}
 	return nil
+}
+
+func oneRepeatedRune(pw string) bool {
+	first, _ := utf8.DecodeRuneInString(pw)
+	return strings.Trim(pw, string(first)) == ""
 }
 
 // HashPassword hashes pw with argon2id and returns the PHC string
