@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"net/mail"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,19 +15,40 @@ import (
 
 	"steward"
 	"steward/clock"
+	"steward/store"
 )
 
 // limiter is a set of token buckets keyed by client address or account,
 // against guessing passwords and flooding mailboxes (issue 4, item 3). Time
 // comes from the injected clock, so tests can move it.
 type limiter struct {
+	// name names the bucket in the shared table.
+	name    string
 	mu      sync.Mutex
 	every   time.Duration
 	burst   int
 	clock   clock.Clock
 	buckets map[string]*bucket
 	swept   time.Time
+	// shared, when set, keeps the buckets in the database so that every
+	// serve process on it counts against one limit (PostgreSQL); the
+	// in-memory buckets then serve only while the database cannot answer.
+	shared tokenStore
+	log    *slog.Logger
+	// keyOf turns a key into the one the bucket counts (clientKey for the
+	// per-client buckets); nil keeps it.
+	keyOf func(string) string
 }
+
+// tokenStore keeps token buckets where every process sees them.
+type tokenStore interface {
+	TakeToken(ctx context.Context, bucket, key string, burst int, every time.Duration, now time.Time) (bool, time.Duration, error)
+	PruneRateLimits(ctx context.Context, now time.Time) (int64, error)
+}
+
+// sharedTimeout bounds one shared check, so a slow database slows a form
+// by at most this much before the in-memory bucket answers.
+const sharedTimeout = 2 * time.Second
 
 type bucket struct {
 	lim  *rate.Limiter
@@ -37,10 +61,35 @@ func newLimiter(c clock.Clock, burst int, every time.Duration) *limiter {
 	return &limiter{every: every, burst: burst, clock: c, buckets: map[string]*bucket{}}
 }
 
+// clientKey is the bucket key of a client address: an IPv6 client gets
+// its /64, the block one subscriber holds, so cycling through the
+// addresses of one's own network buys no more tries (issue 14, finding 1).
+func clientKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
 // allow takes one token for key. When none is left it returns how long
 // until one is.
 func (l *limiter) allow(key string) (bool, time.Duration) {
+	if l.keyOf != nil {
+		key = l.keyOf(key)
+	}
 	now := l.clock.Now()
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		defer cancel()
+		l.pruneShared(ctx, now)
+		ok, wait, err := l.shared.TakeToken(ctx, l.name, key, l.burst, l.every, now)
+		if err == nil {
+			return ok, wait
+		}
+		l.log.Warn("rate limit: shared bucket unavailable; this process counts alone", "bucket", l.name, "err", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
@@ -57,6 +106,22 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	wait := res.DelayFrom(now)
 	res.CancelAt(now)
 	return false, wait
+}
+
+// pruneShared deletes the shared buckets that are full again, at most
+// once a minute per limiter.
+func (l *limiter) pruneShared(ctx context.Context, now time.Time) {
+	l.mu.Lock()
+	due := now.Sub(l.swept) >= time.Minute
+	if due {
+		l.swept = now
+	}
+	l.mu.Unlock()
+	if due {
+		if _, err := l.shared.PruneRateLimits(ctx, now); err != nil {
+			l.log.Warn("rate limit: prune", "err", err)
+		}
+	}
 }
 
 // sweep drops buckets that have been full again for a while, so the map
@@ -87,8 +152,10 @@ type limits struct {
 	newsletterAddress       *limiter
 }
 
-func newLimits(c clock.Clock) *limits {
-	return &limits{
+// newLimits makes the buckets; with shared set they live in the database
+// (one row per bucket and hashed key) so that they hold across processes.
+func newLimits(c clock.Clock, shared tokenStore, log *slog.Logger) *limits {
+	l := &limits{
 		loginIP:           newLimiter(c, 20, 3*time.Minute),
 		loginAccount:      newLimiter(c, 5, 3*time.Minute),
 		signupIP:          newLimiter(c, 5, 12*time.Minute),
@@ -98,6 +165,16 @@ func newLimits(c clock.Clock) *limits {
 		newsletterIP:      newLimiter(c, 5, 12*time.Minute),
 		newsletterAddress: newLimiter(c, 3, 20*time.Minute),
 	}
+	for name, lim := range map[string]*limiter{
+		"login_ip": l.loginIP, "login_account": l.loginAccount, "signup_ip": l.signupIP, "signup_account": l.signupAccount,
+		"reset_ip": l.resetIP, "reset_account": l.resetAccount, "newsletter_ip": l.newsletterIP, "newsletter_address": l.newsletterAddress,
+	} {
+		lim.name, lim.shared, lim.log = name, shared, log
+		if strings.HasSuffix(name, "_ip") {
+			lim.keyOf = clientKey
+		}
+	}
+	return l
 }
 
 // errTooMany says when to try again, in whole minutes.
@@ -142,4 +219,14 @@ func mailboxKey(email string) string {
 		return ""
 	}
 	return accountKey(a.Address)
+}
+
+// sharedLimits is where the buckets live: in the database on PostgreSQL,
+// where several serve processes may share one site (docs/deploy.md), in
+// memory on SQLite, where one process serves.
+func sharedLimits(cfg Config) tokenStore {
+	if cfg.Store == nil || cfg.Store.Dialect() != store.Postgres {
+		return nil
+	}
+	return cfg.Store
 }

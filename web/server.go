@@ -83,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pages: pg, catalog: cat, limits: newLimits(cfg.Clock)}
+	s := &Server{cfg: cfg, pages: pg, catalog: cat, limits: newLimits(cfg.Clock, sharedLimits(cfg), cfg.Log)}
 	mux := http.NewServeMux()
 	s.consent = newConsentWeb(cfg)
 	// The anonymous forms' CSRF key derives from the site's persistent
