@@ -40,6 +40,15 @@ var cheapHash = account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 1
 func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.Config)) *site {
 	t.Helper()
 	st := &site{t: t, store: s, clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), log: testkit.Log(t)}
+	// On PostgreSQL the rate limits live in the database and outlast a
+	// server; a new site here stands for a new deployment, so it starts
+	// with full buckets, as a new site in memory does.
+	if err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(context.Background(), `DELETE FROM rate_limits`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	st.smtp = testkit.NewSMTP(t)
 	snd, err := mail.NewSender(mail.Config{Host: st.smtp.Host(), Port: st.smtp.Port(), TLS: mail.TLSNone, From: "Steward <noreply@example.org>"})
 	if err != nil {
