@@ -153,7 +153,7 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := mustLang(r)
 	ctx := r.Context()
-	p, err := s.cfg.Store.AccountByID(ctx, r.PathValue("id"))
+	p, err := s.staffTarget(ctx, au, r.PathValue("id"))
 	if err != nil {
 		s.failT(w, r, err)
 		return
@@ -199,6 +199,19 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "staff_person", s.page(r, lang, "staff.person_title", v))
 }
 
+// staffTarget is the account whose record staff open; a staff account's
+// record needs the admin role (account.Role.MayOpen).
+func (s *Server) staffTarget(ctx context.Context, au *authed, id string) (*account.Account, error) {
+	p, err := s.cfg.Store.AccountByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !au.Account.Role.MayOpen(p) {
+		return nil, steward.Errorf(steward.EFORBIDDEN, "a staff account's record needs the admin role")
+	}
+	return p, nil
+}
+
 // staffRevoke ends every session of a person: a privileged action that
 // needs a recent login.
 func (s *Server) staffRevoke(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +222,7 @@ func (s *Server) staffRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r, au) {
 		return
 	}
-	p, err := s.cfg.Store.AccountByID(r.Context(), r.PathValue("id"))
+	p, err := s.staffTarget(r.Context(), au, r.PathValue("id"))
 	if err != nil {
 		s.failT(w, r, err)
 		return
