@@ -46,7 +46,7 @@ func TestBrowserAccountFlow(t *testing.T) {
 		t.Fatalf("after sign-up the title is %q", title)
 	}
 	link, _ := st.mailLink(1)
-	do("verify", chromedp.Navigate(base+link), chromedp.Click(C(`main button[type=submit]`)), chromedp.WaitVisible(C(`main [role=status]`)))
+	do("verify", chromedp.Navigate(link), chromedp.Click(C(`main button[type=submit]`)), chromedp.WaitVisible(C(`main [role=status]`)))
 	do("login", chromedp.Navigate(base+"/login?lang=en"),
 		chromedp.SendKeys(C(`#f-email`), "browser@example.nl"),
 		chromedp.SendKeys(C(`#f-password`), "correct horse battery"),

@@ -288,7 +288,9 @@ func (s *Server) requestReset(ctx context.Context, email, lang string) error {
 		if err := tx.InsertToken(ctx, hash, account.TokenReset, a.ID, now, now.Add(account.TokenLifetime(account.TokenReset))); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, a, mail.KindReset, lang, "mail.reset", s.link("/reset", lang, url.Values{"token": {secret}}))
+		// The link opens the new-password form; /reset itself asks for
+		// an address (issue 13).
+		return s.enqueue(ctx, tx, a, mail.KindReset, lang, "mail.reset", s.link("/reset/confirm", lang, url.Values{"token": {secret}}))
 	})
 	if err != nil {
 		return fmt.Errorf("request reset: %w", err)

@@ -65,7 +65,7 @@ func TestNewsletterDoubleOptInSendAndOneClickUnsubscribe(t *testing.T) {
 		if resp, _ := b.post("/newsletter/confirm", url.Values{"token": {"forged"}}); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("forged confirm token: %d", resp.StatusCode)
 		}
-		if resp, body := b.post("/newsletter/confirm", url.Values{"token": {token}}); resp.StatusCode != 200 {
+		if resp, body := b.follow(link, nil); resp.StatusCode != 200 {
 			t.Fatalf("confirm: %d %s", resp.StatusCode, body)
 		}
 		if resp, _ := b.post("/newsletter/confirm", url.Values{"token": {token}}); resp.StatusCode != http.StatusBadRequest {
