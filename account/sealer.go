@@ -90,6 +90,24 @@ func (s *Sealer) Open(sealed, aad string) (string, error) {
 	return string(plain), nil
 }
 
+// SealField seals the value of field of record kind record of account
+// accountID. The additional data names that place, so a sealed value
+// copied to another person, record or field does not open (R3).
+func (s *Sealer) SealField(accountID, record, field, plain string) string {
+	return s.Seal(plain, fieldAAD(accountID, record, field))
+}
+
+// OpenField opens a value sealed by SealField for the same place. Its
+// signature is rights/desk's Opener, so the export and My data open
+// sensitive fields with it.
+func (s *Sealer) OpenField(accountID, record, field, sealed string) (string, error) {
+	return s.Open(sealed, fieldAAD(accountID, record, field))
+}
+
+// fieldAAD is the additional data of a sealed field: where it is stored.
+// Changing it makes every stored value unreadable.
+func fieldAAD(accountID, record, field string) string { return accountID + "/" + record + "/" + field }
+
 // IsSealed reports whether a stored value is sealed.
 func IsSealed(v string) bool { return strings.HasPrefix(v, sealedPrefix) }
 

@@ -6,8 +6,6 @@ import (
 	"net/http"
 
 	"steward"
-	"steward/audit"
-	"steward/consent"
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
@@ -18,13 +16,8 @@ import (
 // on the logged-in person only; no handler takes a person's id from the
 // request, and a request id of someone else's is not found (IDOR).
 
-// desk returns the privacy desk over the server's store and policy.
-func (s *Server) desk() *desk.Desk {
-	version := s.cfg.Policy.Version.Number
-	log := &audit.Log{Clock: s.cfg.Clock, PolicyVersion: func() string { return version }}
-	return &desk.Desk{Store: s.cfg.Store, Policy: s.cfg.Policy, Clock: s.cfg.Clock, Audit: log, Log: s.cfg.Log,
-		BaseURL: s.cfg.BaseURL, Consent: &consent.Service{Policy: s.cfg.Policy, Store: s.cfg.Store, Clock: s.cfg.Clock, Audit: log}}
-}
+// desk returns the privacy desk the server was given.
+func (s *Server) desk() *desk.Desk { return s.cfg.Desk }
 
 // myDataView is the data of the "My data" page.
 type myDataView struct {
@@ -53,12 +46,8 @@ func honouredTypes(p *policy.Policy) []rights.Type {
 	return out
 }
 
-func (s *Server) opener() desk.Opener {
-	if s.cfg.Sealer == nil {
-		return nil
-	}
-	return s.open
-}
+// opener opens sensitive fields for My data and the export (R3).
+func (s *Server) opener() desk.Opener { return s.accounts().Opener() }
 
 // accountData is GET /account/data: everything held about the person,
 // grouped by the policy's record kinds.

@@ -21,6 +21,7 @@ import (
 	"steward/account"
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/policy"
 	"steward/rights"
 )
@@ -188,11 +189,9 @@ func TestBodyLimitAnswersInThePageLanguage(t *testing.T) {
 // and a form that cannot be read are refused in Dutch on a Dutch page,
 // without English words or requirement ids.
 func TestFormRefusalsAreDutch(t *testing.T) {
-	h, err := New(Config{Policy: testkit.Policy(t, "ivm"), Store: testkit.SQLite(t), Log: testkit.Log(t).Logger,
-		Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), HashParams: &account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := NewForTest(t, Config{Policy: testkit.Policy(t, "ivm"), Store: testkit.SQLite(t), Log: testkit.Log(t).Logger,
+		Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))},
+		wiring.Config{HashParams: &account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	jar, _ := cookiejar.New(nil)

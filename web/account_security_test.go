@@ -16,6 +16,7 @@ import (
 	"steward/clock"
 	"steward/consent"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/store"
 	"steward/web"
 )
@@ -203,10 +204,7 @@ func TestFormTokenSurvivesRestart(t *testing.T) {
 	p := testkit.Policy(t, "ivm")
 	clk := clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	start := func(key *consent.Key) *browser {
-		h, err := web.New(web.Config{Policy: p, Store: s, Log: testkit.Log(t).Logger, Clock: clk, ConsentKey: key, HashParams: &cheapHash})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := web.NewForTest(t, web.Config{Policy: p, Store: s, Log: testkit.Log(t).Logger, Clock: clk, ConsentKey: key}, wiring.Config{HashParams: &cheapHash})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		return &browser{t: t, base: srv.URL, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {

@@ -17,6 +17,7 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/mail"
 	"steward/store"
 	"steward/web"
@@ -60,14 +61,11 @@ func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.
 	sealer, _ := account.NewSealer(key)
 	st.srv = httptest.NewUnstartedServer(nil)
 	cfg := web.Config{Policy: testkit.Policy(t, policyName), Store: s, Log: st.log.Logger, Clock: st.clock,
-		BaseURL: "http://" + st.srv.Listener.Addr().String(), Sealer: sealer, HashParams: &cheapHash}
+		BaseURL: "http://" + st.srv.Listener.Addr().String()}
 	for _, f := range with {
 		f(&cfg)
 	}
-	h, err := web.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := web.NewForTest(t, cfg, wiring.Config{Sealer: sealer, HashParams: &cheapHash})
 	st.srv.Config.Handler = h
 	st.srv.Start()
 	t.Cleanup(st.srv.Close)

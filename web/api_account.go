@@ -8,6 +8,7 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/account/service"
 )
 
 // The JSON API for the self-service actions (issue 4, item 9), documented
@@ -131,7 +132,7 @@ func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
 	if lang != "en" {
 		lang = "nl"
 	}
-	if err := s.signUp(r.Context(), signupInput{Records: in.Fields, Password: in.Password, Lang: lang, Consents: in.Consents}); err != nil {
+	if err := s.accounts().SignUp(r.Context(), service.Signup{Records: in.Fields, Password: in.Password, Lang: lang, Consents: in.Consents}); err != nil {
 		s.serveAPIError(w, r, err)
 		return
 	}
@@ -146,7 +147,7 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := s.confirm(r.Context(), in.Token); err != nil {
+	if err := s.accounts().Confirm(r.Context(), in.Token); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -166,7 +167,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	secret, se, _, err := s.login(r.Context(), in.Email, in.Password, true)
+	secret, se, _, err := s.accounts().Login(r.Context(), in.Email, in.Password, true)
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -180,7 +181,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	if err := s.logout(r.Context(), au); err != nil {
+	if err := s.accounts().Logout(r.Context(), au.Session, au.Account); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -204,7 +205,7 @@ func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	vals, err := s.loadProfile(r.Context(), au.Account, r.URL.Query().Get("reveal"))
+	vals, err := s.accounts().LoadProfile(r.Context(), au.Account, r.URL.Query().Get("reveal"))
 	if err != nil {
 		s.serveError(w, r, err)
 		return
@@ -224,7 +225,7 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	changed, err := s.updateProfile(r.Context(), au.Account, in.Fields)
+	changed, err := s.accounts().UpdateProfile(r.Context(), au.Account, in.Fields)
 	if err != nil {
 		s.serveAPIError(w, r, err)
 		return
@@ -251,7 +252,7 @@ func (s *Server) apiResetRequest(w http.ResponseWriter, r *http.Request) {
 	if in.Lang != "en" {
 		in.Lang = "nl"
 	}
-	if err := s.requestReset(r.Context(), in.Email, in.Lang); err != nil {
+	if err := s.accounts().RequestReset(r.Context(), in.Email, in.Lang); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -271,7 +272,7 @@ func (s *Server) apiResetConfirm(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := s.resetPassword(r.Context(), in.Token, in.Password); err != nil {
+	if err := s.accounts().ResetPassword(r.Context(), in.Token, in.Password); err != nil {
 		s.serveError(w, r, err)
 		return
 	}
@@ -283,7 +284,7 @@ func (s *Server) apiRevokeSessions(w http.ResponseWriter, r *http.Request) {
 	if au == nil {
 		return
 	}
-	n, err := s.revokeSessions(r.Context(), subjectActor(au.Account), au.Account)
+	n, err := s.accounts().RevokeSessions(r.Context(), subjectActor(au.Account), au.Account)
 	if err != nil {
 		s.serveError(w, r, err)
 		return

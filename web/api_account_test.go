@@ -13,6 +13,7 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/store"
 	"steward/web"
 )
@@ -123,11 +124,8 @@ func TestSignupRateLimitKeysOnTheForwardedClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := web.New(web.Config{Policy: testkit.Policy(t, "zorginspirator"), Store: testkit.SQLite(t), Log: testkit.Log(t).Logger,
-			Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), TrustedProxies: trusted})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := web.NewForTest(t, web.Config{Policy: testkit.Policy(t, "zorginspirator"), Store: testkit.SQLite(t), Log: testkit.Log(t).Logger,
+			Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), TrustedProxies: trusted}, wiring.Config{})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		return srv.URL

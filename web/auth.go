@@ -25,13 +25,9 @@ type authed struct {
 	Bearer bool
 }
 
-// touchEvery bounds how often a session's last_seen is written: once a
-// minute is precise enough for a 30-minute idle timeout and keeps reads
-// from becoming writes.
-const touchEvery = time.Minute
-
 // auth returns the logged-in person, or nil for an anonymous visitor. A
-// session that timed out is deleted; a bad or stale cookie is cleared (R11).
+// session that timed out is deleted by the account service; a bad or
+// stale cookie is cleared (R11).
 func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 	secret, bearer := "", false
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(r.URL.Path, "/api/") && h != "" {
@@ -46,38 +42,25 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 	if secret == "" {
 		return nil, nil
 	}
-	ctx := r.Context()
-	se, err := s.cfg.Store.SessionByID(ctx, account.HashSecret(secret))
+	se, a, err := s.accounts().Authenticate(r.Context(), secret, bearer)
 	if err != nil {
-		if steward.ErrorCode(err) == steward.EUNAUTHORIZED {
-			if !bearer {
-				s.clearSessionCookie(w, r)
-			}
-			return nil, nil
-		}
 		return nil, err
 	}
-	now := s.cfg.Clock.Now()
-	if se.Expired(now) || se.API != bearer {
-		if se.Expired(now) {
-			s.expire(ctx, se)
-		}
+	if se == nil {
 		if !bearer {
 			s.clearSessionCookie(w, r)
 		}
 		return nil, nil
 	}
-	a, err := s.cfg.Store.AccountByID(ctx, se.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	if now.Sub(se.LastSeen) >= touchEvery {
-		if err := s.cfg.Store.TouchSession(ctx, se, now); err != nil {
-			return nil, err
-		}
-		se.LastSeen = now
-	}
 	return &authed{Session: se, Account: a, Bearer: bearer}, nil
+}
+
+// session is the session of au, or nil for an anonymous visitor.
+func (au *authed) session() *account.Session {
+	if au == nil {
+		return nil
+	}
+	return au.Session
 }
 
 // checkSessionCSRF compares a form's or header's token with the session's

@@ -35,8 +35,8 @@ func newConsentWeb(cfg Config) *consentWeb {
 			cfg.Log.Warn("no consent key configured: cookie choices and unsubscribe links will not survive a restart", slog.String("key_id", key.ID()))
 		}
 	}
-	svc := consent.NewService(cfg.Policy, cfg.Store, cfg.Clock)
-	c := &consentWeb{svc: svc, gate: consent.NewGate(cfg.Policy, cfg.Store), key: key,
+	svc := cfg.Consent
+	c := &consentWeb{svc: svc, gate: cfg.Gate, key: key,
 		cookieKey: key.Derive("cookie-choice"), unsubKey: key.Derive("newsletter-unsubscribe")}
 	c.newsletter = &consent.Newsletter{Consent: svc, Gate: c.gate, Clock: cfg.Clock, BaseURL: cfg.BaseURL,
 		UnsubKey: c.unsubKey, Texts: CatalogText}

@@ -12,6 +12,7 @@ import (
 	"steward/clock"
 	"steward/consent"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/policy"
 )
 
@@ -33,11 +34,8 @@ func (c *countingConsents) Latest(ctx context.Context, subject string) ([]consen
 // with a fresh cache.
 func TestGateCacheIsPerRequest(t *testing.T) {
 	p := testkit.Policy(t, "zorginspirator")
-	s, err := New(Config{Policy: p, Store: testkit.SQLite(t), Log: testkit.Log(t).Logger,
-		Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := NewForTest(t, Config{Policy: p, Store: testkit.SQLite(t), Log: testkit.Log(t).Logger,
+		Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))}, wiring.Config{})
 	counter := &countingConsents{Consents: s.consent.gate.Consents}
 	s.consent.gate.Consents = counter
 	visitor := newVisitorID()

@@ -45,9 +45,9 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// A logged-in person who logs in again (re-authentication or another
 	// account) loses the old session first.
 	if old, _ := s.auth(w, r); old != nil {
-		s.logout(r.Context(), old)
+		s.accounts().Logout(r.Context(), old.Session, old.Account)
 	}
-	secret, _, a, err := s.login(r.Context(), email, f.Get("password"), false)
+	secret, _, a, err := s.accounts().Login(r.Context(), email, f.Get("password"), false)
 	if err != nil {
 		code := steward.ErrorCode(err)
 		if code == steward.EUNAUTHORIZED || code == steward.EFORBIDDEN {
@@ -79,7 +79,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 		if !s.checkForm(w, r, au) {
 			return
 		}
-		if err := s.logout(r.Context(), au); err != nil {
+		if err := s.accounts().Logout(r.Context(), au.Session, au.Account); err != nil {
 			s.failT(w, r, err)
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/web"
 )
 
@@ -23,10 +24,7 @@ var update = flag.Bool("update", false, "rewrite web/testdata/*.golden from the 
 // middleware.
 func privacyServer(t *testing.T, site string) *httptest.Server {
 	t.Helper()
-	h, err := web.New(web.Config{Policy: testkit.Policy(t, site), Store: testkit.SQLite(t), Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := web.NewForTest(t, web.Config{Policy: testkit.Policy(t, site), Store: testkit.SQLite(t), Log: slog.New(slog.DiscardHandler)}, wiring.Config{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"steward/account"
 	"steward/policy"
@@ -71,7 +70,7 @@ func (s *Server) renderProfileEmail(w http.ResponseWriter, r *http.Request, au *
 
 func (s *Server) profileView(r *http.Request, au *authed, in map[string]map[string]string, errs account.FieldErrors, reveal string, saved bool) (*profileView, error) {
 	lang := mustLang(r)
-	stored, err := s.loadProfile(r.Context(), au.Account, reveal)
+	stored, err := s.accounts().LoadProfile(r.Context(), au.Account, reveal)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +97,7 @@ func (s *Server) profileView(r *http.Request, au *authed, in map[string]map[stri
 		d.Sections = append(d.Sections, sec)
 	}
 	d.Errors = s.summary(lang, errs)
-	n, _ := s.cfg.Store.CountSessions(r.Context(), au.Account.ID)
+	n, _ := s.accounts().CountSessions(r.Context(), au.Account.ID)
 	return &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n,
 		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}}, nil
 }
@@ -114,20 +113,7 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := recordForm(r)
-	if err := s.dropUnstarted(r, au.Account, in); err != nil {
-		s.failT(w, r, err)
-		return
-	}
-	for rid, fields := range in {
-		for fid, v := range fields {
-			if rec := s.cfg.Policy.Record(rid); rec != nil {
-				if f := rec.Field(fid); f != nil && f.Sensitive && v != "" && isMasked(v) {
-					delete(fields, fid)
-				}
-			}
-		}
-	}
-	_, err := s.updateProfile(r.Context(), au.Account, in)
+	_, err := s.accounts().UpdateProfileForm(r.Context(), au.Account, in)
 	if fe := account.AsFieldErrors(err); fe != nil {
 		s.renderProfile(w, r, au, http.StatusBadRequest, in, fe, "", false)
 		return
@@ -166,40 +152,10 @@ func (s *Server) profileRevoke(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r, au) {
 		return
 	}
-	if _, err := s.revokeSessions(r.Context(), subjectActor(au.Account), au.Account); err != nil {
+	if _, err := s.accounts().RevokeSessions(r.Context(), subjectActor(au.Account), au.Account); err != nil {
 		s.failT(w, r, err)
 		return
 	}
 	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/login"+langQuery(mustLang(r)), http.StatusSeeOther)
-}
-
-// isMasked reports whether v is a masked value as Mask shows it.
-func isMasked(v string) bool { return len(v) > 0 && v[0] == '*' }
-
-// dropUnstarted leaves out of a submitted form the records the person has
-// no values for and left empty: a form shows every profile record, and an
-// IVM member without a learning-environment account must be able to save
-// their website account without filling in the other's required fields.
-func (s *Server) dropUnstarted(r *http.Request, a *account.Account, in map[string]map[string]string) error {
-	for rid, fields := range in {
-		empty := true
-		for _, v := range fields {
-			if strings.TrimSpace(v) != "" {
-				empty = false
-				break
-			}
-		}
-		if !empty {
-			continue
-		}
-		stored, err := s.cfg.Store.Profile(r.Context(), a.ID, rid)
-		if err != nil {
-			return err
-		}
-		if len(stored) == 0 {
-			delete(in, rid)
-		}
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 )
 
 func proxyServer(t *testing.T, proxies string) *Server {
@@ -14,10 +15,7 @@ func proxyServer(t *testing.T, proxies string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Policy: testkit.Policy(t, "ivm"), Store: testkit.SQLite(t), TrustedProxies: trusted})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := NewForTest(t, Config{Policy: testkit.Policy(t, "ivm"), Store: testkit.SQLite(t), TrustedProxies: trusted}, wiring.Config{})
 	return s
 }
 

@@ -31,7 +31,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	err := s.requestReset(r.Context(), email, lang)
+	err := s.accounts().RequestReset(r.Context(), email, lang)
 	if fe := account.AsFieldErrors(err); fe != nil {
 		d := &formData{Action: "/reset" + langQuery(lang), CSRF: s.formToken("reset"), Email: email, Errors: s.summary(lang, fe)}
 		s.render(w, r, http.StatusBadRequest, "reset_request", s.page(r, lang, "reset.title", d))
@@ -68,7 +68,7 @@ func (s *Server) resetConfirmSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	err := s.resetPassword(r.Context(), f.Get("token"), f.Get("password"))
+	err := s.accounts().ResetPassword(r.Context(), f.Get("token"), f.Get("password"))
 	if fe := account.AsFieldErrors(err); fe != nil && steward.ErrorCode(err) == steward.EINVALID && fe.For("password") != nil {
 		d := &formData{Action: "/reset/confirm" + langQuery(lang), CSRF: s.formToken("reset_confirm"), Token: f.Get("token"), Errors: s.summary(lang, fe)}
 		s.render(w, r, http.StatusBadRequest, "reset", s.page(r, lang, "reset.new_title", d))

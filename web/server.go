@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/netip"
 
-	"steward/account"
+	"steward/account/service"
 	"steward/clock"
 	"steward/consent"
 	"steward/policy"
+	"steward/retention/runner"
+	"steward/rights/desk"
 	"steward/store"
 )
 
@@ -31,15 +33,17 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (proxy.go); empty ignores both.
 	TrustedProxies []netip.Prefix
-	// Sealer encrypts sensitive fields at rest (R3). Nil only when the
-	// policy declares no sensitive field; then storing one is refused.
-	Sealer *account.Sealer
-	// HashParams overrides the argon2id parameters (tests use cheaper
-	// ones); nil means account.DefaultParams.
-	HashParams *account.HashParams
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
+	// The services the handlers call. cmd/steward builds each once
+	// (internal/wiring.New) and every request uses the same; web builds
+	// none of its own.
+	Accounts  *service.Service
+	Consent   *consent.Service
+	Gate      *consent.Gate
+	Desk      *desk.Desk
+	Retention *runner.Runner
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -69,6 +73,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Policy == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("web: a policy and a store are required")
 	}
+	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil {
+		return nil, fmt.Errorf("web: the account, consent, gate, desk and retention services are required (internal/wiring builds them)")
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}
 	}
@@ -93,6 +100,13 @@ func New(cfg Config) (*Server, error) {
 	s.routes(mux)
 	s.handler = s.middleware(mux)
 	return s, nil
+}
+
+// notifyMail wakes the mail dispatcher, when one runs in this process.
+func (s *Server) notifyMail() {
+	if s.cfg.MailNotify != nil {
+		s.cfg.MailNotify()
+	}
 }
 
 // ServeHTTP serves a request through the middleware chain.

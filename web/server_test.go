@@ -11,6 +11,7 @@ import (
 
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/store"
 	"steward/web"
 )
@@ -18,11 +19,8 @@ import (
 func newServer(t *testing.T, s *store.Store, site string) (*httptest.Server, *testkit.LogCapture) {
 	t.Helper()
 	log := testkit.Log(t)
-	h, err := web.New(web.Config{Policy: testkit.Policy(t, site), Store: s, Log: log.Logger,
-		Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := web.NewForTest(t, web.Config{Policy: testkit.Policy(t, site), Store: s, Log: log.Logger,
+		Clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))}, wiring.Config{})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, log

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"steward/account"
+	"steward/account/service"
 	"steward/policy"
 )
 
@@ -51,12 +52,12 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := recordForm(r)
-	if err := checkLimits(s.limits.signupIP, s.clientIP(r), s.limits.signupAccount, mailboxKey(s.signupEmail(in))); err != nil {
+	if err := checkLimits(s.limits.signupIP, s.clientIP(r), s.limits.signupAccount, mailboxKey(s.accounts().SignupEmail(in))); err != nil {
 		s.failT(w, r, err)
 		return
 	}
 	ticked := r.PostForm["consent"]
-	err := s.signUp(r.Context(), signupInput{Records: in, Password: r.PostForm.Get("password"), Lang: lang, Consents: ticked})
+	err := s.accounts().SignUp(r.Context(), service.Signup{Records: in, Password: r.PostForm.Get("password"), Lang: lang, Consents: ticked})
 	if fe := account.AsFieldErrors(err); fe != nil {
 		s.renderSignup(w, r, lang, http.StatusBadRequest, in, ticked, fe)
 		return
@@ -66,15 +67,6 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "signup.done_title", "signup.done")
-}
-
-// signupEmail is the address a sign-up's records carry: the value of the
-// policy's e-mail field of the account record.
-func (s *Server) signupEmail(in map[string]map[string]string) string {
-	if ef := account.EmailField(s.cfg.Policy.Record(account.RecordID)); ef != nil {
-		return in[account.RecordID][ef.ID]
-	}
-	return ""
 }
 
 // message renders a short page with one text from the catalogue.

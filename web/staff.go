@@ -158,7 +158,7 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	vals, err := s.loadProfile(ctx, p, "")
+	vals, err := s.accounts().LoadProfile(ctx, p, "")
 	if err != nil {
 		s.failT(w, r, err)
 		return
@@ -227,7 +227,7 @@ func (s *Server) staffRevoke(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	if _, err := s.revokeSessions(r.Context(), audit.Staff(au.Account.ID), p); err != nil {
+	if _, err := s.accounts().RevokeSessions(r.Context(), audit.Staff(au.Account.ID), p); err != nil {
 		s.failT(w, r, err)
 		return
 	}

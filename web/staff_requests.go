@@ -244,15 +244,3 @@ func (d *downloadWriter) Write(p []byte) (int, error) {
 	}
 	return d.w.Write(p)
 }
-
-// Opener reads the sensitive values a server with sealer stored (R3), as
-// the server's own pages and exports do: the command line's export opens
-// them with it, so both produce the same file.
-func Opener(sealer *account.Sealer) desk.Opener {
-	if sealer == nil {
-		return nil
-	}
-	return func(accountID, record, field, sealed string) (string, error) {
-		return sealer.Open(sealed, sealAAD(accountID, record, field))
-	}
-}

@@ -11,7 +11,6 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
-	"steward/retention"
 	"steward/retention/runner"
 	"steward/store"
 )
@@ -92,11 +91,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, steward.FieldError("format", "must be html or csv"))
 		return
 	}
-	e, err := retention.New(s.cfg.Policy)
-	if err != nil {
-		s.failT(w, r, err)
-		return
-	}
+	e := s.cfg.Retention.Engine
 	rule := q.Get("rule")
 	var rules []string
 	if rule != "" {
@@ -107,8 +102,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 		rules = []string{rule}
 	}
 	ctx := r.Context()
-	rn := &runner.Runner{Store: s.cfg.Store, Engine: e, Clock: s.cfg.Clock, Rules: rules,
-		Holds: store.LegalHolds(ctx, s.cfg.Store), Log: s.cfg.Log}
+	rn := s.cfg.Retention.ForRules(rules...)
 	now := s.cfg.Clock.Now()
 	rep, err := rn.Plan(ctx, now)
 	if err != nil {

@@ -23,7 +23,7 @@ func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	if err := s.confirm(r.Context(), r.PostForm.Get("token")); err != nil {
+	if err := s.accounts().Confirm(r.Context(), r.PostForm.Get("token")); err != nil {
 		s.failT(w, r, err)
 		return
 	}

@@ -116,7 +116,11 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
 	}
-	rc, err := newDesk(s, p, a.clock, "").ConsentReceipt(ctx, key, *subject, audit.System("cli"))
+	d, err := newDesk(s, p, a.clock, "")
+	if err != nil {
+		return err
+	}
+	rc, err := d.ConsentReceipt(ctx, key, *subject, audit.System("cli"))
 	if err != nil {
 		return err
 	}

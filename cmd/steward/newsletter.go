@@ -8,8 +8,7 @@ import (
 
 	"steward"
 	"steward/consent"
-	"steward/retention"
-	"steward/web"
+	"steward/internal/wiring"
 )
 
 func init() {
@@ -92,10 +91,6 @@ func runNewsletterPurge(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := retention.New(p)
-	if err != nil {
-		return err
-	}
 	var rules []string
 	for _, r := range p.RulesFor(consent.NewsletterRecord) {
 		if r.Where.Confirmed != nil && !*r.Where.Confirmed {
@@ -110,7 +105,11 @@ func runNewsletterPurge(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
-	rep, err := newRetentionRunner(s, p, e, a.clock, rules).Run(ctx)
+	r, err := newRetentionRunner(s, p, a.clock, rules)
+	if err != nil {
+		return err
+	}
+	rep, err := r.Run(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,7 +133,11 @@ func openNewsletter(ctx context.Context, a *app, db, pol, keyPath, baseURL strin
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := consent.NewService(p, s, a.clock)
-	return &consent.Newsletter{Consent: svc, Gate: consent.NewGate(p, s), Clock: a.clock, BaseURL: baseURL,
-		UnsubKey: key.Derive("newsletter-unsubscribe"), Texts: web.CatalogText}, func() { s.Close() }, nil
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, BaseURL: baseURL})
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return &consent.Newsletter{Consent: svc.Consent, Gate: svc.Gate, Clock: a.clock, BaseURL: baseURL,
+		UnsubKey: key.Derive("newsletter-unsubscribe"), Texts: catalogText}, func() { s.Close() }, nil
 }

@@ -18,13 +18,10 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
-	"steward/clock"
-	"steward/consent"
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
 	"steward/store"
-	"steward/web"
 )
 
 // The request queue on the command line (R13): an operator can work
@@ -58,7 +55,12 @@ func openDesk(ctx context.Context, a *app, dsn, policyPath string) (*deskEnv, er
 	if err != nil {
 		return nil, err
 	}
-	return &deskEnv{store: s, desk: newDesk(s, p, a.clock, a.env("STEWARD_BASE_URL", "http://"+defaultAddr))}, nil
+	d, err := newDesk(s, p, a.clock, a.env("STEWARD_BASE_URL", "http://"+defaultAddr))
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return &deskEnv{store: s, desk: d}, nil
 }
 
 // openStaffDesk opens the desk for a step taken by the staff account id,
@@ -75,14 +77,6 @@ func openStaffDesk(ctx context.Context, a *app, dsn, policyPath, staff string) (
 		return nil, "", err
 	}
 	return env, actor, nil
-}
-
-// newDesk wires a Desk; serve and the command line share it.
-func newDesk(s *store.Store, p *policy.Policy, clk clock.Clock, baseURL string) *desk.Desk {
-	version := p.Version.Number
-	log := &audit.Log{Clock: clk, PolicyVersion: func() string { return version }}
-	return &desk.Desk{Store: s, Policy: p, Clock: clk, Audit: log, BaseURL: strings.TrimRight(baseURL, "/"),
-		Consent: &consent.Service{Policy: p, Store: s, Clock: clk, Audit: log}}
 }
 
 // staffFlag adds --staff (env STEWARD_STAFF): the operator's own staff
@@ -623,5 +617,5 @@ func exportOpener(ctx context.Context, a *app, s *store.Store, p *policy.Policy,
 	if err != nil {
 		return nil, err
 	}
-	return web.Opener(sealer), nil
+	return sealer.OpenField, nil
 }

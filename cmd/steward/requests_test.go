@@ -18,10 +18,10 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/rights"
 	"steward/rights/desk"
 	"steward/store"
-	"steward/web"
 )
 
 // requestsEnv makes a SQLite database with a privacy officer and a person,
@@ -155,7 +155,10 @@ func TestRequestsLiftRestriction(t *testing.T) {
 		ctx := context.Background()
 		env, person := requestsEnvOn(t, dsn)
 		s := openTestStore(t, env)
-		d := newDesk(s, testkit.Policy(t, "ivm"), testkitClock(), "")
+		d, err := newDesk(s, testkit.Policy(t, "ivm"), testkitClock(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		ps := audit.Pseudonym(person.Pseudonym)
 
 		restricted := func() bool {
@@ -261,7 +264,10 @@ func TestRequestsExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := newDesk(s, p, clk, "")
+		d, err := newDesk(s, p, clk, "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		ps := audit.Pseudonym(person.Pseudonym)
 		add := func(typ rights.Type, verify bool) string {
 			t.Helper()
@@ -332,7 +338,13 @@ func TestRequestsExport(t *testing.T) {
 			ObjectKind: "request", ObjectID: access, Subject: ps, Fields: []string{"export_v1"}})
 		got, _ := os.ReadFile(out)
 		var own bytes.Buffer
-		if err := d.Export(ctx, &own, person.ID, audit.SubjectActor(ps), desk.CollectOptions{Open: web.Opener(sealer), Reveal: true}); err != nil {
+		// My data's export opens with the account service's opener, as
+		// serve wires it.
+		svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: clk, Sealer: sealer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Export(ctx, &own, person.ID, audit.SubjectActor(ps), desk.CollectOptions{Open: svc.Accounts.Opener(), Reveal: true}); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, own.Bytes()) {

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"steward"
-	"steward/audit"
-	"steward/clock"
 	"steward/policy"
 	"steward/retention"
 	"steward/retention/runner"
@@ -76,17 +74,12 @@ func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv
 	if err != nil {
 		return nil, err
 	}
-	return &retentionEnv{store: s, policy: p, asOf: asOf, runner: newRetentionRunner(s, p, e, a.clock, rules)}, nil
-}
-
-// newRetentionRunner wires a runner; serve and the command line share it.
-func newRetentionRunner(s *store.Store, p *policy.Policy, e *retention.Engine, clk clock.Clock, rules []string) *runner.Runner {
-	version := p.Version.Number
-	return &runner.Runner{
-		Store: s, Engine: e, Clock: clk, Rules: rules,
-		Audit: &audit.Log{Clock: clk, PolicyVersion: func() string { return version }},
-		Holds: store.LegalHolds(context.Background(), s),
+	r, err := newRetentionRunner(s, p, a.clock, rules)
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
+	return &retentionEnv{store: s, policy: p, asOf: asOf, runner: r}, nil
 }
 
 func runRetentionPlan(ctx context.Context, a *app, args []string) error {

@@ -76,7 +76,10 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "%s: seeded %d accounts (%d due) in %s\n", s.Dialect(), *total, *due, time.Since(t0).Round(time.Millisecond))
 
-	r := newRetentionRunner(s, p, e, clock.NewFixed(asOf), []string{"website_account_inactive"})
+	r, err := newRetentionRunner(s, p, clock.NewFixed(asOf), []string{"website_account_inactive"})
+	if err != nil {
+		return err
+	}
 	r.Batch = *batch
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

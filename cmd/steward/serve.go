@@ -11,7 +11,7 @@ import (
 
 	"steward"
 	"steward/account"
-	"steward/retention"
+	"steward/internal/wiring"
 	"steward/retention/runner"
 	"steward/store"
 	"steward/web"
@@ -149,8 +149,15 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		ln.Close()
 		return err
 	}
+	// Every service is built once, here, and the server is given them.
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Sealer: sealer, MailNotify: dispatcher.Notify})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
-		TrustedProxies: trusted, Sealer: sealer, ConsentKey: consentKey, AuditKey: auditKey.Public(), MailNotify: dispatcher.Notify})
+		TrustedProxies: trusted, ConsentKey: consentKey, AuditKey: auditKey.Public(), MailNotify: dispatcher.Notify,
+		Accounts: svc.Accounts, Consent: svc.Consent, Gate: svc.Gate, Desk: svc.Desk, Retention: svc.Retention})
 	if err != nil {
 		ln.Close()
 		return err
@@ -169,14 +176,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		// R9, R10, Z9: the policy's periods are kept without anyone
 		// remembering to run them. The lease makes a second server or a
 		// cron job at the same moment harmless: it finds the lease taken.
-		e, err := retention.New(p)
-		if err != nil {
-			stopBackground()
-			ln.Close()
-			return err
-		}
-		r := newRetentionRunner(s, p, e, a.clock, nil)
-		r.Log = log
+		// A copy of the wired runner: a run keeps its lease holder in it.
+		r := svc.Retention.ForRules()
 		bg.every(bgCtx, "retention", interval, func(ctx context.Context) error {
 			return backgroundRetention(ctx, r, log)
 		})

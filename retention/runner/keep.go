@@ -61,6 +61,16 @@ func RuleIDs(e *retention.Engine) []string {
 	return ids
 }
 
+// ForRules returns a runner like r limited to rules (every rule when
+// none is given): the staff page and the commands that ask about one rule
+// share the wired runner's store, engine and holds instead of building
+// their own.
+func (r *Runner) ForRules(rules ...string) *Runner {
+	c := *r
+	c.Rules = rules
+	return &c
+}
+
 // CheckRule returns an error naming the ids there are unless id is one of
 // RuleIDs (for --rule and the staff page's filter).
 func CheckRule(e *retention.Engine, id string) error {

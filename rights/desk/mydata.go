@@ -15,8 +15,9 @@ import (
 	"steward/store"
 )
 
-// Opener decrypts a sensitive field's sealed value (R3); the web layer's
-// sealer provides it. Nil shows sensitive values as sealed-and-masked.
+// Opener decrypts a sensitive field's sealed value (R3);
+// account.Sealer.OpenField (through account/service) provides it. Nil
+// shows sensitive values as sealed-and-masked.
 type Opener func(accountID, record, field, sealed string) (string, error)
 
 // CollectOptions say how much of a sensitive value the overview shows.

@@ -1,0 +1,191 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"steward"
+	"steward/account"
+	"steward/audit"
+	"steward/policy"
+	"steward/store"
+)
+
+// UpdateProfile validates and stores edits of the person's own profile
+// (R1, Z2, rectification). Input is per record, partial: fields not sent
+// keep their value. Every problem is reported; nothing is stored unless all
+// is well (G3). It returns the "record.field" names changed, sorted.
+func (s *Service) UpdateProfile(ctx context.Context, a *account.Account, in map[string]map[string]string) ([]string, error) {
+	var errs account.FieldErrors
+	records := account.ProfileRecords(s.Policy)
+	vals := map[string]account.Values{}
+	for rid, fields := range in {
+		i := slices.IndexFunc(records, func(r *policy.Record) bool { return r.ID == rid })
+		if i < 0 {
+			errs = append(errs, steward.FieldError(rid, "is not part of the profile"))
+			continue
+		}
+		rec := records[i]
+		if rid == account.RecordID {
+			if ef := account.EmailField(rec); ef != nil {
+				if _, ok := fields[ef.ID]; ok {
+					errs = append(errs, steward.FieldError(rid+"."+ef.ID, "cannot be changed here"))
+					continue
+				}
+			}
+		}
+		v, err := account.Validate(rec, fields, true)
+		errs = append(errs, prefixed(rid, err)...)
+		if err == nil {
+			vals[rid] = v
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := s.sealAll(a.ID, vals); err != nil {
+		return nil, err
+	}
+	var fields []string
+	for rid, v := range vals {
+		for f := range v {
+			fields = append(fields, rid+"."+f)
+		}
+	}
+	slices.Sort(fields)
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	now := s.Clock.Now()
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		for rid, v := range vals {
+			if err := tx.PutProfile(ctx, s.Policy, a.ID, rid, v, now); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, a, audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), audit.ProfileUpdate, fields...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update profile of %s: %w", a.ID, err)
+	}
+	s.Log.Info("profile updated", "account", a.ID, "fields", fields, "request_id", audit.RequestID(ctx))
+	return fields, nil
+}
+
+// UpdateProfileForm is UpdateProfile for the profile page's form, which
+// shows every profile record and sensitive values masked: a masked value
+// sent back unchanged keeps the stored value (R3), and a record the person
+// has no values for and left empty is left out, so an IVM member without
+// a learning-environment account can save their website account without
+// filling in the other's required fields.
+func (s *Service) UpdateProfileForm(ctx context.Context, a *account.Account, in map[string]map[string]string) ([]string, error) {
+	for rid, fields := range in {
+		empty := true
+		for _, v := range fields {
+			if strings.TrimSpace(v) != "" {
+				empty = false
+				break
+			}
+		}
+		if !empty {
+			continue
+		}
+		stored, err := s.Store.Profile(ctx, a.ID, rid)
+		if err != nil {
+			return nil, err
+		}
+		if len(stored) == 0 {
+			delete(in, rid)
+		}
+	}
+	for rid, fields := range in {
+		rec := s.Policy.Record(rid)
+		if rec == nil {
+			continue
+		}
+		for fid, v := range fields {
+			if f := rec.Field(fid); f != nil && f.Sensitive && IsMasked(v) {
+				delete(fields, fid)
+			}
+		}
+	}
+	return s.UpdateProfile(ctx, a, in)
+}
+
+// IsMasked reports whether v is a masked value as account.Mask shows it.
+func IsMasked(v string) bool { return len(v) > 0 && v[0] == '*' }
+
+// LoadProfile reads every profile record of a person. reveal names the
+// "record.field" whose sensitive value is shown in full, to its owner
+// only; every other sensitive value is masked (R3).
+func (s *Service) LoadProfile(ctx context.Context, a *account.Account, reveal string) (map[string]account.Values, error) {
+	out := map[string]account.Values{}
+	for _, rec := range account.ProfileRecords(s.Policy) {
+		v, err := s.Store.Profile(ctx, a.ID, rec.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range account.InputFields(rec) {
+			raw, ok := v[f.ID]
+			if !ok || !f.Sensitive {
+				continue
+			}
+			plain, err := s.Open(a.ID, rec.ID, f.ID, raw)
+			if err != nil {
+				return nil, err
+			}
+			if reveal == rec.ID+"."+f.ID {
+				v[f.ID] = plain
+			} else {
+				v[f.ID] = account.Mask(plain)
+			}
+		}
+		if rec.ID == account.RecordID {
+			if ef := account.EmailField(rec); ef != nil {
+				v[ef.ID] = a.Email
+			}
+		}
+		out[rec.ID] = v
+	}
+	return out, nil
+}
+
+// sealAll encrypts the values of sensitive fields (R3). Without a key it
+// refuses: never a plaintext fallback.
+func (s *Service) sealAll(accountID string, vals map[string]account.Values) error {
+	for rid, v := range vals {
+		rec := s.Policy.Record(rid)
+		for f, val := range v {
+			if fd := rec.Field(f); fd != nil && fd.Sensitive && val != "" {
+				if s.Sealer == nil {
+					return steward.Errorf(steward.EUNAVAILABLE, "sensitive fields cannot be stored: no data key is configured")
+				}
+				v[f] = s.Sealer.SealField(accountID, rid, f, val)
+			}
+		}
+	}
+	return nil
+}
+
+// Open opens the sealed value of a sensitive field (R3).
+func (s *Service) Open(accountID, record, field, sealed string) (string, error) {
+	if s.Sealer == nil {
+		return "", steward.Errorf(steward.EUNAVAILABLE, "sensitive fields cannot be read: no data key is configured")
+	}
+	v, err := s.Sealer.OpenField(accountID, record, field, sealed)
+	if err != nil {
+		return "", fmt.Errorf("open %s.%s of %s: %w", record, field, accountID, err)
+	}
+	return v, nil
+}
+
+// Opener is Open for rights/desk (My data, the export), or nil when no
+// data key is configured, so the desk shows sensitive values as sealed.
+func (s *Service) Opener() func(accountID, record, field, sealed string) (string, error) {
+	if s.Sealer == nil {
+		return nil
+	}
+	return s.Open
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"steward/clock"
+	"steward/internal/wiring"
+	"steward/policy"
+	"steward/retention/runner"
+	"steward/rights/desk"
+	"steward/store"
+	"steward/web"
+)
+
+// catalogText looks mail texts up in the message catalogue. It is cmd's
+// one use of web besides starting the server; the catalogue package of
+// issue 12 replaces it.
+var catalogText = web.CatalogText
+
+// wire builds a site's services with internal/wiring: serve and every
+// command share this one constructor, so the desk, retention runner and
+// account service a command uses are the ones the server runs.
+func wire(cfg wiring.Config) (*wiring.Services, error) {
+	if cfg.Texts == nil {
+		cfg.Texts = catalogText
+	}
+	return wiring.New(cfg)
+}
+
+// newDesk is the rights desk of a command.
+func newDesk(s *store.Store, p *policy.Policy, clk clock.Clock, baseURL string) (*desk.Desk, error) {
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: clk, BaseURL: baseURL})
+	if err != nil {
+		return nil, err
+	}
+	return svc.Desk, nil
+}
+
+// newRetentionRunner is the retention runner of a command, limited to
+// rules (all when none).
+func newRetentionRunner(s *store.Store, p *policy.Policy, clk clock.Clock, rules []string) (*runner.Runner, error) {
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: clk})
+	if err != nil {
+		return nil, err
+	}
+	return svc.Retention.ForRules(rules...), nil
+}

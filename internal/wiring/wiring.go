@@ -1,0 +1,92 @@
+// Package wiring builds a site's services once, from its policy, store
+// and keys: the account service, consent service and gate, rights desk and
+// retention runner. cmd/steward wires 'serve' and every command with it,
+// and the web tests build their server the same way, so what runs in
+// production is what the tests run. It imports no web: web receives the
+// built services in its Config.
+package wiring
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"steward/account"
+	"steward/account/service"
+	"steward/audit"
+	"steward/clock"
+	"steward/consent"
+	"steward/policy"
+	"steward/retention"
+	"steward/retention/runner"
+	"steward/rights/desk"
+	"steward/store"
+)
+
+// Config is what the services are built from.
+type Config struct {
+	Policy *policy.Policy
+	Store  *store.Store
+	// Clock defaults to the system clock.
+	Clock clock.Clock
+	// Log gets ids and counts only; nil discards.
+	Log *slog.Logger
+	// BaseURL is the public address of the site, used in mailed links.
+	BaseURL string
+	// Sealer encrypts sensitive fields at rest (R3); nil when the policy
+	// declares none or the command never touches them.
+	Sealer *account.Sealer
+	// HashParams overrides the argon2id parameters; nil is the default.
+	HashParams *account.HashParams
+	// Texts returns a catalogue text (mail subjects and bodies) in lang.
+	Texts func(lang, key string) string
+	// MailNotify, when set, wakes the mail dispatcher after a mail is
+	// enqueued.
+	MailNotify func()
+}
+
+// Services are one site's services, each built once.
+type Services struct {
+	// Audit stamps every service's entries with the policy's version.
+	Audit     *audit.Log
+	Accounts  *service.Service
+	Consent   *consent.Service
+	Gate      *consent.Gate
+	Desk      *desk.Desk
+	Retention *runner.Runner
+}
+
+// New builds the services. It fails only on a policy the retention engine
+// refuses, which policy validation already rules out.
+func New(cfg Config) (*Services, error) {
+	if cfg.Policy == nil || cfg.Store == nil {
+		return nil, fmt.Errorf("wiring: a policy and a store are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System{}
+	}
+	logger := cfg.Log
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	p, s := cfg.Policy, cfg.Store
+	version := p.Version.Number
+	log := &audit.Log{Clock: cfg.Clock, PolicyVersion: func() string { return version }}
+	engine, err := retention.New(p)
+	if err != nil {
+		return nil, err
+	}
+	baseURL := strings.TrimRight(cfg.BaseURL, "/")
+	consents := &consent.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log}
+	return &Services{
+		Audit:   log,
+		Consent: consents,
+		Gate:    consent.NewGate(p, s),
+		Accounts: &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
+			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Texts: cfg.Texts, MailNotify: cfg.MailNotify},
+		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents},
+		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
+			Holds: store.LegalHolds(context.Background(), s), Log: cfg.Log},
+	}, nil
+}
