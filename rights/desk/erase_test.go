@@ -262,6 +262,7 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
 				"policy_versions": "no person", "schema_migrations": "no person", "settings": "installation facts (the data key's id), no person",
 				"retention_overrides": "contracts, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
+				"rate_limits": "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {
