@@ -167,6 +167,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 }
 
 func (s *Server) respondError(w http.ResponseWriter, r *http.Request, status int, code, msg, field string) {
+	if status == http.StatusServiceUnavailable {
+		// Busy, not broken (account.ErrHashBusy): a client may try again
+		// in a moment; the answer came at once, without waiting.
+		w.Header().Set("Retry-After", "2")
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		var body apiError
 		body.Error.Code, body.Error.Message, body.Error.Field = code, msg, field

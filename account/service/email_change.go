@@ -56,7 +56,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, a *account.Account, in
 	} else if sameAddress(norm, a.Email) {
 		errs = append(errs, steward.FieldError("email", "is already your login address"))
 	}
-	ok, _, err := account.VerifyPassword(in.Password, a.PasswordHash, s.hashParams())
+	ok, _, err := s.hasher().Verify(ctx, in.Password, a.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("e-mail change of %s: %w", a.ID, err)
 	}

@@ -18,7 +18,9 @@ import (
 // The link opens the new-password form, /reset/confirm (issue 13: it once
 // led to /reset, which asks for the address again).
 func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
-	account.BurnHashTime(email, s.hashParams())
+	if err := s.hasher().Burn(ctx, email); err != nil {
+		return err
+	}
 	norm, err := account.NormalizeEmail(email)
 	if err != nil {
 		return steward.FieldError("email", "is not a valid e-mail address")
@@ -53,7 +55,10 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) er
 	if err := account.CheckPassword(password); err != nil {
 		return err
 	}
-	hash := account.HashPassword(password, s.hashParams())
+	hash, err := s.hasher().Hash(ctx, password)
+	if err != nil {
+		return err
+	}
 	now := s.Clock.Now()
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
 		th := account.HashSecret(secret)

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 
 	"steward"
 	"steward/account"
@@ -47,6 +48,11 @@ type Service struct {
 	// HashParams overrides the argon2id parameters (tests use cheaper
 	// ones); nil means account.DefaultParams.
 	HashParams *account.HashParams
+	// Hasher bounds the password hashes in flight (issue 14, finding 1;
+	// issue 15): every hash and verification of the service goes through
+	// it. Nil makes one with HashParams and a bound of the number of cores.
+	Hasher     *account.Hasher
+	hasherOnce sync.Once
 	// Texts returns a catalogue text (mail subjects and bodies) in lang.
 	Texts func(lang, key string) string
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
@@ -113,6 +119,16 @@ func (s *Service) link(path, lang string, q url.Values) string {
 		u += "?" + q.Encode()
 	}
 	return u
+}
+
+// hasher is the bound every password hash goes through.
+func (s *Service) hasher() *account.Hasher {
+	s.hasherOnce.Do(func() {
+		if s.Hasher == nil {
+			s.Hasher = account.NewHasher(s.hashParams(), 0, -1)
+		}
+	})
+	return s.Hasher
 }
 
 func (s *Service) hashParams() account.HashParams {

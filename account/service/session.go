@@ -21,14 +21,18 @@ func (s *Service) Login(ctx context.Context, email, password string, api bool) (
 		if steward.ErrorCode(err) != steward.ENOTFOUND {
 			return "", nil, nil, err
 		}
-		account.BurnHashTime(password, s.hashParams())
+		if err := s.hasher().Burn(ctx, password); err != nil {
+			return "", nil, nil, err
+		}
 		return "", nil, nil, ErrLoginFailed
 	}
 	if a.PasswordHash == "" {
-		account.BurnHashTime(password, s.hashParams())
+		if err := s.hasher().Burn(ctx, password); err != nil {
+			return "", nil, nil, err
+		}
 		return "", nil, nil, ErrLoginFailed
 	}
-	ok, rehash, err := account.VerifyPassword(password, a.PasswordHash, s.hashParams())
+	ok, rehash, err := s.hasher().Verify(ctx, password, a.PasswordHash)
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("login %s: %w", a.ID, err)
 	}
@@ -42,11 +46,18 @@ func (s *Service) Login(ctx context.Context, email, password string, api bool) (
 	secret, id := account.NewSecret()
 	csrf, _ := account.NewSecret()
 	se = &account.Session{ID: id, AccountID: a.ID, CreatedAt: now, LastSeen: now, AuthAt: now, CSRF: csrf, API: api}
+	// Parameters were raised since this hash was made: upgrade it now
+	// that the password is at hand — hashed before the transaction, so
+	// the write lock is never held for a hash.
+	var upgraded string
+	if rehash {
+		if upgraded, err = s.hasher().Hash(ctx, password); err != nil {
+			return "", nil, nil, err
+		}
+	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if rehash {
-			// Parameters were raised since this hash was made: upgrade it
-			// now that the password is at hand.
-			if err := tx.SetPasswordHash(ctx, a.ID, account.HashPassword(password, s.hashParams())); err != nil {
+		if upgraded != "" {
+			if err := tx.SetPasswordHash(ctx, a.ID, upgraded); err != nil {
 				return err
 			}
 		}

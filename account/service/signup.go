@@ -97,7 +97,10 @@ func (s *Service) SignUp(ctx context.Context, in Signup) error {
 		return err
 	}
 	now := s.Clock.Now()
-	hash := account.HashPassword(in.Password, s.hashParams())
+	hash, err := s.hasher().Hash(ctx, in.Password)
+	if err != nil {
+		return err
+	}
 	if existing, err := s.Store.AccountByEmail(ctx, email); err == nil {
 		return s.Store.InTx(ctx, func(tx *store.Tx) error {
 			return s.enqueue(ctx, tx, existing, mail.Kind("signup_exists"), in.Lang, "mail.exists", s.link("/login", in.Lang, nil))

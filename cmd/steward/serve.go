@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"steward"
@@ -64,10 +65,16 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	smtp := smtpFlags(fs)
 	retentionEvery := fs.String("retention-interval", a.env("STEWARD_RETENTION_INTERVAL", "0"),
 		"run retention in the background every DURATION, e.g. 1h; 0 is off (env STEWARD_RETENTION_INTERVAL)")
+	hashFlag := fs.String("hash-concurrency", a.env("STEWARD_HASH_CONCURRENCY", "0"),
+		"password hashes computed at once, each holding 19 MiB; 0 is the number of cores; more wait briefly or get 503 (env STEWARD_HASH_CONCURRENCY)")
 	proxies := fs.String("trusted-proxy", a.env("STEWARD_TRUSTED_PROXIES", ""),
 		"CIDR,... of reverse proxies whose X-Forwarded-For/-Proto are believed (env STEWARD_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	hashes, err := strconv.Atoi(*hashFlag)
+	if err != nil || hashes < 0 {
+		return steward.Errorf(steward.EINVALID, "--hash-concurrency: must be a whole number, 0 or more")
 	}
 	trusted, err := web.ParseTrustedProxies(*proxies)
 	if err != nil {
@@ -150,7 +157,8 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	// Every service is built once, here, and the server is given them.
-	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Sealer: sealer, MailNotify: dispatcher.Notify})
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
+		HashConcurrency: hashes})
 	if err != nil {
 		ln.Close()
 		return err

@@ -39,6 +39,9 @@ type Config struct {
 	Sealer *account.Sealer
 	// HashParams overrides the argon2id parameters; nil is the default.
 	HashParams *account.HashParams
+	// HashConcurrency bounds the password hashes in flight; 0 is the
+	// number of cores (account.NewHasher).
+	HashConcurrency int
 	// Texts returns a catalogue text (mail subjects and bodies) in lang.
 	Texts func(lang, key string) string
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
@@ -84,9 +87,20 @@ func New(cfg Config) (*Services, error) {
 		Consent: consents,
 		Gate:    consent.NewGate(p, s),
 		Accounts: &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
-			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Texts: cfg.Texts, MailNotify: cfg.MailNotify},
+			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), Texts: cfg.Texts, MailNotify: cfg.MailNotify},
 		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents},
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
 			Holds: store.LegalHolds(context.Background(), s), Log: cfg.Log},
 	}, nil
+}
+
+// hasher is the one bound on password hashes for every account operation
+// of the process: at most HashConcurrency at once (the number of cores by
+// default), twice as many waiting, the rest refused at once (503).
+func hasher(cfg Config) *account.Hasher {
+	p := account.DefaultParams
+	if cfg.HashParams != nil {
+		p = *cfg.HashParams
+	}
+	return account.NewHasher(p, cfg.HashConcurrency, -1)
 }
