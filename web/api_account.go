@@ -263,6 +263,7 @@ func (s *Server) apiResetConfirm(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Token    string `json:"token"`
 		Password string `json:"password"`
+		Lang     string `json:"lang"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		s.serveError(w, r, err)
@@ -272,7 +273,10 @@ func (s *Server) apiResetConfirm(w http.ResponseWriter, r *http.Request) {
 		s.serveError(w, r, err)
 		return
 	}
-	if err := s.accounts().ResetPassword(r.Context(), in.Token, in.Password); err != nil {
+	if in.Lang != "en" {
+		in.Lang = "nl"
+	}
+	if err := s.accounts().ResetPassword(r.Context(), in.Token, in.Password, in.Lang); err != nil {
 		s.serveError(w, r, err)
 		return
 	}

@@ -68,7 +68,7 @@ func (s *Server) resetConfirmSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failT(w, r, err)
 		return
 	}
-	err := s.accounts().ResetPassword(r.Context(), f.Get("token"), f.Get("password"))
+	err := s.accounts().ResetPassword(r.Context(), f.Get("token"), f.Get("password"), lang)
 	if fe := account.AsFieldErrors(err); fe != nil && steward.ErrorCode(err) == steward.EINVALID && fe.For("password") != nil {
 		d := &formData{Action: "/reset/confirm" + langQuery(lang), CSRF: s.formToken("reset_confirm"), Token: f.Get("token"), Errors: s.summary(lang, fe)}
 		s.render(w, r, http.StatusBadRequest, "reset", s.page(r, lang, "reset.new_title", d))

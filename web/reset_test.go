@@ -40,6 +40,12 @@ func TestResetLinkAsMailed(t *testing.T) {
 				if resp, body := b.follow(link, url.Values{"password": {"a brand new password"}}); resp.StatusCode != http.StatusOK {
 					t.Fatalf("new password through the mailed link: %d\n%s", resp.StatusCode, body)
 				}
+				// The account is told, over SMTP, that its password
+				// changed, with a way to react (issue 14, finding 7).
+				notice, nm := st.mailLink(len(st.smtp.Messages()) + 1)
+				if nm.EnvelopeTo[0] != email || !strings.HasPrefix(notice, st.srv.URL+"/reset") {
+					t.Fatalf("after the reset %v got %q linking to %s; want the password notice to the account", nm.EnvelopeTo, nm.Subject, notice)
+				}
 				if resp := b.login(email, "correct horse battery"); resp.StatusCode == http.StatusSeeOther {
 					t.Fatal("the old password still logs in after the reset")
 				}

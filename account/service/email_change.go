@@ -119,6 +119,10 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, secret, lang string, c
 		if err := tx.SetEmail(ctx, id, newEmail); err != nil {
 			return err
 		}
+		// A reset link mailed to the old address no longer works.
+		if _, err := tx.VoidTokens(ctx, id); err != nil {
+			return err
+		}
 		keep := ""
 		if current != nil && current.AccountID == id {
 			keep = current.ID

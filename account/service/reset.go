@@ -13,6 +13,10 @@ import (
 	"steward/store"
 )
 
+// KindPasswordChanged is the notice that an account's password was set,
+// sent to its login address (issue 14, finding 7).
+const KindPasswordChanged mail.Kind = "password_changed"
+
 // RequestReset sends a single-use reset link if the address has an
 // account. The answer is the same either way and costs the same: one hash.
 // The link opens the new-password form, /reset/confirm (issue 13: it once
@@ -51,7 +55,7 @@ func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
 // password and ends every session of the person, so whoever had the old
 // password is logged out. A reset also confirms the address: the link
 // reached it.
-func (s *Service) ResetPassword(ctx context.Context, secret, password string) error {
+func (s *Service) ResetPassword(ctx context.Context, secret, password, lang string) error {
 	if err := account.CheckPassword(password); err != nil {
 		return err
 	}
@@ -72,6 +76,10 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) er
 		if err := tx.SetPasswordHash(ctx, id, hash); err != nil {
 			return err
 		}
+		// Every other link mailed before the new password is void.
+		if _, err := tx.VoidTokens(ctx, id); err != nil {
+			return err
+		}
 		if _, err := tx.ConfirmAccount(ctx, id, now); err != nil {
 			return err
 		}
@@ -80,6 +88,11 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) er
 			return err
 		}
 		if _, err := tx.RevokeSessions(ctx, id); err != nil {
+			return err
+		}
+		// ASVS 2.2.3: the account is told, so a change made by someone
+		// else does not go unnoticed.
+		if err := s.enqueue(ctx, tx, a, KindPasswordChanged, lang, "mail.password_changed", s.link("/reset", lang, nil)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), audit.SessionRevoke, "password")

@@ -200,13 +200,13 @@ func TestResetLinkOpensTheNewPasswordForm(t *testing.T) {
 			t.Fatalf("reset mail %s links to %s, want /reset/confirm in English", m.Kind, link)
 		}
 		token := link.Query().Get("token")
-		if fe := account.AsFieldErrors(e.svc.ResetPassword(ctx, token, "short")); fe.For("password") == nil {
+		if fe := account.AsFieldErrors(e.svc.ResetPassword(ctx, token, "short", "nl")); fe.For("password") == nil {
 			t.Fatalf("a short new password: %v", fe)
 		}
-		if err := e.svc.ResetPassword(ctx, token, "a brand new password"); err != nil {
+		if err := e.svc.ResetPassword(ctx, token, "a brand new password", "nl"); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.ResetPassword(ctx, token, "yet another password"); err == nil {
+		if err := e.svc.ResetPassword(ctx, token, "yet another password", "nl"); err == nil {
 			t.Fatal("the reset token works twice")
 		}
 		if se, _, _ := e.svc.Authenticate(ctx, old, false); se != nil {
@@ -217,6 +217,18 @@ func TestResetLinkOpensTheNewPasswordForm(t *testing.T) {
 		}
 		if _, _, _, err := e.svc.Login(ctx, "anna@example.nl", "a brand new password", false); err != nil {
 			t.Fatalf("new password: %v", err)
+		}
+		// ASVS 2.2.3 (issue 14, finding 7): the account is told its
+		// password changed, with the way to react if it was not them.
+		mails, _ := s.OutboxList(ctx, store.OutboxFilter{})
+		var notices []store.OutboxMail
+		for _, m := range mails {
+			if m.Kind == string(service.KindPasswordChanged) {
+				notices = append(notices, m)
+			}
+		}
+		if len(notices) != 1 || !strings.Contains(notices[0].Recipient, "anna@example.nl") || !strings.Contains(notices[0].Text, base+"/reset") {
+			t.Fatalf("password notices %+v: want one to the account, linking to the reset page to react", notices)
 		}
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.SessionRevoke, ObjectID: a.ID, Fields: []string{"password"}})
 	})
@@ -362,6 +374,81 @@ func TestSessions(t *testing.T) {
 		}
 		if n, _ := e.svc.CountSessions(ctx, a.ID); n != 0 {
 			t.Fatalf("%d sessions after the idle one was refused, want it deleted", n)
+		}
+	})
+}
+
+// linkOf returns the link of the newest mail of kind in the outbox.
+func (e *env) linkOf(t *testing.T, kind string) *url.URL {
+	t.Helper()
+	mails, err := e.store.OutboxList(context.Background(), store.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *url.URL
+	var at time.Time
+	for _, m := range mails {
+		if m.Kind == kind && (found == nil || !m.CreatedAt.Before(at)) {
+			found, _ = url.Parse(linkRE.FindString(m.Text))
+			at = m.CreatedAt
+		}
+	}
+	if found == nil {
+		t.Fatalf("no %s mail in %d mails", kind, len(mails))
+	}
+	return found
+}
+
+// TestChangesVoidOutstandingLinks: a reset link mailed to the old address
+// set the password after the address had changed (issue 14, finding 6).
+// Changing the login address or the password now voids every link of the
+// account that was mailed before and not yet used.
+func TestChangesVoidOutstandingLinks(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, s, true)
+		a := e.confirmed(t, "anna@example.nl")
+		_, here, _, err := e.svc.Login(ctx, "anna@example.nl", "correct horse battery", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A reset link to the old address, then the address changes.
+		if err := e.svc.RequestReset(ctx, "anna@example.nl", "nl"); err != nil {
+			t.Fatal(err)
+		}
+		oldReset := e.linkOf(t, "reset").Query().Get("token")
+		e.clock.Advance(time.Minute)
+		if err := e.svc.RequestEmailChange(ctx, a, service.EmailChange{Email: "anna.new@example.nl", Password: "correct horse battery", Lang: "nl"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ConfirmEmailChange(ctx, e.linkOf(t, string(service.KindEmailChange)).Query().Get("token"), "nl", here); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ResetPassword(ctx, oldReset, "taken over the account", "nl"); !errors.Is(err, store.ErrBadToken) {
+			t.Fatalf("the old address's reset link after the change: %v, want it void", err)
+		}
+
+		// A pending change of address, then the password is reset: the
+		// change link is void too.
+		e.clock.Advance(time.Minute)
+		a, _ = s.AccountByID(ctx, a.ID)
+		if err := e.svc.RequestEmailChange(ctx, a, service.EmailChange{Email: "elsewhere@example.nl", Password: "correct horse battery", Lang: "nl"}); err != nil {
+			t.Fatal(err)
+		}
+		pending := e.linkOf(t, string(service.KindEmailChange)).Query().Get("token")
+		e.clock.Advance(time.Minute)
+		if err := e.svc.RequestReset(ctx, "anna.new@example.nl", "nl"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ResetPassword(ctx, e.linkOf(t, "reset").Query().Get("token"), "a brand new password", "nl"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ConfirmEmailChange(ctx, pending, "nl", nil); !errors.Is(err, store.ErrBadToken) {
+			t.Fatalf("a change of address requested before the reset: %v, want it void", err)
+		}
+		if got, _ := s.AccountByID(ctx, a.ID); got.Email != "anna.new@example.nl" {
+			t.Fatalf("address %q, want the one confirmed before the reset", got.Email)
 		}
 	})
 }
