@@ -21,15 +21,28 @@ func (s *Server) accounts() *service.Service { return s.cfg.Accounts }
 // necessary, session-only, removed on logout).
 const sessionCookie = "steward_session"
 
+// sessionCookieName is the session cookie's name for r: over HTTPS it
+// carries the __Host- prefix, which browsers accept only from a secure
+// origin, with Path=/ and no Domain, so a sibling host or a plain-HTTP
+// page cannot set or shadow it (ASVS 3.4.4; issue 14, finding 8). The
+// policy declares the cookie as steward_session; the prefix is the
+// browser's guard, not another cookie.
+func (s *Server) sessionCookieName(r *http.Request) string {
+	if s.secure(r) {
+		return "__Host-" + sessionCookie
+	}
+	return sessionCookie
+}
+
 // setSessionCookie gives the browser the session secret.
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: secret, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
 // clearSessionCookie removes the session cookie.
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 

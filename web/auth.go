@@ -36,7 +36,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 			return nil, steward.Errorf(steward.EUNAUTHORIZED, "Authorization must be 'Bearer TOKEN'")
 		}
 		secret, bearer = tok, true
-	} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+	} else if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
 		secret = c.Value
 	}
 	if secret == "" {

@@ -109,7 +109,7 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-		if r.TLS != nil || s.forwardedHTTPS(r) {
+		if s.secure(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		if personalPath(r.URL.Path) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"steward"
@@ -163,7 +164,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		ln.Close()
 		return err
 	}
-	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https",
+	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https" || strings.HasPrefix(*baseURL, "https://"),
 		TrustedProxies: trusted, ConsentKey: consentKey, AuditKey: auditKey.Public(), MailNotify: dispatcher.Notify,
 		Accounts: svc.Accounts, Consent: svc.Consent, Gate: svc.Gate, Desk: svc.Desk, Retention: svc.Retention})
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,5 +115,28 @@ func TestServeWarnsOfReadableDatabase(t *testing.T) {
 	srv.Stop(t)
 	if log := srv.Stderr.String(); !strings.Contains(log, "mode 0644") || !strings.Contains(log, "chmod 600") {
 		t.Fatalf("no warning about the file's mode in the log:\n%s", log)
+	}
+}
+
+// TestServeHTTPSBaseURLSendsHSTS: serve on plain HTTP behind a TLS proxy
+// it does not know, with an https base URL: pages carry HSTS, since the
+// browser reached the site over HTTPS (issue 14, finding 8).
+func TestServeHTTPSBaseURLSendsHSTS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	srv := startServe(t, map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t), "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
+		"STEWARD_ADDR": addr, "STEWARD_BASE_URL": "https://www.medicijngebruik.example"})
+	defer srv.Stop(t)
+	resp, err := http.Get("http://" + addr + "/privacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatalf("GET /privacy: no Strict-Transport-Security")
 	}
 }
