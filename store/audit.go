@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -149,8 +148,7 @@ func auditInsertSQL(d Dialect, n int) string {
 			if d == SQLite {
 				b.WriteByte('?')
 			} else {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(p))
+				b.WriteString(placeholder(p))
 				p++
 			}
 		}
@@ -495,9 +493,10 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 	}
 	var where []string
 	var args []any
-	add := func(cond string, v any) {
+	// add appends the condition "col op" on the next parameter, v.
+	add := func(colOp string, v any) {
 		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+		where = append(where, colOp+" "+placeholder(len(args)))
 	}
 	// Each equality filter has an index on (column, seq): audit_log_action,
 	// audit_log_actor; audit_log_subject on (epoch, subject, seq).
@@ -509,31 +508,31 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 		if len(epochs) == 0 {
 			return nil, audit.Page{Limit: limit}, nil
 		}
-		cond, arg := epochIn(l.s.dialect, len(args)+1, epochs)
+		cond, arg := in(l.s.dialect, auditEpochExpr, len(args)+1, epochs)
 		args = append(args, arg)
 		where = append(where, cond)
-		add("subject = ?", string(f.Subject))
+		add("subject =", string(f.Subject))
 	}
 	if f.Action != "" {
-		add("action = ?", string(f.Action))
+		add("action =", string(f.Action))
 	}
 	if f.Actor != "" {
-		add("actor = ?", string(f.Actor))
+		add("actor =", string(f.Actor))
 	}
 	if f.ObjectKind != "" {
-		add("object_kind = ?", f.ObjectKind)
+		add("object_kind =", f.ObjectKind)
 	}
 	if f.ObjectID != "" {
-		add("object_id = ?", f.ObjectID)
+		add("object_id =", f.ObjectID)
 	}
 	if !f.From.IsZero() {
-		add("at >= ?", f.From.UnixMilli())
+		add("at >=", f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		add("at < ?", f.To.UnixMilli())
+		add("at <", f.To.UnixMilli())
 	}
 	if page.Before > 0 {
-		add("seq < ?", int64(page.Before))
+		add("seq <", int64(page.Before))
 	}
 	q := `SELECT ` + auditColumns + ` FROM audit_log`
 	if f.Subject != "" && l.s.dialect == SQLite {
@@ -545,7 +544,7 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
 	args = append(args, limit)
-	q += ` ORDER BY seq DESC LIMIT $` + strconv.Itoa(len(args))
+	q += ` ORDER BY seq DESC LIMIT ` + placeholder(len(args))
 	var out []audit.Entry
 	err := l.scan(ctx, q, args, func(e *audit.Entry) error {
 		c := *e
@@ -572,6 +571,11 @@ func (l *AuditLog) List(ctx context.Context, f audit.Filter, page audit.Page) ([
 // person's entries: 245 for a million entries.
 const auditEpochBits = 12
 
+// auditEpochExpr is an entry's epoch written as audit_log_subject's
+// expression, so the index serves a condition on it (List's IN list of
+// epochs: an index probe per epoch).
+var auditEpochExpr = `(seq >> ` + strconv.Itoa(auditEpochBits) + `)`
+
 // epochs returns the epochs that may hold entries below before (0: all),
 // newest first.
 func (l *AuditLog) epochs(ctx context.Context, before uint64) ([]int64, error) {
@@ -591,20 +595,6 @@ func (l *AuditLog) epochs(ctx context.Context, before uint64) ([]int64, error) {
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-// epochIn is the condition "the entry's epoch is one of epochs", written
-// as audit_log_subject's expression so the index serves it, with the
-// epochs as the single parameter $n. On PostgreSQL IN (SELECT unnest(..))
-// rather than = ANY(..): an index probe per epoch whatever the statistics
-// say, as retention found for its ids (docs/retention.md).
-func epochIn(d Dialect, n int, epochs []int64) (string, any) {
-	expr := `(seq >> ` + strconv.Itoa(auditEpochBits) + `)`
-	if d == Postgres {
-		return expr + ` IN (SELECT unnest($` + strconv.Itoa(n) + `::bigint[]))`, epochs
-	}
-	b, _ := json.Marshal(epochs)
-	return expr + ` IN (SELECT value FROM json_each($` + strconv.Itoa(n) + `))`, string(b)
 }
 
 // auditLeanSelect reads each entry as two values instead of thirteen: the

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// inChunk is the most values one statement of a batch read takes (inChunks):
+// bulk work runs in batches of a bounded size (STYLE.md, SQL), so a
+// newsletter run over a hundred thousand subjects is many short statements,
+// not one that holds the database for its whole length.
+const inChunk = 500
+
+// placeholder is the text of the statement parameter numbered n: "$n".
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }
+
+// in returns the condition "expr is one of vals" with the values as the
+// single parameter $n, and that parameter's value. It is the one way store
+// writes an IN list (issue 12). The values travel as one parameter: a JSON
+// array read with json_each on SQLite, a text[] or bigint[] unnested on
+// PostgreSQL. One short statement for a whole batch: a list of a thousand
+// placeholders costs more to parse than the work it selects. On PostgreSQL
+// "IN (SELECT unnest(..))" rather than "= ANY(..)": the planner estimates
+// = ANY element by element (milliseconds per statement for thousands of
+// ids) and, on a table whose statistics lag behind (right after a bulk
+// load), chose a sequential scan of all accounts for it; the subquery
+// always becomes an index probe per value. The condition may be used more
+// than once in a statement: every use reads the same parameter.
+func in[T string | int64](d Dialect, expr string, n int, vals []T) (string, any) {
+	list, arg := inList(d, n, vals)
+	return expr + ` IN (` + list + `)`, arg
+}
+
+// inList is in's subquery alone, for the inside of an IN (...) that is
+// written around it (the legal holds' queries).
+func inList[T string | int64](d Dialect, n int, vals []T) (string, any) {
+	if d == Postgres {
+		array := "text[]"
+		if _, ok := any(vals).([]int64); ok {
+			array = "bigint[]"
+		}
+		if vals == nil {
+			// A nil slice would be sent as NULL, which unnests to no rows
+			// too; an empty array says what is meant.
+			vals = []T{}
+		}
+		return `SELECT unnest(` + placeholder(n) + `::` + array + `)`, vals
+	}
+	b, _ := json.Marshal(vals) // strings and integers always marshal
+	if vals == nil {
+		b = []byte("[]")
+	}
+	return `SELECT value FROM json_each(` + placeholder(n) + `)`, string(b)
+}
+
+// inChunks runs fn for each part of vals of at most inChunk values, in
+// order, with the condition "expr is one of the part's values" as the
+// parameter $n and its value (in). It stops at the first error.
+func inChunks[T string | int64](d Dialect, expr string, n int, vals []T, fn func(cond string, arg any, part []T) error) error {
+	for len(vals) > 0 {
+		part := vals[:min(len(vals), inChunk)]
+		vals = vals[len(part):]
+		cond, arg := in(d, expr, n, part)
+		if err := fn(cond, arg, part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
