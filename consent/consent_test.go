@@ -127,18 +127,18 @@ func TestGatePerLegalBasis(t *testing.T) {
 		// Objection stops legitimate-interest processing (Art. 21);
 		// restriction stops everything (Art. 18).
 		must(t, s.InTx(ctx, func(tx *store.Tx) error {
-			return store.SetProcessingLimit(ctx, tx, store.ProcessingLimit{Subject: "a1", Kind: consent.LimitObjection, Purpose: "usability", Since: clk.Now()})
+			return tx.SetProcessingLimit(ctx, store.ProcessingLimit{Subject: "a1", Kind: consent.LimitObjection, Purpose: "usability", Since: clk.Now()})
 		}))
 		check("a1", "usability", false, consent.ReasonObjected)
 		check("a1", "account", true, consent.ReasonNotConsentBased)
 		must(t, svc.Give(ctx, "a1", "research_panel", policy.ChannelSettings, "nl"))
 		must(t, s.InTx(ctx, func(tx *store.Tx) error {
-			return store.SetProcessingLimit(ctx, tx, store.ProcessingLimit{Subject: "a1", Kind: consent.LimitRestriction, Purpose: consent.AllPurposes, Since: clk.Now(), Reason: "dispute"})
+			return tx.SetProcessingLimit(ctx, store.ProcessingLimit{Subject: "a1", Kind: consent.LimitRestriction, Purpose: consent.AllPurposes, Since: clk.Now(), Reason: "dispute"})
 		}))
 		check("a1", "research_panel", false, consent.ReasonRestricted)
 		check("a1", "account", false, consent.ReasonRestricted)
 		must(t, s.InTx(ctx, func(tx *store.Tx) error {
-			_, err := store.LiftProcessingLimit(ctx, tx, "a1", consent.LimitRestriction, consent.AllPurposes)
+			_, err := tx.LiftProcessingLimit(ctx, "a1", consent.LimitRestriction, consent.AllPurposes)
 			return err
 		}))
 		check("a1", "research_panel", true, consent.ReasonConsentGiven)
@@ -206,9 +206,9 @@ func TestEraseConsentsFor(t *testing.T) {
 		must(t, svc.Give(ctx, "a1", "newsletter", policy.ChannelSignup, "nl"))
 		must(t, svc.Give(ctx, "a2", "newsletter", policy.ChannelSignup, "nl"))
 		must(t, s.InTx(ctx, func(tx *store.Tx) error {
-			_, err := store.EraseConsentsFor(ctx, tx, "a1", "anon_1")
+			_, err := tx.EraseConsentsFor(ctx, "a1", "anon_1")
 			if err == nil {
-				_, err = store.EraseConsentsFor(ctx, tx, "a2", "")
+				_, err = tx.EraseConsentsFor(ctx, "a2", "")
 			}
 			return err
 		}))

@@ -55,22 +55,22 @@ type Consents interface {
 }
 
 // StoreHolds reads limits from the store's processing_limits table.
-type StoreHolds struct{ Q store.ConsentReader }
+type StoreHolds struct{ R *store.Reader }
 
 // Limits returns the subject's restrictions and objections.
 func (h StoreHolds) Limits(ctx context.Context, subject string) ([]Limit, error) {
-	return store.ProcessingLimits(ctx, h.Q, subject)
+	return h.R.ProcessingLimits(ctx, subject)
 }
 
 // StoreConsents reads the current state from the store's consent_state
 // table: the newest record per purpose, kept with the history in the same
 // transaction, so a withdrawal committed a moment ago is read here.
-type StoreConsents struct{ Q store.ConsentReader }
+type StoreConsents struct{ R *store.Reader }
 
 // Latest returns the newest record per purpose. Only the fields the state
 // keeps are set: id, subject, purpose, given, time and notice hash.
 func (c StoreConsents) Latest(ctx context.Context, subject string) ([]Record, error) {
-	rows, err := store.ConsentStates(ctx, c.Q, subject)
+	rows, err := c.R.ConsentStates(ctx, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ type Gate struct {
 
 // NewGate returns a gate over the store's consent history and limits.
 func NewGate(p *policy.Policy, s *store.Store) *Gate {
-	return &Gate{Policy: p, Consents: StoreConsents{s.Read()}, Holds: StoreHolds{s.Read()}}
+	return &Gate{Policy: p, Consents: StoreConsents{s.Reader}, Holds: StoreHolds{s.Reader}}
 }
 
 // subjectState is what the gate knows about one subject.

@@ -135,7 +135,7 @@ func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang 
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
 		sent = ""
 		renew := false
-		prev, err := store.NewsletterByEmail(ctx, tx, email)
+		prev, err := tx.NewsletterByEmail(ctx, email)
 		switch {
 		case steward.ErrorCode(err) == steward.ENOTFOUND:
 		case err != nil:
@@ -147,18 +147,18 @@ func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang 
 			}
 			sub.ID, renew = prev.ID, true
 		}
-		if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: sub.NoticeHash, Lang: lang, Text: notice, FirstSeen: now}); err != nil {
+		if err := tx.SaveConsentNotice(ctx, store.ConsentNotice{Hash: sub.NoticeHash, Lang: lang, Text: notice, FirstSeen: now}); err != nil {
 			return err
 		}
 		if renew {
-			if err := store.RenewNewsletterSignUp(ctx, tx, sub, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
+			if err := tx.RenewNewsletterSignUp(ctx, sub, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
 				return err
 			}
 			// The old link is void: its mail need not go out any more.
-			if _, err := store.DropUnsentMail(ctx, tx, sub.ID, string(mailer.KindNewsletterConfirm), now); err != nil {
+			if _, err := tx.DropUnsentMail(ctx, sub.ID, string(mailer.KindNewsletterConfirm), now); err != nil {
 				return err
 			}
-		} else if err := store.CreateNewsletterSubscription(ctx, tx, sub, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
+		} else if err := tx.CreateNewsletterSubscription(ctx, sub, tokenHash(token), now.Add(ConfirmLifetime)); err != nil {
 			return err
 		}
 		link := n.BaseURL + "/newsletter/confirm?token=" + url.QueryEscape(token)
@@ -191,7 +191,7 @@ func (n *Newsletter) subscribed(ctx context.Context, tx *store.Tx, sub store.New
 	if sub.ConfirmedAt == nil {
 		return false, nil
 	}
-	st, err := store.ConsentStatesFor(ctx, tx, NewsletterPurpose, []string{sub.ID})
+	st, err := tx.ConsentStatesFor(ctx, NewsletterPurpose, []string{sub.ID})
 	if err != nil {
 		return false, err
 	}
@@ -228,7 +228,7 @@ func declared(form []policy.Field, id string) bool {
 func (n *Newsletter) Confirm(ctx context.Context, token string) (string, error) {
 	var id string
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
-		sub, err := store.ConfirmNewsletter(ctx, tx, tokenHash(token), n.Clock.Now())
+		sub, err := tx.ConfirmNewsletter(ctx, tokenHash(token), n.Clock.Now())
 		if err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func TestNewsletterConsentAtConfirmationWithSubmittedNotice(t *testing.T) {
 		if !r.Given || r.Channel != policy.ChannelNewsletter || r.NoticeHash != consent.NoticeHash(submitted) || !r.At.Equal(t0.Add(2*time.Hour)) {
 			t.Errorf("record %+v; want given through newsletter_form at confirmation with the hash of the notice shown at submission", r)
 		}
-		notices, err := store.ConsentNotices(ctx, s.Read(), []string{r.NoticeHash})
+		notices, err := s.ConsentNotices(ctx, []string{r.NoticeHash})
 		if err != nil || notices[r.NoticeHash].Text != submitted {
 			t.Errorf("the words agreed to are not kept: %+v, %v", notices, err)
 		}

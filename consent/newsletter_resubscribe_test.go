@@ -75,7 +75,7 @@ func TestNewsletterSignUpAgain(t *testing.T) {
 		if steward.ErrorCode(err) != steward.EINVALID || steward.ErrorMessage(err) != store.MsgNewsletterLinkExpired {
 			t.Fatalf("expired link: %v; want EINVALID %q", err, store.MsgNewsletterLinkExpired)
 		}
-		if sub, _ := store.NewsletterByID(ctx, s.Read(), id); sub.ConfirmedAt != nil {
+		if sub, _ := s.NewsletterByID(ctx, id); sub.ConfirmedAt != nil {
 			t.Fatal("an expired link confirmed the sign-up")
 		}
 		if h, _ := svc.History(ctx, id); len(h) != 0 {
@@ -116,10 +116,10 @@ func TestNewsletterSignUpAgain(t *testing.T) {
 		}
 
 		// Subscribed: a new submission sends nothing and changes nothing.
-		before, _ := store.NewsletterByID(ctx, s.Read(), id)
+		before, _ := s.NewsletterByID(ctx, id)
 		got, err := nl.SignUp(ctx, form("anna@example.org", "Mallory"), "en")
 		must(t, err)
-		after, _ := store.NewsletterByID(ctx, s.Read(), id)
+		after, _ := s.NewsletterByID(ctx, id)
 		if got != "" || len(confirmMails(id)) != 2 || after.Fields != before.Fields || after.Lang != before.Lang || !after.CreatedAt.Equal(before.CreatedAt) {
 			t.Fatalf("sign-up while subscribed: id %q, %d confirmation mails, %+v -> %+v; want nothing", got, len(confirmMails(id)), before, after)
 		}
@@ -159,7 +159,7 @@ func TestNewsletterSignUpAgain(t *testing.T) {
 		if h[0].NoticeHash == r.NoticeHash {
 			t.Error("the fresh record kept the first sign-up's notice")
 		}
-		sub, _ := store.NewsletterByID(ctx, s.Read(), id)
+		sub, _ := s.NewsletterByID(ctx, id)
 		var fields map[string]string
 		must(t, json.Unmarshal([]byte(sub.Fields), &fields))
 		if fields["first_name"] != "Annie" || sub.Lang != "en" || sub.ConfirmedAt == nil || !sub.ConfirmedAt.Equal(confirmedAt) {

@@ -72,7 +72,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 	var run store.NewsletterSend
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		run, err = store.StartNewsletterSend(ctx, tx, store.NewsletterSend{Purpose: p.ID, ContentHash: hex.EncodeToString(h[:]),
+		run, err = tx.StartNewsletterSend(ctx, store.NewsletterSend{Purpose: p.ID, ContentHash: hex.EncodeToString(h[:]),
 			SubjectLine: is.Subject, Lang: is.Lang, CreatedAt: now})
 		return err
 	})
@@ -82,7 +82,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 	rep.Send, rep.Resumed = run.ID, run.Resumed
 	after := ""
 	for {
-		cands, err := store.ConsentSubjectsGiven(ctx, n.Consent.Store.Read(), p.ID, after, batch)
+		cands, err := n.Consent.Store.ConsentSubjectsGiven(ctx, p.ID, after, batch)
 		if err != nil {
 			return rep, fmt.Errorf("consent: newsletter send: %w", err)
 		}
@@ -93,18 +93,18 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 		var b SendReport
 		err = n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
 			b = SendReport{}
-			if err := store.LockConsentStates(ctx, tx, p.ID, cands); err != nil {
+			if err := tx.LockConsentStates(ctx, p.ID, cands); err != nil {
 				return err
 			}
-			done, err := store.NewsletterDelivered(ctx, tx, run.ID, cands)
+			done, err := tx.NewsletterDelivered(ctx, run.ID, cands)
 			if err != nil {
 				return err
 			}
-			allowed, err := n.allowedNow(ctx, tx, cands)
+			allowed, err := n.allowedNow(ctx, tx.Reader, cands)
 			if err != nil {
 				return err
 			}
-			addrs, err := store.NewsletterAddresses(ctx, tx, cands)
+			addrs, err := tx.NewsletterAddresses(ctx, cands)
 			if err != nil {
 				return err
 			}
@@ -130,7 +130,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 				if err != nil {
 					return err
 				}
-				if err := store.RecordNewsletterDelivery(ctx, tx, run.ID, subj, id, at); err != nil {
+				if err := tx.RecordNewsletterDelivery(ctx, run.ID, subj, id, at); err != nil {
 					return err
 				}
 				b.Enqueued++
@@ -148,7 +148,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 			progress(rep)
 		}
 	}
-	err = n.Consent.Store.InTx(ctx, func(tx *store.Tx) error { return store.FinishNewsletterSend(ctx, tx, run.ID, n.Clock.Now()) })
+	err = n.Consent.Store.InTx(ctx, func(tx *store.Tx) error { return tx.FinishNewsletterSend(ctx, run.ID, n.Clock.Now()) })
 	if err != nil {
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
@@ -166,7 +166,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 // (store.DropUnsentMail). Sends are audited nowhere, so the drop is not
 // either; the withdrawal that causes it is.
 func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now time.Time) error {
-	if _, err := store.DropUnsentMail(ctx, tx, subject, string(mailer.KindNewsletter), now); err != nil {
+	if _, err := tx.DropUnsentMail(ctx, subject, string(mailer.KindNewsletter), now); err != nil {
 		return fmt.Errorf("consent: stop newsletter: %w", err)
 	}
 	return nil
@@ -174,13 +174,13 @@ func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now t
 
 // allowedNow applies the gate's rule to each subject with state read
 // through q (the sending transaction).
-func (n *Newsletter) allowedNow(ctx context.Context, q store.ConsentReader, subjects []string) (map[string]bool, error) {
+func (n *Newsletter) allowedNow(ctx context.Context, r *store.Reader, subjects []string) (map[string]bool, error) {
 	p := n.Consent.Policy.Purpose(NewsletterPurpose)
-	latest, err := store.ConsentStatesFor(ctx, q, p.ID, subjects)
+	latest, err := r.ConsentStatesFor(ctx, p.ID, subjects)
 	if err != nil {
 		return nil, err
 	}
-	limits, err := store.ProcessingLimitsFor(ctx, q, subjects)
+	limits, err := r.ProcessingLimitsFor(ctx, subjects)
 	if err != nil {
 		return nil, err
 	}
@@ -214,14 +214,14 @@ func (n *Newsletter) Plan(ctx context.Context, batch int) (allowed, refused int,
 	given := State{p.ID: Status{Purpose: p.ID, Given: true}}
 	after := ""
 	for {
-		cands, err := store.ConsentSubjectsGiven(ctx, n.Consent.Store.Read(), p.ID, after, batch)
+		cands, err := n.Consent.Store.ConsentSubjectsGiven(ctx, p.ID, after, batch)
 		if err != nil {
 			return 0, 0, fmt.Errorf("consent: newsletter plan: %w", err)
 		}
 		if len(cands) == 0 {
 			return allowed, refused, nil
 		}
-		limits, err := store.ProcessingLimitsBetween(ctx, n.Consent.Store.Read(), after, cands[len(cands)-1])
+		limits, err := n.Consent.Store.ProcessingLimitsBetween(ctx, after, cands[len(cands)-1])
 		after = cands[len(cands)-1]
 		if err != nil {
 			return 0, 0, fmt.Errorf("consent: newsletter plan: %w", err)

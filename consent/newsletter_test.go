@@ -20,7 +20,7 @@ func seedAccounts(t testing.TB, s *store.Store, svc *consent.Service, n int) {
 	notice := consent.Notice(svc.Policy.Purpose("newsletter"), "nl")
 	for start := 0; start < n; start += 5000 {
 		err := s.InTx(ctx, func(tx *store.Tx) error {
-			if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: consent.NoticeHash(notice), Lang: "nl", Text: notice, FirstSeen: t0}); err != nil {
+			if err := tx.SaveConsentNotice(ctx, store.ConsentNotice{Hash: consent.NoticeHash(notice), Lang: "nl", Text: notice, FirstSeen: t0}); err != nil {
 				return err
 			}
 			for i := start; i < min(n, start+5000); i++ {
@@ -29,7 +29,7 @@ func seedAccounts(t testing.TB, s *store.Store, svc *consent.Service, n int) {
 					id, id+"@example.org", fmt.Sprintf("ps_%032d", i), t0.UnixMilli()); err != nil {
 					return err
 				}
-				if _, err := store.AppendConsent(ctx, tx, store.ConsentRecord{Subject: id, Purpose: "newsletter", Given: true, Channel: "signup",
+				if _, err := tx.AppendConsent(ctx, store.ConsentRecord{Subject: id, Purpose: "newsletter", Given: true, Channel: "signup",
 					NoticeHash: consent.NoticeHash(notice), At: t0, PolicyVersion: "1"}); err != nil {
 					return err
 				}

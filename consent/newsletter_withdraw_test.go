@@ -29,7 +29,7 @@ func TestWithdrawalWaitsForSendingBatch(t *testing.T) {
 		batch := make(chan error, 1)
 		go func() {
 			batch <- s.InTx(ctx, func(tx *store.Tx) error {
-				if err := store.LockConsentStates(ctx, tx, "newsletter", []string{anna}); err != nil {
+				if err := tx.LockConsentStates(ctx, "newsletter", []string{anna}); err != nil {
 					return err
 				}
 				pid := 0
@@ -40,7 +40,7 @@ func TestWithdrawalWaitsForSendingBatch(t *testing.T) {
 				}
 				locked <- pid
 				<-queue
-				_, err := store.EnqueueMail(ctx, tx, store.OutboxMail{Kind: "newsletter", SubjectID: anna, Recipient: anna + "@example.org",
+				_, err := tx.EnqueueMail(ctx, store.OutboxMail{Kind: "newsletter", SubjectID: anna, Recipient: anna + "@example.org",
 					Subject: "Nieuws", Text: "Hallo", CreatedAt: clk.Now(), Bulk: true})
 				return err
 			})

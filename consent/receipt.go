@@ -12,7 +12,6 @@ import (
 
 	"steward"
 	"steward/keyfile"
-	"steward/store"
 )
 
 // DefaultKeyFile is where the site's consent key lives unless configured
@@ -125,7 +124,7 @@ func (s *Service) Receipt(ctx context.Context, key *Key, subject string) ([]byte
 			At: r.At, NoticeHash: r.NoticeHash, PolicyVersion: r.PolicyVersion})
 		hashes = append(hashes, r.NoticeHash)
 	}
-	notices, err := store.ConsentNotices(ctx, s.Store.Read(), hashes)
+	notices, err := s.Store.ConsentNotices(ctx, hashes)
 	if err != nil {
 		return nil, fmt.Errorf("consent: receipt: %w", err)
 	}

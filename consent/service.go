@@ -98,7 +98,7 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 			earlier = append(earlier, c.NoticeHash)
 		}
 	}
-	if _, err := store.ConsentNotices(ctx, tx, earlier); steward.ErrorCode(err) == steward.ENOTFOUND {
+	if _, err := tx.ConsentNotices(ctx, earlier); steward.ErrorCode(err) == steward.ENOTFOUND {
 		return nil, steward.FieldError("notice_hash", "%s: a consent must point at a wording that is kept", steward.ErrorMessage(err))
 	} else if err != nil {
 		return nil, fmt.Errorf("consent: record: %w", err)
@@ -113,7 +113,7 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		// Withdrawing the newsletter stops the issues queued for the
 		// person, also when the state already says withdrawn.
 		stop := c.Purpose == NewsletterPurpose && !c.Given
-		latest, err := store.ConsentStatesFor(ctx, tx, c.Purpose, []string{c.Subject})
+		latest, err := tx.ConsentStatesFor(ctx, c.Purpose, []string{c.Subject})
 		if err != nil {
 			return nil, fmt.Errorf("consent: record: %w", err)
 		}
@@ -126,13 +126,13 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 			continue // nothing changes (Art. 7(3) withdrawal needs no wording)
 		}
 		if c.NoticeHash == "" {
-			if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: hash, Lang: c.Lang, Text: text, FirstSeen: now}); err != nil {
+			if err := tx.SaveConsentNotice(ctx, store.ConsentNotice{Hash: hash, Lang: c.Lang, Text: text, FirstSeen: now}); err != nil {
 				return nil, fmt.Errorf("consent: record: %w", err)
 			}
 		}
 		r := store.ConsentRecord{Subject: c.Subject, Purpose: c.Purpose, Given: c.Given, Channel: string(c.Channel),
 			NoticeHash: hash, At: now, PolicyVersion: s.Policy.Version.Number}
-		id, err := store.AppendConsent(ctx, tx, r)
+		id, err := tx.AppendConsent(ctx, r)
 		if err != nil {
 			return nil, fmt.Errorf("consent: record: %w", err)
 		}
@@ -162,7 +162,7 @@ func (s *Service) audit(ctx context.Context, tx *store.Tx, r store.ConsentRecord
 	if r.Given {
 		action = audit.ConsentGive
 	}
-	ps, err := store.AccountPseudonym(ctx, tx, r.Subject)
+	ps, err := tx.AccountPseudonym(ctx, r.Subject)
 	if err != nil {
 		return fmt.Errorf("consent: audit: %w", err)
 	}
@@ -204,7 +204,7 @@ func (s *Service) Withdraw(ctx context.Context, subject, purpose string, ch poli
 
 // History returns subject's records, oldest first.
 func (s *Service) History(ctx context.Context, subject string) ([]Record, error) {
-	rows, err := store.ConsentHistory(ctx, s.Store.Read(), subject)
+	rows, err := s.Store.ConsentHistory(ctx, subject)
 	if err != nil {
 		return nil, fmt.Errorf("consent: history: %w", err)
 	}

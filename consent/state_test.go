@@ -70,7 +70,7 @@ func TestPlanWeighsLimitsAtBatchEdges(t *testing.T) {
 				{Subject: "zzz", Kind: consent.LimitRestriction, Purpose: consent.AllPurposes},    // no consent at all
 			} {
 				l.Since = t0
-				if err := store.SetProcessingLimit(ctx, tx, l); err != nil {
+				if err := tx.SetProcessingLimit(ctx, l); err != nil {
 					return err
 				}
 			}

@@ -140,7 +140,7 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, m Message) (int64
 	if err := m.Validate(); err != nil {
 		return 0, err
 	}
-	id, err := store.EnqueueMail(ctx, tx, store.OutboxMail{
+	id, err := tx.EnqueueMail(ctx, store.OutboxMail{
 		Kind:      string(m.Kind),
 		SubjectID: m.SubjectID,
 		Recipient: strings.TrimSpace(m.To),

@@ -41,9 +41,10 @@ func (tx *Tx) InsertAccount(ctx context.Context, a *account.Account) error {
 	return nil
 }
 
-// AccountByID returns the account with the given id.
-func (s *Store) AccountByID(ctx context.Context, id string) (*account.Account, error) {
-	a, err := scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+// AccountByID returns the account with the given id (Reader: read in a
+// transaction too).
+func (r *Reader) AccountByID(ctx context.Context, id string) (*account.Account, error) {
+	a, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrapAccountErr(err, "account "+id)
 	}
@@ -56,15 +57,6 @@ func (s *Store) AccountByEmail(ctx context.Context, email string) (*account.Acco
 	a, err := scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE email_key = $1`, emailKey(email)))
 	if err != nil {
 		return nil, wrapAccountErr(err, "account by e-mail")
-	}
-	return a, nil
-}
-
-// AccountByID reads an account inside the transaction.
-func (tx *Tx) AccountByID(ctx context.Context, id string) (*account.Account, error) {
-	a, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
-	if err != nil {
-		return nil, wrapAccountErr(err, "account "+id)
 	}
 	return a, nil
 }
@@ -126,7 +118,7 @@ func (tx *Tx) SetRole(ctx context.Context, id string, role account.Role) error {
 // rights and retention issues call inside their own transaction (Art. 17,
 // Z9); they write the audit entry.
 func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
-	if _, err := DropOutboxFor(ctx, tx, id); err != nil {
+	if _, err := tx.DropOutboxFor(ctx, id); err != nil {
 		return fmt.Errorf("store: delete account %s: %w", id, err)
 	}
 	// The foreign keys cascade; the explicit deletes keep this true on a

@@ -5,20 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"steward"
 )
-
-// ConsentReader is what the consent queries read through: the store's
-// read pool (Store.Read) or a write transaction (*Tx), so a check made
-// inside a transaction sees exactly what that transaction will commit
-// against (issue 6: withdrawal takes effect at once).
-type ConsentReader interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
 
 // ConsentRecord is one row of the append-only consent history (Art. 7(1)
 // GDPR): who, for which purpose, given or withdrawn, where, when, and the
@@ -44,7 +34,7 @@ type ConsentNotice struct {
 
 // SaveConsentNotice keeps the wording under its hash; a wording already
 // kept is left as it is (the hash fixes the text).
-func SaveConsentNotice(ctx context.Context, tx *Tx, n ConsentNotice) error {
+func (tx *Tx) SaveConsentNotice(ctx context.Context, n ConsentNotice) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO consent_notices (hash, lang, text, first_seen) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (hash) DO NOTHING`, n.Hash, n.Lang, n.Text, n.FirstSeen.UnixMilli())
 	if err != nil {
@@ -58,7 +48,7 @@ func SaveConsentNotice(ctx context.Context, tx *Tx, n ConsentNotice) error {
 // same transaction it makes r the subject's current state for the purpose
 // (consent_state), so the state never lags the history it is derived
 // from.
-func AppendConsent(ctx context.Context, tx *Tx, r ConsentRecord) (int64, error) {
+func (tx *Tx) AppendConsent(ctx context.Context, r ConsentRecord) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO consent_records (subject, purpose, given, channel, notice_hash, at, policy_version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -83,8 +73,8 @@ func AppendConsent(ctx context.Context, tx *Tx, r ConsentRecord) (int64, error) 
 const consentColumns = `id, subject, purpose, given, channel, notice_hash, at, policy_version`
 
 // ConsentHistory returns every record of subject, oldest first.
-func ConsentHistory(ctx context.Context, q ConsentReader, subject string) ([]ConsentRecord, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records WHERE subject = $1 ORDER BY id`, subject)
+func (r *Reader) ConsentHistory(ctx context.Context, subject string) ([]ConsentRecord, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records WHERE subject = $1 ORDER BY id`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent history: %w", err)
 	}
@@ -93,8 +83,8 @@ func ConsentHistory(ctx context.Context, q ConsentReader, subject string) ([]Con
 
 // ConsentLatest returns the newest record of subject for each purpose,
 // ordered by purpose: the subject's current consent state.
-func ConsentLatest(ctx context.Context, q ConsentReader, subject string) ([]ConsentRecord, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
+func (r *Reader) ConsentLatest(ctx context.Context, subject string) ([]ConsentRecord, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
 		WHERE subject = $1 AND id = (SELECT MAX(id) FROM consent_records m WHERE m.subject = c.subject AND m.purpose = c.purpose)
 		ORDER BY purpose`, subject)
 	if err != nil {
@@ -107,34 +97,26 @@ func ConsentLatest(ctx context.Context, q ConsentReader, subject string) ([]Cons
 // subjects that has one, keyed by subject, derived from the history: the
 // batch form of ConsentLatest. The gate and newsletter sending read the
 // same answer from ConsentStatesFor.
-func ConsentLatestFor(ctx context.Context, q ConsentReader, purpose string, subjects []string) (map[string]ConsentRecord, error) {
+func (r *Reader) ConsentLatestFor(ctx context.Context, purpose string, subjects []string) (map[string]ConsentRecord, error) {
 	out := make(map[string]ConsentRecord, len(subjects))
-	for len(subjects) > 0 {
-		n := min(len(subjects), 500)
-		part := subjects[:n]
-		subjects = subjects[n:]
-		args := []any{purpose}
-		var ph strings.Builder
-		for i, s := range part {
-			if i > 0 {
-				ph.WriteByte(',')
-			}
-			args = append(args, s)
-			fmt.Fprintf(&ph, "$%d", len(args))
-		}
-		rows, err := q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
-			WHERE purpose = $1 AND subject IN (`+ph.String()+`)
-			AND id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)`, args...)
+	err := inChunks(r.dialect, "subject", 2, subjects, func(cond string, arg any, part []string) error {
+		rows, err := r.q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
+			WHERE purpose = $1 AND `+cond+`
+			AND id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)`, purpose, arg)
 		if err != nil {
-			return nil, fmt.Errorf("store: consent state of %d subjects: %w", n, err)
+			return fmt.Errorf("store: consent state of %d subjects: %w", len(part), err)
 		}
 		recs, err := scanConsentRows(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, r := range recs {
-			out[r.Subject] = r
+		for _, rec := range recs {
+			out[rec.Subject] = rec
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -143,8 +125,8 @@ func ConsentLatestFor(ctx context.Context, q ConsentReader, purpose string, subj
 // `after`, whose newest record for purpose gives consent (read from
 // consent_state). It is the candidate list of a newsletter run or panel
 // export; the purpose gate still decides for each one.
-func ConsentSubjectsGiven(ctx context.Context, q ConsentReader, purpose, after string, limit int) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT subject FROM consent_state
+func (r *Reader) ConsentSubjectsGiven(ctx context.Context, purpose, after string, limit int) ([]string, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT subject FROM consent_state
 		WHERE purpose = $1 AND given = 1 AND subject > $2
 		ORDER BY subject LIMIT $3`, purpose, after, limit)
 	if err != nil {
@@ -164,7 +146,7 @@ func ConsentSubjectsGiven(ctx context.Context, q ConsentReader, purpose, after s
 
 // ConsentNotices returns the wordings with the given hashes, keyed by hash;
 // a hash with no kept wording is an ENOTFOUND error.
-func ConsentNotices(ctx context.Context, q ConsentReader, hashes []string) (map[string]ConsentNotice, error) {
+func (r *Reader) ConsentNotices(ctx context.Context, hashes []string) (map[string]ConsentNotice, error) {
 	out := map[string]ConsentNotice{}
 	for _, h := range hashes {
 		if _, done := out[h]; done {
@@ -172,7 +154,7 @@ func ConsentNotices(ctx context.Context, q ConsentReader, hashes []string) (map[
 		}
 		var n ConsentNotice
 		var first int64
-		err := q.QueryRowContext(ctx, `SELECT hash, lang, text, first_seen FROM consent_notices WHERE hash = $1`, h).
+		err := r.q.QueryRowContext(ctx, `SELECT hash, lang, text, first_seen FROM consent_notices WHERE hash = $1`, h).
 			Scan(&n.Hash, &n.Lang, &n.Text, &first)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, steward.Errorf(steward.ENOTFOUND, "consent notice %s is not kept", h)
@@ -194,7 +176,7 @@ func ConsentNotices(ctx context.Context, q ConsentReader, hashes []string) (map[
 // agreed to (Zorginspirator: erasure "anonymise"). It is the only path
 // that changes consent records. Newsletter deliveries of the subject go
 // the same way. It returns the number of records changed.
-func EraseConsentsFor(ctx context.Context, tx *Tx, subject, replacement string) (int64, error) {
+func (tx *Tx) EraseConsentsFor(ctx context.Context, subject, replacement string) (int64, error) {
 	var res sql.Result
 	var err error
 	if replacement == "" {
@@ -227,9 +209,9 @@ func EraseConsentsFor(ctx context.Context, tx *Tx, subject, replacement string) 
 // AccountPseudonym returns the audit pseudonym of the account with id
 // subject, or "" when subject is no account (a visitor or a newsletter
 // sign-up without an account, whose audit entries name no subject).
-func AccountPseudonym(ctx context.Context, q ConsentReader, subject string) (string, error) {
+func (r *Reader) AccountPseudonym(ctx context.Context, subject string) (string, error) {
 	var p string
-	err := q.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1`, subject).Scan(&p)
+	err := r.q.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1`, subject).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -278,7 +260,7 @@ type ProcessingLimit struct {
 
 // SetProcessingLimit records a limit; setting it again keeps the first
 // date and reason.
-func SetProcessingLimit(ctx context.Context, tx *Tx, l ProcessingLimit) error {
+func (tx *Tx) SetProcessingLimit(ctx context.Context, l ProcessingLimit) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO processing_limits (subject, kind, purpose, since, reason) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (subject, kind, purpose) DO NOTHING`, l.Subject, l.Kind, l.Purpose, l.Since.UnixMilli(), l.Reason)
 	if err != nil {
@@ -289,7 +271,7 @@ func SetProcessingLimit(ctx context.Context, tx *Tx, l ProcessingLimit) error {
 
 // LiftProcessingLimit removes a limit (a dispute resolved, an objection
 // upheld for the controller); it reports whether there was one.
-func LiftProcessingLimit(ctx context.Context, tx *Tx, subject, kind, purpose string) (bool, error) {
+func (tx *Tx) LiftProcessingLimit(ctx context.Context, subject, kind, purpose string) (bool, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM processing_limits WHERE subject = $1 AND kind = $2 AND purpose = $3`, subject, kind, purpose)
 	if err != nil {
 		return false, fmt.Errorf("store: lift %s for purpose %s: %w", kind, purpose, err)
@@ -299,8 +281,8 @@ func LiftProcessingLimit(ctx context.Context, tx *Tx, subject, kind, purpose str
 }
 
 // ProcessingLimits returns the subject's limits.
-func ProcessingLimits(ctx context.Context, q ConsentReader, subject string) ([]ProcessingLimit, error) {
-	rows, err := q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE subject = $1 ORDER BY kind, purpose`, subject)
+func (r *Reader) ProcessingLimits(ctx context.Context, subject string) ([]ProcessingLimit, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE subject = $1 ORDER BY kind, purpose`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: processing limits: %w", err)
 	}
@@ -323,8 +305,8 @@ func ProcessingLimits(ctx context.Context, q ConsentReader, subject string) ([]P
 // the primary key for a keyset batch of candidates (newsletter planning),
 // where limits are rare and an IN list of every candidate would cost more
 // than the rows it finds.
-func ProcessingLimitsBetween(ctx context.Context, q ConsentReader, after, last string) (map[string][]ProcessingLimit, error) {
-	rows, err := q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits
+func (r *Reader) ProcessingLimitsBetween(ctx context.Context, after, last string) (map[string][]ProcessingLimit, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits
 		WHERE subject > $1 AND subject <= $2`, after, last)
 	if err != nil {
 		return nil, fmt.Errorf("store: processing limits in a range: %w", err)
@@ -348,39 +330,27 @@ func ProcessingLimitsBetween(ctx context.Context, q ConsentReader, after, last s
 
 // ProcessingLimitsFor returns the limits of each of subjects that has any,
 // the batch form the newsletter run uses.
-func ProcessingLimitsFor(ctx context.Context, q ConsentReader, subjects []string) (map[string][]ProcessingLimit, error) {
+func (r *Reader) ProcessingLimitsFor(ctx context.Context, subjects []string) (map[string][]ProcessingLimit, error) {
 	out := map[string][]ProcessingLimit{}
-	for len(subjects) > 0 {
-		n := min(len(subjects), 500)
-		part := subjects[:n]
-		subjects = subjects[n:]
-		args := make([]any, 0, n)
-		var ph strings.Builder
-		for i, s := range part {
-			if i > 0 {
-				ph.WriteByte(',')
-			}
-			args = append(args, s)
-			fmt.Fprintf(&ph, "$%d", len(args))
-		}
-		rows, err := q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE subject IN (`+ph.String()+`)`, args...)
+	err := inChunks(r.dialect, "subject", 1, subjects, func(cond string, arg any, part []string) error {
+		rows, err := r.q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE `+cond, arg)
 		if err != nil {
-			return nil, fmt.Errorf("store: processing limits of %d subjects: %w", n, err)
+			return fmt.Errorf("store: processing limits of %d subjects: %w", len(part), err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var l ProcessingLimit
 			var since int64
 			if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: processing limits: %w", err)
+				return fmt.Errorf("store: processing limits: %w", err)
 			}
 			l.Since = time.UnixMilli(since).UTC()
 			out[l.Subject] = append(out[l.Subject], l)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

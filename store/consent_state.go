@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -26,8 +25,8 @@ const consentStateColumns = `subject, purpose, given, at, notice_hash, record_id
 
 // ConsentStates returns subject's current state for every purpose with a
 // record, ordered by purpose.
-func ConsentStates(ctx context.Context, q ConsentReader, subject string) ([]ConsentState, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+consentStateColumns+` FROM consent_state WHERE subject = $1 ORDER BY purpose`, subject)
+func (r *Reader) ConsentStates(ctx context.Context, subject string) ([]ConsentState, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+consentStateColumns+` FROM consent_state WHERE subject = $1 ORDER BY purpose`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent state: %w", err)
 	}
@@ -37,34 +36,25 @@ func ConsentStates(ctx context.Context, q ConsentReader, subject string) ([]Cons
 // ConsentStatesFor returns the current state for purpose of each of
 // subjects that has a record, keyed by subject, in batches of at most 500
 // subjects per query.
-func ConsentStatesFor(ctx context.Context, q ConsentReader, purpose string, subjects []string) (map[string]ConsentState, error) {
+func (r *Reader) ConsentStatesFor(ctx context.Context, purpose string, subjects []string) (map[string]ConsentState, error) {
 	out := make(map[string]ConsentState, len(subjects))
-	for len(subjects) > 0 {
-		n := min(len(subjects), 500)
-		part := subjects[:n]
-		subjects = subjects[n:]
-		args := make([]any, 1, n+1)
-		args[0] = purpose
-		var ph strings.Builder
-		for i, s := range part {
-			if i > 0 {
-				ph.WriteByte(',')
-			}
-			args = append(args, s)
-			fmt.Fprintf(&ph, "$%d", len(args))
-		}
-		rows, err := q.QueryContext(ctx, `SELECT `+consentStateColumns+` FROM consent_state
-			WHERE purpose = $1 AND subject IN (`+ph.String()+`)`, args...)
+	err := inChunks(r.dialect, "subject", 2, subjects, func(cond string, arg any, part []string) error {
+		rows, err := r.q.QueryContext(ctx, `SELECT `+consentStateColumns+` FROM consent_state
+			WHERE purpose = $1 AND `+cond, purpose, arg)
 		if err != nil {
-			return nil, fmt.Errorf("store: consent state of %d subjects: %w", n, err)
+			return fmt.Errorf("store: consent state of %d subjects: %w", len(part), err)
 		}
 		states, err := scanConsentStates(rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, st := range states {
 			out[st.Subject] = st
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

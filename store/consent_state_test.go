@@ -67,7 +67,7 @@ func TestConsentStateMatchesHistory(t *testing.T) {
 		hashes := []string{"h1", "h2"}
 		if err := s.InTx(ctx, func(tx *store.Tx) error {
 			for _, h := range hashes {
-				if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: h, Lang: "nl", Text: "tekst " + h, FirstSeen: t0}); err != nil {
+				if err := tx.SaveConsentNotice(ctx, store.ConsentNotice{Hash: h, Lang: "nl", Text: "tekst " + h, FirstSeen: t0}); err != nil {
 					return err
 				}
 			}
@@ -85,16 +85,16 @@ func TestConsentStateMatchesHistory(t *testing.T) {
 					subject := subjects[rng.IntN(len(subjects))]
 					switch op := rng.IntN(20); {
 					case op == 0:
-						if _, err := store.EraseConsentsFor(ctx, tx, subject, ""); err != nil {
+						if _, err := tx.EraseConsentsFor(ctx, subject, ""); err != nil {
 							return err
 						}
 					case op == 1:
 						anon++
-						if _, err := store.EraseConsentsFor(ctx, tx, subject, fmt.Sprintf("anon_%d", anon)); err != nil {
+						if _, err := tx.EraseConsentsFor(ctx, subject, fmt.Sprintf("anon_%d", anon)); err != nil {
 							return err
 						}
 					default:
-						_, err := store.AppendConsent(ctx, tx, store.ConsentRecord{Subject: subject, Purpose: purposes[rng.IntN(len(purposes))],
+						_, err := tx.AppendConsent(ctx, store.ConsentRecord{Subject: subject, Purpose: purposes[rng.IntN(len(purposes))],
 							Given: rng.IntN(3) > 0, Channel: "settings", NoticeHash: hashes[rng.IntN(len(hashes))],
 							At: t0.Add(time.Duration(step) * time.Minute), PolicyVersion: "1"})
 						if err != nil {
@@ -122,11 +122,11 @@ func TestConsentStateMatchesHistory(t *testing.T) {
 		}
 		// The readers of the state answer what the history derives.
 		for _, subject := range subjects {
-			hist, err := store.ConsentLatest(ctx, s.Read(), subject)
+			hist, err := s.ConsentLatest(ctx, subject)
 			if err != nil {
 				t.Fatal(err)
 			}
-			states, err := store.ConsentStates(ctx, s.Read(), subject)
+			states, err := s.ConsentStates(ctx, subject)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,11 +141,11 @@ func TestConsentStateMatchesHistory(t *testing.T) {
 			}
 		}
 		for _, p := range purposes {
-			given, err := store.ConsentSubjectsGiven(ctx, s.Read(), p, "", 1000)
+			given, err := s.ConsentSubjectsGiven(ctx, p, "", 1000)
 			if err != nil {
 				t.Fatal(err)
 			}
-			hist, err := store.ConsentLatestFor(ctx, s.Read(), p, append(slices.Clone(subjects), anonIDs(anon)...))
+			hist, err := s.ConsentLatestFor(ctx, p, append(slices.Clone(subjects), anonIDs(anon)...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +222,7 @@ func TestConsentStateBackfill(t *testing.T) {
 			if len(got) != 3 || !slices.Equal(got, want) {
 				t.Fatalf("backfilled state %v, history says %v", got, want)
 			}
-			if given, _ := store.ConsentSubjectsGiven(ctx, s.Read(), "newsletter", "", 10); !slices.Equal(given, []string{"a2"}) {
+			if given, _ := s.ConsentSubjectsGiven(ctx, "newsletter", "", 10); !slices.Equal(given, []string{"a2"}) {
 				t.Errorf("newsletter consent stands for %v, want [a2]", given)
 			}
 		})

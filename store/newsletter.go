@@ -27,7 +27,7 @@ type NewsletterSubscription struct {
 // of its confirmation token. An address that already has a sign-up is an
 // ECONFLICT error: a new submission for it renews that sign-up instead
 // (RenewNewsletterSignUp).
-func CreateNewsletterSubscription(ctx context.Context, tx *Tx, n NewsletterSubscription, confirmHash string, expires time.Time) error {
+func (tx *Tx) CreateNewsletterSubscription(ctx context.Context, n NewsletterSubscription, confirmHash string, expires time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO newsletter_subscriptions (id, email, email_key, fields, lang, notice_hash, created_at, confirm_hash, confirm_expires)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, n.ID, n.Email, strings.ToLower(n.Email), n.Fields, n.Lang, n.NoticeHash,
 		n.CreatedAt.UnixMilli(), confirmHash, expires.UnixMilli())
@@ -46,7 +46,7 @@ func CreateNewsletterSubscription(ctx context.Context, tx *Tx, n NewsletterSubsc
 // unconfirmed sign-ups counts from it) and a new confirmation token hash.
 // The previous token no longer matches anything, so its link is void.
 // confirmed_at is left as it is: a new confirmation sets it again.
-func RenewNewsletterSignUp(ctx context.Context, tx *Tx, n NewsletterSubscription, confirmHash string, expires time.Time) error {
+func (tx *Tx) RenewNewsletterSignUp(ctx context.Context, n NewsletterSubscription, confirmHash string, expires time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE newsletter_subscriptions SET email = $2, fields = $3, lang = $4, notice_hash = $5,
 			created_at = $6, confirm_hash = $7, confirm_expires = $8
 		WHERE id = $1 AND email_key = $9`, n.ID, n.Email, n.Fields, n.Lang, n.NoticeHash, n.CreatedAt.UnixMilli(),
@@ -61,20 +61,20 @@ func RenewNewsletterSignUp(ctx context.Context, tx *Tx, n NewsletterSubscription
 }
 
 // NewsletterByEmail returns the sign-up of an address, or ENOTFOUND.
-func NewsletterByEmail(ctx context.Context, q ConsentReader, email string) (NewsletterSubscription, error) {
-	return newsletterWhere(ctx, q, `email_key = $1`, strings.ToLower(email))
+func (r *Reader) NewsletterByEmail(ctx context.Context, email string) (NewsletterSubscription, error) {
+	return r.newsletterWhere(ctx, `email_key = $1`, strings.ToLower(email))
 }
 
 // NewsletterByID returns a sign-up by id, or ENOTFOUND.
-func NewsletterByID(ctx context.Context, q ConsentReader, id string) (NewsletterSubscription, error) {
-	return newsletterWhere(ctx, q, `id = $1`, id)
+func (r *Reader) NewsletterByID(ctx context.Context, id string) (NewsletterSubscription, error) {
+	return r.newsletterWhere(ctx, `id = $1`, id)
 }
 
-func newsletterWhere(ctx context.Context, q ConsentReader, where string, arg any) (NewsletterSubscription, error) {
+func (r *Reader) newsletterWhere(ctx context.Context, where string, arg any) (NewsletterSubscription, error) {
 	var n NewsletterSubscription
 	var created int64
 	var confirmed sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT id, email, fields, lang, notice_hash, created_at, confirmed_at FROM newsletter_subscriptions WHERE `+where, arg).
+	err := r.q.QueryRowContext(ctx, `SELECT id, email, fields, lang, notice_hash, created_at, confirmed_at FROM newsletter_subscriptions WHERE `+where, arg).
 		Scan(&n.ID, &n.Email, &n.Fields, &n.Lang, &n.NoticeHash, &created, &confirmed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, steward.Errorf(steward.ENOTFOUND, "no such newsletter sign-up")
@@ -98,7 +98,7 @@ const MsgNewsletterLinkExpired = "this confirmation link has expired; sign up ag
 // sign-up confirmed and clears the hash, so the link works once. An
 // unknown, used, replaced or expired token is an EINVALID error and
 // changes nothing; an expired one says so (MsgNewsletterLinkExpired).
-func ConfirmNewsletter(ctx context.Context, tx *Tx, confirmHash string, now time.Time) (NewsletterSubscription, error) {
+func (tx *Tx) ConfirmNewsletter(ctx context.Context, confirmHash string, now time.Time) (NewsletterSubscription, error) {
 	var id string
 	var expires int64
 	err := tx.QueryRowContext(ctx, `SELECT id, confirm_expires FROM newsletter_subscriptions WHERE confirm_hash = $1`, confirmHash).Scan(&id, &expires)
@@ -115,44 +115,33 @@ func ConfirmNewsletter(ctx context.Context, tx *Tx, confirmHash string, now time
 		id, now.UnixMilli()); err != nil {
 		return NewsletterSubscription{}, fmt.Errorf("store: confirm newsletter: %w", err)
 	}
-	return NewsletterByID(ctx, tx, id)
+	return tx.NewsletterByID(ctx, id)
 }
 
 // NewsletterAddresses returns the address of each subject that has one: a
 // confirmed sign-up's address, or an account's. Subjects without an
 // address are left out.
-func NewsletterAddresses(ctx context.Context, q ConsentReader, subjects []string) (map[string]string, error) {
+func (r *Reader) NewsletterAddresses(ctx context.Context, subjects []string) (map[string]string, error) {
 	out := make(map[string]string, len(subjects))
-	for len(subjects) > 0 {
-		n := min(len(subjects), 500)
-		part := subjects[:n]
-		subjects = subjects[n:]
-		args := make([]any, 0, n)
-		var ph strings.Builder
-		for i, s := range part {
-			if i > 0 {
-				ph.WriteByte(',')
-			}
-			args = append(args, s)
-			fmt.Fprintf(&ph, "$%d", len(args))
-		}
-		rows, err := q.QueryContext(ctx, `SELECT id, email FROM newsletter_subscriptions WHERE confirmed_at IS NOT NULL AND id IN (`+ph.String()+`)
-			UNION ALL SELECT id, email FROM accounts WHERE id IN (`+ph.String()+`)`, args...)
+	err := inChunks(r.dialect, "id", 1, subjects, func(cond string, arg any, part []string) error {
+		// Both parts read the one parameter.
+		rows, err := r.q.QueryContext(ctx, `SELECT id, email FROM newsletter_subscriptions WHERE confirmed_at IS NOT NULL AND `+cond+`
+			UNION ALL SELECT id, email FROM accounts WHERE `+cond, arg)
 		if err != nil {
-			return nil, fmt.Errorf("store: newsletter addresses: %w", err)
+			return fmt.Errorf("store: newsletter addresses: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id, email string
 			if err := rows.Scan(&id, &email); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: newsletter addresses: %w", err)
+				return fmt.Errorf("store: newsletter addresses: %w", err)
 			}
 			out[id] = email
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -166,12 +155,11 @@ func NewsletterAddresses(ctx context.Context, q ConsentReader, subjects []string
 // Without it, on PostgreSQL a withdrawal could commit between the read
 // and the batch's commit and miss the mail. SQLite runs one writer at a
 // time, so there it does nothing.
-func LockConsentStates(ctx context.Context, tx *Tx, purpose string, subjects []string) error {
+func (tx *Tx) LockConsentStates(ctx context.Context, purpose string, subjects []string) error {
 	if tx.Dialect != Postgres {
 		return nil
 	}
-	// The subjects as one parameter (SubjectIn), as everywhere else.
-	cond, arg := tx.SubjectIn("subject", 2, subjects)
+	cond, arg := in(tx.Dialect, "subject", 2, subjects)
 	rows, err := tx.QueryContext(ctx, `SELECT subject FROM consent_state WHERE purpose = $1 AND `+cond+`
 		ORDER BY subject FOR SHARE`, purpose, arg)
 	if err != nil {
@@ -199,7 +187,7 @@ type NewsletterSend struct {
 
 // StartNewsletterSend returns the unfinished run of the same issue, or
 // starts a new one: running the same command again resumes.
-func StartNewsletterSend(ctx context.Context, tx *Tx, n NewsletterSend) (NewsletterSend, error) {
+func (tx *Tx) StartNewsletterSend(ctx context.Context, n NewsletterSend) (NewsletterSend, error) {
 	err := tx.QueryRowContext(ctx, `SELECT id, created_at FROM newsletter_sends WHERE content_hash = $1 AND purpose = $2 AND finished_at IS NULL ORDER BY id LIMIT 1`,
 		n.ContentHash, n.Purpose).Scan(&n.ID, new(int64))
 	if err == nil {
@@ -218,38 +206,32 @@ func StartNewsletterSend(ctx context.Context, tx *Tx, n NewsletterSend) (Newslet
 }
 
 // NewsletterDelivered returns which of subjects run send has reached.
-func NewsletterDelivered(ctx context.Context, q ConsentReader, send int64, subjects []string) (map[string]bool, error) {
+func (r *Reader) NewsletterDelivered(ctx context.Context, send int64, subjects []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	if len(subjects) == 0 {
-		return out, nil
-	}
-	args := []any{send}
-	var ph strings.Builder
-	for i, s := range subjects {
-		if i > 0 {
-			ph.WriteByte(',')
+	err := inChunks(r.dialect, "subject", 2, subjects, func(cond string, arg any, _ []string) error {
+		rows, err := r.q.QueryContext(ctx, `SELECT subject FROM newsletter_deliveries WHERE send_id = $1 AND `+cond, send, arg)
+		if err != nil {
+			return fmt.Errorf("store: newsletter deliveries: %w", err)
 		}
-		args = append(args, s)
-		fmt.Fprintf(&ph, "$%d", len(args))
-	}
-	rows, err := q.QueryContext(ctx, `SELECT subject FROM newsletter_deliveries WHERE send_id = $1 AND subject IN (`+ph.String()+`)`, args...)
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return fmt.Errorf("store: newsletter deliveries: %w", err)
+			}
+			out[s] = true
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, fmt.Errorf("store: newsletter deliveries: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out[s] = true
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecordNewsletterDelivery notes that run send reached subject with mail
 // outboxID, in the transaction that enqueued the mail.
-func RecordNewsletterDelivery(ctx context.Context, tx *Tx, send int64, subject string, outboxID int64, at time.Time) error {
+func (tx *Tx) RecordNewsletterDelivery(ctx context.Context, send int64, subject string, outboxID int64, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO newsletter_deliveries (send_id, subject, outbox_id, at) VALUES ($1, $2, $3, $4)`, send, subject, outboxID, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: record newsletter delivery: %w", err)
@@ -258,7 +240,7 @@ func RecordNewsletterDelivery(ctx context.Context, tx *Tx, send int64, subject s
 }
 
 // FinishNewsletterSend marks a run done.
-func FinishNewsletterSend(ctx context.Context, tx *Tx, send int64, at time.Time) error {
+func (tx *Tx) FinishNewsletterSend(ctx context.Context, send int64, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE newsletter_sends SET finished_at = $2 WHERE id = $1`, send, at.UnixMilli()); err != nil {
 		return fmt.Errorf("store: finish newsletter run: %w", err)
 	}
@@ -267,7 +249,7 @@ func FinishNewsletterSend(ctx context.Context, tx *Tx, send int64, at time.Time)
 
 // EraseNewsletterFor deletes a person's sign-up (Art. 17; erasure of the
 // newsletter_subscription record is "delete" in the IVM policy).
-func EraseNewsletterFor(ctx context.Context, tx *Tx, subject string) error {
+func (tx *Tx) EraseNewsletterFor(ctx context.Context, subject string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE id = $1`, subject); err != nil {
 		return fmt.Errorf("store: erase newsletter sign-up: %w", err)
 	}

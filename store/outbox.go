@@ -91,7 +91,7 @@ const outboxColumns = `id, kind, subject_id, recipient, subject, text_body, html
 // so the mail exists if and only if the change that causes it commits (a
 // sign-up never exists without its verification mail, G3). The mail is due
 // at m.NextAttemptAt, or at m.CreatedAt when that is zero. It returns the id.
-func EnqueueMail(ctx context.Context, tx *Tx, m OutboxMail) (int64, error) {
+func (tx *Tx) EnqueueMail(ctx context.Context, m OutboxMail) (int64, error) {
 	headers := m.Headers
 	if headers == nil {
 		headers = map[string]string{}
@@ -120,7 +120,7 @@ func EnqueueMail(ctx context.Context, tx *Tx, m OutboxMail) (int64, error) {
 // state, inside the caller's transaction. Erasure calls it (Art. 17, Z9):
 // the outbox must not keep a person's address or a mail about them after
 // they are gone. It returns how many mails it dropped.
-func DropOutboxFor(ctx context.Context, tx *Tx, subjectID string) (int64, error) {
+func (tx *Tx) DropOutboxFor(ctx context.Context, subjectID string) (int64, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE subject_id = $1`, subjectID)
 	if err != nil {
 		return 0, fmt.Errorf("store: drop outbox of subject %s: %w", subjectID, err)
@@ -142,7 +142,7 @@ func DropOutboxFor(ctx context.Context, tx *Tx, subjectID string) (int64, error)
 // A mail waiting for a retry is not claimed and is deleted. On PostgreSQL
 // a claim that has not committed yet holds the row: the delete waits for
 // it and then finds the row leased, so the two never both happen.
-func DropUnsentMail(ctx context.Context, tx *Tx, subjectID, kind string, now time.Time) (int64, error) {
+func (tx *Tx) DropUnsentMail(ctx context.Context, subjectID, kind string, now time.Time) (int64, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE subject_id = $1 AND kind = $2 AND status = 'pending' AND lease_until <= $3`,
 		subjectID, kind, now.UnixMilli())
 	if err != nil {
@@ -168,7 +168,7 @@ const newsletterMailKind = "newsletter"
 // where they are met. processing_limits is small: one short look-up per
 // claim. On PostgreSQL rows another claim is deleting are skipped, not
 // waited for.
-func dropRestrictedNewsletter(ctx context.Context, tx *Tx, now time.Time) error {
+func (tx *Tx) dropRestrictedNewsletter(ctx context.Context, now time.Time) error {
 	lock := ""
 	if tx.Dialect == Postgres {
 		lock = "FOR UPDATE SKIP LOCKED"
@@ -205,7 +205,7 @@ func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Dura
 	}
 	c := Claim{Token: token}
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := dropRestrictedNewsletter(ctx, tx, now); err != nil {
+		if err := tx.dropRestrictedNewsletter(ctx, now); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET claim_token = $1, lease_until = $2

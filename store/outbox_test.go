@@ -33,7 +33,7 @@ func enqueueSample(t *testing.T, s *store.Store, m store.OutboxMail) int64 {
 	var id int64
 	err := s.InTx(context.Background(), func(tx *store.Tx) error {
 		var err error
-		id, err = store.EnqueueMail(context.Background(), tx, m)
+		id, err = tx.EnqueueMail(context.Background(), m)
 		return err
 	})
 	if err != nil {
@@ -48,7 +48,7 @@ func TestOutboxEnqueue(t *testing.T) {
 		t.Run("rolled_back_transaction_leaves_nothing", func(t *testing.T) {
 			boom := errors.New("sign-up failed after the mail was queued")
 			err := s.InTx(ctx, func(tx *store.Tx) error {
-				if _, err := store.EnqueueMail(ctx, tx, sampleMail("acct-1")); err != nil {
+				if _, err := tx.EnqueueMail(ctx, sampleMail("acct-1")); err != nil {
 					return err
 				}
 				return boom
@@ -243,7 +243,7 @@ func TestDropOutboxFor(t *testing.T) {
 		var n int64
 		err := s.InTx(ctx, func(tx *store.Tx) error {
 			var err error
-			n, err = store.DropOutboxFor(ctx, tx, "gone")
+			n, err = tx.DropOutboxFor(ctx, "gone")
 			return err
 		})
 		if err != nil {
@@ -299,7 +299,7 @@ func TestDropUnsentMail(t *testing.T) {
 			var n int64
 			if err := s.InTx(ctx, func(tx *store.Tx) error {
 				var err error
-				n, err = store.DropUnsentMail(ctx, tx, "anna", "newsletter", at)
+				n, err = tx.DropUnsentMail(ctx, "anna", "newsletter", at)
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -379,7 +379,7 @@ func TestClaimDropsNewsletterOfLimited(t *testing.T) {
 				{Subject: "flying", Kind: "restriction", Purpose: "*"},
 			} {
 				l.Since = outboxT0
-				if err := store.SetProcessingLimit(ctx, tx, l); err != nil {
+				if err := tx.SetProcessingLimit(ctx, l); err != nil {
 					return err
 				}
 			}

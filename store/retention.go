@@ -71,28 +71,14 @@ type DueQuery struct {
 // their facts (counts included; overrides are the caller's), and the cursor
 // of the next page. An empty page means the scan is done. Accounts are the
 // kind "account"; any other kind is read from records. Staff and
-// anonymised rows are never candidates.
-func (s *Store) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
-	return dueTargets(ctx, s.read, s.dialect, q)
-}
-
-// DueTargets is Store.DueTargets inside a transaction, so a batch acts on
-// exactly what it read.
-func (tx *Tx) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
-	return dueTargets(ctx, tx, tx.Dialect, q)
-}
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func dueTargets(ctx context.Context, db querier, d Dialect, q DueQuery) ([]retention.Facts, DueCursor, error) {
+// anonymised rows are never candidates. In a transaction (tx.DueTargets) a
+// batch acts on exactly what it read.
+func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
 	query, args, err := dueQuery(q)
 	if err != nil {
 		return nil, q.After, err
 	}
-	rows, err := db.QueryContext(ctx, query, args...)
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 	}
@@ -128,7 +114,7 @@ func dueTargets(ctx context.Context, db querier, d Dialect, q DueQuery) ([]reten
 	if err := rows.Err(); err != nil {
 		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 	}
-	if err := fillCounts(ctx, db, d, out); err != nil {
+	if err := r.fillCounts(ctx, out); err != nil {
 		return nil, q.After, err
 	}
 	return out, next, nil
@@ -223,7 +209,7 @@ func keysetPage(cols, from, where, anchor, id string, n int) string {
 // that still name them (has_any / has_none, R9, R10), and the account's
 // newsletter subscription, which lives in its own table. One query per
 // page, whatever its size.
-func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts) error {
+func (r *Reader) fillCounts(ctx context.Context, fs []retention.Facts) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -244,9 +230,9 @@ func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts
 	// settings and did not withdraw it. Either counts as one
 	// newsletter_subscription record of the account. One statement (both
 	// parts share the ids parameter): a round trip less per batch.
-	cond, arg := subjectIn(d, "subject_id", 1, subjects)
-	acond, _ := subjectIn(d, "a.id", 1, subjects)
-	rows, err := db.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
+	cond, arg := in(r.dialect, "subject_id", 1, subjects)
+	acond, _ := in(r.dialect, "a.id", 1, subjects)
+	rows, err := r.q.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
 		WHERE `+cond+` AND anonymised_at IS NULL GROUP BY subject_id, kind
 		UNION ALL
 		SELECT a.id, '`+NewsletterRecord+`', 1 FROM accounts a
@@ -282,17 +268,16 @@ func fillCounts(ctx context.Context, db querier, d Dialect, fs []retention.Facts
 // deleted: the account with id target when kind is "account", else the
 // record with that id.
 func (s *Store) TargetFacts(ctx context.Context, kind, target string) (retention.Facts, error) {
-	var q querier = s.read
 	var err error
 	var f retention.Facts
 	var created int64
 	var confirmed, login, activity sql.NullInt64
 	if kind == account.RecordID {
-		err = q.QueryRowContext(ctx, `SELECT id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at
+		err = s.read.QueryRowContext(ctx, `SELECT id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at
 			FROM accounts WHERE id = $1 AND anonymised_at IS NULL`, target).
 			Scan(&f.Subject, &f.Organisation, &created, &confirmed, &login, &activity)
 	} else {
-		err = q.QueryRowContext(ctx, `SELECT r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at
+		err = s.read.QueryRowContext(ctx, `SELECT r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at
 			FROM records r LEFT JOIN accounts a ON a.id = r.subject_id WHERE r.id = $1 AND r.kind = $2 AND r.anonymised_at IS NULL`, target, kind).
 			Scan(&f.Subject, &f.Organisation, &created, &confirmed, &login, &activity)
 	}
@@ -308,7 +293,7 @@ func (s *Store) TargetFacts(ctx context.Context, kind, target string) (retention
 	f.LastLoginAt = fromNullMillis(login)
 	f.LastActivityAt = fromNullMillis(activity)
 	fs := []retention.Facts{f}
-	if err := fillCounts(ctx, q, s.dialect, fs); err != nil {
+	if err := s.fillCounts(ctx, fs); err != nil {
 		return f, err
 	}
 	if f.Organisation != "" {

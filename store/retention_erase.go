@@ -528,7 +528,7 @@ func init() {
 		if mode == EraseAnonymise {
 			for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
 				err := tx.EachSubjectIn(ctx, t, "subject", subjects, func(s string) error {
-					_, err := EraseConsentsFor(ctx, tx, s, anonymousID())
+					_, err := tx.EraseConsentsFor(ctx, s, anonymousID())
 					return err
 				})
 				if err != nil {

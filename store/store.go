@@ -32,7 +32,15 @@ const (
 )
 
 // Store is an open database with its schema migrated.
+//
+// The store's methods follow one rule (issue 12): a read is a method on
+// *Store, a change is a method on *Tx, and a read that a transaction needs
+// as well (to act on exactly what it read) is written once, on *Reader,
+// which both embed. No function takes a querier, a Store or a Tx as an
+// argument instead.
 type Store struct {
+	// Reader runs the shared reads on the read pool: what is committed.
+	*Reader
 	// write takes every transaction that writes. On SQLite it holds one
 	// connection so writers queue in Go instead of failing with "database
 	// is locked"; transactions start IMMEDIATE so they never upgrade a read
@@ -97,7 +105,7 @@ func open(dsn string) (*Store, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		r.SetMaxOpenConns(4)
-		return &Store{write: w, read: r, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
+		return &Store{Reader: &Reader{q: r, dialect: SQLite}, write: w, read: r, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -105,7 +113,7 @@ func open(dsn string) (*Store, error) {
 		}
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
-		return &Store{write: db, read: db, dialect: Postgres, dsn: dsn}, nil
+		return &Store{Reader: &Reader{q: db, dialect: Postgres}, write: db, read: db, dialect: Postgres, dsn: dsn}, nil
 	default:
 		return nil, steward.Errorf(steward.EINVALID, "database: %q is neither sqlite:PATH nor a postgres:// URL", redact(dsn))
 	}
@@ -149,10 +157,29 @@ func (s *Store) Close() error {
 // Read returns the pool for read-only queries.
 func (s *Store) Read() *sql.DB { return s.read }
 
+// Reader holds the reads that both the read pool and a write transaction
+// run: Store embeds one over its read pool, Tx one over the transaction,
+// so s.ConsentStates reads what is committed and tx.ConsentStates what the
+// transaction will commit against (issue 6: a withdrawal takes effect at
+// once), from one method. A domain type that reads in either place holds
+// a *Reader (consent.StoreConsents).
+type Reader struct {
+	q       querier
+	dialect Dialect
+}
+
+// querier is what a Reader reads through: *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // Tx is a write transaction. Every multi-row change and the audit entries
 // recording it run in one Tx.
 type Tx struct {
 	*sql.Tx
+	// Reader runs the shared reads inside the transaction.
+	*Reader
 	Dialect Dialect
 	store   *Store
 	// audit holds the entries appended in this transaction until they are
@@ -176,7 +203,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	t := &Tx{Tx: tx, Dialect: s.dialect, store: s}
+	t := &Tx{Tx: tx, Reader: &Reader{q: tx, dialect: s.dialect}, Dialect: s.dialect, store: s}
 	if err = fn(t); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"steward/internal/testkit"
-	"steward/store"
 )
 
 func newsletterForm(email string) url.Values {
@@ -80,7 +79,7 @@ func TestNewsletterFormLimited(t *testing.T) {
 		if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "try again in 12 minutes") {
 			t.Fatalf("sixth sign-up from one client: %d, want 429 'try again in 12 minutes'\n%s", resp.StatusCode, body)
 		}
-		if _, err := store.NewsletterByEmail(ctx, s.Read(), "reader5@example.org"); err == nil || mailsTo(t, s, "reader5@example.org") != 0 {
+		if _, err := s.NewsletterByEmail(ctx, "reader5@example.org"); err == nil || mailsTo(t, s, "reader5@example.org") != 0 {
 			t.Fatalf("a refused sign-up was stored or mailed (%v)", err)
 		}
 		// Another client is not held up.

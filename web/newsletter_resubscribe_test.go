@@ -84,7 +84,7 @@ func TestNewsletterSignUpAgainSameAnswer(t *testing.T) {
 		if want := "Deze bevestigingslink is verlopen"; resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, want) {
 			t.Fatalf("expired link: %d, want 400 saying %q (in Dutch, the page's language)\n%s", resp.StatusCode, want, body)
 		}
-		if sub, err := store.NewsletterByEmail(ctx, s.Read(), "pending@example.org"); err != nil || sub.ConfirmedAt != nil {
+		if sub, err := s.NewsletterByEmail(ctx, "pending@example.org"); err != nil || sub.ConfirmedAt != nil {
 			t.Fatalf("after an expired link: %+v %v; want still unconfirmed", sub, err)
 		}
 	})

@@ -32,7 +32,7 @@ func (st *site) newsletterSignUp(b *browser, email, first string) string {
 	if resp, body := b.follow(link, nil); resp.StatusCode != 200 {
 		st.t.Fatalf("confirm %s: %d\n%s", email, resp.StatusCode, body)
 	}
-	sub, err := store.NewsletterByEmail(context.Background(), st.store.Read(), email)
+	sub, err := st.store.NewsletterByEmail(context.Background(), email)
 	if err != nil {
 		st.t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Records = append(v.Records, sr)
 	}
-	if v.Limits, err = store.ProcessingLimits(ctx, s.cfg.Store.Read(), p.ID); err != nil {
+	if v.Limits, err = s.cfg.Store.ProcessingLimits(ctx, p.ID); err != nil {
 		s.failT(w, r, err)
 		return
 	}

@@ -61,7 +61,7 @@ func TestStaffLiftRestriction(t *testing.T) {
 		lift := rec + "/lift-restriction"
 		restricted := func() bool {
 			t.Helper()
-			limits, err := store.ProcessingLimits(ctx, s.Read(), p.ID)
+			limits, err := s.ProcessingLimits(ctx, p.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -64,7 +64,7 @@ func auditOperatorView(ctx context.Context, a *app, s *store.Store, kind, id, su
 		var ps string
 		if subjectID != "" {
 			var err error
-			if ps, err = store.AccountPseudonym(ctx, tx, subjectID); err != nil {
+			if ps, err = tx.AccountPseudonym(ctx, subjectID); err != nil {
 				return err
 			}
 		}

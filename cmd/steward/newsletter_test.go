@@ -31,7 +31,7 @@ func TestNewsletterSendCommand(t *testing.T) {
 		notice := consent.Notice(p.Purpose("newsletter"), "nl")
 		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		err := s.InTx(ctx, func(tx *store.Tx) error {
-			if err := store.SaveConsentNotice(ctx, tx, store.ConsentNotice{Hash: consent.NoticeHash(notice), Lang: "nl", Text: notice, FirstSeen: t0}); err != nil {
+			if err := tx.SaveConsentNotice(ctx, store.ConsentNotice{Hash: consent.NoticeHash(notice), Lang: "nl", Text: notice, FirstSeen: t0}); err != nil {
 				return err
 			}
 			for _, id := range []string{"a_yes", "a_no"} {
@@ -40,7 +40,7 @@ func TestNewsletterSendCommand(t *testing.T) {
 					return err
 				}
 			}
-			_, err := store.AppendConsent(ctx, tx, store.ConsentRecord{Subject: "a_yes", Purpose: "newsletter", Given: true,
+			_, err := tx.AppendConsent(ctx, store.ConsentRecord{Subject: "a_yes", Purpose: "newsletter", Given: true,
 				Channel: string(policy.ChannelSettings), NoticeHash: consent.NoticeHash(notice), At: t0, PolicyVersion: p.Version.Number})
 			return err
 		})

@@ -45,7 +45,7 @@ func runPanelExport(ctx context.Context, a *app, args []string) error {
 	var rows []row
 	after := ""
 	for {
-		cands, err := store.ConsentSubjectsGiven(ctx, s.Read(), panelPurpose, after, 500)
+		cands, err := s.ConsentSubjectsGiven(ctx, panelPurpose, after, 500)
 		if err != nil {
 			return err
 		}
@@ -53,7 +53,7 @@ func runPanelExport(ctx context.Context, a *app, args []string) error {
 			break
 		}
 		after = cands[len(cands)-1]
-		addrs, err := store.NewsletterAddresses(ctx, s.Read(), cands)
+		addrs, err := s.NewsletterAddresses(ctx, cands)
 		if err != nil {
 			return err
 		}

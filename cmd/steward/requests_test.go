@@ -163,7 +163,7 @@ func TestRequestsLiftRestriction(t *testing.T) {
 
 		restricted := func() bool {
 			t.Helper()
-			limits, err := store.ProcessingLimits(ctx, s.Read(), person.ID)
+			limits, err := s.ProcessingLimits(ctx, person.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

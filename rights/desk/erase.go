@@ -82,7 +82,7 @@ func (d *Desk) RestrictInTx(ctx context.Context, tx *store.Tx, subjectID, reason
 	if err != nil {
 		return err
 	}
-	if err := store.SetProcessingLimit(ctx, tx, store.ProcessingLimit{Subject: subjectID, Kind: consent.LimitRestriction,
+	if err := tx.SetProcessingLimit(ctx, store.ProcessingLimit{Subject: subjectID, Kind: consent.LimitRestriction,
 		Purpose: consent.AllPurposes, Since: d.Clock.Now(), Reason: reason}); err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, ac
 		if err != nil {
 			return err
 		}
-		limits, err := store.ProcessingLimits(ctx, tx, subjectID)
+		limits, err := tx.ProcessingLimits(ctx, subjectID)
 		if err != nil {
 			return err
 		}
@@ -136,7 +136,7 @@ func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, ac
 		if mailID, err = mail.Enqueue(ctx, tx, d.Clock.Now(), d.liftMail(d.personLang(ctx, tx, a.ID), a, limits[i].Since, reason)); err != nil {
 			return err
 		}
-		if _, err := store.LiftProcessingLimit(ctx, tx, subjectID, consent.LimitRestriction, consent.AllPurposes); err != nil {
+		if _, err := tx.LiftProcessingLimit(ctx, subjectID, consent.LimitRestriction, consent.AllPurposes); err != nil {
 			return err
 		}
 		return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
@@ -161,7 +161,7 @@ func (d *Desk) ObjectInTx(ctx context.Context, tx *store.Tx, subjectID, purpose 
 	if err != nil {
 		return err
 	}
-	if err := store.SetProcessingLimit(ctx, tx, store.ProcessingLimit{Subject: subjectID, Kind: consent.LimitObjection,
+	if err := tx.SetProcessingLimit(ctx, store.ProcessingLimit{Subject: subjectID, Kind: consent.LimitObjection,
 		Purpose: purpose, Since: d.Clock.Now(), Reason: "objection"}); err != nil {
 		return err
 	}

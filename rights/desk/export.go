@@ -163,7 +163,7 @@ func (d *Desk) ConsentReceipt(ctx context.Context, key *consent.Key, subjectID s
 		return nil, err
 	}
 	err = d.Store.InTx(ctx, func(tx *store.Tx) error {
-		ps, err := store.AccountPseudonym(ctx, tx, subjectID)
+		ps, err := tx.AccountPseudonym(ctx, subjectID)
 		if err != nil {
 			return err
 		}

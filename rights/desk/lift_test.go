@@ -70,7 +70,7 @@ func TestLiftRestriction(t *testing.T) {
 		if !allowed() {
 			t.Fatal("newsletter still refused after the restriction was lifted")
 		}
-		limits, err := store.ProcessingLimits(ctx, s.Read(), f.person.ID)
+		limits, err := s.ProcessingLimits(ctx, f.person.ID)
 		if err != nil || len(limits) != 0 {
 			t.Fatalf("limits after lifting: %+v %v", limits, err)
 		}

@@ -104,7 +104,7 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 		}
 	}
 	// Consents (Z3, R2): the history, and the items of the consent kind.
-	if h.consents, err = store.ConsentHistory(ctx, s.Read(), a.ID); err != nil {
+	if h.consents, err = s.ConsentHistory(ctx, a.ID); err != nil {
 		return nil, err
 	}
 	h.ov.Consents = []rights.ConsentEntry{}
@@ -186,7 +186,7 @@ func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*ri
 
 	// A newsletter sign-up under the same address is theirs too (R2).
 	if rec.ID == store.NewsletterRecord {
-		ns, err := store.NewsletterByEmail(ctx, s.Read(), a.Email)
+		ns, err := s.NewsletterByEmail(ctx, a.Email)
 		if steward.ErrorCode(err) == steward.ENOTFOUND {
 			return nil
 		}
@@ -250,7 +250,7 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 		}
 		ov.Disclosures = append(ov.Disclosures, e)
 	}
-	limits, err := store.ProcessingLimits(ctx, s.Read(), a.ID)
+	limits, err := s.ProcessingLimits(ctx, a.ID)
 	if err != nil {
 		return err
 	}
