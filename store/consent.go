@@ -74,23 +74,23 @@ const consentColumns = `id, subject, purpose, given, channel, notice_hash, at, p
 
 // ConsentHistory returns every record of subject, oldest first.
 func (r *Reader) ConsentHistory(ctx context.Context, subject string) ([]ConsentRecord, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records WHERE subject = $1 ORDER BY id`, subject)
+	out, err := rowsOf(ctx, r, scanConsentRecord, `SELECT `+consentColumns+` FROM consent_records WHERE subject = $1 ORDER BY id`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent history: %w", err)
 	}
-	return scanConsentRows(rows)
+	return out, nil
 }
 
 // ConsentLatest returns the newest record of subject for each purpose,
 // ordered by purpose: the subject's current consent state.
 func (r *Reader) ConsentLatest(ctx context.Context, subject string) ([]ConsentRecord, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
+	out, err := rowsOf(ctx, r, scanConsentRecord, `SELECT `+consentColumns+` FROM consent_records c
 		WHERE subject = $1 AND id = (SELECT MAX(id) FROM consent_records m WHERE m.subject = c.subject AND m.purpose = c.purpose)
 		ORDER BY purpose`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent state: %w", err)
 	}
-	return scanConsentRows(rows)
+	return out, nil
 }
 
 // ConsentLatestFor returns the newest record for purpose of each of
@@ -99,24 +99,16 @@ func (r *Reader) ConsentLatest(ctx context.Context, subject string) ([]ConsentRe
 // same answer from ConsentStatesFor.
 func (r *Reader) ConsentLatestFor(ctx context.Context, purpose string, subjects []string) (map[string]ConsentRecord, error) {
 	out := make(map[string]ConsentRecord, len(subjects))
-	err := inChunks(r.dialect, "subject", 2, subjects, func(cond string, arg any, part []string) error {
-		rows, err := r.q.QueryContext(ctx, `SELECT `+consentColumns+` FROM consent_records c
-			WHERE purpose = $1 AND `+cond+`
-			AND id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)`, purpose, arg)
-		if err != nil {
-			return fmt.Errorf("store: consent state of %d subjects: %w", len(part), err)
-		}
-		recs, err := scanConsentRows(rows)
-		if err != nil {
-			return err
-		}
-		for _, rec := range recs {
-			out[rec.Subject] = rec
-		}
-		return nil
+	err := eachRowIn(ctx, r, "subject", subjects, func(cond string) string {
+		return `SELECT ` + consentColumns + ` FROM consent_records c WHERE purpose = $1 AND ` + cond + `
+			AND id = (SELECT MAX(id) FROM consent_records m WHERE m.purpose = c.purpose AND m.subject = c.subject)`
+	}, []any{purpose}, func(rows *sql.Rows) error {
+		rec, err := scanConsentRecord(rows)
+		out[rec.Subject] = rec
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: consent records of %d subjects: %w", len(subjects), err)
 	}
 	return out, nil
 }
@@ -126,22 +118,19 @@ func (r *Reader) ConsentLatestFor(ctx context.Context, purpose string, subjects 
 // consent_state). It is the candidate list of a newsletter run or panel
 // export; the purpose gate still decides for each one.
 func (r *Reader) ConsentSubjectsGiven(ctx context.Context, purpose, after string, limit int) ([]string, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT subject FROM consent_state
+	out, err := rowsOf(ctx, r, scanString, `SELECT subject FROM consent_state
 		WHERE purpose = $1 AND given = 1 AND subject > $2
 		ORDER BY subject LIMIT $3`, purpose, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: subjects consenting to %s: %w", purpose, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("store: subjects consenting to %s: %w", purpose, err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
+}
+
+func scanString(rows *sql.Rows) (string, error) {
+	var s string
+	err := rows.Scan(&s)
+	return s, err
 }
 
 // ConsentNotices returns the wordings with the given hashes, keyed by hash;
@@ -221,24 +210,16 @@ func (r *Reader) AccountPseudonym(ctx context.Context, subject string) (string, 
 	return p, nil
 }
 
-func scanConsentRows(rows *sql.Rows) ([]ConsentRecord, error) {
-	defer rows.Close()
-	var out []ConsentRecord
-	for rows.Next() {
-		var r ConsentRecord
-		var given int
-		var at int64
-		if err := rows.Scan(&r.ID, &r.Subject, &r.Purpose, &given, &r.Channel, &r.NoticeHash, &at, &r.PolicyVersion); err != nil {
-			return nil, fmt.Errorf("store: scan consent record: %w", err)
-		}
-		r.Given = given == 1
-		r.At = time.UnixMilli(at).UTC()
-		out = append(out, r)
+func scanConsentRecord(rows *sql.Rows) (ConsentRecord, error) {
+	var r ConsentRecord
+	var given int
+	var at int64
+	if err := rows.Scan(&r.ID, &r.Subject, &r.Purpose, &given, &r.Channel, &r.NoticeHash, &at, &r.PolicyVersion); err != nil {
+		return r, fmt.Errorf("store: scan consent record: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: read consent records: %w", err)
-	}
-	return out, nil
+	r.Given = given == 1
+	r.At = time.UnixMilli(at).UTC()
+	return r, nil
 }
 
 func boolInt(b bool) int {
@@ -282,22 +263,11 @@ func (tx *Tx) LiftProcessingLimit(ctx context.Context, subject, kind, purpose st
 
 // ProcessingLimits returns the subject's limits.
 func (r *Reader) ProcessingLimits(ctx context.Context, subject string) ([]ProcessingLimit, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE subject = $1 ORDER BY kind, purpose`, subject)
+	out, err := rowsOf(ctx, r, scanLimit, `SELECT `+limitColumns+` FROM processing_limits WHERE subject = $1 ORDER BY kind, purpose`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: processing limits: %w", err)
 	}
-	defer rows.Close()
-	var out []ProcessingLimit
-	for rows.Next() {
-		var l ProcessingLimit
-		var since int64
-		if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
-			return nil, fmt.Errorf("store: processing limits: %w", err)
-		}
-		l.Since = time.UnixMilli(since).UTC()
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ProcessingLimitsBetween returns the limits of every subject after
@@ -306,23 +276,14 @@ func (r *Reader) ProcessingLimits(ctx context.Context, subject string) ([]Proces
 // where limits are rare and an IN list of every candidate would cost more
 // than the rows it finds.
 func (r *Reader) ProcessingLimitsBetween(ctx context.Context, after, last string) (map[string][]ProcessingLimit, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits
-		WHERE subject > $1 AND subject <= $2`, after, last)
-	if err != nil {
-		return nil, fmt.Errorf("store: processing limits in a range: %w", err)
-	}
-	defer rows.Close()
 	out := map[string][]ProcessingLimit{}
-	for rows.Next() {
-		var l ProcessingLimit
-		var since int64
-		if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
-			return nil, fmt.Errorf("store: processing limits in a range: %w", err)
-		}
-		l.Since = time.UnixMilli(since).UTC()
+	err := r.eachRow(ctx, `SELECT `+limitColumns+` FROM processing_limits
+		WHERE subject > $1 AND subject <= $2`, []any{after, last}, func(rows *sql.Rows) error {
+		l, err := scanLimit(rows)
 		out[l.Subject] = append(out[l.Subject], l)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: processing limits in a range: %w", err)
 	}
 	return out, nil
@@ -332,25 +293,25 @@ func (r *Reader) ProcessingLimitsBetween(ctx context.Context, after, last string
 // the batch form the newsletter run uses.
 func (r *Reader) ProcessingLimitsFor(ctx context.Context, subjects []string) (map[string][]ProcessingLimit, error) {
 	out := map[string][]ProcessingLimit{}
-	err := inChunks(r.dialect, "subject", 1, subjects, func(cond string, arg any, part []string) error {
-		rows, err := r.q.QueryContext(ctx, `SELECT subject, kind, purpose, since, reason FROM processing_limits WHERE `+cond, arg)
-		if err != nil {
-			return fmt.Errorf("store: processing limits of %d subjects: %w", len(part), err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var l ProcessingLimit
-			var since int64
-			if err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason); err != nil {
-				return fmt.Errorf("store: processing limits: %w", err)
-			}
-			l.Since = time.UnixMilli(since).UTC()
-			out[l.Subject] = append(out[l.Subject], l)
-		}
-		return rows.Err()
+	err := eachRowIn(ctx, r, "subject", subjects, func(cond string) string {
+		return `SELECT ` + limitColumns + ` FROM processing_limits WHERE ` + cond
+	}, nil, func(rows *sql.Rows) error {
+		l, err := scanLimit(rows)
+		out[l.Subject] = append(out[l.Subject], l)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: processing limits of %d subjects: %w", len(subjects), err)
 	}
 	return out, nil
+}
+
+const limitColumns = `subject, kind, purpose, since, reason`
+
+func scanLimit(rows *sql.Rows) (ProcessingLimit, error) {
+	var l ProcessingLimit
+	var since int64
+	err := rows.Scan(&l.Subject, &l.Kind, &l.Purpose, &since, &l.Reason)
+	l.Since = time.UnixMilli(since).UTC()
+	return l, err
 }

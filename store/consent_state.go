@@ -26,11 +26,11 @@ const consentStateColumns = `subject, purpose, given, at, notice_hash, record_id
 // ConsentStates returns subject's current state for every purpose with a
 // record, ordered by purpose.
 func (r *Reader) ConsentStates(ctx context.Context, subject string) ([]ConsentState, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+consentStateColumns+` FROM consent_state WHERE subject = $1 ORDER BY purpose`, subject)
+	out, err := rowsOf(ctx, r, scanConsentState, `SELECT `+consentStateColumns+` FROM consent_state WHERE subject = $1 ORDER BY purpose`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: consent state: %w", err)
 	}
-	return scanConsentStates(rows)
+	return out, nil
 }
 
 // ConsentStatesFor returns the current state for purpose of each of
@@ -38,43 +38,27 @@ func (r *Reader) ConsentStates(ctx context.Context, subject string) ([]ConsentSt
 // subjects per query.
 func (r *Reader) ConsentStatesFor(ctx context.Context, purpose string, subjects []string) (map[string]ConsentState, error) {
 	out := make(map[string]ConsentState, len(subjects))
-	err := inChunks(r.dialect, "subject", 2, subjects, func(cond string, arg any, part []string) error {
-		rows, err := r.q.QueryContext(ctx, `SELECT `+consentStateColumns+` FROM consent_state
-			WHERE purpose = $1 AND `+cond, purpose, arg)
-		if err != nil {
-			return fmt.Errorf("store: consent state of %d subjects: %w", len(part), err)
-		}
-		states, err := scanConsentStates(rows)
-		if err != nil {
-			return err
-		}
-		for _, st := range states {
-			out[st.Subject] = st
-		}
-		return nil
+	err := eachRowIn(ctx, r, "subject", subjects, func(cond string) string {
+		return `SELECT ` + consentStateColumns + ` FROM consent_state WHERE purpose = $1 AND ` + cond
+	}, []any{purpose}, func(rows *sql.Rows) error {
+		st, err := scanConsentState(rows)
+		out[st.Subject] = st
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: consent state of %d subjects: %w", len(subjects), err)
 	}
 	return out, nil
 }
 
-func scanConsentStates(rows *sql.Rows) ([]ConsentState, error) {
-	defer rows.Close()
-	var out []ConsentState
-	for rows.Next() {
-		var st ConsentState
-		var given int
-		var at int64
-		if err := rows.Scan(&st.Subject, &st.Purpose, &given, &at, &st.NoticeHash, &st.RecordID); err != nil {
-			return nil, fmt.Errorf("store: scan consent state: %w", err)
-		}
-		st.Given = given == 1
-		st.At = time.UnixMilli(at).UTC()
-		out = append(out, st)
+func scanConsentState(rows *sql.Rows) (ConsentState, error) {
+	var st ConsentState
+	var given int
+	var at int64
+	if err := rows.Scan(&st.Subject, &st.Purpose, &given, &at, &st.NoticeHash, &st.RecordID); err != nil {
+		return st, fmt.Errorf("store: scan consent state: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: read consent state: %w", err)
-	}
-	return out, nil
+	st.Given = given == 1
+	st.At = time.UnixMilli(at).UTC()
+	return st, nil
 }

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"strconv"
 )
 
-// inChunk is the most values one statement of a batch read takes (inChunks):
+// inChunk is the most values one statement of a batch read takes (eachRowIn):
 // bulk work runs in batches of a bounded size (STYLE.md, SQL), so a
 // newsletter run over a hundred thousand subjects is many short statements,
 // not one that holds the database for its whole length.
@@ -53,15 +55,18 @@ func inList[T string | int64](d Dialect, n int, vals []T) (string, any) {
 	return `SELECT value FROM json_each(` + placeholder(n) + `)`, string(b)
 }
 
-// inChunks runs fn for each part of vals of at most inChunk values, in
-// order, with the condition "expr is one of the part's values" as the
-// parameter $n and its value (in). It stops at the first error.
-func inChunks[T string | int64](d Dialect, expr string, n int, vals []T, fn func(cond string, arg any, part []T) error) error {
+// eachRowIn runs a read whose condition includes "expr is one of vals"
+// once per part of vals of at most inChunk values, and calls row for each
+// row of every part's result. query returns the statement with the part's
+// condition (in) in its place; args are the parameters before it, so the
+// values are parameter len(args)+1. It stops at the first error.
+func eachRowIn[T string | int64](ctx context.Context, r *Reader, expr string, vals []T, query func(cond string) string, args []any, row func(*sql.Rows) error) error {
+	n := len(args) + 1
 	for len(vals) > 0 {
 		part := vals[:min(len(vals), inChunk)]
 		vals = vals[len(part):]
-		cond, arg := in(d, expr, n, part)
-		if err := fn(cond, arg, part); err != nil {
+		cond, arg := in(r.dialect, expr, n, part)
+		if err := r.eachRow(ctx, query(cond), append(args[:n-1:n-1], arg), row); err != nil {
 			return err
 		}
 	}

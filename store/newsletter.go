@@ -123,25 +123,18 @@ func (tx *Tx) ConfirmNewsletter(ctx context.Context, confirmHash string, now tim
 // address are left out.
 func (r *Reader) NewsletterAddresses(ctx context.Context, subjects []string) (map[string]string, error) {
 	out := make(map[string]string, len(subjects))
-	err := inChunks(r.dialect, "id", 1, subjects, func(cond string, arg any, part []string) error {
+	err := eachRowIn(ctx, r, "id", subjects, func(cond string) string {
 		// Both parts read the one parameter.
-		rows, err := r.q.QueryContext(ctx, `SELECT id, email FROM newsletter_subscriptions WHERE confirmed_at IS NOT NULL AND `+cond+`
-			UNION ALL SELECT id, email FROM accounts WHERE `+cond, arg)
-		if err != nil {
-			return fmt.Errorf("store: newsletter addresses: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, email string
-			if err := rows.Scan(&id, &email); err != nil {
-				return fmt.Errorf("store: newsletter addresses: %w", err)
-			}
-			out[id] = email
-		}
-		return rows.Err()
+		return `SELECT id, email FROM newsletter_subscriptions WHERE confirmed_at IS NOT NULL AND ` + cond + `
+			UNION ALL SELECT id, email FROM accounts WHERE ` + cond
+	}, nil, func(rows *sql.Rows) error {
+		var id, email string
+		err := rows.Scan(&id, &email)
+		out[id] = email
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: newsletter addresses: %w", err)
 	}
 	return out, nil
 }
@@ -208,23 +201,16 @@ func (tx *Tx) StartNewsletterSend(ctx context.Context, n NewsletterSend) (Newsle
 // NewsletterDelivered returns which of subjects run send has reached.
 func (r *Reader) NewsletterDelivered(ctx context.Context, send int64, subjects []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := inChunks(r.dialect, "subject", 2, subjects, func(cond string, arg any, _ []string) error {
-		rows, err := r.q.QueryContext(ctx, `SELECT subject FROM newsletter_deliveries WHERE send_id = $1 AND `+cond, send, arg)
-		if err != nil {
-			return fmt.Errorf("store: newsletter deliveries: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return fmt.Errorf("store: newsletter deliveries: %w", err)
-			}
-			out[s] = true
-		}
-		return rows.Err()
+	err := eachRowIn(ctx, r, "subject", subjects, func(cond string) string {
+		return `SELECT subject FROM newsletter_deliveries WHERE send_id = $1 AND ` + cond
+	}, []any{send}, func(rows *sql.Rows) error {
+		var s string
+		err := rows.Scan(&s)
+		out[s] = true
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: newsletter deliveries: %w", err)
 	}
 	return out, nil
 }

@@ -174,6 +174,35 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// eachRow runs a read and calls row for each row of its result.
+func (r *Reader) eachRow(ctx context.Context, query string, args []any, row func(*sql.Rows) error) error {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// rowsOf runs a read and returns its rows, each read by scan.
+func rowsOf[T any](ctx context.Context, r *Reader, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := r.eachRow(ctx, query, args, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Tx is a write transaction. Every multi-row change and the audit entries
 // recording it run in one Tx.
 type Tx struct {
