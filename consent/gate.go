@@ -43,8 +43,8 @@ const (
 type Limit = store.ProcessingLimit
 
 // Holds is where the gate learns of restrictions and objections. The
-// rights engine sets and lifts them (store.SetProcessingLimit,
-// store.LiftProcessingLimit); StoreHolds reads them.
+// rights engine sets and lifts them (store.Tx.SetProcessingLimit,
+// store.Tx.LiftProcessingLimit); StoreHolds reads them.
 type Holds interface {
 	Limits(ctx context.Context, subject string) ([]Limit, error)
 }

@@ -48,7 +48,7 @@ const DefaultBatch = 500
 // check, and is seen, or after the mail is enqueued, and deletes it from
 // the outbox in its own transaction (Service.Record): on SQLite the batch
 // holds the write lock, on PostgreSQL it holds its candidates' consent
-// state (store.LockConsentStates). A restriction or objection set after
+// state (store.Tx.LockConsentStates). A restriction or objection set after
 // the mail is enqueued drops it when the dispatcher next claims mail. Only
 // an issue already claimed for delivery still goes out. progress, when
 // set, is called after each batch.
@@ -163,7 +163,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 // the transaction that sets the limit (until then the outbox's claim
 // drops such mail before sending, store.ClaimDueMail). An issue a
 // dispatcher has already claimed is in flight and cannot be stopped
-// (store.DropUnsentMail). Sends are audited nowhere, so the drop is not
+// (store.Tx.DropUnsentMail). Sends are audited nowhere, so the drop is not
 // either; the withdrawal that causes it is.
 func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now time.Time) error {
 	if _, err := tx.DropUnsentMail(ctx, subject, string(mailer.KindNewsletter), now); err != nil {

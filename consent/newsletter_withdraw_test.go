@@ -13,7 +13,7 @@ import (
 
 // TestWithdrawalWaitsForSendingBatch: a sending batch holds the consent
 // state of its recipients while it checks and queues (SQLite: the write
-// lock; PostgreSQL: store.LockConsentStates). A withdrawal that comes in
+// lock; PostgreSQL: store.Tx.LockConsentStates). A withdrawal that comes in
 // between waits for the batch to commit and then deletes the issue the
 // batch queued, instead of committing in the gap and leaving the mail to
 // go out. On PostgreSQL the test first sees the withdrawal blocked by the

@@ -139,7 +139,7 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		r.ID = id
 		if stop {
 			// After the state is written: on PostgreSQL that waits for a
-			// sending batch holding it (store.LockConsentStates), so the
+			// sending batch holding it (store.Tx.LockConsentStates), so the
 			// delete sees the mail that batch queued.
 			if err := StopNewsletterMail(ctx, tx, c.Subject, now); err != nil {
 				return nil, err
