@@ -5,15 +5,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
-	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
-	"hash/crc32"
 	"io"
-	"slices"
 	"time"
 )
 
@@ -28,14 +24,14 @@ func ExportFileName(site string, at time.Time) string {
 // Items calls fn with each of the person's items of category c, in
 // order, read as it goes; fn must not keep the item after it returns.
 // WriteExport calls it once per kind, and a second time only for a kind
-// whose compressed CSV outgrew csvBufferLimit, so a large export is never
-// held in memory.
+// whose CSV outgrew csvBufferLimit, so a large export is never held in
+// memory.
 type Items func(c *Category, fn func(*Item) error) error
 
-// csvBufferLimit bounds the compressed CSV of one kind held while data.json
-// is written. A CSV of 10,000 records compresses to a few hundred KiB; one
-// past the limit is dropped and its kind read again after data.json, so
-// memory stays bounded whatever the person holds. A variable for tests.
+// csvBufferLimit bounds the CSV of one kind held while data.json is
+// written. A CSV of 10,000 records is well under a MiB; one past the limit
+// is dropped and its kind read again after data.json, so memory stays
+// bounded whatever the person holds. A variable for tests.
 var csvBufferLimit = 8 << 20
 
 // WriteExport writes a person's export (Art. 15(3), Art. 20 GDPR: a copy in
@@ -46,8 +42,12 @@ var csvBufferLimit = 8 << 20
 // it, so every kind the policy declares is visibly there. The categories'
 // items come from items, kind by kind; with items nil they are the
 // categories' own Items. Each kind is read once: while its items go into
-// data.json, its CSV is written compressed into a bounded buffer and
-// stored after data.json as it is (zip.CreateRaw).
+// data.json, its CSV is written into a bounded buffer and stored after
+// data.json.
+//
+// The same overview and items give the same bytes: every file carries the
+// export's time (ov.GeneratedAt) and nothing else varies, so a person's
+// own export and the one staff produce for their request are identical.
 func WriteExport(w io.Writer, ov *Overview, items Items) error {
 	if items == nil {
 		items = func(c *Category, fn func(*Item) error) error {
@@ -60,23 +60,19 @@ func WriteExport(w io.Writer, ov *Overview, items Items) error {
 		}
 	}
 	z := zip.NewWriter(w)
-	// Fast compression: an export is made once and downloaded at once;
-	// BestSpeed keeps a large one well within the time the person waits.
-	z.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
-	})
-	f, err := z.CreateHeader(&zip.FileHeader{Name: ExportDataFile, Method: zip.Deflate, Modified: ov.GeneratedAt})
+	z.RegisterCompressor(zip.Deflate, newCompressor())
+	at := ov.GeneratedAt.UTC()
+	f, err := createFile(z, ExportDataFile, at)
 	if err != nil {
 		return fmt.Errorf("rights: export: %w", err)
 	}
 	parts := make([]*csvPart, len(ov.Categories))
 	both := func(c *Category, fn func(*Item) error) error {
-		i := c.index(ov)
 		p, err := newCSVPart(c)
 		if err != nil {
 			return err
 		}
-		parts[i] = p
+		parts[c.index(ov)] = p
 		return items(c, func(it *Item) error {
 			if err := fn(it); err != nil {
 				return err
@@ -89,12 +85,12 @@ func WriteExport(w io.Writer, ov *Overview, items Items) error {
 	}
 	for i := range ov.Categories {
 		c := &ov.Categories[i]
-		if err := parts[i].store(z, ov.GeneratedAt, CSVName(c.Kind)); err == nil {
+		if err := parts[i].store(z, at, CSVName(c.Kind)); err == nil {
 			continue
 		} else if !errors.Is(err, errPartDropped) {
 			return fmt.Errorf("rights: export %s: %w", c.Kind, err)
 		}
-		if err := writeCSV(z, c, ov.GeneratedAt, items); err != nil {
+		if err := writeCSV(z, c, at, items); err != nil {
 			return fmt.Errorf("rights: export %s: %w", c.Kind, err)
 		}
 	}
@@ -102,6 +98,31 @@ func WriteExport(w io.Writer, ov *Overview, items Items) error {
 		return fmt.Errorf("rights: export: %w", err)
 	}
 	return nil
+}
+
+// createFile starts a deflated file of the export. Modified is the
+// export's time, never the clock's, so the archive is the same bytes for
+// the same data.
+func createFile(z *zip.Writer, name string, at time.Time) (io.Writer, error) {
+	return z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: at})
+}
+
+// newCompressor returns the export's deflate compressor. Fast
+// compression: an export is made once and downloaded at once; BestSpeed
+// keeps a large one well within the time the person waits. A ZIP is
+// written one file at a time, so one flate.Writer, reset per file, serves
+// them all — a new one per file clears a megabyte of tables each time.
+func newCompressor() zip.Compressor {
+	var fw *flate.Writer
+	return func(out io.Writer) (io.WriteCloser, error) {
+		if fw == nil {
+			var err error
+			fw, err = flate.NewWriter(out, flate.BestSpeed)
+			return fw, err
+		}
+		fw.Reset(out)
+		return fw, nil
+	}
 }
 
 // index returns c's position in ov.Categories.
@@ -118,13 +139,10 @@ func (c *Category) index(ov *Overview) int {
 // again.
 var errPartDropped = errors.New("csv part dropped")
 
-// csvPart is one kind's CSV, deflated into memory as data.json is
-// written, with what the ZIP's raw header needs: CRC-32 and sizes.
+// csvPart is one kind's CSV, held in memory while data.json is written:
+// a ZIP is written one file at a time, and data.json comes first.
 type csvPart struct {
 	buf     bytes.Buffer
-	zw      *flate.Writer
-	crc     hash.Hash32
-	size    int64
 	w       *csv.Writer
 	fields  []string
 	row     []string
@@ -132,12 +150,8 @@ type csvPart struct {
 }
 
 func newCSVPart(c *Category) (*csvPart, error) {
-	p := &csvPart{crc: crc32.NewIEEE()}
-	var err error
-	if p.zw, err = flate.NewWriter(&p.buf, flate.BestSpeed); err != nil {
-		return nil, err
-	}
-	p.w = csv.NewWriter(io.MultiWriter(p.zw, p.crc, (*counter)(&p.size)))
+	p := &csvPart{}
+	p.w = csv.NewWriter(&p.buf)
 	header, fields := csvHeader(c)
 	p.fields, p.row = fields, make([]string, len(header))
 	return p, p.w.Write(header)
@@ -157,8 +171,8 @@ func (p *csvPart) add(it *Item) error {
 	return nil
 }
 
-// store adds the part to z as a raw deflated file, or returns
-// errPartDropped when it was given up (or never written).
+// store adds the part to z, or returns errPartDropped when it was given
+// up (or never written).
 func (p *csvPart) store(z *zip.Writer, at time.Time, name string) error {
 	if p == nil || p.dropped {
 		return errPartDropped
@@ -167,13 +181,7 @@ func (p *csvPart) store(z *zip.Writer, at time.Time, name string) error {
 	if err := p.w.Error(); err != nil {
 		return err
 	}
-	if err := p.zw.Close(); err != nil {
-		return err
-	}
-	h := &zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: p.crc.Sum32(),
-		CompressedSize64: uint64(p.buf.Len()), UncompressedSize64: uint64(p.size)}
-	setModified(h, at)
-	fw, err := z.CreateRaw(h)
+	fw, err := createFile(z, name, at)
 	if err != nil {
 		return err
 	}
@@ -181,157 +189,131 @@ func (p *csvPart) store(z *zip.Writer, at time.Time, name string) error {
 	return err
 }
 
-// setModified gives a raw entry the modification time CreateHeader would:
-// the MS-DOS date and time and the extended-timestamp field (UTC seconds),
-// since CreateRaw writes the header as given.
-func setModified(h *zip.FileHeader, t time.Time) {
-	t = t.UTC()
-	h.Modified = t
-	//lint:ignore SA1019 CreateRaw does not fill the MS-DOS time from Modified; unzip tools read it.
-	h.ModifiedDate = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
-	//lint:ignore SA1019 as above.
-	h.ModifiedTime = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
-	ext := make([]byte, 9)
-	binary.LittleEndian.PutUint16(ext[0:], 0x5455) // extended timestamp
-	binary.LittleEndian.PutUint16(ext[2:], 5)
-	ext[4] = 1 // modification time present
-	binary.LittleEndian.PutUint32(ext[5:], uint32(t.Unix()))
-	h.Extra = append(h.Extra, ext...)
-}
-
-// counter counts the bytes written through it.
-type counter int64
-
-func (c *counter) Write(b []byte) (int, error) { *c += counter(len(b)); return len(b), nil }
-
-// writeJSON writes ov as data.json — the same document json.Marshal would
-// make of the whole Overview — with each category's items streamed in:
-// the overview and each category are marshalled with empty items, and the
-// items go where the empty list was.
+// writeJSON writes ov as data.json — the document json.Marshal makes of
+// the whole Overview, ended by a newline as json.Encoder ends it
+// (TestWriteJSONIsMarshal) — with each category's items streamed in from
+// items rather than held.
 func writeJSON(w io.Writer, ov *Overview, items Items) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
 	shell := *ov
-	shell.Categories = []Category{}
-	doc, err := json.Marshal(&shell)
+	shell.Categories = nil
+	enc := newItemEncoder()
+	err := writeObject(bw, &shell, "categories", func() error {
+		bw.WriteByte('[')
+		for i := range ov.Categories {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			if err := writeCategory(bw, &ov.Categories[i], items, enc); err != nil {
+				return err
+			}
+		}
+		return bw.WriteByte(']')
+	})
 	if err != nil {
 		return err
 	}
-	head, tail, ok := bytes.Cut(doc, []byte(`"categories":[]`))
-	if !ok {
-		return errors.New("overview document has no categories list")
-	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(head)
-	bw.WriteString(`"categories":[`)
-	for i := range ov.Categories {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		c := ov.Categories[i]
-		c.Items = []Item{}
-		cdoc, err := json.Marshal(&c)
-		if err != nil {
-			return err
-		}
-		open, ok := bytes.CutSuffix(cdoc, []byte(`"items":[]}`))
-		if !ok {
-			return fmt.Errorf("category %s: items is not the last member", c.Kind)
-		}
-		bw.Write(open)
-		bw.WriteString(`"items":[`)
-		n := 0
-		var buf []byte
-		err = items(&ov.Categories[i], func(it *Item) error {
-			if n > 0 {
-				bw.WriteByte(',')
-			}
-			n++
-			buf = appendItem(buf[:0], it)
-			_, err := bw.Write(buf)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		bw.WriteString(`]}`)
-	}
-	bw.WriteByte(']')
-	bw.Write(tail)
-	// json.Encoder ends the document with a newline; so does the export.
 	bw.WriteByte('\n')
 	return bw.Flush()
 }
 
-// appendItem appends it as json.Marshal would encode it — the export's
-// hottest loop, ten thousand items for a busy person, where reflection and
-// map-key sorting cost more than reading them (TestAppendItemIsMarshal).
-func appendItem(b []byte, it *Item) []byte {
-	b = append(b, `{"id":`...)
-	b = appendString(b, it.ID)
-	if !it.CreatedAt.IsZero() {
-		b = append(b, `,"created_at":"`...)
-		b = it.CreatedAt.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-	}
-	b = append(b, `,"values":`...)
-	if it.Values == nil {
-		b = append(b, "null"...)
-	} else {
-		keys := make([]string, 0, len(it.Values))
-		for k := range it.Values {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
+// writeCategory writes c as json.Marshal would, its items read from items.
+func writeCategory(w *bufio.Writer, c *Category, items Items, enc *itemEncoder) error {
+	shell := *c
+	shell.Items = nil
+	return writeObject(w, &shell, "items", func() error {
+		w.WriteByte('[')
+		n := 0
+		err := items(c, func(it *Item) error {
+			if n > 0 {
+				w.WriteByte(',')
 			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = appendString(b, it.Values[k])
+			n++
+			return enc.encode(w, it)
+		})
+		if err != nil {
+			return err
 		}
-		b = append(b, '}')
-	}
-	d := &it.Deletion
-	b = append(b, `,"deletion":{`...)
-	sep := false
-	member := func(name, v string) {
-		if sep {
-			b = append(b, ',')
-		}
-		sep = true
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, `":`...)
-		b = appendString(b, v)
-	}
-	if !d.Date.IsZero() {
-		sep = true
-		b = append(b, `"date":"`...)
-		b = d.Date.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-	}
-	for _, m := range [...]struct{ name, v string }{{"action", d.Action}, {"rule", d.Rule}, {"reason", d.Reason}, {"via", d.Via}} {
-		if m.v != "" {
-			member(m.name, m.v)
-		}
-	}
-	return append(b, "}}"...)
+		return w.WriteByte(']')
+	})
 }
 
-// appendString appends s as a JSON string: plain printable ASCII as it is,
-// anything else (quotes, HTML characters, control characters, non-ASCII)
-// through encoding/json, so the escaping is exactly json.Marshal's.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
+// writeObject writes v, a struct, as json.Marshal encodes it, except that
+// the value of its member name is written by stream. The members and
+// their order are read back from v's own encoding, so the document
+// follows the struct's fields and tags as they change.
+func writeObject(w io.Writer, v any, name string, stream func() error) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	if _, err := dec.Token(); err != nil { // the object's '{'
+		return err
+	}
+	if _, err := io.WriteString(w, "{"); err != nil {
+		return err
+	}
+	streamed := false
+	for n := 0; dec.More(); n++ {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return err
+		}
+		member, err := json.Marshal(key)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			member = append([]byte{','}, member...)
+		}
+		if _, err := w.Write(append(member, ':')); err != nil {
+			return err
+		}
+		if key == name {
+			streamed = true
+			err = stream()
+		} else {
+			_, err = w.Write(value)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
+	if !streamed {
+		return fmt.Errorf("%T has no member %q to stream", v, name)
+	}
+	_, err = io.WriteString(w, "}")
+	return err
+}
+
+// itemEncoder encodes items with one json.Encoder into one reused buffer:
+// ten thousand items for a busy person, each the bytes json.Marshal gives.
+type itemEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newItemEncoder() *itemEncoder {
+	e := &itemEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}
+
+func (e *itemEncoder) encode(w io.Writer, it *Item) error {
+	e.buf.Reset()
+	if err := e.enc.Encode(it); err != nil {
+		return err
+	}
+	// Encode ends each value with a newline; inside the list it would
+	// make the document differ from json.Marshal's.
+	_, err := w.Write(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}))
+	return err
 }
 
 // CSVName is the file a record kind's items are in.
@@ -361,7 +343,7 @@ func fillRow(row, fields []string, it *Item) {
 // writeCSV writes a kind's CSV read afresh, for a kind whose buffered CSV
 // was dropped.
 func writeCSV(z *zip.Writer, c *Category, at time.Time, items Items) error {
-	f, err := z.CreateHeader(&zip.FileHeader{Name: CSVName(c.Kind), Method: zip.Deflate, Modified: at})
+	f, err := createFile(z, CSVName(c.Kind), at)
 	if err != nil {
 		return err
 	}

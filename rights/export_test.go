@@ -11,7 +11,7 @@ import (
 )
 
 // TestWriteExportReadsEachKindOnce: the export reads each kind's items
-// once, buffering its compressed CSV, and reads a kind a second time only
+// once, buffering its CSV, and reads a kind a second time only
 // when that buffer outgrows csvBufferLimit; both ways give the same files
 // with the export's time (Art. 15(3), 20 GDPR; issue 7's < 100 ms).
 func TestWriteExportReadsEachKindOnce(t *testing.T) {
@@ -24,6 +24,7 @@ func TestWriteExportReadsEachKindOnce(t *testing.T) {
 		ov.Categories[0].Items = append(ov.Categories[0].Items, Item{ID: fmt.Sprint(i), CreatedAt: at,
 			Values: map[string]string{"order_number": fmt.Sprintf("=N%06d", i), "password": "secret"}})
 	}
+	var zips [][]byte
 	export := func(t *testing.T, limit int) (map[string][]byte, map[string]int) {
 		t.Helper()
 		old := csvBufferLimit
@@ -43,6 +44,7 @@ func TestWriteExportReadsEachKindOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		zips = append(zips, buf.Bytes())
 		z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 		if err != nil {
 			t.Fatal(err)
@@ -80,6 +82,9 @@ func TestWriteExportReadsEachKindOnce(t *testing.T) {
 			t.Errorf("%s differs between the buffered and the re-read CSV", name)
 		}
 	}
+	if !bytes.Equal(zips[0], zips[1]) {
+		t.Error("the ZIP with buffered CSVs differs from the one with a CSV read again")
+	}
 	if got, want := string(once["empty.csv"]), "id,created_at,deleted_on,deletion_action,deletion_rule,x\n"; got != want {
 		t.Errorf("empty.csv = %q, want %q", got, want)
 	}
@@ -88,9 +93,66 @@ func TestWriteExportReadsEachKindOnce(t *testing.T) {
 	}
 }
 
-// TestAppendItemIsMarshal: the export's hand-written item encoding is
-// byte for byte json.Marshal's, whatever the values hold.
-func TestAppendItemIsMarshal(t *testing.T) {
+// TestWriteJSONIsMarshal: data.json, streamed kind by kind, is byte for
+// byte the document json.Marshal makes of the whole overview, whatever the
+// values hold.
+func TestWriteJSONIsMarshal(t *testing.T) {
+	ov := exportOverview()
+	want, err := json.Marshal(ov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := writeJSON(&got, ov, func(c *Category, fn func(*Item) error) error {
+		for i := range c.Items {
+			if err := fn(&c.Items[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want = append(want, '\n'); !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("data.json:\n got %s\nwant %s", got.Bytes(), want)
+	}
+}
+
+// TestWriteExportIsDeterministic: the same data gives the same bytes —
+// the ZIP carries the export's time, not the clock's, and values held in
+// maps come out in one order — so the export staff produce for a request
+// is the very file the person downloads (Art. 15(3), 20 GDPR).
+func TestWriteExportIsDeterministic(t *testing.T) {
+	export := func() []byte {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := WriteExport(&buf, exportOverview(), nil); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	first := export()
+	time.Sleep(2 * time.Second) // past the ZIP's two-second time resolution
+	for range 5 {
+		if again := export(); !bytes.Equal(first, again) {
+			t.Fatalf("two exports of the same data differ (%d and %d bytes)", len(first), len(again))
+		}
+	}
+	z, err := zip.NewReader(bytes.NewReader(first), int64(len(first)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := exportOverview().GeneratedAt
+	for _, f := range z.File {
+		if !f.Modified.Equal(at) {
+			t.Errorf("%s modified %v, want the export's time %v", f.Name, f.Modified, at)
+		}
+	}
+}
+
+// exportOverview is an overview whose items hold what JSON must escape,
+// times in two zones and maps of several keys.
+func exportOverview() *Overview {
 	ams := time.FixedZone("CET", 3600)
 	items := []Item{
 		{},
@@ -102,13 +164,11 @@ func TestAppendItemIsMarshal(t *testing.T) {
 			Deletion: Deletion{Rule: "only-rule"}},
 		{ID: "\u00e9", Deletion: Deletion{Date: time.Date(2030, 1, 1, 0, 0, 0, 0, ams), Via: "v"}},
 	}
-	for i := range items {
-		want, err := json.Marshal(&items[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendItem(nil, &items[i]); !bytes.Equal(got, want) {
-			t.Errorf("item %d:\n got %s\nwant %s", i, got, want)
-		}
-	}
+	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	return &Overview{Schema: ExportSchema, GeneratedAt: at, Site: "ivm <&>", Policy: "v1", SubjectID: "a-1", Categories: []Category{
+		{Kind: "account", System: "web", Erasure: "anonymise", KeepPeriod: "P7Y", Fields: []FieldInfo{{ID: "email"}, {ID: "note"}, {ID: "password"}}, Items: items},
+		// The export writes an empty list, never null, for a kind without items.
+		{Kind: "empty", Fields: []FieldInfo{{ID: "x"}}, Items: []Item{}},
+		{Kind: "order", Fields: []FieldInfo{{ID: "x"}}, Items: items[3:]},
+	}}
 }
