@@ -197,8 +197,11 @@ func LoadOrCreateKey(path string) (s *Signer, created bool, err error) {
 //	checkpoint size=N hash=HEX key=KEYID signature=HEX
 //
 // ParseCheckpointLine reads it back ('steward audit verify --checkpoint').
-func (cp Checkpoint) Line() string {
-	return "checkpoint size=" + strconv.FormatUint(cp.Size, 10) + " hash=" + cp.Hash.String() +
+func (cp Checkpoint) Line() string { return cp.line("checkpoint") }
+
+// line writes a signed statement as word, then its parts.
+func (cp Checkpoint) line(word string) string {
+	return word + " size=" + strconv.FormatUint(cp.Size, 10) + " hash=" + cp.Hash.String() +
 		" key=" + cp.KeyID + " signature=" + hex.EncodeToString(cp.Signature)
 }
 
@@ -206,14 +209,20 @@ func (cp Checkpoint) Line() string {
 // around and between the parts is ignored, the parts and their order are
 // not. A malformed line is an EINVALID error saying which part is wrong.
 // The signature is not checked here: Verify checks it with the key.
-func ParseCheckpointLine(line string) (Checkpoint, error) {
+func ParseCheckpointLine(line string) (Checkpoint, error) { return parseSigned("checkpoint", line) }
+
+// parseSigned reads a line written by Checkpoint.line(word).
+func parseSigned(word, line string) (Checkpoint, error) {
 	var cp Checkpoint
 	bad := func(format string, args ...any) (Checkpoint, error) {
-		return Checkpoint{}, steward.Errorf(steward.EINVALID, "not a checkpoint line: "+format+
-			" (want \"checkpoint size=N hash=HEX key=ID signature=HEX\", as 'steward audit checkpoint' prints it)", args...)
+		want := "(want \"" + word + " size=N hash=HEX key=ID signature=HEX\", as 'steward audit checkpoint' prints it)"
+		if word != "checkpoint" {
+			want = "(want \"" + word + " size=N hash=HEX key=ID signature=HEX\")"
+		}
+		return Checkpoint{}, steward.Errorf(steward.EINVALID, "not a "+word+" line: "+format+" "+want, args...)
 	}
 	parts := strings.Fields(line)
-	names := []string{"checkpoint", "size=", "hash=", "key=", "signature="}
+	names := []string{word, "size=", "hash=", "key=", "signature="}
 	if len(parts) != len(names) {
 		return bad("%d parts, want %d", len(parts), len(names))
 	}

@@ -17,6 +17,9 @@ type Source interface {
 	Head(ctx context.Context) (Head, error)
 	// Checkpoints returns every checkpoint, by size.
 	Checkpoints(ctx context.Context) ([]Checkpoint, error)
+	// Genesis returns the log's genesis record (GenesisMissing when it
+	// is gone).
+	Genesis(ctx context.Context) (Genesis, error)
 	// HashAt returns the stored hash of entry seq, false if there is none.
 	HashAt(ctx context.Context, seq uint64) (Hash, bool, error)
 	// Scan calls fn for every entry with from <= Seq <= to (to 0: no
@@ -69,6 +72,8 @@ type Report struct {
 	// External counts the checkpoints kept outside the database checked
 	// (VerifyOptions.External).
 	External int
+	// Genesis is the genesis record the log was checked against.
+	Genesis Genesis
 	// Signed tells whether signatures were checked (a key was given).
 	Signed bool
 	// Broken is the first broken entry, nil if the log is intact.
@@ -267,6 +272,36 @@ func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error)
 			} else if h != cp.Hash {
 				fail(cp.Size, keptMismatch)
 			}
+		}
+	}
+	// The genesis, kept apart from the audit tables: a log emptied, or
+	// cut back to before its first sealed entry, no longer holds the
+	// entry it vouches for; one whose genesis was deleted has none
+	// (issue 14).
+	if r.Genesis, err = src.Genesis(ctx); err != nil {
+		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	switch g := r.Genesis; g.State {
+	case GenesisMissing:
+		fail(1, "the genesis record is missing (settings audit_genesis): the audit log was wiped")
+	case GenesisDamaged:
+		fail(1, "the genesis record is damaged (settings audit_genesis): the audit log was tampered with")
+	case GenesisSealed:
+		if opt.Key != nil && !g.Verify(opt.Key) {
+			fail(g.Size, "the genesis record is not signed by the audit key as a genesis (key %q)", g.KeyID)
+		}
+		if g.Size > end {
+			fail(end+1, "the genesis record vouches for entry %d but the log ends at %d: the audit log was wiped or cut back", g.Size, end)
+			break
+		}
+		h, ok, err := src.HashAt(ctx, g.Size)
+		if err != nil {
+			return nil, fmt.Errorf("audit: verify: %w", err)
+		}
+		if !ok {
+			fail(g.Size, "entry is missing: it was deleted")
+		} else if h != g.Hash {
+			fail(g.Size, "hash differs from the signed genesis record: the chain was rewritten")
 		}
 	}
 	if opt.CheckpointEvery > 0 {

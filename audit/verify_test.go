@@ -20,9 +20,12 @@ type memLog struct {
 	entries []audit.Entry // by Seq, possibly with gaps after tampering
 	head    audit.Head
 	cps     []audit.Checkpoint
+	genesis audit.Genesis // unsealed unless a test seals it
 }
 
 func (m *memLog) Head(context.Context) (audit.Head, error) { return m.head, nil }
+
+func (m *memLog) Genesis(context.Context) (audit.Genesis, error) { return m.genesis, nil }
 
 func (m *memLog) Checkpoints(context.Context) ([]audit.Checkpoint, error) {
 	return slices.Clone(m.cps), nil
@@ -317,6 +320,72 @@ func TestCheckpointLineRoundTrips(t *testing.T) {
 		_, err := audit.ParseCheckpointLine(bad)
 		if steward.ErrorCode(err) != steward.EINVALID || strings.Contains(steward.ErrorMessage(err), "\n") {
 			t.Errorf("%s: %v, want a one-line EINVALID error", name, err)
+		}
+	}
+}
+
+// TestVerifyHoldsTheLogToItsGenesis: the genesis, kept apart from the
+// audit tables, vouches for the first entry appended with the key; a log
+// emptied or cut back before it, one whose genesis is gone or forged, or
+// one rewritten at that entry is broken (issue 14, finding 2).
+func TestVerifyHoldsTheLogToItsGenesis(t *testing.T) {
+	s, other := newSigner(t), newSigner(t)
+	build := func() *memLog {
+		// Entries 1 and 2 were appended before the upgrade; entry 3
+		// sealed the genesis.
+		m := &memLog{}
+		m.appendEntries(s, 7, 1000, "")
+		m.genesis = s.Genesis(3, m.entries[2].Hash)
+		return m
+	}
+	for _, c := range []struct {
+		name   string
+		tamper func(m *memLog)
+		key    bool
+		seq    uint64
+		reason string
+	}{
+		{"intact", func(m *memLog) {}, true, 0, ""},
+		{"wiped", func(m *memLog) { m.entries, m.cps, m.head = nil, nil, audit.Head{} }, false, 1, "the genesis record vouches for entry 3 but the log ends at 0: the audit log was wiped"},
+		{"cut_back_before_it", func(m *memLog) { m.cutBack(2); m.head = s.Head(2, m.entries[1].Hash) }, true, 3, "the genesis record vouches for entry 3 but the log ends at 2"},
+		{"genesis_deleted", func(m *memLog) { m.genesis = audit.Genesis{State: audit.GenesisMissing} }, false, 1, "the genesis record is missing"},
+		{"genesis_damaged", func(m *memLog) { m.genesis = audit.Genesis{State: audit.GenesisDamaged} }, false, 1, "the genesis record is damaged"},
+		{"genesis_forged", func(m *memLog) { m.genesis = other.Genesis(3, m.entries[2].Hash) }, true, 3, "the genesis record is not signed by the audit key as a genesis"},
+		{"checkpoint_signature_as_genesis", func(m *memLog) {
+			cp := s.Checkpoint(3, m.entries[2].Hash, logStart)
+			m.genesis = audit.Genesis{State: audit.GenesisSealed, Size: 3, Hash: cp.Hash, KeyID: cp.KeyID, Signature: cp.Signature}
+		}, true, 3, "the genesis record is not signed by the audit key as a genesis"},
+		{"genesis_entry_rewritten", func(m *memLog) { m.genesis = s.Genesis(3, m.entries[1].Hash) }, true, 3, "hash differs from the signed genesis record"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := build()
+			c.tamper(m)
+			opt := audit.VerifyOptions{}
+			if c.key {
+				opt.Key = s.Public()
+			}
+			r, err := audit.Verify(context.Background(), m, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.reason == "" && r.Broken != nil:
+				t.Fatalf("broken %v, want intact", r.Broken)
+			case c.reason == "":
+				if r.Genesis.Size != 3 || r.Checked != 7 {
+					t.Fatalf("report %+v, want 7 entries and the genesis at 3", r)
+				}
+			case r.Broken == nil || r.Broken.Seq != c.seq || !strings.Contains(r.Broken.Reason, c.reason):
+				t.Fatalf("broken %v, want entry %d: %s", r.Broken, c.seq, c.reason)
+			}
+		})
+	}
+	// Only the stored value "unsealed" is an unsealed genesis; anything
+	// else not a genesis line is damaged.
+	for v, want := range map[string]audit.GenesisState{"unsealed": audit.GenesisUnsealed, "": audit.GenesisDamaged,
+		s.Genesis(1, audit.Hash{}).Value(): audit.GenesisSealed, s.Checkpoint(1, audit.Hash{}, logStart).Line(): audit.GenesisDamaged} {
+		if g, _ := audit.ParseGenesis(v); g.State != want {
+			t.Errorf("ParseGenesis(%q) state %d, want %d", v, g.State, want)
 		}
 	}
 }

@@ -22,6 +22,9 @@ import (
 type auditConfig struct {
 	p       atomic.Pointer[auditSigning]
 	inserts auditInserts
+	// genesisDone is set once this process found the genesis no longer
+	// unsealed, so linking stops trying to seal it.
+	genesisDone atomic.Bool
 }
 
 type auditSigning struct {
@@ -270,6 +273,9 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 				}
 			}
 		}
+		if err := tx.sealGenesis(ctx, signer.Genesis(entries[0].Seq, entries[0].Hash)); err != nil {
+			return err
+		}
 		h := signer.Head(last.Seq, last.Hash)
 		keyID, sig = h.KeyID, h.Signature
 	}
@@ -278,6 +284,47 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 		return fmt.Errorf("store: audit: move head: %w", err)
 	}
 	return nil
+}
+
+// genesisSetting names the settings row of the audit log's genesis.
+const genesisSetting = "audit_genesis"
+
+// sealGenesis seals the genesis with g — the first entry this transaction
+// appends with the key — if it is still unsealed as migration 0015 wrote
+// it. Only that one value is ever replaced: a genesis deleted, or sealed
+// already, stays as it is, so a wiped log cannot get a fresh one. Once
+// this process finds it no longer unsealed it stops asking.
+func (tx *Tx) sealGenesis(ctx context.Context, g audit.Genesis) error {
+	done := &tx.store.audit.genesisDone
+	if done.Load() {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE settings SET value = $1, set_at = $2 WHERE name = $3 AND value = $4`,
+		g.Value(), nowMillis(), genesisSetting, audit.GenesisUnsealedValue)
+	if err != nil {
+		return fmt.Errorf("store: audit: seal genesis: %w", err)
+	}
+	// Sealed by this transaction: the next one finds it sealed, after
+	// this one commits; should this one roll back, it seals it instead.
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		done.Store(true)
+	}
+	return nil
+}
+
+// Genesis returns the audit log's genesis record.
+func (l *AuditLog) Genesis(ctx context.Context) (audit.Genesis, error) {
+	var v string
+	err := l.s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, genesisSetting).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return audit.Genesis{State: audit.GenesisMissing}, nil
+	}
+	if err != nil {
+		return audit.Genesis{}, fmt.Errorf("store: audit genesis: %w", err)
+	}
+	// A value that cannot be read is tampering, which Verify reports.
+	g, _ := audit.ParseGenesis(v)
+	return g, nil
 }
 
 func insertCheckpoint(ctx context.Context, tx *Tx, cp audit.Checkpoint) error {

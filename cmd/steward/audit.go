@@ -58,7 +58,13 @@ and every checkpoint signed by the audit key and matching its entry. Prints the
 number of entries checked and, if the log is broken, the first broken entry and
 why; exits 1 then. Signatures are checked with the public key --pubkey names
 (what 'steward audit pubkey' prints: an auditor needs nothing secret), else
-with the signing key file; without either only the chain is checked.
+with the signing key file. Without either it exits 1, unless --no-signatures
+says to check the chain alone, which cannot tell a cut-off tail or a
+rewritten chain from an intact one.
+
+The genesis record, kept apart from the audit tables and sealed with the key
+when the first entry was appended, must still match its entry: a log whose
+audit tables were emptied, or whose genesis was deleted, is broken.
 
 --checkpoint checks a line 'steward audit checkpoint' printed and the operator
 kept outside the database: the log must still hold that entry with that hash,
@@ -69,12 +75,13 @@ skipped); repeat the flag for more. A malformed line is an error and nothing
 is checked.`
 
 func runAuditVerify(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("audit verify", "[--from N] [--db DSN] [--pubkey FILE | --key FILE] [--checkpoint LINE | --checkpoint @FILE]...", auditVerifyAbout)
+	fs := a.flags("audit verify", "[--from N] [--db DSN] [--pubkey FILE | --key FILE | --no-signatures] [--checkpoint LINE | --checkpoint @FILE]...", auditVerifyAbout)
 	db := a.dbFlag(fs)
 	key := a.keyFlag(fs)
 	pubkey := fs.String("pubkey", "", "the audit key's public key (PEM from 'steward audit pubkey', or hex); wins over --key")
 	from := fs.Uint64("from", 1, "first entry whose content is checked")
 	every := fs.Uint64("every", audit.DefaultCheckpointEvery, "require a checkpoint every N entries (0: do not)")
+	noSigs := fs.Bool("no-signatures", false, "check the chain alone, without a key: cannot tell a cut-off or rewritten log")
 	var kept []string
 	fs.Func("checkpoint", "a line 'steward audit checkpoint' printed, kept outside the database, or @FILE of such lines; repeatable", func(v string) error {
 		kept = append(kept, v)
@@ -93,7 +100,12 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 		}
 		opt.External = append(opt.External, cps...)
 	}
-	if *pubkey != "" {
+	switch {
+	case *noSigs && *pubkey != "":
+		return steward.FieldError("no-signatures", "cannot go with --pubkey: check the signatures, or do not")
+	case *noSigs:
+		fmt.Fprintln(a.stderr, "steward audit verify: --no-signatures: the chain alone is checked, so a cut-off tail or a rewritten chain goes unnoticed")
+	case *pubkey != "":
 		// A public key named and not found is an error, never a silent
 		// verification without signatures.
 		pub, err := audit.LoadPublicKey(*pubkey)
@@ -101,11 +113,13 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		opt.Key = pub
-	} else {
+	default:
 		signer, err := audit.LoadKey(*key)
 		switch {
 		case steward.ErrorCode(err) == steward.ENOTFOUND:
-			fmt.Fprintf(a.stderr, "steward audit verify: no signing key at %s and no --pubkey: signatures not checked, so a cut-off tail or a rewritten chain goes unnoticed\n", *key)
+			// Issue 14: "intact" without signatures says nothing of a
+			// wiped or cut-off log, so it is never the answer by default.
+			return steward.Errorf(steward.EINVALID, "no signing key at %s and no --pubkey: give the audit key (--pubkey FILE or --key FILE), or --no-signatures to check the chain alone", *key)
 		case err != nil:
 			return err
 		default:
@@ -130,6 +144,11 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 	signed := "signatures checked with key " + audit.KeyID(opt.Key)
 	if !r.Signed {
 		signed = "signatures NOT checked"
+	}
+	if r.Genesis.State == audit.GenesisSealed {
+		signed += fmt.Sprintf(", genesis at entry %d", r.Genesis.Size)
+	} else {
+		signed += ", genesis not sealed yet"
 	}
 	ext := ""
 	if r.External > 0 {

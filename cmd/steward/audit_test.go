@@ -216,7 +216,7 @@ func TestAuditHoldsNoPersonalValues(t *testing.T) {
 func TestOpenStoreSignsEveryAppend(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
-	for _, args := range [][]string{{"audit", "tail"}, {"audit", "verify"}, {"audit", "export", "--since", "2026-01-01"}, {"mail", "list"}} {
+	for _, args := range [][]string{{"audit", "tail"}, {"audit", "verify", "--no-signatures"}, {"audit", "export", "--since", "2026-01-01"}, {"mail", "list"}} {
 		if code, _, errOut := run(t, env, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -267,12 +267,12 @@ func TestAuditVerifyWithThePublicKeyOnly(t *testing.T) {
 	// The auditor has the database and the public key, nothing else.
 	auditor := map[string]string{"STEWARD_DB": env["STEWARD_DB"], "STEWARD_AUDIT_KEY": filepath.Join(dir, "none.key")}
 	code, out, errOut := run(t, auditor, "audit", "verify", "--pubkey", pubFile)
-	if code != 0 || !strings.Contains(out, "checked 4 entries up to 4 and 1 checkpoints (signatures checked with key "+signer.KeyID()+")") || errOut != "" {
+	if code != 0 || !strings.Contains(out, "checked 4 entries up to 4 and 1 checkpoints (signatures checked with key "+signer.KeyID()+", genesis at entry 1)") || errOut != "" {
 		t.Fatalf("verify --pubkey: exit %d\n%s%s", code, out, errOut)
 	}
 	other, _, _ := audit.LoadOrCreateKey(filepath.Join(dir, "other.key"))
 	os.WriteFile(pubFile, audit.MarshalPublicKey(other.Public()), 0o644)
-	if code, out, _ := run(t, auditor, "audit", "verify", "--pubkey", pubFile); code != 1 || !strings.Contains(out, "BROKEN at entry 3") || !strings.Contains(out, "not signed by the audit key") {
+	if code, out, _ := run(t, auditor, "audit", "verify", "--pubkey", pubFile); code != 1 || !strings.Contains(out, "BROKEN at entry 1: the genesis record is not signed by the audit key") {
 		t.Fatalf("verify with another key: exit %d\n%s", code, out)
 	}
 	for _, f := range []string{filepath.Join(dir, "missing.pub"), env["STEWARD_AUDIT_KEY"]} {
@@ -375,7 +375,7 @@ func TestAuditVerifyChecksKeptCheckpoints(t *testing.T) {
 				{[]string{"--checkpoint", k.lines[1], "--checkpoint", "@" + k.file}, 3},
 			} {
 				code, out, errOut := run(t, k.env, append([]string{"audit", "verify"}, c.args...)...)
-				want := fmt.Sprintf("checked 10 entries up to 10 and 4 checkpoints (signatures checked with key %s), matching %d checkpoints kept outside the database, in ", k.signer.KeyID(), c.kept)
+				want := fmt.Sprintf("checked 10 entries up to 10 and 4 checkpoints (signatures checked with key %s, genesis at entry 1), matching %d checkpoints kept outside the database, in ", k.signer.KeyID(), c.kept)
 				if code != 0 || !strings.Contains(out, want) || !strings.HasSuffix(out, ": intact\n") {
 					t.Fatalf("verify %v: exit %d\n%s%s\nwant %q", c.args, code, out, errOut, want)
 				}
@@ -471,4 +471,87 @@ func TestAuditVerifyRefusesMalformedCheckpointLines(t *testing.T) {
 	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("a refused command opened (created) the database: %v", err)
 	}
+}
+
+// TestAuditVerifyReportsAWipedLog: emptying the three audit tables leaves
+// the genesis record, sealed with the key when the first entry was
+// appended, vouching for an entry that is gone; deleting the genesis too
+// leaves a migrated database without one. Either is BROKEN, never
+// "checked 0 entries ... intact" (issue 14, finding 2; on both stores).
+func TestAuditVerifyReportsAWipedLog(t *testing.T) {
+	wipe := []string{`DELETE FROM audit_log`, `DELETE FROM audit_head`, `DELETE FROM audit_checkpoints`}
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		k := newKeptEnv(t, dsn)
+		code, out, errOut := run(t, k.env, "audit", "verify")
+		if code != 0 || !strings.Contains(out, "checked 10 entries") || !strings.Contains(out, "genesis at entry 1)") {
+			t.Fatalf("verify before the wipe: exit %d\n%s%s", code, out, errOut)
+		}
+		for _, q := range wipe {
+			k.tamper(t, q)
+		}
+		for _, args := range [][]string{{"audit", "verify"}, {"audit", "verify", "--no-signatures"}} {
+			code, out, errOut := run(t, k.env, args...)
+			if code != 1 || !strings.Contains(out, "BROKEN at entry 1: the genesis record vouches for entry 1 but the log ends at 0: the audit log was wiped") {
+				t.Fatalf("%v after the wipe: exit %d\n%s%s", args, code, out, errOut)
+			}
+		}
+		// The head row put back as migration 0002 wrote it, so the
+		// server goes on appending, changes nothing.
+		k.tamper(t, `INSERT INTO audit_head (id, seq, hash, key_id, signature) VALUES (1, 0, NULL, '', NULL)`)
+		if code, out, _ := run(t, k.env, "audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at entry 1: the genesis record vouches for entry 1") {
+			t.Fatalf("verify after the wipe with the head put back: exit %d\n%s", code, out)
+		}
+		// New entries after the wipe do not make it whole: the genesis
+		// is never sealed again, and entry 1 is another entry now.
+		if err := k.s.InTx(context.Background(), func(tx *store.Tx) error {
+			return tx.AppendAudit(audit.Entry{Time: time.Now(), Action: audit.PolicyLoad, Actor: audit.System("serve")})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, _ := run(t, k.env, "audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at entry 1: hash differs from the signed genesis record") {
+			t.Fatalf("verify after appending to a wiped log: exit %d\n%s", code, out)
+		}
+		// The genesis deleted too: a migrated database without one.
+		k.tamper(t, `DELETE FROM settings WHERE name = 'audit_genesis'`)
+		for _, q := range wipe {
+			k.tamper(t, q)
+		}
+		if code, out, _ := run(t, k.env, "audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at entry 1: the genesis record is missing") {
+			t.Fatalf("verify after wiping the log and its genesis: exit %d\n%s", code, out)
+		}
+		// A genesis forged without the key does not pass either.
+		other, _, err := audit.LoadOrCreateKey(filepath.Join(t.TempDir(), "other.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.tamper(t, `INSERT INTO settings (name, value, set_at) VALUES ('audit_genesis', $1, 0)`, other.Genesis(1, audit.Hash{}).Value())
+		k.tamper(t, `INSERT INTO audit_head (id, seq, hash, key_id, signature) VALUES (1, 0, NULL, '', NULL)`)
+		if code, out, _ := run(t, k.env, "audit", "verify"); code != 1 || !strings.Contains(out, "BROKEN at entry 1: ") {
+			t.Fatalf("verify with a forged genesis: exit %d\n%s", code, out)
+		}
+	})
+}
+
+// TestAuditVerifyWithoutAKeyIsNotIntact: without a key 'audit verify'
+// exits 1 and says how to go on; only --no-signatures, given explicitly,
+// checks the chain alone, and says so (issue 14, finding 2).
+func TestAuditVerifyWithoutAKeyIsNotIntact(t *testing.T) {
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		k := newKeptEnv(t, dsn)
+		noKey := map[string]string{"STEWARD_DB": dsn, "STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "none.key")}
+		code, out, errOut := run(t, noKey, "audit", "verify")
+		if code == 0 || strings.Contains(out, "intact") || !strings.Contains(errOut, "--no-signatures") || !strings.Contains(errOut, noKey["STEWARD_AUDIT_KEY"]) {
+			t.Fatalf("verify without a key: exit %d, stdout %q, stderr %q; want non-zero naming the key file and --no-signatures", code, out, errOut)
+		}
+		code, out, errOut = run(t, noKey, "audit", "verify", "--no-signatures")
+		if code != 0 || !strings.Contains(out, "checked 10 entries up to 10 and 4 checkpoints (signatures NOT checked, genesis at entry 1)") || !strings.Contains(errOut, "--no-signatures") {
+			t.Fatalf("verify --no-signatures: exit %d\n%s%s", code, out, errOut)
+		}
+		if code, _, errOut := run(t, k.env, "audit", "verify", "--no-signatures", "--pubkey", k.env["STEWARD_AUDIT_KEY"]); code != 1 || !strings.Contains(errOut, "--pubkey") {
+			t.Fatalf("verify --no-signatures --pubkey: exit %d %q", code, errOut)
+		}
+		if _, err := os.Stat(noKey["STEWARD_AUDIT_KEY"]); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal("'audit verify' created a signing key")
+		}
+	})
 }

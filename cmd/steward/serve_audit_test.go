@@ -38,7 +38,7 @@ func TestServeSignsTheAuditLog(t *testing.T) {
 	srv.Stop(t)
 
 	code, report, stderr := run(t, env, "audit", "verify")
-	m := regexp.MustCompile(`checked (\d+) entries up to (\d+) .*\(signatures checked with key [0-9a-f]+\).*: intact`).FindStringSubmatch(report)
+	m := regexp.MustCompile(`checked (\d+) entries up to (\d+) .*\(signatures checked with key [0-9a-f]+, genesis at entry 1\).*: intact`).FindStringSubmatch(report)
 	if code != 0 || m == nil || stderr != "" {
 		t.Fatalf("audit verify after serve: exit %d\n%s%s", code, report, stderr)
 	}
