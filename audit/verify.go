@@ -94,230 +94,317 @@ var errStop = errors.New("stop")
 // Verify checks the whole log (from opt.From on): every entry present and
 // numbered without gaps, each linking to the one before, each matching its
 // own hash, the last one matching the signed head, and every checkpoint —
-// stored, and kept outside the database (opt.External) — signed and
-// matching its entry. It detects a byte changed in any column, a deleted,
-// swapped or forged entry, a cut-off tail (also one cut back to a
-// checkpoint whose signature was copied into the head) and a rewritten
-// chain (G2); with checkpoints kept outside, also a log rolled back or
-// rewritten by someone holding the key. A broken log is a Report with
-// Broken set, not an error; errors are failures to read.
+// stored, and kept outside the database (opt.External) — and the genesis
+// signed and matching its entry. It detects a byte changed in any column,
+// a deleted, swapped or forged entry, a cut-off tail (also one cut back to
+// a checkpoint whose signature was copied into the head), a rewritten
+// chain (G2) and a wiped log (issue 14); with checkpoints kept outside,
+// also a log rolled back or rewritten by someone holding the key. A broken
+// log is a Report with Broken set, not an error; errors are failures to
+// read.
 func Verify(ctx context.Context, src Source, opt VerifyOptions) (*Report, error) {
-	r := &Report{Signed: opt.Key != nil}
-	var breaks []Break
-	fail := func(seq uint64, format string, args ...any) {
-		breaks = append(breaks, Break{Seq: seq, Reason: fmt.Sprintf(format, args...)})
+	v := &verifier{src: src, opt: opt, r: &Report{Signed: opt.Key != nil}, from: max(opt.From, 1)}
+	if err := v.readAnchors(ctx); err != nil {
+		return nil, err
 	}
-	head, err := src.Head(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
-	}
-	cps, err := src.Checkpoints(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
-	}
-	from := max(opt.From, 1)
-	prev := Hash{}
-	if from > 1 {
-		h, ok, err := src.HashAt(ctx, from-1)
-		if err != nil {
+	steps := []func(context.Context) error{v.scanEntries, v.checkHead, v.checkVouchers, v.checkEvery}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("audit: verify: %w", err)
 		}
-		if !ok {
-			if from-1 > head.Seq {
-				return nil, steward.Errorf(steward.EINVALID, "--from %d: the log has %d entries", from, head.Seq)
-			}
-			fail(from-1, "entry is missing: it was deleted")
-		}
-		prev = h
 	}
-	cpAt := anchors{stored: make(map[uint64]Hash, len(cps))}
-	for _, cp := range cps {
-		cpAt.stored[cp.Size] = cp.Hash
+	v.r.Broken = v.firstBreak()
+	return v.r, nil
+}
+
+// verifier is one run of Verify: what it read, where the scan ended, and
+// every break found, of which the earliest is reported.
+type verifier struct {
+	src  Source
+	opt  VerifyOptions
+	r    *Report
+	from uint64
+
+	head     Head
+	cps      []Checkpoint
+	genesis  Genesis
+	cpAt     anchors
+	conflict map[uint64]bool // kept lines giving one entry two hashes
+
+	// last and lastHash are the last entry checked, in order, from the
+	// anchor before from on.
+	last     uint64
+	lastHash Hash
+	breaks   []Break
+}
+
+func (v *verifier) fail(seq uint64, format string, args ...any) {
+	v.breaks = append(v.breaks, Break{Seq: seq, Reason: fmt.Sprintf(format, args...)})
+}
+
+// firstBreak is the earliest entry found broken, nil if none.
+func (v *verifier) firstBreak() *Break {
+	var first *Break
+	for i := range v.breaks {
+		if first == nil || v.breaks[i].Seq < first.Seq {
+			first = &v.breaks[i]
+		}
+	}
+	return first
+}
+
+// readAnchors reads what the entries are checked against: the head, the
+// stored checkpoints, the genesis, the hash of the entry before from, and
+// the checkpoints kept outside the database.
+func (v *verifier) readAnchors(ctx context.Context) error {
+	var err error
+	if v.head, err = v.src.Head(ctx); err != nil {
+		return fmt.Errorf("audit: verify: %w", err)
+	}
+	if v.cps, err = v.src.Checkpoints(ctx); err != nil {
+		return fmt.Errorf("audit: verify: %w", err)
+	}
+	if v.genesis, err = v.src.Genesis(ctx); err != nil {
+		return fmt.Errorf("audit: verify: %w", err)
+	}
+	v.r.Genesis = v.genesis
+	v.last = v.from - 1
+	if v.from > 1 {
+		h, ok, err := v.src.HashAt(ctx, v.from-1)
+		if err != nil {
+			return fmt.Errorf("audit: verify: %w", err)
+		}
+		if !ok {
+			if v.from-1 > v.head.Seq {
+				return steward.Errorf(steward.EINVALID, "--from %d: the log has %d entries", v.from, v.head.Seq)
+			}
+			v.fail(v.from-1, "entry is missing: it was deleted")
+		}
+		v.lastHash = h
+	}
+	v.cpAt = anchors{stored: make(map[uint64]Hash, len(v.cps))}
+	for _, cp := range v.cps {
+		v.cpAt.stored[cp.Size] = cp.Hash
 	}
 	// Two kept lines giving one entry two hashes cannot both be true: if
 	// both are signed, the key signed two histories.
-	var conflict map[uint64]bool
-	for _, cp := range opt.External {
-		if cpAt.kept == nil {
-			cpAt.kept = make(map[uint64]Hash, len(opt.External))
+	for _, cp := range v.opt.External {
+		if v.cpAt.kept == nil {
+			v.cpAt.kept = make(map[uint64]Hash, len(v.opt.External))
 		}
-		if h, ok := cpAt.kept[cp.Size]; ok && h != cp.Hash {
-			if conflict == nil {
-				conflict = map[uint64]bool{}
+		if h, ok := v.cpAt.kept[cp.Size]; ok && h != cp.Hash {
+			if v.conflict == nil {
+				v.conflict = map[uint64]bool{}
 			}
-			conflict[cp.Size] = true
+			v.conflict[cp.Size] = true
 		}
-		cpAt.kept[cp.Size] = cp.Hash
+		v.cpAt.kept[cp.Size] = cp.Hash
 	}
-	for size := range conflict {
-		delete(cpAt.kept, size)
+	for size := range v.conflict {
+		delete(v.cpAt.kept, size)
 	}
+	return nil
+}
 
-	// Check the entries in segments scanned in parallel (hashing and, above
-	// all, reading rows cost CPU; issue 5 wants 1,000,000 entries in under
-	// a second), then stitch the segments together.
-	last, lastHash := from-1, prev
-	segSize := opt.SegmentSize
-	if segSize == 0 {
-		segSize = defaultSegment
-	}
-	stitch := func(segs []segment) error {
-		for i := range segs {
-			sg := &segs[i]
-			if sg.err != nil {
-				return sg.err
-			}
-			r.Checked += sg.checked
-			if sg.checked > 0 && sg.firstPrev != lastHash {
-				fail(sg.lo, "prev_hash does not match the hash of entry %d: entries were deleted, swapped or rewritten", sg.lo-1)
-			}
-			if sg.brk != nil {
-				breaks = append(breaks, *sg.brk)
-			}
-			if len(breaks) > 0 {
-				return nil
-			}
-			last, lastHash = sg.last, sg.lastHash
-		}
+// scanEntries checks the entries in segments scanned in parallel (hashing
+// and, above all, reading rows cost CPU; issue 5 wants 1,000,000 entries
+// in under a second), stitched together, and then any the scan went past
+// the head read at the start for.
+func (v *verifier) scanEntries(ctx context.Context) error {
+	if len(v.breaks) > 0 {
 		return nil
 	}
-	if len(breaks) == 0 {
-		if err := stitch(scanSegments(ctx, src, cpAt, from, head.Seq, segSize)); err != nil {
-			return nil, fmt.Errorf("audit: verify: %w", err)
-		}
+	if err := v.stitch(scanSegments(ctx, v.src, v.cpAt, v.from, v.head.Seq, v.segmentSize())); err != nil {
+		return err
 	}
 	// The scan may have gone past the head read at the start: appends
 	// committed meanwhile, or entries forged without moving the head.
-	for len(breaks) == 0 && last > head.Seq {
-		if head, err = src.Head(ctx); err != nil {
-			return nil, fmt.Errorf("audit: verify: %w", err)
+	for len(v.breaks) == 0 && v.last > v.head.Seq {
+		var err error
+		if v.head, err = v.src.Head(ctx); err != nil {
+			return err
 		}
 		switch {
-		case head.Seq < last && head.Seq == 0:
-			fail(1, "the sealed head says the log is empty: the head was deleted or reset")
-		case head.Seq < last:
-			fail(head.Seq+1, "entry is not covered by the sealed head: it was appended without the key")
-		case head.Seq > last:
+		case v.head.Seq < v.last && v.head.Seq == 0:
+			v.fail(1, "the sealed head says the log is empty: the head was deleted or reset")
+		case v.head.Seq < v.last:
+			v.fail(v.head.Seq+1, "entry is not covered by the sealed head: it was appended without the key")
+		case v.head.Seq > v.last:
 			// Entries up to the head that are not there are reported below.
-			if err := stitch(scanSegments(ctx, src, cpAt, last+1, last, segSize)); err != nil {
-				return nil, fmt.Errorf("audit: verify: %w", err)
+			if err := v.stitch(scanSegments(ctx, v.src, v.cpAt, v.last+1, v.last, v.segmentSize())); err != nil {
+				return err
 			}
 		}
-		if head.Seq >= last {
+		if v.head.Seq >= v.last {
 			break
 		}
 	}
-	r.Head = head
-	if len(breaks) == 0 && last < head.Seq {
-		fail(last+1, "the log ends at entry %d but its sealed head says %d: the tail was cut off", last, head.Seq)
+	return nil
+}
+
+func (v *verifier) segmentSize() uint64 {
+	if v.opt.SegmentSize == 0 {
+		return defaultSegment
 	}
-	if len(breaks) == 0 && head.Seq > 0 && last == head.Seq && lastHash != head.Hash {
-		fail(head.Seq, "hash differs from the sealed head: the chain was rewritten")
+	return v.opt.SegmentSize
+}
+
+// stitch adds up segments checked in parallel and checks that each one's
+// first entry links to the last of the one before; it stops at the first
+// break.
+func (v *verifier) stitch(segs []segment) error {
+	for i := range segs {
+		sg := &segs[i]
+		if sg.err != nil {
+			return sg.err
+		}
+		v.r.Checked += sg.checked
+		if sg.checked > 0 && sg.firstPrev != v.lastHash {
+			v.fail(sg.lo, "prev_hash does not match the hash of entry %d: entries were deleted, swapped or rewritten", sg.lo-1)
+		}
+		if sg.brk != nil {
+			v.breaks = append(v.breaks, *sg.brk)
+		}
+		if len(v.breaks) > 0 {
+			return nil
+		}
+		v.last, v.lastHash = sg.last, sg.lastHash
 	}
-	if opt.Key != nil && head.Seq > 0 && !head.Verify(opt.Key) {
-		if (Checkpoint{Size: head.Seq, Hash: head.Hash, KeyID: head.KeyID, Signature: head.Signature}).Verify(opt.Key) {
+	return nil
+}
+
+// checkHead holds the entries to the sealed head: none cut off after the
+// last one found, the last one's hash the head's, and the head signed as
+// a head.
+func (v *verifier) checkHead(context.Context) error {
+	head := v.head
+	v.r.Head = head
+	if len(v.breaks) == 0 && v.last < head.Seq {
+		v.fail(v.last+1, "the log ends at entry %d but its sealed head says %d: the tail was cut off", v.last, head.Seq)
+	}
+	if len(v.breaks) == 0 && head.Seq > 0 && v.last == head.Seq && v.lastHash != head.Hash {
+		v.fail(head.Seq, "hash differs from the sealed head: the chain was rewritten")
+	}
+	if v.opt.Key != nil && head.Seq > 0 && !head.Verify(v.opt.Key) {
+		if (Checkpoint{Size: head.Seq, Hash: head.Hash, KeyID: head.KeyID, Signature: head.Signature}).Verify(v.opt.Key) {
 			// The signature states only that entry Seq has this hash, not
 			// that the log ends there: copied from checkpoint Seq to hide
 			// that the entries after it were deleted.
-			fail(head.Seq+1, "the sealed head carries checkpoint %d's signature, not a head's: the log was cut back to that checkpoint and the entries after it were deleted", head.Seq)
+			v.fail(head.Seq+1, "the sealed head carries checkpoint %d's signature, not a head's: the log was cut back to that checkpoint and the entries after it were deleted", head.Seq)
 		} else {
-			fail(head.Seq, "the head is not signed by the audit key (key %q): entries were appended or rewritten without the key", head.KeyID)
+			v.fail(head.Seq, "the head is not signed by the audit key (key %q): entries were appended or rewritten without the key", head.KeyID)
 		}
 	}
+	return nil
+}
 
-	// Checkpoints: each signed, none beyond the end, each matching its entry.
-	end := max(last, head.Seq)
-	for _, cp := range cps {
-		r.Checkpoints++
-		if opt.Key != nil && !cp.Verify(opt.Key) {
-			fail(cp.Size, "checkpoint is not signed by the audit key as a checkpoint (key %q)", cp.KeyID)
-		}
-		switch {
-		case cp.Size > end:
-			fail(end+1, "a checkpoint vouches for %d entries but the log ends at %d: the tail was cut off", cp.Size, end)
-		case cp.Size < from:
-			// Entries before From are not streamed; compare the stored hash.
-			h, ok, err := src.HashAt(ctx, cp.Size)
-			if err != nil {
-				return nil, fmt.Errorf("audit: verify: %w", err)
-			}
-			if !ok {
-				fail(cp.Size, "entry is missing: it was deleted")
-			} else if h != cp.Hash {
-				fail(cp.Size, "hash differs from the signed checkpoint: the chain was rewritten")
-			}
-		}
+// voucher is a signed statement that entry size has hash: a stored
+// checkpoint, one kept outside the database, or the genesis. Each kind
+// says in its own words what its failures mean.
+type voucher struct {
+	size uint64
+	hash Hash
+	// conflict, when set, is why the voucher cannot be believed at all.
+	conflict string
+	// signed reports whether the key signed it as its kind.
+	signed    func(ed25519.PublicKey) bool
+	notSigned string
+	// beyond is the format of a log that ends before size (size, end).
+	beyond string
+	// differs is why an entry with another hash is broken.
+	differs string
+	// scanned: entries from From on were compared with it as they were
+	// read (anchors), so only one before From is looked up.
+	scanned bool
+}
+
+// vouchers lists the stored checkpoints, the kept ones and the sealed
+// genesis, in that order.
+func (v *verifier) vouchers() []voucher {
+	out := make([]voucher, 0, len(v.cps)+len(v.opt.External)+1)
+	for _, cp := range v.cps {
+		out = append(out, voucher{size: cp.Size, hash: cp.Hash, signed: cp.Verify, scanned: true,
+			notSigned: fmt.Sprintf("checkpoint is not signed by the audit key as a checkpoint (key %q)", cp.KeyID),
+			beyond:    "a checkpoint vouches for %d entries but the log ends at %d: the tail was cut off",
+			differs:   "hash differs from the signed checkpoint: the chain was rewritten"})
 	}
-	// Checkpoints kept outside the database: the same checks, but neither
-	// a deleted row nor a rewrite by someone holding the key escapes them.
-	for _, cp := range opt.External {
-		r.External++
-		if conflict[cp.Size] {
-			fail(cp.Size, "two checkpoints kept outside the database give this entry different hashes: a line was altered, or the log was rewritten by someone holding the key")
+	// Kept outside the database: the same checks, but neither a deleted
+	// row nor a rewrite by someone holding the key escapes them.
+	for _, cp := range v.opt.External {
+		vc := voucher{size: cp.Size, hash: cp.Hash, signed: cp.Verify, scanned: true,
+			notSigned: fmt.Sprintf("the checkpoint kept outside the database is not signed by the audit key %s (its key %q): the line was altered, or the log is checked with another key than the one that signed it", KeyID(v.opt.Key), cp.KeyID),
+			beyond:    "a checkpoint kept outside the database vouches for %d entries but the log ends at %d: the log was rolled back or its tail cut off",
+			differs:   keptMismatch}
+		if v.conflict[cp.Size] {
+			vc.conflict = "two checkpoints kept outside the database give this entry different hashes: a line was altered, or the log was rewritten by someone holding the key"
+		}
+		out = append(out, vc)
+	}
+	// The genesis, kept apart from the audit tables: a log emptied, or cut
+	// back to before its first sealed entry, no longer holds the entry it
+	// vouches for (issue 14).
+	if g := v.genesis; g.State == GenesisSealed {
+		out = append(out, voucher{size: g.Size, hash: g.Hash, signed: g.Verify,
+			notSigned: fmt.Sprintf("the genesis record is not signed by the audit key as a genesis (key %q)", g.KeyID),
+			beyond:    "the genesis record vouches for entry %d but the log ends at %d: the audit log was wiped or cut back",
+			differs:   "hash differs from the signed genesis record: the chain was rewritten"})
+	}
+	return out
+}
+
+// checkVouchers holds the log to every voucher: signed by the key, none
+// beyond the end, each matching its entry; and the genesis to be there.
+func (v *verifier) checkVouchers(ctx context.Context) error {
+	v.r.Checkpoints, v.r.External = len(v.cps), len(v.opt.External)
+	switch v.genesis.State {
+	case GenesisMissing:
+		v.fail(1, "the genesis record is missing (settings audit_genesis): the audit log was wiped")
+	case GenesisDamaged:
+		v.fail(1, "the genesis record is damaged (settings audit_genesis): the audit log was tampered with")
+	}
+	end := max(v.last, v.head.Seq)
+	for _, vc := range v.vouchers() {
+		if vc.conflict != "" {
+			v.fail(vc.size, "%s", vc.conflict)
 			continue
 		}
-		if opt.Key != nil && !cp.Verify(opt.Key) {
-			fail(cp.Size, "the checkpoint kept outside the database is not signed by the audit key %s (its key %q): the line was altered, or the log is checked with another key than the one that signed it", KeyID(opt.Key), cp.KeyID)
+		if v.opt.Key != nil && !vc.signed(v.opt.Key) {
+			v.fail(vc.size, "%s", vc.notSigned)
 		}
 		switch {
-		case cp.Size > end:
-			fail(end+1, "a checkpoint kept outside the database vouches for %d entries but the log ends at %d: the log was rolled back or its tail cut off", cp.Size, end)
-		case cp.Size < from:
-			h, ok, err := src.HashAt(ctx, cp.Size)
+		case vc.size > end:
+			v.fail(end+1, vc.beyond, vc.size, end)
+		case vc.scanned && vc.size >= v.from:
+			// Compared with its entry as the entries were read.
+		default:
+			h, ok, err := v.src.HashAt(ctx, vc.size)
 			if err != nil {
-				return nil, fmt.Errorf("audit: verify: %w", err)
+				return err
 			}
 			if !ok {
-				fail(cp.Size, "entry is missing: it was deleted")
-			} else if h != cp.Hash {
-				fail(cp.Size, keptMismatch)
+				v.fail(vc.size, "entry is missing: it was deleted")
+			} else if h != vc.hash {
+				v.fail(vc.size, "%s", vc.differs)
 			}
 		}
 	}
-	// The genesis, kept apart from the audit tables: a log emptied, or
-	// cut back to before its first sealed entry, no longer holds the
-	// entry it vouches for; one whose genesis was deleted has none
-	// (issue 14).
-	if r.Genesis, err = src.Genesis(ctx); err != nil {
-		return nil, fmt.Errorf("audit: verify: %w", err)
+	return nil
+}
+
+// checkEvery requires a stored checkpoint at every multiple of
+// opt.CheckpointEvery.
+func (v *verifier) checkEvery(context.Context) error {
+	if v.opt.CheckpointEvery == 0 {
+		return nil
 	}
-	switch g := r.Genesis; g.State {
-	case GenesisMissing:
-		fail(1, "the genesis record is missing (settings audit_genesis): the audit log was wiped")
-	case GenesisDamaged:
-		fail(1, "the genesis record is damaged (settings audit_genesis): the audit log was tampered with")
-	case GenesisSealed:
-		if opt.Key != nil && !g.Verify(opt.Key) {
-			fail(g.Size, "the genesis record is not signed by the audit key as a genesis (key %q)", g.KeyID)
-		}
-		if g.Size > end {
-			fail(end+1, "the genesis record vouches for entry %d but the log ends at %d: the audit log was wiped or cut back", g.Size, end)
+	end := max(v.last, v.head.Seq)
+	for size := v.opt.CheckpointEvery; size <= end; size += v.opt.CheckpointEvery {
+		if _, ok := v.cpAt.stored[size]; !ok {
+			v.fail(size, "checkpoint is missing (deleted, or the process that appended it had no signing key)")
 			break
 		}
-		h, ok, err := src.HashAt(ctx, g.Size)
-		if err != nil {
-			return nil, fmt.Errorf("audit: verify: %w", err)
-		}
-		if !ok {
-			fail(g.Size, "entry is missing: it was deleted")
-		} else if h != g.Hash {
-			fail(g.Size, "hash differs from the signed genesis record: the chain was rewritten")
-		}
 	}
-	if opt.CheckpointEvery > 0 {
-		for size := opt.CheckpointEvery; size <= end; size += opt.CheckpointEvery {
-			if _, ok := cpAt.stored[size]; !ok {
-				fail(size, "checkpoint is missing (deleted, or the process that appended it had no signing key)")
-				break
-			}
-		}
-	}
-	for i := range breaks {
-		if r.Broken == nil || breaks[i].Seq < r.Broken.Seq {
-			r.Broken = &breaks[i]
-		}
-	}
-	return r, nil
+	return nil
 }
 
 // anchors are the hashes signed checkpoints vouch for, by entry number:
