@@ -10,6 +10,7 @@ import (
 
 	"steward"
 	mailer "steward/mail"
+	"steward/policy"
 	"steward/store"
 )
 
@@ -54,28 +55,14 @@ const DefaultBatch = 500
 // set, is called after each batch.
 func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress func(SendReport)) (SendReport, error) {
 	var rep SendReport
-	p := n.Consent.Policy.Purpose(NewsletterPurpose)
-	if p == nil || p.Consent == nil {
-		return rep, steward.Errorf(steward.EINVALID, "the policy declares no consent-based newsletter purpose")
-	}
-	if strings.TrimSpace(is.Subject) == "" || strings.TrimSpace(is.Body) == "" {
-		return rep, steward.Errorf(steward.EINVALID, "a newsletter needs a subject and a body")
-	}
-	if is.Lang != "nl" && is.Lang != "en" {
-		return rep, steward.FieldError("lang", "must be nl or en")
+	p, err := n.checkIssue(is)
+	if err != nil {
+		return rep, err
 	}
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
-	h := sha256.Sum256([]byte(is.Lang + "\x00" + is.Subject + "\x00" + is.Body))
-	now := n.Clock.Now()
-	var run store.NewsletterSend
-	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		run, err = tx.StartNewsletterSend(ctx, store.NewsletterSend{Purpose: p.ID, ContentHash: hex.EncodeToString(h[:]),
-			SubjectLine: is.Subject, Lang: is.Lang, CreatedAt: now})
-		return err
-	})
+	run, err := n.startSend(ctx, p, is)
 	if err != nil {
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
@@ -90,60 +77,11 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 			break
 		}
 		after = cands[len(cands)-1]
-		var b SendReport
-		err = n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
-			b = SendReport{}
-			if err := tx.LockConsentStates(ctx, p.ID, cands); err != nil {
-				return err
-			}
-			done, err := tx.NewsletterDelivered(ctx, run.ID, cands)
-			if err != nil {
-				return err
-			}
-			allowed, err := n.allowedNow(ctx, tx.Reader, cands)
-			if err != nil {
-				return err
-			}
-			addrs, err := tx.NewsletterAddresses(ctx, cands)
-			if err != nil {
-				return err
-			}
-			at := n.Clock.Now()
-			for _, subj := range cands {
-				b.Candidates++
-				switch {
-				case done[subj]:
-					b.Already++
-					continue
-				case !allowed[subj] || addrs[subj] == "":
-					b.Skipped++
-					continue
-				}
-				unsub := n.UnsubscribeURL(subj)
-				body := is.Body + "\n\n-- \n" + strings.ReplaceAll(n.text(is.Lang, "mail.newsletter.footer"), "{link}", unsub) + "\n"
-				id, err := mailer.Enqueue(ctx, tx, at, mailer.Message{Kind: mailer.KindNewsletter, SubjectID: subj, To: addrs[subj],
-					Subject: is.Subject, Text: body, Headers: map[string]string{
-						// RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
-						"List-Unsubscribe":      "<" + unsub + ">",
-						"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-					}, Bulk: true})
-				if err != nil {
-					return err
-				}
-				if err := tx.RecordNewsletterDelivery(ctx, run.ID, subj, id, at); err != nil {
-					return err
-				}
-				b.Enqueued++
-			}
-			return nil
-		})
+		b, err := n.sendBatch(ctx, run.ID, p, is, cands)
 		if err != nil {
 			return rep, fmt.Errorf("consent: newsletter send %d: %w", run.ID, err)
 		}
-		rep.Candidates += b.Candidates
-		rep.Enqueued += b.Enqueued
-		rep.Skipped += b.Skipped
-		rep.Already += b.Already
+		rep.add(b)
 		if progress != nil {
 			progress(rep)
 		}
@@ -153,6 +91,106 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
 	return rep, nil
+}
+
+// checkIssue returns the newsletter purpose an issue is sent under, or
+// why it cannot be sent.
+func (n *Newsletter) checkIssue(is Issue) (*policy.Purpose, error) {
+	p := n.Consent.Policy.Purpose(NewsletterPurpose)
+	if p == nil || p.Consent == nil {
+		return nil, steward.Errorf(steward.EINVALID, "the policy declares no consent-based newsletter purpose")
+	}
+	if strings.TrimSpace(is.Subject) == "" || strings.TrimSpace(is.Body) == "" {
+		return nil, steward.Errorf(steward.EINVALID, "a newsletter needs a subject and a body")
+	}
+	if is.Lang != "nl" && is.Lang != "en" {
+		return nil, steward.FieldError("lang", "must be nl or en")
+	}
+	return p, nil
+}
+
+// startSend starts the run of an issue, or resumes the unfinished run of
+// the same issue (the same language, subject and body).
+func (n *Newsletter) startSend(ctx context.Context, p *policy.Purpose, is Issue) (store.NewsletterSend, error) {
+	h := sha256.Sum256([]byte(is.Lang + "\x00" + is.Subject + "\x00" + is.Body))
+	var run store.NewsletterSend
+	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		run, err = tx.StartNewsletterSend(ctx, store.NewsletterSend{Purpose: p.ID, ContentHash: hex.EncodeToString(h[:]),
+			SubjectLine: is.Subject, Lang: is.Lang, CreatedAt: n.Clock.Now()})
+		return err
+	})
+	return run, err
+}
+
+// sendBatch handles one batch of candidates in one write transaction:
+// their consent state locked and read again, the gate asked per
+// recipient, and each one allowed and not yet reached gets the issue
+// enqueued with its delivery row.
+func (n *Newsletter) sendBatch(ctx context.Context, send int64, p *policy.Purpose, is Issue, cands []string) (SendReport, error) {
+	var b SendReport
+	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
+		b = SendReport{}
+		if err := tx.LockConsentStates(ctx, p.ID, cands); err != nil {
+			return err
+		}
+		done, err := tx.NewsletterDelivered(ctx, send, cands)
+		if err != nil {
+			return err
+		}
+		allowed, err := n.allowedNow(ctx, tx.Reader, cands)
+		if err != nil {
+			return err
+		}
+		addrs, err := tx.NewsletterAddresses(ctx, cands)
+		if err != nil {
+			return err
+		}
+		at := n.Clock.Now()
+		for _, subj := range cands {
+			b.Candidates++
+			switch {
+			case done[subj]:
+				b.Already++
+				continue
+			case !allowed[subj] || addrs[subj] == "":
+				b.Skipped++
+				continue
+			}
+			if err := n.enqueueIssue(ctx, tx, send, is, subj, addrs[subj], at); err != nil {
+				return err
+			}
+			b.Enqueued++
+		}
+		return nil
+	})
+	return b, err
+}
+
+// enqueueIssue puts the issue in the outbox for one recipient, with the
+// unsubscribe link in its footer and headers, and records the delivery so
+// a resumed run skips them.
+func (n *Newsletter) enqueueIssue(ctx context.Context, tx *store.Tx, send int64, is Issue, subj, addr string, at time.Time) error {
+	unsub := n.UnsubscribeURL(subj)
+	body := is.Body + "\n\n-- \n" + strings.ReplaceAll(n.text(is.Lang, "mail.newsletter.footer"), "{link}", unsub) + "\n"
+	id, err := mailer.Enqueue(ctx, tx, at, mailer.Message{Kind: mailer.KindNewsletter, SubjectID: subj, To: addr,
+		Subject: is.Subject, Text: body, Headers: map[string]string{
+			// RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
+			"List-Unsubscribe":      "<" + unsub + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}, Bulk: true})
+	if err != nil {
+		return err
+	}
+	return tx.RecordNewsletterDelivery(ctx, send, subj, id, at)
+}
+
+// add counts a batch into the run's report.
+func (r *SendReport) add(b SendReport) {
+	r.Candidates += b.Candidates
+	r.Enqueued += b.Enqueued
+	r.Skipped += b.Skipped
+	r.Already += b.Already
 }
 
 // StopNewsletterMail deletes subject's newsletter issues that are still
