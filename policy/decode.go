@@ -19,6 +19,12 @@ type Problem struct {
 	File string
 	Pos  Pos
 	Msg  string
+	// About are the keys whose values the problem is about: keys of the
+	// mapping at Pos, or of the sections it is in (site, rights, ...).
+	// Parse drops what the validator says about a value the decoder
+	// already refused (decoder.unknowable); nil is about no key in
+	// particular.
+	About []string
 }
 
 // Error formats the problem as file:line:col: message.
@@ -78,12 +84,12 @@ type failedValue struct {
 
 // unknowable reports whether a validator problem is about a value the
 // decoder already refused: its value is unknown, so what the validator
-// says of it (missing, zero, not marked) is not news. Such a problem names
-// the key as a word and sits where that key's mapping is, or anywhere when
-// a whole section was refused.
+// says of it (missing, zero, not marked) is not news. Such a problem is
+// about the key and sits where that key's mapping is, or anywhere when a
+// whole section was refused.
 func (d *decoder) unknowable(p Problem) bool {
 	for _, f := range d.failed {
-		if !containsWord(p.Msg, f.key) {
+		if !slices.Contains(p.About, f.key) {
 			continue
 		}
 		if f.section || p.Pos == f.at || p.Pos == (Pos{1, 1}) {
@@ -91,24 +97,6 @@ func (d *decoder) unknowable(p Problem) bool {
 		}
 	}
 	return false
-}
-
-// containsWord reports whether word occurs in s between characters that
-// cannot be part of a key.
-func containsWord(s, word string) bool {
-	isKey := func(b byte) bool { return b == '_' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
-	for i := 0; ; {
-		j := strings.Index(s[i:], word)
-		if j < 0 {
-			return false
-		}
-		j += i
-		end := j + len(word)
-		if (j == 0 || !isKey(s[j-1])) && (end == len(s) || !isKey(s[end])) {
-			return true
-		}
-		i = j + 1
-	}
 }
 
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
@@ -320,7 +308,7 @@ func (ps Problems) sorted() Problems {
 	slices.SortStableFunc(out, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
-	return slices.CompactFunc(out, func(a, b Problem) bool { return a == b })
+	return slices.CompactFunc(out, func(a, b Problem) bool { return a.File == b.File && a.Pos == b.Pos && a.Msg == b.Msg })
 }
 
 // parseYAML parses data as exactly one YAML document and returns its root.

@@ -17,13 +17,16 @@ type validator struct {
 	problems Problems
 }
 
-func (v *validator) fail(at Pos, format string, args ...any) {
+// on lists the keys a problem is about (Problem.About).
+func on(keys ...string) []string { return keys }
+
+func (v *validator) fail(at Pos, about []string, format string, args ...any) {
 	if at.Line < 1 {
 		// The part is missing altogether, so it has no position of its
 		// own; point at the top of the file.
 		at = Pos{1, 1}
 	}
-	v.problems = append(v.problems, Problem{File: v.p.File, Pos: at, Msg: fmt.Sprintf(format, args...)})
+	v.problems = append(v.problems, Problem{File: v.p.File, Pos: at, Msg: fmt.Sprintf(format, args...), About: about})
 }
 
 // Validate checks a decoded policy for everything that would make it
@@ -51,35 +54,35 @@ func Validate(p *Policy) Problems {
 func (v *validator) header() {
 	p := v.p
 	if p.Format != FormatVersion {
-		v.fail(p.Pos, "format: want %d, got %d", FormatVersion, p.Format)
+		v.fail(p.Pos, on("format"), "format: want %d, got %d", FormatVersion, p.Format)
 	}
 	if !idRE.MatchString(p.Site.ID) {
-		v.fail(p.Site.Pos, "site.id %q: want lower-case letters, digits and _", p.Site.ID)
+		v.fail(p.Site.Pos, on("site", "id"), "site.id %q: want lower-case letters, digits and _", p.Site.ID)
 	}
 	if p.Site.Name == "" {
-		v.fail(p.Site.Pos, "site.name is missing")
+		v.fail(p.Site.Pos, on("site", "name"), "site.name is missing")
 	}
 	if p.Version.Number == "" || p.Version.Date.IsZero() {
-		v.fail(p.Version.Pos, "version needs a number and a date")
+		v.fail(p.Version.Pos, on("version", "number", "date"), "version needs a number and a date")
 	}
-	v.text(p.Pos, "intro", p.Intro)
-	v.text(p.Pos, "changes", p.Changes)
+	v.text(p.Pos, "", "intro", p.Intro)
+	v.text(p.Pos, "", "changes", p.Changes)
 	seen := map[string]bool{}
 	for _, c := range p.History {
 		if c.Version == "" || c.Date.IsZero() {
-			v.fail(c.Pos, "history: every change needs a version and a date")
+			v.fail(c.Pos, on("history", "version", "date"), "history: every change needs a version and a date")
 		}
 		if seen[c.Version] {
-			v.fail(c.Pos, "history: version %q listed twice", c.Version)
+			v.fail(c.Pos, on("history", "version"), "history: version %q listed twice", c.Version)
 		}
 		seen[c.Version] = true
-		v.text(c.Pos, "history summary", c.Summary)
+		v.text(c.Pos, "history ", "summary", c.Summary)
 		if c.Date.After(p.Version.Date.Time) {
-			v.fail(c.Pos, "history: change %q is dated after the version in force", c.Version)
+			v.fail(c.Pos, on("history", "version"), "history: change %q is dated after the version in force", c.Version)
 		}
 	}
 	if !seen[p.Version.Number] {
-		v.fail(p.Version.Pos, "history must describe the version in force (%q)", p.Version.Number)
+		v.fail(p.Version.Pos, on("history", "version"), "history must describe the version in force (%q)", p.Version.Number)
 	}
 }
 
@@ -92,7 +95,7 @@ func (v *validator) systems() (ids map[string]bool, hosts map[string]bool) {
 		for _, raw := range urls {
 			u, err := url.Parse(raw)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
-				v.fail(at, "%s: %q is not an http(s) URL", what, raw)
+				v.fail(at, on("urls"), "%s: %q is not an http(s) URL", what, raw)
 				continue
 			}
 			hosts[strings.ToLower(u.Hostname())] = true
@@ -102,37 +105,38 @@ func (v *validator) systems() (ids map[string]bool, hosts map[string]bool) {
 	ids = v.ids("system", len(s.Systems), func(i int) (string, Pos) { return s.Systems[i].ID, s.Systems[i].Pos })
 	for i := range s.Systems {
 		sy := &s.Systems[i]
-		v.text(sy.Pos, "system "+sy.ID+" name", sy.Name)
+		v.text(sy.Pos, "system "+sy.ID+" ", "name", sy.Name)
 		if len(sy.URLs) == 0 {
-			v.fail(sy.Pos, "system %q: urls is missing", sy.ID)
+			v.fail(sy.Pos, on("urls"), "system %q: urls is missing", sy.ID)
 		}
 		addHosts(sy.Pos, "system "+sy.ID+" urls", sy.URLs)
 	}
 	return ids, hosts
 }
 
-// text requires a text in every language of the statement (G1).
-func (v *validator) text(at Pos, what string, t Text) {
+// text requires a text in every language of the statement (G1): the
+// value of key, named in the message as what then key.
+func (v *validator) text(at Pos, what, key string, t Text) {
 	if !t.Complete() {
-		v.fail(at, "%s: needs both nl and en text", what)
+		v.fail(at, on(key), "%s%s: needs both nl and en text", what, key)
 	}
 }
 
 func (v *validator) controller() {
 	c := v.p.Controller
 	if c.Name == "" {
-		v.fail(c.Pos, "controller.name is missing")
+		v.fail(c.Pos, on("controller", "name"), "controller.name is missing")
 	}
 	if c.Address.IsZero() {
-		v.fail(c.Pos, "controller.address is missing")
+		v.fail(c.Pos, on("controller", "address"), "controller.address is missing")
 	}
 	if c.Contact.IsZero() && c.PrivacyContact.IsZero() {
-		v.fail(c.Pos, "controller: no contact (contact or privacy_contact needs an e-mail, phone or url) (R14, Z10)")
+		v.fail(c.Pos, on("controller", "contact", "privacy_contact", "phone", "url"), "controller: no contact (contact or privacy_contact needs an e-mail, phone or url) (R14, Z10)")
 	}
 	for what, ct := range map[string]Contact{"contact": c.Contact, "privacy_contact": c.PrivacyContact, "dpo": c.DPO, "helpdesk": c.Helpdesk} {
 		if ct.Email != "" {
 			if _, err := mail.ParseAddress(ct.Email); err != nil {
-				v.fail(ct.Pos, "controller.%s.email %q is not an e-mail address", what, ct.Email)
+				v.fail(ct.Pos, on("controller", what, "email"), "controller.%s.email %q is not an e-mail address", what, ct.Email)
 			}
 		}
 	}
@@ -145,9 +149,9 @@ func (v *validator) ids(kind string, n int, at func(int) (string, Pos)) map[stri
 		id, pos := at(i)
 		switch {
 		case !idRE.MatchString(id):
-			v.fail(pos, "%s id %q: want lower-case letters, digits and _, starting with a letter", kind, id)
+			v.fail(pos, on("id"), "%s id %q: want lower-case letters, digits and _, starting with a letter", kind, id)
 		case set[id]:
-			v.fail(pos, "duplicate %s id %q", kind, id)
+			v.fail(pos, on("id"), "duplicate %s id %q", kind, id)
 		}
 		set[id] = true
 	}
@@ -156,34 +160,34 @@ func (v *validator) ids(kind string, n int, at func(int) (string, Pos)) map[stri
 
 func (v *validator) purposes() {
 	if len(v.p.Purposes) == 0 {
-		v.fail(v.p.Pos, "purposes: a policy needs at least one purpose")
+		v.fail(v.p.Pos, on("purposes", "purpose"), "purposes: a policy needs at least one purpose")
 	}
 	for i := range v.p.Purposes {
 		pu := &v.p.Purposes[i]
-		v.text(pu.Pos, "purpose "+pu.ID+" name", pu.Name)
-		v.text(pu.Pos, "purpose "+pu.ID+" description", pu.Description)
+		v.text(pu.Pos, "purpose "+pu.ID+" ", "name", pu.Name)
+		v.text(pu.Pos, "purpose "+pu.ID+" ", "description", pu.Description)
 		if !pu.LegalBasis.Valid() {
-			v.fail(pu.Pos, "purpose %q: legal_basis %q is not one of %v (Art. 6(1) GDPR)", pu.ID, pu.LegalBasis, LegalBases)
+			v.fail(pu.Pos, on("legal_basis"), "purpose %q: legal_basis %q is not one of %v (Art. 6(1) GDPR)", pu.ID, pu.LegalBasis, LegalBases)
 			continue
 		}
 		switch {
 		case pu.NeedsConsent() && (pu.Consent == nil || len(pu.Consent.Channels) == 0):
-			v.fail(pu.Pos, "purpose %q is based on consent but gives no way to give it (consent.channels)", pu.ID)
+			v.fail(pu.Pos, on("consent", "channels"), "purpose %q is based on consent but gives no way to give it (consent.channels)", pu.ID)
 		case !pu.NeedsConsent() && pu.Consent != nil:
-			v.fail(pu.Consent.Pos, "purpose %q: consent is asked but the legal basis is %s", pu.ID, pu.LegalBasis)
+			v.fail(pu.Consent.Pos, on("consent"), "purpose %q: consent is asked but the legal basis is %s", pu.ID, pu.LegalBasis)
 		}
 		if !pu.Notice.IsZero() {
 			if pu.NeedsConsent() {
-				v.fail(pu.Pos, "purpose %q: a consent purpose states its notice under consent.notice, not notice", pu.ID)
+				v.fail(pu.Pos, on("consent", "notice"), "purpose %q: a consent purpose states its notice under consent.notice, not notice", pu.ID)
 			} else {
-				v.text(pu.Pos, "purpose "+pu.ID+" notice", pu.Notice)
+				v.text(pu.Pos, "purpose "+pu.ID+" ", "notice", pu.Notice)
 			}
 		}
 		if pu.Consent != nil {
-			v.text(pu.Consent.Pos, "purpose "+pu.ID+" consent notice", pu.Consent.Notice)
+			v.text(pu.Consent.Pos, "purpose "+pu.ID+" consent ", "notice", pu.Consent.Notice)
 			for _, ch := range pu.Consent.Channels {
 				if !slices.Contains(Channels, ch) {
-					v.fail(pu.Consent.Pos, "purpose %q: unknown consent channel %q (known: %v)", pu.ID, ch, Channels)
+					v.fail(pu.Consent.Pos, on("consent"), "purpose %q: unknown consent channel %q (known: %v)", pu.ID, ch, Channels)
 				}
 			}
 		}
@@ -193,32 +197,32 @@ func (v *validator) purposes() {
 func (v *validator) records(purposes, systems map[string]bool) {
 	for i := range v.p.Records {
 		r := &v.p.Records[i]
-		v.text(r.Pos, "record "+r.ID+" name", r.Name)
+		v.text(r.Pos, "record "+r.ID+" ", "name", r.Name)
 		switch {
 		case len(systems) == 0 && r.System != "":
-			v.fail(r.Pos, "record %q: system %q is given but site.systems declares none", r.ID, r.System)
+			v.fail(r.Pos, on("system", "site", "systems"), "record %q: system %q is given but site.systems declares none", r.ID, r.System)
 		case len(systems) > 0 && !systems[r.System]:
-			v.fail(r.Pos, "record %q: system %q is not one of site.systems", r.ID, r.System)
+			v.fail(r.Pos, on("system", "site", "systems"), "record %q: system %q is not one of site.systems", r.ID, r.System)
 		}
 		if r.Subject != SubjectAccount && r.Subject != SubjectVisitor {
-			v.fail(r.Pos, "record %q: subject must be account or visitor, got %q", r.ID, r.Subject)
+			v.fail(r.Pos, on("subject"), "record %q: subject must be account or visitor, got %q", r.ID, r.Subject)
 		}
 		switch r.Erasure {
 		case EraseDelete, EraseAnonymise:
 			if r.Keep != nil {
-				v.fail(r.Keep.Pos, "record %q: keep is only for erasure: keep", r.ID)
+				v.fail(r.Keep.Pos, on("keep", "erasure"), "record %q: keep is only for erasure: keep", r.ID)
 			}
 		case EraseKeep:
 			if r.Keep == nil || r.Keep.Period.IsZero() || !slices.Contains(Anchors, r.Keep.Since) {
-				v.fail(r.Pos, "record %q: erasure keep needs keep.period, keep.since (%v) and keep.reason", r.ID, Anchors)
+				v.fail(r.Pos, on("erasure", "keep", "period", "since", "reason"), "record %q: erasure keep needs keep.period, keep.since (%v) and keep.reason", r.ID, Anchors)
 			} else {
-				v.text(r.Keep.Pos, "record "+r.ID+" keep reason", r.Keep.Reason)
+				v.text(r.Keep.Pos, "record "+r.ID+" keep ", "reason", r.Keep.Reason)
 			}
 		default:
-			v.fail(r.Pos, "record %q: erasure must be delete, anonymise or keep, got %q", r.ID, r.Erasure)
+			v.fail(r.Pos, on("erasure", "keep"), "record %q: erasure must be delete, anonymise or keep, got %q", r.ID, r.Erasure)
 		}
 		if len(r.Fields) == 0 {
-			v.fail(r.Pos, "record %q declares no fields", r.ID)
+			v.fail(r.Pos, on("fields"), "record %q declares no fields", r.ID)
 		}
 		v.ids("field", len(r.Fields), func(j int) (string, Pos) { return r.Fields[j].ID, r.Fields[j].Pos })
 		for j := range r.Fields {
@@ -229,72 +233,72 @@ func (v *validator) records(purposes, systems map[string]bool) {
 
 func (v *validator) field(r *Record, f *Field, purposes map[string]bool) {
 	where := fmt.Sprintf("record %q field %q", r.ID, f.ID)
-	v.text(f.Pos, where+" name", f.Name)
+	v.text(f.Pos, where+" ", "name", f.Name)
 	if !slices.Contains(FieldTypes, f.Type) {
-		v.fail(f.Pos, "%s: type %q is not one of %v", where, f.Type, FieldTypes)
+		v.fail(f.Pos, on("type"), "%s: type %q is not one of %v", where, f.Type, FieldTypes)
 	}
 	if len(f.Purposes) == 0 {
-		v.fail(f.Pos, "%s is used by no purpose: data minimisation forbids storing it (R4, Art. 5(1)(c) GDPR)", where)
+		v.fail(f.Pos, on("purpose"), "%s is used by no purpose: data minimisation forbids storing it (R4, Art. 5(1)(c) GDPR)", where)
 	}
 	for _, pu := range f.Purposes {
 		if !purposes[pu] {
-			v.fail(f.Pos, "%s: unknown purpose %q", where, pu)
+			v.fail(f.Pos, on("purpose"), "%s: unknown purpose %q", where, pu)
 		}
 	}
 	switch f.Source {
 	case SourceSubject, SourceSystem, SourceThirdParty:
 	default:
-		v.fail(f.Pos, "%s: source must be data_subject, system or third_party, got %q", where, f.Source)
+		v.fail(f.Pos, on("source", "system"), "%s: source must be data_subject, system or third_party, got %q", where, f.Source)
 	}
 	if f.Type == TypeChoice && len(f.Choices) == 0 {
-		v.fail(f.Pos, "%s: a choice field needs choices", where)
+		v.fail(f.Pos, on("choices"), "%s: a choice field needs choices", where)
 	}
 	if f.Type != TypeChoice && len(f.Choices) > 0 {
-		v.fail(f.Pos, "%s: choices are only for type choice", where)
+		v.fail(f.Pos, on("choices", "type"), "%s: choices are only for type choice", where)
 	}
 	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
-		v.fail(f.Pos, "%s: min %d is above max %d", where, *f.Min, *f.Max)
+		v.fail(f.Pos, on("min", "max"), "%s: min %d is above max %d", where, *f.Min, *f.Max)
 	}
 	if f.MaxLength < 0 {
-		v.fail(f.Pos, "%s: max_length must not be negative", where)
+		v.fail(f.Pos, on("max_length"), "%s: max_length must not be negative", where)
 	}
 	if f.Type == TypeBIG && !f.Sensitive {
-		v.fail(f.Pos, "%s: a BIG/quality-register number is sensitive and must be marked so (R3)", where)
+		v.fail(f.Pos, on("number", "sensitive"), "%s: a BIG/quality-register number is sensitive and must be marked so (R3)", where)
 	}
 }
 
 func (v *validator) retention(records map[string]bool) {
 	for i := range v.p.Retention {
 		ru := &v.p.Retention[i]
-		v.text(ru.Pos, "retention rule "+ru.ID+" description", ru.Description)
+		v.text(ru.Pos, "retention rule "+ru.ID+" ", "description", ru.Description)
 		if !records[ru.Record] {
-			v.fail(ru.Pos, "retention rule %q: record kind %q is not declared", ru.ID, ru.Record)
+			v.fail(ru.Pos, on("record", "kind"), "retention rule %q: record kind %q is not declared", ru.ID, ru.Record)
 		}
 		for _, k := range append(slices.Clone(ru.Where.HasAny), ru.Where.HasNone...) {
 			if !records[k] {
-				v.fail(ru.Where.Pos, "retention rule %q: condition names undeclared record kind %q", ru.ID, k)
+				v.fail(ru.Where.Pos, on("record", "kind"), "retention rule %q: condition names undeclared record kind %q", ru.ID, k)
 			}
 		}
 		for _, k := range ru.Where.HasAny {
 			if slices.Contains(ru.Where.HasNone, k) {
-				v.fail(ru.Where.Pos, "retention rule %q can never match: %q is in both has_any and has_none", ru.ID, k)
+				v.fail(ru.Where.Pos, on("has_any", "has_none"), "retention rule %q can never match: %q is in both has_any and has_none", ru.ID, k)
 			}
 		}
 		if !slices.Contains(Anchors, ru.Since) {
-			v.fail(ru.Pos, "retention rule %q: since must be one of %v, got %q", ru.ID, Anchors, ru.Since)
+			v.fail(ru.Pos, on("since"), "retention rule %q: since must be one of %v, got %q", ru.ID, Anchors, ru.Since)
 		}
 		if ru.Period.IsZero() {
-			v.fail(ru.Pos, "retention rule %q: period is missing or zero", ru.ID)
+			v.fail(ru.Pos, on("period"), "retention rule %q: period is missing or zero", ru.ID)
 		}
 		if ru.Action != ActionDelete && ru.Action != ActionAnonymise {
-			v.fail(ru.Pos, "retention rule %q: action must be delete or anonymise, got %q", ru.ID, ru.Action)
+			v.fail(ru.Pos, on("action"), "retention rule %q: action must be delete or anonymise, got %q", ru.ID, ru.Action)
 		}
 		if !ru.WarnBefore.IsZero() {
 			// The warning must come after the anchor, or it would go out
 			// before the person could have done anything.
 			start := Date{}.Time
 			if ru.WarnBefore.AddTo(start).After(ru.Period.AddTo(start)) || ru.WarnBefore.AddTo(start).Equal(ru.Period.AddTo(start)) {
-				v.fail(ru.Pos, "retention rule %q: warn_before %s is not shorter than the period %s", ru.ID, ru.WarnBefore, ru.Period)
+				v.fail(ru.Pos, on("warn_before", "period"), "retention rule %q: warn_before %s is not shorter than the period %s", ru.ID, ru.WarnBefore, ru.Period)
 			}
 		}
 	}
@@ -304,20 +308,20 @@ func (v *validator) processors(records map[string]bool) {
 	for i := range v.p.Processors {
 		pr := &v.p.Processors[i]
 		if pr.Name == "" {
-			v.fail(pr.Pos, "processor %q: name is missing", pr.ID)
+			v.fail(pr.Pos, on("name"), "processor %q: name is missing", pr.ID)
 		}
 		switch pr.Kind {
 		case RoleProcessor, RoleRecipient, RoleAnonymisedRecipient:
 		default:
-			v.fail(pr.Pos, "processor %q: kind must be processor, recipient or anonymised_recipient, got %q", pr.ID, pr.Kind)
+			v.fail(pr.Pos, on("kind", "recipient"), "processor %q: kind must be processor, recipient or anonymised_recipient, got %q", pr.ID, pr.Kind)
 		}
-		v.text(pr.Pos, "processor "+pr.ID+" task", pr.Task)
+		v.text(pr.Pos, "processor "+pr.ID+" ", "task", pr.Task)
 		if pr.Location == "" {
-			v.fail(pr.Pos, "processor %q: location is missing", pr.ID)
+			v.fail(pr.Pos, on("location"), "processor %q: location is missing", pr.ID)
 		}
 		for _, r := range pr.Records {
 			if !records[r] {
-				v.fail(pr.Pos, "processor %q: unknown record kind %q", pr.ID, r)
+				v.fail(pr.Pos, on("record", "kind"), "processor %q: unknown record kind %q", pr.ID, r)
 			}
 		}
 		v.export(pr)
@@ -329,35 +333,35 @@ func (v *validator) export(pr *Processor) {
 	e := pr.Export
 	if e == nil {
 		if pr.Kind == RoleAnonymisedRecipient {
-			v.fail(pr.Pos, "processor %q receives anonymised data, so it needs an export with min_k (Z6)", pr.ID)
+			v.fail(pr.Pos, on("export", "min_k"), "processor %q receives anonymised data, so it needs an export with min_k (Z6)", pr.ID)
 		}
 		return
 	}
 	if !slices.Contains(ExportFormats, e.Format) {
-		v.fail(e.Pos, "processor %q: export format must be one of %v, got %q", pr.ID, ExportFormats, e.Format)
+		v.fail(e.Pos, on("export", "format"), "processor %q: export format must be one of %v, got %q", pr.ID, ExportFormats, e.Format)
 	}
 	if len(e.Fields) == 0 {
-		v.fail(e.Pos, "processor %q: export lists no fields", pr.ID)
+		v.fail(e.Pos, on("export", "fields"), "processor %q: export lists no fields", pr.ID)
 	}
 	for _, ref := range e.Fields {
 		rec, field, ok := strings.Cut(ref, ".")
 		switch {
 		case !ok:
-			v.fail(e.Pos, "processor %q: export field %q: want record.field", pr.ID, ref)
+			v.fail(e.Pos, on("export", "record"), "processor %q: export field %q: want record.field", pr.ID, ref)
 		case !slices.Contains(pr.Records, rec):
-			v.fail(e.Pos, "processor %q: export field %q: record kind %q is not in the processor's records", pr.ID, ref, rec)
+			v.fail(e.Pos, on("export", "record", "kind", "records"), "processor %q: export field %q: record kind %q is not in the processor's records", pr.ID, ref, rec)
 		case v.declared(rec, field) == nil:
-			v.fail(e.Pos, "processor %q: export field %q is not declared", pr.ID, ref)
+			v.fail(e.Pos, on("export"), "processor %q: export field %q is not declared", pr.ID, ref)
 		}
 	}
 	switch {
 	case pr.Kind == RoleAnonymisedRecipient && e.MinK < 2:
-		v.fail(e.Pos, "processor %q: an anonymised export needs min_k of at least 2, got %d (Z6)", pr.ID, e.MinK)
+		v.fail(e.Pos, on("export", "min_k"), "processor %q: an anonymised export needs min_k of at least 2, got %d (Z6)", pr.ID, e.MinK)
 	case pr.Kind != RoleAnonymisedRecipient && (e.MinK != 0 || e.MinL != 0):
-		v.fail(e.Pos, "processor %q: min_k and min_l are only for kind anonymised_recipient", pr.ID)
+		v.fail(e.Pos, on("min_k", "min_l", "kind"), "processor %q: min_k and min_l are only for kind anonymised_recipient", pr.ID)
 	}
 	if e.MinL < 0 || (e.MinK > 0 && e.MinL > e.MinK) {
-		v.fail(e.Pos, "processor %q: min_l must be between 0 and min_k, got %d", pr.ID, e.MinL)
+		v.fail(e.Pos, on("min_l", "min_k"), "processor %q: min_l must be between 0 and min_k, got %d", pr.ID, e.MinL)
 	}
 }
 
@@ -374,14 +378,14 @@ func (v *validator) declared(record, field string) *Field {
 func (v *validator) disclosures(records map[string]bool) {
 	for i := range v.p.Disclosures {
 		d := &v.p.Disclosures[i]
-		v.text(d.Pos, "disclosure "+d.ID+" recipient", d.Recipient)
-		v.text(d.Pos, "disclosure "+d.ID+" when", d.When)
+		v.text(d.Pos, "disclosure "+d.ID+" ", "recipient", d.Recipient)
+		v.text(d.Pos, "disclosure "+d.ID+" ", "when", d.When)
 		if d.LegalBasis != LegalObligation && d.LegalBasis != VitalInterests && d.LegalBasis != PublicTask && d.LegalBasis != LegitimateInterests {
-			v.fail(d.Pos, "disclosure %q: legal_basis must be legal_obligation, vital_interests, public_task or legitimate_interests, got %q", d.ID, d.LegalBasis)
+			v.fail(d.Pos, on("legal_basis"), "disclosure %q: legal_basis must be legal_obligation, vital_interests, public_task or legitimate_interests, got %q", d.ID, d.LegalBasis)
 		}
 		for _, r := range d.Records {
 			if !records[r] {
-				v.fail(d.Pos, "disclosure %q: unknown record kind %q", d.ID, r)
+				v.fail(d.Pos, on("record", "kind"), "disclosure %q: unknown record kind %q", d.ID, r)
 			}
 		}
 	}
@@ -393,38 +397,38 @@ func (v *validator) cookies(purposes, processors, hosts map[string]bool) {
 		c := &v.p.Cookies[i]
 		key := c.Host + "\x00" + c.Name
 		if c.Name == "" {
-			v.fail(c.Pos, "cookie: name is missing")
+			v.fail(c.Pos, on("name"), "cookie: name is missing")
 		} else if seen[key] {
-			v.fail(c.Pos, "duplicate cookie %q", c.Name)
+			v.fail(c.Pos, nil, "duplicate cookie %q", c.Name)
 		}
 		seen[key] = true
 		if !slices.Contains(CookieCategories, c.Category) {
-			v.fail(c.Pos, "cookie %q: category must be one of %v, got %q", c.Name, CookieCategories, c.Category)
+			v.fail(c.Pos, on("category"), "cookie %q: category must be one of %v, got %q", c.Name, CookieCategories, c.Category)
 		}
 		if c.Category == CookieNecessary && c.Consent {
-			v.fail(c.Pos, "cookie %q is in category necessary but needs consent: a strictly necessary cookie cannot wait for consent", c.Name)
+			v.fail(c.Pos, on("category", "consent"), "cookie %q is in category necessary but needs consent: a strictly necessary cookie cannot wait for consent", c.Name)
 		}
 		if c.Category == CookieMarketing && !c.Consent {
-			v.fail(c.Pos, "cookie %q is a marketing cookie and must need consent (Telecommunicatiewet art. 11.7a)", c.Name)
+			v.fail(c.Pos, on("consent"), "cookie %q is a marketing cookie and must need consent (Telecommunicatiewet art. 11.7a)", c.Name)
 		}
 		if c.Purpose != "" && !purposes[c.Purpose] {
-			v.fail(c.Pos, "cookie %q: unknown purpose %q", c.Name, c.Purpose)
+			v.fail(c.Pos, on("purpose"), "cookie %q: unknown purpose %q", c.Name, c.Purpose)
 		}
 		if c.Provider != "" && c.Provider != "first_party" && !processors[c.Provider] {
-			v.fail(c.Pos, "cookie %q: provider %q is neither first_party nor a declared processor", c.Name, c.Provider)
+			v.fail(c.Pos, on("provider"), "cookie %q: provider %q is neither first_party nor a declared processor", c.Name, c.Provider)
 		}
 		if c.Consent && c.Purpose != "" && purposes[c.Purpose] {
 			if pu := v.purpose(c.Purpose); pu != nil && !pu.NeedsConsent() {
-				v.fail(c.Pos, "cookie %q needs consent but its purpose %q is not consent-based", c.Name, c.Purpose)
+				v.fail(c.Pos, on("consent", "purpose"), "cookie %q needs consent but its purpose %q is not consent-based", c.Name, c.Purpose)
 			}
 		}
 		if c.Host != "" && !hosts[strings.ToLower(c.Host)] {
-			v.fail(c.Pos, "cookie %q: host %q is not a host of site.urls or site.systems", c.Name, c.Host)
+			v.fail(c.Pos, on("host", "site", "urls", "systems"), "cookie %q: host %q is not a host of site.urls or site.systems", c.Name, c.Host)
 		}
 		if !c.Lifetime.Session && c.Lifetime.Period.IsZero() {
-			v.fail(c.Pos, "cookie %q: lifetime is missing (session or a duration)", c.Name)
+			v.fail(c.Pos, on("lifetime"), "cookie %q: lifetime is missing (session or a duration)", c.Name)
 		}
-		v.text(c.Pos, "cookie "+c.Name+" description", c.Description)
+		v.text(c.Pos, "cookie "+c.Name+" ", "description", c.Description)
 	}
 }
 
@@ -440,36 +444,36 @@ func (v *validator) purpose(id string) *Purpose {
 func (v *validator) rights() {
 	r := v.p.Rights
 	if len(r.Honoured) == 0 {
-		v.fail(r.Pos, "rights.honoured is empty")
+		v.fail(r.Pos, on("rights", "honoured"), "rights.honoured is empty")
 	}
 	for _, h := range r.Honoured {
 		if !slices.Contains(AllRights, h) {
-			v.fail(r.Pos, "rights: unknown right %q (known: %v)", h, AllRights)
+			v.fail(r.Pos, on("rights"), "rights: unknown right %q (known: %v)", h, AllRights)
 		}
 	}
 	month := MustDuration("P1M")
 	start := Date{}.Time
 	if r.Response.IsZero() || r.Response.AddTo(start).After(month.AddTo(start)) {
-		v.fail(r.Pos, "rights.response must be set and at most one month (Art. 12(3) GDPR), got %s", r.Response)
+		v.fail(r.Pos, on("rights", "response"), "rights.response must be set and at most one month (Art. 12(3) GDPR), got %s", r.Response)
 	}
 	if r.Extension.AddTo(start).After(MustDuration("P2M").AddTo(start)) {
-		v.fail(r.Pos, "rights.extension may be at most two months (Art. 12(3) GDPR), got %s", r.Extension)
+		v.fail(r.Pos, on("rights", "extension"), "rights.extension may be at most two months (Art. 12(3) GDPR), got %s", r.Extension)
 	}
 	switch r.DeadlineFrom {
 	case FromReceipt, FromIdentityProof:
 	default:
-		v.fail(r.Pos, "rights.deadline_from must be receipt or identity_proof, got %q", r.DeadlineFrom)
+		v.fail(r.Pos, on("rights", "deadline_from"), "rights.deadline_from must be receipt or identity_proof, got %q", r.DeadlineFrom)
 	}
-	v.text(r.Pos, "rights.how_to", r.HowTo)
+	v.text(r.Pos, "rights.", "how_to", r.HowTo)
 	if r.Complaint.Authority == "" || (r.Complaint.URL == "" && r.Complaint.Phone == "") {
-		v.fail(r.Complaint.Pos, "rights.complaint: the complaint route needs an authority and a url or phone (R14)")
+		v.fail(r.Complaint.Pos, on("rights", "complaint", "authority", "url", "phone"), "rights.complaint: the complaint route needs an authority and a url or phone (R14)")
 	}
 	if len(v.p.ConsentPurposes()) > 0 && !r.Honours(RightWithdraw) {
-		v.fail(r.Pos, "rights: the policy asks consent, so withdraw_consent must be honoured (Art. 7(3) GDPR)")
+		v.fail(r.Pos, on("rights", "consent", "honoured"), "rights: the policy asks consent, so withdraw_consent must be honoured (Art. 7(3) GDPR)")
 	}
 	for i := range v.p.Purposes {
 		if pu := &v.p.Purposes[i]; pu.Objectable() && !r.Honours(RightObjection) {
-			v.fail(r.Pos, "rights: purpose %q rests on %s, so objection must be honoured (Art. 21 GDPR)", pu.ID, pu.LegalBasis)
+			v.fail(r.Pos, on("rights", "purpose", "honoured"), "rights: purpose %q rests on %s, so objection must be honoured (Art. 21 GDPR)", pu.ID, pu.LegalBasis)
 			break
 		}
 	}

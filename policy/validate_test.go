@@ -462,3 +462,33 @@ func TestParseReportsDecodeAndValidationProblemsTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestParseKeepsProblemsAboutOtherKeys: a validator problem is dropped as
+// unknowable only when it is about the key whose value the decoder
+// refused (Problem.About), never because that key's name turns up in the
+// message — here as the processor's id (issue 12).
+func TestParseKeepsProblemsAboutOtherKeys(t *testing.T) {
+	text := apply(t, validPolicy(t), []edit{
+		{"  - id: registry\n    name: Register\n    kind: processor\n", "  - id: kind\n    name: Register\n    kind: [processor]\n"},
+		{"    records: [lms_account]\n    location: NL\n", "    records: [lms_account]\n"},
+	})
+	_, err := policy.Parse("about.yaml", []byte(text))
+	var ps policy.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Parse = %v, want Problems", err)
+	}
+	var msgs []string
+	for _, p := range ps {
+		msgs = append(msgs, p.Msg)
+	}
+	all := strings.Join(msgs, "\n")
+	if !strings.Contains(all, `processor "kind": location is missing`) {
+		t.Errorf("the missing location was dropped with the refused kind:\n%s", all)
+	}
+	if strings.Contains(all, "kind must be processor") {
+		t.Errorf("the validator's word on the refused kind was kept:\n%s", all)
+	}
+	if len(ps) != 2 {
+		t.Errorf("got %d problems, want the refused kind and the missing location:\n%s", len(ps), all)
+	}
+}
