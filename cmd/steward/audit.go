@@ -15,14 +15,6 @@ import (
 	"steward/audit"
 )
 
-func init() {
-	register(&command{name: "audit verify", summary: "check the audit log for changed, deleted, reordered, cut-off or forged entries", run: runAuditVerify})
-	register(&command{name: "audit tail", summary: "show the latest audit entries", run: runAuditTail})
-	register(&command{name: "audit export", summary: "write audit entries since a date as JSON Lines, for an auditor", run: runAuditExport})
-	register(&command{name: "audit checkpoint", summary: "verify the audit log and sign a checkpoint of its head", run: runAuditCheckpoint})
-	register(&command{name: "audit pubkey", summary: "print the audit signing key's public key, for 'audit verify --pubkey'", run: runAuditPubkey})
-}
-
 // keyFlag adds --key (env STEWARD_AUDIT_KEY): the audit signing key file.
 func (a *app) keyFlag(fs *flag.FlagSet) *string {
 	return fs.String("key", a.env("STEWARD_AUDIT_KEY", audit.DefaultKeyFile), "audit signing key file, ed25519 PEM (env STEWARD_AUDIT_KEY)")

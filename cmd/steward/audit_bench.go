@@ -15,10 +15,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "audit bench", summary: "measure audit appends and verification on a scratch database", run: runAuditBench})
-}
-
 const auditBenchAbout = `Measures the audit log on a scratch database: appending in batches, appending
 one entry per transaction, and verifying everything appended. Without --db it
 uses a new SQLite file in a temporary directory, removed afterwards. A --db

@@ -12,11 +12,6 @@ import (
 	"steward/consent"
 )
 
-func init() {
-	register(&command{name: "consent verify-receipt", summary: "check a consent receipt's signature and notice texts (exit 0 valid, 1 not)", run: runConsentVerifyReceipt})
-	register(&command{name: "consent receipt", summary: "write a person's signed consent receipt (history and notice texts)", run: runConsentReceipt})
-}
-
 // consentKeyFlag adds --consent-key (env STEWARD_CONSENT_KEY_FILE).
 func (a *app) consentKeyFlag(fs *flag.FlagSet) *string {
 	return fs.String("consent-key", a.env("STEWARD_CONSENT_KEY_FILE", consent.DefaultKeyFile),

@@ -19,10 +19,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "keygen", summary: "write a new data key for encrypting sensitive fields (R3)", run: runKeygen})
-}
-
 // defaultKeyFile is where 'serve' keeps the data key on a fresh checkout
 // (gitignored: *.key).
 const defaultKeyFile = "./steward-data.key"

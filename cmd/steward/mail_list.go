@@ -10,10 +10,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "mail list", summary: "list mail in the outbox, newest first (recipients masked)", run: runMailList})
-}
-
 // mailTimeFormat is how mail commands print times: UTC, to the minute.
 const mailTimeFormat = "2006-01-02 15:04 UTC"
 

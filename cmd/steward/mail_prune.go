@@ -8,10 +8,6 @@ import (
 	"steward"
 )
 
-func init() {
-	register(&command{name: "mail prune", summary: "delete sent and failed mail older than --keep-days", run: runMailPrune})
-}
-
 func runMailPrune(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("mail prune", "[--keep-days N]",
 		"Deletes outbox mail that was sent, or given up on, more than N days ago. A\n"+

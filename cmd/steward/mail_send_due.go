@@ -8,10 +8,6 @@ import (
 	"steward"
 )
 
-func init() {
-	register(&command{name: "mail send-due", summary: "deliver the mail that is due now, once (for cron)", run: runMailSendDue})
-}
-
 func runMailSendDue(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("mail send-due", "[SMTP flags]",
 		"Delivers every outbox mail that is due now over SMTP, once, and reports how\n"+

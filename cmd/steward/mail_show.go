@@ -12,10 +12,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "mail show", summary: "print one outbox mail whole, for the operator", run: runMailShow})
-}
-
 func runMailShow(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("mail show", "ID",
 		"Prints one mail from the outbox: its delivery state, recipient, headers and\n"+

@@ -1,6 +1,6 @@
 // Command steward runs a site's accounts and personal data under its
 // privacy policy file. main only wires: each subcommand lives in its own
-// file and registers itself in init.
+// file and is listed in commandTable (commands.go).
 package main
 
 import (
@@ -30,15 +30,6 @@ type command struct {
 	summary string
 	// run executes the command; args are what follows the command's name.
 	run func(ctx context.Context, app *app, args []string) error
-}
-
-var commands = map[string]*command{}
-
-func register(c *command) {
-	if _, dup := commands[c.name]; dup {
-		panic("steward: command registered twice: " + c.name)
-	}
-	commands[c.name] = c
 }
 
 // app is what every subcommand gets: where to write, the environment and

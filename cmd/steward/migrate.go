@@ -5,10 +5,6 @@ import (
 	"fmt"
 )
 
-func init() {
-	register(&command{name: "migrate", summary: "apply the database migrations (idempotent)", run: runMigrate})
-}
-
 func runMigrate(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("migrate", "[--db DSN]", "Applies every embedded schema migration the database lacks, each in its own\ntransaction, and reports what it applied. Running it again changes nothing.")
 	db := a.dbFlag(fs)

@@ -11,11 +11,6 @@ import (
 	"steward/internal/wiring"
 )
 
-func init() {
-	register(&command{name: "newsletter send", summary: "enqueue a newsletter to everyone whose consent stands now (resumable)", run: runNewsletterSend})
-	register(&command{name: "newsletter purge", summary: "delete newsletter sign-ups not confirmed within the policy's period", run: runNewsletterPurge})
-}
-
 const newsletterSendAbout = `Enqueues a newsletter through the outbox to everyone whose newsletter
 consent stands at the moment of sending (R2; Art. 7(3) GDPR): the purpose
 gate is asked for each recipient just before the mail is enqueued, so a

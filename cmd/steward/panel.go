@@ -13,10 +13,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "panel export", summary: "write the research-panel invitation list (only those consenting now); audited", run: runPanelExport})
-}
-
 // panelPurpose is Zorginspirator's research panel (Z4).
 const panelPurpose = "research_panel"
 

@@ -8,10 +8,6 @@ import (
 	"steward/policy"
 )
 
-func init() {
-	register(&command{name: "policy check", summary: "validate policy files; list every problem as file:line:col", run: runPolicyCheck})
-}
-
 func runPolicyCheck(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("policy check", "FILE...", "Validates each policy file and prints every problem as file:line:col: message.\nExits 1 if any file has a problem.")
 	if err := parse(fs, args); err != nil {

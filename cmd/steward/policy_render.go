@@ -9,10 +9,6 @@ import (
 	"steward/statement"
 )
 
-func init() {
-	register(&command{name: "policy render", summary: "print the privacy statement of a policy file (HTML or Markdown)", run: runPolicyRender})
-}
-
 // renderFormats are the output formats of 'policy render', the first the default.
 var renderFormats = []string{"html", "markdown"}
 

@@ -26,16 +26,6 @@ import (
 
 // The request queue on the command line (R13): an operator can work
 // without the web UI, and cron can alert on overdue requests.
-func init() {
-	register(&command{name: "requests list", summary: "list data-subject requests by deadline (--overdue, --due-within 7d; for cron)", run: runRequestsList})
-	register(&command{name: "requests show", summary: "show one request with its deadline and timeline", run: runRequestsShow})
-	register(&command{name: "requests add", summary: "enter a request that arrived by e-mail, letter or phone", run: runRequestsAdd})
-	register(&command{name: "requests verify", summary: "verify a requester's identity: mail a confirmation link, or note a manual check", run: runRequestsVerify})
-	register(&command{name: "requests extend", summary: "extend a request's deadline once, with a reason (mails the person)", run: runRequestsExtend})
-	register(&command{name: "requests complete", summary: "complete a verified request (runs the self-service action) or refuse it", run: runRequestsComplete})
-	register(&command{name: "requests export", summary: "write the person's export ZIP for a verified access or portability request (as My data gives it)", run: runRequestsExport})
-	register(&command{name: "requests lift-restriction", summary: "lift a restriction of processing once the dispute is resolved, with a reason (mails the person)", run: runRequestsLiftRestriction})
-}
 
 // deskEnv is what every requests and disclosures command opens.
 type deskEnv struct {

@@ -12,10 +12,6 @@ import (
 )
 
 // Disclosures to third parties on the command line (R7).
-func init() {
-	register(&command{name: "disclosures add", summary: "record a disclosure of a person's data to a third party (R7)", run: runDisclosuresAdd})
-	register(&command{name: "disclosures list", summary: "list the disclosures of a person's data, withheld ones included", run: runDisclosuresList})
-}
 
 func runDisclosuresAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("disclosures add", "--subject ID|--email ADDRESS --ground ID --categories KIND,... [--withhold-reason TEXT]",

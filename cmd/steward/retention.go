@@ -17,11 +17,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "retention plan", summary: "show what retention would warn, delete and anonymise, per rule and subject (changes nothing)", run: runRetentionPlan})
-	register(&command{name: "retention run", summary: "carry out the retention rules in audited batches (resumable, one runner at a time)", run: runRetentionRun})
-}
-
 // retentionEnv is what the retention commands share: store, policy, runner.
 type retentionEnv struct {
 	store  *store.Store

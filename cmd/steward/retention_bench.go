@@ -13,10 +13,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "retention bench", summary: "time retention plan and run against a bare SQL DELETE on seeded accounts (use an empty database)", run: runRetentionBench})
-}
-
 // runRetentionBench seeds --accounts website accounts of which --due are
 // idle (due under the IVM rule website_account_inactive as of 2024-06-01),
 // times plan and run, then seeds the same number of due rows again and times

@@ -15,12 +15,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "retention override set", summary: "set another period for a retention rule for an organisation's members, per contract (R9, R10; audited)", run: runOverrideSet})
-	register(&command{name: "retention override list", summary: "list the contract overrides of retention periods", run: runOverrideList})
-	register(&command{name: "retention override remove", summary: "remove a contract override; the rule's own period applies again (audited)", run: runOverrideRemove})
-}
-
 // overrideFields are the field names a retention.override audit entry
 // names: what an override consists of, never its values (G2).
 var overrideFields = []string{"organisation_id", "rule_id", "period", "contract_ref", "valid_from", "valid_until"}

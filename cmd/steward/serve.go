@@ -19,10 +19,6 @@ import (
 	"steward/web"
 )
 
-func init() {
-	register(&command{name: "serve", summary: "run the web server (SQLite and the IVM demo policy by default)", run: runServe})
-}
-
 const serveAbout = `Runs Steward's web server. With no flags it uses a SQLite file ./steward.db
 (created and migrated on start), the policy policies/ivm.yaml and listens on
 127.0.0.1:8080. SIGINT or SIGTERM shut it down gracefully.

@@ -12,10 +12,6 @@ import (
 	"steward/store"
 )
 
-func init() {
-	register(&command{name: "staff add", summary: "create a staff account with a role; prints a one-time set-password link", run: runStaffAdd})
-}
-
 func runStaffAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("staff add", "EMAIL --role admin|privacy_officer|support", "Creates a staff account (R12: staff reach personal data only with their own\naccount and a role) and prints a one-time link, valid 72 hours, where the staff\nmember sets their password. The link is shown once; only its hash is stored.")
 	db := a.dbFlag(fs)

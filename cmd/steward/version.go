@@ -7,10 +7,6 @@ import (
 	"runtime/debug"
 )
 
-func init() {
-	register(&command{name: "version", summary: "print the version of this binary", run: runVersion})
-}
-
 func runVersion(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("version", "", "Prints the version, the Go version and the policy format version.")
 	if err := parse(fs, args); err != nil {
