@@ -7,13 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"steward"
 	"steward/account"
+	"steward/audit"
+	"steward/consent"
 	"steward/internal/wiring"
+	"steward/mail"
+	"steward/policy"
 	"steward/retention/runner"
 	"steward/store"
 	"steward/web"
@@ -49,6 +54,72 @@ Environment (flags win):
                     'steward retention run' from cron`
 
 func runServe(ctx context.Context, a *app, args []string) error {
+	o, err := a.serveOptions(args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(a, o.logFormat)
+	if err != nil {
+		return err
+	}
+	k, err := a.serveKeys(o)
+	if err != nil {
+		return err
+	}
+	s, sealer, err := a.openServeStore(ctx, o, k, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return steward.Errorf(steward.EUNAVAILABLE, "cannot listen on %s: %v", o.addr, err)
+	}
+	scheme := "http"
+	if o.certFile != "" {
+		scheme = "https"
+	}
+	if o.baseURL == "" {
+		o.baseURL = scheme + "://" + ln.Addr().String()
+	}
+	dispatcher, err := o.smtp.dispatcher(a, s, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// Every service is built once, here, and the server is given them.
+	svc, err := wire(wiring.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
+		HashConcurrency: o.hashConcurrency})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	h, err := web.New(web.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Secure: scheme == "https" || strings.HasPrefix(o.baseURL, "https://"),
+		TrustedProxies: o.trusted, ConsentKey: k.consent, AuditKey: k.audit.Public(), MailNotify: dispatcher.Notify,
+		Accounts: svc.Accounts, Consent: svc.Consent, Gate: svc.Gate, Desk: svc.Desk, Retention: svc.Retention})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	stopBackground := a.startBackground(o, s, dispatcher, svc.Retention, log)
+	defer stopBackground()
+	return a.serveHTTP(ctx, o, ln, h, k.policy, s.Dialect(), log)
+}
+
+// serveOptions is serve's command line, read from flags and environment.
+type serveOptions struct {
+	db, policy, addr, baseURL    string
+	certFile, keyFile, logFormat string
+	dataKey, consentKeyFile      string
+	smtp                         *smtpSettings
+	retentionEvery               time.Duration
+	hashConcurrency              int
+	trusted                      []netip.Prefix
+}
+
+// serveOptions parses serve's flags; a bad value is refused before
+// anything is opened (G3).
+func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	fs := a.flags("serve", "[flags]", serveAbout)
 	db := a.dbFlag(fs)
 	pol := a.policyFlag(fs)
@@ -67,107 +138,104 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	proxies := fs.String("trusted-proxy", a.env("STEWARD_TRUSTED_PROXIES", ""),
 		"CIDR,... of reverse proxies whose X-Forwarded-For/-Proto are believed (env STEWARD_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	hashes, err := strconv.Atoi(*hashFlag)
 	if err != nil || hashes < 0 {
-		return steward.Errorf(steward.EINVALID, "--hash-concurrency: must be a whole number, 0 or more")
+		return nil, steward.Errorf(steward.EINVALID, "--hash-concurrency: must be a whole number, 0 or more")
 	}
 	trusted, err := web.ParseTrustedProxies(*proxies)
 	if err != nil {
-		return steward.Errorf(steward.EINVALID, "--trusted-proxy: %v", err)
+		return nil, steward.Errorf(steward.EINVALID, "--trusted-proxy: %v", err)
 	}
 	// G3: a bad interval is refused before anything is opened.
 	interval, err := time.ParseDuration(*retentionEvery)
 	if err != nil || interval < 0 {
-		return steward.Errorf(steward.EINVALID, "--retention-interval %q: must be a duration such as 1h or 30m, or 0 for off", *retentionEvery)
+		return nil, steward.Errorf(steward.EINVALID, "--retention-interval %q: must be a duration such as 1h or 30m, or 0 for off", *retentionEvery)
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		fmt.Fprintln(a.stderr, "steward serve: --tls-cert and --tls-key go together")
-		return errUsage
+		return nil, errUsage
 	}
-	log, err := newLogger(a, *logFormat)
-	if err != nil {
-		return err
-	}
+	return &serveOptions{db: *db, policy: *pol, addr: *addr, baseURL: *baseURL, certFile: *certFile, keyFile: *keyFile,
+		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp,
+		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted}, nil
+}
+
+// serveKeys are the policy and the keys serve needs before it opens the
+// database.
+type serveKeys struct {
+	policy  *policy.Policy
+	data    *dataKey
+	consent *consent.Key
+	audit   *audit.Signer
+}
+
+// serveKeys loads the policy, then the keys, so that a broken policy or a
+// missing key stops serve before the database is touched.
+func (a *app) serveKeys(o *serveOptions) (*serveKeys, error) {
+	var k serveKeys
+	var err error
 	// The policy is checked before the database is touched: a broken policy
 	// changes nothing.
-	p, err := loadPolicy(*pol)
-	if err != nil {
-		return err
+	if k.policy, err = loadPolicy(o.policy); err != nil {
+		return nil, err
 	}
 	// R3: a site with sensitive fields does not start without its data
 	// key; the key is checked against the database below.
-	dk, err := loadDataKey(a, p, *dataKey)
-	if err != nil {
-		return err
+	if k.data, err = loadDataKey(a, k.policy, o.dataKey); err != nil {
+		return nil, err
 	}
 	// Issue 6: cookie choices and unsubscribe links in mails already sent
 	// are keyed by the site's consent key; an ephemeral one would void them
 	// at every restart.
-	consentKey, err := loadConsentKey(a, *consentKeyFile)
-	if err != nil {
-		return err
+	if k.consent, err = loadConsentKey(a, o.consentKeyFile); err != nil {
+		return nil, err
 	}
 	// G2: the store loads the audit key at its first append (openStore);
 	// serve loads it now as well, so a missing directory or a damaged key
 	// stops it here rather than failing every request that audits, and
 	// /staff/audit's "verify now" checks signatures with its public half.
-	auditKey, err := a.auditSigner()
-	if err != nil {
-		return err
+	if k.audit, err = a.auditSigner(); err != nil {
+		return nil, err
 	}
-	s, err := a.openStore(ctx, *db)
+	return &k, nil
+}
+
+// openServeStore opens and migrates the database, checks the data key
+// against it and records the policy version served.
+func (a *app) openServeStore(ctx context.Context, o *serveOptions, k *serveKeys, log *slog.Logger) (*store.Store, *account.Sealer, error) {
+	s, err := a.openStore(ctx, o.db)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer s.Close()
 	if w := s.PermissionWarning(); w != "" {
 		log.Warn(w)
 	}
-	sealer, err := dk.bind(ctx, s, a.clock.Now(), log)
+	sealer, err := k.data.bind(ctx, s, a.clock.Now(), log)
 	if err != nil {
-		return err
+		s.Close()
+		return nil, nil, err
 	}
-	sum, err := policyHash(*pol)
+	sum, err := policyHash(o.policy)
 	if err != nil {
-		return err
+		s.Close()
+		return nil, nil, err
 	}
+	p := k.policy
 	if err := s.RecordPolicyVersion(ctx, store.PolicyVersion{SiteID: p.Site.ID, Version: p.Version.Number,
 		Dated: p.Version.Date.String(), SHA256: sum, FirstSeen: a.clock.Now()}); err != nil {
-		return err
+		s.Close()
+		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return steward.Errorf(steward.EUNAVAILABLE, "cannot listen on %s: %v", *addr, err)
-	}
-	scheme := "http"
-	if *certFile != "" {
-		scheme = "https"
-	}
-	if *baseURL == "" {
-		*baseURL = scheme + "://" + ln.Addr().String()
-	}
-	dispatcher, err := smtp.dispatcher(a, s, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	// Every service is built once, here, and the server is given them.
-	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
-		HashConcurrency: hashes})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	h, err := web.New(web.Config{Policy: p, Store: s, Clock: a.clock, Log: log, BaseURL: *baseURL, Secure: scheme == "https" || strings.HasPrefix(*baseURL, "https://"),
-		TrustedProxies: trusted, ConsentKey: consentKey, AuditKey: auditKey.Public(), MailNotify: dispatcher.Notify,
-		Accounts: svc.Accounts, Consent: svc.Consent, Gate: svc.Gate, Desk: svc.Desk, Retention: svc.Retention})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	// Background work stops with ctx; shutdown waits for it below.
+	return s, sealer, nil
+}
+
+// startBackground starts serve's background jobs — the mail dispatcher,
+// session pruning and, when asked, retention with the wired runner — and
+// returns the function that stops them and waits for them.
+func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, ret *runner.Runner, log *slog.Logger) (stop func()) {
+	// Background work stops with ctx; shutdown waits for it.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	bg := &jobs{log: log}
 	bg.run(bgCtx, "mail", dispatcher.Run)
@@ -177,28 +245,33 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		_, err := s.PruneSessions(ctx, now.Add(-account.IdleTimeout), now.Add(-account.AbsoluteTimeout))
 		return err
 	})
-	if interval > 0 {
+	if o.retentionEvery > 0 {
 		// R9, R10, Z9: the policy's periods are kept without anyone
 		// remembering to run them. The lease makes a second server or a
 		// cron job at the same moment harmless: it finds the lease taken.
 		// A copy of the wired runner: a run keeps its lease holder in it.
-		r := svc.Retention.ForRules()
-		bg.every(bgCtx, "retention", interval, func(ctx context.Context) error {
+		r := ret.ForRules()
+		bg.every(bgCtx, "retention", o.retentionEvery, func(ctx context.Context) error {
 			return backgroundRetention(ctx, r, log)
 		})
 	}
-	defer func() {
+	return func() {
 		stopBackground()
 		bg.wait()
-	}()
+	}
+}
+
+// serveHTTP serves h on ln until ctx ends (SIGINT, SIGTERM), then shuts
+// down gracefully, giving requests in flight 15 seconds.
+func (a *app) serveHTTP(ctx context.Context, o *serveOptions, ln net.Listener, h http.Handler, p *policy.Policy, dialect store.Dialect, log *slog.Logger) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("steward serving", "site", p.Site.ID, "policy_version", p.Version.Number, "db", s.Dialect(), "url", *baseURL)
-	fmt.Fprintf(a.stdout, "Steward serves %s (%s, policy version %s) on %s\n", p.Site.Name, s.Dialect(), p.Version.Number, *baseURL)
+	log.Info("steward serving", "site", p.Site.ID, "policy_version", p.Version.Number, "db", dialect, "url", o.baseURL)
+	fmt.Fprintf(a.stdout, "Steward serves %s (%s, policy version %s) on %s\n", p.Site.Name, dialect, p.Version.Number, o.baseURL)
 	errc := make(chan error, 1)
 	go func() {
-		if *certFile != "" {
-			errc <- srv.ServeTLS(ln, *certFile, *keyFile)
+		if o.certFile != "" {
+			errc <- srv.ServeTLS(ln, o.certFile, o.keyFile)
 		} else {
 			errc <- srv.Serve(ln)
 		}
