@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/erasure"
 	"steward/policy"
 	"steward/rights"
 )
@@ -316,18 +317,18 @@ func durationText(d policy.Duration) string {
 	return d.String()
 }
 
-func init() {
-	// Erasure reaches requests and disclosures through the one erasure
-	// path (EraseSubject), for a person's own erasure and the retention
-	// runner alike.
-	RegisterSubjectEraser("requests", func(ctx context.Context, tx *Tx, subjects []string, _ EraseMode) error {
-		_, err := tx.ForgetRequestsOf(ctx, subjects)
-		return err
-	})
-	RegisterSubjectEraser("disclosures", func(ctx context.Context, tx *Tx, subjects []string, _ EraseMode) error {
-		_, err := tx.ForgetDisclosuresOf(ctx, subjects)
-		return err
-	})
+// eraseRequests and eraseDisclosures: erasure reaches requests and
+// disclosures through the one erasure path (EraseSubjects, subjectErasers),
+// for a person's own erasure and the retention runner alike; they keep only
+// the pseudonym.
+func eraseRequests(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
+	_, err := tx.ForgetRequestsOf(ctx, subjects)
+	return err
+}
+
+func eraseDisclosures(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
+	_, err := tx.ForgetDisclosuresOf(ctx, subjects)
+	return err
 }
 
 // SubjectState is what the rights desk needs to know of an account before

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"steward/erasure"
 	"steward/internal/testkit"
 	"steward/policy"
 	"steward/rights"
@@ -52,7 +53,7 @@ func TestEraseSubjectsForgetsRequestsAndDisclosuresOfTheWholeBatch(t *testing.T)
 			t.Fatal(err)
 		}
 		err = s.InTx(ctx, func(tx *store.Tx) error {
-			_, err := store.EraseSubjects(ctx, tx, p, accts[:2], store.EraseDelete, day)
+			_, err := store.EraseSubjects(ctx, tx, erasure.Own(p, day), accts[:2])
 			return err
 		})
 		if err != nil {

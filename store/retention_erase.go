@@ -12,53 +12,39 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"steward/account"
 	"steward/audit"
-	"steward/policy"
+	"steward/erasure"
 )
 
-// EraseMode says what erasure does to the subject's account row: delete it,
-// or anonymise it so it still counts in statistics with nothing left that
-// links it to the person (Z9).
-type EraseMode string
-
-// The erase modes, named as the policy names the actions.
-const (
-	EraseDelete    EraseMode = EraseMode(policy.ActionDelete)
-	EraseAnonymise EraseMode = EraseMode(policy.ActionAnonymise)
-)
-
-// SubjectEraser removes or anonymises the rows of the given subjects in a
-// table another part of Steward owns (consents, newsletter sign-ups,
-// requests). It runs inside EraseSubjects's transaction and gets at most
+// SubjectEraser removes or anonymises the rows of the given subjects in one
+// table keyed by subject (consents, newsletter sign-ups, requests,
+// disclosures). It runs inside EraseSubjects's transaction and gets at most
 // EraseChunk subjects at a time; it should be set-based, one statement per
 // table with subject IN (...), so a retention batch of thousands costs a
-// few statements (Tx.SubjectIn builds the condition). Code that can only work
-// one subject at a time runs it for just the subjects that have rows, with
-// Tx.EachSubjectIn.
-type SubjectEraser func(ctx context.Context, tx *Tx, subjects []string, mode EraseMode) error
-
-var (
-	erasersMu sync.Mutex
-	erasers   []namedEraser
-)
+// few statements (Tx.SubjectIn builds the condition). Code that can only
+// work one subject at a time runs it for just the subjects that have rows,
+// with Tx.EachSubjectIn. account is the plan's action on the account row.
+type SubjectEraser func(ctx context.Context, tx *Tx, subjects []string, account erasure.Action) error
 
 type namedEraser struct {
 	name string
 	fn   SubjectEraser
 }
 
-// RegisterSubjectEraser adds an eraser for a table EraseSubjects does not
-// know itself. Call it from an init function in the file that owns the
-// table, so that a person's own erasure (rights) and a rule-driven one
-// (retention) cannot forget it.
-func RegisterSubjectEraser(name string, fn SubjectEraser) {
-	erasersMu.Lock()
-	defer erasersMu.Unlock()
-	erasers = append(erasers, namedEraser{name, fn})
+// subjectErasers lists, in the order they run, the erasers of every table
+// keyed by subject that EraseSubjects does not handle itself. A new table
+// that holds a subject's rows gets its eraser here, so a person's own
+// erasure (rights) and a rule-driven one (retention) cannot forget it.
+func subjectErasers() []namedEraser {
+	return []namedEraser{
+		{"requests", eraseRequests},
+		{"disclosures", eraseDisclosures},
+		{"consents", eraseConsents},
+		{"newsletter_subscriptions", eraseSignups},
+	}
 }
 
 // Erased says what EraseSubject did, for the caller's audit entry: the
@@ -74,49 +60,64 @@ type Erased struct {
 	Kept       []string
 }
 
+// add records that the plan did action to kind.
+func (e *Erased) add(kind string, action erasure.Action) {
+	switch action {
+	case erasure.Keep:
+		e.Kept = append(e.Kept, kind)
+	case erasure.Anonymise:
+		e.Anonymised = append(e.Anonymised, kind)
+	default:
+		e.Deleted = append(e.Deleted, kind)
+	}
+}
+
 // EraseChunk is the most subjects one erasure statement names; longer
 // lists are erased in chunks (both engines' parameter limits are far above).
 const EraseChunk = 10000
 
 // EraseSubject erases everything Steward holds about one subject in the
-// caller's transaction: EraseSubjects with one id. The rights issue's
-// erasure request (Art. 17, Z9 "deleting an account anonymises it at
-// once") calls it; the retention runner calls EraseSubjects with a batch.
-func EraseSubject(ctx context.Context, tx *Tx, p *policy.Policy, subject string, mode EraseMode, now time.Time) (Erased, error) {
-	es, err := EraseSubjects(ctx, tx, p, []string{subject}, mode, now)
+// caller's transaction: EraseSubjects with one id. The rights desk's
+// erasure (Art. 17, Z9 "deleting an account anonymises it at once") calls
+// it; the retention runner calls EraseSubjects with a batch.
+func EraseSubject(ctx context.Context, tx *Tx, plan erasure.Plan, subject string) (Erased, error) {
+	es, err := EraseSubjects(ctx, tx, plan, []string{subject})
 	if err != nil {
 		return Erased{Subject: subject}, err
 	}
 	return es[0], nil
 }
 
-// EraseSubjects erases everything Steward holds about the subjects in the
-// caller's transaction, set-based: one statement per table for up to
-// EraseChunk subjects. It is the one erasure path: a person's own erasure
-// (rights, through EraseSubject) and the retention runner's batches (R9,
-// R10, Z9) both run it, so a rule-driven deletion and a person's own can
-// never differ. It returns one Erased per subject, in the order given.
+// EraseSubjects carries out an erasure plan (erasure.ForSubject,
+// erasure.ForRule) on whole subjects in the caller's transaction,
+// set-based: one statement per table for up to EraseChunk subjects. It is
+// the one erasure path: a person's own erasure (rights, through
+// EraseSubject) and the retention runner's batches (R9, R10, Z9) both run
+// it, so a rule-driven deletion and a person's own can never differ. It
+// returns one Erased per subject, in the order given.
 //
-// Each subject's account row is deleted or anonymised according to mode.
-// Every other record follows its kind's erasure in the policy: delete,
-// anonymise, or keep for a legal obligation (an order's bookkeeping; the
-// runner removes it when the keep period ends). The subjects' outbox
-// mails, profile values, sessions, tokens, staff views and retention
-// warnings go too, and every registered SubjectEraser runs. A subject
-// without an account (a visitor, a newsletter sign-up) is fine. The
-// caller writes the audit entries.
-func EraseSubjects(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string, mode EraseMode, now time.Time) ([]Erased, error) {
+// Each subject's account row gets plan.Account. Every other record gets
+// its kind's entry in the plan: delete, anonymise, or keep (an order's
+// bookkeeping; the runner removes it when the keep period ends). The
+// subjects' outbox mails, profile values, sessions, tokens, staff views and
+// retention warnings go too, and every subjectErasers table is erased. A
+// subject without an account (a visitor, a newsletter sign-up) is fine.
+// The caller writes the audit entries.
+func EraseSubjects(ctx context.Context, tx *Tx, plan erasure.Plan, subjects []string) ([]Erased, error) {
+	if plan.Account != erasure.Delete && plan.Account != erasure.Anonymise {
+		return nil, fmt.Errorf("store: erase subjects: the plan's account action is %q, not delete or anonymise", plan.Account)
+	}
 	out := make([]Erased, 0, len(subjects))
 	for len(subjects) > 0 {
 		n := min(len(subjects), EraseChunk)
-		es, err := eraseChunk(ctx, tx, p, subjects[:n], mode, now)
-		if err != nil {
+		c := newEraseChunk(tx, plan, subjects[:n])
+		if err := c.run(ctx); err != nil {
 			if n == 1 {
 				return nil, fmt.Errorf("store: erase subject %s: %w", subjects[0], err)
 			}
 			return nil, fmt.Errorf("store: erase %d subjects: %w", n, err)
 		}
-		out = append(out, es...)
+		out = append(out, c.out...)
 		subjects = subjects[n:]
 	}
 	return out, nil
@@ -134,145 +135,175 @@ var accountTables = []struct{ table, column string }{
 	{"staff_views", "subject_id"},
 }
 
-func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string, mode EraseMode, now time.Time) ([]Erased, error) {
-	out := make([]Erased, len(subjects))
-	at := make(map[string]int, len(subjects))
-	for i, s := range subjects {
-		out[i].Subject = s
-		at[s] = i
-	}
-	in := func(col string) (string, any) { return tx.SubjectIn(col, 1, subjects) }
+// eraseChunk is one statement's worth of subjects being erased, with what
+// each step found for the next.
+type eraseChunk struct {
+	tx       *Tx
+	plan     erasure.Plan
+	subjects []string
+	out      []Erased
+	at       map[string]int
+	// accts are the subjects' accounts, with what anonymisation keeps.
+	accts []erasedAccount
+	// signups are the newsletter sign-ups that go with the accounts.
+	signups []string
+}
 
-	// The accounts among the subjects, with what anonymisation keeps.
-	type acct struct {
-		id      string
-		created int64
+type erasedAccount struct {
+	id      string
+	created int64
+}
+
+func newEraseChunk(tx *Tx, plan erasure.Plan, subjects []string) *eraseChunk {
+	c := &eraseChunk{tx: tx, plan: plan, subjects: subjects, out: make([]Erased, len(subjects)), at: make(map[string]int, len(subjects))}
+	for i, s := range subjects {
+		c.out[i].Subject = s
+		c.at[s] = i
 	}
-	var accts []acct
-	// Art. 17: a person who is forgotten is forgotten whole. Their
-	// newsletter sign-up under the account's address (a separate row and
-	// subject, R2) goes with the account, with its consents and mails —
-	// but only when the account's address was confirmed: otherwise
-	// whoever made the account never showed it is theirs, and erasing it
-	// must not end the address owner's subscription.
-	var signups []string
-	// Deleting, the accounts go first, in one statement that returns what
-	// the audit entries and the sign-ups need: a second look-up of every
-	// account by id cost as much as a tenth of a retention run. Their
-	// sessions, tokens, profile values, pending e-mail changes and staff
-	// views go by their foreign keys' ON DELETE CASCADE (Open turns
-	// foreign keys on for every SQLite connection; PostgreSQL always
-	// enforces them). Anonymising, the row stays and is rewritten below.
+	return c
+}
+
+// run erases the chunk step by step: the account rows (deleting) or their
+// look-up (anonymising), the records kind by kind, the tables keyed by
+// subject, then the anonymisation of the account rows.
+func (c *eraseChunk) run(ctx context.Context) error {
+	if err := c.takeAccounts(ctx); err != nil {
+		return fmt.Errorf("accounts: %w", err)
+	}
+	if err := c.eraseRecords(ctx); err != nil {
+		return err
+	}
+	if err := c.eraseSubjectTables(ctx); err != nil {
+		return err
+	}
+	if len(c.accts) == 0 {
+		return nil
+	}
+	if c.plan.Account == erasure.Anonymise {
+		return c.anonymiseAccounts(ctx)
+	}
+	for _, a := range c.accts {
+		c.out[c.at[a.id]].Deleted = append(c.out[c.at[a.id]].Deleted, account.RecordID)
+	}
+	return nil
+}
+
+// takeAccounts finds the subjects' accounts and the newsletter sign-ups
+// that go with them; deleting, it deletes the accounts in the same
+// statement.
+//
+// Art. 17: a person who is forgotten is forgotten whole. Their newsletter
+// sign-up under the account's address (a separate row and subject, R2)
+// goes with the account, with its consents and mails — but only when the
+// account's address was confirmed: otherwise whoever made the account never
+// showed it is theirs, and erasing it must not end the address owner's
+// subscription.
+//
+// Deleting, the accounts go first, in one statement that returns what the
+// audit entries and the sign-ups need: a second look-up of every account
+// by id cost as much as a tenth of a retention run. Their sessions,
+// tokens, profile values, pending e-mail changes and staff views go by
+// their foreign keys' ON DELETE CASCADE (Open turns foreign keys on for
+// every SQLite connection; PostgreSQL always enforces them). Anonymising,
+// the row stays and is rewritten by anonymiseAccounts.
+func (c *eraseChunk) takeAccounts(ctx context.Context) error {
 	q := `SELECT a.id, a.pseudonym, a.created_at, n.id FROM accounts a
 		LEFT JOIN newsletter_subscriptions n ON n.email_key = a.email_key AND a.confirmed_at IS NOT NULL
 		WHERE %s AND a.anonymised_at IS NULL`
-	cond, arg := in("a.id")
-	if mode != EraseAnonymise {
+	cond, arg := c.tx.SubjectIn("a.id", 1, c.subjects)
+	if c.plan.Account != erasure.Anonymise {
 		q = `DELETE FROM accounts WHERE %s AND anonymised_at IS NULL
 			RETURNING id, pseudonym, created_at, (SELECT n.id FROM newsletter_subscriptions n
 				WHERE n.email_key = accounts.email_key AND accounts.confirmed_at IS NOT NULL)`
-		cond, arg = in("id")
+		cond, arg = c.tx.SubjectIn("id", 1, c.subjects)
 	}
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf(q, cond), arg)
+	rows, err := c.tx.QueryContext(ctx, fmt.Sprintf(q, cond), arg)
 	if err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
+		return err
 	}
+	defer rows.Close()
 	for rows.Next() {
-		var a acct
+		var a erasedAccount
 		var ps string
 		var signup sql.NullString
 		if err := rows.Scan(&a.id, &ps, &a.created, &signup); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("accounts: %w", err)
+			return err
 		}
-		e := &out[at[a.id]]
+		e := &c.out[c.at[a.id]]
 		e.Pseudonym = audit.Pseudonym(ps)
 		if signup.Valid {
-			signups = append(signups, signup.String)
+			c.signups = append(c.signups, signup.String)
 			e.Deleted = append(e.Deleted, NewsletterRecord)
 		}
-		accts = append(accts, a)
+		c.accts = append(c.accts, a)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
-	}
+	return rows.Err()
+}
 
-	// Records, kind by kind, each by its kind's erasure.
-	byKind, err := subjectsByKind(ctx, tx, subjects)
+// eraseRecords erases the subjects' records kind by kind, each by its
+// kind's entry in the plan.
+func (c *eraseChunk) eraseRecords(ctx context.Context) error {
+	byKind, err := subjectsByKind(ctx, c.tx, c.subjects)
 	if err != nil {
-		return nil, fmt.Errorf("records: %w", err)
+		return fmt.Errorf("records: %w", err)
 	}
 	for _, k := range slices.Sorted(maps.Keys(byKind)) {
-		did, err := eraseKindAs(ctx, tx, p, k, "", byKind[k], now)
-		if err != nil {
-			return nil, err
+		e := c.plan.Entry(k)
+		if err := c.tx.eraseKind(ctx, e, byKind[k], c.plan.At); err != nil {
+			return err
 		}
 		for _, s := range byKind[k] {
-			e := &out[at[s]]
-			switch did {
-			case policy.EraseKeep:
-				e.Kept = append(e.Kept, k)
-			case policy.EraseAnonymise:
-				e.Anonymised = append(e.Anonymised, k)
-			default:
-				e.Deleted = append(e.Deleted, k)
-			}
+			c.out[c.at[s]].add(k, e.Action)
 		}
 	}
+	return nil
+}
 
-	// The subjects with their sign-ups, for everything keyed by subject.
-	all := subjects
-	if len(signups) > 0 {
-		all = append(slices.Clip(subjects), signups...)
+// eraseSubjectTables erases the subjects' rows, and those of the sign-ups
+// that go with them, in every table keyed by subject: retention warnings,
+// the subjectErasers tables, and the outbox.
+func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
+	all := c.subjects
+	if len(c.signups) > 0 {
+		all = append(slices.Clip(c.subjects), c.signups...)
 	}
-	cond, arg = tx.SubjectIn("subject_id", 1, all)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
-		return nil, fmt.Errorf("warnings: %w", err)
+	cond, arg := c.tx.SubjectIn("subject_id", 1, all)
+	if _, err := c.tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
+		return fmt.Errorf("warnings: %w", err)
 	}
-	erasersMu.Lock()
-	list := append([]namedEraser(nil), erasers...)
-	erasersMu.Unlock()
-	for _, er := range list {
-		if err := er.fn(ctx, tx, all, mode); err != nil {
-			return nil, fmt.Errorf("%s: %w", er.name, err)
+	for _, er := range subjectErasers() {
+		if err := er.fn(ctx, c.tx, all, c.plan.Account); err != nil {
+			return fmt.Errorf("%s: %w", er.name, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
+	if _, err := c.tx.ExecContext(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
+		return fmt.Errorf("outbox: %w", err)
 	}
-	if len(accts) == 0 {
-		return out, nil
-	}
+	return nil
+}
 
-	if mode != EraseAnonymise {
-		for _, a := range accts {
-			e := &out[at[a.id]]
-			e.Deleted = append(e.Deleted, account.RecordID)
-		}
-		return out, nil
-	}
-	aids := make([]string, len(accts))
-	for i, a := range accts {
+// anonymiseAccounts rewrites the chunk's account rows (Z9): the row stays
+// for statistics with nothing that links it to the person: id and
+// pseudonym (fresh ones, so neither the audit log's entries, nor a copy of
+// the person's export, nor an old log line leads to the row), address,
+// password, organisation and exact times go; statistics keep the month the
+// account was made. Every row that referred to the old id goes first
+// (accountTables) or went with the erasers, so the key can change.
+func (c *eraseChunk) anonymiseAccounts(ctx context.Context) error {
+	aids := make([]string, len(c.accts))
+	for i, a := range c.accts {
 		aids[i] = a.id
 	}
 	for _, t := range accountTables {
-		cond, arg := tx.SubjectIn(t.column, 1, aids)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+cond, arg); err != nil {
-			return nil, fmt.Errorf("%s: %w", t.table, err)
+		cond, arg := c.tx.SubjectIn(t.column, 1, aids)
+		if _, err := c.tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+cond, arg); err != nil {
+			return fmt.Errorf("%s: %w", t.table, err)
 		}
 	}
-	// Z9: the row stays for statistics with nothing that links it to the
-	// person: id and pseudonym (fresh ones, so neither the audit log's
-	// entries, nor a copy of the person's export, nor an old log line
-	// leads to the row), address, password, organisation and exact times
-	// go; statistics keep the month the account was made. Every row that
-	// referred to the old id went above (accountTables) or with the
-	// erasers, so the key can change.
-	args := make([]any, 0, 4*len(accts)+1)
-	args = append(args, now.UnixMilli())
+	args := make([]any, 0, 4*len(c.accts)+1)
+	args = append(args, c.plan.At.UnixMilli())
 	var vals strings.Builder
-	for i, a := range accts {
+	for i, a := range c.accts {
 		if i > 0 {
 			vals.WriteString(", ")
 		}
@@ -280,51 +311,38 @@ func eraseChunk(ctx context.Context, tx *Tx, p *policy.Policy, subjects []string
 		fmt.Fprintf(&vals, "($%d, $%d, $%d, CAST($%d AS BIGINT))", n+1, n+2, n+3, n+4)
 		args = append(args, a.id, anonymousID(), string(audit.NewPseudonym()), monthOf(a.created))
 	}
-	if _, err := tx.ExecContext(ctx, `WITH v (id, new_id, pseudonym, month) AS (VALUES `+vals.String()+`)
+	if _, err := c.tx.ExecContext(ctx, `WITH v (id, new_id, pseudonym, month) AS (VALUES `+vals.String()+`)
 		UPDATE accounts SET id = v.new_id, email = '', email_key = 'anonymised:' || v.new_id, password_hash = '',
 			pseudonym = v.pseudonym, organisation_id = '', created_at = v.month, confirmed_at = NULL, last_login_at = NULL,
 			last_activity_at = NULL, anonymised_at = $1
 		FROM v
 		WHERE accounts.id = v.id`, args...); err != nil {
-		return nil, fmt.Errorf("anonymise accounts: %w", err)
+		return fmt.Errorf("anonymise accounts: %w", err)
 	}
-	for _, a := range accts {
-		e := &out[at[a.id]]
-		e.Anonymised = append(e.Anonymised, account.RecordID)
+	for _, a := range c.accts {
+		c.out[c.at[a.id]].add(account.RecordID, erasure.Anonymise)
 	}
-	return out, nil
+	return nil
 }
 
-// EraseRecords erases a subject's records of the given kinds, each by its
-// kind's erasure in the policy, except that the kind named target gets
-// action instead (the rule's own action on the record it matched). The
-// retention runner uses it for rules on a system's own account kind (IVM's
-// LMS account, R10): acting on it erases the subject in that system only.
-// It shares eraseKindAs with EraseSubjects.
-func EraseRecords(ctx context.Context, tx *Tx, p *policy.Policy, subject string, kinds []string, target string, action policy.Action, now time.Time) (Erased, error) {
+// EraseRecords carries out a plan limited to record kinds
+// (erasure.ForSystem) on one subject: each kind in plan.Kinds by its entry.
+// The retention runner uses it for rules on a system's own account kind
+// (IVM's LMS account, R10): acting on it erases the subject in that system
+// only. target is the kind the rule acted on, whose warnings go. It shares
+// eraseKind with EraseSubjects.
+func EraseRecords(ctx context.Context, tx *Tx, plan erasure.Plan, subject, target string) (Erased, error) {
 	e := Erased{Subject: subject}
 	var ps string
 	if err := tx.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1`, subject).Scan(&ps); err != nil && !isNoRows(err) {
 		return e, fmt.Errorf("store: erase %s records of %s: %w", target, subject, err)
 	}
 	e.Pseudonym = audit.Pseudonym(ps)
-	for _, k := range kinds {
-		erasure := policy.Erasure("")
-		if k == target {
-			erasure = policy.Erasure(action)
-		}
-		did, err := eraseKindAs(ctx, tx, p, k, erasure, []string{subject}, now)
-		if err != nil {
+	for _, k := range plan.Kinds {
+		if err := tx.eraseKind(ctx, k, []string{subject}, plan.At); err != nil {
 			return e, fmt.Errorf("store: erase %s records of %s: %w", target, subject, err)
 		}
-		switch did {
-		case policy.EraseKeep:
-			e.Kept = append(e.Kept, k)
-		case policy.EraseAnonymise:
-			e.Anonymised = append(e.Anonymised, k)
-		default:
-			e.Deleted = append(e.Deleted, k)
-		}
+		e.add(k.Kind, k.Action)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE subject_id = $1 AND target_kind = $2`, subject, target); err != nil {
 		return e, fmt.Errorf("store: erase %s records of %s: warnings: %w", target, subject, err)
@@ -382,26 +400,18 @@ func subjectsByKind(ctx context.Context, tx *Tx, subjects []string) (map[string]
 	return out, rows.Err()
 }
 
-// eraseKindAs erases the subjects' records of one kind by erasure, or by
-// the kind's policy erasure when erasure is "", and returns the erasure
-// applied. A kind the policy no longer declares is deleted: nothing
-// undeclared is kept (R4).
-func eraseKindAs(ctx context.Context, tx *Tx, p *policy.Policy, kind string, erasure policy.Erasure, subjects []string, now time.Time) (policy.Erasure, error) {
-	if erasure == "" {
-		erasure = policy.EraseDelete
-		if rec := p.Record(kind); rec != nil {
-			erasure = rec.Erasure
-		}
+// eraseKind carries out one plan entry on the subjects' records of its
+// kind: nothing for Keep, else their values and the kind's own profile go,
+// and the records are anonymised or deleted.
+func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string, at time.Time) error {
+	if e.Action == erasure.Keep {
+		return nil
 	}
-	if erasure == policy.EraseKeep {
-		// A legal obligation (e.g. bookkeeping, Art. 52 AWR) outweighs
-		// erasure for the Keep period (Art. 17(3)(b) GDPR).
-		return erasure, nil
-	}
+	kind := e.Kind
 	cond, arg := tx.SubjectIn("subject_id", 2, subjects)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
 			SELECT id FROM records WHERE kind = $1 AND `+cond+`)`, kind, arg); err != nil {
-		return erasure, fmt.Errorf("%s %s: %w", erasure, kind, err)
+		return fmt.Errorf("%s %s: %w", e.Action, kind, err)
 	}
 	// A kind with an account's own profile (IVM's LMS account: name and
 	// register number, R3, R10) keeps those values in profile_values under
@@ -409,24 +419,24 @@ func eraseKindAs(ctx context.Context, tx *Tx, p *policy.Policy, kind string, era
 	// anonymised, or the person's name would outlive their LMS account.
 	pcond, parg := tx.SubjectIn("account_id", 2, subjects)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_values WHERE record = $1 AND `+pcond, kind, parg); err != nil {
-		return erasure, fmt.Errorf("%s %s: profile: %w", erasure, kind, err)
+		return fmt.Errorf("%s %s: profile: %w", e.Action, kind, err)
 	}
-	if erasure == policy.EraseAnonymise {
+	if e.Action == erasure.Anonymise {
 		// Each record gets its own random subject, so anonymised records
 		// cannot even be grouped back into one person; it keeps only the
 		// month of the erasure (Z9: it still counts in statistics).
 		_, err := tx.ExecContext(ctx, `UPDATE records SET subject_id = `+tx.randomSubjectSQL()+`,
 				anonymised_at = $3, created_at = $4, confirmed_at = NULL, last_login_at = NULL, last_activity_at = NULL
-			WHERE kind = $1 AND `+cond, kind, arg, now.UnixMilli(), monthOf(now.UnixMilli()))
+			WHERE kind = $1 AND `+cond, kind, arg, at.UnixMilli(), monthOf(at.UnixMilli()))
 		if err != nil {
-			return erasure, fmt.Errorf("anonymise %s: %w", kind, err)
+			return fmt.Errorf("anonymise %s: %w", kind, err)
 		}
-		return erasure, nil
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE kind = $1 AND `+cond, kind, arg); err != nil {
-		return erasure, fmt.Errorf("delete %s: %w", kind, err)
+		return fmt.Errorf("delete %s: %w", kind, err)
 	}
-	return policy.EraseDelete, nil
+	return nil
 }
 
 // randomSubjectSQL is the dialect's expression of a fresh random subject
@@ -518,40 +528,39 @@ func anonymousID() string {
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
-func init() {
-	// Consents (history and current state), newsletter deliveries and
-	// processing limits follow the account (Art. 17, Z9): deleted with it
-	// in one statement per table; when the account is anonymised, its
-	// consents are re-keyed to a subject that names nobody
-	// (EraseConsentsFor), so they still count in statistics.
-	RegisterSubjectEraser("consents", func(ctx context.Context, tx *Tx, subjects []string, mode EraseMode) error {
-		if mode == EraseAnonymise {
-			for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
-				err := tx.EachSubjectIn(ctx, t, "subject", subjects, func(s string) error {
-					_, err := tx.EraseConsentsFor(ctx, s, anonymousID())
-					return err
-				})
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		cond, arg := tx.SubjectIn("subject", 1, subjects)
-		for _, t := range []string{"consent_records", "consent_state", "newsletter_deliveries", "processing_limits"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
-				return fmt.Errorf("%s: %w", t, err)
+// eraseConsents erases consents (history and current state), newsletter
+// deliveries and processing limits with the account (Art. 17, Z9): deleted
+// with it in one statement per table; when the account is anonymised, its
+// consents are re-keyed to a subject that names nobody (EraseConsentsFor),
+// so they still count in statistics.
+func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.Action) error {
+	if acct == erasure.Anonymise {
+		for _, t := range []string{"consent_records", "newsletter_deliveries", "processing_limits"} {
+			err := tx.EachSubjectIn(ctx, t, "subject", subjects, func(s string) error {
+				_, err := tx.EraseConsentsFor(ctx, s, anonymousID())
+				return err
+			})
+			if err != nil {
+				return err
 			}
 		}
 		return nil
-	})
-	// A newsletter sign-up without an account (R2) is its own subject: the
-	// retention rule newsletter_unconfirmed (and a sign-up's own erasure)
-	// erases it through this path, which removes the sign-up row; its
-	// consents and mails go with the erasers above.
-	RegisterSubjectEraser("newsletter_subscriptions", func(ctx context.Context, tx *Tx, subjects []string, _ EraseMode) error {
-		cond, arg := tx.SubjectIn("id", 1, subjects)
-		_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
-		return err
-	})
+	}
+	cond, arg := tx.SubjectIn("subject", 1, subjects)
+	for _, t := range []string{"consent_records", "consent_state", "newsletter_deliveries", "processing_limits"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// eraseSignups erases newsletter sign-ups: a sign-up without an account
+// (R2) is its own subject; the retention rule newsletter_unconfirmed (and a
+// sign-up's own erasure) erases it through this path, which removes the
+// sign-up row; its consents and mails go with the other erasers.
+func eraseSignups(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
+	cond, arg := tx.SubjectIn("id", 1, subjects)
+	_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"steward/account"
 	"steward/audit"
+	"steward/erasure"
 	"steward/mail"
 	"steward/policy"
 	"steward/retention"
@@ -43,9 +44,10 @@ func erasesSubject(kind string) bool {
 }
 
 // eraseSubjects deletes or anonymises the subjects of a page's due targets
-// through the one erasure path the rights issue uses too
-// (store.EraseSubjects; a person's own erasure calls it with one id), so a
-// rule-driven deletion and a person's own cannot differ. It is set-based:
+// by the erasure planner's plan for the rule (erasure.ForRule), carried out
+// by the one erasure path the rights desk uses too (store.EraseSubjects; a
+// person's own erasure calls it with one id), so a rule-driven deletion and
+// a person's own cannot differ. It is set-based:
 // a few statements per table for the whole page, and one audit append
 // with an entry per subject (G2).
 func (r *Runner) eraseSubjects(ctx context.Context, tx *store.Tx, ru *policy.Rule, fs []retention.Facts, asOf time.Time) error {
@@ -53,7 +55,7 @@ func (r *Runner) eraseSubjects(ctx context.Context, tx *store.Tx, ru *policy.Rul
 	for i, f := range fs {
 		ids[i] = f.Subject
 	}
-	es, err := store.EraseSubjects(ctx, tx, r.Engine.Policy(), ids, store.EraseMode(ru.Action), asOf)
+	es, err := store.EraseSubjects(ctx, tx, erasure.ForRule(r.Engine.Policy(), ru, asOf), ids)
 	if err != nil {
 		return err
 	}
@@ -79,33 +81,17 @@ func erasureEntry(ru *policy.Rule, f retention.Facts, er store.Erased) audit.Ent
 // erase deletes or anonymises one target that is not a whole subject: a
 // rule on a system's own account kind (IVM's LMS account, R10) erases the
 // subject's records in that system; a rule on any other kind erases just
-// that kind of the subject's records.
+// that kind of the subject's records (erasure.ForSystem).
 func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f retention.Facts, asOf time.Time) error {
 	if erasesSubject(f.Kind) {
 		return r.eraseSubjects(ctx, tx, ru, []retention.Facts{f}, asOf)
 	}
-	p := r.Engine.Policy()
-	er, err := store.EraseRecords(ctx, tx, p, f.Subject, systemKinds(p, f.Kind), f.Kind, ru.Action, asOf)
+	plan := erasure.ForSystem(r.Engine.Policy(), f.Kind, ru.Action, asOf)
+	er, err := store.EraseRecords(ctx, tx, plan, f.Subject, f.Kind)
 	if err != nil {
 		return err
 	}
 	return r.Audit.Record(ctx, tx, erasureEntry(ru, f, er))
-}
-
-// systemKinds returns the kinds erased together with target: when target is
-// the account kind of its system (retention.GoesWith), every account kind
-// of that system; otherwise target alone.
-func systemKinds(p *policy.Policy, target string) []string {
-	if retention.GoesWith(p, target) != target {
-		return []string{target}
-	}
-	var kinds []string
-	for i := range p.Records {
-		if k := p.Records[i].ID; retention.GoesWith(p, k) == target {
-			kinds = append(kinds, k)
-		}
-	}
-	return kinds
 }
 
 // warn enqueues the warning mail (Z9) through the outbox, records it, and

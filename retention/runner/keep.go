@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"steward"
 	"steward/audit"
+	"steward/erasure"
 	"steward/policy"
 	"steward/retention"
 	"steward/store"
@@ -19,34 +19,38 @@ import (
 // once their seven years of bookkeeping (Art. 52 AWR) have passed.
 const KeepPrefix = "keep:"
 
-// keepRules returns a rule for every record kind the policy keeps after
-// its subject's erasure (erasure: keep, Art. 17(3)(b) GDPR): the record
-// goes when its keep period, counted from keep.since, has passed. Only
-// records whose subject has no account left are its candidates
-// (store.DueQuery.Kept): while the account exists, its own rules decide,
-// and an erasure keeps the record from then on.
-func keepRules(p *policy.Policy) []*policy.Rule {
-	var out []*policy.Rule
-	for i := range p.Records {
-		rec := &p.Records[i]
-		if rec.Erasure == policy.EraseKeep && rec.Keep != nil {
-			out = append(out, &policy.Rule{ID: KeepPrefix + rec.ID, Record: rec.ID, Since: rec.Keep.Since,
-				Period: rec.Keep.Period, Action: policy.ActionDelete})
-		}
+// rule is one rule a plan or run evaluates: a policy retention rule, or
+// the keep rule of a record kind kept after its subject's erasure.
+type rule struct {
+	*policy.Rule
+	// Kept is set for a keep rule: the erasure planner's entry of the kept
+	// kind, saying why it is kept and for how long. nil for a policy rule.
+	Kept *erasure.Entry
+}
+
+// keepRules returns a rule for every record kind the erasure planner keeps
+// after its subject's erasure (erasure.Kept: a legal obligation, Art.
+// 17(3)(b) GDPR): the record goes when its keep period, counted from its
+// anchor, has passed. Only records whose subject has no account left are its
+// candidates (store.DueQuery.Kept): while the account exists, its own rules
+// decide, and an erasure keeps the record from then on. Its id is
+// KeepPrefix and the kind, for --rule and reports.
+func keepRules(p *policy.Policy) []rule {
+	var out []rule
+	for _, e := range erasure.Kept(p) {
+		out = append(out, rule{Rule: &policy.Rule{ID: KeepPrefix + e.Kind, Record: e.Kind, Since: e.Until.Since,
+			Period: e.Until.Period, Action: policy.ActionDelete}, Kept: &e})
 	}
 	return out
 }
 
-// isKeep reports whether ru is one of keepRules.
-func isKeep(ru *policy.Rule) bool { return strings.HasPrefix(ru.ID, KeepPrefix) }
-
 // allRules returns the policy's retention rules in policy order, then the
 // keep rules in record order.
-func allRules(e *retention.Engine) []*policy.Rule {
+func allRules(e *retention.Engine) []rule {
 	p := e.Policy()
-	out := make([]*policy.Rule, 0, len(p.Retention))
+	out := make([]rule, 0, len(p.Retention))
 	for i := range p.Retention {
-		out = append(out, &p.Retention[i])
+		out = append(out, rule{Rule: &p.Retention[i]})
 	}
 	return append(out, keepRules(p)...)
 }
@@ -84,8 +88,8 @@ func CheckRule(e *retention.Engine, id string) error {
 
 // keepDecision decides a kept record: it applies always, and is due when
 // the keep period has passed since its anchor.
-func keepDecision(ru *policy.Rule, f *retention.Facts, asOf time.Time, reasons bool) retention.Decision {
-	d := retention.Decision{Rule: ru, Applies: true, Anchor: f.Anchor(ru.Since), Period: ru.Period}
+func keepDecision(ru *rule, f *retention.Facts, asOf time.Time, reasons bool) retention.Decision {
+	d := retention.Decision{Rule: ru.Rule, Applies: true, Anchor: f.Anchor(ru.Since), Period: ru.Period}
 	d.DueDate = d.Period.AddTo(d.Anchor)
 	d.Due = !d.DueDate.After(asOf)
 	if reasons {
@@ -96,8 +100,8 @@ func keepDecision(ru *policy.Rule, f *retention.Facts, asOf time.Time, reasons b
 
 // explain sets and returns the reason of a decision made without one:
 // a keep rule's words, or the engine's for a policy rule.
-func explain(ru *policy.Rule, d *retention.Decision) string {
-	if !isKeep(ru) {
+func explain(ru *rule, d *retention.Decision) string {
+	if ru.Kept == nil {
 		return d.Explain()
 	}
 	if d.Reason == "" {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"steward/audit"
+	"steward/erasure"
 	"steward/internal/testkit"
 	"steward/retention/runner"
 	"steward/store"
@@ -31,7 +32,7 @@ func (e *env) erase(subject string) {
 	e.t.Helper()
 	ctx := context.Background()
 	err := e.s.InTx(ctx, func(tx *store.Tx) error {
-		_, err := store.EraseSubject(ctx, tx, e.p, subject, store.EraseDelete, e.clk.Now())
+		_, err := store.EraseSubject(ctx, tx, erasure.Own(e.p, e.clk.Now()), subject)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"steward/audit"
+	"steward/erasure"
 	"steward/internal/testkit"
 	"steward/store"
 )
@@ -196,7 +197,7 @@ func TestErasureTakesTheSignUpAlong(t *testing.T) {
 		var erased []store.Erased
 		err = s.InTx(ctx, func(tx *store.Tx) error {
 			for _, id := range []string{"a_anna", "a_squatter"} {
-				er, err := store.EraseSubject(ctx, tx, e.p, id, store.EraseDelete, e.clk.Now())
+				er, err := store.EraseSubject(ctx, tx, erasure.Own(e.p, e.clk.Now()), id)
 				if err != nil {
 					return err
 				}

@@ -187,12 +187,12 @@ func (r *Runner) log() *slog.Logger {
 
 // rules returns the rules to evaluate — the policy's, then the keep rules
 // (keep.go) — checking --rule ids.
-func (r *Runner) rules() ([]*policy.Rule, error) {
+func (r *Runner) rules() ([]rule, error) {
 	all := allRules(r.Engine)
 	if len(r.Rules) == 0 {
 		return all, nil
 	}
-	var out []*policy.Rule
+	var out []rule
 	for _, id := range r.Rules {
 		if err := CheckRule(r.Engine, id); err != nil {
 			return nil, err
@@ -206,9 +206,27 @@ func (r *Runner) rules() ([]*policy.Rule, error) {
 	return out, nil
 }
 
-// Plan reports what a run as of asOf would do, changing nothing.
+// Plan reports what a run as of asOf would do, changing nothing: it reads
+// outside any transaction, takes no lease, and explains every item.
 func (r *Runner) Plan(ctx context.Context, asOf time.Time) (*Report, error) {
-	return r.walk(ctx, asOf, false)
+	sc, err := r.newScan(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sc.rules {
+		ru := &sc.rules[i]
+		err := sc.eachPage(ctx, r, i, func(q store.DueQuery) (int, store.DueCursor, error) {
+			page, next, err := r.Store.DueTargets(ctx, q)
+			if err != nil {
+				return 0, next, err
+			}
+			return len(page), next, r.planPage(ctx, sc, ru, page)
+		}, nil)
+		if err != nil {
+			return sc.rep, err
+		}
+	}
+	return sc.rep, nil
 }
 
 // Run carries out retention as of the clock's now; it is the hook 'serve
@@ -218,7 +236,9 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	return r.RunAsOf(ctx, r.Clock.Now())
 }
 
-// RunAsOf carries out retention as of asOf.
+// RunAsOf carries out retention as of asOf: under the lease, each page of
+// candidates is one transaction that renews the lease, carries the
+// decisions out and writes their audit entries.
 func (r *Runner) RunAsOf(ctx context.Context, asOf time.Time) (*Report, error) {
 	var b [8]byte
 	rand.Read(b[:])
@@ -236,16 +256,62 @@ func (r *Runner) RunAsOf(ctx context.Context, asOf time.Time) (*Report, error) {
 			r.log().Error("retention: release lease", "err", err)
 		}
 	}()
-	return r.walk(ctx, asOf, true)
+	sc, err := r.newScan(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sc.rules {
+		ru := &sc.rules[i]
+		err := sc.eachPage(ctx, r, i, func(q store.DueQuery) (n int, next store.DueCursor, err error) {
+			err = r.Store.InTx(ctx, func(tx *store.Tx) error {
+				ok, err := tx.RenewLease(ctx, store.RetentionLeaseName, r.holder, r.Clock.Now(), r.leaseTTL())
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return errLeaseLost
+				}
+				page, nx, err := tx.DueTargets(ctx, q)
+				if err != nil {
+					return err
+				}
+				n, next = len(page), nx
+				return r.runPage(ctx, tx, sc, ru, page)
+			})
+			return n, next, err
+		}, func() error {
+			sc.rep.Batches++
+			if r.AfterBatch != nil {
+				return r.AfterBatch(sc.rep.Batches)
+			}
+			return nil
+		})
+		if err != nil {
+			return sc.rep, err
+		}
+	}
+	return sc.rep, nil
 }
 
 // errLeaseLost stops a run whose lease another runner took over.
 var errLeaseLost = errors.New("retention: the lease was lost to another runner; stopping")
 
-// walk scans every rule's candidates in keyset pages and decides each one;
-// when act is set, each page is one transaction that carries the decisions
-// out with their audit entries.
-func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, error) {
+// scan is what a plan or run shares across its rules: the rules, each
+// one's candidate cutoff, the contract overrides by organisation, and the
+// report being filled.
+type scan struct {
+	asOf    time.Time
+	rules   []rule
+	cutoffs []time.Time
+	byOrg   map[string][]retention.Override
+	// total is the number of candidates of every rule, for Progress.
+	total int64
+	rep   *Report
+}
+
+// newScan reads the overrides and bounds each rule's candidates; with
+// Progress set it counts them first.
+func (r *Runner) newScan(ctx context.Context, asOf time.Time) (*scan, error) {
 	rules, err := r.rules()
 	if err != nil {
 		return nil, err
@@ -254,84 +320,65 @@ func (r *Runner) walk(ctx context.Context, asOf time.Time, act bool) (*Report, e
 	if err != nil {
 		return nil, fmt.Errorf("retention: %w", err)
 	}
-	byOrg := map[string][]retention.Override{}
+	sc := &scan{asOf: asOf, rules: rules, cutoffs: make([]time.Time, len(rules)), byOrg: map[string][]retention.Override{},
+		rep: &Report{AsOf: asOf, PerRule: map[string]*Counts{}}}
 	for _, o := range overrides {
-		byOrg[o.Organisation] = append(byOrg[o.Organisation], o)
+		sc.byOrg[o.Organisation] = append(sc.byOrg[o.Organisation], o)
 	}
-	rep := &Report{AsOf: asOf, PerRule: map[string]*Counts{}}
-	cutoffs := make([]time.Time, len(rules))
-	var total int64
 	for i, ru := range rules {
-		rep.Rules = append(rep.Rules, ru.ID)
-		rep.PerRule[ru.ID] = &Counts{}
-		cutoffs[i] = candidateCutoff(ru, overrides, asOf)
+		sc.rep.Rules = append(sc.rep.Rules, ru.ID)
+		sc.rep.PerRule[ru.ID] = &Counts{}
+		sc.cutoffs[i] = candidateCutoff(ru.Rule, overrides, asOf)
 		if r.Progress != nil {
-			n, err := r.Store.CountDue(ctx, store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Confirmed: ru.Where.Confirmed, Kept: isKeep(ru)})
+			n, err := r.Store.CountDue(ctx, sc.query(i, 0))
 			if err != nil {
-				return rep, fmt.Errorf("retention: %w", err)
+				return nil, fmt.Errorf("retention: %w", err)
 			}
-			total += n
+			sc.total += n
 		}
 	}
-	for i, ru := range rules {
-		q := store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: cutoffs[i], Limit: r.batch(),
-			After: store.DueCursor{Anchor: -1 << 62}, Confirmed: ru.Where.Confirmed, Kept: isKeep(ru)}
-		for {
-			if err := ctx.Err(); err != nil {
-				return rep, fmt.Errorf("retention: stopped after %d batches, %d candidates: %w", rep.Batches, rep.Scanned, err)
-			}
-			var n int
-			var next store.DueCursor
-			if act {
-				err = r.Store.InTx(ctx, func(tx *store.Tx) error {
-					ok, err := tx.RenewLease(ctx, store.RetentionLeaseName, r.holder, r.Clock.Now(), r.leaseTTL())
-					if err != nil {
-						return err
-					}
-					if !ok {
-						return errLeaseLost
-					}
-					page, nx, err := tx.DueTargets(ctx, q)
-					if err != nil {
-						return err
-					}
-					n, next = len(page), nx
-					return r.page(ctx, tx, ru, page, byOrg, asOf, rep)
-				})
-			} else {
-				var page []retention.Facts
-				page, next, err = r.Store.DueTargets(ctx, q)
-				n = len(page)
-				if err == nil {
-					err = r.page(ctx, nil, ru, page, byOrg, asOf, rep)
-				}
-			}
-			if err != nil {
-				return rep, fmt.Errorf("retention: rule %s: batch %d failed after %d candidates (the next run continues from here): %w",
-					ru.ID, rep.Batches+1, rep.Scanned, err)
-			}
-			if n == 0 {
-				break
-			}
-			rep.Scanned += int64(n)
-			if act {
-				rep.Batches++
-			}
-			if r.Progress != nil {
-				r.Progress(rep.Scanned, total)
-			}
-			if act && r.AfterBatch != nil {
-				if err := r.AfterBatch(rep.Batches); err != nil {
-					return rep, err
-				}
-			}
-			q.After = next
-			if n < q.Limit {
-				break
+	return sc, nil
+}
+
+// query is the scan of rule i's candidates, limit at a time.
+func (sc *scan) query(i, limit int) store.DueQuery {
+	ru := &sc.rules[i]
+	return store.DueQuery{Kind: ru.Record, Since: ru.Since, Cutoff: sc.cutoffs[i], Limit: limit,
+		After: store.DueCursor{Anchor: -1 << 62}, Confirmed: ru.Where.Confirmed, Kept: ru.Kept != nil}
+}
+
+// eachPage walks rule i's candidates in keyset pages: fetch reads (and, in
+// a run, carries out) one page and returns its size and where it ended;
+// committed, when set, runs after each page of a run that committed.
+func (sc *scan) eachPage(ctx context.Context, r *Runner, i int, fetch func(store.DueQuery) (int, store.DueCursor, error), committed func() error) error {
+	rep := sc.rep
+	q := sc.query(i, r.batch())
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("retention: stopped after %d batches, %d candidates: %w", rep.Batches, rep.Scanned, err)
+		}
+		n, next, err := fetch(q)
+		if err != nil {
+			return fmt.Errorf("retention: rule %s: batch %d failed after %d candidates (the next run continues from here): %w",
+				sc.rules[i].ID, rep.Batches+1, rep.Scanned, err)
+		}
+		if n == 0 {
+			return nil
+		}
+		rep.Scanned += int64(n)
+		if r.Progress != nil {
+			r.Progress(rep.Scanned, sc.total)
+		}
+		if committed != nil {
+			if err := committed(); err != nil {
+				return err
 			}
 		}
+		q.After = next
+		if n < q.Limit {
+			return nil
+		}
 	}
-	return rep, nil
 }
 
 // candidateCutoff is the latest anchor a candidate of rule ru can have as
@@ -371,27 +418,64 @@ func decisive(ds []retention.Decision) (retention.Decision, bool) {
 	return best, ok
 }
 
-// page decides one page of candidates of rule ru; with tx set it acts.
-func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page []retention.Facts,
-	byOrg map[string][]retention.Override, asOf time.Time, rep *Report) error {
-	type pending struct {
-		f retention.Facts
-		d retention.Decision
+// candidate is a target rule ru acts on or warns about now, with the
+// decision that says so.
+type candidate struct {
+	f retention.Facts
+	d retention.Decision
+}
+
+// outcome is what happens to a candidate: its plan item, and the warning
+// already sent about it, if any.
+type outcome struct {
+	candidate
+	it Item
+	w  *store.Warning
+}
+
+// planPage decides one page of rule ru's candidates and adds every item,
+// with its reason, to the plan.
+func (r *Runner) planPage(ctx context.Context, sc *scan, ru *rule, page []retention.Facts) error {
+	cands, subjects := r.due(ru, page, sc, true)
+	os, err := r.outcomes(ctx, r.Store, sc, ru, cands, subjects)
+	if err != nil {
+		return err
 	}
-	var todo []pending
-	var subjects, targets []string
+	for _, o := range os {
+		sc.rep.Items = append(sc.rep.Items, o.it)
+	}
+	return nil
+}
+
+// runPage decides one page of rule ru's candidates and carries the
+// outcomes out in the page's transaction.
+func (r *Runner) runPage(ctx context.Context, tx *store.Tx, sc *scan, ru *rule, page []retention.Facts) error {
+	// A run needs reasons only for what it reports (the held), so it
+	// decides without words and explains the few it reports.
+	cands, subjects := r.due(ru, page, sc, false)
+	os, err := r.outcomes(ctx, tx, sc, ru, cands, subjects)
+	if err != nil {
+		return err
+	}
+	return r.act(ctx, tx, ru, os, sc.asOf)
+}
+
+// due decides each target of the page and keeps the ones rule ru itself
+// acts on or warns about now, with their subjects; reasons says whether to
+// explain each decision.
+func (r *Runner) due(ru *rule, page []retention.Facts, sc *scan, reasons bool) ([]candidate, []string) {
+	var cands []candidate
+	var subjects []string
 	seen := make(map[string]bool, len(page))
 	for _, f := range page {
-		// A run needs reasons only for what it reports (the held), so it
-		// decides without words and explains the few it reports.
 		var d retention.Decision
 		ok := true
-		if isKeep(ru) {
-			d = keepDecision(ru, &f, asOf, tx == nil)
+		if ru.Kept != nil {
+			d = keepDecision(ru, &f, sc.asOf, reasons)
 		} else {
-			f.Overrides = byOrg[f.Organisation]
-			d, ok = decisive(r.Engine.EvaluateTerse(f, asOf))
-			if ok && tx == nil {
+			f.Overrides = sc.byOrg[f.Organisation]
+			d, ok = decisive(r.Engine.EvaluateTerse(f, sc.asOf))
+			if ok && reasons {
 				d.Explain()
 			}
 		}
@@ -400,89 +484,105 @@ func (r *Runner) page(ctx context.Context, tx *store.Tx, ru *policy.Rule, page [
 		if !ok || d.Rule.ID != ru.ID || !(d.Due || d.WarnDue) {
 			continue
 		}
-		todo = append(todo, pending{f, d})
+		cands = append(cands, candidate{f, d})
 		if !seen[f.Subject] {
 			seen[f.Subject] = true
 			subjects = append(subjects, f.Subject)
 		}
-		targets = append(targets, f.Target)
 	}
-	if len(todo) == 0 {
-		return nil
+	return cands, subjects
+}
+
+// warningReader reads the warnings sent about targets: the store for a
+// plan, the page's transaction for a run.
+type warningReader interface {
+	WarningsFor(ctx context.Context, kind string, targets []string) (map[string]map[string]store.Warning, error)
+}
+
+// outcomes decides what happens to each candidate: held subjects are
+// skipped (and reported), a rule that warns follows its warning's state
+// (warnState), the rest get the rule's action. Each outcome is counted
+// under the rule; candidates with nothing to do yet are left out.
+func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *rule, cands []candidate, subjects []string) ([]outcome, error) {
+	if len(cands) == 0 {
+		return nil, nil
 	}
 	held := map[string]string{}
 	if r.Holds != nil {
 		h, err := r.Holds.Held(ctx, subjects)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		held = h
 	}
 	var warnings map[string]map[string]store.Warning
-	var err error
 	if !ru.WarnBefore.IsZero() {
-		if tx != nil {
-			warnings, err = tx.WarningsFor(ctx, ru.Record, targets)
-		} else {
-			warnings, err = r.Store.WarningsFor(ctx, ru.Record, targets)
+		targets := make([]string, len(cands))
+		for i, c := range cands {
+			targets[i] = c.f.Target
 		}
-		if err != nil {
-			return err
+		var err error
+		if warnings, err = wr.WarningsFor(ctx, ru.Record, targets); err != nil {
+			return nil, err
 		}
 	}
-	counts := rep.PerRule[ru.ID]
-	// Erasures of whole subjects are gathered and carried out set-based
-	// after the loop: one EraseSubjects and one audit append per page.
-	var erase, kept []retention.Facts
-	for _, p := range todo {
-		it := Item{Rule: ru.ID, Kind: p.f.Kind, Target: p.f.Target, Subject: p.f.Subject,
-			DueDate: p.d.DueDate, WarnDate: p.d.WarnDate, Reason: p.d.Reason}
-		if why, ok := held[p.f.Subject]; ok {
+	counts := sc.rep.PerRule[ru.ID]
+	var out []outcome
+	for _, c := range cands {
+		it := Item{Rule: ru.ID, Kind: c.f.Kind, Target: c.f.Target, Subject: c.f.Subject,
+			DueDate: c.d.DueDate, WarnDate: c.d.WarnDate, Reason: c.d.Reason}
+		if why, ok := held[c.f.Subject]; ok {
 			if it.Reason == "" {
-				it.Reason = explain(ru, &p.d)
+				it.Reason = explain(ru, &c.d)
 			}
 			it.Outcome = Held
 			it.Reason += "; skipped: legal hold (" + why + ")"
 			counts.add(Held)
-			rep.Items = append(rep.Items, it)
+			sc.rep.Items = append(sc.rep.Items, it)
 			continue
 		}
 		it.Outcome = Outcome(ru.Action)
 		var w *store.Warning
-		if ww, ok := warnings[p.f.Target][ru.ID]; ok {
+		if ww, ok := warnings[c.f.Target][ru.ID]; ok {
 			w = &ww
 			it.WarnedAt, it.SentAt = ww.WarnedAt, ww.SentAt
 		}
 		if !ru.WarnBefore.IsZero() {
-			it.Outcome, it.Reason = warnState(ru, p.d, w, asOf, it.Reason)
-		} else if !p.d.Due {
+			it.Outcome, it.Reason = warnState(ru.Rule, c.d, w, sc.asOf, it.Reason)
+		} else if !c.d.Due {
 			continue
 		}
 		if it.Outcome == "" {
 			continue
 		}
 		counts.add(it.Outcome)
-		if tx == nil {
-			rep.Items = append(rep.Items, it)
-			continue
-		}
-		if isKeep(ru) {
-			kept = append(kept, p.f)
-			continue
-		}
-		if (it.Outcome == Delete || it.Outcome == Anonymise) && erasesSubject(p.f.Kind) {
-			erase = append(erase, p.f)
-			continue
-		}
-		if err := r.carryOut(ctx, tx, ru, p.f, p.d, w, it.Outcome, asOf); err != nil {
-			return fmt.Errorf("%s %s: %w", p.f.Kind, p.f.Target, err)
+		out = append(out, outcome{c, it, w})
+	}
+	return out, nil
+}
+
+// act carries a page's outcomes out in its transaction. Erasures of whole
+// subjects are gathered and carried out set-based: one EraseSubjects and
+// one audit append per page; so are a keep rule's deletions.
+func (r *Runner) act(ctx context.Context, tx *store.Tx, ru *rule, os []outcome, asOf time.Time) error {
+	var erase, kept []retention.Facts
+	for _, o := range os {
+		switch {
+		case ru.Kept != nil:
+			kept = append(kept, o.f)
+		case (o.it.Outcome == Delete || o.it.Outcome == Anonymise) && erasesSubject(o.f.Kind):
+			erase = append(erase, o.f)
+		default:
+			if err := r.carryOut(ctx, tx, ru.Rule, o.f, o.d, o.w, o.it.Outcome, asOf); err != nil {
+				return fmt.Errorf("%s %s: %w", o.f.Kind, o.f.Target, err)
+			}
 		}
 	}
 	if len(kept) > 0 {
 		return r.deleteKept(ctx, tx, kept)
 	}
 	if len(erase) > 0 {
-		return r.eraseSubjects(ctx, tx, ru, erase, asOf)
+		return r.eraseSubjects(ctx, tx, ru.Rule, erase, asOf)
 	}
 	return nil
 }

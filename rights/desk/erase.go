@@ -9,19 +9,11 @@ import (
 	"steward"
 	"steward/audit"
 	"steward/consent"
+	"steward/erasure"
 	"steward/mail"
 	"steward/policy"
 	"steward/store"
 )
-
-// eraseMode is what erasure does to the account row: the policy's
-// erasure of its account record kind (Z9: anonymise at once; IVM: delete).
-func (d *Desk) eraseMode() store.EraseMode {
-	if r := d.Policy.Record("account"); r != nil && r.Erasure == policy.EraseAnonymise {
-		return store.EraseAnonymise
-	}
-	return store.EraseDelete
-}
 
 // Erase is the person's own erasure (Art. 17, Z9) in one transaction: see
 // EraseInTx. It returns what was deleted, anonymised and kept.
@@ -39,29 +31,29 @@ func (d *Desk) Erase(ctx context.Context, subjectID string, actor audit.Actor) (
 	return e, nil
 }
 
-// EraseInTx erases a subject in the caller's transaction through the one
-// erasure path, store.EraseSubject, which the retention runner uses too:
-// each record kind is deleted, anonymised or kept for its legal obligation
-// as the policy says; sessions end, outbox mails are dropped, and requests
-// and disclosures keep only the pseudonym (their eraser is registered in
-// store/request.go). The audit entry names the person by pseudonym only
-// (G2). Erasing an erased or unknown person is an error and changes
-// nothing.
+// EraseInTx erases a subject in the caller's transaction: the erasure
+// planner (erasure.ForSubject), which the retention runner's plans come
+// from too, decides per record kind to delete, anonymise or keep for its
+// legal obligation as the policy says, and store.EraseSubject carries the
+// plan out: sessions end, outbox mails are dropped, and requests and
+// disclosures keep only the pseudonym. The audit entry names the person by
+// pseudonym only (G2). Erasing an erased or unknown person is an error and
+// changes nothing.
 func (d *Desk) EraseInTx(ctx context.Context, tx *store.Tx, subjectID string, actor audit.Actor) (store.Erased, error) {
 	st, err := tx.SubjectState(ctx, subjectID)
 	if err != nil {
 		return store.Erased{}, err
 	}
-	if st.Erased {
-		return store.Erased{}, steward.Errorf(steward.ECONFLICT, "this account was already erased")
+	plan, err := erasure.ForSubject(d.Policy, erasure.Subject{Erased: st.Erased}, d.Clock.Now())
+	if err != nil {
+		return store.Erased{}, err
 	}
-	mode := d.eraseMode()
-	e, err := store.EraseSubject(ctx, tx, d.Policy, subjectID, mode, d.Clock.Now())
+	e, err := store.EraseSubject(ctx, tx, plan, subjectID)
 	if err != nil {
 		return e, err
 	}
 	action := audit.AccountErase
-	if mode == store.EraseAnonymise {
+	if plan.Account == erasure.Anonymise {
 		action = audit.AccountAnonymise
 	}
 	fields := append(append(append([]string(nil), e.Deleted...), e.Anonymised...), e.Kept...)

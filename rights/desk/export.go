@@ -9,6 +9,7 @@ import (
 	"steward"
 	"steward/audit"
 	"steward/consent"
+	"steward/erasure"
 	"steward/policy"
 	"steward/rights"
 	"steward/store"
@@ -111,29 +112,31 @@ type PlanStep struct {
 
 // ErasurePlan says, per record kind the person has items of, what erasure
 // will do: delete, anonymise (Z9) or keep for a legal obligation with the
-// reason and until when, so the person sees it before they confirm.
+// reason and until when, so the person sees it before they confirm. It
+// reads the erasure planner's plan (erasure.Own), the one EraseInTx
+// carries out.
 func (d *Desk) ErasurePlan(ov *rights.Overview) []PlanStep {
 	now := d.Clock.Now()
-	mode := d.eraseMode()
+	plan := erasure.Own(d.Policy, now)
 	var out []PlanStep
 	for i := range ov.Categories {
 		c := &ov.Categories[i]
 		if len(c.Items) == 0 {
 			continue
 		}
-		rec := c.Record()
-		st := PlanStep{Kind: c.Kind, Name: c.Name, Items: len(c.Items), Action: rec.Erasure}
+		e := plan.Entry(c.Kind)
+		st := PlanStep{Kind: c.Kind, Name: c.Name, Items: len(c.Items), Action: policy.Erasure(e.Action)}
 		if c.Kind == "account" {
-			st.Action = policy.Erasure(mode)
+			st.Action = policy.Erasure(plan.Account)
 		}
-		if rec.Erasure == policy.EraseKeep && rec.Keep != nil {
-			st.KeepReason = rec.Keep.Reason
+		if e.Until != nil {
+			st.KeepReason = e.Until.Words
 			for _, it := range c.Items {
 				anchor := now
-				if rec.Keep.Since == policy.SinceCreated && !it.CreatedAt.IsZero() {
+				if e.Until.Since == policy.SinceCreated && !it.CreatedAt.IsZero() {
 					anchor = it.CreatedAt
 				}
-				if u := rec.Keep.Period.AddTo(anchor); u.After(st.KeepUntil) {
+				if u := e.Until.From(anchor); u.After(st.KeepUntil) {
 					st.KeepUntil = u
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/erasure"
 	"steward/policy"
 	"steward/retention"
 	"steward/rights"
@@ -92,7 +93,7 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	// them is shown: read those account records first.
 	for i := range d.Policy.Records {
 		rec := &d.Policy.Records[i]
-		if rec.ID == account.RecordID || retention.GoesWith(d.Policy, rec.ID) != rec.ID || len(d.Policy.RulesFor(rec.ID)) == 0 {
+		if rec.ID == account.RecordID || erasure.GoesWith(d.Policy, rec.ID) != rec.ID || len(d.Policy.RulesFor(rec.ID)) == 0 {
 			continue
 		}
 		err := s.EachRecordOfKind(ctx, a.ID, rec.ID, func(r store.Record) error {

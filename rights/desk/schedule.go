@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"steward/account"
+	"steward/erasure"
 	"steward/policy"
 	"steward/retention"
 	"steward/rights"
@@ -23,7 +24,7 @@ type schedule struct {
 	asOf    time.Time
 	account rights.Deletion
 	// systems holds the earliest decision on each system's account kind,
-	// by that kind (retention.GoesWith).
+	// by that kind (erasure.GoesWith).
 	systems map[string]rights.Deletion
 }
 
@@ -45,7 +46,7 @@ func (sch *schedule) target(ctx context.Context, kind, id string) rights.Deletio
 		return rights.Deletion{}
 	}
 	del := sch.decide(f, "")
-	if kind != account.RecordID && retention.GoesWith(sch.d.Policy, kind) == kind {
+	if kind != account.RecordID && erasure.GoesWith(sch.d.Policy, kind) == kind {
 		if cur, ok := sch.systems[kind]; !ok || earlier(del, cur) {
 			sch.systems[kind] = del
 		}
@@ -68,7 +69,7 @@ func (sch *schedule) forKind(rec *policy.Record, f retention.Facts) rights.Delet
 	del := sch.account
 	if rec.ID != account.RecordID {
 		del.Via = account.RecordID
-		sys := retention.GoesWith(sch.d.Policy, rec.ID)
+		sys := erasure.GoesWith(sch.d.Policy, rec.ID)
 		if with, ok := sch.systems[sys]; ok && earlier(with, del) {
 			del = with
 			del.Via = sys
