@@ -5,9 +5,66 @@ import "context"
 // Holds finds legal holds: a subject under restriction of processing
 // (Art. 18, Z8) or with an open data-subject request (R13) must not be
 // deleted or anonymised by a rule until the hold ends; the runner skips
-// them and reports why. The store implements it over the consent issue's
-// processing_limits and the rights issue's requests tables.
+// them and reports why. LegalHolds is the one Steward uses.
 type Holds interface {
 	// Held returns, for each held subject among subjects, the reason.
-	Held(ctx context.Context, subjects []string) (map[string]string, error)
+	Held(ctx context.Context, subjects []string) (map[string]Hold, error)
+}
+
+// Hold is why a subject is on legal hold, as plans and reports show it.
+type Hold string
+
+// The legal holds, in the order they are named when a subject has both.
+const (
+	// HoldRestriction: processing of the subject's data is restricted
+	// while a dispute runs (Art. 18, Z8); retention is processing too.
+	HoldRestriction Hold = "restriction of processing (Art. 18)"
+	// HoldOpenRequest: the subject has a data-subject request still open
+	// (R13). A request to erase is a hold too: the rights desk, not the
+	// runner, carries it out.
+	HoldOpenRequest Hold = "open data-subject request"
+)
+
+// HoldFacts answers the questions LegalHolds asks of the store: which of
+// the given subjects are in each situation that holds them.
+type HoldFacts interface {
+	// RestrictedSubjects returns those of subjects whose processing is
+	// restricted (a restriction in force, not an objection to a purpose).
+	RestrictedSubjects(ctx context.Context, subjects []string) ([]string, error)
+	// SubjectsWithOpenRequests returns those of subjects with a
+	// data-subject request not yet closed.
+	SubjectsWithOpenRequests(ctx context.Context, subjects []string) ([]string, error)
+}
+
+// LegalHolds decides which subjects are on legal hold from the facts the
+// store gives: a restriction, or an open request (restriction named first
+// when both hold). It implements Holds.
+type LegalHolds struct {
+	Facts HoldFacts
+}
+
+// Held returns, for each held subject among subjects, why it is held.
+func (h LegalHolds) Held(ctx context.Context, subjects []string) (map[string]Hold, error) {
+	out := map[string]Hold{}
+	if len(subjects) == 0 {
+		return out, nil
+	}
+	for _, q := range []struct {
+		hold Hold
+		ask  func(context.Context, []string) ([]string, error)
+	}{
+		{HoldRestriction, h.Facts.RestrictedSubjects},
+		{HoldOpenRequest, h.Facts.SubjectsWithOpenRequests},
+	} {
+		ids, err := q.ask(ctx, subjects)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if _, ok := out[id]; !ok {
+				out[id] = q.hold
+			}
+		}
+	}
+	return out, nil
 }

@@ -180,87 +180,42 @@ func (tx *Tx) SubjectEmail(ctx context.Context, subject string) (string, error) 
 	return email, nil
 }
 
-// HoldSource is one table that can put a subject on legal hold: a
-// restriction of processing (Art. 18, Z8) or an open data-subject request
-// (R13). Query selects the held subject ids among the ones given; it holds
-// one "%s" inside IN (...), where a subquery of the ids goes, e.g.
-// `SELECT subject_id FROM processing_limits WHERE lifted_at IS NULL AND subject_id IN (%s)`.
-type HoldSource struct {
-	// Reason is shown in plans and reports ("restriction", "open request").
-	Reason string
-	Query  string
+// RestrictedSubjects returns those of subjects whose processing is
+// restricted (Art. 18, Z8; processing_limits of kind restriction, migration
+// 0005), for the retention domain's legal holds (retention.LegalHolds).
+func (s *Store) RestrictedSubjects(ctx context.Context, subjects []string) ([]string, error) {
+	return s.subjectsWhere(ctx, "restricted subjects", `SELECT DISTINCT subject FROM processing_limits WHERE kind = 'restriction' AND `, "subject", subjects)
 }
 
-// Holds finds legal holds in the tables of the sources given; it
-// implements the runner's retention.Holds. The restriction and request
-// tables belong to the consent and rights issues, which register their
-// sources when they land (see docs/retention.md).
-type Holds struct {
-	S       *Store
-	Sources []HoldSource
+// SubjectsWithOpenRequests returns those of subjects with a data-subject
+// request not yet closed (R13; requests, migration 0007), for the
+// retention domain's legal holds (retention.LegalHolds).
+func (s *Store) SubjectsWithOpenRequests(ctx context.Context, subjects []string) ([]string, error) {
+	return s.subjectsWhere(ctx, "subjects with open requests", `SELECT DISTINCT subject_id FROM requests WHERE closed_on = 0 AND `, "subject_id", subjects)
 }
 
-// Held returns, for each held subject among subjects, why it is held.
-func (h *Holds) Held(ctx context.Context, subjects []string) (map[string]string, error) {
-	out := map[string]string{}
+// subjectsWhere runs query, completed with "col is one of subjects", and
+// returns the ids it selects.
+func (s *Store) subjectsWhere(ctx context.Context, what, query, col string, subjects []string) ([]string, error) {
 	if len(subjects) == 0 {
-		return out, nil
+		return nil, nil
 	}
-	if len(h.Sources) == 0 {
-		return out, nil
-	}
-	// One statement for every source (they share the ids parameter): each
-	// source's rows tagged with its place in Sources; the first one wins.
-	list, arg := subjectList(h.S.dialect, 1, subjects)
-	parts := make([]string, len(h.Sources))
-	for i, src := range h.Sources {
-		parts[i] = fmt.Sprintf(`SELECT h%d.*, %d FROM (`+src.Query+`) h%d`, i, i, list, i)
-	}
-	rows, err := h.S.read.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+` ORDER BY 2`, arg)
+	cond, arg := subjectIn(s.dialect, col, 1, subjects)
+	rows, err := s.read.QueryContext(ctx, query+cond, arg)
 	if err != nil {
-		return nil, fmt.Errorf("store: legal holds: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
+	var out []string
 	for rows.Next() {
 		var id string
-		var src int
-		if err := rows.Scan(&id, &src); err != nil {
-			return nil, fmt.Errorf("store: legal holds: %w", err)
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
-		if _, ok := out[id]; !ok {
-			out[id] = h.Sources[src].Reason
-		}
+		out = append(out, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: legal holds: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil
-}
-
-// legalHoldSources are the holds Steward knows: a restriction of processing
-// (Art. 18, Z8; processing_limits, migration 0005) and an open data-subject
-// request (R13; requests, migration 0007). A request to erase is a hold
-// too: the rights desk, not the runner, carries it out.
-var legalHoldSources = []struct {
-	table string
-	src   HoldSource
-}{
-	{"processing_limits", HoldSource{Reason: "restriction of processing (Art. 18)",
-		Query: `SELECT subject FROM processing_limits WHERE kind = 'restriction' AND subject IN (%s)`}},
-	{"requests", HoldSource{Reason: "open data-subject request",
-		Query: `SELECT subject_id FROM requests WHERE closed_on = 0 AND subject_id IN (%s)`}},
-}
-
-// LegalHolds returns the holds over the tables of legalHoldSources that
-// exist in this database.
-func LegalHolds(ctx context.Context, s *Store) *Holds {
-	h := &Holds{S: s}
-	for _, l := range legalHoldSources {
-		var one int
-		err := s.read.QueryRowContext(ctx, `SELECT 1 FROM `+l.table+` WHERE 1 = 0`).Scan(&one)
-		if err == nil || isNoRows(err) {
-			h.Sources = append(h.Sources, l.src)
-		}
-	}
-	return h
 }

@@ -7,7 +7,6 @@
 package wiring
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -90,7 +89,7 @@ func New(cfg Config) (*Services, error) {
 			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), Texts: cfg.Texts, MailNotify: cfg.MailNotify},
 		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents},
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
-			Holds: store.LegalHolds(context.Background(), s), Log: cfg.Log},
+			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
 	}, nil
 }
 

@@ -507,7 +507,7 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	held := map[string]string{}
+	held := map[string]retention.Hold{}
 	if r.Holds != nil {
 		h, err := r.Holds.Held(ctx, subjects)
 		if err != nil {
@@ -536,7 +536,7 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 				it.Reason = explain(ru, &c.d)
 			}
 			it.Outcome = Held
-			it.Reason += "; skipped: legal hold (" + why + ")"
+			it.Reason += "; skipped: legal hold (" + string(why) + ")"
 			counts.add(Held)
 			sc.rep.Items = append(sc.rep.Items, it)
 			continue

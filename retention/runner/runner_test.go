@@ -323,7 +323,7 @@ func TestOneRunnerAtATime(t *testing.T) {
 }
 
 // TestLegalHoldSkipsAndReports: with the holds serve and the CLI use
-// (store.LegalHolds), a subject under restriction and one with an open
+// (retention.LegalHolds over the store's facts), a subject under restriction and one with an open
 // request are skipped and reported with the reason; one whose request is
 // closed is not held.
 func TestLegalHoldSkipsAndReports(t *testing.T) {
@@ -352,7 +352,7 @@ func TestLegalHoldSkipsAndReports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.r.Holds = store.LegalHolds(ctx, s)
+		e.r.Holds = retention.LegalHolds{Facts: s}
 		plan, err := e.r.Plan(ctx, e.clk.Now())
 		if err != nil {
 			t.Fatal(err)

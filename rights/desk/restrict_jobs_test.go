@@ -19,7 +19,7 @@ import (
 // person's own action and staff's alike — makes the automated jobs pass the
 // person by. These tests prove it per job on both stores: the newsletter
 // send (through the purpose gate), and the retention runner (through
-// store.LegalHolds, which reads processing_limits and open requests). The
+// retention.LegalHolds over the store's processing_limits and open requests). The
 // panel export is proved in cmd/steward (restrict_test.go).
 
 // TestNewsletterSendSkipsRestricted: two people consent to the newsletter,
@@ -84,7 +84,7 @@ func TestRetentionRunnerSkipsRestricted(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := &runner.Runner{Store: s, Engine: eng, Clock: f.clk, Audit: &audit.Log{Clock: f.clk}, Batch: 10,
-			Holds: store.LegalHolds(ctx, s)}
+			Holds: retention.LegalHolds{Facts: s}}
 		rep, err := r.Run(ctx)
 		if err != nil {
 			t.Fatal(err)
