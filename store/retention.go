@@ -10,7 +10,6 @@ import (
 	"steward"
 	"steward/account"
 	"steward/policy"
-	"steward/retention"
 )
 
 // anchorExpr is the SQL of each anchor, matching retention.Facts.Anchor and
@@ -67,13 +66,34 @@ type DueQuery struct {
 	Kept bool
 }
 
+// DueTarget is one record a retention rule may act on, as the due scans
+// read it: the facts the retention engine decides on (retention.Facts),
+// except the contract overrides, which the caller adds (Store.Overrides).
+type DueTarget struct {
+	// Subject is the account id of the person the target belongs to.
+	Subject string
+	// Kind is the policy record kind of the target ("account", "lms_account").
+	Kind string
+	// Target is the id of the target record; for an account, its id.
+	Target string
+	// CreatedAt, LastLoginAt and LastActivityAt are the target's anchors;
+	// the last two are zero when unknown.
+	CreatedAt, LastLoginAt, LastActivityAt time.Time
+	// Confirmed reports whether the subject confirmed the target.
+	Confirmed bool
+	// Counts holds the number of records of each kind the subject has.
+	Counts map[string]int
+	// Organisation is the subject's organisation id, "" for none.
+	Organisation string
+}
+
 // DueTargets returns the next page of candidates in (anchor, id) order with
 // their facts (counts included; overrides are the caller's), and the cursor
 // of the next page. An empty page means the scan is done. Accounts are the
 // kind "account"; any other kind is read from records. Staff and
 // anonymised rows are never candidates. In a transaction (tx.DueTargets) a
 // batch acts on exactly what it read.
-func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts, DueCursor, error) {
+func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCursor, error) {
 	query, args, err := dueQuery(q)
 	if err != nil {
 		return nil, q.After, err
@@ -82,10 +102,10 @@ func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]retention.Facts,
 	if err != nil {
 		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 	}
-	var out []retention.Facts
+	var out []DueTarget
 	next := q.After
 	for rows.Next() {
-		var f retention.Facts
+		var f DueTarget
 		var created, anchor int64
 		var confirmed, login, activity sql.NullInt64
 		var id any = new(string)
@@ -209,7 +229,7 @@ func keysetPage(cols, from, where, anchor, id string, n int) string {
 // that still name them (has_any / has_none, R9, R10), and the account's
 // newsletter subscription, which lives in its own table. One query per
 // page, whatever its size.
-func (r *Reader) fillCounts(ctx context.Context, fs []retention.Facts) error {
+func (r *Reader) fillCounts(ctx context.Context, fs []DueTarget) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -263,13 +283,13 @@ func (r *Reader) fillCounts(ctx context.Context, fs []retention.Facts) error {
 	return nil
 }
 
-// TargetFacts returns the facts of one target with its organisation's
-// overrides, for the "My data" page to ask the engine when it will be
-// deleted: the account with id target when kind is "account", else the
-// record with that id.
-func (s *Store) TargetFacts(ctx context.Context, kind, target string) (retention.Facts, error) {
+// TargetFacts returns the facts of one target, for the "My data" page to
+// ask the engine when it will be deleted: the account with id target when
+// kind is "account", else the record with that id. Its organisation's
+// overrides are the caller's (Store.Overrides).
+func (s *Store) TargetFacts(ctx context.Context, kind, target string) (DueTarget, error) {
 	var err error
-	var f retention.Facts
+	var f DueTarget
 	var created int64
 	var confirmed, login, activity sql.NullInt64
 	if kind == account.RecordID {
@@ -292,16 +312,9 @@ func (s *Store) TargetFacts(ctx context.Context, kind, target string) (retention
 	f.Confirmed = confirmed.Valid
 	f.LastLoginAt = fromNullMillis(login)
 	f.LastActivityAt = fromNullMillis(activity)
-	fs := []retention.Facts{f}
+	fs := []DueTarget{f}
 	if err := s.fillCounts(ctx, fs); err != nil {
 		return f, err
-	}
-	if f.Organisation != "" {
-		ovs, err := s.Overrides(ctx, OverrideFilter{Organisation: f.Organisation})
-		if err != nil {
-			return f, err
-		}
-		fs[0].Overrides = ovs
 	}
 	return fs[0], nil
 }

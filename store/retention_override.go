@@ -8,7 +8,6 @@ import (
 
 	"steward"
 	"steward/policy"
-	"steward/retention"
 )
 
 // OverrideFilter selects contract overrides; zero fields select all.
@@ -17,39 +16,35 @@ type OverrideFilter struct {
 	Rule         string
 }
 
+// Override is a per-organisation contract override of a rule's period
+// (R9, R10) as stored in retention_overrides. It has the fields of
+// retention.Override, which decides when it applies; the two convert into
+// each other.
+type Override struct {
+	Organisation string
+	Rule         string
+	Period       policy.Duration
+	ContractRef  string
+	// ValidFrom and ValidUntil bound the contract; ValidUntil is zero for
+	// an open-ended one.
+	ValidFrom, ValidUntil time.Time
+}
+
 // StoredOverride is a contract override with its row id, for listing and
 // removal.
 type StoredOverride struct {
 	ID int64
-	retention.Override
+	Override
 	CreatedAt time.Time
 }
 
-// SetOverride stores a contract override (R9, R10) after checking it
-// against the policy: the rule must exist and allow contract overrides, the
-// organisation must be known (some account belongs to it), the period must
-// be positive and the validity must not end before it starts. A second
+// SetOverride stores a contract override (R9, R10) that the retention
+// domain checked against the policy (retention.CheckOverride); the
+// organisation must be known (some account belongs to it). A second
 // override for the same organisation, rule and start replaces the first.
-// The caller writes the audit entry in the same transaction. It returns the
-// row id.
-func (tx *Tx) SetOverride(ctx context.Context, p *policy.Policy, o retention.Override, now time.Time) (int64, error) {
-	r := p.Rule(o.Rule)
-	switch {
-	case r == nil:
-		return 0, steward.FieldError("rule", "no retention rule %q in the policy", o.Rule)
-	case !r.ContractOverride:
-		return 0, steward.FieldError("rule", "retention rule %q does not allow a contract override (contract_override is not set in the policy)", o.Rule)
-	case o.Organisation == "":
-		return 0, steward.FieldError("organisation", "is required")
-	case o.Period.IsZero() || o.Period.Years < 0 || o.Period.Months < 0 || o.Period.Days < 0:
-		return 0, steward.FieldError("period", "must be a positive ISO 8601 period such as P5Y")
-	case o.ContractRef == "":
-		return 0, steward.FieldError("contract", "the contract reference is required")
-	case o.ValidFrom.IsZero():
-		return 0, steward.FieldError("valid_from", "is required")
-	case !o.ValidUntil.IsZero() && !o.ValidUntil.After(o.ValidFrom):
-		return 0, steward.FieldError("valid_until", "must be after valid_from")
-	}
+// The caller writes the audit entry in the same transaction. It returns
+// the row id.
+func (tx *Tx) SetOverride(ctx context.Context, o Override, now time.Time) (int64, error) {
 	known, err := tx.organisationKnown(ctx, o.Organisation)
 	if err != nil {
 		return 0, err
@@ -105,12 +100,12 @@ const overrideColumns = `id, organisation_id, rule_id, period, contract_ref, val
 
 // Overrides lists the contract overrides matching f, by organisation, rule
 // and start. The runner loads them once per run; there are few.
-func (s *Store) Overrides(ctx context.Context, f OverrideFilter) ([]retention.Override, error) {
+func (s *Store) Overrides(ctx context.Context, f OverrideFilter) ([]Override, error) {
 	list, err := s.ListOverrides(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]retention.Override, len(list))
+	out := make([]Override, len(list))
 	for i := range list {
 		out[i] = list[i].Override
 	}

@@ -87,7 +87,10 @@ func runOverrideSet(ctx context.Context, a *app, args []string) error {
 	var id int64
 	err = s.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if id, err = tx.SetOverride(ctx, p, o, a.clock.Now()); err != nil {
+		if err := retention.CheckOverride(p, o); err != nil {
+			return err
+		}
+		if id, err = tx.SetOverride(ctx, store.Override(o), a.clock.Now()); err != nil {
 			return err
 		}
 		return log.Record(ctx, tx, audit.Entry{Actor: actor, Action: audit.RetentionOverride,

@@ -9,6 +9,7 @@ import (
 	"steward/audit"
 	"steward/erasure"
 	"steward/internal/testkit"
+	"steward/retention/runner"
 	"steward/store"
 )
 
@@ -89,7 +90,7 @@ func TestNewsletterSubscriptionKeepsAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		f, err := s.TargetFacts(context.Background(), "account", "a_sub")
+		f, err := runner.TargetFacts(context.Background(), s, "account", "a_sub")
 		if err != nil {
 			t.Fatal(err)
 		}

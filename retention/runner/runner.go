@@ -316,10 +316,11 @@ func (r *Runner) newScan(ctx context.Context, asOf time.Time) (*scan, error) {
 	if err != nil {
 		return nil, err
 	}
-	overrides, err := r.Store.Overrides(ctx, store.OverrideFilter{})
+	stored, err := r.Store.Overrides(ctx, store.OverrideFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("retention: %w", err)
 	}
+	overrides := Overrides(stored)
 	sc := &scan{asOf: asOf, rules: rules, cutoffs: make([]time.Time, len(rules)), byOrg: map[string][]retention.Override{},
 		rep: &Report{AsOf: asOf, PerRule: map[string]*Counts{}}}
 	for _, o := range overrides {
@@ -435,7 +436,7 @@ type outcome struct {
 
 // planPage decides one page of rule ru's candidates and adds every item,
 // with its reason, to the plan.
-func (r *Runner) planPage(ctx context.Context, sc *scan, ru *rule, page []retention.Facts) error {
+func (r *Runner) planPage(ctx context.Context, sc *scan, ru *rule, page []store.DueTarget) error {
 	cands, subjects := r.due(ru, page, sc, true)
 	os, err := r.outcomes(ctx, r.Store, sc, ru, cands, subjects)
 	if err != nil {
@@ -449,7 +450,7 @@ func (r *Runner) planPage(ctx context.Context, sc *scan, ru *rule, page []retent
 
 // runPage decides one page of rule ru's candidates and carries the
 // outcomes out in the page's transaction.
-func (r *Runner) runPage(ctx context.Context, tx *store.Tx, sc *scan, ru *rule, page []retention.Facts) error {
+func (r *Runner) runPage(ctx context.Context, tx *store.Tx, sc *scan, ru *rule, page []store.DueTarget) error {
 	// A run needs reasons only for what it reports (the held), so it
 	// decides without words and explains the few it reports.
 	cands, subjects := r.due(ru, page, sc, false)
@@ -463,17 +464,19 @@ func (r *Runner) runPage(ctx context.Context, tx *store.Tx, sc *scan, ru *rule, 
 // due decides each target of the page and keeps the ones rule ru itself
 // acts on or warns about now, with their subjects; reasons says whether to
 // explain each decision.
-func (r *Runner) due(ru *rule, page []retention.Facts, sc *scan, reasons bool) ([]candidate, []string) {
+func (r *Runner) due(ru *rule, page []store.DueTarget, sc *scan, reasons bool) ([]candidate, []string) {
 	var cands []candidate
 	var subjects []string
 	seen := make(map[string]bool, len(page))
-	for _, f := range page {
+	for _, t := range page {
 		var d retention.Decision
 		ok := true
+		var f retention.Facts
 		if ru.Kept != nil {
+			f = Facts(t, nil)
 			d = keepDecision(ru, &f, sc.asOf, reasons)
 		} else {
-			f.Overrides = sc.byOrg[f.Organisation]
+			f = Facts(t, sc.byOrg[t.Organisation])
 			d, ok = decisive(r.Engine.EvaluateTerse(f, sc.asOf))
 			if ok && reasons {
 				d.Explain()

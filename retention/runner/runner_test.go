@@ -418,7 +418,10 @@ func TestOverrideDefersDeletion(t *testing.T) {
 		e.record(&store.Record{Subject: "a_member", Kind: "order", CreatedAt: day("2016-01-01")})
 		set := func(o retention.Override) error {
 			return s.InTx(ctx, func(tx *store.Tx) error {
-				_, err := tx.SetOverride(ctx, e.p, o, e.clk.Now())
+				if err := retention.CheckOverride(e.p, o); err != nil {
+					return err
+				}
+				_, err := tx.SetOverride(ctx, store.Override(o), e.clk.Now())
 				return err
 			})
 		}
@@ -444,7 +447,7 @@ func TestOverrideDefersDeletion(t *testing.T) {
 		if got := e.runPlan().PerRule["website_account_with_orders"]; got.Total() != 0 {
 			t.Fatalf("with a P10Y override: %+v", got)
 		}
-		f, err := s.TargetFacts(ctx, "account", "a_member")
+		f, err := runner.TargetFacts(ctx, s, "account", "a_member")
 		if err != nil {
 			t.Fatal(err)
 		}

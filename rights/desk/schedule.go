@@ -8,6 +8,7 @@ import (
 	"steward/erasure"
 	"steward/policy"
 	"steward/retention"
+	"steward/retention/runner"
 	"steward/rights"
 )
 
@@ -40,7 +41,7 @@ func (d *Desk) newSchedule(ctx context.Context, a *account.Account, now time.Tim
 
 // target asks the engine about one record a rule may act on.
 func (sch *schedule) target(ctx context.Context, kind, id string) rights.Deletion {
-	f, err := sch.d.Store.TargetFacts(ctx, kind, id)
+	f, err := runner.TargetFacts(ctx, sch.d.Store, kind, id)
 	if err != nil {
 		sch.d.log().Warn("retention facts unavailable", "kind", kind, "target", id, "err", err)
 		return rights.Deletion{}
