@@ -462,16 +462,6 @@ func (tx *Tx) SubjectIn(col string, n int, ids []string) (string, any) {
 	return subjectIn(tx.Dialect, col, n, ids)
 }
 
-// subjectList is the subquery of ids as the single parameter $n, for the
-// inside of an IN (...).
-func subjectList(d Dialect, n int, ids []string) (string, any) {
-	if d == Postgres {
-		return `SELECT unnest($` + strconv.Itoa(n) + `::text[])`, ids
-	}
-	b, _ := json.Marshal(ids)
-	return `SELECT value FROM json_each($` + strconv.Itoa(n) + `)`, string(b)
-}
-
 func subjectIn(d Dialect, col string, n int, ids []string) (string, any) {
 	if d == Postgres {
 		return col + ` IN (SELECT unnest($` + strconv.Itoa(n) + `::text[]))`, ids
