@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"steward/policy"
-	"steward/rights"
 )
 
 // disclosureColumns is the column list every disclosure read uses, in the
@@ -15,8 +14,28 @@ import (
 const disclosureColumns = `id, subject_id, subject_pseudonym, ground, recipient, legal_basis, categories,
 	reference, request_id, disclosed_on, withheld, withhold_reason, recorded_at, recorded_by`
 
+// Disclosure is a disclosure of a person's data to a third party (R7) as
+// stored in disclosures: the fields of rights.Disclosure, which converts
+// to and from it.
+type Disclosure struct {
+	ID               string
+	SubjectID        string
+	SubjectPseudonym string
+	Ground           string
+	Recipient        string
+	LegalBasis       policy.LegalBasis
+	Categories       []string
+	Reference        string
+	RequestID        string
+	DisclosedOn      time.Time
+	Withheld         bool
+	WithholdReason   string
+	RecordedAt       time.Time
+	RecordedBy       string
+}
+
 // InsertDisclosure stores a disclosure to a third party (R7).
-func (tx *Tx) InsertDisclosure(ctx context.Context, d *rights.Disclosure) error {
+func (tx *Tx) InsertDisclosure(ctx context.Context, d *Disclosure) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO disclosures (`+disclosureColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		d.ID, d.SubjectID, d.SubjectPseudonym, d.Ground, d.Recipient, string(d.LegalBasis),
@@ -31,7 +50,7 @@ func (tx *Tx) InsertDisclosure(ctx context.Context, d *rights.Disclosure) error 
 // DisclosuresOf lists the disclosures of a person's data, newest first.
 // withheld false leaves out those the law forbids telling the person (the
 // "My data" page and the export); staff pass true.
-func (s *Store) DisclosuresOf(ctx context.Context, subjectID string, withheld bool) ([]rights.Disclosure, error) {
+func (s *Store) DisclosuresOf(ctx context.Context, subjectID string, withheld bool) ([]Disclosure, error) {
 	if subjectID == "" {
 		return nil, nil
 	}
@@ -41,9 +60,9 @@ func (s *Store) DisclosuresOf(ctx context.Context, subjectID string, withheld bo
 		return nil, fmt.Errorf("store: disclosures of %s: %w", subjectID, err)
 	}
 	defer rows.Close()
-	var out []rights.Disclosure
+	var out []Disclosure
 	for rows.Next() {
-		var d rights.Disclosure
+		var d Disclosure
 		var basis, cats string
 		var on, at int64
 		var wh int

@@ -10,7 +10,6 @@ import (
 	"steward"
 	"steward/erasure"
 	"steward/policy"
-	"steward/rights"
 )
 
 // requestColumns is the column list every request read uses, in the order
@@ -23,25 +22,53 @@ const requestColumns = `id, subject_id, subject_pseudonym, type, channel, receiv
 // yet (awaiting proof of identity): 9999-12-31, so it sorts last.
 var noDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMilli()
 
-func deadlineMillis(r *rights.Request, c rights.Clock) int64 {
-	d := r.Deadline(c)
-	if d.IsZero() {
-		return noDeadline
-	}
-	return d.UnixMilli()
+// Request is a data-subject request (R13) as stored in requests: the
+// fields of rights.Request as plain values, which the rights desk converts
+// to and from. Deadline is written for the queue's order only: the rights
+// domain computes it (Art. 12(3) GDPR); zero while it does not run yet.
+type Request struct {
+	ID, SubjectID, SubjectPseudonym string
+	Type, Channel                   string
+	ReceivedOn                      time.Time
+	Details, Purpose, Status        string
+	VerifyAskedOn, VerifiedOn       time.Time
+	Verified                        string
+	Extension                       policy.Duration
+	ExtensionReason                 string
+	ExtendedOn                      time.Time
+	Deadline                        time.Time
+	ClosedOn                        time.Time
+	Outcome                         string
+	CreatedAt                       time.Time
+	CreatedBy                       string
+	// Steps is the timeline, oldest first; filled by RequestByID only.
+	Steps []RequestStep
 }
 
-// InsertRequest stores a new request; its deadline for sorting is computed
-// with c (Art. 12(3) GDPR).
-func (tx *Tx) InsertRequest(ctx context.Context, r *rights.Request, c rights.Clock) error {
+// RequestStep is one step of a request's timeline (rights.Step).
+type RequestStep struct {
+	At                time.Time
+	Kind, Actor, Note string
+}
+
+func deadlineMillis(r *Request) int64 {
+	if r.Deadline.IsZero() {
+		return noDeadline
+	}
+	return r.Deadline.UnixMilli()
+}
+
+// InsertRequest stores a new request with the deadline the rights domain
+// computed for it.
+func (tx *Tx) InsertRequest(ctx context.Context, r *Request) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, subject_id, subject_pseudonym, type, channel,
 			received_on, details, purpose, status, verify_asked_on, verified_on, verify_method, extension,
 			extension_reason, extended_on, deadline_on, closed_on, outcome, created_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-		r.ID, r.SubjectID, r.SubjectPseudonym, string(r.Type), string(r.Channel),
-		dayMillis(r.ReceivedOn), r.Details, r.Purpose, string(r.Status), dayMillis(r.VerifyAskedOn),
-		dayMillis(r.VerifiedOn), string(r.Verified), durationText(r.Extension), r.ExtensionReason,
-		dayMillis(r.ExtendedOn), deadlineMillis(r, c), dayMillis(r.ClosedOn), r.Outcome,
+		r.ID, r.SubjectID, r.SubjectPseudonym, r.Type, r.Channel,
+		dayMillis(r.ReceivedOn), r.Details, r.Purpose, r.Status, dayMillis(r.VerifyAskedOn),
+		dayMillis(r.VerifiedOn), r.Verified, durationText(r.Extension), r.ExtensionReason,
+		dayMillis(r.ExtendedOn), deadlineMillis(r), dayMillis(r.ClosedOn), r.Outcome,
 		r.CreatedAt.UnixMilli(), r.CreatedBy)
 	if err != nil {
 		return fmt.Errorf("store: insert request %s: %w", r.ID, err)
@@ -52,13 +79,13 @@ func (tx *Tx) InsertRequest(ctx context.Context, r *rights.Request, c rights.Clo
 // UpdateRequest writes the changeable state of a request: status,
 // verification, extension and closure. The caller read it with
 // RequestForUpdate in the same transaction.
-func (tx *Tx) UpdateRequest(ctx context.Context, r *rights.Request, c rights.Clock) error {
+func (tx *Tx) UpdateRequest(ctx context.Context, r *Request) error {
 	return tx.execOne(ctx, "update request "+r.ID, `UPDATE requests SET status = $1, verify_asked_on = $2,
 			verified_on = $3, verify_method = $4, extension = $5, extension_reason = $6, extended_on = $7,
 			deadline_on = $8, closed_on = $9, outcome = $10
 		WHERE id = $11`,
-		string(r.Status), dayMillis(r.VerifyAskedOn), dayMillis(r.VerifiedOn), string(r.Verified),
-		durationText(r.Extension), r.ExtensionReason, dayMillis(r.ExtendedOn), deadlineMillis(r, c),
+		r.Status, dayMillis(r.VerifyAskedOn), dayMillis(r.VerifiedOn), r.Verified,
+		durationText(r.Extension), r.ExtensionReason, dayMillis(r.ExtendedOn), deadlineMillis(r),
 		dayMillis(r.ClosedOn), r.Outcome, r.ID)
 }
 
@@ -66,7 +93,7 @@ func (tx *Tx) UpdateRequest(ctx context.Context, r *rights.Request, c rights.Clo
 // on PostgreSQL so two staff members cannot extend or close it at once
 // (SQLite's IMMEDIATE transactions already run alone). subjectID, when not
 // empty, must match: a request of another person is not found (IDOR).
-func (tx *Tx) RequestForUpdate(ctx context.Context, id, subjectID string) (*rights.Request, error) {
+func (tx *Tx) RequestForUpdate(ctx context.Context, id, subjectID string) (*Request, error) {
 	lock := ""
 	if tx.Dialect == Postgres {
 		lock = " FOR UPDATE"
@@ -80,9 +107,9 @@ func (tx *Tx) RequestForUpdate(ctx context.Context, id, subjectID string) (*righ
 }
 
 // AddRequestStep appends a step to a request's timeline.
-func (tx *Tx) AddRequestStep(ctx context.Context, requestID string, s rights.Step) error {
+func (tx *Tx) AddRequestStep(ctx context.Context, requestID string, s RequestStep) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO request_steps (request_id, at, kind, actor, note) VALUES ($1, $2, $3, $4, $5)`,
-		requestID, s.At.UnixMilli(), string(s.Kind), s.Actor, s.Note)
+		requestID, s.At.UnixMilli(), s.Kind, s.Actor, s.Note)
 	if err != nil {
 		return fmt.Errorf("store: add step %s to request %s: %w", s.Kind, requestID, err)
 	}
@@ -101,7 +128,7 @@ func (tx *Tx) SetRequestVerifyToken(ctx context.Context, requestID, hash string,
 // given hash and makes the link unusable, in one step, so a link works
 // once. An unknown or used link is ENOTFOUND; an expired one is EINVALID
 // (and also made unusable).
-func (tx *Tx) UseRequestVerifyToken(ctx context.Context, hash string, now time.Time) (*rights.Request, error) {
+func (tx *Tx) UseRequestVerifyToken(ctx context.Context, hash string, now time.Time) (*Request, error) {
 	if hash == "" {
 		return nil, steward.Errorf(steward.ENOTFOUND, "this confirmation link is unknown or was already used")
 	}
@@ -123,7 +150,7 @@ func (tx *Tx) UseRequestVerifyToken(ctx context.Context, hash string, now time.T
 
 // RequestByID returns a request with its timeline. subjectID, when not
 // empty, must match (a person sees only their own requests).
-func (s *Store) RequestByID(ctx context.Context, id, subjectID string) (*rights.Request, error) {
+func (s *Store) RequestByID(ctx context.Context, id, subjectID string) (*Request, error) {
 	r, err := scanRequest(s.read.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM requests
 		WHERE id = $1 AND ($2 = '' OR subject_id = $2)`, id, subjectID))
 	if err != nil {
@@ -136,13 +163,12 @@ func (s *Store) RequestByID(ctx context.Context, id, subjectID string) (*rights.
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var st rights.Step
+		var st RequestStep
 		var at int64
-		var kind string
-		if err := rows.Scan(&at, &kind, &st.Actor, &st.Note); err != nil {
+		if err := rows.Scan(&at, &st.Kind, &st.Actor, &st.Note); err != nil {
 			return nil, fmt.Errorf("store: steps of request %s: %w", id, err)
 		}
-		st.At, st.Kind = time.UnixMilli(at).UTC(), rights.StepKind(kind)
+		st.At = time.UnixMilli(at).UTC()
 		r.Steps = append(r.Steps, st)
 	}
 	if err := rows.Err(); err != nil {
@@ -168,7 +194,7 @@ type QueueFilter struct {
 
 // RequestQueue lists requests by deadline, earliest first; requests whose
 // deadline does not run yet come last (R13: the queue sorts by deadline).
-func (s *Store) RequestQueue(ctx context.Context, f QueueFilter) ([]rights.Request, error) {
+func (s *Store) RequestQueue(ctx context.Context, f QueueFilter) ([]Request, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -196,7 +222,7 @@ func (s *Store) RequestQueue(ctx context.Context, f QueueFilter) ([]rights.Reque
 }
 
 // RequestsOf lists a person's requests, newest first (the "My data" page).
-func (s *Store) RequestsOf(ctx context.Context, subjectID string) ([]rights.Request, error) {
+func (s *Store) RequestsOf(ctx context.Context, subjectID string) ([]Request, error) {
 	if subjectID == "" {
 		return nil, nil
 	}
@@ -249,9 +275,9 @@ func (tx *Tx) ForgetRequestsOf(ctx context.Context, subjects []string) (int64, e
 	return int64(len(ids)), nil
 }
 
-func collectRequests(rows *sql.Rows, what string) ([]rights.Request, error) {
+func collectRequests(rows *sql.Rows, what string) ([]Request, error) {
 	defer rows.Close()
-	var out []rights.Request
+	var out []Request
 	for rows.Next() {
 		r, err := scanRequest(rows)
 		if err != nil {
@@ -265,16 +291,15 @@ func collectRequests(rows *sql.Rows, what string) ([]rights.Request, error) {
 	return out, nil
 }
 
-func scanRequest(r interface{ Scan(...any) error }) (*rights.Request, error) {
-	var q rights.Request
-	var typ, channel, status, method, ext string
+func scanRequest(r interface{ Scan(...any) error }) (*Request, error) {
+	var q Request
+	var ext string
 	var received, asked, verified, extended, closed, created int64
-	if err := r.Scan(&q.ID, &q.SubjectID, &q.SubjectPseudonym, &typ, &channel, &received, &q.Details, &q.Purpose,
-		&status, &asked, &verified, &method, &ext, &q.ExtensionReason, &extended,
+	if err := r.Scan(&q.ID, &q.SubjectID, &q.SubjectPseudonym, &q.Type, &q.Channel, &received, &q.Details, &q.Purpose,
+		&q.Status, &asked, &verified, &q.Verified, &ext, &q.ExtensionReason, &extended,
 		&closed, &q.Outcome, &created, &q.CreatedBy); err != nil {
 		return nil, err
 	}
-	q.Type, q.Channel, q.Status, q.Verified = rights.Type(typ), rights.Channel(channel), rights.Status(status), rights.Verification(method)
 	q.ReceivedOn, q.VerifyAskedOn, q.VerifiedOn = fromDayMillis(received), fromDayMillis(asked), fromDayMillis(verified)
 	q.ExtendedOn, q.ClosedOn = fromDayMillis(extended), fromDayMillis(closed)
 	q.CreatedAt = time.UnixMilli(created).UTC()

@@ -31,17 +31,17 @@ func TestEraseSubjectsForgetsRequestsAndDisclosuresOfTheWholeBatch(t *testing.T)
 				}
 				accts = append(accts, a.ID)
 				for j := range n {
-					r := &rights.Request{ID: a.ID + "-req" + string(rune('0'+j)), SubjectID: a.ID, SubjectPseudonym: a.Pseudonym,
-						Type: rights.TypeAccess, Channel: rights.ChannelEmail, ReceivedOn: day, Details: "asked by phone, Marktstraat 1",
-						Status: rights.StatusCompleted, ClosedOn: day, Outcome: "sent the copy", CreatedAt: day, CreatedBy: "staff:1"}
-					if err := tx.InsertRequest(ctx, r, rights.Clock{Response: policy.Duration{Months: 1}}); err != nil {
+					r := &store.Request{ID: a.ID + "-req" + string(rune('0'+j)), SubjectID: a.ID, SubjectPseudonym: a.Pseudonym,
+						Type: string(rights.TypeAccess), Channel: string(rights.ChannelEmail), ReceivedOn: day, Details: "asked by phone, Marktstraat 1",
+						Status: string(rights.StatusCompleted), ClosedOn: day, Outcome: "sent the copy", CreatedAt: day, CreatedBy: "staff:1"}
+					if err := tx.InsertRequest(ctx, r); err != nil {
 						return err
 					}
-					if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: day, Kind: rights.StepNote, Actor: "staff:1", Note: "called back on 0612345678"}); err != nil {
+					if err := tx.AddRequestStep(ctx, r.ID, store.RequestStep{At: day, Kind: string(rights.StepNote), Actor: "staff:1", Note: "called back on 0612345678"}); err != nil {
 						return err
 					}
 				}
-				if err := tx.InsertDisclosure(ctx, &rights.Disclosure{ID: a.ID + "-dis", SubjectID: a.ID, SubjectPseudonym: a.Pseudonym,
+				if err := tx.InsertDisclosure(ctx, &store.Disclosure{ID: a.ID + "-dis", SubjectID: a.ID, SubjectPseudonym: a.Pseudonym,
 					Ground: "police", Recipient: "police", LegalBasis: policy.LegalObligation, Reference: "case 2026-17",
 					DisclosedOn: day, RecordedAt: day, RecordedBy: "staff:1"}); err != nil {
 					return err

@@ -9,6 +9,7 @@ import (
 
 	"steward"
 	"steward/rights"
+	"steward/store"
 )
 
 // Disclosures to third parties on the command line (R7).
@@ -95,7 +96,7 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		if list == nil {
-			list = []rights.Disclosure{}
+			list = []store.Disclosure{}
 		}
 		return enc.Encode(list)
 	}

@@ -338,12 +338,12 @@ func TestLegalHoldSkipsAndReports(t *testing.T) {
 			}
 			for i, status := range []rights.Status{rights.StatusReceived, rights.StatusCompleted} {
 				subject := fmt.Sprintf("a_due%03d", i+2)
-				r := &rights.Request{ID: "req_" + subject, SubjectID: subject, Type: rights.TypeAccess, Channel: rights.ChannelEmail,
-					ReceivedOn: day("2024-05-20"), Status: status, CreatedAt: day("2024-05-20"), CreatedBy: "staff:1"}
+				r := &store.Request{ID: "req_" + subject, SubjectID: subject, Type: string(rights.TypeAccess), Channel: string(rights.ChannelEmail),
+					ReceivedOn: day("2024-05-20"), Status: string(status), Deadline: day("2024-06-20"), CreatedAt: day("2024-05-20"), CreatedBy: "staff:1"}
 				if status == rights.StatusCompleted {
 					r.ClosedOn, r.Outcome = day("2024-05-25"), "sent the copy"
 				}
-				if err := tx.InsertRequest(ctx, r, rights.Clock{Response: policy.Duration{Months: 1}}); err != nil {
+				if err := tx.InsertRequest(ctx, r); err != nil {
 					return err
 				}
 			}

@@ -31,7 +31,7 @@ func (d *Desk) RecordDisclosure(ctx context.Context, actor audit.Actor, n rights
 			return err
 		}
 		if n.RequestID != "" {
-			if _, err := tx.RequestForUpdate(ctx, n.RequestID, a.ID); err != nil {
+			if _, err := requestForUpdate(ctx, tx, n.RequestID, a.ID); err != nil {
 				return err
 			}
 		}
@@ -42,7 +42,7 @@ func (d *Desk) RecordDisclosure(ctx context.Context, actor audit.Actor, n rights
 			Withheld: n.Withheld, WithholdReason: n.WithholdReason,
 			RecordedAt: d.Clock.Now(), RecordedBy: string(actor),
 		}
-		if err := tx.InsertDisclosure(ctx, out); err != nil {
+		if err := insertDisclosure(ctx, tx, out); err != nil {
 			return err
 		}
 		fields := append([]string(nil), n.Categories...)

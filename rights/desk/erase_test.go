@@ -70,7 +70,7 @@ func (f *fixture) populate(t *testing.T) []string {
 		}
 		ref := "PV-x7q-" + f.person.ID
 		values = append(values, ref)
-		if err := tx.InsertDisclosure(ctx, &rights.Disclosure{ID: "dis_fixture", SubjectID: f.person.ID,
+		if err := tx.InsertDisclosure(ctx, &store.Disclosure{ID: "dis_fixture", SubjectID: f.person.ID,
 			SubjectPseudonym: f.person.Pseudonym, Ground: "law", Recipient: "Politie", LegalBasis: policy.LegalObligation,
 			Categories: []string{"account"}, Reference: ref, DisclosedOn: now, RecordedAt: now, RecordedBy: "a-staff"}); err != nil {
 			return err

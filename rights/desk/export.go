@@ -41,7 +41,7 @@ func (d *Desk) Export(ctx context.Context, w io.Writer, subjectID string, actor 
 // another type, unverified or closed is ECONFLICT, and then nothing is
 // written or recorded.
 func (d *Desk) ExportForRequest(ctx context.Context, w io.Writer, requestID string, actor audit.Actor, o CollectOptions) error {
-	r, err := d.Store.RequestByID(ctx, requestID, "")
+	r, err := oneRequest(d.Store.RequestByID(ctx, requestID, ""))
 	if err != nil {
 		return fmt.Errorf("desk: export for request %s: %w", requestID, err)
 	}
@@ -50,7 +50,7 @@ func (d *Desk) ExportForRequest(ctx context.Context, w io.Writer, requestID stri
 	}
 	err = d.export(ctx, w, r.SubjectID, o, func(tx *store.Tx, _ store.SubjectState) error {
 		// Again under the request's lock: it may have been closed since.
-		locked, err := tx.RequestForUpdate(ctx, requestID, "")
+		locked, err := requestForUpdate(ctx, tx, requestID, "")
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (d *Desk) ExportForRequest(ctx context.Context, w io.Writer, requestID stri
 		if locked.SubjectID != r.SubjectID {
 			return steward.Errorf(steward.ECONFLICT, "the person's account is erased: there is nothing to export")
 		}
-		if err := tx.AddRequestStep(ctx, locked.ID, rights.Step{At: d.Clock.Now(), Kind: rights.StepExportProduced, Actor: string(actor)}); err != nil {
+		if err := addRequestStep(ctx, tx, locked.ID, rights.Step{At: d.Clock.Now(), Kind: rights.StepExportProduced, Actor: string(actor)}); err != nil {
 			return err
 		}
 		return d.record(ctx, tx, requestEntry(actor, audit.ExportDownload, locked, "export_v1"))

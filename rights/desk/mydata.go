@@ -215,7 +215,7 @@ func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*ri
 // collectRest adds requests, staff views, disclosures and limits.
 func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.Overview) error {
 	s := d.Store
-	reqs, err := s.RequestsOf(ctx, a.ID)
+	reqs, err := requestsOf(s.RequestsOf(ctx, a.ID))
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 		}
 		ov.StaffViews = append(ov.StaffViews, e)
 	}
-	dis, err := s.DisclosuresOf(ctx, a.ID, false)
+	dis, err := disclosuresOf(s.DisclosuresOf(ctx, a.ID, false))
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func requestEntry(actor audit.Actor, action audit.Action, r *rights.Request, fie
 
 // step writes one step of a request's timeline and its audit entry.
 func (d *Desk) step(ctx context.Context, tx *store.Tx, actor audit.Actor, action audit.Action, r *rights.Request, kind rights.StepKind, note string) error {
-	if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: d.Clock.Now(), Kind: kind, Actor: string(actor), Note: note}); err != nil {
+	if err := addRequestStep(ctx, tx, r.ID, rights.Step{At: d.Clock.Now(), Kind: kind, Actor: string(actor), Note: note}); err != nil {
 		return err
 	}
 	return d.record(ctx, tx, requestEntry(actor, action, r, string(kind)))
@@ -78,10 +78,10 @@ func (d *Desk) Add(ctx context.Context, actor audit.Actor, n rights.NewRequest) 
 		if n.Channel == rights.ChannelSelfService && actor == audit.SubjectActor(audit.Pseudonym(a.Pseudonym)) {
 			r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifySession, n.ReceivedOn
 		}
-		if err := tx.InsertRequest(ctx, r, d.DeadlineClock()); err != nil {
+		if err := insertRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
 			return err
 		}
-		if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: r.CreatedAt, Kind: rights.StepReceived, Actor: string(actor)}); err != nil {
+		if err := addRequestStep(ctx, tx, r.ID, rights.Step{At: r.CreatedAt, Kind: rights.StepReceived, Actor: string(actor)}); err != nil {
 			return err
 		}
 		return d.record(ctx, tx, requestEntry(actor, audit.RequestCreate, r, "type", "channel", "received_on"))
@@ -98,7 +98,7 @@ func (d *Desk) Add(ctx context.Context, actor audit.Actor, n rights.NewRequest) 
 // hold that account. Asking again sends a new link and voids the old one.
 func (d *Desk) AskVerification(ctx context.Context, actor audit.Actor, id string) error {
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
-		r, err := tx.RequestForUpdate(ctx, id, "")
+		r, err := requestForUpdate(ctx, tx, id, "")
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func (d *Desk) AskVerification(ctx context.Context, actor audit.Actor, id string
 		}
 		if r.VerifyAskedOn.IsZero() {
 			r.VerifyAskedOn = d.Today()
-			if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+			if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
 				return err
 			}
 		}
@@ -139,14 +139,14 @@ func (d *Desk) VerifyLink(ctx context.Context, secret string) (*rights.Request, 
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.UseRequestVerifyToken(ctx, account.HashSecret(secret), d.Clock.Now()); err != nil {
+		if r, err = useRequestVerifyToken(ctx, tx, account.HashSecret(secret), d.Clock.Now()); err != nil {
 			return err
 		}
 		if err := r.CanVerify(); err != nil {
 			return err
 		}
 		r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifyEmailLink, d.Today()
-		if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+		if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
 			return err
 		}
 		return d.step(ctx, tx, audit.SubjectActor(audit.Pseudonym(r.SubjectPseudonym)), audit.RequestStep, r, rights.StepVerified, string(rights.VerifyEmailLink))
@@ -165,7 +165,7 @@ func (d *Desk) VerifyLink(ctx context.Context, secret string) (*rights.Request, 
 
 func (d *Desk) voidLink(ctx context.Context, secret string) {
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.UseRequestVerifyToken(ctx, account.HashSecret(secret), time.Time{}.Add(1))
+		_, err := useRequestVerifyToken(ctx, tx, account.HashSecret(secret), time.Time{}.Add(1))
 		if steward.ErrorCode(err) == steward.ENOTFOUND {
 			return nil
 		}
@@ -190,14 +190,14 @@ func (d *Desk) VerifyManually(ctx context.Context, actor audit.Actor, id, note s
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.RequestForUpdate(ctx, id, ""); err != nil {
+		if r, err = requestForUpdate(ctx, tx, id, ""); err != nil {
 			return err
 		}
 		if err := r.CanVerify(); err != nil {
 			return err
 		}
 		r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifyManual, d.Today()
-		if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+		if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
 			return err
 		}
 		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepVerified, note)
@@ -217,7 +217,7 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.RequestForUpdate(ctx, id, ""); err != nil {
+		if r, err = requestForUpdate(ctx, tx, id, ""); err != nil {
 			return err
 		}
 		c := d.DeadlineClock()
@@ -229,7 +229,7 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 			return err
 		}
 		r.Extension, r.ExtensionReason, r.ExtendedOn = ext, reason, d.Today()
-		if err := tx.UpdateRequest(ctx, r, c); err != nil {
+		if err := updateRequest(ctx, tx, r, c); err != nil {
 			return err
 		}
 		if err := d.step(ctx, tx, actor, audit.RequestExtend, r, rights.StepExtended, reason); err != nil {
@@ -279,7 +279,7 @@ func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string,
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = tx.RequestForUpdate(ctx, id, ""); err != nil {
+		if r, err = requestForUpdate(ctx, tx, id, ""); err != nil {
 			return err
 		}
 		if err := r.CanClose(refuse); err != nil {
@@ -290,10 +290,10 @@ func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string,
 		if refuse {
 			r.Status, kind = rights.StatusRefused, rights.StepRefused
 		}
-		if err := tx.UpdateRequest(ctx, r, d.DeadlineClock()); err != nil {
+		if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
 			return err
 		}
-		if err := tx.AddRequestStep(ctx, r.ID, rights.Step{At: d.Clock.Now(), Kind: kind, Actor: string(actor), Note: outcome}); err != nil {
+		if err := addRequestStep(ctx, tx, r.ID, rights.Step{At: d.Clock.Now(), Kind: kind, Actor: string(actor), Note: outcome}); err != nil {
 			return err
 		}
 		if err := d.record(ctx, tx, requestEntry(actor, audit.RequestClose, r, "status")); err != nil {
@@ -437,7 +437,7 @@ func (d *Desk) Queue(ctx context.Context, o QueueOptions) ([]Item, error) {
 	c := d.DeadlineClock()
 	var out []Item
 	for {
-		page, err := d.Store.RequestQueue(ctx, f)
+		page, err := requestsOf(d.Store.RequestQueue(ctx, f))
 		if err != nil {
 			return nil, fmt.Errorf("desk: queue: %w", err)
 		}
@@ -458,7 +458,7 @@ func (d *Desk) Queue(ctx context.Context, o QueueOptions) ([]Item, error) {
 // Request returns one request with its timeline and flags; subjectID, when
 // given, must own it (a person's own view), else it is not found.
 func (d *Desk) Request(ctx context.Context, id, subjectID string) (Item, error) {
-	r, err := d.Store.RequestByID(ctx, id, subjectID)
+	r, err := oneRequest(d.Store.RequestByID(ctx, id, subjectID))
 	if err != nil {
 		return Item{}, err
 	}
