@@ -19,6 +19,11 @@ type Issue struct {
 	Subject string
 	Body    string
 	Lang    string
+	// Resend sends the issue to everyone again, also to those an earlier,
+	// finished run of the same issue reached. Without it, an issue — its
+	// language, subject and body — reaches each person once, however
+	// often it is sent (issue 14, finding 10).
+	Resend bool
 }
 
 // SendReport says what a run did so far.
@@ -77,7 +82,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 			break
 		}
 		after = cands[len(cands)-1]
-		b, err := n.sendBatch(ctx, run.ID, p, is, cands)
+		b, err := n.sendBatch(ctx, run, p, is, cands)
 		if err != nil {
 			return rep, fmt.Errorf("consent: newsletter send %d: %w", run.ID, err)
 		}
@@ -127,14 +132,23 @@ func (n *Newsletter) startSend(ctx context.Context, p *policy.Purpose, is Issue)
 // their consent state locked and read again, the gate asked per
 // recipient, and each one allowed and not yet reached gets the issue
 // enqueued with its delivery row.
-func (n *Newsletter) sendBatch(ctx context.Context, send int64, p *policy.Purpose, is Issue, cands []string) (SendReport, error) {
+func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p *policy.Purpose, is Issue, cands []string) (SendReport, error) {
+	send := run.ID
 	var b SendReport
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
 		b = SendReport{}
 		if err := tx.LockConsentStates(ctx, p.ID, cands); err != nil {
 			return err
 		}
-		done, err := tx.NewsletterDelivered(ctx, send, cands)
+		// Reached already: by this run (a resumed run), or by any run of
+		// the same issue unless it is sent again on purpose.
+		var done map[string]bool
+		var err error
+		if is.Resend {
+			done, err = tx.NewsletterDelivered(ctx, send, cands)
+		} else {
+			done, err = tx.NewsletterIssueDelivered(ctx, p.ID, run.ContentHash, cands)
+		}
 		if err != nil {
 			return err
 		}

@@ -142,3 +142,47 @@ func BenchmarkNewsletterPlan100k(b *testing.B) {
 	}
 	b.ReportMetric(100000/(b.Elapsed().Seconds()/float64(b.N)), "recipients/s")
 }
+
+// TestSendingAnIssueAgainReachesOnlyTheNew: re-running a finished send of
+// the same issue mailed everyone a second time (60,000 → 120,000; issue
+// 14, finding 10). An issue — language, subject, body — now reaches each
+// person once: a second run mails only who subscribed since, and only
+// --resend (Issue.Resend) mails everyone again.
+func TestSendingAnIssueAgainReachesOnlyTheNew(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc, clk := newService(t, s, "zorginspirator")
+		seedAccounts(t, s, svc, 3)
+		nl := newsletter(svc, s, clk)
+		is := consent.Issue{Subject: "Nieuws", Body: "Hallo", Lang: "nl"}
+		count := func() int {
+			var n int
+			s.Read().QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = 'newsletter'`).Scan(&n)
+			return n
+		}
+		rep, err := nl.Send(ctx, is, 2, nil)
+		must(t, err)
+		if rep.Enqueued != 3 {
+			t.Fatalf("first run %+v, want 3 enqueued", rep)
+		}
+		rep, err = nl.Send(ctx, is, 2, nil)
+		must(t, err)
+		if rep.Resumed || rep.Enqueued != 0 || rep.Already != 3 || count() != 3 {
+			t.Fatalf("the same issue again: %+v, %d mails; want a new run that reaches no one twice", rep, count())
+		}
+		other := is
+		other.Body = "Hallo, met een correctie"
+		rep, err = nl.Send(ctx, other, 2, nil)
+		must(t, err)
+		if rep.Enqueued != 3 {
+			t.Fatalf("another issue: %+v, want everyone", rep)
+		}
+		again := is
+		again.Resend = true
+		rep, err = nl.Send(ctx, again, 2, nil)
+		must(t, err)
+		if rep.Enqueued != 3 || count() != 9 {
+			t.Fatalf("--resend: %+v, %d mails; want everyone again", rep, count())
+		}
+	})
+}

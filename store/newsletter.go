@@ -215,6 +215,25 @@ func (r *Reader) NewsletterDelivered(ctx context.Context, send int64, subjects [
 	return out, nil
 }
 
+// NewsletterIssueDelivered returns which of subjects any run of the issue
+// with this content hash has reached, finished or not.
+func (r *Reader) NewsletterIssueDelivered(ctx context.Context, purpose, contentHash string, subjects []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := eachRowIn(ctx, r, "d.subject", subjects, func(cond string) string {
+		return `SELECT DISTINCT d.subject FROM newsletter_deliveries d JOIN newsletter_sends s ON s.id = d.send_id
+			WHERE s.purpose = $1 AND s.content_hash = $2 AND ` + cond
+	}, []any{purpose, contentHash}, func(rows *sql.Rows) error {
+		var s string
+		err := rows.Scan(&s)
+		out[s] = true
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: newsletter issue deliveries: %w", err)
+	}
+	return out, nil
+}
+
 // RecordNewsletterDelivery notes that run send reached subject with mail
 // outboxID, in the transaction that enqueued the mail.
 func (tx *Tx) RecordNewsletterDelivery(ctx context.Context, send int64, subject string, outboxID int64, at time.Time) error {

@@ -27,6 +27,7 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	bodyFile := fs.String("body", "", "file with the plain-text body")
 	lang := fs.String("lang", "nl", "language of the issue and its unsubscribe footer: nl or en (it goes to every subscriber)")
 	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", ""), "public URL of the site, for the unsubscribe link in every mail (env STEWARD_BASE_URL; required)")
+	resend := fs.Bool("resend", false, "send the issue again also to those an earlier run of the same issue reached (without it each person gets an issue once)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeFn()
-	rep, err := nl.Send(ctx, consent.Issue{Subject: *subject, Body: string(body), Lang: *lang}, 0, func(r consent.SendReport) {
+	rep, err := nl.Send(ctx, consent.Issue{Subject: *subject, Body: string(body), Lang: *lang, Resend: *resend}, 0, func(r consent.SendReport) {
 		fmt.Fprintf(a.stdout, "run %d: %d looked at, %d enqueued, %d skipped (consent no longer stands), %d already sent\n",
 			r.Send, r.Candidates, r.Enqueued, r.Skipped, r.Already)
 	})
