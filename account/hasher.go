@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
+	"time"
 
 	"steward"
 )
@@ -23,7 +25,16 @@ type Hasher struct {
 	// admitted holds one token per request running or waiting;
 	// running one per hash being computed.
 	admitted, running chan struct{}
+	// idle hands the hashes' memory back to the system once the Hasher
+	// has been idle for a moment (releaseAfterIdle).
+	idle *time.Timer
 }
+
+// releaseAfterIdle is how long the Hasher must be idle before the memory
+// the hashes used (Params.Memory each, garbage once done) is returned to
+// the system, so a server's memory goes back near idle after a burst
+// instead of staying at its peak. Under steady load it never fires.
+const releaseAfterIdle = 2 * time.Second
 
 // NewHasher returns a Hasher for p running at most inFlight hashes (the
 // number of cores when inFlight ≤ 0) with up to queue more waiting (twice
@@ -35,7 +46,18 @@ func NewHasher(p HashParams, inFlight, queue int) *Hasher {
 	if queue < 0 {
 		queue = 2 * inFlight
 	}
-	return &Hasher{Params: p, admitted: make(chan struct{}, inFlight+queue), running: make(chan struct{}, inFlight)}
+	h := &Hasher{Params: p, admitted: make(chan struct{}, inFlight+queue), running: make(chan struct{}, inFlight)}
+	h.idle = time.AfterFunc(time.Hour, h.releaseMemory)
+	h.idle.Stop()
+	return h
+}
+
+// releaseMemory returns freed memory to the system if no hash has run
+// since the timer was set.
+func (h *Hasher) releaseMemory() {
+	if len(h.admitted) == 0 {
+		debug.FreeOSMemory()
+	}
 }
 
 // acquire takes a slot, waiting in the queue if there is room in it.
@@ -57,6 +79,9 @@ func (h *Hasher) acquire(ctx context.Context) error {
 func (h *Hasher) release() {
 	<-h.running
 	<-h.admitted
+	if len(h.admitted) == 0 {
+		h.idle.Reset(releaseAfterIdle)
+	}
 }
 
 // Hash is HashPassword within the bound.
