@@ -4,15 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"steward/internal/doccheck"
 )
 
 // requirementsDoc is the map from requirement ids to code and tests
@@ -99,8 +98,6 @@ var (
 	linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	// testRefRE is a test reference: "- `web/x_test.go` → `TestA`, `TestB` — why".
 	testRefRE = regexp.MustCompile("^- `([^`]+)` → (.*)$")
-	// testNameRE is a test function, optionally with a subtest.
-	testNameRE = regexp.MustCompile(`^((?:Test|Benchmark|Fuzz)[A-Za-z0-9_]*)(?:/(\S+))?$`)
 	// quotedRE is a backquoted span.
 	quotedRE = regexp.MustCompile("`([^`]+)`")
 )
@@ -124,7 +121,7 @@ func checkRequirements(doc []byte, root string) []string {
 			report(headingLine, "%s has no **Status** line", current)
 		}
 	}
-	files := map[string]*testFile{}
+	refs := &doccheck.TestRefs{Root: root}
 	sc := bufio.NewScanner(bytes.NewReader(doc))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -152,7 +149,7 @@ func checkRequirements(doc []byte, root string) []string {
 			checkLink(root, m[1], func(format string, args ...any) { report(n, format, args...) })
 		}
 		if strings.HasPrefix(line, "- `") && strings.Contains(line, "→") {
-			checkTestRef(root, line, files, func(format string, args ...any) { report(n, format, args...) })
+			checkTestRef(line, refs, func(format string, args ...any) { report(n, format, args...) })
 		}
 	}
 	endSection()
@@ -183,77 +180,24 @@ func checkLink(root, target string, report func(string, ...any)) {
 
 // checkTestRef checks one "- `file_test.go` → `TestX` — why" line: the file
 // exists and holds each named test function (and subtest name).
-func checkTestRef(root, line string, files map[string]*testFile, report func(string, ...any)) {
+func checkTestRef(line string, refs *doccheck.TestRefs, report func(string, ...any)) {
 	m := testRefRE.FindStringSubmatch(line)
 	if m == nil {
 		report("a test reference must read - `path/file_test.go` → `TestName`")
 		return
 	}
 	path := m[1]
-	if !strings.HasSuffix(path, "_test.go") {
-		report("%s is not a _test.go file", path)
-		return
-	}
 	names, _, _ := strings.Cut(m[2], " — ")
 	quoted := quotedRE.FindAllStringSubmatch(names, -1)
-	if len(quoted) == 0 {
+	if len(quoted) == 0 && strings.HasSuffix(path, "_test.go") {
 		report("%s → names no test in backquotes", path)
 		return
 	}
-	f, ok := files[path]
-	if !ok {
-		f = parseTestFile(filepath.Join(root, filepath.FromSlash(path)))
-		files[path] = f
-	}
-	if f.err != nil {
-		report("%s does not exist or does not parse: %v", path, f.err)
-		return
-	}
+	var tests []string
 	for _, q := range quoted {
-		nm := testNameRE.FindStringSubmatch(q[1])
-		if nm == nil {
-			report("%s: %q is not a TestX, BenchmarkX or FuzzX name", path, q[1])
-			continue
-		}
-		if !f.funcs[nm[1]] {
-			report("%s has no function %s", path, nm[1])
-			continue
-		}
-		if nm[2] != "" && !f.strings[nm[2]] {
-			report("%s has no subtest named %s (no string literal %q in the file)", path, nm[2], nm[2])
-		}
+		tests = append(tests, q[1])
 	}
-}
-
-// testFile is what a test reference is checked against: the file's
-// top-level functions and its string literals (the names of table cases
-// and t.Run subtests).
-type testFile struct {
-	funcs   map[string]bool
-	strings map[string]bool
-	err     error
-}
-
-// parseTestFile parses a Go file for its functions and string literals.
-func parseTestFile(path string) *testFile {
-	f := &testFile{funcs: map[string]bool{}, strings: map[string]bool{}}
-	file, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-	if err != nil {
-		f.err = err
-		return f
+	for _, p := range refs.Check(path, tests) {
+		report("%s", p)
 	}
-	for _, d := range file.Decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
-			f.funcs[fd.Name.Name] = true
-		}
-	}
-	ast.Inspect(file, func(n ast.Node) bool {
-		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-			if s, err := strconv.Unquote(lit.Value); err == nil {
-				f.strings[s] = true
-			}
-		}
-		return true
-	})
-	return f
 }

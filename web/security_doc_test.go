@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"steward/internal/doccheck"
 )
 
 // securityDoc is the map from the OWASP ASVS 4.0.3 level-2 requirements to
@@ -134,8 +132,6 @@ var (
 	secDocRefRE = regexp.MustCompile("`([^`\\s]+\\.go)` → ((?:`[^`]+`(?:, )?)+)")
 	// secDocFileRE is any backquoted test file, referenced or not.
 	secDocFileRE = regexp.MustCompile("`([^`\\s]+_test\\.go)`")
-	// secDocNameRE is a test, fuzz target or benchmark function.
-	secDocNameRE = regexp.MustCompile(`^(?:Test|Fuzz|Benchmark)[A-Za-z0-9_]*$`)
 	// secDocStatuses are the words a row's status may be.
 	secDocStatuses = map[string]bool{"met": true, "partly": true, "not yet": true, "n/a": true}
 )
@@ -152,7 +148,7 @@ func checkSecurityDoc(doc []byte, root string) []string {
 		want[id] = true
 	}
 	rows := map[string]int{}
-	funcs := map[string]map[string]bool{} // file → its top-level functions; nil when unreadable
+	refs := &doccheck.TestRefs{Root: root}
 	sc := bufio.NewScanner(bytes.NewReader(doc))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -175,27 +171,12 @@ func checkSecurityDoc(doc []byte, root string) []string {
 		for _, m := range secDocRefRE.FindAllStringSubmatch(line, -1) {
 			file := m[1]
 			referenced[file] = true
-			if !strings.HasSuffix(file, "_test.go") {
-				report(n, "%s is not a _test.go file", file)
-				continue
-			}
-			fns, seen := funcs[file]
-			if !seen {
-				fns = secDocFuncs(filepath.Join(root, filepath.FromSlash(file)))
-				funcs[file] = fns
-			}
-			if fns == nil {
-				report(n, "%s does not exist or does not parse", file)
-				continue
-			}
+			var names []string
 			for _, q := range strings.Split(m[2], ", ") {
-				name := strings.Trim(q, "`")
-				switch {
-				case !secDocNameRE.MatchString(name):
-					report(n, "%s → %s is not a test, fuzz or benchmark function", file, name)
-				case !fns[name]:
-					report(n, "%s has no function %s", file, name)
-				}
+				names = append(names, strings.Trim(q, "`"))
+			}
+			for _, p := range refs.Check(file, names) {
+				report(n, "%s", p)
 			}
 		}
 		for _, m := range secDocFileRE.FindAllStringSubmatch(line, -1) {
@@ -214,20 +195,4 @@ func checkSecurityDoc(doc []byte, root string) []string {
 		}
 	}
 	return problems
-}
-
-// secDocFuncs returns the names of the top-level functions of a Go file, or
-// nil when it cannot be read or parsed.
-func secDocFuncs(path string) map[string]bool {
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-	if err != nil {
-		return nil
-	}
-	fns := map[string]bool{}
-	for _, d := range f.Decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
-			fns[fd.Name.Name] = true
-		}
-	}
-	return fns
 }
