@@ -9,7 +9,7 @@ import (
 )
 
 func TestErrorCodeFollowsTheWrapChain(t *testing.T) {
-	inner := steward.FieldError("email", "is not an e-mail address")
+	inner := steward.FieldError("email", "error.is_not_valid_email")
 	wrapped := fmt.Errorf("signup %s: %w", "a_1", inner)
 	cases := []struct {
 		name      string
@@ -17,8 +17,8 @@ func TestErrorCodeFollowsTheWrapChain(t *testing.T) {
 		code, msg string
 	}{
 		{"nil", nil, "", ""},
-		{"wrapped_application_error", wrapped, steward.EINVALID, "is not an e-mail address"},
-		{"plain_error_is_internal_and_hidden", errors.New("pq: connection reset by 10.0.0.7"), steward.EINTERNAL, "internal error"},
+		{"wrapped_application_error", wrapped, steward.EINVALID, "is not a valid e-mail address"},
+		{"plain_error_is_internal_and_hidden", errors.New("pq: connection reset by 10.0.0.7"), steward.EINTERNAL, "Something went wrong on our side; please try again later."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -32,7 +32,7 @@ func TestErrorCodeFollowsTheWrapChain(t *testing.T) {
 			}
 		})
 	}
-	if got := wrapped.Error(); got != "signup a_1: invalid: email: is not an e-mail address" {
+	if got := wrapped.Error(); got != "signup a_1: invalid: email: is not a valid e-mail address" {
 		t.Errorf("Error() = %q", got)
 	}
 }

@@ -81,7 +81,7 @@ func (r Role) Allows(need Role) bool {
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if !r.Valid() {
-		return "", steward.FieldError("role", "must be one of admin, privacy_officer, support")
+		return "", steward.FieldError("role", "error.must_be_staff_role")
 	}
 	return r, nil
 }

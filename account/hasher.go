@@ -12,7 +12,7 @@ import (
 // ErrHashBusy is answered when more passwords wait to be hashed than the
 // Hasher queues: the caller answers 503 with Retry-After at once instead of
 // letting the request wait without bound (issue 14, finding 1).
-var ErrHashBusy = steward.Errorf(steward.EUNAVAILABLE, "too many log-ins at this moment; try again in a few seconds")
+var ErrHashBusy = steward.Errorf(steward.EUNAVAILABLE, "error.too_many_logins")
 
 // Hasher bounds the password hashes in flight. Each argon2id hash holds
 // Params.Memory (19 MiB) for its duration and wants a core; 150 hashes at

@@ -42,15 +42,15 @@ func CheckPassword(pw string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case strings.TrimSpace(pw) == "" && pw != "":
-		return steward.FieldError("password", "must not be only spaces")
+		return steward.FieldError("password", "error.must_not_be_only_spaces")
 	case n < MinPasswordLen:
-		return steward.FieldError("password", "must be at least %d characters", MinPasswordLen)
+		return steward.FieldError("password", "error.must_be_at_least_characters", "min_password_len", MinPasswordLen)
 	case len(pw) > MaxPasswordLen:
-		return steward.FieldError("password", "must be at most %d bytes", MaxPasswordLen)
+		return steward.FieldError("password", "error.must_be_at_most_bytes", "max_password_len", MaxPasswordLen)
 	case oneRepeatedRune(pw):
-		return steward.FieldError("password", "must not be one character repeated")
+		return steward.FieldError("password", "error.must_not_be_one_character")
 	case IsCommonPassword(pw):
-		return steward.FieldError("password", "is one of the passwords used most often and found in data breaches; choose another, for example a few words that do not belong together")
+		return steward.FieldError("password", "error.password_common")
 	}
 	return nil
 }

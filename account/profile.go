@@ -157,9 +157,9 @@ func Validate(rec *policy.Record, in map[string]string, partial bool) (Values, e
 	for _, k := range keys {
 		f := rec.Field(k)
 		if f == nil {
-			errs = append(errs, steward.FieldError(k, "is not a field this site keeps (R4)"))
+			errs = append(errs, steward.FieldError(k, "error.is_not_field_site"))
 		} else if !Input(f) {
-			errs = append(errs, steward.FieldError(k, "is set by the site, not entered"))
+			errs = append(errs, steward.FieldError(k, "error.set_by_site"))
 		}
 	}
 	out := Values{}
@@ -174,7 +174,7 @@ func Validate(rec *policy.Record, in map[string]string, partial bool) (Values, e
 			continue
 		}
 		if v == "" && f.Required {
-			errs = append(errs, steward.FieldError(f.ID, "is required"))
+			errs = append(errs, steward.FieldError(f.ID, "error.is_required"))
 			continue
 		}
 		if given || v != "" {
@@ -214,7 +214,7 @@ func normalize(f *policy.Field, raw string) (string, *steward.Error) {
 		return "", nil
 	}
 	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' }) {
-		return "", steward.FieldError(f.ID, "contains characters that are not allowed")
+		return "", steward.FieldError(f.ID, "error.characters_not_allowed")
 	}
 	tooLong := func(def int) *steward.Error {
 		max := f.MaxLength
@@ -222,7 +222,7 @@ func normalize(f *policy.Field, raw string) (string, *steward.Error) {
 			max = def
 		}
 		if utf8.RuneCountInString(v) > max {
-			return steward.FieldError(f.ID, "must be at most %d characters", max)
+			return steward.FieldError(f.ID, "error.must_be_at_most_characters", "max", max)
 		}
 		return nil
 	}
@@ -238,41 +238,41 @@ func normalize(f *policy.Field, raw string) (string, *steward.Error) {
 	case policy.TypeEmail:
 		e, err := NormalizeEmail(v)
 		if err != nil {
-			return "", steward.FieldError(f.ID, "is not a valid e-mail address")
+			return "", steward.FieldError(f.ID, "error.is_not_valid_email")
 		}
 		v = e
 	case policy.TypePostcode:
 		m := postcodeRE.FindStringSubmatch(strings.ToUpper(v))
 		if m == nil {
-			return "", steward.FieldError(f.ID, "is not a Dutch postcode (1234 AB)")
+			return "", steward.FieldError(f.ID, "error.is_not_dutch_postcode")
 		}
 		v = m[1] + " " + m[2]
 	case policy.TypeInteger:
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return "", steward.FieldError(f.ID, "must be a whole number")
+			return "", steward.FieldError(f.ID, "error.must_be_whole_number")
 		}
 		if f.Min != nil && n < *f.Min {
-			return "", steward.FieldError(f.ID, "must be at least %d", *f.Min)
+			return "", steward.FieldError(f.ID, "error.must_be_at_least", "min", *f.Min)
 		}
 		if f.Max != nil && n > *f.Max {
-			return "", steward.FieldError(f.ID, "must be at most %d", *f.Max)
+			return "", steward.FieldError(f.ID, "error.must_be_at_most", "max", *f.Max)
 		}
 		v = strconv.Itoa(n)
 	case policy.TypeChoice:
 		ok := slices.ContainsFunc(f.Choices, func(c policy.Choice) bool { return c.Value == v })
 		if !ok {
-			return "", steward.FieldError(f.ID, "is not one of the choices")
+			return "", steward.FieldError(f.ID, "error.is_not_one_choices")
 		}
 	case policy.TypeBIG:
 		// R3: a BIG or quality-register number is 11 digits.
 		v = strings.ReplaceAll(v, " ", "")
 		if !bigRE.MatchString(v) {
-			return "", steward.FieldError(f.ID, "must be 11 digits")
+			return "", steward.FieldError(f.ID, "error.must_be_11_digits")
 		}
 	case policy.TypeDate:
 		if !dateRE.MatchString(v) {
-			return "", steward.FieldError(f.ID, "must be a date as YYYY-MM-DD")
+			return "", steward.FieldError(f.ID, "error.must_be_a_date_as")
 		}
 	case policy.TypeBool:
 		switch strings.ToLower(v) {
@@ -281,10 +281,10 @@ func normalize(f *policy.Field, raw string) (string, *steward.Error) {
 		case "false", "off", "0", "no":
 			v = "false"
 		default:
-			return "", steward.FieldError(f.ID, "must be yes or no")
+			return "", steward.FieldError(f.ID, "error.must_be_yes_or_no")
 		}
 	default:
-		return "", steward.FieldError(f.ID, "has type %q, which Steward cannot accept", f.Type)
+		return "", steward.FieldError(f.ID, "error.has_type_steward_cannot", "type", f.Type)
 	}
 	return v, nil
 }

@@ -145,21 +145,21 @@ func MarshalPublicKey(pub ed25519.PublicKey) []byte {
 func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	if block, _ := pem.Decode(data); block != nil {
 		if block.Type != "PUBLIC KEY" {
-			return nil, steward.Errorf(steward.EINVALID, "a PEM %q block is not an audit public key (want PUBLIC KEY; the private key is not needed to verify)", block.Type)
+			return nil, steward.Errorf(steward.EINVALID, "error.audit_key_wrong_pem_block", "type", block.Type)
 		}
 		k, err := x509.ParsePKIXPublicKey(block.Bytes)
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "audit public key: %v", err)
+			return nil, steward.Errorf(steward.EINVALID, "error.audit_public_key", "err", err)
 		}
 		pub, ok := k.(ed25519.PublicKey)
 		if !ok {
-			return nil, steward.Errorf(steward.EINVALID, "audit public key is not an ed25519 key")
+			return nil, steward.Errorf(steward.EINVALID, "error.audit_key_not_ed25519")
 		}
 		return pub, nil
 	}
 	b, err := hex.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil || len(b) != ed25519.PublicKeySize {
-		return nil, steward.Errorf(steward.EINVALID, "audit public key must be a PEM PUBLIC KEY block or %d hex digits", 2*ed25519.PublicKeySize)
+		return nil, steward.Errorf(steward.EINVALID, "error.audit_key_bad_format", "n", 2*ed25519.PublicKeySize)
 	}
 	return ed25519.PublicKey(b), nil
 }
@@ -169,14 +169,14 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 func LoadPublicKey(path string) (ed25519.PublicKey, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "audit public key %s does not exist", path)
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.audit_key_file_missing", "path", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit: read public key %s: %w", path, err)
 	}
 	pub, err := ParsePublicKey(data)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "%s: %s", path, steward.ErrorMessage(err))
+		return nil, steward.Errorf(steward.EINVALID, "error.file_problem", "path", path, "problem", err)
 	}
 	return pub, nil
 }
@@ -214,43 +214,45 @@ func ParseCheckpointLine(line string) (Checkpoint, error) { return parseSigned("
 // parseSigned reads a line written by Checkpoint.line(word).
 func parseSigned(word, line string) (Checkpoint, error) {
 	var cp Checkpoint
-	bad := func(format string, args ...any) (Checkpoint, error) {
-		want := "(want \"" + word + " size=N hash=HEX key=ID signature=HEX\", as 'steward audit checkpoint' prints it)"
+	// bad wraps the problem with one part in the message that names the
+	// line's expected shape.
+	bad := func(key string, args ...any) (Checkpoint, error) {
+		problem := steward.Errorf(steward.EINVALID, key, args...)
 		if word != "checkpoint" {
-			want = "(want \"" + word + " size=N hash=HEX key=ID signature=HEX\")"
+			return Checkpoint{}, steward.Errorf(steward.EINVALID, "error.not_a_signed_line", "word", word, "problem", problem)
 		}
-		return Checkpoint{}, steward.Errorf(steward.EINVALID, "not a "+word+" line: "+format+" "+want, args...)
+		return Checkpoint{}, steward.Errorf(steward.EINVALID, "error.not_a_checkpoint_line", "problem", problem)
 	}
 	parts := strings.Fields(line)
 	names := []string{word, "size=", "hash=", "key=", "signature="}
 	if len(parts) != len(names) {
-		return bad("%d parts, want %d", len(parts), len(names))
+		return bad("error.checkpoint_parts", "n", len(parts), "want", len(names))
 	}
 	if parts[0] != names[0] {
-		return bad("it starts with %q", clip(parts[0]))
+		return bad("error.checkpoint_starts_with", "start", clip(parts[0]))
 	}
 	var vals [5]string
 	for i := 1; i < len(names); i++ {
 		v, ok := strings.CutPrefix(parts[i], names[i])
 		if !ok {
-			return bad("part %d is %q, want %sVALUE", i+1, clip(parts[i]), names[i])
+			return bad("error.checkpoint_part_is", "n", i+1, "part", clip(parts[i]), "want", names[i])
 		}
 		vals[i] = v
 	}
 	size, err := strconv.ParseUint(vals[1], 10, 64)
 	if err != nil || size == 0 {
-		return bad("size=%q is not a number of entries (1 or more)", clip(vals[1]))
+		return bad("error.checkpoint_bad_size", "size", clip(vals[1]))
 	}
 	cp.Size = size
 	if cp.Hash, err = ParseHash(vals[2]); err != nil {
-		return bad("hash=%q is not 64 hex digits", clip(vals[2]))
+		return bad("error.checkpoint_bad_hash", "hash", clip(vals[2]))
 	}
 	if id, err := hex.DecodeString(vals[3]); err != nil || len(id) != 8 {
-		return bad("key=%q is not a key id of 16 hex digits", clip(vals[3]))
+		return bad("error.checkpoint_bad_key", "key", clip(vals[3]))
 	}
 	cp.KeyID = strings.ToLower(vals[3])
 	if cp.Signature, err = hex.DecodeString(vals[4]); err != nil || len(cp.Signature) != ed25519.SignatureSize {
-		return bad("signature=%q is not %d hex digits", clip(vals[4]), 2*ed25519.SignatureSize)
+		return bad("error.checkpoint_bad_signature", "signature", clip(vals[4]), "n", 2*ed25519.SignatureSize)
 	}
 	return cp, nil
 }

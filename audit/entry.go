@@ -87,18 +87,18 @@ func (a Actor) Validate() error {
 	kind, id, ok := strings.Cut(string(a), ":")
 	switch {
 	case !ok:
-		return steward.FieldError("actor", "must be staff:<id>, subject:<pseudonym> or system:<job>")
+		return steward.FieldError("actor", "error.must_be_an_actor")
 	case kind == "subject":
 		return Pseudonym(id).Validate()
 	case kind == "staff":
 		return opaque("actor", id)
 	case kind == "system":
 		if !fieldName.MatchString(id) {
-			return steward.FieldError("actor", "system job must match %s", fieldName)
+			return steward.FieldError("actor", "error.system_job_must_match", "field_name", fieldName)
 		}
 		return nil
 	default:
-		return steward.FieldError("actor", "kind %q is not staff, subject or system", kind)
+		return steward.FieldError("actor", "error.kind_is_not_staff", "kind", kind)
 	}
 }
 
@@ -149,10 +149,10 @@ const maxLen = 128
 
 func opaque(field, s string) error {
 	if len(s) > maxLen {
-		return steward.FieldError(field, "longer than %d bytes", maxLen)
+		return steward.FieldError(field, "error.longer_than_bytes", "max_len", maxLen)
 	}
 	if !isOpaqueID(s) {
-		return steward.FieldError(field, "must be an opaque id (letters, digits, ._:/+=-; no '@', spaces or other text), so no personal value can be logged")
+		return steward.FieldError(field, "error.must_be_opaque_id")
 	}
 	return nil
 }
@@ -176,20 +176,20 @@ func (e *Entry) Normalize() {
 // so that no personal value can enter the log (G2).
 func (e *Entry) Validate() error {
 	if e.Time.IsZero() {
-		return steward.FieldError("time", "is not set")
+		return steward.FieldError("time", "error.is_not_set")
 	}
 	if !e.Action.Valid() {
-		return steward.FieldError("action", "%q is not in the audit vocabulary", e.Action)
+		return steward.FieldError("action", "error.is_not_audit_vocabulary", "action", e.Action)
 	}
 	if e.Format != FormatV1 {
-		return steward.FieldError("format", "unknown encoding format %d", e.Format)
+		return steward.FieldError("format", "error.unknown_encoding_format", "format", e.Format)
 	}
 	if err := e.Actor.Validate(); err != nil {
 		return err
 	}
 	if e.ObjectKind != "" || e.ObjectID != "" {
 		if len(e.ObjectKind) > maxLen || !fieldName.MatchString(e.ObjectKind) {
-			return steward.FieldError("object_kind", "must match %s", fieldName)
+			return steward.FieldError("object_kind", "error.must_match", "field_name", fieldName)
 		}
 		if err := opaque("object_id", e.ObjectID); err != nil {
 			return err
@@ -202,7 +202,7 @@ func (e *Entry) Validate() error {
 	}
 	for _, f := range e.Fields {
 		if len(f) > maxLen || !fieldName.MatchString(f) {
-			return steward.FieldError("fields", "field names must match %s; values are never logged", fieldName)
+			return steward.FieldError("fields", "error.field_names_must_match", "field_name", fieldName)
 		}
 	}
 	if e.PolicyVersion != "" {

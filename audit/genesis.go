@@ -79,7 +79,7 @@ func ParseGenesis(v string) (Genesis, error) {
 	}
 	cp, err := parseSigned("genesis", v)
 	if err != nil {
-		return Genesis{State: GenesisDamaged}, steward.Errorf(steward.EINVALID, "audit genesis: %s", steward.ErrorMessage(err))
+		return Genesis{State: GenesisDamaged}, steward.Errorf(steward.EINVALID, "error.audit_genesis", "err", err)
 	}
 	return Genesis{State: GenesisSealed, Size: cp.Size, Hash: cp.Hash, KeyID: cp.KeyID, Signature: cp.Signature}, nil
 }

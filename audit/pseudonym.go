@@ -21,7 +21,7 @@ type Pseudonym string
 // digits), so that no e-mail address or name can pass for one.
 func (p Pseudonym) Validate() error {
 	if len(p) != 35 || p[:3] != "ps_" || !isLowerHex(string(p[3:])) {
-		return steward.FieldError("subject", "is not a pseudonym (ps_ followed by 32 hex digits)")
+		return steward.FieldError("subject", "error.is_not_pseudonym_ps")
 	}
 	return nil
 }

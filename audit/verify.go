@@ -176,7 +176,7 @@ func (v *verifier) readAnchors(ctx context.Context) error {
 		}
 		if !ok {
 			if v.from-1 > v.head.Seq {
-				return steward.Errorf(steward.EINVALID, "--from %d: the log has %d entries", v.from, v.head.Seq)
+				return steward.Errorf(steward.EINVALID, "error.from_log_has_entries", "from", v.from, "seq", v.head.Seq)
 			}
 			v.fail(v.from-1, "entry is missing: it was deleted")
 		}

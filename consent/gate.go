@@ -114,7 +114,7 @@ type subjectState struct {
 func (g *Gate) Allowed(ctx context.Context, subject, purposeID string) (bool, Reason, error) {
 	p := g.Policy.Purpose(purposeID)
 	if p == nil {
-		return false, "", steward.FieldError("purpose", "unknown purpose %q: the policy does not declare it", purposeID)
+		return false, "", steward.FieldError("purpose", "error.unknown_purpose", "purpose_id", purposeID)
 	}
 	st, err := g.load(ctx, subject)
 	if err != nil {

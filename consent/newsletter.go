@@ -17,6 +17,7 @@ import (
 	"steward"
 	"steward/clock"
 	mailer "steward/mail"
+	"steward/message"
 	"steward/policy"
 	"steward/store"
 )
@@ -44,8 +45,6 @@ type Newsletter struct {
 	BaseURL string
 	// UnsubKey keys the unsubscribe links (Key.Derive).
 	UnsubKey []byte
-	// Texts returns a catalogue text (mail subjects and bodies) in lang.
-	Texts func(lang, key string) string
 }
 
 // Form returns the fields the sign-up form asks: exactly the
@@ -93,31 +92,31 @@ func hasChannel(p *policy.Purpose, ch policy.Channel) bool {
 func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang string) (string, error) {
 	form := n.Form()
 	if form == nil {
-		return "", steward.Errorf(steward.ENOTFOUND, "this site has no newsletter sign-up without an account")
+		return "", steward.Errorf(steward.ENOTFOUND, "error.site_has_no_newsletter")
 	}
 	if lang != "nl" && lang != "en" {
-		return "", steward.FieldError("lang", "must be nl or en")
+		return "", steward.FieldError("lang", "error.must_be_nl_or_en")
 	}
 	clean := map[string]string{}
 	for k := range values {
 		if !declared(form, k) {
-			return "", steward.FieldError(k, "is not a field of the newsletter sign-up")
+			return "", steward.FieldError(k, "error.is_not_field_newsletter")
 		}
 	}
 	for _, f := range form {
 		v := strings.TrimSpace(values[f.ID])
 		switch {
 		case v == "" && f.Required:
-			return "", steward.FieldError(f.ID, "is required")
+			return "", steward.FieldError(f.ID, "error.is_required")
 		case f.MaxLength > 0 && len([]rune(v)) > f.MaxLength:
-			return "", steward.FieldError(f.ID, "must be at most %d characters", f.MaxLength)
+			return "", steward.FieldError(f.ID, "error.must_be_at_most_characters", "max_length", f.MaxLength)
 		case strings.ContainsAny(v, "\r\n\x00"):
-			return "", steward.FieldError(f.ID, "contains characters that are not allowed")
+			return "", steward.FieldError(f.ID, "error.characters_not_allowed")
 		}
 		if f.Type == policy.TypeEmail && v != "" {
 			a, err := mail.ParseAddress(v)
 			if err != nil || a.Address != v {
-				return "", steward.FieldError(f.ID, "is not a valid e-mail address")
+				return "", steward.FieldError(f.ID, "error.is_not_valid_email")
 			}
 		}
 		if v != "" {
@@ -166,7 +165,7 @@ func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang 
 			link += "&lang=" + lang
 		}
 		if _, err := mailer.Enqueue(ctx, tx, now, mailer.Message{Kind: mailer.KindNewsletterConfirm, SubjectID: sub.ID, To: email,
-			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: strings.ReplaceAll(n.text(lang, "mail.newsletter_confirm.body"), "{link}", link)}); err != nil {
+			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: n.text(lang, "mail.newsletter_confirm.body", "link", link)}); err != nil {
 			return err
 		}
 		sent = sub.ID
@@ -198,12 +197,10 @@ func (n *Newsletter) subscribed(ctx context.Context, tx *store.Tx, sub store.New
 	return st[sub.ID].Given, nil
 }
 
-func (n *Newsletter) text(lang, key string) string {
-	site := n.Consent.Policy.Site.Name
-	if n.Texts == nil {
-		return key
-	}
-	return strings.ReplaceAll(n.Texts(lang, key), "{site}", site)
+// text is a mail text of the catalogue in lang, the site named in it and
+// its other arguments filled.
+func (n *Newsletter) text(lang, key string, args ...any) string {
+	return message.Format(lang, key, append([]any{"site", n.Consent.Policy.Site.Name}, args...)...)
 }
 
 func declared(form []policy.Field, id string) bool {
@@ -265,7 +262,7 @@ func (n *Newsletter) UnsubscribeURL(subject string) string {
 func (n *Newsletter) Unsubscribe(ctx context.Context, token, lang string) (string, error) {
 	subject, _, ok := strings.Cut(token, ".")
 	if !ok || !hmac.Equal([]byte(n.UnsubscribeToken(subject)), []byte(token)) {
-		return "", steward.Errorf(steward.EINVALID, "this unsubscribe link is not valid")
+		return "", steward.Errorf(steward.EINVALID, "error.unsubscribe_link_invalid")
 	}
 	p := n.Consent.Policy.Purpose(NewsletterPurpose)
 	ch := policy.ChannelSettings

@@ -27,7 +27,6 @@ func TestNewsletterConsentAtConfirmationWithSubmittedNotice(t *testing.T) {
 		ctx := context.Background()
 		svc, clk := newService(t, s, "ivm")
 		nl := newsletter(svc, s, clk)
-		nl.Texts = func(lang, key string) string { return "{link}" }
 		values := map[string]string{}
 		for _, f := range nl.Form() {
 			values[f.ID] = "Anna"

@@ -26,7 +26,6 @@ func TestNewsletterSignUpAgain(t *testing.T) {
 		ctx := context.Background()
 		svc, clk := newService(t, s, "ivm")
 		nl := newsletter(svc, s, clk)
-		nl.Texts = func(lang, key string) string { return "{link}" }
 		form := func(email, first string) map[string]string {
 			return map[string]string{"email": email, "first_name": first, "last_name": "de Vries", "job_title": "apotheker", "sector": "zorg"}
 		}
@@ -72,8 +71,8 @@ func TestNewsletterSignUpAgain(t *testing.T) {
 		// nothing confirmed, no consent.
 		clk.Advance(consent.ConfirmLifetime + 24*time.Hour)
 		_, err = nl.Confirm(ctx, expired)
-		if steward.ErrorCode(err) != steward.EINVALID || steward.ErrorMessage(err) != store.MsgNewsletterLinkExpired {
-			t.Fatalf("expired link: %v; want EINVALID %q", err, store.MsgNewsletterLinkExpired)
+		if steward.ErrorCode(err) != steward.EINVALID || steward.ErrorKey(err) != "error.newsletter_link_expired" {
+			t.Fatalf("expired link: %v; want EINVALID error.newsletter_link_expired", err)
 		}
 		if sub, _ := s.NewsletterByID(ctx, id); sub.ConfirmedAt != nil {
 			t.Fatal("an expired link confirmed the sign-up")

@@ -103,13 +103,13 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 func (n *Newsletter) checkIssue(is Issue) (*policy.Purpose, error) {
 	p := n.Consent.Policy.Purpose(NewsletterPurpose)
 	if p == nil || p.Consent == nil {
-		return nil, steward.Errorf(steward.EINVALID, "the policy declares no consent-based newsletter purpose")
+		return nil, steward.Errorf(steward.EINVALID, "error.policy_declares_no_consent_based_newsletter")
 	}
 	if strings.TrimSpace(is.Subject) == "" || strings.TrimSpace(is.Body) == "" {
-		return nil, steward.Errorf(steward.EINVALID, "a newsletter needs a subject and a body")
+		return nil, steward.Errorf(steward.EINVALID, "error.newsletter_needs_subject_body")
 	}
 	if is.Lang != "nl" && is.Lang != "en" {
-		return nil, steward.FieldError("lang", "must be nl or en")
+		return nil, steward.FieldError("lang", "error.must_be_nl_or_en")
 	}
 	return p, nil
 }
@@ -186,7 +186,7 @@ func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p 
 // a resumed run skips them.
 func (n *Newsletter) enqueueIssue(ctx context.Context, tx *store.Tx, send int64, is Issue, subj, addr string, at time.Time) error {
 	unsub := n.UnsubscribeURL(subj)
-	body := is.Body + "\n\n-- \n" + strings.ReplaceAll(n.text(is.Lang, "mail.newsletter.footer"), "{link}", unsub) + "\n"
+	body := is.Body + "\n\n-- \n" + n.text(is.Lang, "mail.newsletter.footer", "link", unsub) + "\n"
 	id, err := mailer.Enqueue(ctx, tx, at, mailer.Message{Kind: mailer.KindNewsletter, SubjectID: subj, To: addr,
 		Subject: is.Subject, Text: body, Headers: map[string]string{
 			// RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
@@ -261,7 +261,7 @@ func (n *Newsletter) Plan(ctx context.Context, batch int) (allowed, refused int,
 	}
 	p := n.Consent.Policy.Purpose(NewsletterPurpose)
 	if p == nil {
-		return 0, 0, steward.Errorf(steward.EINVALID, "the policy declares no newsletter purpose")
+		return 0, 0, steward.Errorf(steward.EINVALID, "error.policy_declares_no_newsletter")
 	}
 	given := State{p.ID: Status{Purpose: p.ID, Given: true}}
 	after := ""

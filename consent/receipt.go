@@ -157,39 +157,39 @@ func VerifyReceipt(data []byte, pub ed25519.PublicKey) (*ReceiptPayload, error) 
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "not a consent receipt: %v", err)
+		return nil, steward.Errorf(steward.EINVALID, "error.not_consent_receipt", "err", err)
 	}
 	if r.KeyID != KeyID(pub) {
-		return nil, steward.Errorf(steward.EINVALID, "signed with key %q, not with this site's key %q", r.KeyID, KeyID(pub))
+		return nil, steward.Errorf(steward.EINVALID, "error.signed_key_not_site", "key_id", r.KeyID, "pub", KeyID(pub))
 	}
 	sig, err := base64.StdEncoding.DecodeString(r.Signature)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "signature is not base64")
+		return nil, steward.Errorf(steward.EINVALID, "error.signature_is_not_base64")
 	}
 	// The raw payload is compacted the way it was signed, so re-indenting
 	// the file does not break it but any change to its content does.
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, r.Payload); err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "payload is not JSON: %v", err)
+		return nil, steward.Errorf(steward.EINVALID, "error.payload_is_not_json", "err", err)
 	}
 	if !ed25519.Verify(pub, compact.Bytes(), sig) {
-		return nil, steward.Errorf(steward.EINVALID, "signature does not match the content: the receipt was changed after signing")
+		return nil, steward.Errorf(steward.EINVALID, "error.signature_does_not_match")
 	}
 	var p ReceiptPayload
 	if err := json.Unmarshal(r.Payload, &p); err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "payload: %v", err)
+		return nil, steward.Errorf(steward.EINVALID, "error.receipt_payload", "err", err)
 	}
 	if p.Format != ReceiptFormat {
-		return nil, steward.Errorf(steward.EINVALID, "unknown receipt format %q", p.Format)
+		return nil, steward.Errorf(steward.EINVALID, "error.unknown_receipt_format", "format", p.Format)
 	}
 	for hash, n := range p.Notices {
 		if NoticeHash(n.Text) != hash {
-			return nil, steward.Errorf(steward.EINVALID, "notice %s does not hash to its fingerprint", hash)
+			return nil, steward.Errorf(steward.EINVALID, "error.notice_does_not_hash", "hash", hash)
 		}
 	}
 	for _, rec := range p.Records {
 		if _, ok := p.Notices[rec.NoticeHash]; !ok {
-			return nil, steward.Errorf(steward.EINVALID, "record %d refers to notice %s, which the receipt lacks", rec.ID, rec.NoticeHash)
+			return nil, steward.Errorf(steward.EINVALID, "error.record_refers_notice_receipt", "id", rec.ID, "notice_hash", rec.NoticeHash)
 		}
 	}
 	return &p, nil

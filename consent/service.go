@@ -46,15 +46,15 @@ func (s *Service) Check(c Change) (*policy.Purpose, error) {
 	p := s.Policy.Purpose(c.Purpose)
 	switch {
 	case p == nil:
-		return nil, steward.FieldError("purpose", "unknown purpose %q: the policy does not declare it", c.Purpose)
+		return nil, steward.FieldError("purpose", "error.unknown_purpose", "purpose", c.Purpose)
 	case !p.NeedsConsent() || p.Consent == nil:
-		return nil, steward.FieldError("purpose", "purpose %q rests on %s, not on consent: there is no consent to give or withdraw", c.Purpose, p.LegalBasis)
+		return nil, steward.FieldError("purpose", "error.purpose_rests_not_consent", "purpose", c.Purpose, "legal_basis", p.LegalBasis)
 	case !slices.Contains(p.Consent.Channels, c.Channel):
-		return nil, steward.FieldError("channel", "consent for purpose %q is not asked through %q (allowed: %v)", c.Purpose, c.Channel, p.Consent.Channels)
+		return nil, steward.FieldError("channel", "error.consent_channel_not_allowed", "purpose", c.Purpose, "channel", c.Channel, "channels", p.Consent.Channels)
 	case !validSubject(c.Subject):
-		return nil, steward.FieldError("subject", "must be an opaque id (letters, digits, _ and -, at most 64)")
+		return nil, steward.FieldError("subject", "error.must_be_subject_id")
 	case !slices.Contains(policy.Languages, c.Lang):
-		return nil, steward.FieldError("lang", "must be one of %v", policy.Languages)
+		return nil, steward.FieldError("lang", "error.must_be_one_of", "choices", policy.Languages)
 	}
 	return p, nil
 }
@@ -99,7 +99,7 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		}
 	}
 	if _, err := tx.ConsentNotices(ctx, earlier); steward.ErrorCode(err) == steward.ENOTFOUND {
-		return nil, steward.FieldError("notice_hash", "%s: a consent must point at a wording that is kept", steward.ErrorMessage(err))
+		return nil, steward.FieldError("notice_hash", "error.consent_notice_not_kept_for", "err", err)
 	} else if err != nil {
 		return nil, fmt.Errorf("consent: record: %w", err)
 	}
@@ -250,7 +250,7 @@ func SignupChanges(p *policy.Policy, subject string, ticked []string, lang strin
 	var out []Change
 	for _, id := range ticked {
 		if !slices.ContainsFunc(allowed, func(pu *policy.Purpose) bool { return pu.ID == id }) {
-			return nil, steward.FieldError("consent", "%q is not a purpose asked at sign-up", id)
+			return nil, steward.FieldError("consent", "error.is_not_purpose_asked", "id", id)
 		}
 		out = append(out, Change{Subject: subject, Purpose: id, Given: true, Channel: policy.ChannelSignup, Lang: lang})
 	}

@@ -101,7 +101,7 @@ type Subject struct {
 // erased subject cannot be erased again.
 func ForSubject(p *policy.Policy, s Subject, at time.Time) (Plan, error) {
 	if s.Erased {
-		return Plan{}, steward.Errorf(steward.ECONFLICT, "this account was already erased")
+		return Plan{}, steward.Errorf(steward.ECONFLICT, "error.account_already_erased")
 	}
 	return Own(p, at), nil
 }

@@ -33,22 +33,22 @@ func ID(pub ed25519.PublicKey) string {
 func Load(path, what string) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "%s %s does not exist", what, path)
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.does_not_exist", "what", what, "path", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keyfile: read %s %s: %w", what, path, err)
 	}
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, steward.Errorf(steward.EINVALID, "%s %s is not a PEM private key", what, path)
+		return nil, steward.Errorf(steward.EINVALID, "error.is_not_pem_private", "what", what, "path", path)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "%s %s: %v", what, path, err)
+		return nil, steward.Errorf(steward.EINVALID, "error.key_file_problem", "what", what, "path", path, "err", err)
 	}
 	ek, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, steward.Errorf(steward.EINVALID, "%s %s is not an ed25519 key", what, path)
+		return nil, steward.Errorf(steward.EINVALID, "error.is_not_ed25519_key", "what", what, "path", path)
 	}
 	return ek, nil
 }

@@ -95,38 +95,38 @@ var reservedHeaders = map[string]bool{
 func (m Message) Validate() error {
 	switch {
 	case !kindPattern.MatchString(string(m.Kind)):
-		return steward.FieldError("kind", "must be lower case letters, digits and underscores, at most 40")
+		return steward.FieldError("kind", "error.must_be_lower_case")
 	case strings.TrimSpace(m.SubjectID) == "" || len(m.SubjectID) > 100:
-		return steward.FieldError("subject_id", "must name the account or person the mail concerns")
+		return steward.FieldError("subject_id", "error.mail_needs_subject_id")
 	}
 	if _, err := netmail.ParseAddress(m.To); err != nil || strings.ContainsAny(m.To, "\r\n") {
-		return steward.FieldError("to", "is not a valid e-mail address")
+		return steward.FieldError("to", "error.is_not_valid_email")
 	}
 	switch {
 	case strings.TrimSpace(m.Subject) == "":
-		return steward.FieldError("subject", "is required")
+		return steward.FieldError("subject", "error.is_required")
 	case len(m.Subject) > maxSubject:
-		return steward.FieldError("subject", "is longer than %d bytes", maxSubject)
+		return steward.FieldError("subject", "error.is_longer_than_bytes", "max_subject", maxSubject)
 	case strings.ContainsAny(m.Subject, "\r\n"):
-		return steward.FieldError("subject", "must be one line")
+		return steward.FieldError("subject", "error.must_be_one_line")
 	case strings.TrimSpace(m.Text) == "":
-		return steward.FieldError("text", "is required")
+		return steward.FieldError("text", "error.is_required")
 	case len(m.Text) > maxBody:
-		return steward.FieldError("text", "is longer than %d bytes", maxBody)
+		return steward.FieldError("text", "error.is_longer_than_bytes", "max_body", maxBody)
 	case len(m.HTML) > maxBody:
-		return steward.FieldError("html", "is longer than %d bytes", maxBody)
+		return steward.FieldError("html", "error.is_longer_than_bytes", "max_body", maxBody)
 	case len(m.Headers) > maxHeaders:
-		return steward.FieldError("headers", "more than %d extra headers", maxHeaders)
+		return steward.FieldError("headers", "error.more_than_extra_headers", "max_headers", maxHeaders)
 	}
 	for name, value := range m.Headers {
 		switch {
 		case !headerNamePattern.MatchString(name):
-			return steward.FieldError("headers", "%q is not a header field name", name)
+			return steward.FieldError("headers", "error.is_not_header_field", "name", name)
 		case reservedHeaders[strings.ToLower(name)]:
-			return steward.FieldError("headers", "%s is set by the sender and cannot be overridden", name)
+			return steward.FieldError("headers", "error.header_set_by_sender", "name", name)
 		case strings.ContainsAny(value, "\r\n") || len(value) > maxHeaderLen:
 			// CR or LF would let a value inject header fields of its own.
-			return steward.FieldError("headers", "%s must be one line of at most %d bytes", name, maxHeaderLen)
+			return steward.FieldError("headers", "error.header_must_be_one_line", "name", name, "max_header_len", maxHeaderLen)
 		}
 	}
 	return nil

@@ -37,7 +37,7 @@ func ParseTLSMode(s string) (TLSMode, error) {
 	case TLSNone, TLSStartTLS, TLSImplicit:
 		return m, nil
 	}
-	return "", steward.FieldError("smtp-tls", "must be none, starttls or tls")
+	return "", steward.FieldError("smtp-tls", "error.must_be_none_starttls")
 }
 
 // Config says where and how to deliver mail.
@@ -73,7 +73,7 @@ type Sender struct {
 // NewSender checks cfg and returns a Sender for it.
 func NewSender(cfg Config) (*Sender, error) {
 	if !cfg.Enabled() {
-		return nil, steward.FieldError("smtp-host", "is required to send mail")
+		return nil, steward.FieldError("smtp-host", "error.is_required_send_mail")
 	}
 	if cfg.TLS == "" {
 		cfg.TLS = TLSStartTLS
@@ -85,17 +85,17 @@ func NewSender(cfg Config) (*Sender, error) {
 		cfg.Port = map[TLSMode]int{TLSNone: 25, TLSStartTLS: 587, TLSImplicit: 465}[cfg.TLS]
 	}
 	if cfg.Port < 1 || cfg.Port > 65535 {
-		return nil, steward.FieldError("smtp-port", "must be between 1 and 65535")
+		return nil, steward.FieldError("smtp-port", "error.must_be_between_1_and_65535")
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.Password != "" && cfg.Username == "" {
-		return nil, steward.FieldError("smtp-user", "is required when a password is given")
+		return nil, steward.FieldError("smtp-user", "error.is_required_when_password")
 	}
 	from, err := netmail.ParseAddress(cfg.From)
 	if err != nil {
-		return nil, steward.FieldError("mail-from", "is not a valid sender address")
+		return nil, steward.FieldError("mail-from", "error.is_not_valid_sender")
 	}
 	_, domain, _ := strings.Cut(from.Address, "@")
 	return &Sender{cfg: cfg, from: from, domain: domain}, nil

@@ -130,7 +130,7 @@ func New(p *policy.Policy) (*Engine, error) {
 	for i := range p.Retention {
 		r := &p.Retention[i]
 		if p.Record(r.Record) == nil {
-			return nil, steward.Errorf(steward.EINVALID, "retention rule %q: record kind %q is not declared in the policy", r.ID, r.Record)
+			return nil, steward.Errorf(steward.EINVALID, "error.retention_rule_record_kind", "id", r.ID, "record", r.Record)
 		}
 	}
 	return &Engine{policy: p}, nil
@@ -149,7 +149,7 @@ func (e *Engine) Rule(id string) (*policy.Rule, error) {
 	for i := range e.policy.Retention {
 		ids[i] = e.policy.Retention[i].ID
 	}
-	return nil, steward.Errorf(steward.ENOTFOUND, "no retention rule %q in the policy (rules: %v)", id, ids)
+	return nil, steward.Errorf(steward.ENOTFOUND, "error.no_retention_rule_policy_rules", "id", id, "ids", ids)
 }
 
 // Kinds returns the record kinds some rule acts on, in policy order.

@@ -14,19 +14,19 @@ func CheckOverride(p *policy.Policy, o Override) error {
 	r := p.Rule(o.Rule)
 	switch {
 	case r == nil:
-		return steward.FieldError("rule", "no retention rule %q in the policy", o.Rule)
+		return steward.FieldError("rule", "error.no_retention_rule_policy", "rule", o.Rule)
 	case !r.ContractOverride:
-		return steward.FieldError("rule", "retention rule %q does not allow a contract override (contract_override is not set in the policy)", o.Rule)
+		return steward.FieldError("rule", "error.retention_rule_no_contract_override", "rule", o.Rule)
 	case o.Organisation == "":
-		return steward.FieldError("organisation", "is required")
+		return steward.FieldError("organisation", "error.is_required")
 	case o.Period.IsZero() || o.Period.Years < 0 || o.Period.Months < 0 || o.Period.Days < 0:
-		return steward.FieldError("period", "must be a positive ISO 8601 period such as P5Y")
+		return steward.FieldError("period", "error.must_be_positive_iso")
 	case o.ContractRef == "":
-		return steward.FieldError("contract", "the contract reference is required")
+		return steward.FieldError("contract", "error.contract_reference_is_required")
 	case o.ValidFrom.IsZero():
-		return steward.FieldError("valid_from", "is required")
+		return steward.FieldError("valid_from", "error.is_required")
 	case !o.ValidUntil.IsZero() && !o.ValidUntil.After(o.ValidFrom):
-		return steward.FieldError("valid_until", "must be after valid_from")
+		return steward.FieldError("valid_until", "error.must_be_after_valid")
 	}
 	return nil
 }

@@ -88,22 +88,22 @@ func (c Clock) Deadline(start time.Time, extension policy.Duration) time.Time {
 func (c Clock) CheckExtension(start, today time.Time, already, ext policy.Duration, reason string) error {
 	maxExt := c.MaxExtension
 	if maxExt.IsZero() {
-		return steward.Errorf(steward.ECONFLICT, "the policy allows no extension of the answer period (rights.extension)")
+		return steward.Errorf(steward.ECONFLICT, "error.policy_allows_no_extension")
 	}
 	if !already.IsZero() {
-		return steward.Errorf(steward.ECONFLICT, "the request was already extended once; Art. 12(3) GDPR allows one extension")
+		return steward.Errorf(steward.ECONFLICT, "error.request_already_extended_once")
 	}
 	if ext.IsZero() || ext.Years < 0 || ext.Months < 0 || ext.Days < 0 {
-		return steward.FieldError("extension", "must be a positive period such as P1M or P2M")
+		return steward.FieldError("extension", "error.must_be_positive_period")
 	}
 	if ext.AddTo(start).After(maxExt.AddTo(start)) {
-		return steward.FieldError("extension", "may be at most %s (Art. 12(3) GDPR: two further months)", maxExt)
+		return steward.FieldError("extension", "error.may_be_at_most", "max_ext", maxExt)
 	}
 	if reason == "" {
-		return steward.FieldError("reason", "is required: the person must be told why the answer takes longer (Art. 12(3) GDPR)")
+		return steward.FieldError("reason", "error.required_extension_reason")
 	}
 	if first := c.Deadline(start, policy.Duration{}); today.After(first) {
-		return steward.Errorf(steward.ECONFLICT, "too late to extend: the first month ended on %s and the person must be told within it (Art. 12(3) GDPR)", first.Format(time.DateOnly))
+		return steward.Errorf(steward.ECONFLICT, "error.too_late_extend_first", "date_only", first.Format(time.DateOnly))
 	}
 	return nil
 }

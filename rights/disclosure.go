@@ -55,7 +55,7 @@ type NewDisclosure struct {
 // withheld from the person. Nothing is stored when it fails (G3).
 func (n *NewDisclosure) Check(p *policy.Policy, today time.Time) (*policy.Disclosure, error) {
 	if n.SubjectID == "" {
-		return nil, steward.FieldError("subject", "is required")
+		return nil, steward.FieldError("subject", "error.is_required")
 	}
 	var g *policy.Disclosure
 	var ids []string
@@ -67,40 +67,40 @@ func (n *NewDisclosure) Check(p *policy.Policy, today time.Time) (*policy.Disclo
 	}
 	if g == nil {
 		if len(ids) == 0 {
-			return nil, steward.FieldError("ground", "the policy declares no disclosures to third parties (R7)")
+			return nil, steward.FieldError("ground", "error.policy_declares_no_disclosures")
 		}
-		return nil, steward.FieldError("ground", "must be one of the policy's disclosures: %s", strings.Join(ids, ", "))
+		return nil, steward.FieldError("ground", "error.must_be_policy_disclosure", "join", strings.Join(ids, ", "))
 	}
 	n.Recipient = strings.TrimSpace(n.Recipient)
 	if n.Recipient == "" {
 		n.Recipient = g.Recipient.In("nl")
 	}
 	if len(n.Recipient) > 200 {
-		return nil, steward.FieldError("recipient", "is longer than 200 characters")
+		return nil, steward.FieldError("recipient", "error.is_longer_than_200")
 	}
 	if len(n.Categories) == 0 {
-		return nil, steward.FieldError("categories", "name at least one record kind disclosed")
+		return nil, steward.FieldError("categories", "error.disclosure_needs_record")
 	}
 	for _, c := range n.Categories {
 		if !slices.Contains(g.Records, c) {
-			return nil, steward.FieldError("categories", "%q is not covered by the ground %q (covers: %s)", c, g.ID, strings.Join(g.Records, ", "))
+			return nil, steward.FieldError("categories", "error.is_not_covered_ground", "c", c, "id", g.ID, "join", strings.Join(g.Records, ", "))
 		}
 	}
 	if n.DisclosedOn.IsZero() {
-		return nil, steward.FieldError("date", "is required (YYYY-MM-DD)")
+		return nil, steward.FieldError("date", "error.is_required_yyyy_mm")
 	}
 	if n.DisclosedOn.After(today) {
-		return nil, steward.FieldError("date", "lies in the future")
+		return nil, steward.FieldError("date", "error.lies_in_future")
 	}
 	n.WithholdReason = strings.TrimSpace(n.WithholdReason)
 	if n.Withheld && n.WithholdReason == "" {
-		return nil, steward.FieldError("withhold_reason", "is required when the disclosure is withheld from the person: name the law that forbids telling them")
+		return nil, steward.FieldError("withhold_reason", "error.is_required_when_disclosure")
 	}
 	if !n.Withheld && n.WithholdReason != "" {
-		return nil, steward.FieldError("withhold_reason", "is only for a withheld disclosure")
+		return nil, steward.FieldError("withhold_reason", "error.is_only_withheld_disclosure")
 	}
 	if len(n.Reference) > 200 || len(n.WithholdReason) > maxText {
-		return nil, steward.FieldError("reference", "is too long")
+		return nil, steward.FieldError("reference", "error.is_too_long")
 	}
 	return g, nil
 }

@@ -40,7 +40,7 @@ func ParseType(s string) (Type, error) {
 			return t, nil
 		}
 	}
-	return "", steward.FieldError("type", "must be one of %s", join(Types))
+	return "", steward.FieldError("type", "error.must_be_one_of", "choices", join(Types))
 }
 
 // Channel is how a request reached the controller.
@@ -64,7 +64,7 @@ func ParseChannel(s string) (Channel, error) {
 			return c, nil
 		}
 	}
-	return "", steward.FieldError("channel", "must be one of %s", join(Channels))
+	return "", steward.FieldError("channel", "error.must_be_one_of", "choices", join(Channels))
 }
 
 // Status is where a request stands.
@@ -224,7 +224,7 @@ const maxText = 2000
 // it fails (G3).
 func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
 	if n.SubjectID == "" {
-		return steward.FieldError("subject", "is required")
+		return steward.FieldError("subject", "error.is_required")
 	}
 	if _, err := ParseType(string(n.Type)); err != nil {
 		return err
@@ -233,32 +233,32 @@ func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
 		return err
 	}
 	if !p.Rights.Honours(n.Type.Right()) {
-		return steward.FieldError("type", "the policy does not honour the right %q", n.Type.Right())
+		return steward.FieldError("type", "error.policy_does_not_honour_right", "right", n.Type.Right())
 	}
 	if n.ReceivedOn.IsZero() {
-		return steward.FieldError("received", "is required (YYYY-MM-DD)")
+		return steward.FieldError("received", "error.is_required_yyyy_mm")
 	}
 	if n.ReceivedOn.After(today) {
-		return steward.FieldError("received", "lies in the future")
+		return steward.FieldError("received", "error.lies_in_future")
 	}
 	if len(n.Details) > maxText {
-		return steward.FieldError("details", "is longer than %d characters", maxText)
+		return steward.FieldError("details", "error.is_longer_than_characters", "max_text", maxText)
 	}
 	switch n.Type {
 	case TypeObjection, TypeWithdraw:
 		pu := p.Purpose(n.Purpose)
 		if pu == nil {
-			return steward.FieldError("purpose", "must name a purpose of the policy")
+			return steward.FieldError("purpose", "error.must_name_purpose_policy")
 		}
 		if n.Type == TypeObjection && !pu.Objectable() {
-			return steward.FieldError("purpose", "%q rests on %s; objection applies to legitimate interests or public task (Art. 21 GDPR)", pu.ID, pu.LegalBasis)
+			return steward.FieldError("purpose", "error.rests_objection_applies_legitimate", "id", pu.ID, "legal_basis", pu.LegalBasis)
 		}
 		if n.Type == TypeWithdraw && !pu.NeedsConsent() {
-			return steward.FieldError("purpose", "%q does not rest on consent", pu.ID)
+			return steward.FieldError("purpose", "error.does_not_rest_consent", "id", pu.ID)
 		}
 	default:
 		if n.Purpose != "" {
-			return steward.FieldError("purpose", "is only for objection and withdrawal")
+			return steward.FieldError("purpose", "error.only_objection_withdrawal")
 		}
 	}
 	return nil
@@ -268,9 +268,9 @@ func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
 func (r *Request) CanVerify() error {
 	switch {
 	case !r.Status.Open():
-		return steward.Errorf(steward.ECONFLICT, "request %s is %s", r.ID, r.Status)
+		return steward.Errorf(steward.ECONFLICT, "error.request_has_status", "id", r.ID, "status", r.Status)
 	case r.Status == StatusVerified:
-		return steward.Errorf(steward.ECONFLICT, "request %s is already verified", r.ID)
+		return steward.Errorf(steward.ECONFLICT, "error.request_is_already_verified", "id", r.ID)
 	}
 	return nil
 }
@@ -282,9 +282,9 @@ func (r *Request) CanVerify() error {
 func (r *Request) CanClose(refuse bool) error {
 	switch {
 	case !r.Status.Open():
-		return steward.Errorf(steward.ECONFLICT, "request %s is already %s", r.ID, r.Status)
+		return steward.Errorf(steward.ECONFLICT, "error.request_is_already", "id", r.ID, "status", r.Status)
 	case r.Status != StatusVerified && !refuse:
-		return steward.Errorf(steward.ECONFLICT, "request %s: the requester's identity is not verified yet; verify it first (Art. 12(6) GDPR)", r.ID)
+		return steward.Errorf(steward.ECONFLICT, "error.request_identity_not_verified", "id", r.ID)
 	}
 	return nil
 }
@@ -300,13 +300,13 @@ func (t Type) Exportable() bool { return t == TypeAccess || t == TypePortability
 func (r *Request) CanExport() error {
 	switch {
 	case !r.Type.Exportable():
-		return steward.Errorf(steward.ECONFLICT, "only an access or portability request is answered with an export")
+		return steward.Errorf(steward.ECONFLICT, "error.only_access_or_portability")
 	case !r.Status.Open():
-		return steward.Errorf(steward.ECONFLICT, "the request is closed: no export is produced for it any more")
+		return steward.Errorf(steward.ECONFLICT, "error.request_closed_no_export")
 	case r.Status != StatusVerified:
-		return steward.Errorf(steward.ECONFLICT, "the requester's identity is not verified yet; verify it before producing the export (Art. 12(6) GDPR)")
+		return steward.Errorf(steward.ECONFLICT, "error.export_identity_not_verified")
 	case r.SubjectID == "":
-		return steward.Errorf(steward.ECONFLICT, "the person's account is erased: there is nothing to export")
+		return steward.Errorf(steward.ECONFLICT, "error.person_account_is_erased")
 	}
 	return nil
 }
@@ -314,11 +314,11 @@ func (r *Request) CanExport() error {
 // CanExtend says whether the request may be extended by ext on today.
 func (r *Request) CanExtend(c Clock, today time.Time, ext policy.Duration, reason string) error {
 	if !r.Status.Open() {
-		return steward.Errorf(steward.ECONFLICT, "request %s is already %s", r.ID, r.Status)
+		return steward.Errorf(steward.ECONFLICT, "error.request_is_already", "id", r.ID, "status", r.Status)
 	}
 	start, ok := r.Start(c)
 	if !ok {
-		return steward.Errorf(steward.ECONFLICT, "request %s: the deadline does not run yet (awaiting proof of identity), so there is nothing to extend", r.ID)
+		return steward.Errorf(steward.ECONFLICT, "error.request_deadline_not_running", "id", r.ID)
 	}
 	return c.CheckExtension(start, today, r.Extension, ext, strings.TrimSpace(reason))
 }

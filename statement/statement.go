@@ -79,7 +79,7 @@ type Statement struct {
 // what templates call for every heading and label; an unknown key is an
 // error, so a gap in the catalogue fails the render.
 func (s *Statement) T(key string) (string, error) {
-	if v, ok := s.lex.msg[key]; ok {
+	if v, ok := lookup(s.Lang, key); ok {
 		return v, nil
 	}
 	return "", &missingKeyError{lang: s.Lang, key: key}

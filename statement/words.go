@@ -21,17 +21,16 @@ var ErrUnknownLanguage = errors.New("statement: unknown language")
 // instead of showing a raw key to a reader.
 type lexicon struct {
 	lang string
-	msg  messages
 	err  error
 }
 
 func newLexicon(lang string) *lexicon {
-	return &lexicon{lang: lang, msg: catalogs[lang]}
+	return &lexicon{lang: lang}
 }
 
 // t returns the catalogue text for key.
 func (l *lexicon) t(key string) string {
-	s, ok := l.msg[key]
+	s, ok := lookup(l.lang, key)
 	if !ok {
 		if l.err == nil {
 			l.err = fmt.Errorf("statement: catalogue %s has no %q", l.lang, key)

@@ -112,7 +112,7 @@ func TestCatalogueCoversTheModel(t *testing.T) {
 	}
 	for _, lang := range policy.Languages {
 		for _, k := range keys {
-			if _, ok := catalogs[lang][k]; !ok {
+			if _, ok := lookup(lang, k); !ok {
 				t.Errorf("catalogue %s lacks %q", lang, k)
 			}
 		}

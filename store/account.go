@@ -19,7 +19,7 @@ const accountColumns = `id, email, password_hash, pseudonym, role, organisation_
 
 // ErrAccountNotFound is returned (wrapped in a steward ENOTFOUND error) when
 // no account matches.
-var ErrAccountNotFound = steward.Errorf(steward.ENOTFOUND, "no such account")
+var ErrAccountNotFound = steward.Errorf(steward.ENOTFOUND, "error.no_account")
 
 // emailKey is the form under which addresses are unique: lower case.
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -34,7 +34,7 @@ func (tx *Tx) InsertAccount(ctx context.Context, a *account.Account) error {
 		a.CreatedAt.UnixMilli(), nullMillis(a.ConfirmedAt), nullMillis(a.LastLoginAt), nullMillis(a.LastActivityAt))
 	if err != nil {
 		if isUniqueViolation(err) {
-			return steward.Errorf(steward.ECONFLICT, "an account with this e-mail address exists")
+			return steward.Errorf(steward.ECONFLICT, "error.account_email_address_exists")
 		}
 		return fmt.Errorf("store: insert account %s: %w", a.ID, err)
 	}

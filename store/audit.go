@@ -368,13 +368,13 @@ func (l *AuditLog) Checkpoint(ctx context.Context, signer *audit.Signer, size ui
 		var raw []byte
 		err := tx.QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = $1`, int64(size)).Scan(&raw)
 		if errors.Is(err, sql.ErrNoRows) {
-			return steward.Errorf(steward.ENOTFOUND, "audit entry %d does not exist", size)
+			return steward.Errorf(steward.ENOTFOUND, "error.audit_entry_does_not_exist", "size", size)
 		}
 		if err != nil {
 			return err
 		}
 		if stored, err := hashOf(raw, false); err != nil || stored != h {
-			return steward.Errorf(steward.ECONFLICT, "audit entry %d does not have the verified hash", size)
+			return steward.Errorf(steward.ECONFLICT, "error.audit_entry_does_not_have", "size", size)
 		}
 		return insertCheckpoint(ctx, tx, cp)
 	})

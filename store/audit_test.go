@@ -468,7 +468,7 @@ func TestAuditKeyIsLoadedAtTheFirstAppend(t *testing.T) {
 		s.SetAuditKey(func() (*audit.Signer, error) {
 			loads++
 			if fail {
-				return nil, steward.Errorf(steward.EINVALID, "no key today")
+				return nil, steward.Errorf(steward.EINVALID, "error.not_logged_in")
 			}
 			return signer, nil
 		}, 0)

@@ -146,7 +146,7 @@ func (r *Reader) ConsentNotices(ctx context.Context, hashes []string) (map[strin
 		err := r.q.QueryRowContext(ctx, `SELECT hash, lang, text, first_seen FROM consent_notices WHERE hash = $1`, h).
 			Scan(&n.Hash, &n.Lang, &n.Text, &first)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, steward.Errorf(steward.ENOTFOUND, "consent notice %s is not kept", h)
+			return nil, steward.Errorf(steward.ENOTFOUND, "error.consent_notice_not_kept", "h", h)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: consent notice %s: %w", h, err)

@@ -51,7 +51,7 @@ func (tx *Tx) SetEmail(ctx context.Context, id, email string) error {
 	err := tx.execOne(ctx, "set e-mail of account "+id, `UPDATE accounts SET email = $1, email_key = $2 WHERE id = $3`,
 		email, emailKey(email), id)
 	if err != nil && isUniqueViolation(err) {
-		return steward.Errorf(steward.ECONFLICT, "another account has this e-mail address")
+		return steward.Errorf(steward.ECONFLICT, "error.another_account_has_email")
 	}
 	return err
 }

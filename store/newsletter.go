@@ -32,7 +32,7 @@ func (tx *Tx) CreateNewsletterSubscription(ctx context.Context, n NewsletterSubs
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, n.ID, n.Email, strings.ToLower(n.Email), n.Fields, n.Lang, n.NoticeHash,
 		n.CreatedAt.UnixMilli(), confirmHash, expires.UnixMilli())
 	if err != nil && isUniqueViolation(err) {
-		return steward.Errorf(steward.ECONFLICT, "this address has already signed up")
+		return steward.Errorf(steward.ECONFLICT, "error.address_has_already_signed")
 	}
 	if err != nil {
 		return fmt.Errorf("store: create newsletter sign-up: %w", err)
@@ -55,7 +55,7 @@ func (tx *Tx) RenewNewsletterSignUp(ctx context.Context, n NewsletterSubscriptio
 		return fmt.Errorf("store: renew newsletter sign-up: %w", err)
 	}
 	if k, _ := res.RowsAffected(); k != 1 {
-		return steward.Errorf(steward.ENOTFOUND, "no such newsletter sign-up")
+		return steward.Errorf(steward.ENOTFOUND, "error.no_newsletter_signup")
 	}
 	return nil
 }
@@ -77,7 +77,7 @@ func (r *Reader) newsletterWhere(ctx context.Context, where string, arg any) (Ne
 	err := r.q.QueryRowContext(ctx, `SELECT id, email, fields, lang, notice_hash, created_at, confirmed_at FROM newsletter_subscriptions WHERE `+where, arg).
 		Scan(&n.ID, &n.Email, &n.Fields, &n.Lang, &n.NoticeHash, &created, &confirmed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return n, steward.Errorf(steward.ENOTFOUND, "no such newsletter sign-up")
+		return n, steward.Errorf(steward.ENOTFOUND, "error.no_newsletter_signup")
 	}
 	if err != nil {
 		return n, fmt.Errorf("store: newsletter sign-up: %w", err)
@@ -90,26 +90,22 @@ func (r *Reader) newsletterWhere(ctx context.Context, where string, arg any) (Ne
 	return n, nil
 }
 
-// MsgNewsletterLinkExpired is the message for a confirmation link used
-// after its time: the person can do something about it.
-const MsgNewsletterLinkExpired = "this confirmation link has expired; sign up again to get a new one"
-
 // ConfirmNewsletter uses a confirmation token (by hash): it marks the
 // sign-up confirmed and clears the hash, so the link works once. An
 // unknown, used, replaced or expired token is an EINVALID error and
-// changes nothing; an expired one says so (MsgNewsletterLinkExpired).
+// changes nothing; an expired one says so (error.newsletter_link_expired).
 func (tx *Tx) ConfirmNewsletter(ctx context.Context, confirmHash string, now time.Time) (NewsletterSubscription, error) {
 	var id string
 	var expires int64
 	err := tx.QueryRowContext(ctx, `SELECT id, confirm_expires FROM newsletter_subscriptions WHERE confirm_hash = $1`, confirmHash).Scan(&id, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "this link is invalid, expired or already used")
+		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "error.newsletter_link_invalid")
 	}
 	if err != nil {
 		return NewsletterSubscription{}, fmt.Errorf("store: confirm newsletter: %w", err)
 	}
 	if now.UnixMilli() > expires {
-		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "%s", MsgNewsletterLinkExpired)
+		return NewsletterSubscription{}, steward.Errorf(steward.EINVALID, "error.newsletter_link_expired")
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE newsletter_subscriptions SET confirmed_at = $2, confirm_hash = NULL, confirm_expires = NULL WHERE id = $1`,
 		id, now.UnixMilli()); err != nil {

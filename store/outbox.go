@@ -32,7 +32,7 @@ func ParseMailStatus(s string) (MailStatus, error) {
 	case MailPending, MailSent, MailFailed:
 		return st, nil
 	}
-	return "", steward.FieldError("status", "must be pending, sent or failed")
+	return "", steward.FieldError("status", "error.must_be_pending_sent")
 }
 
 // OutboxMail is one e-mail in the outbox: what to send, to whom, and how its
@@ -352,7 +352,7 @@ func (s *Store) OutboxMailByID(ctx context.Context, id int64) (OutboxMail, error
 	row := s.read.QueryRowContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id = $1`, id)
 	m, err := scanOutboxMail(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return OutboxMail{}, steward.Errorf(steward.ENOTFOUND, "no mail %d in the outbox", id)
+		return OutboxMail{}, steward.Errorf(steward.ENOTFOUND, "error.no_mail_outbox", "id", id)
 	}
 	if err != nil {
 		return OutboxMail{}, fmt.Errorf("store: outbox mail %d: %w", id, err)

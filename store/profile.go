@@ -18,15 +18,15 @@ import (
 func (tx *Tx) PutProfile(ctx context.Context, p *policy.Policy, accountID, record string, vals account.Values, at time.Time) error {
 	rec := p.Record(record)
 	if rec == nil {
-		return steward.Errorf(steward.EINVALID, "record kind %q is not declared in the policy (R4)", record)
+		return steward.Errorf(steward.EINVALID, "error.record_kind_not_declared", "record", record)
 	}
 	for field, v := range vals {
 		f := rec.Field(field)
 		if f == nil {
-			return steward.FieldError(field, "is not declared in record %q of the policy (R4)", record)
+			return steward.FieldError(field, "error.is_not_declared_record", "record", record)
 		}
 		if f.Sensitive && v != "" && !account.IsSealed(v) {
-			return steward.FieldError(field, "is sensitive and must be stored encrypted (R3)")
+			return steward.FieldError(field, "error.sensitive_must_be_sealed")
 		}
 	}
 	for field, v := range vals {

@@ -42,21 +42,21 @@ const recordColumns = `id, subject_id, kind, created_at, confirmed_at, last_logi
 func checkRecord(p *policy.Policy, r *Record) error {
 	rec := p.Record(r.Kind)
 	if rec == nil {
-		return steward.Errorf(steward.EINVALID, "record kind %q is not declared in the policy (R4)", r.Kind)
+		return steward.Errorf(steward.EINVALID, "error.record_kind_not_declared", "kind", r.Kind)
 	}
 	if r.Subject == "" {
-		return steward.FieldError("subject", "a record needs the subject it belongs to")
+		return steward.FieldError("subject", "error.record_needs_subject_belongs")
 	}
 	if r.CreatedAt.IsZero() {
-		return steward.FieldError("created_at", "is not set")
+		return steward.FieldError("created_at", "error.is_not_set")
 	}
 	for field, v := range r.Values {
 		f := rec.Field(field)
 		if f == nil {
-			return steward.FieldError(field, "is not declared in record %q of the policy (R4)", r.Kind)
+			return steward.FieldError(field, "error.is_not_declared_record", "kind", r.Kind)
 		}
 		if f.Sensitive && v != "" && !account.IsSealed(v) {
-			return steward.FieldError(field, "is sensitive and must be stored encrypted (R3)")
+			return steward.FieldError(field, "error.sensitive_must_be_sealed")
 		}
 	}
 	return nil
@@ -97,7 +97,7 @@ func (tx *Tx) RecordRecordLogin(ctx context.Context, id int64, at time.Time) err
 		return fmt.Errorf("store: record login on record %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return steward.Errorf(steward.ENOTFOUND, "no record %d", id)
+		return steward.Errorf(steward.ENOTFOUND, "error.no_record", "id", id)
 	}
 	return nil
 }

@@ -130,20 +130,20 @@ func (tx *Tx) SetRequestVerifyToken(ctx context.Context, requestID, hash string,
 // (and also made unusable).
 func (tx *Tx) UseRequestVerifyToken(ctx context.Context, hash string, now time.Time) (*Request, error) {
 	if hash == "" {
-		return nil, steward.Errorf(steward.ENOTFOUND, "this confirmation link is unknown or was already used")
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.request_link_unknown")
 	}
 	var id string
 	var expires int64
 	err := tx.QueryRowContext(ctx, `UPDATE requests SET verify_token_hash = ''
 		WHERE verify_token_hash = $1 RETURNING id, verify_expires_at`, hash).Scan(&id, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "this confirmation link is unknown or was already used")
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.request_link_unknown")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: use request verify link: %w", err)
 	}
 	if now.UnixMilli() >= expires {
-		return nil, steward.Errorf(steward.EINVALID, "this confirmation link has expired; ask for a new one")
+		return nil, steward.Errorf(steward.EINVALID, "error.request_link_expired")
 	}
 	return tx.RequestForUpdate(ctx, id, "")
 }
@@ -315,7 +315,7 @@ func scanRequest(r interface{ Scan(...any) error }) (*Request, error) {
 
 func wrapRequestErr(err error, id string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return steward.Errorf(steward.ENOTFOUND, "no request %s", id)
+		return steward.Errorf(steward.ENOTFOUND, "error.no_request", "id", id)
 	}
 	return fmt.Errorf("store: request %s: %w", id, err)
 }
@@ -373,7 +373,7 @@ func (tx *Tx) SubjectState(ctx context.Context, id string) (SubjectState, error)
 	var anonymised sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT pseudonym, anonymised_at FROM accounts WHERE id = $1 AND role = ''`, id).Scan(&st.Pseudonym, &anonymised)
 	if errors.Is(err, sql.ErrNoRows) {
-		return st, steward.Errorf(steward.ENOTFOUND, "no such person")
+		return st, steward.Errorf(steward.ENOTFOUND, "error.no_person")
 	}
 	if err != nil {
 		return st, fmt.Errorf("store: subject %s: %w", id, err)

@@ -161,7 +161,7 @@ func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
 // R2) for NewsletterRecord, and records for any other kind.
 func dueQuery(q DueQuery) (string, []any, error) {
 	if _, ok := anchorExpr[q.Since]; !ok {
-		return "", nil, steward.Errorf(steward.EINVALID, "unknown anchor %q", q.Since)
+		return "", nil, steward.Errorf(steward.EINVALID, "error.unknown_anchor", "since", q.Since)
 	}
 	confirmed := func(col string) string {
 		switch {
@@ -302,7 +302,7 @@ func (s *Store) TargetFacts(ctx context.Context, kind, target string) (DueTarget
 			Scan(&f.Subject, &f.Organisation, &created, &confirmed, &login, &activity)
 	}
 	if isNoRows(err) {
-		return f, steward.Errorf(steward.ENOTFOUND, "no %s %s", kind, target)
+		return f, steward.Errorf(steward.ENOTFOUND, "error.no_such_target", "kind", kind, "target", target)
 	}
 	if err != nil {
 		return f, fmt.Errorf("store: facts of %s %s: %w", kind, target, err)

@@ -50,7 +50,7 @@ func (tx *Tx) SetOverride(ctx context.Context, o Override, now time.Time) (int64
 		return 0, err
 	}
 	if !known {
-		return 0, steward.FieldError("organisation", "unknown organisation %q: no account belongs to it", o.Organisation)
+		return 0, steward.FieldError("organisation", "error.unknown_organisation_no_account", "organisation", o.Organisation)
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO retention_overrides (organisation_id, rule_id, period, contract_ref, valid_from, valid_until, created_at)
@@ -85,7 +85,7 @@ func (tx *Tx) organisationKnown(ctx context.Context, org string) (bool, error) {
 func (tx *Tx) RemoveOverride(ctx context.Context, id int64) (StoredOverride, error) {
 	o, err := scanOverride(tx.QueryRowContext(ctx, `SELECT `+overrideColumns+` FROM retention_overrides WHERE id = $1`, id))
 	if isNoRows(err) {
-		return o, steward.Errorf(steward.ENOTFOUND, "no override %d", id)
+		return o, steward.Errorf(steward.ENOTFOUND, "error.no_override", "id", id)
 	}
 	if err != nil {
 		return o, fmt.Errorf("store: remove override %d: %w", id, err)

@@ -13,7 +13,7 @@ import (
 
 // ErrNoSession is returned when a session does not exist (never did, was
 // revoked or logged out).
-var ErrNoSession = steward.Errorf(steward.EUNAUTHORIZED, "not logged in")
+var ErrNoSession = steward.Errorf(steward.EUNAUTHORIZED, "error.not_logged_in")
 
 // InsertSession stores a new session.
 func (tx *Tx) InsertSession(ctx context.Context, s *account.Session) error {

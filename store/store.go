@@ -68,7 +68,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
 		s.Close()
-		return nil, steward.Errorf(steward.EUNAVAILABLE, "cannot reach database %s: %s", s.Redacted(), s.oneLine(err))
+		return nil, steward.Errorf(steward.EUNAVAILABLE, "error.cannot_reach_database", "redacted", s.Redacted(), "err", s.oneLine(err))
 	}
 	return s, nil
 }
@@ -78,11 +78,11 @@ func open(dsn string) (*Store, error) {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
-			return nil, steward.Errorf(steward.EINVALID, "database: sqlite: needs a file path, e.g. sqlite:./steward.db")
+			return nil, steward.Errorf(steward.EINVALID, "error.database_sqlite_needs_file")
 		}
 		if dir := filepath.Dir(path); dir != "." {
 			if _, err := os.Stat(dir); err != nil {
-				return nil, steward.Errorf(steward.EINVALID, "database: directory %s does not exist", dir)
+				return nil, steward.Errorf(steward.EINVALID, "error.database_directory_missing", "dir", dir)
 			}
 		}
 		mode, err := prepareSQLiteFile(path)
@@ -109,13 +109,13 @@ func open(dsn string) (*Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "database: bad PostgreSQL URL: %v", err)
+			return nil, steward.Errorf(steward.EINVALID, "error.database_bad_postgresql_url", "err", err)
 		}
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		return &Store{Reader: &Reader{q: db, dialect: Postgres}, write: db, read: db, dialect: Postgres, dsn: dsn}, nil
 	default:
-		return nil, steward.Errorf(steward.EINVALID, "database: %q is neither sqlite:PATH nor a postgres:// URL", redact(dsn))
+		return nil, steward.Errorf(steward.EINVALID, "error.database_is_neither_sqlite", "dsn", redact(dsn))
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 
 // ErrBadToken is the one answer for a token that is unknown, expired or
 // already used: the person needs a new link either way.
-var ErrBadToken = steward.Errorf(steward.EINVALID, "this link is invalid, expired or already used")
+var ErrBadToken = steward.Errorf(steward.EINVALID, "error.newsletter_link_invalid")
 
 // InsertToken stores a single-use token by its hash.
 func (tx *Tx) InsertToken(ctx context.Context, hash string, kind account.TokenKind, accountID string, created, expires time.Time) error {

@@ -58,7 +58,7 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) {
 	}
 	ov, err := s.desk().Collect(r.Context(), au.Account.ID, desk.CollectOptions{Open: s.opener()})
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := &myDataView{Overview: ov, CSRF: au.Session.CSRF, Notice: r.URL.Query().Get("done"),
@@ -86,7 +86,7 @@ func (s *Server) apiMyData(w http.ResponseWriter, r *http.Request) {
 	}
 	ov, err := s.desk().Collect(r.Context(), au.Account.ID, desk.CollectOptions{Open: s.opener()})
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -103,7 +103,7 @@ func (s *Server) accountDataExport(w http.ResponseWriter, r *http.Request) {
 	d := s.desk()
 	// Collect first: an error must become an error page, not half a ZIP.
 	if _, err := s.cfg.Store.AccountByID(r.Context(), au.Account.ID); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")
@@ -133,7 +133,7 @@ func (s *Server) accountEraseForm(w http.ResponseWriter, r *http.Request) {
 	d := s.desk()
 	ov, err := d.Collect(r.Context(), au.Account.ID, desk.CollectOptions{})
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "account_erase", s.page(r, mustLang(r), "erase.title", &eraseView{Plan: d.ErasurePlan(ov), CSRF: au.Session.CSRF}))
@@ -150,11 +150,11 @@ func (s *Server) accountEraseSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
-		s.failT(w, r, steward.FieldError("confirm", "tick the box to confirm that your account is to be erased"))
+		s.fail(w, r, steward.FieldError("confirm", "error.tick_box_to_erase"))
 		return
 	}
 	if _, err := s.desk().Erase(r.Context(), au.Account.ID, subjectActor(au.Account)); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if !au.Bearer {
@@ -198,7 +198,7 @@ func (s *Server) accountAction(w http.ResponseWriter, r *http.Request, done stri
 		return
 	}
 	if err := fn(s.desk(), au); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	q := "?done=" + done
@@ -217,7 +217,7 @@ func (s *Server) accountRequestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	it, err := s.desk().Request(r.Context(), r.PathValue("id"), au.Account.ID)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	// The person sees dates and status, not staff's notes.
@@ -239,11 +239,11 @@ func (s *Server) requestVerifyPage(w http.ResponseWriter, r *http.Request) {
 // requestVerifySubmit is POST /requests/verify.
 func (s *Server) requestVerifySubmit(w http.ResponseWriter, r *http.Request) {
 	if err := s.checkFormToken("request_verify", r.PostFormValue("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if _, err := s.desk().VerifyLink(r.Context(), r.PostFormValue("token")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, mustLang(r), http.StatusOK, "verify_request.title", "verify_request.done")

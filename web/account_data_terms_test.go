@@ -2,18 +2,13 @@ package web
 
 import (
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +17,7 @@ import (
 	"steward/clock"
 	"steward/internal/testkit"
 	"steward/internal/wiring"
+	"steward/message"
 	"steward/policy"
 	"steward/rights"
 )
@@ -32,10 +28,7 @@ import (
 // has a text in every language, so no page shows a raw
 // id or a bracketed key (G1).
 func TestTermsCoverEveryCode(t *testing.T) {
-	cat, err := loadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := message.Default()
 	groups := map[string][]any{}
 	for _, v := range rights.Types {
 		groups["request_type"] = append(groups["request_type"], v)
@@ -78,91 +71,25 @@ func TestTermsCoverEveryCode(t *testing.T) {
 // shorthand, never a text for the person reading a page.
 var requirementID = regexp.MustCompile(`\([RZG][0-9]+\)`)
 
-// TestEveryMessageHasTextInEveryLanguage reads the message literals of
-// web/*.go and account/*.go that can reach a page — steward.FieldError,
-// steward.Errorf (not internal errors, whose text is never shown),
-// s.fail, s.msg and plainMsg — and checks that the catalogue translates
-// each in every language, the way Server.msg looks it up (numbers as {n}),
-// and that no text a person reads carries a requirement id. A message
-// whose text is built at run time (%s, %q, %v) cannot have a key and is
-// not checked; the JSON API (api_*.go, the bearer header) answers
-// programs in English.
-func TestEveryMessageHasTextInEveryLanguage(t *testing.T) {
-	cat, err := loadCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiOnly := map[string]bool{"Authorization must be 'Bearer TOKEN'": true}
-	argAt := map[string]int{"FieldError": 1, "Errorf": 1, "fail": 3, "msg": 1, "plainMsg": 1}
-	fset := token.NewFileSet()
-	seen := 0
-	for _, pattern := range []string{"*.go", "../account/*.go"} {
-		files, err := filepath.Glob(pattern)
-		if err != nil {
-			t.Fatal(err)
+// operatorOnly are the catalogue's messages for the operator, not for a
+// page: guards of the store and the CLI that name the requirement they
+// keep.
+var operatorOnly = map[string]bool{
+	"error.is_not_declared_record": true, "error.sensitive_must_be_sealed": true, "error.record_kind_not_declared": true,
+	"error.policy_declares_no_disclosures": true, "error.policy_declares_sensitive_field": true,
+}
+
+// TestNoTextShowsARequirementID: no text a person reads carries a
+// requirement id. That every key the code names has its text in every
+// language is message.TestEveryKeyExistsAndIsUsed.
+func TestNoTextShowsARequirementID(t *testing.T) {
+	cat := message.Default()
+	for _, key := range cat.Keys() {
+		if operatorOnly[key] {
+			continue
 		}
-		for _, file := range files {
-			base := filepath.Base(file)
-			if strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "api_") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, file, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				var name string
-				switch fn := call.Fun.(type) {
-				case *ast.SelectorExpr:
-					name = fn.Sel.Name
-				case *ast.Ident:
-					name = fn.Name
-				}
-				i, ok := argAt[name]
-				if !ok || len(call.Args) <= i {
-					return true
-				}
-				lit, ok := call.Args[i].(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					return true
-				}
-				if sel, ok := call.Args[0].(*ast.SelectorExpr); ok && name == "Errorf" && sel.Sel.Name == "EINTERNAL" {
-					return true
-				}
-				text, err := strconv.Unquote(lit.Value)
-				if err != nil || apiOnly[text] {
-					return true
-				}
-				text = strings.ReplaceAll(text, "%d", "7")
-				if strings.Contains(text, "%") {
-					return true
-				}
-				seen++
-				key := "msg." + number.ReplaceAllString(text, "{n}")
-				for _, lang := range policy.Languages {
-					got, ok := cat[lang][key]
-					if !ok {
-						t.Errorf("%s: %q has no text in %s.json (key %q)", fset.Position(lit.Pos()), text, lang, key)
-						continue
-					}
-					if requirementID.MatchString(cat.msg(lang, text)) {
-						t.Errorf("%s: %q shows a requirement id in %s: %q", fset.Position(lit.Pos()), text, lang, got)
-					}
-				}
-				return true
-			})
-		}
-	}
-	if seen < 30 {
-		t.Fatalf("found only %d messages: the scan no longer sees the calls", seen)
-	}
-	for _, lang := range policy.Languages {
-		for key, text := range cat[lang] {
-			if requirementID.MatchString(text) {
+		for _, lang := range policy.Languages {
+			if text := cat.Text(lang, key); requirementID.MatchString(text) {
 				t.Errorf("%s.json: %s shows a requirement id: %q", lang, key, text)
 			}
 		}
@@ -172,7 +99,8 @@ func TestEveryMessageHasTextInEveryLanguage(t *testing.T) {
 // TestBodyLimitAnswersInThePageLanguage: the plain-text 413 of an
 // oversize body is in the page's language, Dutch by default.
 func TestBodyLimitAnswersInThePageLanguage(t *testing.T) {
-	h := withBodyLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := &Server{catalog: message.Default()}
+	h := s.withBodyLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Error("the handler ran for an oversize body")
 	}))
 	for target, want := range map[string]string{"/signup": "Het verzoek is te groot.", "/signup?lang=en": "The request is too large."} {

@@ -15,7 +15,7 @@ import (
 // in docs/api.md. Requests authenticate with the session cookie (and then
 // carry the session's CSRF token in X-CSRF-Token on every POST or PATCH)
 // or with a bearer token from POST /api/v1/login. Errors are
-// {"error": {"code", "message", "field"}} through serveError.
+// {"error": {"code", "message", "field"}} through fail.
 
 // decodeJSON reads a JSON body strictly: unknown fields, trailing data and
 // wrong types are a 400 and change nothing (G3).
@@ -27,17 +27,17 @@ func decodeJSON(r *http.Request, v any) error {
 		var ute *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &mbe):
-			return steward.Errorf(steward.EINVALID, "request body is too large")
+			return steward.Errorf(steward.EINVALID, "error.request_body_too_large")
 		case errors.As(err, &ute):
-			return steward.FieldError(ute.Field, "has the wrong type")
+			return steward.FieldError(ute.Field, "error.has_wrong_type")
 		case errors.Is(err, io.EOF):
-			return steward.Errorf(steward.EINVALID, "request body is empty")
+			return steward.Errorf(steward.EINVALID, "error.request_body_is_empty")
 		default:
-			return steward.Errorf(steward.EINVALID, "request body is not valid JSON for this call: %s", safeJSONErr(err))
+			return steward.Errorf(steward.EINVALID, "error.request_body_not_json", "err", safeJSONErr(err))
 		}
 	}
 	if dec.More() {
-		return steward.Errorf(steward.EINVALID, "request body has data after the JSON value")
+		return steward.Errorf(steward.EINVALID, "error.request_body_has_data")
 	}
 	return nil
 }
@@ -59,30 +59,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// serveFieldErrors answers all field errors at once: the first as the
-// error, the full list under "errors".
-func (s *Server) serveAPIError(w http.ResponseWriter, r *http.Request, err error) {
-	fe := account.AsFieldErrors(err)
-	if len(fe) <= 1 {
-		s.serveError(w, r, err)
-		return
-	}
-	type item struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
-	}
-	var body struct {
-		Error  item   `json:"error"`
-		Errors []item `json:"errors"`
-	}
-	for _, e := range fe {
-		body.Errors = append(body.Errors, item{e.Code, e.Message, e.Field})
-	}
-	body.Error = body.Errors[0]
-	writeJSON(w, http.StatusBadRequest, body)
-}
-
 // apiAuth returns the authenticated caller of a state-changing API call,
 // checking the CSRF header for cookie sessions.
 func (s *Server) apiAuth(w http.ResponseWriter, r *http.Request) *authed {
@@ -92,7 +68,7 @@ func (s *Server) apiAuth(w http.ResponseWriter, r *http.Request) *authed {
 	}
 	if r.Method != http.MethodGet {
 		if err := checkSessionCSRF(au, r.Header.Get("X-CSRF-Token")); err != nil {
-			s.serveError(w, r, err)
+			s.fail(w, r, err)
 			return nil
 		}
 	}
@@ -112,11 +88,11 @@ type apiSignup struct {
 func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
 	var in apiSignup
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := checkLimits(s.limits.signupIP, s.clientIP(r), s.limits.signupAccount, mailboxKey(in.Email)); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if in.Fields == nil {
@@ -133,7 +109,7 @@ func (s *Server) apiSignup(w http.ResponseWriter, r *http.Request) {
 		lang = "nl"
 	}
 	if err := s.accounts().SignUp(r.Context(), service.Signup{Records: in.Fields, Password: in.Password, Lang: lang, Consents: in.Consents}); err != nil {
-		s.serveAPIError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "check_your_mail"})
@@ -144,11 +120,11 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
 		Token string `json:"token"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.accounts().Confirm(r.Context(), in.Token); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "confirmed"})
@@ -160,16 +136,16 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		Password string `json:"password"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := checkLimits(s.limits.loginIP, s.clientIP(r), s.limits.loginAccount, accountKey(in.Email)); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	secret, se, _, err := s.accounts().Login(r.Context(), in.Email, in.Password, true)
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"token": secret, "token_type": "Bearer",
@@ -182,7 +158,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.accounts().Logout(r.Context(), au.Session, au.Account); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if !au.Bearer {
@@ -207,7 +183,7 @@ func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) {
 	}
 	vals, err := s.accounts().LoadProfile(r.Context(), au.Account, r.URL.Query().Get("reveal"))
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, apiProfileBody{ID: au.Account.ID, Email: au.Account.Email, Confirmed: au.Account.Confirmed(), Fields: vals})
@@ -222,12 +198,12 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) {
 		Fields map[string]map[string]string `json:"fields"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	changed, err := s.accounts().UpdateProfile(r.Context(), au.Account, in.Fields)
 	if err != nil {
-		s.serveAPIError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if changed == nil {
@@ -242,18 +218,18 @@ func (s *Server) apiResetRequest(w http.ResponseWriter, r *http.Request) {
 		Lang  string `json:"lang"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r), s.limits.resetAccount, accountKey(in.Email)); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if in.Lang != "en" {
 		in.Lang = "nl"
 	}
 	if err := s.accounts().RequestReset(r.Context(), in.Email, in.Lang); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "check_your_mail"})
@@ -266,18 +242,18 @@ func (s *Server) apiResetConfirm(w http.ResponseWriter, r *http.Request) {
 		Lang     string `json:"lang"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if in.Lang != "en" {
 		in.Lang = "nl"
 	}
 	if err := s.accounts().ResetPassword(r.Context(), in.Token, in.Password, in.Lang); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "password_set"})
@@ -290,7 +266,7 @@ func (s *Server) apiRevokeSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := s.accounts().RevokeSessions(r.Context(), subjectActor(au.Account), au.Account)
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int64{"revoked": n})

@@ -33,7 +33,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(r.URL.Path, "/api/") && h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || tok == "" {
-			return nil, steward.Errorf(steward.EUNAUTHORIZED, "Authorization must be 'Bearer TOKEN'")
+			return nil, steward.Errorf(steward.EUNAUTHORIZED, "error.authorization_must_be_bearer")
 		}
 		secret, bearer = tok, true
 	} else if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
@@ -75,7 +75,7 @@ func checkSessionCSRF(au *authed, token string) error {
 	return nil
 }
 
-var errCSRF = steward.Errorf(steward.EFORBIDDEN, "the form has expired or did not come from this site; please try again")
+var errCSRF = steward.Errorf(steward.EFORBIDDEN, "error.form_expired")
 
 // formTokenLifetime is how long an anonymous form (sign-up, login, reset)
 // can be submitted after it was shown.
@@ -118,12 +118,12 @@ func (s *Server) checkFormToken(form, token string) error {
 func (s *Server) requireLogin(w http.ResponseWriter, r *http.Request) *authed {
 	au, err := s.auth(w, r)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return nil
 	}
 	if au == nil {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.serveError(w, r, store.ErrNoSession)
+			s.fail(w, r, store.ErrNoSession)
 			return nil
 		}
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)

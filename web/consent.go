@@ -39,7 +39,7 @@ func newConsentWeb(cfg Config) *consentWeb {
 	c := &consentWeb{svc: svc, gate: cfg.Gate, key: key,
 		cookieKey: key.Derive("cookie-choice"), unsubKey: key.Derive("newsletter-unsubscribe")}
 	c.newsletter = &consent.Newsletter{Consent: svc, Gate: c.gate, Clock: cfg.Clock, BaseURL: cfg.BaseURL,
-		UnsubKey: c.unsubKey, Texts: CatalogText}
+		UnsubKey: c.unsubKey}
 	return c
 }
 

@@ -33,7 +33,7 @@ func (s *Server) consentSettingsPage(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	st, err := s.consent.svc.State(r.Context(), au.Account.ID)
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	var rows []consentRow
@@ -67,7 +67,7 @@ func (s *Server) consentSettingsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	purpose := r.PostForm.Get("purpose")
 	if !slices.ContainsFunc(consent.Purposes(s.cfg.Policy, policy.ChannelSettings), func(p *policy.Purpose) bool { return p.ID == purpose }) {
-		s.serveError(w, r, steward.FieldError("purpose", "%q is not a purpose you can manage here", purpose))
+		s.fail(w, r, steward.FieldError("purpose", "error.is_not_purpose_you", "purpose", purpose))
 		return
 	}
 	var given bool
@@ -76,12 +76,12 @@ func (s *Server) consentSettingsSubmit(w http.ResponseWriter, r *http.Request) {
 		given = true
 	case "0":
 	default:
-		s.serveError(w, r, steward.FieldError("given", "must be 1 or 0"))
+		s.fail(w, r, steward.FieldError("given", "error.must_be_1_or_0"))
 		return
 	}
 	if _, err := s.consent.svc.Apply(r.Context(), consent.Change{Subject: au.Account.ID, Purpose: purpose, Given: given,
 		Channel: policy.ChannelSettings, Lang: lang}); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("consent changed in settings", "request_id", RequestID(r.Context()), "account", au.Account.ID, "purpose", purpose, "given", given)
@@ -103,7 +103,7 @@ func (s *Server) consentReceipt(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := s.desk().ConsentReceipt(r.Context(), s.consent.key, au.Account.ID, audit.SubjectActor(audit.Pseudonym(au.Account.Pseudonym)))
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

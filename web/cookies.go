@@ -224,7 +224,7 @@ func thirdPartyCookies(cs []policy.Cookie) string {
 func (s *Server) cookiesPage(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "cookies", s.page(r, lang, "cookies.title", nil))
@@ -237,11 +237,11 @@ func (s *Server) cookiesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) cookiesSubmit(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	p := s.cfg.Policy
@@ -255,7 +255,7 @@ func (s *Server) cookiesSubmit(w http.ResponseWriter, r *http.Request) {
 		for _, c := range r.PostForm["category"] {
 			cat := policy.CookieCategory(c)
 			if !slices.Contains(optional, cat) {
-				s.serveError(w, r, steward.FieldError("category", "%q is not a cookie category one can choose", c))
+				s.fail(w, r, steward.FieldError("category", "error.is_not_cookie_category", "c", c))
 				return
 			}
 			if !slices.Contains(accepted, cat) {
@@ -263,7 +263,7 @@ func (s *Server) cookiesSubmit(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	default:
-		s.serveError(w, r, steward.FieldError("choice", "must be all, none or custom"))
+		s.fail(w, r, steward.FieldError("choice", "error.must_be_all_none"))
 		return
 	}
 	slices.SortFunc(accepted, func(a, b policy.CookieCategory) int {
@@ -282,7 +282,7 @@ func (s *Server) cookiesSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, err := s.consent.svc.Apply(r.Context(), changes...); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("cookie choice recorded", "request_id", RequestID(r.Context()), "visitor", visitor, "accepted", len(accepted), "optional", len(optional))

@@ -19,11 +19,11 @@ func (s *Server) staffDisclosureAdd(w http.ResponseWriter, r *http.Request) {
 	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {
 		p, err := s.cfg.Store.AccountByEmail(r.Context(), r.PostFormValue("email"))
 		if err != nil {
-			return "", steward.Errorf(steward.ENOTFOUND, "no account with that e-mail address")
+			return "", steward.Errorf(steward.ENOTFOUND, "error.no_account_has_email")
 		}
 		on, err := time.Parse(time.DateOnly, r.PostFormValue("date"))
 		if err != nil {
-			return "", steward.FieldError("date", "must be a date YYYY-MM-DD")
+			return "", steward.FieldError("date", "error.must_be_a_date_yyyy_mm_dd")
 		}
 		n := rights.NewDisclosure{SubjectID: p.ID, Ground: r.PostFormValue("ground"), Recipient: r.PostFormValue("recipient"),
 			Reference: r.PostFormValue("reference"), RequestID: r.PostFormValue("request"), DisclosedOn: on,

@@ -20,7 +20,7 @@ func (s *Server) emailChangeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	lang := mustLang(r)
@@ -31,7 +31,7 @@ func (s *Server) emailChangeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "email_change.sent_title", "email_change.sent")
@@ -50,20 +50,20 @@ func (s *Server) emailChangePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) emailChangeConfirm(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.checkFormToken("email-change", r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	au, err := s.auth(w, r)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.accounts().ConfirmEmailChange(r.Context(), r.PostForm.Get("token"), lang, au.session()); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "email_change.done_title", "email_change.done")
@@ -80,11 +80,11 @@ func (s *Server) apiEmailChange(w http.ResponseWriter, r *http.Request) {
 		Lang     string `json:"lang"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if in.Lang != "en" {
@@ -92,7 +92,7 @@ func (s *Server) apiEmailChange(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.accounts().RequestEmailChange(r.Context(), au.Account, service.EmailChange{Email: in.Email,
 		Password: in.Password, Lang: in.Lang, Limit: s.emailChangeLimit(au)}); err != nil {
-		s.serveAPIError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "check_your_mail"})
@@ -104,19 +104,19 @@ func (s *Server) apiEmailChangeConfirm(w http.ResponseWriter, r *http.Request) {
 		Lang  string `json:"lang"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	au, err := s.auth(w, r)
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if in.Lang != "en" {
 		in.Lang = "nl"
 	}
 	if err := s.accounts().ConfirmEmailChange(r.Context(), in.Token, in.Lang, au.session()); err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "email_changed"})

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -100,7 +98,7 @@ func (s *Server) section(lang string, rec *policy.Record, vals account.Values, e
 			ff.Input = "text"
 		}
 		if e := errs.For(name); e != nil {
-			ff.Error = s.msg(lang, e.Message)
+			ff.Error = s.catalog.Error(lang, e)
 		}
 		sec.Fields = append(sec.Fields, ff)
 	}
@@ -120,40 +118,11 @@ func (s *Server) summary(lang string, errs account.FieldErrors) []formError {
 				}
 			}
 		} else if e.Field == "password" || e.Field == "email" {
-			label = s.catalog.T(lang, "form."+e.Field)
+			label = s.catalog.Text(lang, "form."+e.Field)
 		}
-		out = append(out, formError{Anchor: "#" + fieldID(e.Field), Text: label + ": " + s.msg(lang, e.Message)})
+		out = append(out, formError{Anchor: "#" + fieldID(e.Field), Text: label + ": " + s.catalog.Error(lang, e)})
 	}
 	return out
-}
-
-var number = regexp.MustCompile(`[0-9]+`)
-
-// msg translates a safe message from the domain (written in English) into
-// lang through the catalogue: numbers become {n} in the key, so "must be
-// at most 50 characters" finds "msg.must be at most {n} characters". A
-// message the catalogue lacks is shown as it is.
-func (s *Server) msg(lang, text string) string { return s.catalog.msg(lang, text) }
-
-func (c catalog) msg(lang, text string) string {
-	nums := number.FindAllString(text, -1)
-	key := "msg." + number.ReplaceAllString(text, "{n}")
-	t, ok := c[lang][key]
-	if !ok {
-		return text
-	}
-	for _, n := range nums {
-		t = strings.Replace(t, "{n}", n, 1)
-	}
-	return t
-}
-
-// plainMsg is msg for an answer given before a handler, in plain text
-// (the body limit's 413): in the language of the request's lang
-// parameter, Dutch without one.
-func plainMsg(r *http.Request, text string) string {
-	textsOnce.Do(func() { texts, _ = loadCatalog() })
-	return texts.msg(mustLang(r), text)
 }
 
 // recordForm collects the "record.field" inputs of a submitted form.
@@ -177,7 +146,7 @@ func recordForm(r *http.Request) map[string]map[string]string {
 // clear 4xx (the middleware bounds its size).
 func parseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return steward.Errorf(steward.EINVALID, "the form could not be read")
+		return steward.Errorf(steward.EINVALID, "error.form_unreadable")
 	}
 	return nil
 }
@@ -187,24 +156,12 @@ func parseForm(r *http.Request) error {
 // it has answered (400 for an unreadable form, 403 for a bad token).
 func (s *Server) checkForm(w http.ResponseWriter, r *http.Request, au *authed) bool {
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return false
 	}
 	if err := checkSessionCSRF(au, r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return false
 	}
 	return true
-}
-
-// failT is serveError with the message translated into the page's
-// language where the catalogue has it.
-func (s *Server) failT(w http.ResponseWriter, r *http.Request, err error) {
-	var e *steward.Error
-	if errors.As(err, &e) {
-		c := *e
-		c.Message = s.msg(mustLang(r), e.Message)
-		err = &c
-	}
-	s.serveError(w, r, err)
 }

@@ -1,19 +1,23 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"steward"
+)
 
 // home is the public start page; it works without an account (Z1).
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "home", s.page(r, lang, "home.title", nil))
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, http.StatusNotFound, s.catalog.T(mustLang(r), "error.not_found"))
+	s.fail(w, r, steward.Errorf(steward.ENOTFOUND, "error.not_found"))
 }
 
 // mustLang is langOf for error paths, where a bad lang falls back to Dutch.

@@ -29,17 +29,17 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, lang string
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
 	if err := s.checkFormToken("login", f.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	email, next := f.Get("email"), safeNext(f.Get("next"))
 	if err := checkLimits(s.limits.loginIP, s.clientIP(r), s.limits.loginAccount, accountKey(email)); err != nil {
-		s.renderLogin(w, r, lang, httpStatus(steward.ErrorCode(err)), email, next, false, s.msg(lang, steward.ErrorMessage(err)))
+		s.renderLogin(w, r, lang, httpStatus(steward.ErrorCode(err)), email, next, false, s.catalog.Error(lang, err))
 		return
 	}
 	// A logged-in person who logs in again (re-authentication or another
@@ -51,10 +51,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		code := steward.ErrorCode(err)
 		if code == steward.EUNAUTHORIZED || code == steward.EFORBIDDEN {
-			s.renderLogin(w, r, lang, httpStatus(code), email, next, false, s.msg(lang, steward.ErrorMessage(err)))
+			s.renderLogin(w, r, lang, httpStatus(code), email, next, false, s.catalog.Error(lang, err))
 			return
 		}
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.setSessionCookie(w, r, secret)
@@ -72,7 +72,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	au, err := s.auth(w, r)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if au != nil {
@@ -80,7 +80,7 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := s.accounts().Logout(r.Context(), au.Session, au.Account); err != nil {
-			s.failT(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"steward"
+
 	"steward/audit"
 )
 
@@ -34,10 +36,10 @@ func RequestID(ctx context.Context) string { return audit.RequestID(ctx) }
 func (s *Server) middleware(h http.Handler) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, http.StatusForbidden, "cross-origin request refused (CSRF protection)")
+		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.cross_origin_refused"))
 	}))
 	h = csrf.Handler(h)
-	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(withBodyLimit(withConsentCache(h))))))
+	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(s.withBodyLimit(withConsentCache(h))))))
 }
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {
@@ -58,7 +60,7 @@ func (s *Server) withRecovery(next http.Handler) http.Handler {
 					panic(p)
 				}
 				s.cfg.Log.Error("panic serving request", "request_id", RequestID(r.Context()), "path", r.URL.Path, "panic", p)
-				s.fail(w, r, http.StatusInternalServerError, "internal error")
+				s.fail(w, r, errInternal)
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -119,10 +121,12 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-func withBodyLimit(next http.Handler) http.Handler {
+// withBodyLimit refuses a body over maxBody before any handler reads it,
+// in plain text in the request's language.
+func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
-			http.Error(w, plainMsg(r, "request body too large"), http.StatusRequestEntityTooLarge)
+			http.Error(w, s.catalog.Text(mustLang(r), "error.request_too_large"), http.StatusRequestEntityTooLarge)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)

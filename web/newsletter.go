@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strings"
-	"sync"
 
 	"steward"
 	"steward/consent"
@@ -27,7 +26,7 @@ type newsletterField struct {
 func (s *Server) newsletterPage(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	s.renderNewsletter(w, r, lang, http.StatusOK, nil, "")
@@ -62,11 +61,11 @@ func (s *Server) renderNewsletter(w http.ResponseWriter, r *http.Request, lang s
 func (s *Server) newsletterSubmit(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	in := map[string]string{}
@@ -77,23 +76,23 @@ func (s *Server) newsletterSubmit(w http.ResponseWriter, r *http.Request) {
 		in[k] = strings.Join(v, "")
 	}
 	if r.PostForm.Get("consent") != "yes" {
-		s.renderNewsletter(w, r, lang, http.StatusBadRequest, in, s.catalog.T(lang, "newsletter.tick_box"))
+		s.renderNewsletter(w, r, lang, http.StatusBadRequest, in, s.catalog.Text(lang, "newsletter.tick_box"))
 		return
 	}
 	// Every accepted sign-up mails its address a link: limited per client
 	// and per address like the account forms (issue 4, item 3), so the
 	// form cannot flood a mailbox. Same answer for every address.
 	if err := checkLimits(s.limits.newsletterIP, s.clientIP(r), s.limits.newsletterAddress, mailboxKey(in["email"])); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	id, err := s.consent.newsletter.SignUp(r.Context(), in, lang)
 	if steward.ErrorCode(err) == steward.EINVALID {
-		s.renderNewsletter(w, r, lang, http.StatusBadRequest, in, steward.ErrorMessage(err))
+		s.renderNewsletter(w, r, lang, http.StatusBadRequest, in, s.catalog.Error(lang, err))
 		return
 	}
 	if err != nil {
-		s.serveError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("newsletter sign-up", "request_id", RequestID(r.Context()), "signup", id)
@@ -106,7 +105,7 @@ func (s *Server) newsletterSubmit(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newsletterTokenPage(action, titleKey, buttonKey string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		lang := mustLang(r)
-		d := struct{ Action, Token, Button string }{action + langQuery(lang), r.URL.Query().Get("token"), s.catalog.T(lang, buttonKey)}
+		d := struct{ Action, Token, Button string }{action + langQuery(lang), r.URL.Query().Get("token"), s.catalog.Text(lang, buttonKey)}
 		s.render(w, r, http.StatusOK, "newsletter_token", s.page(r, lang, titleKey, d))
 	}
 }
@@ -119,7 +118,7 @@ func (s *Server) newsletterConfirm(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	id, err := s.consent.newsletter.Confirm(r.Context(), r.Form.Get("token"))
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("newsletter sign-up confirmed", "request_id", RequestID(r.Context()), "signup", id, "purpose", consent.NewsletterPurpose)
@@ -134,21 +133,9 @@ func (s *Server) newsletterUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	subject, err := s.consent.newsletter.Unsubscribe(r.Context(), r.Form.Get("token"), lang)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.cfg.Log.Info("newsletter unsubscribe", "request_id", RequestID(r.Context()), "subject", subject, "purpose", consent.NewsletterPurpose)
 	s.message(w, r, lang, http.StatusOK, "newsletter.unsubscribed_title", "newsletter.unsubscribed")
-}
-
-var (
-	textsOnce sync.Once
-	texts     catalog
-)
-
-// CatalogText returns a text of the site's catalogue, for mails composed
-// outside a request ('steward newsletter send').
-func CatalogText(lang, key string) string {
-	textsOnce.Do(func() { texts, _ = loadCatalog() })
-	return texts.T(lang, key)
 }

@@ -23,7 +23,7 @@ func newsletterSite(t *testing.T, s *store.Store) (*site, *consent.Newsletter) {
 	st := newSite(t, s, "ivm", func(cfg *web.Config) { cfg.ConsentKey = key })
 	svc := consent.NewService(testkit.Policy(t, "ivm"), s, st.clock)
 	return st, &consent.Newsletter{Consent: svc, Gate: consent.NewGate(svc.Policy, s), Clock: st.clock, BaseURL: st.srv.URL,
-		UnsubKey: key.Derive("newsletter-unsubscribe"), Texts: web.CatalogText}
+		UnsubKey: key.Derive("newsletter-unsubscribe")}
 }
 
 func TestNewsletterDoubleOptInSendAndOneClickUnsubscribe(t *testing.T) {

@@ -14,19 +14,19 @@ import (
 func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	body, st, err := statement.Body(s.cfg.Policy, lang)
 	if err != nil {
 		if errors.Is(err, statement.ErrUnknownLanguage) {
-			s.fail(w, r, http.StatusBadRequest, err.Error())
+			s.fail(w, r, errBadLang)
 			return
 		}
 		// A policy that passed validation always renders; anything else is
 		// a bug in the statement package.
 		s.cfg.Log.Error("privacy: render statement", "request_id", RequestID(r.Context()), "lang", lang, "err", err)
-		s.fail(w, r, http.StatusInternalServerError, "internal error")
+		s.fail(w, r, errInternal)
 		return
 	}
 	p := s.page(r, lang, "", body)

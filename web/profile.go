@@ -37,7 +37,7 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, au *authed, status int, in map[string]map[string]string, errs account.FieldErrors, reveal string, saved bool) {
 	v, err := s.profileView(r, au, in, errs, reveal, saved)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.render(w, r, status, "profile", s.page(r, mustLang(r), "profile.title", v))
@@ -48,19 +48,19 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, au *authe
 func (s *Server) renderProfileEmail(w http.ResponseWriter, r *http.Request, au *authed, errs account.FieldErrors, typed string) {
 	v, err := s.profileView(r, au, nil, nil, "", false)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	lang := mustLang(r)
 	v.EmailChange.NewEmail = typed
 	for _, e := range errs {
-		text := s.catalog.T(lang, "form."+e.Field) + ": " + s.msg(lang, e.Message)
+		text := s.catalog.Text(lang, "form."+e.Field) + ": " + s.catalog.Error(lang, e)
 		anchor := "#f-new-email"
 		if e.Field == "password" {
 			anchor = "#f-current-password"
-			v.EmailChange.PasswordError = s.msg(lang, e.Message)
+			v.EmailChange.PasswordError = s.catalog.Error(lang, e)
 		} else {
-			v.EmailChange.EmailError = s.msg(lang, e.Message)
+			v.EmailChange.EmailError = s.catalog.Error(lang, e)
 		}
 		v.Errors = append(v.Errors, formError{Anchor: anchor, Text: text})
 	}
@@ -119,7 +119,7 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	lang := mustLang(r)
@@ -153,7 +153,7 @@ func (s *Server) profileRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.accounts().RevokeSessions(r.Context(), subjectActor(au.Account), au.Account); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.clearSessionCookie(w, r)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/mail"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +182,7 @@ func errTooMany(wait time.Duration) error {
 	if m < 1 {
 		m = 1
 	}
-	return &steward.Error{Code: steward.ETOOMANY, Message: "too many attempts; try again in " + strconv.Itoa(m) + " minutes"}
+	return steward.Errorf(steward.ETOOMANY, "error.too_many_attempts", "n", m)
 }
 
 // checkLimits takes a token from each named bucket and fails with the

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	"steward"
+	"steward/account"
+	"steward/message"
 	"steward/policy"
 )
 
@@ -67,11 +68,11 @@ type Page struct {
 	// Cookies is the cookie notice and the scripts the visitor's choice
 	// allows (issue 6, R11, Z5).
 	Cookies *cookieView
-	cat     catalog
+	cat     *message.Catalogue
 }
 
 // T returns the catalogue text for key in the page's language.
-func (p *Page) T(key string) string { return p.cat.T(p.Lang, key) }
+func (p *Page) T(key string) string { return p.cat.Text(p.Lang, key) }
 
 // Tr returns a policy text in the page's language.
 func (p *Page) Tr(t policy.Text) string { return t.In(p.Lang) }
@@ -135,66 +136,72 @@ func httpStatus(code string) int {
 	}
 }
 
-// apiError is the JSON body of every API error.
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Field   string `json:"field,omitempty"`
-	} `json:"error"`
+// apiProblem is one error of an API answer.
+type apiProblem struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
 }
 
-// serveError answers err with the status its code maps to: JSON under
-// /api/, an error page elsewhere. Internal errors are logged with the
-// request id; their details never reach the response.
-func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+// apiError is the JSON body of every API error: the error, and when a form
+// had several problems, all of them under "errors".
+type apiError struct {
+	Error  apiProblem   `json:"error"`
+	Errors []apiProblem `json:"errors,omitempty"`
+}
+
+// fail is the one error responder: it answers err with the status its code
+// maps to (httpStatus), its message rendered from the catalogue in the
+// request's language, as JSON under /api/ and as an error page elsewhere.
+// Internal errors are logged with the request id; their details never
+// reach the response.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := steward.ErrorCode(err)
 	status := httpStatus(code)
 	if status == http.StatusInternalServerError {
 		s.cfg.Log.Error("request failed", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err)
 	}
-	var field string
-	var e *steward.Error
-	if errors.As(err, &e) {
-		field = e.Field
-	}
-	s.respondError(w, r, status, code, steward.ErrorMessage(err), field)
-}
-
-// fail answers with a status and a message that is safe to show.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.respondError(w, r, status, codeForStatus(status), msg, "")
-}
-
-func (s *Server) respondError(w http.ResponseWriter, r *http.Request, status int, code, msg, field string) {
 	if status == http.StatusServiceUnavailable {
 		// Busy, not broken (account.ErrHashBusy): a client may try again
 		// in a moment; the answer came at once, without waiting.
 		w.Header().Set("Retry-After", "2")
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		var body apiError
-		body.Error.Code, body.Error.Message, body.Error.Field = code, msg, field
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(body)
+		s.failAPI(w, r, status, err)
 		return
 	}
-	lang, _ := langOf(r)
+	lang := mustLang(r)
 	p := s.page(r, lang, "error.title", struct {
 		Status  int
 		Message string
-	}{status, msg})
+	}{status, s.catalog.Error(lang, err)})
 	s.render(w, r, status, "error", p)
 }
 
-func codeForStatus(status int) string {
-	for _, c := range []string{steward.EINVALID, steward.ENOTFOUND, steward.ECONFLICT, steward.EUNAUTHORIZED, steward.EFORBIDDEN, steward.ETOOMANY, steward.EUNAVAILABLE} {
-		if httpStatus(c) == status {
-			return c
-		}
+// failAPI writes the JSON error body. API clients are programs whose
+// documentation is English: the messages are English unless the request
+// asks for a language with ?lang=.
+func (s *Server) failAPI(w http.ResponseWriter, r *http.Request, status int, err error) {
+	lang := "en"
+	if l, lerr := langOf(r); lerr == nil && r.URL.Query().Has("lang") {
+		lang = l
 	}
-	return steward.EINTERNAL
+	problem := func(err error) apiProblem {
+		p := apiProblem{Code: steward.ErrorCode(err), Message: s.catalog.Error(lang, err)}
+		var e *steward.Error
+		if errors.As(err, &e) {
+			p.Field = e.Field
+		}
+		return p
+	}
+	body := apiError{Error: problem(err)}
+	if fe := account.AsFieldErrors(err); len(fe) > 1 {
+		for _, e := range fe {
+			body.Errors = append(body.Errors, problem(e))
+		}
+		body.Error = body.Errors[0]
+	}
+	writeJSON(w, status, body)
 }
 
 func staticHandler() http.Handler {

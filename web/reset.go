@@ -19,16 +19,16 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.checkFormToken("reset", r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	email := r.PostForm.Get("email")
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r), s.limits.resetAccount, accountKey(email)); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	err := s.accounts().RequestReset(r.Context(), email, lang)
@@ -38,7 +38,7 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "reset.sent_title", "reset.sent")
@@ -56,16 +56,16 @@ func (s *Server) resetConfirmPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) resetConfirmSubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
 	if err := s.checkFormToken("reset_confirm", f.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := checkLimits(s.limits.resetIP, s.clientIP(r)); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	err := s.accounts().ResetPassword(r.Context(), f.Get("token"), f.Get("password"), lang)
@@ -75,7 +75,7 @@ func (s *Server) resetConfirmSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "reset.done_title", "reset.done")

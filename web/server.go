@@ -13,6 +13,7 @@ import (
 	"steward/account/service"
 	"steward/clock"
 	"steward/consent"
+	"steward/message"
 	"steward/policy"
 	"steward/retention/runner"
 	"steward/rights/desk"
@@ -52,13 +53,16 @@ type Config struct {
 	// /staff/audit checks the head and checkpoint signatures with it. Nil
 	// checks the chain only, and the page says so.
 	AuditKey ed25519.PublicKey
+	// Messages is the catalogue every text of the site comes from; nil
+	// uses the embedded one (message.Default). Tests give a changed one.
+	Messages *message.Catalogue
 }
 
 // Server holds the parsed templates and the router.
 type Server struct {
 	cfg     Config
 	pages   *pages
-	catalog catalog
+	catalog *message.Catalogue
 	handler http.Handler
 	// formKey signs the CSRF tokens of anonymous forms (auth.go); it is
 	// derived from the consent key, so it survives a restart.
@@ -82,9 +86,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	cat, err := loadCatalog()
-	if err != nil {
-		return nil, err
+	cat := cfg.Messages
+	if cat == nil {
+		cat = message.Default()
 	}
 	pg, err := parsePages()
 	if err != nil {

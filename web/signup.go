@@ -14,7 +14,7 @@ import (
 func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
+		s.fail(w, r, err)
 		return
 	}
 	s.renderSignup(w, r, lang, http.StatusOK, nil, nil, nil)
@@ -31,7 +31,7 @@ func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang strin
 	}
 	d.Errors = s.summary(lang, errs)
 	if pe := errs.For("password"); pe != nil {
-		d.Extra = s.msg(lang, pe.Message)
+		d.Extra = s.catalog.Error(lang, pe)
 	}
 	s.render(w, r, status, "signup", s.page(r, lang, "signup.title", d))
 }
@@ -44,16 +44,16 @@ func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang strin
 func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.checkFormToken("signup", r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	in := recordForm(r)
 	if err := checkLimits(s.limits.signupIP, s.clientIP(r), s.limits.signupAccount, mailboxKey(s.accounts().SignupEmail(in))); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	ticked := r.PostForm["consent"]
@@ -63,7 +63,7 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "signup.done_title", "signup.done")
@@ -71,7 +71,7 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 
 // message renders a short page with one text from the catalogue.
 func (s *Server) message(w http.ResponseWriter, r *http.Request, lang string, status int, titleKey, textKey string) {
-	p := s.page(r, lang, titleKey, struct{ Text string }{s.catalog.T(lang, textKey)})
+	p := s.page(r, lang, titleKey, struct{ Text string }{s.catalog.Text(lang, textKey)})
 	s.render(w, r, status, "message", p)
 }
 

@@ -48,12 +48,12 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, need accoun
 		return nil
 	}
 	if !au.Account.Role.Allows(need) {
-		s.failT(w, r, steward.Errorf(steward.EFORBIDDEN, "this page needs another staff role"))
+		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.page_needs_another_role"))
 		return nil
 	}
 	if recent && !au.Session.RecentlyAuthenticated(s.cfg.Clock.Now()) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.serveError(w, r, steward.Errorf(steward.EUNAUTHORIZED, "log in again: this action needs a login within the last 15 minutes"))
+			s.fail(w, r, steward.Errorf(steward.EUNAUTHORIZED, "error.login_again"))
 			return nil
 		}
 		next := r.URL.RequestURI()
@@ -100,7 +100,7 @@ func (s *Server) staffFind(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := &staffView{Me: au.Account, CSRF: au.Session.CSRF, Query: strings.TrimSpace(r.PostForm.Get("email")), CanView: au.Account.Role.Allows(account.RolePrivacyOfficer)}
 	if v.Query == "" {
-		s.failT(w, r, steward.FieldError("email", "is required"))
+		s.fail(w, r, steward.FieldError("email", "error.is_required"))
 		return
 	}
 	p, err := s.cfg.Store.AccountByEmail(ctx, v.Query)
@@ -108,12 +108,12 @@ func (s *Server) staffFind(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		v.Person, v.Found = p, true
 	case steward.ErrorCode(err) != steward.ENOTFOUND:
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if v.Found {
 		if err := s.recordStaffView(ctx, au, p.ID, audit.Pseudonym(p.Pseudonym), "account", p.ID, staffLookupFields); err != nil {
-			s.failT(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 	}
@@ -155,12 +155,12 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := s.staffTarget(ctx, au, r.PathValue("id"))
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	vals, err := s.accounts().LoadProfile(ctx, p, "")
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := &staffView{Me: au.Account, CSRF: au.Session.CSRF, Person: p, Found: true, CanView: true}
@@ -178,7 +178,7 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		v.Records = append(v.Records, sr)
 	}
 	if v.Limits, err = s.cfg.Store.ProcessingLimits(ctx, p.ID); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	for _, l := range v.Limits {
@@ -189,11 +189,11 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(viewed)
 	if err := s.recordStaffView(ctx, au, p.ID, audit.Pseudonym(p.Pseudonym), "account", p.ID, viewed); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if v.Views, err = s.cfg.Store.StaffViewsOf(ctx, p.ID); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "staff_person", s.page(r, lang, "staff.person_title", v))
@@ -207,7 +207,7 @@ func (s *Server) staffTarget(ctx context.Context, au *authed, id string) (*accou
 		return nil, err
 	}
 	if !au.Account.Role.MayOpen(p) {
-		return nil, steward.Errorf(steward.EFORBIDDEN, "a staff account's record needs the admin role")
+		return nil, steward.Errorf(steward.EFORBIDDEN, "error.staff_record_needs_admin")
 	}
 	return p, nil
 }
@@ -224,11 +224,11 @@ func (s *Server) staffRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.staffTarget(r.Context(), au, r.PathValue("id"))
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if _, err := s.accounts().RevokeSessions(r.Context(), audit.Staff(au.Account.ID), p); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, mustLang(r), http.StatusOK, "staff.revoked_title", "staff.revoked")
@@ -249,7 +249,7 @@ func (s *Server) staffLiftRestriction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.desk().LiftRestriction(r.Context(), r.PathValue("id"), r.PostForm.Get("reason"), audit.Staff(au.Account.ID)); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.notifyMail()

@@ -65,26 +65,26 @@ func (s *Server) staffAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, err := auditFilter(q)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	page := audit.Page{Limit: auditPageLimit}
 	if v := q.Get("before"); v != "" {
 		if page.Before, err = strconv.ParseUint(v, 10, 64); err != nil || page.Before == 0 {
-			s.failT(w, r, steward.FieldError("before", "must be a whole number"))
+			s.fail(w, r, steward.FieldError("before", "error.must_be_whole_number"))
 			return
 		}
 	}
 	if v := q.Get("limit"); v != "" {
 		switch n, err := strconv.Atoi(v); {
 		case err != nil:
-			s.failT(w, r, steward.FieldError("limit", "must be a whole number"))
+			s.fail(w, r, steward.FieldError("limit", "error.must_be_whole_number"))
 			return
 		case n < 1:
-			s.failT(w, r, steward.FieldError("limit", "must be at least 1"))
+			s.fail(w, r, steward.FieldError("limit", "error.must_be_at_least_1"))
 			return
 		case n > audit.MaxPageLimit:
-			s.failT(w, r, steward.FieldError("limit", "must be at most %d", audit.MaxPageLimit))
+			s.fail(w, r, steward.FieldError("limit", "error.must_be_at_most", "max_page_limit", audit.MaxPageLimit))
 			return
 		default:
 			page.Limit = n
@@ -94,7 +94,7 @@ func (s *Server) staffAudit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	entries, next, err := s.cfg.Store.Audit().List(ctx, f, page)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	lang := mustLang(r)
@@ -128,7 +128,7 @@ func (s *Server) staffAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	if doVerify {
 		if v.Verify, err = s.verifyAudit(r); err != nil {
-			s.failT(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 	}
@@ -150,12 +150,12 @@ func auditFilter(q url.Values) (audit.Filter, error) {
 	}
 	if v := q.Get("action"); v != "" {
 		if f.Action = audit.Action(v); !f.Action.Valid() {
-			return f, steward.FieldError("action", "is not one of the choices")
+			return f, steward.FieldError("action", "error.is_not_one_choices")
 		}
 	}
 	if v := q.Get("actor"); v != "" {
 		if f.Actor = audit.Actor(v); f.Actor.Validate() != nil {
-			return f, steward.FieldError("actor", "must be staff:ID, subject:PSEUDONYM or system:JOB")
+			return f, steward.FieldError("actor", "error.must_be_staff_id")
 		}
 	}
 	day := func(field string) (time.Time, error) {
@@ -165,7 +165,7 @@ func auditFilter(q url.Values) (audit.Filter, error) {
 		}
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return t, steward.FieldError(field, "the date must be YYYY-MM-DD")
+			return t, steward.FieldError(field, "error.date_must_be_yyyy")
 		}
 		return t, nil
 	}
@@ -179,7 +179,7 @@ func auditFilter(q url.Values) (audit.Filter, error) {
 	if !f.To.IsZero() {
 		f.To = f.To.AddDate(0, 0, 1)
 		if !f.From.IsZero() && !f.To.After(f.From) {
-			return f, steward.FieldError("to", "the end date is before the start date")
+			return f, steward.FieldError("to", "error.end_date_is_before")
 		}
 	}
 	return f, nil

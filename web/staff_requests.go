@@ -49,12 +49,12 @@ func (s *Server) staffRequests(w http.ResponseWriter, r *http.Request) {
 		o.All = true
 	case "":
 	default:
-		s.failT(w, r, steward.FieldError("filter", "must be overdue, soon or all"))
+		s.fail(w, r, steward.FieldError("filter", "error.must_be_overdue_soon"))
 		return
 	}
 	items, err := d.Queue(r.Context(), o)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := &staffQueueView{Items: items, CSRF: au.Session.CSRF, Types: honouredTypes(s.cfg.Policy), Channels: rights.Channels,
@@ -68,11 +68,11 @@ func (s *Server) staffRequestAdd(w http.ResponseWriter, r *http.Request) {
 	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {
 		p, err := s.cfg.Store.AccountByEmail(r.Context(), r.PostFormValue("email"))
 		if err != nil {
-			return "", steward.Errorf(steward.ENOTFOUND, "no account with that e-mail address")
+			return "", steward.Errorf(steward.ENOTFOUND, "error.no_account_has_email")
 		}
 		received, err := time.Parse(time.DateOnly, r.PostFormValue("received"))
 		if err != nil {
-			return "", steward.FieldError("received", "must be a date YYYY-MM-DD")
+			return "", steward.FieldError("received", "error.must_be_a_date_yyyy_mm_dd")
 		}
 		req, err := d.Add(r.Context(), actor, rights.NewRequest{SubjectID: p.ID, Type: rights.Type(r.PostFormValue("type")),
 			Channel: rights.Channel(r.PostFormValue("channel")), ReceivedOn: received,
@@ -102,11 +102,11 @@ func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 	d := s.desk()
 	it, err := d.Request(r.Context(), r.PathValue("id"), "")
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.recordStaffView(r.Context(), au, it.SubjectID, audit.Pseudonym(it.SubjectPseudonym), "request", it.ID, requestViewFields(it)); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly)}
@@ -150,7 +150,7 @@ func (s *Server) staffRequestAction(w http.ResponseWriter, r *http.Request) {
 		case "extend":
 			ext, perr := policy.ParseDuration(r.PostFormValue("period"))
 			if perr != nil {
-				return "", steward.FieldError("period", "must be an ISO 8601 period such as P1M or P2M")
+				return "", steward.FieldError("period", "error.must_be_iso_8601")
 			}
 			_, err = d.Extend(ctx, actor, id, ext, r.PostFormValue("reason"))
 		case "complete":
@@ -158,7 +158,7 @@ func (s *Server) staffRequestAction(w http.ResponseWriter, r *http.Request) {
 		case "refuse":
 			_, err = d.Refuse(ctx, actor, id, r.PostFormValue("reason"))
 		default:
-			return "", steward.Errorf(steward.ENOTFOUND, "no such action")
+			return "", steward.Errorf(steward.ENOTFOUND, "error.no_action")
 		}
 		return id, err
 	})
@@ -180,7 +180,7 @@ func (s *Server) staffStep(w http.ResponseWriter, r *http.Request, fn func(*desk
 	}
 	id, err := fn(s.desk(), audit.Staff(au.Account.ID))
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.notifyMail() // a step may have mailed the person (verify-link, extend, complete, refuse)
@@ -217,7 +217,7 @@ func (s *Server) staffRequestExport(w http.ResponseWriter, r *http.Request) {
 		desk.CollectOptions{Open: s.opener(), Reveal: true})
 	switch {
 	case err != nil && !dw.started:
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 	case err != nil:
 		// Headers are gone; a broken ZIP is all the client can get.
 		s.cfg.Log.Error("export for request failed", "request_id", RequestID(r.Context()), "err", err)

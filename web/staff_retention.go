@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -71,24 +72,24 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	order, err := runner.ParseOrder(q.Get("sort"))
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	after, err := runner.ParseCursor(q.Get("after"))
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	limit := retentionPageLimit
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > retentionPageMax {
-			s.failT(w, r, steward.FieldError("limit", "must be a number from 1 to %d", retentionPageMax))
+			s.fail(w, r, steward.FieldError("limit", "error.must_be_number_from", "retention_page_max", retentionPageMax))
 			return
 		}
 	}
 	format := q.Get("format")
 	if format != "" && format != "html" && format != "csv" {
-		s.failT(w, r, steward.FieldError("format", "must be html or csv"))
+		s.fail(w, r, steward.FieldError("format", "error.must_be_html_or_csv"))
 		return
 	}
 	e := s.cfg.Retention.Engine
@@ -96,7 +97,12 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 	var rules []string
 	if rule != "" {
 		if err := runner.CheckRule(e, rule); err != nil {
-			s.failT(w, r, steward.FieldError("rule", "%s", steward.ErrorMessage(err)))
+			// The rule's problem is told as a problem of the rule field.
+			var e *steward.Error
+			if errors.As(err, &e) {
+				err = &steward.Error{Code: steward.EINVALID, Field: "rule", Key: e.Key, Args: e.Args}
+			}
+			s.fail(w, r, err)
 			return
 		}
 		rules = []string{rule}
@@ -106,7 +112,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Clock.Now()
 	rep, err := rn.Plan(ctx, now)
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	rep.Sort(order)
@@ -147,7 +153,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 	if !next.IsZero() {
 		v.Next = link(map[string]string{"after": next.String()})
 	}
-	v.RuleLinks = append(v.RuleLinks, staffRetentionLink{Label: s.catalog.T(lang, "staff_retention.all_rules"), URL: link(map[string]string{"rule": ""}), Current: rule == ""})
+	v.RuleLinks = append(v.RuleLinks, staffRetentionLink{Label: s.catalog.Text(lang, "staff_retention.all_rules"), URL: link(map[string]string{"rule": ""}), Current: rule == ""})
 	for _, id := range rep.Rules {
 		v.Rules = append(v.Rules, staffRetentionRule{ID: id, Description: s.ruleWords(lang, id), Counts: *rep.PerRule[id]})
 	}
@@ -174,7 +180,7 @@ func (s *Server) ruleWords(lang, id string) string {
 
 // warningWords says whether a warning went out for an item, and when (Z9).
 func (s *Server) warningWords(lang string, it *runner.Item) string {
-	t := func(key string) string { return s.catalog.T(lang, key) }
+	t := func(key string) string { return s.catalog.Text(lang, key) }
 	switch {
 	case !it.SentAt.IsZero():
 		return t("staff_retention.warning_sent") + " " + it.SentAt.Format(time.DateOnly)
@@ -200,7 +206,7 @@ func (s *Server) staffRetentionCSV(w http.ResponseWriter, r *http.Request, au *a
 			ObjectKind: "retention_plan", ObjectID: objectID, PolicyVersion: s.cfg.Policy.Version.Number, RequestID: RequestID(ctx)})
 	})
 	if err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	day := func(t time.Time) string {

@@ -16,15 +16,15 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	lang := mustLang(r)
 	if err := parseForm(r); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.checkFormToken("verify", r.PostForm.Get("csrf")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.accounts().Confirm(r.Context(), r.PostForm.Get("token")); err != nil {
-		s.failT(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.message(w, r, lang, http.StatusOK, "verify.done_title", "verify.done")

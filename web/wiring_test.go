@@ -7,16 +7,13 @@ import (
 )
 
 // NewForTest builds the site's services from cfg the way cmd/steward does
-// (wiring.New, with extra's sealer and hash parameters, and this
-// package's catalogue for mail texts) and the server on them. Web's own
+// (wiring.New, with extra's sealer and hash parameters) and the server on
+// them. Web's own
 // and its black-box tests start every server through it.
 func NewForTest(t testing.TB, cfg Config, extra wiring.Config) *Server {
 	t.Helper()
 	extra.Policy, extra.Store, extra.Clock, extra.Log = cfg.Policy, cfg.Store, cfg.Clock, cfg.Log
 	extra.BaseURL, extra.MailNotify = cfg.BaseURL, cfg.MailNotify
-	if extra.Texts == nil {
-		extra.Texts = CatalogText
-	}
 	svc, err := wiring.New(extra)
 	if err != nil {
 		t.Fatal(err)

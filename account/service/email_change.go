@@ -52,16 +52,16 @@ func (s *Service) RequestEmailChange(ctx context.Context, a *account.Account, in
 	var errs account.FieldErrors
 	norm, err := account.NormalizeEmail(in.Email)
 	if err != nil {
-		errs = append(errs, steward.FieldError("email", "is not a valid e-mail address"))
+		errs = append(errs, steward.FieldError("email", "error.is_not_valid_email"))
 	} else if sameAddress(norm, a.Email) {
-		errs = append(errs, steward.FieldError("email", "is already your login address"))
+		errs = append(errs, steward.FieldError("email", "error.is_already_your_login"))
 	}
 	ok, _, err := s.hasher().Verify(ctx, in.Password, a.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("e-mail change of %s: %w", a.ID, err)
 	}
 	if !ok {
-		errs = append(errs, steward.FieldError("password", "is wrong"))
+		errs = append(errs, steward.FieldError("password", "error.is_wrong"))
 	}
 	if len(errs) > 0 {
 		return errs

@@ -24,14 +24,14 @@ func (s *Service) UpdateProfile(ctx context.Context, a *account.Account, in map[
 	for rid, fields := range in {
 		i := slices.IndexFunc(records, func(r *policy.Record) bool { return r.ID == rid })
 		if i < 0 {
-			errs = append(errs, steward.FieldError(rid, "is not part of the profile"))
+			errs = append(errs, steward.FieldError(rid, "error.is_not_part_profile"))
 			continue
 		}
 		rec := records[i]
 		if rid == account.RecordID {
 			if ef := account.EmailField(rec); ef != nil {
 				if _, ok := fields[ef.ID]; ok {
-					errs = append(errs, steward.FieldError(rid+"."+ef.ID, "cannot be changed here"))
+					errs = append(errs, steward.FieldError(rid+"."+ef.ID, "error.cannot_be_changed_here"))
 					continue
 				}
 			}
@@ -160,7 +160,7 @@ func (s *Service) sealAll(accountID string, vals map[string]account.Values) erro
 		for f, val := range v {
 			if fd := rec.Field(f); fd != nil && fd.Sensitive && val != "" {
 				if s.Sealer == nil {
-					return steward.Errorf(steward.EUNAVAILABLE, "sensitive fields cannot be stored: no data key is configured")
+					return steward.Errorf(steward.EUNAVAILABLE, "error.sensitive_fields_cannot_be_stored")
 				}
 				v[f] = s.Sealer.SealField(accountID, rid, f, val)
 			}
@@ -172,7 +172,7 @@ func (s *Service) sealAll(accountID string, vals map[string]account.Values) erro
 // Open opens the sealed value of a sensitive field (R3).
 func (s *Service) Open(accountID, record, field, sealed string) (string, error) {
 	if s.Sealer == nil {
-		return "", steward.Errorf(steward.EUNAVAILABLE, "sensitive fields cannot be read: no data key is configured")
+		return "", steward.Errorf(steward.EUNAVAILABLE, "error.sensitive_fields_cannot_be_read")
 	}
 	v, err := s.Sealer.OpenField(accountID, record, field, sealed)
 	if err != nil {

@@ -27,7 +27,7 @@ func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
 	}
 	norm, err := account.NormalizeEmail(email)
 	if err != nil {
-		return steward.FieldError("email", "is not a valid e-mail address")
+		return steward.FieldError("email", "error.is_not_valid_email")
 	}
 	a, err := s.Store.AccountByEmail(ctx, norm)
 	if steward.ErrorCode(err) == steward.ENOTFOUND {

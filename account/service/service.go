@@ -23,6 +23,7 @@ import (
 	"steward/clock"
 	"steward/consent"
 	"steward/mail"
+	"steward/message"
 	"steward/policy"
 	"steward/store"
 )
@@ -53,8 +54,6 @@ type Service struct {
 	// it. Nil makes one with HashParams and a bound of the number of cores.
 	Hasher     *account.Hasher
 	hasherOnce sync.Once
-	// Texts returns a catalogue text (mail subjects and bodies) in lang.
-	Texts func(lang, key string) string
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
@@ -62,10 +61,10 @@ type Service struct {
 
 // ErrLoginFailed is the one answer to a wrong e-mail or password, so a
 // login does not tell whether an address has an account.
-var ErrLoginFailed = steward.Errorf(steward.EUNAUTHORIZED, "e-mail address or password is wrong")
+var ErrLoginFailed = steward.Errorf(steward.EUNAUTHORIZED, "error.email_address_or_password")
 
 // ErrNotConfirmed is answered only to someone who gave the right password.
-var ErrNotConfirmed = steward.Errorf(steward.EFORBIDDEN, "confirm your e-mail address first: follow the link in the mail we sent")
+var ErrNotConfirmed = steward.Errorf(steward.EFORBIDDEN, "error.confirm_your_email_address")
 
 // Actor is the audit actor for a person acting on their own data: staff
 // by their account id, everyone else by pseudonym (G2).
@@ -89,12 +88,9 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, a *account.Account,
 	if lang == "" {
 		lang = policy.Languages[0]
 	}
-	if s.Texts == nil {
-		return steward.Errorf(steward.EINTERNAL, "account service: no mail texts are configured")
-	}
 	site := s.Policy.Site.Name
-	text := strings.NewReplacer("{site}", site, "{link}", link).Replace(s.Texts(lang, key+".body"))
-	subject := strings.NewReplacer("{site}", site).Replace(s.Texts(lang, key+".subject"))
+	text := message.Format(lang, key+".body", "site", site, "link", link)
+	subject := message.Format(lang, key+".subject", "site", site)
 	_, err := mail.Enqueue(ctx, tx, s.Clock.Now(), mail.Message{Kind: kind, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text})
 	return err
 }

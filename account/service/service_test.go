@@ -24,10 +24,6 @@ var cheapHash = account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 1
 
 const base = "https://ivm.example.org"
 
-// texts stands in for the catalogue: each mail says its key and carries
-// its link, so a test reads the link exactly as mailed.
-func texts(lang, key string) string { return lang + " " + key + " {link}" }
-
 type env struct {
 	svc   *service.Service
 	store *store.Store
@@ -39,7 +35,7 @@ func newEnv(t *testing.T, s *store.Store, sealed bool) *env {
 	t.Helper()
 	clk := clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	cfg := wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: s, Clock: clk, Log: testkit.Log(t).Logger,
-		BaseURL: base + "/", HashParams: &cheapHash, Texts: texts}
+		BaseURL: base + "/", HashParams: &cheapHash}
 	if sealed {
 		key, _ := account.ParseKey(account.NewKey())
 		cfg.Sealer, _ = account.NewSealer(key)
@@ -246,7 +242,7 @@ func TestEmailChange(t *testing.T) {
 		if fe.For("email") == nil || fe.For("password") == nil {
 			t.Fatalf("same address and wrong password: %v", fe)
 		}
-		limited := steward.Errorf(steward.ETOOMANY, "slow down")
+		limited := steward.Errorf(steward.ETOOMANY, "error.too_many_attempts", "n", 1)
 		if err := e.svc.RequestEmailChange(ctx, a, service.EmailChange{Email: "new@example.nl", Password: "correct horse battery",
 			Limit: func() error { return limited }}); !errors.Is(err, limited) {
 			t.Fatalf("over the limit: %v", err)

@@ -42,7 +42,7 @@ func (s *Service) validateSignup(in Signup) (email string, vals map[string]accou
 	signup := account.SignupRecords(s.Policy)
 	for rid := range in.Records {
 		if !slices.ContainsFunc(signup, func(r *policy.Record) bool { return r.ID == rid }) {
-			errs = append(errs, steward.FieldError(rid, "is not asked at sign-up"))
+			errs = append(errs, steward.FieldError(rid, "error.not_asked_at_signup"))
 		}
 	}
 	vals = map[string]account.Values{}
@@ -64,7 +64,7 @@ func (s *Service) validateSignup(in Signup) (email string, vals map[string]accou
 	}
 	ef := account.EmailField(s.Policy.Record(account.RecordID))
 	if ef == nil {
-		return "", nil, steward.Errorf(steward.EINTERNAL, "policy declares no e-mail field in record %q", account.RecordID)
+		return "", nil, steward.Errorf(steward.EINTERNAL, "error.policy_declares_no_email", "record_id", account.RecordID)
 	}
 	email = vals[account.RecordID][ef.ID]
 	// The login address lives in the account row; it is not kept twice.

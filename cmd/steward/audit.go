@@ -94,7 +94,7 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 	}
 	switch {
 	case *noSigs && *pubkey != "":
-		return steward.FieldError("no-signatures", "cannot go with --pubkey: check the signatures, or do not")
+		return steward.FieldError("no-signatures", "error.no_signatures_with_pubkey")
 	case *noSigs:
 		fmt.Fprintln(a.stderr, "steward audit verify: --no-signatures: the chain alone is checked, so a cut-off tail or a rewritten chain goes unnoticed")
 	case *pubkey != "":
@@ -111,7 +111,7 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 		case steward.ErrorCode(err) == steward.ENOTFOUND:
 			// Issue 14: "intact" without signatures says nothing of a
 			// wiped or cut-off log, so it is never the answer by default.
-			return steward.Errorf(steward.EINVALID, "no signing key at %s and no --pubkey: give the audit key (--pubkey FILE or --key FILE), or --no-signatures to check the chain alone", *key)
+			return steward.Errorf(steward.EINVALID, "error.verify_needs_key", "path", *key)
 		case err != nil:
 			return err
 		default:
@@ -159,7 +159,7 @@ func readCheckpointLines(v string) ([]audit.Checkpoint, error) {
 	if !isFile {
 		cp, err := audit.ParseCheckpointLine(v)
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "--checkpoint: %s", steward.ErrorMessage(err))
+			return nil, steward.Errorf(steward.EINVALID, "error.checkpoint_flag", "err", err)
 		}
 		return []audit.Checkpoint{cp}, nil
 	}
@@ -174,12 +174,12 @@ func readCheckpointLines(v string) ([]audit.Checkpoint, error) {
 		}
 		cp, err := audit.ParseCheckpointLine(line)
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "--checkpoint @%s: line %d: %s", path, i+1, steward.ErrorMessage(err))
+			return nil, steward.Errorf(steward.EINVALID, "error.checkpoint_line", "path", path, "n", i+1, "err", err)
 		}
 		out = append(out, cp)
 	}
 	if len(out) == 0 {
-		return nil, steward.Errorf(steward.EINVALID, "--checkpoint @%s: the file holds no checkpoint line", path)
+		return nil, steward.Errorf(steward.EINVALID, "error.checkpoint_file_empty", "path", path)
 	}
 	return out, nil
 }
@@ -199,7 +199,7 @@ func runAuditTail(ctx context.Context, a *app, args []string) error {
 		for _, act := range audit.Actions() {
 			names = append(names, string(act))
 		}
-		return steward.FieldError("action", "%q is not an audit action; one of: %s", *action, strings.Join(names, ", "))
+		return steward.FieldError("action", "error.is_not_audit_action", "action", *action, "join", strings.Join(names, ", "))
 	}
 	if f.Subject != "" {
 		if err := f.Subject.Validate(); err != nil {
@@ -207,7 +207,7 @@ func runAuditTail(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if *n < 1 || *n > audit.MaxPageLimit {
-		return steward.FieldError("n", "must be 1 to %d", audit.MaxPageLimit)
+		return steward.FieldError("n", "error.must_be_1", "max_page_limit", audit.MaxPageLimit)
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -299,7 +299,7 @@ func runAuditExport(ctx context.Context, a *app, args []string) error {
 
 func parseSince(s string) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, steward.FieldError("since", "is required, e.g. --since 2026-01-01")
+		return time.Time{}, steward.FieldError("since", "error.is_required_since_2026")
 	}
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
@@ -307,7 +307,7 @@ func parseSince(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, steward.FieldError("since", "%q is neither YYYY-MM-DD nor RFC 3339", s)
+	return time.Time{}, steward.FieldError("since", "error.is_neither_yyyy_mm", "s", s)
 }
 
 func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
@@ -333,11 +333,11 @@ func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
 	// Only the checkpoint line goes to stdout, so that
 	// 'steward audit checkpoint >> FILE' keeps nothing else.
 	if r.Broken != nil {
-		fmt.Fprintf(a.stderr, "steward audit checkpoint: not signing: BROKEN at entry %d: %s\n", r.Broken.Seq, r.Broken.Reason)
+		a.note("audit checkpoint", "cli.checkpoint_broken", "seq", r.Broken.Seq, "reason", r.Broken.Reason)
 		return errReported
 	}
 	if r.Head.Seq == 0 {
-		fmt.Fprintln(a.stderr, "steward audit checkpoint: the audit log is empty: nothing to sign")
+		a.note("audit checkpoint", "cli.checkpoint_empty_log")
 		return nil
 	}
 	cp, err := s.Audit().Checkpoint(ctx, signer, r.Head.Seq, r.Head.Hash, a.clock.Now())

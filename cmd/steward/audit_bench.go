@@ -33,7 +33,7 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *entries < 0 || *single < 0 || *batch < 1 || *subjects < 0 {
-		return steward.FieldError("entries", "--entries, --single and --subjects must be >= 0 and --batch >= 1")
+		return steward.FieldError("entries", "error.entries_single_and_subjects")
 	}
 	dir, err := os.MkdirTemp("", "steward-audit-bench-")
 	if err != nil {
@@ -52,7 +52,7 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	if h, err := s.Audit().Head(ctx); err != nil {
 		return err
 	} else if h.Seq != 0 {
-		return steward.Errorf(steward.ECONFLICT, "%s already has %d audit entries; the benchmark runs only on an empty log", s.Redacted(), h.Seq)
+		return steward.Errorf(steward.ECONFLICT, "error.already_has_audit_entries", "redacted", s.Redacted(), "seq", h.Seq)
 	}
 	signer, err := useScratchAuditKey(s)
 	if err != nil {

@@ -80,8 +80,7 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *subject == "" {
-		fmt.Fprintln(a.stderr, "steward consent receipt: --subject is required")
-		return errUsage
+		return a.wrongUsage("consent receipt", "cli.subject_required")
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
@@ -106,7 +105,7 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 	var tmp *os.File
 	if *out != "" {
 		if tmp, err = os.CreateTemp(filepath.Dir(*out), ".consent-receipt-*"); err != nil {
-			return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+			return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 		}
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
@@ -124,13 +123,13 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if _, err := tmp.Write(rc); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	fmt.Fprintf(a.stdout, "wrote %s\n", *out)
 	return nil

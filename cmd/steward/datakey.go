@@ -45,10 +45,10 @@ func runKeygen(ctx context.Context, a *app, args []string) error {
 func writeKeyFile(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return steward.Errorf(steward.ECONFLICT, "%s exists; refusing to overwrite a data key", path)
+		return steward.Errorf(steward.ECONFLICT, "error.exists_refusing_overwrite_data", "path", path)
 	}
 	if err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot create key file %s: %v", path, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_create_key_file", "path", path, "err", err)
 	}
 	if _, err := f.WriteString(account.NewKey() + "\n"); err != nil {
 		f.Close()
@@ -85,7 +85,7 @@ func loadDataKey(a *app, p *policy.Policy, keyFile string) (*dataKey, error) {
 	case env != "":
 		k, err := account.ParseKey(env)
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "STEWARD_DATA_KEY: %v", err)
+			return nil, steward.Errorf(steward.EINVALID, "error.steward_data_key", "err", err)
 		}
 		return &dataKey{key: k}, nil
 	case keyFile != "":
@@ -94,16 +94,16 @@ func loadDataKey(a *app, p *policy.Policy, keyFile string) (*dataKey, error) {
 			return &dataKey{file: keyFile}, nil
 		}
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "cannot read data key file %s: %v", keyFile, err)
+			return nil, steward.Errorf(steward.EINVALID, "error.cannot_read_data_key", "key_file", keyFile, "err", err)
 		}
 		k, err := account.ParseKey(string(data))
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "data key file %s: %v", keyFile, err)
+			return nil, steward.Errorf(steward.EINVALID, "error.data_key_file", "key_file", keyFile, "err", err)
 		}
 		return &dataKey{key: k, file: keyFile}, nil
 	}
 	if f := account.SensitiveField(p); f != "" {
-		return nil, steward.Errorf(steward.EINVALID, "the policy declares sensitive field %s, which is stored encrypted (R3), but no data key is configured: give --key-file FILE (create one with 'steward keygen') or STEWARD_DATA_KEY", f)
+		return nil, steward.Errorf(steward.EINVALID, "error.policy_declares_sensitive_field", "f", f)
 	}
 	return nil, nil
 }
@@ -136,14 +136,14 @@ func (k *dataKey) bind(ctx context.Context, s *store.Store, now time.Time, log *
 	created := false
 	if k.key == nil {
 		if recorded != "" {
-			return nil, steward.Errorf(steward.EINVALID, "data key file %s does not exist, but this database's sensitive fields are sealed with data key %s: restore that key file from your backup (a new key from 'steward keygen' cannot open them), or give its path with --key-file or STEWARD_KEY_FILE", k.file, recorded)
+			return nil, steward.Errorf(steward.EINVALID, "error.data_key_file_missing_recorded", "file", k.file, "recorded", recorded)
 		}
 		sealed, err := s.HasSealedValues(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if sealed {
-			return nil, steward.Errorf(steward.EINVALID, "data key file %s does not exist, but this database holds sealed sensitive fields: restore the key file from your backup (a new key from 'steward keygen' cannot open them), or give its path with --key-file or STEWARD_KEY_FILE", k.file)
+			return nil, steward.Errorf(steward.EINVALID, "error.data_key_file_missing_sealed", "file", k.file)
 		}
 		if err := writeKeyFile(k.file); err != nil {
 			return nil, err
@@ -155,13 +155,13 @@ func (k *dataKey) bind(ctx context.Context, s *store.Store, now time.Time, log *
 		}
 		if err != nil {
 			os.Remove(k.file)
-			return nil, steward.Errorf(steward.EINVALID, "data key file %s: %v", k.file, err)
+			return nil, steward.Errorf(steward.EINVALID, "error.data_key_file", "file", k.file, "err", err)
 		}
 	}
 	id := dataKeyID(k.key)
 	got, err := s.ClaimDataKey(ctx, id, now)
 	if err == nil && got != id {
-		err = steward.Errorf(steward.EINVALID, "the data key in %s (%s) is not the key this database's sensitive fields are sealed with (%s): restore that key file from your backup ('steward keygen' makes a new key, which cannot open them)", k.source(), id, got)
+		err = steward.Errorf(steward.EINVALID, "error.data_key_mismatch_restore", "source", k.source(), "id", id, "got", got)
 	}
 	if err != nil {
 		if created {

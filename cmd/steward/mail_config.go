@@ -51,14 +51,14 @@ func (s *smtpSettings) config(a *app) (mail.Config, error) {
 	if s.passwordFile != "" {
 		b, err := os.ReadFile(s.passwordFile)
 		if err != nil {
-			return mail.Config{}, steward.FieldError("smtp-password-file", "cannot be read: %v", err)
+			return mail.Config{}, steward.FieldError("smtp-password-file", "error.cannot_be_read", "err", err)
 		}
 		cfg.Password = strings.TrimRight(string(b), "\r\n")
 	}
 	if p := or(s.port, "STEWARD_SMTP_PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil {
-			return mail.Config{}, steward.FieldError("smtp-port", "must be a number")
+			return mail.Config{}, steward.FieldError("smtp-port", "error.must_be_number")
 		}
 		cfg.Port = n
 	}

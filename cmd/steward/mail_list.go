@@ -30,7 +30,7 @@ func runMailList(ctx context.Context, a *app, args []string) error {
 		return errUsage
 	}
 	if *n < 1 || *n > 10000 {
-		return steward.FieldError("n", "must be between 1 and 10000")
+		return steward.FieldError("n", "error.must_be_between_1_and_10000")
 	}
 	f := store.OutboxFilter{Limit: *n}
 	if *status != "" {

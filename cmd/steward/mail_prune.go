@@ -24,7 +24,7 @@ func runMailPrune(ctx context.Context, a *app, args []string) error {
 		return errUsage
 	}
 	if *days < 0 {
-		return steward.FieldError("keep-days", "must not be negative")
+		return steward.FieldError("keep-days", "error.must_not_be_negative")
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {

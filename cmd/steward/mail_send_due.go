@@ -33,7 +33,7 @@ func runMailSendDue(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if !d.Enabled() {
-		return steward.Errorf(steward.EINVALID, "no SMTP server configured (--smtp-host or STEWARD_SMTP_HOST); mail stays in the outbox")
+		return steward.Errorf(steward.EINVALID, "error.no_smtp_server_configured")
 	}
 	r, err := d.DeliverDue(ctx)
 	fmt.Fprintf(a.stdout, "sent %d, retrying %d, failed %d\n", r.Sent, r.Retrying, r.Failed)

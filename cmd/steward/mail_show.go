@@ -27,8 +27,7 @@ func runMailShow(ctx context.Context, a *app, args []string) error {
 	}
 	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
 	if err != nil || id < 1 {
-		fmt.Fprintf(a.stderr, "steward mail show: %q is not a mail id\n", fs.Arg(0))
-		return errUsage
+		return a.wrongUsage("mail show", "cli.not_a_mail_id", "arg", fs.Arg(0))
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {

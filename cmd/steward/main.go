@@ -18,6 +18,7 @@ import (
 
 	"steward"
 	"steward/clock"
+	"steward/message"
 	"steward/policy"
 )
 
@@ -46,6 +47,21 @@ var errUsage = errors.New("usage")
 
 // errReported marks a failure the command has already explained on stderr.
 var errReported = errors.New("reported")
+
+// wrongUsage tells what is wrong with a command line, in one line on stderr led
+// by the command's name, its text from the catalogue in English, and
+// returns errUsage (exit 2).
+func (a *app) wrongUsage(name, key string, args ...any) error {
+	a.note(name, key, args...)
+	return errUsage
+}
+
+// note writes one line on stderr, led by the command's name, its text from
+// the catalogue in English: a warning or notice that is not the command's
+// output.
+func (a *app) note(name, key string, args ...any) {
+	fmt.Fprintf(a.stderr, "steward %s: %s\n", name, message.Format("en", key, args...))
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,13 +107,13 @@ func (a *app) main(ctx context.Context, args []string) int {
 			a.groupUsage(a.stdout, group)
 			return 0
 		case cmd == nil:
-			fmt.Fprintf(a.stderr, "steward: unknown command %q: %s has %s (run 'steward %s -h')\n",
-				group+" "+rest[0], group, strings.Join(subcommands(group), ", "), group)
+			fmt.Fprintf(a.stderr, "steward: %s\n", message.Format("en", "cli.unknown_subcommand", "command", group+" "+rest[0],
+				"group", group, "subcommands", strings.Join(subcommands(group), ", ")))
 			return 2
 		}
 	}
 	if cmd == nil {
-		fmt.Fprintf(a.stderr, "steward: unknown command %q (run 'steward help')\n", strings.Join(args[:min(len(args), 2)], " "))
+		fmt.Fprintf(a.stderr, "steward: %s\n", message.Format("en", "cli.unknown_command", "command", strings.Join(args[:min(len(args), 2)], " ")))
 		return 2
 	}
 	err := cmd.run(ctx, a, rest)

@@ -32,14 +32,13 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *subject == "" || *bodyFile == "" {
-		fmt.Fprintln(a.stderr, "steward newsletter send: --subject and --body are required")
-		return errUsage
+		return a.wrongUsage("newsletter send", "cli.subject_and_body_required")
 	}
 	// Every mail carries an unsubscribe link (R2, RFC 8058); one that
 	// points at the wrong host, or at localhost, makes a promise the site
 	// cannot keep to every recipient at once. So no default here.
 	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return steward.Errorf(steward.EINVALID, "--base-url is required: the site's public URL such as https://www.example.org (or STEWARD_BASE_URL), for the unsubscribe links")
+		return steward.Errorf(steward.EINVALID, "error.base_url_is_required")
 	}
 	body, err := readInputFile("--body "+*bodyFile, *bodyFile, maxInputFile)
 	if err != nil {
@@ -94,7 +93,7 @@ func runNewsletterPurge(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if len(rules) == 0 {
-		return steward.Errorf(steward.EINVALID, "the policy has no retention rule for unconfirmed newsletter sign-ups (record %s, where confirmed: false)", consent.NewsletterRecord)
+		return steward.Errorf(steward.EINVALID, "error.policy_has_no_retention", "newsletter_record", consent.NewsletterRecord)
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -135,5 +134,5 @@ func openNewsletter(ctx context.Context, a *app, db, pol, keyPath, baseURL strin
 		return nil, nil, err
 	}
 	return &consent.Newsletter{Consent: svc.Consent, Gate: svc.Gate, Clock: a.clock, BaseURL: baseURL,
-		UnsubKey: key.Derive("newsletter-unsubscribe"), Texts: catalogText}, func() { s.Close() }, nil
+		UnsubKey: key.Derive("newsletter-unsubscribe")}, func() { s.Close() }, nil
 }

@@ -29,7 +29,7 @@ func runPanelExport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if pu := p.Purpose(panelPurpose); pu == nil || !pu.NeedsConsent() {
-		return steward.Errorf(steward.EINVALID, "the policy declares no consent-based %s purpose", panelPurpose)
+		return steward.Errorf(steward.EINVALID, "error.policy_declares_no_consent_based_purpose", "panel_purpose", panelPurpose)
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -77,7 +77,7 @@ func runPanelExport(ctx context.Context, a *app, args []string) error {
 	if *out != "" {
 		f, err := os.OpenFile(*out, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
-			return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+			return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 		}
 		defer f.Close()
 		w = f

@@ -38,16 +38,13 @@ func runPolicyRender(ctx context.Context, a *app, args []string) error {
 		args = fs.Args()[1:]
 	}
 	if len(files) > 1 {
-		fmt.Fprintf(a.stderr, "steward policy render: one FILE at a time, got %d\n", len(files))
-		return errUsage
+		return a.wrongUsage("policy render", "cli.one_file_at_a_time", "n", len(files))
 	}
 	if _, err := statement.Language(*lang); err != nil || *lang == "" {
-		fmt.Fprintf(a.stderr, "steward policy render: unknown --lang %q: choose one of %v\n", *lang, policy.Languages)
-		return errUsage
+		return a.wrongUsage("policy render", "cli.unknown_lang", "lang", *lang, "choices", policy.Languages)
 	}
 	if !slices.Contains(renderFormats, *format) {
-		fmt.Fprintf(a.stderr, "steward policy render: unknown --format %q: choose one of %v\n", *format, renderFormats)
-		return errUsage
+		return a.wrongUsage("policy render", "cli.unknown_format", "format", *format, "choices", renderFormats)
 	}
 	path := *policyPath
 	if len(files) == 1 {

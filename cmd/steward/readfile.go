@@ -29,28 +29,28 @@ const (
 func readInputFile(label, path string, limit int64) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "%s: the file does not exist", label)
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.file_does_not_exist", "label", label)
 	}
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "%s: %v", label, errors.Unwrap(err))
+		return nil, steward.Errorf(steward.EINVALID, "error.input_problem", "label", label, "err", errors.Unwrap(err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "%s: %v", label, err)
+		return nil, steward.Errorf(steward.EINVALID, "error.input_problem", "label", label, "err", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, steward.Errorf(steward.EINVALID, "%s: not a regular file", label)
+		return nil, steward.Errorf(steward.EINVALID, "error.not_regular_file", "label", label)
 	}
 	if fi.Size() > limit {
-		return nil, steward.Errorf(steward.EINVALID, "%s: %d bytes, more than the %d this command reads", label, fi.Size(), limit)
+		return nil, steward.Errorf(steward.EINVALID, "error.bytes_more_than_command", "label", label, "size", fi.Size(), "limit", limit)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", label, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, steward.Errorf(steward.EINVALID, "%s: grew past the %d bytes this command reads", label, limit)
+		return nil, steward.Errorf(steward.EINVALID, "error.grew_past_bytes_command", "label", label, "limit", limit)
 	}
 	return data, nil
 }

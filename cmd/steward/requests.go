@@ -79,11 +79,11 @@ func (a *app) staffFlag(fs *flag.FlagSet) *string {
 // requests (privacy_officer or admin) and returns its audit actor.
 func staffActor(ctx context.Context, s *store.Store, id string) (audit.Actor, error) {
 	if id == "" {
-		return "", steward.FieldError("staff", "is required: your staff account id")
+		return "", steward.FieldError("staff", "error.is_required_your_staff")
 	}
 	acc, err := s.AccountByID(ctx, id)
 	if err != nil || !acc.Role.Allows(account.RolePrivacyOfficer) {
-		return "", steward.Errorf(steward.EFORBIDDEN, "%s is not a staff account with the privacy_officer or admin role", id)
+		return "", steward.Errorf(steward.EFORBIDDEN, "error.is_not_staff_account", "id", id)
 	}
 	return audit.Staff(acc.ID), nil
 }
@@ -97,17 +97,17 @@ func subjectFlags(fs *flag.FlagSet) (id, email *string) {
 func resolveSubject(ctx context.Context, s *store.Store, id, email string) (string, error) {
 	switch {
 	case id != "" && email != "":
-		return "", steward.FieldError("subject", "give --subject or --email, not both")
+		return "", steward.FieldError("subject", "error.give_subject_or_email")
 	case id != "":
 		return id, nil
 	case email != "":
 		acc, err := s.AccountByEmail(ctx, email)
 		if err != nil {
-			return "", steward.Errorf(steward.ENOTFOUND, "no account with that e-mail address")
+			return "", steward.Errorf(steward.ENOTFOUND, "error.no_account_has_email")
 		}
 		return acc.ID, nil
 	}
-	return "", steward.FieldError("subject", "is required: --subject ID or --email ADDRESS")
+	return "", steward.FieldError("subject", "error.is_required_subject_id")
 }
 
 // splitID takes a leading positional ID, so "requests extend ID --period P1M"
@@ -148,13 +148,13 @@ func parseWindow(s string) (time.Duration, error) {
 	if d, err := policy.ParseDuration(s); err == nil && d.Years == 0 && d.Months == 0 {
 		return time.Duration(d.Days) * 24 * time.Hour, nil
 	}
-	return 0, steward.FieldError("due-within", "must be days or weeks such as 7d, 2w or P7D")
+	return 0, steward.FieldError("due-within", "error.must_be_days_or_weeks")
 }
 
 func parseDay(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, steward.FieldError(field, "must be a date YYYY-MM-DD")
+		return time.Time{}, steward.FieldError(field, "error.must_be_a_date_yyyy_mm_dd")
 	}
 	return t, nil
 }
@@ -187,7 +187,7 @@ func runRequestsList(ctx context.Context, a *app, args []string) error {
 		o.DueWithin = w
 	}
 	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "must be table or json")
+		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
 	env, err := openDesk(ctx, a, *db, *pol)
 	if err != nil {
@@ -382,7 +382,7 @@ func runRequestsVerify(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *link == (*note != "") {
-		return steward.FieldError("link", "give exactly one of --link or --note")
+		return steward.FieldError("link", "error.give_exactly_one_link")
 	}
 	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
@@ -420,7 +420,7 @@ func runRequestsExtend(ctx context.Context, a *app, args []string) error {
 	}
 	ext, err := policy.ParseDuration(*period)
 	if err != nil {
-		return steward.FieldError("period", "must be an ISO 8601 period such as P1M or P2M")
+		return steward.FieldError("period", "error.must_be_iso_8601")
 	}
 	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
@@ -455,7 +455,7 @@ func runRequestsComplete(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *refuse != "" && *outcome != "" {
-		return steward.FieldError("refuse", "give --outcome or --refuse, not both")
+		return steward.FieldError("refuse", "error.give_outcome_or_refuse")
 	}
 	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
@@ -492,7 +492,7 @@ func runRequestsLiftRestriction(ctx context.Context, a *app, args []string) erro
 		return errUsage
 	}
 	if strings.TrimSpace(*reason) == "" {
-		return steward.FieldError("reason", "--reason is required: the person is told why the restriction ends (Art. 18(3) GDPR)")
+		return steward.FieldError("reason", "error.reason_is_required_person")
 	}
 	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
@@ -535,12 +535,12 @@ func runRequestsExport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *out == "" {
-		return steward.FieldError("out", "--out FILE is required: where to write the export")
+		return steward.FieldError("out", "error.out_file_is_required")
 	}
 	if _, err := os.Lstat(*out); err == nil {
-		return steward.Errorf(steward.ECONFLICT, "%s exists; refusing to overwrite it", *out)
+		return steward.Errorf(steward.ECONFLICT, "error.exists_refusing_overwrite", "out", *out)
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {
@@ -555,24 +555,24 @@ func runRequestsExport(ctx context.Context, a *app, args []string) error {
 	// an error before anything is recorded.
 	tmp, err := os.CreateTemp(filepath.Dir(*out), ".steward-export-*")
 	if err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	if err := tmp.Chmod(0o600); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	if err := env.desk.ExportForRequest(ctx, tmp, id, actor, desk.CollectOptions{Open: open, Reveal: true}); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return steward.Errorf(steward.EINVALID, "cannot write %s: %v", *out, err)
+		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	fmt.Fprintf(a.stdout, "%s: export written to %s\n", id, *out)
 	return nil
@@ -594,14 +594,14 @@ func exportOpener(ctx context.Context, a *app, s *store.Store, p *policy.Policy,
 		return nil, err
 	}
 	if dk.key == nil {
-		return nil, steward.Errorf(steward.EINVALID, "data key file %s does not exist: the export opens sensitive field %s with the data key serve uses; give its path with --key-file or STEWARD_KEY_FILE", dk.file, f)
+		return nil, steward.Errorf(steward.EINVALID, "error.data_key_file_missing_export", "file", dk.file, "f", f)
 	}
 	recorded, err := s.DataKeyID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if id := dataKeyID(dk.key); recorded != "" && recorded != id {
-		return nil, steward.Errorf(steward.EINVALID, "the data key in %s (%s) is not the key this database's sensitive fields are sealed with (%s)", dk.source(), id, recorded)
+		return nil, steward.Errorf(steward.EINVALID, "error.data_key_mismatch", "source", dk.source(), "id", id, "recorded", recorded)
 	}
 	sealer, err := account.NewSealer(dk.key)
 	if err != nil {

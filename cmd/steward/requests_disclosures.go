@@ -77,7 +77,7 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 		return errUsage
 	}
 	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "must be table or json")
+		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
 	env, _, err := openStaffDesk(ctx, a, *db, *pol, *staff)
 	if err != nil {

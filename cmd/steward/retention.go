@@ -46,7 +46,7 @@ func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv
 	if *f.asOf != "" {
 		t, err := time.Parse(time.DateOnly, *f.asOf)
 		if err != nil {
-			return nil, steward.Errorf(steward.EINVALID, "--as-of %q: must be a date YYYY-MM-DD", *f.asOf)
+			return nil, steward.Errorf(steward.EINVALID, "error.as_of_not_a_date", "as_of", *f.asOf)
 		}
 		asOf = t
 	}
@@ -92,7 +92,7 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 		return errUsage
 	}
 	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "must be table or json")
+		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
 	env, err := openRetention(ctx, a, f)
 	if err != nil {
@@ -128,14 +128,14 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 		return errUsage
 	}
 	if *batch < 0 || *batch > 10000 {
-		return steward.FieldError("batch", "must be between 1 and 10000 (or 0, the default for the database)")
+		return steward.FieldError("batch", "error.must_be_pool_size")
 	}
 	// A run acts on what is due now; as of a later date it would delete
 	// before the policy's periods end and cut the warnings short (Z9).
 	// Looking ahead is what plan is for.
 	if *f.asOf != "" {
 		if t, err := time.Parse(time.DateOnly, *f.asOf); err == nil && t.After(a.clock.Now()) {
-			return steward.Errorf(steward.EINVALID, "--as-of %s is in the future: a run acts only on what is due now (use retention plan --as-of to look ahead)", *f.asOf)
+			return steward.Errorf(steward.EINVALID, "error.as_of_in_future", "as_of", *f.asOf)
 		}
 	}
 	env, err := openRetention(ctx, a, f)

@@ -31,7 +31,7 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *due > *total || *due < 0 {
-		return steward.FieldError("due", "must be between 0 and --accounts")
+		return steward.FieldError("due", "error.must_be_between_0")
 	}
 	p, err := loadPolicy(*pol)
 	if err != nil {
@@ -54,7 +54,7 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	}
 	var n int64
 	if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil || n > 0 {
-		return steward.Errorf(steward.EINVALID, "retention bench needs an empty database (accounts: %d)", n)
+		return steward.Errorf(steward.EINVALID, "error.retention_bench_needs_empty", "n", n)
 	}
 	asOf := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	t0 := time.Now()
@@ -80,7 +80,7 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			return steward.Errorf(steward.EINVALID, "--cpuprofile: %v", err)
+			return steward.Errorf(steward.EINVALID, "error.cpuprofile", "err", err)
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {

@@ -26,7 +26,7 @@ func overrideDay(flag, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return t, steward.Errorf(steward.EINVALID, "--%s %q: must be a date YYYY-MM-DD", flag, s)
+		return t, steward.Errorf(steward.EINVALID, "error.flag_must_be_a_date", "flag", flag, "value", s)
 	}
 	return t, nil
 }
@@ -56,13 +56,13 @@ func runOverrideSet(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if o.ValidFrom.IsZero() {
-		return steward.FieldError("from", "is required: the first day the contract applies")
+		return steward.FieldError("from", "error.is_required_first_day")
 	}
 	if o.ValidUntil, err = overrideDay("until", *until); err != nil {
 		return err
 	}
 	if o.Period, err = policy.ParseDuration(*period); err != nil {
-		return steward.FieldError("period", "%q is not an ISO 8601 period such as P5Y", *period)
+		return steward.FieldError("period", "error.is_not_iso_8601", "period", *period)
 	}
 	p, err := loadPolicy(*pol)
 	if err != nil {
@@ -72,7 +72,7 @@ func runOverrideSet(ctx context.Context, a *app, args []string) error {
 		_, err := retentionEngine(p).Rule(o.Rule)
 		return err
 	} else if !r.ContractOverride {
-		return steward.FieldError("rule", "retention rule %q does not allow a contract override (contract_override is not set in the policy)", o.Rule)
+		return steward.FieldError("rule", "error.retention_rule_no_contract_override", "rule", o.Rule)
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -125,7 +125,7 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "must be table or json")
+		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -181,7 +181,7 @@ func runOverrideRemove(ctx context.Context, a *app, args []string) error {
 	}
 	id, err := strconv.ParseInt(*idFlag, 10, 64)
 	if err != nil || id <= 0 {
-		return steward.FieldError("id", "%q is not an override id", *idFlag)
+		return steward.FieldError("id", "error.is_not_override_id", "id_flag", *idFlag)
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {

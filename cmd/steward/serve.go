@@ -73,7 +73,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	defer s.Close()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return steward.Errorf(steward.EUNAVAILABLE, "cannot listen on %s: %v", o.addr, err)
+		return steward.Errorf(steward.EUNAVAILABLE, "error.cannot_listen", "addr", o.addr, "err", err)
 	}
 	scheme := "http"
 	if o.certFile != "" {
@@ -142,20 +142,19 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	}
 	hashes, err := strconv.Atoi(*hashFlag)
 	if err != nil || hashes < 0 {
-		return nil, steward.Errorf(steward.EINVALID, "--hash-concurrency: must be a whole number, 0 or more")
+		return nil, steward.Errorf(steward.EINVALID, "error.hash_concurrency_bad")
 	}
 	trusted, err := web.ParseTrustedProxies(*proxies)
 	if err != nil {
-		return nil, steward.Errorf(steward.EINVALID, "--trusted-proxy: %v", err)
+		return nil, steward.Errorf(steward.EINVALID, "error.trusted_proxy", "err", err)
 	}
 	// G3: a bad interval is refused before anything is opened.
 	interval, err := time.ParseDuration(*retentionEvery)
 	if err != nil || interval < 0 {
-		return nil, steward.Errorf(steward.EINVALID, "--retention-interval %q: must be a duration such as 1h or 30m, or 0 for off", *retentionEvery)
+		return nil, steward.Errorf(steward.EINVALID, "error.retention_interval_bad", "retention_every", *retentionEvery)
 	}
 	if (*certFile == "") != (*keyFile == "") {
-		fmt.Fprintln(a.stderr, "steward serve: --tls-cert and --tls-key go together")
-		return nil, errUsage
+		return nil, a.wrongUsage("serve", "cli.tls_cert_and_key_together")
 	}
 	return &serveOptions{db: *db, policy: *pol, addr: *addr, baseURL: *baseURL, certFile: *certFile, keyFile: *keyFile,
 		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp,
@@ -300,7 +299,7 @@ func newLogger(a *app, format string) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(a.stderr, nil)), nil
 	default:
-		return nil, steward.Errorf(steward.EINVALID, "--log must be text or json, got %q", format)
+		return nil, steward.Errorf(steward.EINVALID, "error.log_must_be_text", "format", format)
 	}
 }
 

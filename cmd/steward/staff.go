@@ -38,7 +38,7 @@ func runStaffAdd(ctx context.Context, a *app, args []string) error {
 	}
 	norm, err := account.NormalizeEmail(email)
 	if err != nil {
-		return steward.FieldError("email", "is not a valid e-mail address")
+		return steward.FieldError("email", "error.is_not_valid_email")
 	}
 	p, err := loadPolicy(*pol)
 	if err != nil {

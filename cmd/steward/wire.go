@@ -7,21 +7,12 @@ import (
 	"steward/retention/runner"
 	"steward/rights/desk"
 	"steward/store"
-	"steward/web"
 )
-
-// catalogText looks mail texts up in the message catalogue. It is cmd's
-// one use of web besides starting the server; the catalogue package of
-// issue 12 replaces it.
-var catalogText = web.CatalogText
 
 // wire builds a site's services with internal/wiring: serve and every
 // command share this one constructor, so the desk, retention runner and
 // account service a command uses are the ones the server runs.
 func wire(cfg wiring.Config) (*wiring.Services, error) {
-	if cfg.Texts == nil {
-		cfg.Texts = catalogText
-	}
 	return wiring.New(cfg)
 }
 

@@ -41,8 +41,6 @@ type Config struct {
 	// HashConcurrency bounds the password hashes in flight; 0 is the
 	// number of cores (account.NewHasher).
 	HashConcurrency int
-	// Texts returns a catalogue text (mail subjects and bodies) in lang.
-	Texts func(lang, key string) string
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
@@ -86,7 +84,7 @@ func New(cfg Config) (*Services, error) {
 		Consent: consents,
 		Gate:    consent.NewGate(p, s),
 		Accounts: &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
-			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), Texts: cfg.Texts, MailNotify: cfg.MailNotify},
+			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify},
 		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents},
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
 			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},

@@ -2,13 +2,13 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"steward/account"
 	"steward/audit"
 	"steward/erasure"
 	"steward/mail"
+	"steward/message"
 	"steward/policy"
 	"steward/retention"
 	"steward/store"
@@ -127,31 +127,28 @@ func (r *Runner) warn(ctx context.Context, tx *store.Tx, ru *policy.Rule, f rete
 	})
 }
 
-// warningMail is the warning's text, in Dutch and English: what will happen
-// when, and how to keep the account (log in: that resets inactivity, Z9).
+// warningMail is the warning's text from the catalogue, in Dutch and then
+// English, since a run does not know which the person reads: what will
+// happen when, and how to keep the account (log in: that resets
+// inactivity, Z9).
 func warningMail(p *policy.Policy, ru *policy.Rule, subject, to string, d retention.Decision) mail.Message {
-	site := p.Site.Name
 	url := ""
 	if len(p.Site.URLs) > 0 {
 		url = p.Site.URLs[0]
 	}
-	day := d.DueDate.Format("2006-01-02")
-	nlWhat, enWhat := "verwijderd", "deleted"
+	action := message.Key("mail.retention_warning.deleted")
 	if ru.Action == policy.ActionAnonymise {
-		nlWhat, enWhat = "geanonimiseerd", "anonymised"
+		action = message.Key("mail.retention_warning.anonymised")
 	}
-	text := fmt.Sprintf(`Je account bij %[1]s wordt op %[2]s %[3]s, omdat je het lang niet hebt gebruikt.
-Wil je je account houden? Log dan voor die datum in op %[4]s. Daarmee blijft je account bestaan.
-
-(English) Your account at %[1]s will be %[5]s on %[2]s because it has not been used for a long time.
-To keep it, log in at %[4]s before that date.
-`, site, day, nlWhat, url, enWhat)
+	args := []any{"site", p.Site.Name, "date", d.DueDate.Format("2006-01-02"), "action", action, "url", url}
 	return mail.Message{
 		Kind:      mail.KindRetentionWarning,
 		SubjectID: subject,
 		To:        to,
-		Subject:   fmt.Sprintf("%s: je account wordt op %s %s / your account will be %s", site, day, nlWhat, enWhat),
-		Text:      text,
+		Subject: message.Format("nl", "mail.retention_warning.subject", args...) + " / " +
+			message.Format("en", "mail.retention_warning.subject_short", args...),
+		Text: message.Format("nl", "mail.retention_warning.body", args...) + "\n(English) " +
+			message.Format("en", "mail.retention_warning.body", args...),
 		// A run warns thousands at once; the action waits for the warning
 		// anyway, a sign-up's link should not.
 		Bulk: true,

@@ -83,7 +83,7 @@ func CheckRule(e *retention.Engine, id string) error {
 			return nil
 		}
 	}
-	return steward.Errorf(steward.ENOTFOUND, "no retention rule %q in the policy (rules: %v)", id, RuleIDs(e))
+	return steward.Errorf(steward.ENOTFOUND, "error.no_retention_rule_policy_rules", "id", id, "e", RuleIDs(e))
 }
 
 // keepDecision decides a kept record: it applies always, and is due when

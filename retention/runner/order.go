@@ -28,7 +28,7 @@ func ParseOrder(s string) (Order, error) {
 	case ByRule:
 		return ByRule, nil
 	}
-	return "", steward.FieldError("sort", "must be due or rule")
+	return "", steward.FieldError("sort", "error.must_be_due_or_rule")
 }
 
 // Cursor is where a page of a plan's items ended: the key of its last
@@ -59,11 +59,11 @@ func ParseCursor(s string) (Cursor, error) {
 	}
 	parts := strings.SplitN(s, "~", 3)
 	if len(parts) != 3 || parts[1] == "" {
-		return Cursor{}, steward.FieldError("after", "is not a cursor of this list")
+		return Cursor{}, steward.FieldError("after", "error.is_not_cursor_list")
 	}
 	ms, err := strconv.ParseInt(parts[0], 10, 64)
 	if err != nil {
-		return Cursor{}, steward.FieldError("after", "is not a cursor of this list")
+		return Cursor{}, steward.FieldError("after", "error.is_not_cursor_list")
 	}
 	return Cursor{Due: time.UnixMilli(ms).UTC(), Rule: parts[1], Target: parts[2]}, nil
 }

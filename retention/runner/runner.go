@@ -117,7 +117,7 @@ func (r *Report) Total() Counts {
 }
 
 // ErrBusy means another runner holds the lease.
-var ErrBusy = steward.Errorf(steward.ECONFLICT, "another retention run is in progress (it holds the lease); try again later — a run that was killed frees it within 5 minutes")
+var ErrBusy = steward.Errorf(steward.ECONFLICT, "error.retention_run_in_progress")
 
 // Runner plans and runs retention. Fields without a default must be set.
 type Runner struct {

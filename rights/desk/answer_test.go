@@ -8,6 +8,7 @@ import (
 	"steward/audit"
 	"steward/consent"
 	"steward/internal/testkit"
+	"steward/message"
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
@@ -45,7 +46,7 @@ func TestRefusalTellsThePerson(t *testing.T) {
 					!strings.HasPrefix(m.Subject, tc.subject) || !strings.Contains(m.Text, "\n"+reason+"\n") ||
 					!strings.Contains(m.Text, c.Authority) || !strings.Contains(m.Text, c.URL) || !strings.Contains(m.Text, c.Phone) ||
 					!strings.Contains(m.Text, tc.court) || !strings.Contains(m.Text, "2026-03-02") ||
-					!strings.Contains(m.Text, desk.Text(tc.lang, "request_type.erasure")) {
+					!strings.Contains(m.Text, message.Text(tc.lang, "mail.request_type.erasure")) {
 					t.Fatalf("refusal mail %s to %s %q:\n%s", m.Kind, m.Recipient, m.Subject, m.Text)
 				}
 				for _, placeholder := range []string{"{site}", "{type}", "{received}", "{reason}", "{authority}", "{contact}"} {

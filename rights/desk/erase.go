@@ -103,10 +103,10 @@ const KindRestrictionLifted mail.Kind = "restriction_lifted"
 func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, actor audit.Actor) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return steward.FieldError("reason", "is required: the person is told why the restriction ends (Art. 18(3) GDPR)")
+		return steward.FieldError("reason", "error.required_lift_reason")
 	}
 	if len(reason) > 2000 {
-		return steward.FieldError("reason", "is longer than 2000 characters")
+		return steward.FieldError("reason", "error.is_longer_than_2000")
 	}
 	var mailID int64
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -122,7 +122,7 @@ func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, ac
 			return l.Kind == consent.LimitRestriction && l.Purpose == consent.AllPurposes
 		})
 		if i < 0 {
-			return steward.Errorf(steward.ECONFLICT, "processing of this person's data is not restricted")
+			return steward.Errorf(steward.ECONFLICT, "error.processing_not_restricted")
 		}
 		// The notice first: the person is told before the restriction ends.
 		if mailID, err = mail.Enqueue(ctx, tx, d.Clock.Now(), d.liftMail(d.personLang(ctx, tx, a.ID), a, limits[i].Since, reason)); err != nil {
@@ -147,7 +147,7 @@ func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, ac
 func (d *Desk) ObjectInTx(ctx context.Context, tx *store.Tx, subjectID, purpose string, actor audit.Actor) error {
 	pu := d.Policy.Purpose(purpose)
 	if pu == nil || !pu.Objectable() {
-		return steward.FieldError("purpose", "must name a purpose resting on legitimate interests or public task (Art. 21 GDPR)")
+		return steward.FieldError("purpose", "error.must_name_purpose_resting")
 	}
 	st, err := d.live(ctx, tx, subjectID)
 	if err != nil {
@@ -170,7 +170,7 @@ func (d *Desk) ObjectInTx(ctx context.Context, tx *store.Tx, subjectID, purpose 
 // consent domain (Art. 7(3)), which audits it.
 func (d *Desk) WithdrawInTx(ctx context.Context, tx *store.Tx, subjectID, purpose string, actor audit.Actor) error {
 	if d.Consent == nil {
-		return steward.Errorf(steward.EUNAVAILABLE, "consent withdrawal is not configured")
+		return steward.Errorf(steward.EUNAVAILABLE, "error.consent_withdrawal_not_configured")
 	}
 	if _, err := d.live(ctx, tx, subjectID); err != nil {
 		return err
@@ -187,14 +187,14 @@ func (d *Desk) WithdrawInTx(ctx context.Context, tx *store.Tx, subjectID, purpos
 // the policy honours.
 func (d *Desk) Restrict(ctx context.Context, subjectID, reason string, actor audit.Actor) error {
 	if !d.Policy.Rights.Honours(policy.RightRestriction) {
-		return steward.Errorf(steward.EINVALID, "the policy does not honour the right to restriction (Art. 18)")
+		return steward.Errorf(steward.EINVALID, "error.policy_does_not_honour_right_restriction")
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return steward.FieldError("reason", "is required: say what is disputed")
+		return steward.FieldError("reason", "error.is_required_say_what")
 	}
 	if len(reason) > 2000 {
-		return steward.FieldError("reason", "is longer than 2000 characters")
+		return steward.FieldError("reason", "error.is_longer_than_2000")
 	}
 	return d.inTx(ctx, "restrict", func(tx *store.Tx) error { return d.RestrictInTx(ctx, tx, subjectID, reason, actor) })
 }
@@ -218,7 +218,7 @@ func (d *Desk) live(ctx context.Context, tx *store.Tx, subjectID string) (store.
 		return st, err
 	}
 	if st.Erased {
-		return st, steward.Errorf(steward.ENOTFOUND, "no such person")
+		return st, steward.Errorf(steward.ENOTFOUND, "error.no_person")
 	}
 	return st, nil
 }

@@ -58,7 +58,7 @@ func (d *Desk) ExportForRequest(ctx context.Context, w io.Writer, requestID stri
 			return err
 		}
 		if locked.SubjectID != r.SubjectID {
-			return steward.Errorf(steward.ECONFLICT, "the person's account is erased: there is nothing to export")
+			return steward.Errorf(steward.ECONFLICT, "error.person_account_is_erased")
 		}
 		if err := addRequestStep(ctx, tx, locked.ID, rights.Step{At: d.Clock.Now(), Kind: rights.StepExportProduced, Actor: string(actor)}); err != nil {
 			return err
@@ -155,7 +155,7 @@ func (d *Desk) ErasurePlan(ov *rights.Overview) []PlanStep {
 // 'steward consent receipt' both come here.
 func (d *Desk) ConsentReceipt(ctx context.Context, key *consent.Key, subjectID string, actor audit.Actor) ([]byte, error) {
 	if !receiptSubject(subjectID) {
-		return nil, steward.FieldError("subject", "the subject must be an account, visitor or sign-up id (letters, digits, _ and -, at most 64), never an address")
+		return nil, steward.FieldError("subject", "error.subject_must_be_account")
 	}
 	svc := d.Consent
 	if svc == nil {

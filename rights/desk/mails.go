@@ -2,57 +2,22 @@ package desk
 
 import (
 	"context"
-	"embed"
-	"encoding/json"
-	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"steward/account"
 	"steward/mail"
+	"steward/message"
 	"steward/policy"
 	"steward/rights"
 	"steward/store"
 )
 
 // The mails a request sends, rendered in the person's language from the
-// desk's catalogue (i18n/nl.json, i18n/en.json), as the accounts mails are
-// from the site's. They name the request by its type and date of receipt,
-// never by anything else about the person.
-
-//go:embed i18n/*.json
-var catalogFiles embed.FS
-
-// catalog holds the mail texts per language of policy.Languages; a
-// missing catalogue or key fails at start-up, not in a mail.
-var catalog = func() map[string]map[string]string {
-	out := map[string]map[string]string{}
-	for _, lang := range policy.Languages {
-		b, err := catalogFiles.ReadFile("i18n/" + lang + ".json")
-		if err != nil {
-			panic(fmt.Sprintf("desk: mail catalogue %s: %v", lang, err))
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("desk: mail catalogue %s: %v", lang, err))
-		}
-		out[lang] = m
-	}
-	return out
-}()
-
-// Text returns the catalogue text of key in lang, or in the first
-// language when lang has none; the key itself when neither has it.
-func Text(lang, key string) string {
-	if t, ok := catalog[lang][key]; ok {
-		return t
-	}
-	if t, ok := catalog[policy.Languages[0]][key]; ok {
-		return t
-	}
-	return key
-}
+// message catalogue (keys "mail.request_*"), as the accounts mails are.
+// They name the request by its type and date of receipt, never by anything
+// else about the person.
 
 // personLang is the language to write to a person in: the language they
 // last gave or refused consent in (the notice they were shown), else the
@@ -62,34 +27,41 @@ func (d *Desk) personLang(ctx context.Context, tx *store.Tx, subjectID string) s
 	if err != nil {
 		d.log().Warn("person's language unavailable", "subject", subjectID, "err", err)
 	}
-	if _, ok := catalog[lang]; !ok {
+	if !slices.Contains(policy.Languages, lang) {
 		return policy.Languages[0]
 	}
 	return lang
 }
 
-func (d *Desk) render(lang, key string, vars ...string) (subject, body string) {
-	r := strings.NewReplacer(append([]string{"{site}", d.Policy.Site.Name}, vars...)...)
-	return r.Replace(Text(lang, key+".subject")), r.Replace(Text(lang, key+".body"))
+// render returns a mail's subject and body in lang, the site named and
+// the other {name} arguments filled from args, name/value pairs.
+func (d *Desk) render(lang, subjectKey, bodyKey string, args ...any) (subject, body string) {
+	args = append([]any{"site", d.Policy.Site.Name}, args...)
+	return message.Format(lang, subjectKey, args...), message.Format(lang, bodyKey, args...)
+}
+
+// requestType is the name of a request's type, as an argument of a mail.
+func requestType(r *rights.Request) message.Key {
+	return message.Key("mail.request_type." + string(r.Type))
 }
 
 func (d *Desk) verifyMail(lang string, a *account.Account, r *rights.Request, link string) mail.Message {
-	subject, text := d.render(lang, "mail.request_verify",
-		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)),
-		"{days}", strconv.Itoa(int(rights.VerifyLinkLifetime.Hours()/24)), "{link}", link)
+	subject, text := d.render(lang, "mail.request_verify.subject", "mail.request_verify.body",
+		"received", r.ReceivedOn.Format(time.DateOnly), "type", requestType(r),
+		"days", int(rights.VerifyLinkLifetime.Hours()/24), "link", link)
 	return mail.Message{Kind: KindRequestVerify, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
 
 func (d *Desk) extensionMail(lang string, a *account.Account, r *rights.Request, deadline time.Time) mail.Message {
-	subject, text := d.render(lang, "mail.request_extension",
-		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)),
-		"{deadline}", deadline.Format(time.DateOnly), "{reason}", r.ExtensionReason)
+	subject, text := d.render(lang, "mail.request_extension.subject", "mail.request_extension.body",
+		"received", r.ReceivedOn.Format(time.DateOnly), "type", requestType(r),
+		"deadline", deadline.Format(time.DateOnly), "reason", r.ExtensionReason)
 	return mail.Message{Kind: mail.KindRequestUpdate, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
 
 func (d *Desk) liftMail(lang string, a *account.Account, since time.Time, reason string) mail.Message {
-	subject, text := d.render(lang, "mail.restriction_lifted",
-		"{since}", rights.Day(since, d.zone()).Format(time.DateOnly), "{reason}", reason)
+	subject, text := d.render(lang, "mail.restriction_lifted.subject", "mail.restriction_lifted.body",
+		"since", rights.Day(since, d.zone()).Format(time.DateOnly), "reason", reason)
 	return mail.Message{Kind: KindRestrictionLifted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
 
@@ -98,24 +70,21 @@ func (d *Desk) liftMail(lang string, a *account.Account, since time.Time, reason
 // complaint section) and go to court (Art. 12(4), 77, 79).
 func (d *Desk) refusedMail(lang string, a *account.Account, r *rights.Request) mail.Message {
 	c := d.Policy.Rights.Complaint
-	subject, text := d.render(lang, "mail.request_refused",
-		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)),
-		"{reason}", r.Outcome, "{authority}", c.Authority, "{contact}", joinNonEmpty("\n", c.URL, c.Phone))
+	subject, text := d.render(lang, "mail.request_refused.subject", "mail.request_refused.body",
+		"received", r.ReceivedOn.Format(time.DateOnly), "type", requestType(r),
+		"reason", r.Outcome, "authority", c.Authority, "contact", joinNonEmpty("\n", c.URL, c.Phone))
 	return mail.Message{Kind: KindRequestRefused, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
 
 // completedMail tells the person their request was handled and what was
 // done: what the desk did for its type, and staff's outcome when given.
 func (d *Desk) completedMail(lang string, a *account.Account, r *rights.Request) mail.Message {
-	done := Text(lang, "request_done."+string(r.Type))
-	if r.Purpose != "" {
-		done = strings.ReplaceAll(done, "{purpose}", rights.PurposeName(d.Policy, r.Purpose).In(lang))
-	}
+	done := message.Format(lang, "mail.request_done."+string(r.Type), "purpose", rights.PurposeName(d.Policy, r.Purpose).In(lang))
 	if r.Outcome != "" {
 		done += "\n\n" + r.Outcome
 	}
-	subject, text := d.render(lang, "mail.request_completed",
-		"{received}", r.ReceivedOn.Format(time.DateOnly), "{type}", Text(lang, "request_type."+string(r.Type)), "{done}", done)
+	subject, text := d.render(lang, "mail.request_completed.subject", "mail.request_completed.body",
+		"received", r.ReceivedOn.Format(time.DateOnly), "type", requestType(r), "done", done)
 	return mail.Message{Kind: KindRequestCompleted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
 }
 

@@ -73,7 +73,7 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	s := d.Store
 	a, err := s.AccountByID(ctx, subjectID)
 	if err != nil || a.Email == "" {
-		return nil, steward.Errorf(steward.ENOTFOUND, "no such person")
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.no_person")
 	}
 	now := d.Clock.Now()
 	h := &holdings{d: d, a: a, o: o, profile: map[string]bool{}}

@@ -27,12 +27,12 @@ func subject(ctx context.Context, tx *store.Tx, id string) (*account.Account, er
 		return nil, err
 	}
 	if st.Erased {
-		return nil, steward.Errorf(steward.ENOTFOUND, "no such person")
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.no_person")
 	}
 	a, err := tx.AccountByID(ctx, id)
 	if err != nil {
 		if steward.ErrorCode(err) == steward.ENOTFOUND {
-			return nil, steward.Errorf(steward.ENOTFOUND, "no such person")
+			return nil, steward.Errorf(steward.ENOTFOUND, "error.no_person")
 		}
 		return nil, err
 	}
@@ -182,10 +182,10 @@ func (d *Desk) voidLink(ctx context.Context, secret string) {
 func (d *Desk) VerifyManually(ctx context.Context, actor audit.Actor, id, note string) (*rights.Request, error) {
 	note = strings.TrimSpace(note)
 	if note == "" {
-		return nil, steward.FieldError("note", "is required: describe how identity was checked")
+		return nil, steward.FieldError("note", "error.is_required_describe_how")
 	}
 	if len(note) > 2000 {
-		return nil, steward.FieldError("note", "is longer than 2000 characters")
+		return nil, steward.FieldError("note", "error.is_longer_than_2000")
 	}
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -266,7 +266,7 @@ func (d *Desk) Complete(ctx context.Context, actor audit.Actor, id, outcome stri
 // complain to, and that they may go to court (see answer).
 func (d *Desk) Refuse(ctx context.Context, actor audit.Actor, id, reason string) (*rights.Request, error) {
 	if strings.TrimSpace(reason) == "" {
-		return nil, steward.FieldError("reason", "is required: the person must be told why (Art. 12(4) GDPR)")
+		return nil, steward.FieldError("reason", "error.required_refusal_reason")
 	}
 	return d.close(ctx, actor, id, reason, true)
 }
@@ -274,7 +274,7 @@ func (d *Desk) Refuse(ctx context.Context, actor audit.Actor, id, reason string)
 func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string, refuse bool) (*rights.Request, error) {
 	outcome = strings.TrimSpace(outcome)
 	if len(outcome) > 2000 {
-		return nil, steward.FieldError("outcome", "is longer than 2000 characters")
+		return nil, steward.FieldError("outcome", "error.is_longer_than_2000")
 	}
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -398,7 +398,7 @@ func (d *Desk) act(ctx context.Context, tx *store.Tx, actor audit.Actor, r *righ
 	case rights.TypeWithdraw:
 		return d.WithdrawInTx(ctx, tx, r.SubjectID, r.Purpose, actor)
 	}
-	return steward.Errorf(steward.EINVALID, "unknown request type %q", r.Type)
+	return steward.Errorf(steward.EINVALID, "error.unknown_request_type", "type", r.Type)
 }
 
 // QueueOptions select the queue's requests.
