@@ -77,7 +77,7 @@ func TestFormatFillsNamedArguments(t *testing.T) {
 // joined at run time (Page.Term, the statement's lexicon, the request
 // mails): their members count as used when the family is. Other tests
 // check that every code value has its text (web TestTermsCoverEveryCode,
-// statement TestCatalogueCoversThePolicyVocabulary, desk
+// statement TestCatalogueCoversTheModel, desk
 // TestMailTextsCoverEveryRequestType).
 var runtimeFamilies = []string{
 	"consent_channel.", "deletion_action.", "legal_basis.", "request_channel.", "request_status.",

@@ -301,7 +301,7 @@ func TestRequestsExport(t *testing.T) {
 		}{
 			{[]string{access}, "--out FILE is required"},
 			{[]string{unverified, "--out", out}, "not verified"},
-			{[]string{erasure, "--out", out}, "only an access or portability request"},
+			{[]string{erasure, "--out", out}, "Only an access or portability request"},
 			{[]string{"req_0123456789abcdef", "--out", out}, "no request"},
 			{[]string{access, "--out", out, "--staff", "a-person"}, "not a staff account"},
 			{[]string{access, "--out", existing}, "exists; refusing to overwrite"},

@@ -161,6 +161,6 @@ func TestExportForRequest(t *testing.T) {
 		if _, err := f.d.Complete(ctx, staff, portability.ID, "export handed over on a USB stick"); err != nil {
 			t.Fatal(err)
 		}
-		refused(portability.ID, steward.ECONFLICT, "closed")
+		refused(portability.ID, steward.ECONFLICT, "error.request_closed_no_export")
 	})
 }
