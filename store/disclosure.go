@@ -91,7 +91,7 @@ func (tx *Tx) ForgetDisclosuresOf(ctx context.Context, subjects []string) (int64
 	if len(subjects) == 0 {
 		return 0, nil
 	}
-	cond, arg := tx.SubjectIn("subject_id", 1, subjects)
+	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
 	res, err := tx.ExecContext(ctx, `UPDATE disclosures SET subject_id = '', reference = '', withhold_reason = ''
 		WHERE subject_id <> '' AND `+cond, arg)
 	if err != nil {

@@ -244,7 +244,7 @@ func (tx *Tx) ForgetRequestsOf(ctx context.Context, subjects []string) (int64, e
 	if len(subjects) == 0 {
 		return 0, nil
 	}
-	cond, arg := tx.SubjectIn("subject_id", 1, subjects)
+	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
 	rows, err := tx.QueryContext(ctx, `UPDATE requests SET subject_id = '', details = '', outcome = '',
 			extension_reason = '', verify_token_hash = ''
 		WHERE subject_id <> '' AND `+cond+` RETURNING id`, arg)
@@ -268,7 +268,7 @@ func (tx *Tx) ForgetRequestsOf(ctx context.Context, subjects []string) (int64, e
 		return 0, nil
 	}
 	// The steps' notes are staff's free text about the person.
-	cond, arg = tx.SubjectIn("request_id", 1, ids)
+	cond, arg = in(tx.Dialect, "request_id", 1, ids)
 	if _, err := tx.ExecContext(ctx, `UPDATE request_steps SET note = '' WHERE `+cond, arg); err != nil {
 		return 0, fmt.Errorf("store: forget requests of %d subjects: steps: %w", len(subjects), err)
 	}

@@ -53,7 +53,7 @@ func TestEraseSubjectsForgetsRequestsAndDisclosuresOfTheWholeBatch(t *testing.T)
 			t.Fatal(err)
 		}
 		err = s.InTx(ctx, func(tx *store.Tx) error {
-			_, err := store.EraseSubjects(ctx, tx, erasure.Own(p, day), accts[:2])
+			_, err := tx.EraseSubjects(ctx, erasure.Own(p, day), accts[:2])
 			return err
 		})
 		if err != nil {

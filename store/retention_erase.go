@@ -5,12 +5,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,8 +78,8 @@ const EraseChunk = 10000
 // caller's transaction: EraseSubjects with one id. The rights desk's
 // erasure (Art. 17, Z9 "deleting an account anonymises it at once") calls
 // it; the retention runner calls EraseSubjects with a batch.
-func EraseSubject(ctx context.Context, tx *Tx, plan erasure.Plan, subject string) (Erased, error) {
-	es, err := EraseSubjects(ctx, tx, plan, []string{subject})
+func (tx *Tx) EraseSubject(ctx context.Context, plan erasure.Plan, subject string) (Erased, error) {
+	es, err := tx.EraseSubjects(ctx, plan, []string{subject})
 	if err != nil {
 		return Erased{Subject: subject}, err
 	}
@@ -103,7 +101,7 @@ func EraseSubject(ctx context.Context, tx *Tx, plan erasure.Plan, subject string
 // retention warnings go too, and every subjectErasers table is erased. A
 // subject without an account (a visitor, a newsletter sign-up) is fine.
 // The caller writes the audit entries.
-func EraseSubjects(ctx context.Context, tx *Tx, plan erasure.Plan, subjects []string) ([]Erased, error) {
+func (tx *Tx) EraseSubjects(ctx context.Context, plan erasure.Plan, subjects []string) ([]Erased, error) {
 	if plan.Account != erasure.Delete && plan.Account != erasure.Anonymise {
 		return nil, fmt.Errorf("store: erase subjects: the plan's account action is %q, not delete or anonymise", plan.Account)
 	}
@@ -210,12 +208,12 @@ func (c *eraseChunk) takeAccounts(ctx context.Context) error {
 	q := `SELECT a.id, a.pseudonym, a.created_at, n.id FROM accounts a
 		LEFT JOIN newsletter_subscriptions n ON n.email_key = a.email_key AND a.confirmed_at IS NOT NULL
 		WHERE %s AND a.anonymised_at IS NULL`
-	cond, arg := c.tx.SubjectIn("a.id", 1, c.subjects)
+	cond, arg := in(c.tx.Dialect, "a.id", 1, c.subjects)
 	if c.plan.Account != erasure.Anonymise {
 		q = `DELETE FROM accounts WHERE %s AND anonymised_at IS NULL
 			RETURNING id, pseudonym, created_at, (SELECT n.id FROM newsletter_subscriptions n
 				WHERE n.email_key = accounts.email_key AND accounts.confirmed_at IS NOT NULL)`
-		cond, arg = c.tx.SubjectIn("id", 1, c.subjects)
+		cond, arg = in(c.tx.Dialect, "id", 1, c.subjects)
 	}
 	rows, err := c.tx.QueryContext(ctx, fmt.Sprintf(q, cond), arg)
 	if err != nil {
@@ -267,7 +265,7 @@ func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
 	if len(c.signups) > 0 {
 		all = append(slices.Clip(c.subjects), c.signups...)
 	}
-	cond, arg := c.tx.SubjectIn("subject_id", 1, all)
+	cond, arg := in(c.tx.Dialect, "subject_id", 1, all)
 	if _, err := c.tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
 		return fmt.Errorf("warnings: %w", err)
 	}
@@ -295,7 +293,7 @@ func (c *eraseChunk) anonymiseAccounts(ctx context.Context) error {
 		aids[i] = a.id
 	}
 	for _, t := range accountTables {
-		cond, arg := c.tx.SubjectIn(t.column, 1, aids)
+		cond, arg := in(c.tx.Dialect, t.column, 1, aids)
 		if _, err := c.tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("%s: %w", t.table, err)
 		}
@@ -331,7 +329,7 @@ func (c *eraseChunk) anonymiseAccounts(ctx context.Context) error {
 // (IVM's LMS account, R10): acting on it erases the subject in that system
 // only. target is the kind the rule acted on, whose warnings go. It shares
 // eraseKind with EraseSubjects.
-func EraseRecords(ctx context.Context, tx *Tx, plan erasure.Plan, subject, target string) (Erased, error) {
+func (tx *Tx) EraseRecords(ctx context.Context, plan erasure.Plan, subject, target string) (Erased, error) {
 	e := Erased{Subject: subject}
 	var ps string
 	if err := tx.QueryRowContext(ctx, `SELECT pseudonym FROM accounts WHERE id = $1`, subject).Scan(&ps); err != nil && !isNoRows(err) {
@@ -357,11 +355,11 @@ func EraseRecords(ctx context.Context, tx *Tx, plan erasure.Plan, subject, targe
 func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
 	for len(ids) > 0 {
 		n := min(len(ids), EraseChunk)
-		cond, arg := idIn(tx.Dialect, "record_id", ids[:n])
+		cond, arg := in(tx.Dialect, "record_id", 1, ids[:n])
 		if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("store: delete %d records: values: %w", n, err)
 		}
-		cond, arg = idIn(tx.Dialect, "id", ids[:n])
+		cond, arg = in(tx.Dialect, "id", 1, ids[:n])
 		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("store: delete %d records: %w", n, err)
 		}
@@ -370,20 +368,10 @@ func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// idIn is subjectIn for numeric ids, as $1: a JSON array of numbers on
-// SQLite, a bigint[] on PostgreSQL, so the primary key serves it.
-func idIn(d Dialect, col string, ids []int64) (string, any) {
-	if d == Postgres {
-		return col + ` IN (SELECT unnest($1::bigint[]))`, ids
-	}
-	b, _ := json.Marshal(ids)
-	return col + ` IN (SELECT value FROM json_each($1))`, string(b)
-}
-
 // subjectsByKind lists, per record kind, the subjects among subjects with
 // records of that kind that still name them.
 func subjectsByKind(ctx context.Context, tx *Tx, subjects []string) (map[string][]string, error) {
-	cond, arg := tx.SubjectIn("subject_id", 1, subjects)
+	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT kind, subject_id FROM records WHERE `+cond, arg)
 	if err != nil {
 		return nil, err
@@ -408,7 +396,7 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 		return nil
 	}
 	kind := e.Kind
-	cond, arg := tx.SubjectIn("subject_id", 2, subjects)
+	cond, arg := in(tx.Dialect, "subject_id", 2, subjects)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
 			SELECT id FROM records WHERE kind = $1 AND `+cond+`)`, kind, arg); err != nil {
 		return fmt.Errorf("%s %s: %w", e.Action, kind, err)
@@ -417,7 +405,7 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 	// register number, R3, R10) keeps those values in profile_values under
 	// its kind; they go with the record, whether it is deleted or
 	// anonymised, or the person's name would outlive their LMS account.
-	pcond, parg := tx.SubjectIn("account_id", 2, subjects)
+	pcond, parg := in(tx.Dialect, "account_id", 2, subjects)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_values WHERE record = $1 AND `+pcond, kind, parg); err != nil {
 		return fmt.Errorf("%s %s: profile: %w", e.Action, kind, err)
 	}
@@ -449,27 +437,6 @@ func (tx *Tx) randomSubjectSQL() string {
 	return `'anon_' || lower(hex(randomblob(12)))`
 }
 
-// SubjectIn returns the condition "col is one of ids" with the ids as the
-// single parameter $n, and that parameter's value: a JSON array read with
-// json_each on SQLite, a text[] unnested on PostgreSQL. One short statement
-// per table for a whole batch: a list of a thousand placeholders costs more
-// to parse than the work it selects. On PostgreSQL "IN (SELECT unnest(..))"
-// rather than "= ANY(..)": the planner estimates = ANY element by element
-// (milliseconds per statement for thousands of ids) and, on a table whose
-// statistics lag behind (right after a bulk load), chose a sequential scan
-// of all accounts for it; the subquery always becomes an index probe per id.
-func (tx *Tx) SubjectIn(col string, n int, ids []string) (string, any) {
-	return subjectIn(tx.Dialect, col, n, ids)
-}
-
-func subjectIn(d Dialect, col string, n int, ids []string) (string, any) {
-	if d == Postgres {
-		return col + ` IN (SELECT unnest($` + strconv.Itoa(n) + `::text[]))`, ids
-	}
-	b, _ := json.Marshal(ids)
-	return col + ` IN (SELECT value FROM json_each($` + strconv.Itoa(n) + `))`, string(b)
-}
-
 // EachSubjectIn runs fn for each of subjects that has a row in table with
 // its id in column: one query for the whole batch, then fn only where
 // there is something to erase. For erasers that work one subject at a time.
@@ -477,7 +444,7 @@ func (tx *Tx) EachSubjectIn(ctx context.Context, table, column string, subjects 
 	if len(subjects) == 0 {
 		return nil
 	}
-	cond, arg := tx.SubjectIn(column, 1, subjects)
+	cond, arg := in(tx.Dialect, column, 1, subjects)
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT `+column+` FROM `+table+` WHERE `+cond, arg)
 	if err != nil {
 		return fmt.Errorf("store: subjects in %s: %w", table, err)
@@ -536,7 +503,7 @@ func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.
 		}
 		return nil
 	}
-	cond, arg := tx.SubjectIn("subject", 1, subjects)
+	cond, arg := in(tx.Dialect, "subject", 1, subjects)
 	for _, t := range []string{"consent_records", "consent_state", "newsletter_deliveries", "processing_limits"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
@@ -550,7 +517,7 @@ func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.
 // sign-up's own erasure) erases it through this path, which removes the
 // sign-up row; its consents and mails go with the other erasers.
 func eraseSignups(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
-	cond, arg := tx.SubjectIn("id", 1, subjects)
+	cond, arg := in(tx.Dialect, "id", 1, subjects)
 	_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -26,42 +25,22 @@ type Warning struct {
 }
 
 // WarningsFor returns the warnings of the given targets of one kind, keyed
-// by target id and then rule id, with the outbox state of their mails.
-func (tx *Tx) WarningsFor(ctx context.Context, kind string, targets []string) (map[string]map[string]Warning, error) {
-	return warningsFor(ctx, tx, kind, targets)
-}
-
-// WarningsFor is Tx.WarningsFor outside a transaction (plans, the staff page).
-func (s *Store) WarningsFor(ctx context.Context, kind string, targets []string) (map[string]map[string]Warning, error) {
-	return warningsFor(ctx, s.read, kind, targets)
-}
-
-func warningsFor(ctx context.Context, db querier, kind string, targets []string) (map[string]map[string]Warning, error) {
+// by target id and then rule id, with the outbox state of their mails; in a
+// transaction (a run) or outside one (plans, the staff page).
+func (r *Reader) WarningsFor(ctx context.Context, kind string, targets []string) (map[string]map[string]Warning, error) {
 	out := map[string]map[string]Warning{}
-	if len(targets) == 0 {
-		return out, nil
-	}
-	args := []any{kind}
-	ph := make([]string, len(targets))
-	for i, t := range targets {
-		args = append(args, t)
-		ph[i] = fmt.Sprintf("$%d", i+2)
-	}
-	rows, err := db.QueryContext(ctx, `SELECT w.target_id, w.rule_id, w.subject_id, w.anchor_at, w.due_at, w.mail_id, w.warned_at,
+	err := eachRowIn(ctx, r, "w.target_id", targets, func(cond string) string {
+		return `SELECT w.target_id, w.rule_id, w.subject_id, w.anchor_at, w.due_at, w.mail_id, w.warned_at,
 			COALESCE(w.sent_at, o.sent_at), COALESCE(o.status, '')
 		FROM retention_warnings w LEFT JOIN outbox o ON o.id = w.mail_id
-		WHERE w.target_kind = $1 AND w.target_id IN (`+strings.Join(ph, ", ")+`)`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: retention warnings: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		WHERE w.target_kind = $1 AND ` + cond
+	}, []any{kind}, func(rows *sql.Rows) error {
 		w := Warning{TargetKind: kind}
 		var anchor, due, warned int64
 		var sent sql.NullInt64
 		var status string
 		if err := rows.Scan(&w.TargetID, &w.Rule, &w.Subject, &anchor, &due, &w.MailID, &warned, &sent, &status); err != nil {
-			return nil, fmt.Errorf("store: retention warnings: %w", err)
+			return err
 		}
 		w.AnchorAt = time.UnixMilli(anchor).UTC()
 		w.DueAt = time.UnixMilli(due).UTC()
@@ -72,8 +51,12 @@ func warningsFor(ctx context.Context, db querier, kind string, targets []string)
 			out[w.TargetID] = map[string]Warning{}
 		}
 		out[w.TargetID][w.Rule] = w
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: retention warnings: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PutWarning records that a warning mail was enqueued for a target and
@@ -200,7 +183,7 @@ func (s *Store) subjectsWhere(ctx context.Context, what, query, col string, subj
 	if len(subjects) == 0 {
 		return nil, nil
 	}
-	cond, arg := subjectIn(s.dialect, col, 1, subjects)
+	cond, arg := in(s.dialect, col, 1, subjects)
 	rows, err := s.read.QueryContext(ctx, query+cond, arg)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, err)

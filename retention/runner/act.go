@@ -55,7 +55,7 @@ func (r *Runner) eraseSubjects(ctx context.Context, tx *store.Tx, ru *policy.Rul
 	for i, f := range fs {
 		ids[i] = f.Subject
 	}
-	es, err := store.EraseSubjects(ctx, tx, erasure.ForRule(r.Engine.Policy(), ru, asOf), ids)
+	es, err := tx.EraseSubjects(ctx, erasure.ForRule(r.Engine.Policy(), ru, asOf), ids)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (r *Runner) erase(ctx context.Context, tx *store.Tx, ru *policy.Rule, f ret
 		return r.eraseSubjects(ctx, tx, ru, []retention.Facts{f}, asOf)
 	}
 	plan := erasure.ForSystem(r.Engine.Policy(), f.Kind, ru.Action, asOf)
-	er, err := store.EraseRecords(ctx, tx, plan, f.Subject, f.Kind)
+	er, err := tx.EraseRecords(ctx, plan, f.Subject, f.Kind)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func (e *env) erase(subject string) {
 	e.t.Helper()
 	ctx := context.Background()
 	err := e.s.InTx(ctx, func(tx *store.Tx) error {
-		_, err := store.EraseSubject(ctx, tx, erasure.Own(e.p, e.clk.Now()), subject)
+		_, err := tx.EraseSubject(ctx, erasure.Own(e.p, e.clk.Now()), subject)
 		return err
 	})
 	if err != nil {

@@ -198,7 +198,7 @@ func TestErasureTakesTheSignUpAlong(t *testing.T) {
 		var erased []store.Erased
 		err = s.InTx(ctx, func(tx *store.Tx) error {
 			for _, id := range []string{"a_anna", "a_squatter"} {
-				er, err := store.EraseSubject(ctx, tx, erasure.Own(e.p, e.clk.Now()), id)
+				er, err := tx.EraseSubject(ctx, erasure.Own(e.p, e.clk.Now()), id)
 				if err != nil {
 					return err
 				}

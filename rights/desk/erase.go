@@ -48,7 +48,7 @@ func (d *Desk) EraseInTx(ctx context.Context, tx *store.Tx, subjectID string, ac
 	if err != nil {
 		return store.Erased{}, err
 	}
-	e, err := store.EraseSubject(ctx, tx, plan, subjectID)
+	e, err := tx.EraseSubject(ctx, plan, subjectID)
 	if err != nil {
 		return e, err
 	}
