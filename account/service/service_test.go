@@ -216,14 +216,7 @@ func TestResetLinkOpensTheNewPasswordForm(t *testing.T) {
 		}
 		// ASVS 2.2.3 (issue 14, finding 7): the account is told its
 		// password changed, with the way to react if it was not them.
-		mails, _ := s.OutboxList(ctx, store.OutboxFilter{})
-		var notices []store.OutboxMail
-		for _, m := range mails {
-			if m.Kind == string(service.KindPasswordChanged) {
-				notices = append(notices, m)
-			}
-		}
-		if len(notices) != 1 || !strings.Contains(notices[0].Recipient, "anna@example.nl") || !strings.Contains(notices[0].Text, base+"/reset") {
+		if notices := e.mailsOf(t, string(service.KindPasswordChanged)); len(notices) != 1 || !strings.Contains(notices[0].Recipient, "anna@example.nl") || !strings.Contains(notices[0].Text, base+"/reset") {
 			t.Fatalf("password notices %+v: want one to the account, linking to the reset page to react", notices)
 		}
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.SessionRevoke, ObjectID: a.ID, Fields: []string{"password"}})
@@ -374,23 +367,35 @@ func TestSessions(t *testing.T) {
 	})
 }
 
-// linkOf returns the link of the newest mail of kind in the outbox.
-func (e *env) linkOf(t *testing.T, kind string) *url.URL {
+// mailsOf returns the outbox mails of kind.
+func (e *env) mailsOf(t *testing.T, kind string) []store.OutboxMail {
 	t.Helper()
 	mails, err := e.store.OutboxList(context.Background(), store.OutboxFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []store.OutboxMail
+	for _, m := range mails {
+		if m.Kind == kind {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// linkOf returns the link of the newest mail of kind in the outbox.
+func (e *env) linkOf(t *testing.T, kind string) *url.URL {
+	t.Helper()
 	var found *url.URL
 	var at time.Time
-	for _, m := range mails {
-		if m.Kind == kind && (found == nil || !m.CreatedAt.Before(at)) {
+	for _, m := range e.mailsOf(t, kind) {
+		if found == nil || !m.CreatedAt.Before(at) {
 			found, _ = url.Parse(linkRE.FindString(m.Text))
 			at = m.CreatedAt
 		}
 	}
 	if found == nil {
-		t.Fatalf("no %s mail in %d mails", kind, len(mails))
+		t.Fatalf("no %s mail in the outbox", kind)
 	}
 	return found
 }
