@@ -29,6 +29,9 @@ type limiter struct {
 	clock   clock.Clock
 	buckets map[string]*bucket
 	swept   time.Time
+	// pruned is when the shared table was last pruned; apart from swept,
+	// so pruning the table does not put off sweeping the memory buckets.
+	pruned time.Time
 	// shared, when set, keeps the buckets in the database so that every
 	// serve process on it counts against one limit (PostgreSQL); the
 	// in-memory buckets then serve only while the database cannot answer.
@@ -111,9 +114,9 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 // once a minute per limiter.
 func (l *limiter) pruneShared(ctx context.Context, now time.Time) {
 	l.mu.Lock()
-	due := now.Sub(l.swept) >= time.Minute
+	due := now.Sub(l.pruned) >= time.Minute
 	if due {
-		l.swept = now
+		l.pruned = now
 	}
 	l.mu.Unlock()
 	if due {
