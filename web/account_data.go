@@ -97,7 +97,7 @@ func (s *Server) apiMyData(w http.ResponseWriter, r *http.Request) {
 // accountDataExport is GET /account/data/export: the ZIP, streamed.
 func (s *Server) accountDataExport(w http.ResponseWriter, r *http.Request) {
 	au := s.requireLogin(w, r)
-	if au == nil {
+	if au == nil || !s.requireRecentLogin(w, r, au) {
 		return
 	}
 	d := s.desk()
@@ -121,36 +121,44 @@ func (s *Server) accountDataExport(w http.ResponseWriter, r *http.Request) {
 type eraseView struct {
 	Plan []desk.PlanStep
 	CSRF string
+	// Error is the message next to the box when it was not ticked.
+	Error string
 }
 
 // accountEraseForm is GET /account/data/erase: per record kind, delete,
-// anonymise or keep (with the legal reason and until when).
+// anonymise or keep (with the legal reason and until when). Erasure cannot
+// be undone, so it asks for a recent login (issue 13).
 func (s *Server) accountEraseForm(w http.ResponseWriter, r *http.Request) {
 	au := s.requireLogin(w, r)
-	if au == nil {
+	if au == nil || !s.requireRecentLogin(w, r, au) {
 		return
 	}
+	s.renderErase(w, r, au, http.StatusOK, "")
+}
+
+func (s *Server) renderErase(w http.ResponseWriter, r *http.Request, au *authed, status int, errText string) {
 	d := s.desk()
 	ov, err := d.Collect(r.Context(), au.Account.ID, desk.CollectOptions{})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "account_erase", s.page(r, mustLang(r), "erase.title", &eraseView{Plan: d.ErasurePlan(ov), CSRF: au.Session.CSRF}))
+	s.render(w, r, status, "account_erase", s.page(r, mustLang(r), "erase.title", &eraseView{Plan: d.ErasurePlan(ov), CSRF: au.Session.CSRF, Error: errText}))
 }
 
 // accountEraseSubmit is POST /account/data/erase: erasure in one
-// transaction; the session ends with it.
+// transaction; the session ends with it. Without the box ticked the form
+// comes back with the error next to the box, and nothing changes.
 func (s *Server) accountEraseSubmit(w http.ResponseWriter, r *http.Request) {
 	au := s.requireLogin(w, r)
 	if au == nil {
 		return
 	}
-	if !s.checkForm(w, r, au) {
+	if !s.checkForm(w, r, au) || !s.requireRecentLogin(w, r, au) {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {
-		s.fail(w, r, steward.FieldError("confirm", "error.tick_box_to_erase"))
+		s.renderErase(w, r, au, http.StatusBadRequest, s.catalog.Error(mustLang(r), steward.FieldError("confirm", "error.tick_box_to_erase")))
 		return
 	}
 	if _, err := s.desk().Erase(r.Context(), au.Account.ID, subjectActor(au.Account)); err != nil {

@@ -131,13 +131,14 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // profileReveal shows one sensitive value in full, to its owner, on their
-// explicit request (R3).
+// explicit request (R3), after a recent login (issue 13: a session left
+// open on a shared computer does not show the BIG number).
 func (s *Server) profileReveal(w http.ResponseWriter, r *http.Request) {
 	au := s.requireLogin(w, r)
 	if au == nil {
 		return
 	}
-	if !s.checkForm(w, r, au) {
+	if !s.checkForm(w, r, au) || !s.requireRecentLogin(w, r, au) {
 		return
 	}
 	s.renderProfile(w, r, au, http.StatusOK, nil, nil, r.PostForm.Get("field"), false)

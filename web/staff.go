@@ -51,22 +51,35 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, need accoun
 		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.page_needs_another_role"))
 		return nil
 	}
-	if recent && !au.Session.RecentlyAuthenticated(s.cfg.Clock.Now()) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.fail(w, r, steward.Errorf(steward.EUNAUTHORIZED, "error.login_again"))
-			return nil
-		}
-		next := r.URL.RequestURI()
-		if r.Method != http.MethodGet {
-			next = r.Referer()
-			if u, err := url.Parse(next); err == nil {
-				next = u.RequestURI()
-			}
-		}
-		http.Redirect(w, r, "/login?reauth=1&next="+url.QueryEscape(safeNext(next))+"&"+strings.TrimPrefix(langQuery(mustLang(r)), "?"), http.StatusSeeOther)
+	if recent && !s.requireRecentLogin(w, r, au) {
 		return nil
 	}
 	return au
+}
+
+// requireRecentLogin reports whether au entered their password within
+// account.ReauthWindow; if not, it asks for it again — the login page with
+// reauth=1, returning to the page the action came from — and reports
+// false. The one re-authentication of privileged staff actions and of a
+// person's dangerous ones (issue 13: erasure, the export, revealing a
+// sensitive value). The API answers 401 instead.
+func (s *Server) requireRecentLogin(w http.ResponseWriter, r *http.Request, au *authed) bool {
+	if au.Session.RecentlyAuthenticated(s.cfg.Clock.Now()) {
+		return true
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.fail(w, r, steward.Errorf(steward.EUNAUTHORIZED, "error.login_again"))
+		return false
+	}
+	next := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		next = r.Referer()
+		if u, err := url.Parse(next); err == nil {
+			next = u.RequestURI()
+		}
+	}
+	http.Redirect(w, r, "/login?reauth=1&next="+url.QueryEscape(safeNext(next))+"&"+strings.TrimPrefix(langQuery(mustLang(r)), "?"), http.StatusSeeOther)
+	return false
 }
 
 // staffHome is the staff start page with the form that finds a person by
