@@ -70,6 +70,8 @@ type decoder struct {
 	// failed are the keys whose value was of the wrong kind or malformed,
 	// so the policy holds no value for them (see unknowable).
 	failed []failedValue
+	// marked are the values tagged !unconfirmed, in file order.
+	marked []Unconfirmed
 }
 
 // failedValue is a key whose value could not be decoded.
@@ -130,6 +132,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) bool {
 		d.fail(n, "%s: anchors and aliases are not allowed in a policy file", path)
 		return false
 	}
+	n = d.unconfirmed(n, path)
 	if v.CanAddr() && v.Addr().Type().Implements(scalarDecoderType) {
 		if n.Kind != yaml.ScalarNode || isNull(n) {
 			d.fail(n, "%s: want a single value, got %s", path, kindName(n))
@@ -279,6 +282,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 	d := &decoder{file: name}
 	p := &Policy{File: name}
 	d.decode(root, reflect.ValueOf(p).Elem(), "")
+	p.Unconfirmed = d.marked
 	if root.Kind != yaml.MappingNode {
 		// Nothing was decoded, so there is nothing to validate.
 		if len(d.problems) == 0 { // an empty document: "---"
@@ -288,7 +292,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 	}
 	// What decoded is validated as well, so a file with an unknown key and
 	// a purpose that does not exist is told both at once.
-	ps := d.problems
+	ps := append(d.problems, fillStewardCookies(p)...)
 	for _, pr := range Validate(p) {
 		if !d.unknowable(pr) {
 			ps = append(ps, pr)

@@ -31,6 +31,9 @@ type Policy struct {
 	// Changes says how people are told about a new version of the policy (Z11).
 	Changes Text `yaml:"changes"`
 
+	// Unconfirmed lists the values marked !unconfirmed; set by the loader.
+	Unconfirmed []Unconfirmed `yaml:"-"`
+
 	// File is the path the policy was loaded from; set by the loader.
 	File string `yaml:"-"`
 	Pos  Pos    `yaml:"-"`
@@ -164,6 +167,10 @@ type Purpose struct {
 	Name        Text       `yaml:"name"`
 	Description Text       `yaml:"description"`
 	LegalBasis  LegalBasis `yaml:"legal_basis"`
+	// BasisNote says, where the site's own statement gives another basis
+	// than the law allows or requires, what it promised as well, so that
+	// the statement says both (issue 20).
+	BasisNote Text `yaml:"basis_note"`
 	// Consent is required when LegalBasis is consent: where consent is asked
 	// and the exact notice text the person agrees to.
 	Consent *ConsentSpec `yaml:"consent"`
@@ -378,8 +385,8 @@ type ProcessorRole string
 const (
 	// RoleProcessor processes on the controller's behalf (Art. 28 GDPR).
 	RoleProcessor ProcessorRole = "processor"
-	// RoleRecipient receives data for its own use; Steward records every
-	// disclosure to it.
+	// RoleRecipient receives data for its own use as well (the statement
+	// promises no record of each disclosure: nothing records them yet).
 	RoleRecipient ProcessorRole = "recipient"
 	// RoleAnonymisedRecipient receives only anonymised data (Z6).
 	RoleAnonymisedRecipient ProcessorRole = "anonymised_recipient"
@@ -452,11 +459,15 @@ const (
 	CookieNecessary  CookieCategory = "necessary"
 	CookieFunctional CookieCategory = "functional"
 	CookieAnalytics  CookieCategory = "analytics"
-	CookieMarketing  CookieCategory = "marketing"
+	// CookiePersonal measures a person's visits through a party that
+	// sees them as that person (Zorginspirator's "persoonlijke cookies":
+	// the Facebook pixel for Facebook Analytics, on a site without ads).
+	CookiePersonal  CookieCategory = "personal"
+	CookieMarketing CookieCategory = "marketing"
 )
 
 // CookieCategories lists the categories in the order the notice shows them.
-var CookieCategories = []CookieCategory{CookieNecessary, CookieFunctional, CookieAnalytics, CookieMarketing}
+var CookieCategories = []CookieCategory{CookieNecessary, CookieFunctional, CookieAnalytics, CookiePersonal, CookieMarketing}
 
 // Cookie is one cookie (or similar technique) the site sets.
 type Cookie struct {

@@ -48,6 +48,8 @@ func Validate(p *Policy) Problems {
 	v.disclosures(records)
 	v.cookies(purposes, processors, hosts)
 	v.rights()
+	v.unconfirmedPlaces()
+	v.stewardCookies()
 	return v.problems
 }
 
@@ -127,7 +129,7 @@ func (v *validator) controller() {
 	if c.Name == "" {
 		v.fail(c.Pos, on("controller", "name"), "controller.name is missing")
 	}
-	if c.Address.IsZero() {
+	if c.Address.IsZero() && !v.p.IsUnconfirmed("controller.address") {
 		v.fail(c.Pos, on("controller", "address"), "controller.address is missing")
 	}
 	if c.Contact.IsZero() && c.PrivacyContact.IsZero() {
@@ -408,8 +410,8 @@ func (v *validator) cookies(purposes, processors, hosts map[string]bool) {
 		if c.Category == CookieNecessary && c.Consent {
 			v.fail(c.Pos, on("category", "consent"), "cookie %q is in category necessary but needs consent: a strictly necessary cookie cannot wait for consent", c.Name)
 		}
-		if c.Category == CookieMarketing && !c.Consent {
-			v.fail(c.Pos, on("consent"), "cookie %q is a marketing cookie and must need consent (Telecommunicatiewet art. 11.7a)", c.Name)
+		if (c.Category == CookieMarketing || c.Category == CookiePersonal) && !c.Consent {
+			v.fail(c.Pos, on("consent"), "cookie %q is a %s cookie and must need consent (Telecommunicatiewet art. 11.7a)", c.Name, c.Category)
 		}
 		if c.Purpose != "" && !purposes[c.Purpose] {
 			v.fail(c.Pos, on("purpose"), "cookie %q: unknown purpose %q", c.Name, c.Purpose)

@@ -40,8 +40,8 @@ func (b *builder) build() *Statement {
 		SiteName:   p.Site.Name,
 		URLs:       p.Site.URLs,
 		Version:    p.Version.Number,
-		Date:       l.date(p.Version.Date.Time),
-		DateISO:    p.Version.Date.String(),
+		Date:       b.date(p.Version.Date, policy.At("version", "date")),
+		DateISO:    b.dateISO(p.Version.Date, policy.At("version", "date")),
 		Intro:      paragraphs(b.in(p.Intro)),
 		Controller: b.controller(),
 		Systems:    b.systems(),
@@ -55,6 +55,9 @@ func (b *builder) build() *Statement {
 		lex:        l,
 	}
 	s.Updated = l.f("updated", s.Date, s.Version)
+	if p.IsUnconfirmed(policy.At("version", "date")) {
+		s.Updated = l.f("updated_unconfirmed", s.Version)
+	}
 	s.HasRetention = len(p.Retention) > 0
 	s.Processors = b.processors(policy.RoleProcessor)
 	s.Recipients = b.processors(policy.RoleRecipient)
@@ -67,9 +70,37 @@ func (b *builder) build() *Statement {
 	return s
 }
 
+// unconfirmed writes a value the site's statement does not give, marked
+// as not yet confirmed (issue 20); a confirmed value is written as is.
+func (b *builder) unconfirmed(value, path string) string {
+	if b.p.IsUnconfirmed(path) {
+		return b.lex.f("unconfirmed", value)
+	}
+	return value
+}
+
+// date writes a policy date in words, or that it is not yet confirmed.
+func (b *builder) date(d policy.Date, path string) string {
+	if b.p.IsUnconfirmed(path) {
+		return b.lex.t("date_unconfirmed")
+	}
+	return b.lex.date(d.Time)
+}
+
+// dateISO is the date for <time datetime>, empty when it is unconfirmed.
+func (b *builder) dateISO(d policy.Date, path string) string {
+	if b.p.IsUnconfirmed(path) {
+		return ""
+	}
+	return d.String()
+}
+
 func (b *builder) controller() Controller {
 	c := b.p.Controller
-	out := Controller{Name: c.Name, KvK: c.KvK}
+	out := Controller{Name: b.unconfirmed(c.Name, policy.At("controller", "name")), KvK: c.KvK}
+	if b.p.IsUnconfirmed(policy.At("controller", "address")) {
+		out.Address = append(out.Address, b.lex.t("address_unconfirmed"))
+	}
 	if c.Address.Street != "" {
 		out.Address = append(out.Address, c.Address.Street)
 	}
@@ -160,7 +191,12 @@ func (b *builder) systems() []System {
 		if r := b.p.Record(ru.Record); r != nil {
 			g = index[r.System]
 		}
-		out[g].Retention = append(out[g].Retention, b.rule(ru))
+		out[g].Retention = append(out[g].Retention, b.rule(i, ru))
+	}
+	for i := range b.p.Records {
+		r := &b.p.Records[i]
+		g := index[r.System]
+		out[g].Unretained = append(out[g].Unretained, b.unretained(r.ID)...)
 	}
 	if len(out[0].Records) == 0 && len(out[0].Retention) == 0 && len(out) > 1 {
 		out = out[1:]
@@ -220,7 +256,7 @@ func (b *builder) purposeIndex(id string) int {
 // erasure says what erasure does to a record (Art. 17 GDPR; Z9 anonymises).
 func (b *builder) erasure(r *policy.Record) string {
 	if r.Erasure == policy.EraseKeep && r.Keep != nil {
-		return b.lex.f("erasure.keep", b.lex.period(r.Keep.Period, false), b.lex.t("since."+string(r.Keep.Since)))
+		return b.lex.f("erasure.keep", b.keepPeriod(r), b.lex.t("since."+string(r.Keep.Since)))
 	}
 	return b.lex.t("erasure." + string(r.Erasure))
 }
@@ -234,6 +270,7 @@ func (b *builder) purposes() []Purpose {
 			Ref:         Ref{Name: b.in(pu.Name), Anchor: purposeAnchor(pu.ID)},
 			Description: paragraphs(b.in(pu.Description)),
 			Basis:       l.basis(pu.LegalBasis),
+			BasisNote:   b.in(pu.BasisNote),
 		}
 		if pu.NeedsConsent() && pu.Consent != nil {
 			var where []string
@@ -269,13 +306,14 @@ func (b *builder) purposes() []Purpose {
 // rule writes an executable retention rule (R9, R10, Z9) in words: the
 // record, the condition from the closed vocabulary, the period, its anchor
 // and the action.
-func (b *builder) rule(ru *policy.Rule) RetentionRule {
+func (b *builder) rule(i int, ru *policy.Rule) RetentionRule {
 	l := b.lex
+	at := func(key string) string { return policy.At("retention", i, key) }
 	v := RetentionRule{
 		Record:      b.recordRef(ru.Record),
 		Condition:   b.condition(ru.Where),
-		Period:      l.period(ru.Period, false),
-		Since:       l.t("since." + string(ru.Since)),
+		Period:      b.unconfirmed(l.period(ru.Period, false), at("period")),
+		Since:       b.unconfirmed(l.t("since."+string(ru.Since)), at("since")),
 		Action:      l.t("action." + string(ru.Action)),
 		Description: paragraphs(b.in(ru.Description)),
 	}
@@ -285,12 +323,87 @@ func (b *builder) rule(ru *policy.Rule) RetentionRule {
 	}
 	v.Sentence = l.f("retention.sentence", subject, v.Action, v.Period, v.Since)
 	if !ru.WarnBefore.IsZero() {
-		v.Warning = l.f("retention.warning", l.period(ru.WarnBefore, false))
+		v.Warning = l.f("retention.warning", b.unconfirmed(l.period(ru.WarnBefore, false), at("warn_before")))
 	}
 	if ru.ContractOverride {
 		v.Override = l.t("retention.override")
 	}
 	return v
+}
+
+// unretained says, for a record kind with retention rules, which of its
+// records no rule reaches, so the statement never leaves a record kept
+// without end unsaid (issue 20: an IVM account with only a newsletter
+// sign-up). It tries every combination of the facts the rules look at —
+// confirmed or not, each record kind present or absent — and names each
+// combination no rule matches.
+func (b *builder) unretained(recordID string) []string {
+	var rules []*policy.Rule
+	var kinds []string
+	confirmed := false
+	for i := range b.p.Retention {
+		ru := &b.p.Retention[i]
+		if ru.Record != recordID {
+			continue
+		}
+		rules = append(rules, ru)
+		confirmed = confirmed || ru.Where.Confirmed != nil
+		for _, k := range slices.Concat(ru.Where.HasAny, ru.Where.HasNone) {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	confs := []*bool{nil}
+	if confirmed {
+		yes, no := true, false
+		confs = []*bool{&yes, &no}
+	}
+	var out []string
+	for _, conf := range confs {
+		for mask := 0; mask < 1<<len(kinds); mask++ {
+			has := func(k string) bool { return mask&(1<<slices.Index(kinds, k)) != 0 }
+			matched := slices.ContainsFunc(rules, func(ru *policy.Rule) bool {
+				w := ru.Where
+				return (w.Confirmed == nil || (conf != nil && *w.Confirmed == *conf)) &&
+					(len(w.HasAny) == 0 || slices.ContainsFunc(w.HasAny, has)) &&
+					!slices.ContainsFunc(w.HasNone, has)
+			})
+			if matched {
+				continue
+			}
+			var c policy.Condition
+			c.Confirmed = conf
+			for _, k := range kinds {
+				if has(k) {
+					c.HasAny = append(c.HasAny, k)
+				} else {
+					c.HasNone = append(c.HasNone, k)
+				}
+			}
+			subject := b.lex.f("retention.subject_where", inSentence(b.recordRef(recordID).Name), b.conditionAll(c))
+			out = append(out, b.lex.f("retention.unretained", subject))
+		}
+	}
+	return out
+}
+
+// conditionAll is condition for a combination of facts, where every kind
+// in HasAny is present (not just one of them).
+func (b *builder) conditionAll(c policy.Condition) string {
+	var parts []string
+	for _, k := range c.HasAny {
+		parts = append(parts, b.condition(policy.Condition{HasAny: []string{k}}))
+	}
+	rest := c
+	rest.HasAny = nil
+	if s := b.condition(rest); s != "" {
+		parts = append(parts, s)
+	}
+	return b.lex.list(parts, "and")
 }
 
 // condition writes a retention condition in words; its parts all hold.
@@ -324,6 +437,12 @@ func (b *builder) condition(c policy.Condition) string {
 	return l.list(parts, "and")
 }
 
+// keepPeriod is how long a record is kept after erasure is asked.
+func (b *builder) keepPeriod(r *policy.Record) string {
+	i := slices.IndexFunc(b.p.Records, func(x policy.Record) bool { return x.ID == r.ID })
+	return b.unconfirmed(b.lex.period(r.Keep.Period, false), policy.At("records", i, "keep", "period"))
+}
+
 func (b *builder) kept() []Kept {
 	var out []Kept
 	for i := range b.p.Records {
@@ -333,7 +452,7 @@ func (b *builder) kept() []Kept {
 		}
 		out = append(out, Kept{
 			Record: b.recordRef(r.ID),
-			Period: b.lex.f("kept.until", b.lex.period(r.Keep.Period, false), b.lex.t("since."+string(r.Keep.Since))),
+			Period: b.lex.f("kept.until", b.keepPeriod(r), b.lex.t("since."+string(r.Keep.Since))),
 			Reason: b.in(r.Keep.Reason),
 		})
 	}
@@ -342,19 +461,19 @@ func (b *builder) kept() []Kept {
 
 func (b *builder) processors(kind policy.ProcessorRole) []Processor {
 	var out []Processor
-	for _, pr := range b.p.Processors {
+	for i, pr := range b.p.Processors {
 		if pr.Kind != kind {
 			continue
 		}
-		v := Processor{Name: pr.Name, Task: b.in(pr.Task), Location: pr.Location, Records: b.recordRefs(pr.Records)}
+		at := func(key string) string { return policy.At("processors", i, key) }
+		v := Processor{Name: pr.Name, Task: b.in(pr.Task), Location: b.unconfirmed(pr.Location, at("location")), Records: b.recordRefs(pr.Records)}
+		if b.p.IsUnconfirmed(at("kind")) {
+			v.Role = b.lex.t("recipients.role_unconfirmed." + string(pr.Kind))
+		}
+		// The export's fields are what leaves; its k-anonymity floor is
+		// not promised here until an engine enforces it (issue 20).
 		if pr.Export != nil {
 			v.Export = b.exportFields(pr.Export.Fields)
-			if pr.Export.MinK > 0 {
-				v.Anonymity = b.lex.f("recipients.min_k", pr.Export.MinK)
-			}
-			if pr.Export.MinL > 0 {
-				v.Anonymity += " " + b.lex.f("recipients.min_l", pr.Export.MinL)
-			}
 		}
 		for _, c := range b.p.Cookies {
 			if c.Provider == pr.ID && !slices.Contains(v.Cookies, c.Name) {
@@ -401,11 +520,19 @@ func (b *builder) cookies() Cookies {
 	anyConsent := false
 	for _, cat := range policy.CookieCategories {
 		g := CookieGroup{Category: string(cat), Title: l.t("cookies." + string(cat) + ".title"), About: l.t("cookies." + string(cat) + ".about")}
-		for _, c := range b.p.Cookies {
+		// Steward's own cookies the policy does not declare are listed in
+		// the catalogue's words, from the server's own definitions.
+		own := b.p.UndeclaredStewardCookies()
+		for i := range own {
+			words := l.t("cookies.steward." + own[i].Name)
+			own[i].Description = policy.Text{NL: words, EN: words}
+		}
+		for i, c := range slices.Concat(b.p.Cookies, own) {
 			if c.Category != cat {
 				continue
 			}
-			v := Cookie{Name: c.Name, Host: c.Host, Description: b.in(c.Description), Lifetime: l.lifetime(c.Lifetime), Consent: c.Consent}
+			v := Cookie{Name: c.Name, Host: c.Host, Description: b.in(c.Description), Consent: c.Consent,
+				Lifetime: b.unconfirmed(l.lifetime(c.Lifetime), policy.At("cookies", i, "lifetime"))}
 			switch pr := b.p.Processor(c.Provider); {
 			case pr != nil:
 				v.Provider = pr.Name
@@ -474,16 +601,18 @@ func (b *builder) complaint() Complaint {
 // force (G1).
 func (b *builder) history() []Change {
 	var out []Change
-	for _, c := range b.p.History {
+	for i, c := range b.p.History {
+		at := policy.At("history", i, "date")
 		out = append(out, Change{
 			Version: c.Version,
-			Date:    b.lex.date(c.Date.Time),
-			DateISO: c.Date.String(),
+			Date:    b.date(c.Date, at),
+			DateISO: b.dateISO(c.Date, at),
+			sortKey: c.Date.String(),
 			Summary: b.in(c.Summary),
 			Current: c.Version == b.p.Version.Number,
 		})
 	}
-	slices.SortStableFunc(out, func(x, y Change) int { return cmp.Compare(y.DateISO, x.DateISO) })
+	slices.SortStableFunc(out, func(x, y Change) int { return cmp.Compare(y.sortKey, x.sortKey) })
 	return out
 }
 

@@ -106,6 +106,9 @@ type System struct {
 	URLs      []string
 	Records   []Record
 	Retention []RetentionRule
+	// Unretained names the records no retention rule reaches, so that
+	// what is kept without a period is said as well.
+	Unretained []string
 }
 
 // Controller is "who we are": the controller (Art. 13(1)(a) GDPR) and every
@@ -165,6 +168,9 @@ type Purpose struct {
 	Ref
 	Description []string
 	Basis       string
+	// BasisNote is the policy's note on the basis: where the law gives
+	// another basis than the site's own statement, both are said.
+	BasisNote string
 	// Consent is the sentence on consent: where it is asked, or that none
 	// is needed.
 	Consent string
@@ -221,8 +227,9 @@ type Processor struct {
 	// Export lists exactly the fields that leave in the party's export
 	// (R8, Z6), when the policy declares one.
 	Export []DataGroup
-	// Anonymity is the sentence on the export's k-anonymity floor (Z6).
-	Anonymity string
+	// Role, when the party's role (processor, recipient) is not yet
+	// confirmed, says so (issue 20).
+	Role string
 	// Cookies names the cookies the party provides, for a party that gets
 	// no records but reads cookies (analytics).
 	Cookies []string
@@ -299,4 +306,6 @@ type Change struct {
 	DateISO string
 	Summary string
 	Current bool
+
+	sortKey string
 }

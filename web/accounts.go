@@ -7,6 +7,7 @@ import (
 	"steward/account"
 	"steward/account/service"
 	"steward/audit"
+	"steward/policy"
 )
 
 // The account operations (sign-up, login, reset, e-mail change, profile)
@@ -17,9 +18,9 @@ import (
 // accounts is the account service the server was given.
 func (s *Server) accounts() *service.Service { return s.cfg.Accounts }
 
-// sessionCookie is the name of the session cookie (R11: strictly
-// necessary, session-only, removed on logout).
-const sessionCookie = "steward_session"
+// sessionCookie is the name of the session cookie (policy.SessionCookie,
+// R11: strictly necessary, session-only, removed on logout).
+const sessionCookie = policy.SessionCookie
 
 // sessionCookieName is the session cookie's name for r: over HTTPS it
 // carries the __Host- prefix, which browsers accept only from a secure

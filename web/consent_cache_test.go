@@ -39,7 +39,7 @@ func TestGateCacheIsPerRequest(t *testing.T) {
 	counter := &countingConsents{Consents: s.consent.gate.Consents}
 	s.consent.gate.Consents = counter
 	visitor := newVisitorID()
-	// The visitor's cookie says "marketing accepted"; the gate has no
+	// The visitor's cookie says "personal accepted"; the gate has no
 	// record yet, so the pixel must not run until one is written.
 	choice := &http.Cookie{Name: choiceCookie, Value: s.consent.signChoice(cookieChoice{Visitor: visitor,
 		Accepted: []policy.CookieCategory{policy.CookieMarketing}})}
@@ -90,7 +90,7 @@ func TestGateCacheIsPerRequest(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, req)
-	if strings.Contains(rec.Body.String(), `data-category="marketing"`) {
+	if strings.Contains(rec.Body.String(), `data-category="personal"`) {
 		t.Error("the next request still renders the pixel after a withdrawal")
 	}
 }

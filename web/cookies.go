@@ -16,15 +16,12 @@ import (
 	"steward/policy"
 )
 
-// choiceCookie remembers a visitor's answer to the cookie notice. The
-// policies declare it (functional, no consent needed: it only stores the
-// choice, Telecommunicatiewet 11.7a(3)(b)). It holds a random visitor id,
-// under which the choice is also kept as consent records, and the accepted
+// choiceCookie remembers a visitor's answer to the cookie notice
+// (policy.ChoiceCookie: its lifetime and category come from there, and the
+// statement lists it from there). It holds a random visitor id, under
+// which the choice is also kept as consent records, and the accepted
 // categories, signed so that a changed cookie counts as no choice.
-const choiceCookie = "steward_consent"
-
-// choiceLifetime is the cookie's declared lifetime (P1Y in both policies).
-const choiceLifetime = 365 * 24 * time.Hour
+const choiceCookie = policy.ChoiceCookie
 
 // cookieChoice is a valid, signed answer to the notice.
 type cookieChoice struct {
@@ -188,7 +185,7 @@ func (s *Server) cookieView(r *http.Request, lang string) *cookieView {
 		}
 		cv.Accepted = !cv.Optional || (chosen && slices.Contains(ch.Accepted, cat))
 		v.Categories = append(v.Categories, cv)
-		if cat != policy.CookieAnalytics && cat != policy.CookieMarketing {
+		if cat != policy.CookieAnalytics && cat != policy.CookiePersonal && cat != policy.CookieMarketing {
 			continue
 		}
 		run := cv.Accepted
@@ -286,8 +283,9 @@ func (s *Server) cookiesSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cfg.Log.Info("cookie choice recorded", "request_id", RequestID(r.Context()), "visitor", visitor, "accepted", len(accepted), "optional", len(optional))
+	now := s.cfg.Clock.Now()
 	http.SetCookie(w, &http.Cookie{Name: choiceCookie, Value: s.consent.signChoice(cookieChoice{Visitor: visitor, Accepted: accepted}),
-		Path: "/", MaxAge: int(choiceLifetime / time.Second), HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+		Path: "/", MaxAge: int(policy.ChoiceCookieLifetime.AddTo(now).Sub(now) / time.Second), HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 	// Withdrawal takes effect at once (Art. 7(3)): cookies of categories
 	// now refused are deleted from the browser.
 	for _, ck := range p.Cookies {

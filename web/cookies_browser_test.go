@@ -14,8 +14,8 @@ import (
 // TestBrowserCookieNotice drives the cookie notice in headless Chromium
 // against the real router with the Zorginspirator policy (issue 6; R11,
 // Z5): the notice shows before a choice; after "reject all" the browser
-// holds no marketing cookie and the page has no pixel script; after
-// accepting marketing from the footer link, both are there. What the
+// holds no personal cookie and the page has no pixel script; after
+// accepting personal cookies from the footer link, both are there. What the
 // browser holds is read the way a page would: document.cookie and the DOM.
 func TestBrowserCookieNotice(t *testing.T) {
 	ctx := testkit.Browser(t)
@@ -57,8 +57,8 @@ func TestBrowserCookieNotice(t *testing.T) {
 		t.Helper()
 		return state{
 			cookies:          eval(`document.cookie`),
-			pixelScripts:     eval(`String(document.querySelectorAll('script[data-category="marketing"]').length)`),
-			pixelRan:         eval(`String(document.documentElement.getAttribute("data-tag-marketing"))`),
+			pixelScripts:     eval(`String(document.querySelectorAll('script[data-category="personal"]').length)`),
+			pixelRan:         eval(`String(document.documentElement.getAttribute("data-tag-personal"))`),
 			analyticsScripts: eval(`String(document.querySelectorAll('script[data-category="analytics"]').length)`),
 		}
 	}
@@ -74,7 +74,7 @@ func TestBrowserCookieNotice(t *testing.T) {
 	do("home page", chromedp.Navigate(base+"/?lang=en"), chromedp.WaitVisible(C(`#cookie-notice`)))
 	shot("1-notice")
 	if got := read(); hasCookie(got.cookies, "_fbp") || got.pixelScripts != "0" || got.pixelRan != "null" {
-		t.Fatalf("before a choice: %+v, want no marketing cookie and no pixel", got)
+		t.Fatalf("before a choice: %+v, want no personal cookie and no pixel", got)
 	}
 	if got := read(); got.analyticsScripts != "1" {
 		// Z5: privacy-friendly analytics runs without consent here.
@@ -85,20 +85,20 @@ func TestBrowserCookieNotice(t *testing.T) {
 		chromedp.WaitNotPresent(C(`#cookie-notice`)), chromedp.WaitVisible(C(`footer`)))
 	shot("2-rejected")
 	if got := read(); hasCookie(got.cookies, "_fbp") || got.pixelScripts != "0" || got.pixelRan != "null" {
-		t.Fatalf("after reject all: %+v, want no marketing cookie and no pixel script", got)
+		t.Fatalf("after reject all: %+v, want no personal cookie and no pixel script", got)
 	}
 
-	do("footer link", chromedp.Click(C(`footer a[href^="/cookies"]`)), chromedp.WaitVisible(C(`#cookie-category-marketing`)))
-	if v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#cookie-category-marketing input[type=checkbox]').checked`)); err != nil || v {
-		t.Fatalf("after reject all the marketing box is ticked (%v, %v), want unticked", v, err)
+	do("footer link", chromedp.Click(C(`footer a[href^="/cookies"]`)), chromedp.WaitVisible(C(`#cookie-category-personal`)))
+	if v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#cookie-category-personal input[type=checkbox]').checked`)); err != nil || v {
+		t.Fatalf("after reject all the personal box is ticked (%v, %v), want unticked", v, err)
 	}
-	do("accept marketing", chromedp.Click(C(`#cookie-category-marketing input[type=checkbox]`)),
+	do("accept personal", chromedp.Click(C(`#cookie-category-personal input[type=checkbox]`)),
 		chromedp.Click(C(`form.cookie-form button[name=choice][value=custom]`)),
-		chromedp.WaitReady(C(`html[data-tag-marketing="loaded"]`)))
-	shot("3-marketing-accepted")
+		chromedp.WaitReady(C(`html[data-tag-personal="loaded"]`)))
+	shot("3-personal-accepted")
 	got := read()
 	if !hasCookie(got.cookies, "_fbp") || got.pixelScripts != "1" {
-		t.Fatalf("after accepting marketing: %+v, want the _fbp cookie and one pixel script", got)
+		t.Fatalf("after accepting personal cookies: %+v, want the _fbp cookie and one pixel script", got)
 	}
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasPrefix(loc, base+"/") || strings.Contains(loc, "/cookies") {
 		t.Errorf("after the choice the browser is at %s, want back on the site's home page", loc)

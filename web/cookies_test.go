@@ -66,7 +66,7 @@ func choiceCookieOf(t *testing.T, resp *http.Response) *http.Cookie {
 // (R11, Z5; issue 6).
 func TestCookieMatrix(t *testing.T) {
 	type want struct {
-		analytics, marketing bool
+		analytics, personal bool
 	}
 	sites := []struct {
 		site    string
@@ -81,8 +81,8 @@ func TestCookieMatrix(t *testing.T) {
 			want want
 		}{
 			"reject_all":     {url.Values{"choice": {"none"}}, want{analytics: true}},
-			"accept_all":     {url.Values{"choice": {"all"}}, want{analytics: true, marketing: true}},
-			"marketing_only": {url.Values{"choice": {"custom"}, "category": {"marketing"}}, want{analytics: true, marketing: true}},
+			"accept_all":     {url.Values{"choice": {"all"}}, want{analytics: true, personal: true}},
+			"personal_only":  {url.Values{"choice": {"custom"}, "category": {"personal"}}, want{analytics: true, personal: true}},
 			"nothing_ticked": {url.Values{"choice": {"custom"}}, want{analytics: true}},
 		}},
 		{"ivm", want{}, map[string]struct {
@@ -106,8 +106,8 @@ func TestCookieMatrix(t *testing.T) {
 				if !strings.Contains(body, `id="cookie-notice"`) {
 					t.Error("before a choice: no cookie notice")
 				}
-				if hasTag(body, "analytics") != sc.before.analytics || hasTag(body, "marketing") {
-					t.Errorf("before a choice: analytics tag %v marketing tag %v, want %v false", hasTag(body, "analytics"), hasTag(body, "marketing"), sc.before.analytics)
+				if hasTag(body, "analytics") != sc.before.analytics || hasTag(body, "personal") {
+					t.Errorf("before a choice: analytics tag %v personal tag %v, want %v false", hasTag(body, "analytics"), hasTag(body, "personal"), sc.before.analytics)
 				}
 				for name, ch := range sc.choices {
 					t.Run(name, func(t *testing.T) {
@@ -123,6 +123,7 @@ func TestCookieMatrix(t *testing.T) {
 							t.Errorf("Set-Cookie names %v, want only steward_consent", got)
 						}
 						ck := choiceCookieOf(t, resp)
+						// The lifetime the statement lists (policy.ChoiceCookieLifetime).
 						if !ck.HttpOnly || ck.MaxAge != 365*24*3600 {
 							t.Errorf("choice cookie %+v", ck)
 						}
@@ -130,8 +131,8 @@ func TestCookieMatrix(t *testing.T) {
 						if strings.Contains(body, `id="cookie-notice"`) {
 							t.Error("notice still shown after a choice")
 						}
-						if hasTag(body, "analytics") != ch.want.analytics || hasTag(body, "marketing") != ch.want.marketing {
-							t.Errorf("after choice: analytics %v marketing %v, want %+v", hasTag(body, "analytics"), hasTag(body, "marketing"), ch.want)
+						if hasTag(body, "analytics") != ch.want.analytics || hasTag(body, "personal") != ch.want.personal {
+							t.Errorf("after choice: analytics %v personal %v, want %+v", hasTag(body, "analytics"), hasTag(body, "personal"), ch.want)
 						}
 						// The choice is kept as consent records under the visitor id.
 						visitor := strings.Split(ck.Value, ".")[1]
@@ -146,13 +147,13 @@ func TestCookieMatrix(t *testing.T) {
 						}
 						// A changed cookie counts as no choice.
 						bad := *ck
-						bad.Value = strings.Replace(ck.Value, ".none.", ".marketing.", 1)
+						bad.Value = strings.Replace(ck.Value, ".none.", ".personal.", 1)
 						if bad.Value == ck.Value {
 							parts := strings.Split(ck.Value, ".")
 							bad.Value = strings.Join([]string{parts[0], parts[1], parts[2], "AAAA" + parts[3][4:]}, ".")
 						}
 						_, body = do(t, "GET", srv.URL+"/", nil, &bad)
-						if !strings.Contains(body, `id="cookie-notice"`) || hasTag(body, "marketing") {
+						if !strings.Contains(body, `id="cookie-notice"`) || hasTag(body, "personal") {
 							t.Error("a tampered choice cookie was honoured")
 						}
 					})
@@ -176,7 +177,7 @@ func TestRejectAfterAcceptDeletesMarketingCookies(t *testing.T) {
 		t.Error("the visitor id must stay and the choice must change")
 	}
 	_, body := do(t, "GET", srv.URL+"/", nil, choiceCookieOf(t, resp))
-	if strings.Contains(body, `data-category="marketing"`) {
+	if strings.Contains(body, `data-category="personal"`) {
 		t.Error("pixel still rendered after withdrawal")
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 func runPolicyCheck(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("policy check", "FILE...", "Validates each policy file and prints every problem as file:line:col: message.\nExits 1 if any file has a problem.")
+	fs := a.flags("policy check", "FILE...", "Validates each policy file and prints every problem as file:line:col: message.\nExits 1 if any file has a problem.\nWith --strict, a value marked !unconfirmed (one the site's own statement does not give) is a problem too.")
+	strict := fs.Bool("strict", false, "also fail on every value marked !unconfirmed, listing each")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -27,9 +28,11 @@ func runPolicyCheck(ctx context.Context, a *app, args []string) error {
 			all = append(all, ps...)
 		case err != nil:
 			other = append(other, fmt.Errorf("%s: %w", path, err))
+		case *strict && len(p.Unconfirmed) > 0:
+			all = append(all, p.UnconfirmedProblems()...)
 		default:
-			fmt.Fprintf(a.stdout, "%s: ok (%s, version %s: %d purposes, %d record kinds, %d retention rules, %d cookies)\n",
-				path, p.Site.Name, p.Version.Number, len(p.Purposes), len(p.Records), len(p.Retention), len(p.Cookies))
+			fmt.Fprintf(a.stdout, "%s: ok (%s, version %s: %d purposes, %d record kinds, %d retention rules, %d cookies, %d unconfirmed values)\n",
+				path, p.Site.Name, p.Version.Number, len(p.Purposes), len(p.Records), len(p.Retention), len(p.Cookies), len(p.Unconfirmed))
 		}
 	}
 	for _, err := range other {
