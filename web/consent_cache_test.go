@@ -42,10 +42,10 @@ func TestGateCacheIsPerRequest(t *testing.T) {
 	// The visitor's cookie says "personal accepted"; the gate has no
 	// record yet, so the pixel must not run until one is written.
 	choice := &http.Cookie{Name: choiceCookie, Value: s.consent.signChoice(cookieChoice{Visitor: visitor,
-		Accepted: []policy.CookieCategory{policy.CookieMarketing}})}
+		Accepted: []policy.CookieCategory{policy.CookiePersonal}})}
 	pixel := func(r *http.Request) bool {
 		for _, sc := range s.cookieView(r, "en").Scripts {
-			if sc.Category == policy.CookieMarketing {
+			if sc.Category == policy.CookiePersonal {
 				return true
 			}
 		}
