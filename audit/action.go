@@ -46,6 +46,8 @@ const (
 
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
+	// PolicyPublish: a changed policy became a new version (G1, issue 20).
+	PolicyPublish Action = "policy.publish"
 )
 
 var actions = []Action{
@@ -56,7 +58,7 @@ var actions = []Action{
 	ExportDownload, ExportAnonymised, DisclosureRecord,
 	StaffView,
 	RetentionWarn, RetentionDelete, RetentionAnonymise, RetentionOverride,
-	PolicyLoad,
+	PolicyLoad, PolicyPublish,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

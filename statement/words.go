@@ -164,3 +164,16 @@ func paragraphs(s string) []string {
 	}
 	return out
 }
+
+// DateInWords writes a date in words in lang ("4 december 2026",
+// "4 December 2026"), as the statement writes its dates, for pages that
+// show a date next to it (the published versions of the policy).
+func DateInWords(lang string, d time.Time) (string, error) {
+	lang, err := Language(lang)
+	if err != nil {
+		return "", err
+	}
+	l := newLexicon(lang)
+	s := l.date(d)
+	return s, l.err
+}

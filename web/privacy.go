@@ -2,22 +2,126 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
+	"strconv"
 
+	"steward/policy"
 	"steward/statement"
+	"steward/store"
 )
+
+// privacyView is the statement page: the statement's body and, once the
+// site has published versions (G1, issue 20), which version it is.
+type privacyView struct {
+	Body template.HTML
+	// Version is the published version shown; nil before the first.
+	Version *versionView
+	// Old is set when an earlier version is shown, not the one in force.
+	Old bool
+}
+
+// versionView is one published version in the reader's words.
+type versionView struct {
+	N       int
+	Date    string
+	Summary string
+}
 
 // privacy serves the privacy statement rendered from the policy in force
 // (G1, R14, Z10, Z11; issue 3 item 5): Dutch by default, English with
 // ?lang=en, an unknown language is a 400. The page needs no JavaScript and
-// sets no cookie, so anyone can read it before choosing anything.
+// sets no cookie, so anyone can read it before choosing anything. It names
+// the published version and links the history (issue 20).
 func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body, st, err := statement.Body(s.cfg.Policy, lang)
+	cur, ok, err := s.cfg.Store.LatestPolicyPublication(r.Context(), s.cfg.Policy.Site.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := &privacyView{}
+	if ok {
+		if v.Version, err = versionOf(cur, lang); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.renderStatement(w, r, lang, s.cfg.Policy, v)
+}
+
+// privacyVersions lists every published version with its date and
+// summary, newest first (G1, issue 20).
+func (s *Server) privacyVersions(w http.ResponseWriter, r *http.Request) {
+	lang, err := langOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	all, err := s.cfg.Store.PolicyPublications(r.Context(), s.cfg.Policy.Site.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list := make([]*versionView, 0, len(all))
+	for _, pv := range all {
+		vv, err := versionOf(pv, lang)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		list = append(list, vv)
+	}
+	s.render(w, r, http.StatusOK, "privacy_versions", s.page(r, lang, "privacy.versions.title", list))
+}
+
+// privacyVersion renders an earlier version from the file as it was
+// published, so it reads as it did then (G1, issue 20).
+func (s *Server) privacyVersion(w http.ResponseWriter, r *http.Request) {
+	lang, err := langOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		s.fail(w, r, store.ErrNoPolicyPublication)
+		return
+	}
+	pv, err := s.cfg.Store.PolicyPublication(r.Context(), s.cfg.Policy.Site.ID, n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := policy.Parse("version "+strconv.Itoa(n), []byte(pv.Content))
+	if err != nil {
+		// A version was valid when it was published; one the current
+		// validator refuses is a bug to look into, not the reader's fault.
+		s.cfg.Log.Error("privacy: stored policy version does not parse", "request_id", RequestID(r.Context()), "version", n, "err", err)
+		s.fail(w, r, errInternal)
+		return
+	}
+	v := &privacyView{}
+	if v.Version, err = versionOf(pv, lang); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cur, ok, err := s.cfg.Store.LatestPolicyPublication(r.Context(), s.cfg.Policy.Site.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Old = !ok || cur.N != n
+	s.renderStatement(w, r, lang, p, v)
+}
+
+// renderStatement renders p's statement in lang into the privacy page.
+func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, lang string, p *policy.Policy, v *privacyView) {
+	body, st, err := statement.Body(p, lang)
 	if err != nil {
 		if errors.Is(err, statement.ErrUnknownLanguage) {
 			s.fail(w, r, errBadLang)
@@ -29,9 +133,19 @@ func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal)
 		return
 	}
-	p := s.page(r, lang, "", body)
-	p.Title = st.Title
-	s.render(w, r, http.StatusOK, "privacy", p)
+	v.Body = body
+	pg := s.page(r, lang, "", v)
+	pg.Title = st.Title
+	s.render(w, r, http.StatusOK, "privacy", pg)
+}
+
+// versionOf puts a published version in the reader's words.
+func versionOf(pv store.PolicyPublication, lang string) (*versionView, error) {
+	date, err := statement.DateInWords(lang, pv.PublishedAt)
+	if err != nil {
+		return nil, errBadLang
+	}
+	return &versionView{N: pv.N, Date: date, Summary: policy.Text{NL: pv.SummaryNL, EN: pv.SummaryEN}.In(lang)}, nil
 }
 
 // privacyStylesheet serves the statement's stylesheet as a file: the

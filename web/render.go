@@ -77,6 +77,10 @@ func (p *Page) T(key string) string { return p.cat.Text(p.Lang, key) }
 // Tr returns a policy text in the page's language.
 func (p *Page) Tr(t policy.Text) string { return t.In(p.Lang) }
 
+// Tf returns the catalogue text for key in the page's language with its
+// {name} arguments filled from name/value pairs.
+func (p *Page) Tf(key string, args ...any) string { return p.cat.Format(p.Lang, key, args...) }
+
 // page builds the Page for a request in the given language.
 func (s *Server) page(r *http.Request, lang, titleKey string, data any) *Page {
 	alt := policy.Languages[0]

@@ -10,6 +10,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /privacy", s.privacy)
 	mux.HandleFunc("GET /privacy/statement.css", s.privacyStylesheet)
+	mux.HandleFunc("GET /privacy/versions", s.privacyVersions)
+	mux.HandleFunc("GET /privacy/versions/{n}", s.privacyVersion)
 	// Accounts and the self-service site (issue 4).
 	mux.HandleFunc("GET /signup", s.signupPage)
 	mux.HandleFunc("POST /signup", s.signupSubmit)

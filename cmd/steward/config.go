@@ -59,12 +59,3 @@ func loadPolicy(path string) (*policy.Policy, error) {
 	}
 	return p, nil
 }
-
-// policyHash is the SHA-256 of a policy file, recorded with its version.
-func policyHash(path string) (string, error) {
-	data, err := readInputFile("policy "+path, path, maxPolicyFile)
-	if err != nil {
-		return "", err
-	}
-	return sha256Hex(data), nil
-}

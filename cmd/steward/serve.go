@@ -19,6 +19,7 @@ import (
 	"steward/internal/wiring"
 	"steward/mail"
 	"steward/policy"
+	"steward/policy/publication"
 	"steward/retention/runner"
 	"steward/store"
 	"steward/web"
@@ -115,6 +116,10 @@ type serveOptions struct {
 	retentionEvery               time.Duration
 	hashConcurrency              int
 	trusted                      []netip.Prefix
+	// publish, with its summaries, makes a changed policy the next
+	// version; without it serve refuses a changed policy (issue 20).
+	publish bool
+	summary policy.Text
 }
 
 // serveOptions parses serve's flags; a bad value is refused before
@@ -137,8 +142,15 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 		"password hashes computed at once, each holding 19 MiB; 0 is the number of cores; more wait briefly or get 503 (env STEWARD_HASH_CONCURRENCY)")
 	proxies := fs.String("trusted-proxy", a.env("STEWARD_TRUSTED_PROXIES", ""),
 		"CIDR,... of reverse proxies whose X-Forwarded-For/-Proto are believed (env STEWARD_TRUSTED_PROXIES)")
+	publish := fs.Bool("publish", false, "publish a changed policy as the next version (needs --summary-nl and --summary-en); without it serve refuses a policy that differs from the published one")
+	summaryNL := fs.String("summary-nl", "", "with --publish: what changed, in Dutch")
+	summaryEN := fs.String("summary-en", "", "with --publish: what changed, in English")
 	if err := parse(fs, args); err != nil {
 		return nil, err
+	}
+	summary := policy.Text{NL: strings.TrimSpace(*summaryNL), EN: strings.TrimSpace(*summaryEN)}
+	if *publish && !summary.Complete() {
+		return nil, steward.FieldError("summary", "error.policy_summary_required")
 	}
 	hashes, err := strconv.Atoi(*hashFlag)
 	if err != nil || hashes < 0 {
@@ -158,16 +170,18 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	}
 	return &serveOptions{db: *db, policy: *pol, addr: *addr, baseURL: *baseURL, certFile: *certFile, keyFile: *keyFile,
 		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp,
-		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted}, nil
+		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted, publish: *publish, summary: summary}, nil
 }
 
 // serveKeys are the policy and the keys serve needs before it opens the
 // database.
 type serveKeys struct {
-	policy  *policy.Policy
-	data    *dataKey
-	consent *consent.Key
-	audit   *audit.Signer
+	policy *policy.Policy
+	// policyFile is the file policy was parsed from, as read once.
+	policyFile []byte
+	data       *dataKey
+	consent    *consent.Key
+	audit      *audit.Signer
 }
 
 // serveKeys loads the policy, then the keys, so that a broken policy or a
@@ -177,7 +191,10 @@ func (a *app) serveKeys(o *serveOptions) (*serveKeys, error) {
 	var err error
 	// The policy is checked before the database is touched: a broken policy
 	// changes nothing.
-	if k.policy, err = loadPolicy(o.policy); err != nil {
+	if k.policyFile, err = readInputFile("policy "+o.policy, o.policy, maxPolicyFile); err != nil {
+		return nil, err
+	}
+	if k.policy, err = policy.Parse(o.policy, k.policyFile); err != nil {
 		return nil, err
 	}
 	// R3: a site with sensitive fields does not start without its data
@@ -216,18 +233,45 @@ func (a *app) openServeStore(ctx context.Context, o *serveOptions, k *serveKeys,
 		s.Close()
 		return nil, nil, err
 	}
-	sum, err := policyHash(o.policy)
-	if err != nil {
+	p := k.policy
+	if err := a.publishServed(ctx, o, k, s, log); err != nil {
 		s.Close()
 		return nil, nil, err
 	}
-	p := k.policy
 	if err := s.RecordPolicyVersion(ctx, store.PolicyVersion{SiteID: p.Site.ID, Version: p.Version.Number,
-		Dated: p.Version.Date.String(), SHA256: sum, FirstSeen: a.clock.Now()}); err != nil {
+		Dated: p.Version.Date.String(), SHA256: publication.Hash(k.policyFile), FirstSeen: a.clock.Now()}); err != nil {
 		s.Close()
 		return nil, nil, err
 	}
 	return s, sealer, nil
+}
+
+// publishServed makes sure the policy served is a published version (G1,
+// issue 20): the first start publishes it as version 1 (with the summary
+// of its own history entry, or --summary-nl/--summary-en); a policy that
+// differs from the newest version is published only with --publish, and
+// otherwise stops serve, so a silent edit cannot change the promises.
+func (a *app) publishServed(ctx context.Context, o *serveOptions, k *serveKeys, s *store.Store, log *slog.Logger) error {
+	svc := &publication.Service{Store: s, Clock: a.clock}
+	cur, ok, err := svc.Current(ctx, k.policy.Site.ID)
+	if err != nil {
+		return err
+	}
+	summary := o.summary
+	switch {
+	case ok && cur.SHA256 == publication.Hash(k.policyFile):
+		return nil
+	case ok && !o.publish:
+		return steward.Errorf(steward.ECONFLICT, "error.policy_changed_unpublished", "n", cur.N, "file", o.policy)
+	case !ok && !o.publish:
+		summary = publication.FirstSummary(k.policy)
+	}
+	v, err := svc.Publish(ctx, k.policy, k.policyFile, audit.System("serve"), summary)
+	if err != nil {
+		return err
+	}
+	log.Info("policy published", "site", v.SiteID, "version", v.N)
+	return nil
 }
 
 // startBackground starts serve's background jobs — the mail dispatcher,

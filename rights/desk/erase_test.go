@@ -260,7 +260,7 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"account_tokens": "hashed link secrets", "outbox": "mail kind",
 				"email_changes": "a new login address awaiting its link (at most a day), dropped at erasure",
 				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
-				"policy_versions": "no person", "schema_migrations": "no person", "settings": "installation facts (the data key's id), no person",
+				"policy_versions": "no person", "policy_publications": "published policy files, publisher as an audit actor, no person", "schema_migrations": "no person", "settings": "installation facts (the data key's id), no person",
 				"retention_overrides": "contracts, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
 				"rate_limits": "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
 			}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"steward"
+	"steward/policy"
+	"steward/policy/publication"
+)
+
+// runPolicyPublish records a policy file as the site's next version (G1,
+// Z11; issue 20): its content, hash, time, the staff member who published
+// it and a change summary in Dutch and English. serve then starts on it;
+// until it is published, serve refuses a changed policy.
+func runPolicyPublish(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("policy publish", "FILE --summary-nl TEXT --summary-en TEXT --staff ID",
+		"Records the policy file as the site's next version, with a summary of the change\n"+
+			"in Dutch and English that the history page shows. Refused when the file equals\n"+
+			"the current version. Audited to your staff account.")
+	db, staff := a.dbFlag(fs), a.staffFlag(fs)
+	nl := fs.String("summary-nl", "", "what changed, in Dutch")
+	en := fs.String("summary-en", "", "what changed, in English")
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if file == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	summary := policy.Text{NL: strings.TrimSpace(*nl), EN: strings.TrimSpace(*en)}
+	if !summary.Complete() {
+		return steward.FieldError("summary", "error.policy_summary_required")
+	}
+	data, err := readInputFile("policy "+file, file, maxPolicyFile)
+	if err != nil {
+		return err
+	}
+	p, err := policy.Parse(file, data)
+	if err != nil {
+		return err
+	}
+	s, err := a.openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	actor, err := staffActor(ctx, s, *staff)
+	if err != nil {
+		return err
+	}
+	v, err := (&publication.Service{Store: s, Clock: a.clock}).Publish(ctx, p, data, actor, summary)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: published as version %d of %s\n", file, v.N, p.Site.ID)
+	return nil
+}
