@@ -177,3 +177,15 @@ func DateInWords(lang string, d time.Time) (string, error) {
 	s := l.date(d)
 	return s, l.err
 }
+
+// PeriodInWords writes a period in words in lang ("3 jaar", "30 days"),
+// as the statement writes its periods.
+func PeriodInWords(lang string, d policy.Duration) (string, error) {
+	lang, err := Language(lang)
+	if err != nil {
+		return "", err
+	}
+	l := newLexicon(lang)
+	s := l.period(d, false)
+	return s, l.err
+}

@@ -86,6 +86,21 @@ func TestPolicyPublish(t *testing.T) {
 		if publishes != 2 {
 			t.Errorf("%d policy.publish entries, want 2", publishes)
 		}
+		// The diff of the two versions, by number and by file, lists
+		// exactly the two changes, in words.
+		want := "Changes of substance:\n- newsletter: consent notice reworded\n- retention rule inactive_account: warning beforehand changed from 30 days to 60 days\n"
+		for _, args := range [][]string{{"1", "2", "--lang", "en"}, {orig, changed, "--lang", "en"}} {
+			code, out, errOut := run(t, env, append([]string{"policy", "diff"}, args...)...)
+			if code != 0 || out != want {
+				t.Errorf("policy diff %v: exit %d\n%s%s\nwant:\n%s", args, code, out, errOut, want)
+			}
+		}
+		if code, out, _ := run(t, env, "policy", "diff", "2", changed); code != 0 || out != "Geen verschillen.\n" {
+			t.Errorf("version 2 against its own file: exit %d %q", code, out)
+		}
+		if code, _, errOut := run(t, env, "policy", "diff", "1", "9"); code == 0 || !strings.Contains(errOut, "does not exist") {
+			t.Errorf("an unknown version: exit %d %q", code, errOut)
+		}
 	})
 }
 

@@ -1,0 +1,130 @@
+package diff_test
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"steward/policy"
+	"steward/policy/diff"
+)
+
+func source(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../policies/zorginspirator.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// edited parses the Zorginspirator policy with each old→new replacement made.
+func edited(t *testing.T, src string, pairs ...string) *policy.Policy {
+	t.Helper()
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if !strings.Contains(src, pairs[i]) {
+			t.Fatalf("policy has no %q", pairs[i])
+		}
+		src = strings.Replace(src, pairs[i], pairs[i+1], 1)
+	}
+	p, err := policy.Parse("zi.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func describe(cs []diff.Change) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Text("en"))
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestDiffListsExactlyTheChanges: a longer retention period for one record
+// kind and a reworded newsletter notice are exactly two changes of
+// substance, naming the record kind and the purpose they touch (issue 20's
+// "done when").
+func TestDiffListsExactlyTheChanges(t *testing.T) {
+	src := source(t)
+	old := edited(t, src)
+	new := edited(t, src, "    period: P3Y\n", "    period: P4Y\n",
+		"Ja, ik wil de nieuwsbrief van Zorginspirator ontvangen", "Ja, ik wil de maandelijkse nieuwsbrief van Zorginspirator ontvangen",
+		"Yes, I want to receive the Zorginspirator newsletter", "Yes, I want to receive the monthly Zorginspirator newsletter")
+	cs := diff.Between(old, new)
+	if len(cs) != 2 {
+		t.Fatalf("%d changes, want 2:\n%s", len(cs), describe(cs))
+	}
+	notice, period := cs[0], cs[1]
+	if !period.Substance || period.Area != diff.AreaRetention || period.ID != "inactive_account" || !slices.Equal(period.Records, []string{"account"}) ||
+		period.Text("en") != "retention rule inactive_account: period changed from 3 years to 4 years" {
+		t.Errorf("period change: %+v %q", period, period.Text("en"))
+	}
+	if !notice.Substance || notice.ID != "newsletter" || !slices.Equal(notice.Purposes, []string{"newsletter"}) ||
+		notice.Text("nl") != "newsletter: toestemmingstekst anders geformuleerd" {
+		t.Errorf("notice change: %+v %q", notice, notice.Text("nl"))
+	}
+	if cs := diff.Between(old, edited(t, src)); len(cs) != 0 {
+		t.Errorf("the same policy: %s", describe(cs))
+	}
+}
+
+// TestDiffSeparatesTextEditsFromSubstance: a typo fixed or punctuation
+// changed is a text edit; a new sentence is substance.
+func TestDiffSeparatesTextEditsFromSubstance(t *testing.T) {
+	src := source(t)
+	old := edited(t, src, "Jouw privacy is voor ons heel belangrijk.", "Jouw privacy is voor ons heel belangrjik")
+	cs := diff.Between(old, edited(t, src))
+	if len(cs) != 1 || cs[0].Substance || cs[0].Area != diff.AreaText || cs[0].Key != "policydiff.text_edited" {
+		t.Fatalf("typo fix: %+v\n%s", cs, describe(cs))
+	}
+	cs = diff.Between(edited(t, src), edited(t, src, "Jouw privacy is voor ons heel belangrijk.", "Jouw privacy is voor ons heel belangrijk. We verkopen niets."))
+	if len(cs) != 1 || !cs[0].Substance {
+		t.Fatalf("a new sentence: %+v", cs)
+	}
+}
+
+// TestDiffCoversEveryArea: purposes' legal bases, fields, processors and
+// the data they get, cookies and rights, each as a change of substance
+// with the record kinds whose holders it concerns.
+func TestDiffCoversEveryArea(t *testing.T) {
+	src := source(t)
+	old := edited(t, src)
+	new := edited(t, src,
+		"    legal_basis: legitimate_interests\n", "    legal_basis: consent\n    consent:\n      channels: [settings]\n      notice: {nl: Ja, en: Yes}\n",
+		"    records: [profile, saved_item]\n    location: !unconfirmed NL\n", "    records: [profile, saved_item, account]\n    location: !unconfirmed NL\n",
+		"      - id: education_history\n", "      - id: hobby\n        name: {nl: Hobby, en: Hobby}\n        type: text\n        editable: true\n        source: data_subject\n        purposes: [career_profile]\n      - id: education_history\n",
+		"    lifetime: !unconfirmed P3M", "    lifetime: !unconfirmed P6M",
+		"  honoured: [access, rectification, erasure, restriction, portability, objection, withdraw_consent]", "  honoured: [access, rectification, erasure, restriction, objection, withdraw_consent]",
+	)
+	cs := diff.Between(old, new)
+	want := map[string][]string{
+		"purpose usability: legal basis changed from legitimate interests to consent": {"profile", "saved_item"},
+		"party Stichting FWG receives more kinds of data":                             {"account"},
+		"profile: item hobby added":                                                   {"profile"},
+		"cookie _fbp: lifetime, category, consent, provider or purpose changed":       nil,
+		"right removed: portability":                                                  nil,
+	}
+	for _, c := range cs {
+		recs, ok := want[c.Text("en")]
+		if !ok {
+			continue
+		}
+		delete(want, c.Text("en"))
+		if !c.Substance || !slices.Equal(c.Records, recs) {
+			t.Errorf("%q: substance %v records %v, want true %v", c.Text("en"), c.Substance, c.Records, recs)
+		}
+	}
+	for w := range want {
+		t.Errorf("missing %q in:\n%s", w, describe(cs))
+	}
+	for _, c := range cs {
+		for _, lang := range policy.Languages {
+			if txt := c.Text(lang); strings.Contains(txt, "[") || strings.Contains(txt, "{") {
+				t.Errorf("%s: %q has a missing text or argument", lang, txt)
+			}
+		}
+	}
+}
