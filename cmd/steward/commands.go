@@ -26,6 +26,7 @@ var commandTable = []command{
 	{name: "panel export", summary: "write the research-panel invitation list (only those consenting now); audited", run: runPanelExport},
 	{name: "policy check", summary: "validate policy files; list every problem as file:line:col", run: runPolicyCheck},
 	{name: "policy diff", summary: "list what changed between two policy files or published versions, substance first", run: runPolicyDiff},
+	{name: "policy notices", summary: "count, per change between two published versions, the people to tell personally (--dry-run)", run: runPolicyNotices},
 	{name: "policy publish", summary: "record a changed policy file as the site's next version, with a change summary", run: runPolicyPublish},
 	{name: "policy render", summary: "print the privacy statement of a policy file (HTML or Markdown)", run: runPolicyRender},
 	{name: "requests add", summary: "enter a request that arrived by e-mail, letter or phone", run: runRequestsAdd},

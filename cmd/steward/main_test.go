@@ -80,7 +80,7 @@ func TestCommandHelpExplainsFlags(t *testing.T) {
 // a wrong command line; a wrong command in a group names the right ones.
 func TestGroupHelpListsItsCommands(t *testing.T) {
 	groups := map[string][]string{
-		"policy":             {"policy check", "policy diff", "policy publish", "policy render"},
+		"policy":             {"policy check", "policy diff", "policy notices", "policy publish", "policy render"},
 		"mail":               {"mail list", "mail show", "mail send-due", "mail prune"},
 		"staff":              {"staff add"},
 		"retention":          {"retention plan", "retention run", "retention override set"},
@@ -112,7 +112,7 @@ func TestGroupHelpListsItsCommands(t *testing.T) {
 		}
 	}
 	code, _, errOut := run(t, nil, "policy", "frobnicate")
-	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, `unknown command "policy frobnicate"`) || !strings.Contains(errOut, "check, diff, publish, render") {
+	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, `unknown command "policy frobnicate"`) || !strings.Contains(errOut, "check, diff, notices, publish, render") {
 		t.Errorf("policy frobnicate: exit %d, want 2 and one line naming the policy commands: %q", code, errOut)
 	}
 	// The commands of 'retention override' explain their own flags.

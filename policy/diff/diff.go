@@ -48,6 +48,9 @@ type Change struct {
 	// Purposes the purposes (consent notices) it is about.
 	Records  []string
 	Purposes []string
+	// Notice is set when a purpose's consent notice was reworded in
+	// substance: consent given with the old words is asked again (Z11).
+	Notice bool
 	// Key is the catalogue key that says the change in words; Args its
 	// named arguments.
 	Key  string
@@ -123,7 +126,8 @@ func (d *differ) text(area Area, id, what string, old, new policy.Text, records,
 		key = "policydiff.reworded"
 	}
 	d.add(Change{Substance: substance, Area: area, ID: id, Records: records, Purposes: purposes, Key: key,
-		Args: []any{"what", message.Key("policydiff.what." + what), "id", id}})
+		Notice: substance && what == "consent_notice",
+		Args:   []any{"what", message.Key("policydiff.what." + what), "id", id}})
 }
 
 // typo reports whether b differs from a only in white space, case,

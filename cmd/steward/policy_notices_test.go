@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"steward/audit"
+	"steward/consent"
+	"steward/internal/testkit"
+	"steward/policy"
+	"steward/policy/publication"
+	"steward/store"
+)
+
+// TestPolicyNoticesDryRun: publishing an IVM policy with a longer period
+// for the learning-environment accounts and a reworded newsletter notice,
+// 'policy notices --dry-run' names exactly those two changes and counts
+// only the people they concern: the holders of a learning-environment
+// account (not an anonymised one) and the people whose newsletter consent
+// stands on the old words (not one who withdrew, not one who consented to
+// something else). It stores and sends nothing (issue 20). Both stores.
+func TestPolicyNoticesDryRun(t *testing.T) {
+	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		env := map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
+			"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+		s := openTestStore(t, env)
+		a, _, _ := testApp(env)
+		orig := readTestFile(t, env["STEWARD_POLICY"])
+		v1, err := policy.Parse("ivm.yaml", orig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := &publication.Service{Store: s, Clock: a.clock}
+		if _, err := svc.Publish(ctx, v1, orig, audit.System("serve"), policy.Text{NL: "Eerste.", EN: "First."}); err != nil {
+			t.Fatal(err)
+		}
+		// Two learning-environment accounts and one anonymised.
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			for _, q := range []string{
+				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p1', 'lms_account', 1)`,
+				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p2', 'lms_account', 1)`,
+				`INSERT INTO records (subject_id, kind, created_at, anonymised_at) VALUES ('p3', 'lms_account', 1, 2)`,
+				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p4', 'order', 1)`,
+			} {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := consent.NewService(v1, s, a.clock)
+		if _, err := cs.Apply(ctx,
+			consent.Change{Subject: "p1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
+			consent.Change{Subject: "n1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "en"},
+			consent.Change{Subject: "p4", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
+			consent.Change{Subject: "p4", Purpose: "newsletter", Given: false, Channel: policy.ChannelSettings, Lang: "nl"},
+			consent.Change{Subject: "p2", Purpose: "site_analytics", Given: true, Channel: policy.ChannelCookieNotice, Lang: "nl"},
+		); err != nil {
+			t.Fatal(err)
+		}
+		src := string(orig)
+		for _, r := range [][2]string{
+			{"    since: last_login\n    period: P4Y\n", "    since: last_login\n    period: P5Y\n"},
+			{"Ja, ik wil de nieuwsbrief van het IVM ontvangen.", "Ja, ik wil de maandelijkse nieuwsbrief van het IVM ontvangen."},
+			{"Yes, I want to receive the IVM newsletter.", "Yes, I want to receive the monthly IVM newsletter."},
+		} {
+			if !strings.Contains(src, r[0]) {
+				t.Fatalf("ivm.yaml has no %q", r[0])
+			}
+			src = strings.Replace(src, r[0], r[1], 1)
+		}
+		changed := filepath.Join(t.TempDir(), "ivm.yaml")
+		if err := os.WriteFile(changed, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v2, err := policy.Parse(changed, []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Publish(ctx, v2, []byte(src), audit.System("serve"), policy.Text{NL: "Langer.", EN: "Longer."}); err != nil {
+			t.Fatal(err)
+		}
+		head := testkit.AuditHead(t, s)
+		code, out, errOut := run(t, env, "policy", "notices", "--dry-run", "--lang", "en")
+		want := "Directly affected per change from version 1 to 2 (dry run: nothing is stored or sent):\n" +
+			"- newsletter: consent notice reworded: 2 people to tell personally\n" +
+			"- retention rule lms_account_inactive: period changed from 4 years to 5 years: 2 people to tell personally\n"
+		if code != 0 || out != want {
+			t.Fatalf("policy notices --dry-run: exit %d\n%s%s\nwant:\n%s", code, out, errOut, want)
+		}
+		if testkit.AuditHead(t, s) != head {
+			t.Error("the dry run wrote to the audit log")
+		}
+		if code, _, errOut := run(t, env, "policy", "notices"); code != 2 || !strings.Contains(errOut, "--dry-run") {
+			t.Errorf("without --dry-run: exit %d %q", code, errOut)
+		}
+		if code, out, _ := run(t, env, "policy", "notices", "--dry-run", "2", "2"); code != 0 || !strings.Contains(out, "Geen wijzigingen van betekenis") {
+			t.Errorf("a version against itself: exit %d %q", code, out)
+		}
+	})
+}
