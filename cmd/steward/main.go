@@ -296,3 +296,23 @@ func exitAfterGrace(ctx context.Context, grace time.Duration) {
 	fmt.Fprintln(os.Stderr, "steward: did not stop within", grace, "of the signal; exiting")
 	os.Exit(143)
 }
+
+// positional parses a command line whose n positional arguments may come
+// before the flags or after them (steward staff add EMAIL --role admin;
+// steward policy diff OLD NEW --lang en). Anything but exactly n is a
+// usage error.
+func positional(fs *flag.FlagSet, args []string, n int) ([]string, error) {
+	var pos []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	pos = append(pos, fs.Args()...)
+	if len(pos) != n {
+		fs.Usage()
+		return nil, errUsage
+	}
+	return pos, nil
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"steward/message"
 	"steward/policy"
@@ -25,17 +24,9 @@ func runPolicyDiff(ctx context.Context, a *app, args []string) error {
 	db, pol := a.dbFlag(fs), a.policyFlag(fs)
 	lang := fs.String("lang", policy.Languages[0], fmt.Sprintf("language of the list: one of %v", policy.Languages))
 	site := fs.String("site", "", "the site whose published versions OLD and NEW number (default: the --policy file's site)")
-	var pos []string
-	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	pos, err := positional(fs, args, 2)
+	if err != nil {
 		return err
-	}
-	pos = append(pos, fs.Args()...)
-	if len(pos) != 2 {
-		fs.Usage()
-		return errUsage
 	}
 	if !slices.Contains(policy.Languages, *lang) {
 		return a.wrongUsage("policy diff", "cli.unknown_lang", "lang", *lang, "choices", policy.Languages)
@@ -76,14 +67,23 @@ func runPolicyDiff(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+// siteOf is site, or when empty the id of the site policyPath governs.
+func siteOf(site, policyPath string) (string, error) {
+	if site != "" {
+		return site, nil
+	}
+	p, err := loadPolicy(policyPath)
+	if err != nil {
+		return "", err
+	}
+	return p.Site.ID, nil
+}
+
 // publishedPolicy reads version n of a site's published policy.
 func (a *app) publishedPolicy(ctx context.Context, db, policyPath, site string, n int) (*policy.Policy, error) {
-	if site == "" {
-		p, err := loadPolicy(policyPath)
-		if err != nil {
-			return nil, err
-		}
-		site = p.Site.ID
+	site, err := siteOf(site, policyPath)
+	if err != nil {
+		return nil, err
 	}
 	s, err := a.openStore(ctx, db)
 	if err != nil {

@@ -40,12 +40,9 @@ func runPolicyNotices(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *site == "" {
-		p, err := loadPolicy(*pol)
-		if err != nil {
-			return err
-		}
-		*site = p.Site.ID
+	siteID, err := siteOf(*site, *pol)
+	if err != nil {
+		return err
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -60,7 +57,7 @@ func runPolicyNotices(ctx context.Context, a *app, args []string) error {
 			}
 		}
 	} else {
-		all, err := s.PolicyPublications(ctx, *site)
+		all, err := s.PolicyPublications(ctx, siteID)
 		if err != nil {
 			return err
 		}
@@ -71,7 +68,7 @@ func runPolicyNotices(ctx context.Context, a *app, args []string) error {
 	}
 	var ps [2]*policy.Policy
 	for i, n := range nums {
-		v, err := s.PolicyPublication(ctx, *site, n)
+		v, err := s.PolicyPublication(ctx, siteID, n)
 		if err != nil {
 			return err
 		}

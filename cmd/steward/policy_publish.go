@@ -22,19 +22,11 @@ func runPolicyPublish(ctx context.Context, a *app, args []string) error {
 	db, staff := a.dbFlag(fs), a.staffFlag(fs)
 	nl := fs.String("summary-nl", "", "what changed, in Dutch")
 	en := fs.String("summary-en", "", "what changed, in English")
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	pos, err := positional(fs, args, 1)
+	if err != nil {
 		return err
 	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	} else if file == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
+	file := pos[0]
 	summary := policy.Text{NL: strings.TrimSpace(*nl), EN: strings.TrimSpace(*en)}
 	if !summary.Complete() {
 		return steward.FieldError("summary", "error.policy_summary_required")

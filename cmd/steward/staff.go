@@ -19,19 +19,11 @@ func runStaffAdd(ctx context.Context, a *app, args []string) error {
 	role := fs.String("role", "", "admin, privacy_officer or support")
 	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", "http://"+defaultAddr), "public URL of the site (env STEWARD_BASE_URL)")
 	// Allow EMAIL before the flags, as the usage line shows it.
-	var email string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		email, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	pos, err := positional(fs, args, 1)
+	if err != nil {
 		return err
 	}
-	if email == "" && fs.NArg() == 1 {
-		email = fs.Arg(0)
-	} else if email == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
+	email := pos[0]
 	r, err := account.ParseRole(*role)
 	if err != nil {
 		return err
