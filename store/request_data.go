@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 )
 
 // EachRecordOfKind calls fn for each of a subject's records of one kind
@@ -25,37 +23,7 @@ func (s *Store) EachRecordOfKind(ctx context.Context, subject, kind string, fn f
 		return fmt.Errorf("store: %s records of %s: %w", kind, subject, err)
 	}
 	defer rows.Close()
-	var cur Record
-	have := false
-	for rows.Next() {
-		var id, created int64
-		var confirmed, login, activity sql.NullInt64
-		var field, value sql.NullString
-		if err := rows.Scan(&id, &created, &confirmed, &login, &activity, &field, &value); err != nil {
-			return fmt.Errorf("store: %s records of %s: %w", kind, subject, err)
-		}
-		if !have || id != cur.ID {
-			if have {
-				if err := fn(cur); err != nil {
-					return err
-				}
-			}
-			cur = Record{ID: id, Subject: subject, Kind: kind, CreatedAt: time.UnixMilli(created).UTC(),
-				ConfirmedAt: fromNullMillis(confirmed), LastLoginAt: fromNullMillis(login),
-				LastActivityAt: fromNullMillis(activity), Values: map[string]string{}}
-			have = true
-		}
-		if field.Valid {
-			cur.Values[field.String] = value.String
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: %s records of %s: %w", kind, subject, err)
-	}
-	if have {
-		return fn(cur)
-	}
-	return nil
+	return eachRecordRow(rows, subject, kind, fn)
 }
 
 // SubjectLanguage returns the language a person last gave or refused

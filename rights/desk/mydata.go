@@ -124,6 +124,13 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 // newsletter sign-up under the person's address (R2). fn must not keep
 // the item after it returns.
 func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*rights.Item) error) error {
+	return h.items(ctx, c, true, fn)
+}
+
+// items is eachItem, with the kind's rows of the records table only when
+// records is true: a page of "My data" reads those a page at a time
+// (CollectPage) and everything else whole.
+func (h *holdings) items(ctx context.Context, c *rights.Category, records bool, fn func(*rights.Item) error) error {
 	d, s, a, rec := h.d, h.d.Store, h.a, c.Record()
 	if h.profile[rec.ID] {
 		vals, err := s.Profile(ctx, a.ID, rec.ID)
@@ -159,19 +166,15 @@ func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*ri
 	if own, err := h.ownItems(ctx, c, fn); own || err != nil {
 		return err
 	}
-	ownRules := len(d.Policy.RulesFor(rec.ID)) > 0
-	var it rights.Item
-	err := s.EachRecordOfKind(ctx, a.ID, rec.ID, func(r store.Record) error {
-		it = rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: d.values(a.ID, rec, r.Values, h.o)}
-		if ownRules {
-			it.Deletion = h.sch.target(ctx, rec.ID, it.ID)
-		} else {
-			it.Deletion = h.sch.forKind(rec, retention.Facts{CreatedAt: r.CreatedAt, LastLoginAt: r.LastLoginAt, LastActivityAt: r.LastActivityAt})
+	if records {
+		var it rights.Item
+		err := s.EachRecordOfKind(ctx, a.ID, rec.ID, func(r store.Record) error {
+			it = h.recordItem(ctx, rec, r)
+			return fn(&it)
+		})
+		if err != nil {
+			return err
 		}
-		return fn(&it)
-	})
-	if err != nil {
-		return err
 	}
 
 	if rec.ID == "consent" {
@@ -210,6 +213,18 @@ func (h *holdings) eachItem(ctx context.Context, c *rights.Category, fn func(*ri
 		return fn(&it)
 	}
 	return nil
+}
+
+// recordItem is a row of the records table as an item of "My data", with
+// the day the retention engine will act on it.
+func (h *holdings) recordItem(ctx context.Context, rec *policy.Record, r store.Record) rights.Item {
+	it := rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: h.d.values(h.a.ID, rec, r.Values, h.o)}
+	if len(h.d.Policy.RulesFor(rec.ID)) > 0 {
+		it.Deletion = h.sch.target(ctx, rec.ID, it.ID)
+	} else {
+		it.Deletion = h.sch.forKind(rec, retention.Facts{CreatedAt: r.CreatedAt, LastLoginAt: r.LastLoginAt, LastActivityAt: r.LastActivityAt})
+	}
+	return it
 }
 
 // collectRest adds requests, staff views, disclosures and limits.
