@@ -74,10 +74,6 @@ type Page struct {
 // T returns the catalogue text for key in the page's language.
 func (p *Page) T(key string) string { return p.cat.Text(p.Lang, key) }
 
-// Tf returns the catalogue text for key in the page's language with its
-// {name} arguments filled from args, name/value pairs.
-func (p *Page) Tf(key string, args ...any) string { return p.cat.Format(p.Lang, key, args...) }
-
 // Tr returns a policy text in the page's language.
 func (p *Page) Tr(t policy.Text) string { return t.In(p.Lang) }
 
