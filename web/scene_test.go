@@ -1,0 +1,92 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+
+	"steward/account"
+	"steward/audit"
+	"steward/policy"
+	"steward/rights"
+	"steward/store"
+)
+
+// scene is a site with one of each kind of user, logged in, and enough
+// data that every page has something to show: a person with a record of
+// each kind the tests know and an open, extended request (issue 13).
+type scene struct {
+	st     *site
+	policy string
+	// users are the browsers by who they are: "visitor" (no cookie
+	// choice yet), "returning visitor", "person" and each staff role's
+	// name.
+	users map[string]*browser
+	// order is the order users are crawled and reported in.
+	order     []string
+	request  string
+	personID string
+}
+
+// sceneUsers are the kinds of user every scene has, in report order.
+var sceneUsers = []string{"visitor", "returning visitor", "person", string(account.RoleSupport), string(account.RolePrivacyOfficer), string(account.RoleAdmin)}
+
+// signupValues is a valid sign-up form of the policy's site.
+func signupValues(policyName, email string) url.Values {
+	if policyName == "ivm" {
+		return ivmSignup(email)
+	}
+	return url.Values{"account.email": {email}, "password": {"correct horse battery"}}
+}
+
+func newScene(t *testing.T, s *store.Store, policyName string) *scene {
+	t.Helper()
+	ctx := context.Background()
+	st := newSite(t, s, policyName)
+	sc := &scene{st: st, policy: policyName, users: map[string]*browser{}, order: sceneUsers}
+	sc.users["visitor"] = st.browser()
+
+	person := st.browser()
+	if resp, body := person.submit("/signup", "/signup", signupValues(policyName, "anna@example.org")); resp.StatusCode != 200 {
+		t.Fatalf("sign-up: %d\n%s", resp.StatusCode, body)
+	}
+	link, _ := st.mailLink(len(st.smtp.Messages()) + 1)
+	if resp, body := person.follow(link, nil); resp.StatusCode != 200 {
+		t.Fatalf("verify: %d\n%s", resp.StatusCode, body)
+	}
+	if resp := person.login("anna@example.org", "correct horse battery"); resp.StatusCode != 303 {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	sc.users["person"] = person
+	sc.personID = personID(t, s, "anna@example.org")
+	if policyName == "ivm" {
+		addRecord(t, s, policyName, sc.personID, "order", st.clock.Now().AddDate(0, -1, 0), map[string]string{"order_number": "ORD-4711", "items": "Handboek medicatieveiligheid"})
+	}
+	d := testDesk(t, st, policyName)
+	req, err := d.Add(ctx, audit.Staff("a-po"), rights.NewRequest{SubjectID: sc.personID, Type: rights.TypeAccess, Channel: rights.ChannelEmail, ReceivedOn: st.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.VerifyManually(ctx, audit.Staff("a-po"), req.ID, "passport shown at the desk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Extend(ctx, audit.Staff("a-po"), req.ID, policy.Duration{Months: 2}, "many records in several systems"); err != nil {
+		t.Fatal(err)
+	}
+	sc.request = req.ID
+	for _, role := range []account.Role{account.RoleSupport, account.RolePrivacyOfficer, account.RoleAdmin} {
+		sc.users[string(role)] = staffBrowser(t, st, string(role)+"@example.org", role)
+	}
+	// Everyone but the first-time visitor has answered the cookie notice
+	// (refused all), as someone who has used the site before has.
+	sc.users["returning visitor"] = st.browser()
+	for name, b := range sc.users {
+		if name == "visitor" {
+			continue
+		}
+		if resp, body := b.post("/cookies", url.Values{"choice": {"none"}, "return": {"/"}}); resp.StatusCode != 303 {
+			t.Fatalf("%s refuses cookies: %d\n%s", name, resp.StatusCode, body)
+		}
+	}
+	return sc
+}
