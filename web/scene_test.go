@@ -23,7 +23,7 @@ type scene struct {
 	// name.
 	users map[string]*browser
 	// order is the order users are crawled and reported in.
-	order     []string
+	order    []string
 	request  string
 	personID string
 }
