@@ -81,7 +81,7 @@ func TestFormatFillsNamedArguments(t *testing.T) {
 // TestMailTextsCoverEveryRequestType).
 var runtimeFamilies = []string{
 	"consent_channel.", "deletion_action.", "legal_basis.", "request_channel.", "request_status.",
-	"request_step.", "request_type.", "request_verification.",
+	"request_step.", "request_type.", "request_verification.", "role.",
 }
 
 // notKeys are literals in a catalogue namespace that name something else:

@@ -55,6 +55,9 @@ func TestTermsCoverEveryCode(t *testing.T) {
 	for _, v := range []policy.Action{policy.ActionDelete, policy.ActionAnonymise} {
 		groups["deletion_action"] = append(groups["deletion_action"], v)
 	}
+	for _, v := range account.Roles {
+		groups["role"] = append(groups["role"], v)
+	}
 	for _, lang := range policy.Languages {
 		p := &Page{Lang: lang, cat: cat}
 		for g, ids := range groups {

@@ -124,11 +124,12 @@ func (b *browser) postURL(u string, form url.Values) (*http.Response, string) {
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// csrf fetches a page and returns its form token.
+// csrf fetches a page and returns the form token of its content (not
+// the header's log-out button).
 func (b *browser) csrf(path string) string {
 	b.t.Helper()
 	_, body := b.get(path)
-	m := csrfRE.FindStringSubmatch(body)
+	m := csrfRE.FindStringSubmatch(mainOf(b.t, body))
 	if m == nil {
 		b.t.Fatalf("no csrf token on %s:\n%s", path, body)
 	}

@@ -41,8 +41,10 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret
 		SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
-// clearSessionCookie removes the session cookie.
+// clearSessionCookie removes the session cookie; the rest of the request
+// is shown to nobody logged in.
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	remember(r, nil)
 	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(r), Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }

@@ -52,7 +52,11 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 		}
 		return nil, nil
 	}
-	return &authed{Session: se, Account: a, Bearer: bearer}, nil
+	au := &authed{Session: se, Account: a, Bearer: bearer}
+	if !bearer {
+		remember(r, au)
+	}
+	return au, nil
 }
 
 // session is the session of au, or nil for an anonymous visitor.

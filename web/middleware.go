@@ -30,7 +30,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func RequestID(ctx context.Context) string { return audit.RequestID(ctx) }
 
 // middleware wraps the router: request id, recovery, logging, security
-// headers, a body limit, the consent gate's per-request cache and
+// headers, a body limit, the consent gate's per-request cache, the
+// request's viewer memo (the header's menu) and
 // cross-origin protection of state-changing requests (CSRF). Order
 // matters: the outermost runs first.
 func (s *Server) middleware(h http.Handler) http.Handler {
@@ -39,7 +40,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.cross_origin_refused"))
 	}))
 	h = csrf.Handler(h)
-	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(s.withBodyLimit(withConsentCache(h))))))
+	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(s.withBodyLimit(withConsentCache(withViewer(h)))))))
 }
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {

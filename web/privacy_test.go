@@ -125,7 +125,7 @@ func TestPrivacyPage(t *testing.T) {
 // mainOf returns the page's <main> element: the privacy page's own part.
 // The golden file leaves out the shared layout, which has its own tests
 // and changes with every page added to the navigation.
-func mainOf(t *testing.T, body string) string {
+func mainOf(t testing.TB, body string) string {
 	t.Helper()
 	i, j := strings.Index(body, "<main"), strings.LastIndex(body, "</main>")
 	if i < 0 || j < i {

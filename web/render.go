@@ -68,7 +68,9 @@ type Page struct {
 	// Cookies is the cookie notice and the scripts the visitor's choice
 	// allows (issue 6, R11, Z5).
 	Cookies *cookieView
-	cat     *message.Catalogue
+	// Nav is the header's menu for whoever looks at the page.
+	Nav *navView
+	cat *message.Catalogue
 }
 
 // T returns the catalogue text for key in the page's language.
@@ -91,6 +93,7 @@ func (s *Server) page(r *http.Request, lang, titleKey string, data any) *Page {
 	if titleKey != "" {
 		p.Title = p.T(titleKey)
 	}
+	p.Nav = s.nav(s.viewer(r), lang)
 	if s.consent != nil {
 		p.Cookies = s.cookieView(r, lang)
 	}

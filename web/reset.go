@@ -78,5 +78,5 @@ func (s *Server) resetConfirmSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.message(w, r, lang, http.StatusOK, "reset.done_title", "reset.done")
+	s.messageThen(w, r, lang, http.StatusOK, "reset.done_title", "reset.done", navItem{"/login" + langQuery(lang), "nav.login"})
 }

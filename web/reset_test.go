@@ -37,8 +37,14 @@ func TestResetLinkAsMailed(t *testing.T) {
 				if !strings.HasPrefix(link, st.srv.URL+"/") {
 					t.Fatalf("reset link %s is not on the site %s", link, st.srv.URL)
 				}
-				if resp, body := b.follow(link, url.Values{"password": {"a brand new password"}}); resp.StatusCode != http.StatusOK {
+				resp, body := b.follow(link, url.Values{"password": {"a brand new password"}})
+				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("new password through the mailed link: %d\n%s", resp.StatusCode, body)
+				}
+				// The page says what comes next: a link to log in, in
+				// the page's language (issue 13).
+				if want := `<a class="button" href="/login` + strings.TrimPrefix(page, "/reset") + `">`; !strings.Contains(mainOf(t, body), want) {
+					t.Fatalf("the page after the reset has no %s:\n%s", want, mainOf(t, body))
 				}
 				// The account is told, over SMTP, that its password
 				// changed, with a way to react (issue 14, finding 7).

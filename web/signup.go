@@ -71,7 +71,16 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 
 // message renders a short page with one text from the catalogue.
 func (s *Server) message(w http.ResponseWriter, r *http.Request, lang string, status int, titleKey, textKey string) {
-	p := s.page(r, lang, titleKey, struct{ Text string }{s.catalog.Text(lang, textKey)})
+	s.messageThen(w, r, lang, status, titleKey, textKey, navItem{})
+}
+
+// messageThen is message with a link to what the person does next (after
+// a reset or a confirmation: log in; issue 13).
+func (s *Server) messageThen(w http.ResponseWriter, r *http.Request, lang string, status int, titleKey, textKey string, next navItem) {
+	p := s.page(r, lang, titleKey, struct {
+		Text string
+		Next navItem
+	}{s.catalog.Text(lang, textKey), next})
 	s.render(w, r, status, "message", p)
 }
 

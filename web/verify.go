@@ -27,5 +27,5 @@ func (s *Server) verifySubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.message(w, r, lang, http.StatusOK, "verify.done_title", "verify.done")
+	s.messageThen(w, r, lang, http.StatusOK, "verify.done_title", "verify.done", navItem{"/login" + langQuery(lang), "nav.login"})
 }

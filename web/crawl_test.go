@@ -1,0 +1,180 @@
+package web_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"steward/internal/testkit"
+)
+
+// crawled is what a crawl found: each URL it requested (path and query)
+// with its status, and the page that first led to it.
+type crawled struct {
+	status map[string]int
+	from   map[string]string
+	order  []string
+}
+
+var hrefRE = regexp.MustCompile(`<a\b[^>]*\bhref="([^"]*)"`)
+
+// crawlLimit bounds one crawl; a site whose pages link to ever new URLs
+// fails the test instead of running for ever.
+const crawlLimit = 1500
+
+// crawl opens "/" as b and then every page of the site a person can reach
+// from it by clicking: links (<a href>) and forms sent with GET, with the
+// values the page filled in. Redirects are followed; a download is
+// requested but not read. It clicks no POST button: nothing it does
+// changes what the person holds.
+func crawl(t *testing.T, b *browser) *crawled {
+	t.Helper()
+	base := mustURL(b.base)
+	c := &crawled{status: map[string]int{}, from: map[string]string{}}
+	queue := []string{"/"}
+	c.from["/"] = "(start)"
+	add := func(from *url.URL, ref string) {
+		u, err := from.Parse(html.UnescapeString(ref))
+		if err != nil {
+			t.Errorf("%s links to %q: %v", from.RequestURI(), ref, err)
+			return
+		}
+		if u.Host != base.Host || u.Scheme != base.Scheme || strings.HasPrefix(u.Path, "/static/") {
+			return
+		}
+		key := u.RequestURI()
+		if _, seen := c.from[key]; seen {
+			return
+		}
+		c.from[key] = from.RequestURI()
+		queue = append(queue, key)
+	}
+	for len(queue) > 0 {
+		if len(c.order) >= crawlLimit {
+			t.Fatalf("the crawl passed %d pages; last: %v", crawlLimit, c.order[len(c.order)-5:])
+		}
+		key := queue[0]
+		queue = queue[1:]
+		resp, body := b.get(key)
+		c.status[key] = resp.StatusCode
+		c.order = append(c.order, key)
+		here := base.ResolveReference(mustURL(key))
+		if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
+			add(here, loc)
+			continue
+		}
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			continue
+		}
+		for _, m := range hrefRE.FindAllStringSubmatch(body, -1) {
+			add(here, m[1])
+		}
+		for _, f := range formRE.FindAllStringSubmatch(body, -1) {
+			fa := attrs(f[1])
+			if m := strings.ToLower(fa["method"]); m != "" && m != "get" {
+				continue
+			}
+			q := url.Values{}
+			for _, in := range inputRE.FindAllStringSubmatch(f[2], -1) {
+				ia := attrs(in[1])
+				if ia["name"] != "" && ia["type"] != "submit" && ia["type"] != "checkbox" && ia["type"] != "radio" {
+					q.Set(ia["name"], ia["value"])
+				}
+			}
+			action := fa["action"]
+			if action == "" {
+				action = key
+			}
+			u, err := here.Parse(html.UnescapeString(action))
+			if err != nil {
+				t.Errorf("%s: form action %q: %v", key, action, err)
+				continue
+			}
+			u.RawQuery = q.Encode()
+			add(here, u.String())
+		}
+	}
+	return c
+}
+
+// paths are the distinct paths the crawl reached with 200, ids shown as
+// {id}, in the order first reached.
+func (c *crawled) paths(ids ...string) []string {
+	var out []string
+	for _, key := range c.order {
+		if c.status[key] != http.StatusOK {
+			continue
+		}
+		p := mustURL(key).Path
+		for _, id := range ids {
+			p = strings.ReplaceAll(p, id, "{id}")
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// reached reports whether the crawl opened path (in lang, "" for Dutch)
+// with 200.
+func (c *crawled) reached(path, lang string) bool {
+	for key, st := range c.status {
+		u := mustURL(key)
+		if st == http.StatusOK && u.Path == path && u.Query().Get("lang") == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCrawlReachesEveryPage clicks through each site from "/" as a
+// first-time visitor, a returning visitor, a logged-in person and each
+// staff role (issue 13, item 2): every page that person may use is
+// reached in both languages by following links and GET forms only, and
+// no link leads to an error (4xx or 5xx), so neither a missing page nor a
+// page the role may not open is ever offered.
+func TestCrawlReachesEveryPage(t *testing.T) {
+	for _, site := range []string{"ivm", "zorginspirator"} {
+		t.Run(site, func(t *testing.T) {
+			sc := newScene(t, testkit.SQLite(t), site)
+			public := []string{"/", "/privacy", "/cookies"}
+			visitor := append(slices.Clone(public), "/login", "/signup", "/reset")
+			person := append(slices.Clone(public), "/account", "/account/data", "/account/consents", "/account/data/erase", "/account/data/requests/"+sc.request)
+			if site == "ivm" {
+				// The newsletter, where the policy has one (IVM).
+				visitor = append(visitor, "/newsletter")
+				person = append(person, "/newsletter")
+			}
+			officer := append(slices.Clone(public), "/staff/", "/staff/requests", "/staff/retention", "/staff/audit", "/staff/requests/"+sc.request)
+			want := map[string][]string{
+				"visitor":           visitor,
+				"returning visitor": visitor,
+				"person":            person,
+				"support":           append(slices.Clone(public), "/staff/"),
+				"privacy_officer":   officer,
+				"admin":             officer,
+			}
+			for _, who := range sc.order {
+				c := crawl(t, sc.users[who])
+				for _, key := range c.order {
+					if st := c.status[key]; st >= 400 {
+						t.Errorf("%s: %s answers %d (linked from %s)", who, key, st, c.from[key])
+					}
+				}
+				for _, p := range want[who] {
+					for _, lang := range []string{"", "en"} {
+						if !c.reached(p, lang) {
+							t.Errorf("%s cannot reach %s (lang=%q) by clicking", who, p, lang)
+						}
+					}
+				}
+				t.Logf("%s: %d requests; pages: %s", who, len(c.order), strings.Join(c.paths(sc.request, sc.personID), " "))
+			}
+		})
+	}
+}
