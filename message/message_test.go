@@ -82,6 +82,7 @@ func TestFormatFillsNamedArguments(t *testing.T) {
 var runtimeFamilies = []string{
 	"consent_channel.", "deletion_action.", "legal_basis.", "request_channel.", "request_status.",
 	"request_step.", "request_type.", "request_verification.", "role.",
+	"staff_step.", "mail_kind.", "mail_status.", "viewed_field.",
 }
 
 // notKeys are literals in a catalogue namespace that name something else:

@@ -131,6 +131,9 @@ type StaffViewEntry struct {
 	At     time.Time `json:"at"`
 	Staff  string    `json:"staff"`
 	Fields []string  `json:"fields"`
+	// Role is the staff member's role when their account still exists,
+	// for My data to name ("Privacy officer"); not part of the export.
+	Role string `json:"-"`
 	// FieldNames are the policy's names of Fields, in the same order.
 	FieldNames []policy.Text `json:"field_names,omitempty"`
 }

@@ -532,13 +532,8 @@ func (b *builder) cookies() Cookies {
 				continue
 			}
 			v := Cookie{Name: c.Name, Host: c.Host, Description: b.in(c.Description), Consent: c.Consent,
-				Lifetime: b.unconfirmed(l.lifetime(c.Lifetime), policy.At("cookies", i, "lifetime"))}
-			switch pr := b.p.Processor(c.Provider); {
-			case pr != nil:
-				v.Provider = pr.Name
-			default:
-				v.Provider = l.f("cookies.first_party", b.p.Site.Name)
-			}
+				Lifetime: b.unconfirmed(l.lifetime(c.Lifetime), policy.At("cookies", i, "lifetime")),
+				Provider: CookieProvider(l.lang, b.p, c)}
 			if c.Purpose != "" {
 				ref := b.purposeRef(c.Purpose)
 				v.Purpose = &ref

@@ -287,24 +287,6 @@ func (p *Page) Term(group string, id any) string {
 // Purpose returns the policy's name of purpose id in the page's language.
 func (p *Page) Purpose(id string) string { return rights.PurposeName(p.Site, id).In(p.Lang) }
 
-// Value shows a value of field of record kind on "My data": values that
-// are ids (the purpose and channel of a consent record, its yes/no) in
-// words, everything else as stored.
-func (p *Page) Value(kind, field, v string) string {
-	if kind != "consent" {
-		return v
-	}
-	switch field {
-	case "purpose":
-		return p.Purpose(v)
-	case "channel":
-		return p.Term("consent_channel", v)
-	case "given":
-		return p.T("data.bool_" + v)
-	}
-	return v
-}
-
 // RuleText is the policy's description of retention rule id, which says
 // why and when a record goes.
 func (p *Page) RuleText(id string) string {

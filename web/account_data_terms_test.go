@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,19 @@ func TestTermsCoverEveryCode(t *testing.T) {
 	}
 	for _, v := range account.Roles {
 		groups["role"] = append(groups["role"], v)
+	}
+	for _, v := range []rights.StepKind{rights.StepReceived, rights.StepVerifyAsked, rights.StepVerified, rights.StepExtended,
+		rights.StepExtendMailed, rights.StepNote, rights.StepCompleted, rights.StepRefused, rights.StepExportProduced,
+		rights.StepAnswerMailed, rights.StepAnswerNotMailed} {
+		groups["staff_step"] = append(groups["staff_step"], v)
+	}
+	// What the staff pages show besides declared fields, as recorded in
+	// a staff view (staff.go, staff_requests.go).
+	for _, v := range append(slices.Clone(staffLookupFields), "processing_limits", "request.channel", "request.received_on",
+		"request.status", "request.timeline", "request.type", "request.purpose", "request.details", "request.extension_reason") {
+		if !strings.HasPrefix(v, "account.email") {
+			groups["viewed_field"] = append(groups["viewed_field"], v)
+		}
 	}
 	for _, lang := range policy.Languages {
 		p := &Page{Lang: lang, cat: cat}

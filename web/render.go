@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"steward"
 	"steward/account"
@@ -69,8 +70,9 @@ type Page struct {
 	// allows (issue 6, R11, Z5).
 	Cookies *cookieView
 	// Nav is the header's menu for whoever looks at the page.
-	Nav *navView
-	cat *message.Catalogue
+	Nav  *navView
+	cat  *message.Catalogue
+	zone *time.Location
 }
 
 // T returns the catalogue text for key in the page's language.
@@ -89,7 +91,10 @@ func (s *Server) page(r *http.Request, lang, titleKey string, data any) *Page {
 	if lang == alt {
 		alt = policy.Languages[1]
 	}
-	p := &Page{Lang: lang, AltLang: alt, AltURL: withLang(r.URL, alt), Site: s.cfg.Policy, Data: data, cat: s.catalog}
+	p := &Page{Lang: lang, AltLang: alt, AltURL: withLang(r.URL, alt), Site: s.cfg.Policy, Data: data, cat: s.catalog, zone: time.UTC}
+	if d := s.desk(); d != nil {
+		p.zone = d.Location()
+	}
 	if titleKey != "" {
 		p.Title = p.T(titleKey)
 	}

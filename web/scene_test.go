@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 
 	"steward/account"
@@ -75,7 +76,7 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 	}
 	sc.request = req.ID
 	for _, role := range []account.Role{account.RoleSupport, account.RolePrivacyOfficer, account.RoleAdmin} {
-		sc.users[string(role)] = staffBrowser(t, st, string(role)+"@example.org", role)
+		sc.users[string(role)] = staffBrowser(t, st, strings.ReplaceAll(string(role), "_", "-")+"@example.org", role)
 	}
 	// Everyone but the first-time visitor has answered the cookie notice
 	// (refused all), as someone who has used the site before has.

@@ -29,6 +29,8 @@ type staffView struct {
 	// (Art. 18, 21; Z8); Restricted offers the form that lifts one.
 	Limits     []store.ProcessingLimit
 	Restricted bool
+	// Names are the staff who viewed the record, by name and role.
+	Names staffNames
 }
 
 type staffRecord struct {
@@ -206,6 +208,14 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.Views, err = s.cfg.Store.StaffViewsOf(ctx, p.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var staff []string
+	for _, sv := range v.Views {
+		staff = append(staff, sv.StaffID)
+	}
+	if v.Names, err = s.staffNamesOf(ctx, lang, staff); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"steward"
@@ -89,6 +90,11 @@ type staffRequestView struct {
 	CSRF        string
 	Disclosures []policy.Disclosure
 	Today       string
+	// Names are the staff on the timeline by name and role.
+	Names staffNames
+	// Periods are the extensions staff may choose (Art. 12(3): at most
+	// two further months).
+	Periods []policy.Duration
 }
 
 // staffRequest is GET /staff/requests/{id}: dates, deadline, timeline,
@@ -109,7 +115,19 @@ func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly)}
+	var staff []string
+	for _, st := range it.Steps {
+		if id, ok := strings.CutPrefix(st.Actor, "staff:"); ok {
+			staff = append(staff, id)
+		}
+	}
+	names, err := s.staffNamesOf(r.Context(), mustLang(r), staff)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly),
+		Names: names, Periods: []policy.Duration{{Months: 1}, {Months: 2}}}
 	s.render(w, r, http.StatusOK, "staff_request", s.page(r, mustLang(r), "staff_requests.one", v))
 }
 

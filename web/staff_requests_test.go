@@ -235,7 +235,7 @@ func TestStaffRequestExport(t *testing.T) {
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.ExportDownload, Actor: po, ObjectKind: "request",
 			ObjectID: access.ID, Subject: ps, Fields: []string{"export_v1"}})
 		_, page = officer.get("/staff/requests/" + access.ID)
-		if !strings.Contains(page, "kopie van je gegevens gemaakt — "+string(po)) {
+		if !strings.Contains(page, "kopie van de gegevens gemaakt — officer@example.org (Privacyfunctionaris)") {
 			t.Fatalf("the timeline does not show the export:\n%s", page)
 		}
 
@@ -326,7 +326,7 @@ func TestStaffClosingMailsThePerson(t *testing.T) {
 			t.Errorf("completion mail:\n%s\n(all: %v)", done, bySubject)
 		}
 		for _, id := range []string{refuse.ID, complete.ID} {
-			if _, body := officer.get("/staff/requests/" + id); !strings.Contains(body, "antwoord aan je gemaild — staff:") {
+			if _, body := officer.get("/staff/requests/" + id); !strings.Contains(body, "antwoord gemaild aan de persoon — officer@example.org (Privacyfunctionaris)") {
 				t.Errorf("the timeline of %s does not show the answer mailed", id)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"steward/rights"
+	"steward/statement"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +60,9 @@ type staffRetentionLink struct {
 
 type staffRetentionItem struct {
 	runner.Item
-	Due     string
-	Warning string
+	Due      string
+	KindName string
+	Warning  string
 }
 
 // staffRetention is GET /staff/retention[?rule=ID][&sort=due|rule]
@@ -147,7 +150,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 		}
 		return "/staff/retention?" + v.Encode()
 	}
-	v := &staffRetentionView{AsOf: now.Format(time.DateOnly), Rule: rule, Sort: string(order), Total: len(rep.Items),
+	v := &staffRetentionView{AsOf: statement.Date(lang, now.In(s.desk().Location())), Rule: rule, Sort: string(order), Total: len(rep.Items),
 		First: link(nil), CSV: link(map[string]string{"format": "csv"}),
 		ByDue: link(map[string]string{"sort": string(runner.ByDue)}), ByRule: link(map[string]string{"sort": string(runner.ByRule)})}
 	if !next.IsZero() {
@@ -161,7 +164,7 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 		v.RuleLinks = append(v.RuleLinks, staffRetentionLink{Label: id, URL: link(map[string]string{"rule": id}), Current: rule == id})
 	}
 	for _, it := range page {
-		v.Items = append(v.Items, staffRetentionItem{Item: it, Due: it.DueDate.Format(time.DateOnly), Warning: s.warningWords(lang, &it)})
+		v.Items = append(v.Items, staffRetentionItem{Item: it, Due: statement.Date(lang, it.DueDate), KindName: rights.RecordName(s.cfg.Policy, it.Kind).In(lang), Warning: s.warningWords(lang, &it)})
 	}
 	s.render(w, r, http.StatusOK, "staff_retention", s.page(r, lang, "staff_retention.title", v))
 }
@@ -183,11 +186,11 @@ func (s *Server) warningWords(lang string, it *runner.Item) string {
 	t := func(key string) string { return s.catalog.Text(lang, key) }
 	switch {
 	case !it.SentAt.IsZero():
-		return t("staff_retention.warning_sent") + " " + it.SentAt.Format(time.DateOnly)
+		return t("staff_retention.warning_sent") + " " + statement.Date(lang, it.SentAt)
 	case !it.WarnedAt.IsZero():
-		return t("staff_retention.warning_queued") + " " + it.WarnedAt.Format(time.DateOnly)
+		return t("staff_retention.warning_queued") + " " + statement.Date(lang, it.WarnedAt)
 	case !it.WarnDate.IsZero():
-		return t("staff_retention.warning_due") + " " + it.WarnDate.Format(time.DateOnly)
+		return t("staff_retention.warning_due") + " " + statement.Date(lang, it.WarnDate)
 	}
 	return t("staff_retention.warning_none")
 }

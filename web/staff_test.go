@@ -79,8 +79,8 @@ func TestStaffLiftRestriction(t *testing.T) {
 			t.Fatalf("record: %d", resp.StatusCode)
 		}
 		for _, want := range []string{
-			`<tr class="limit-restriction"><td>Restriction of processing (Art. 18 GDPR)</td><td>every purpose</td><td>2026-11-24 09:00</td><td>my job history is wrong</td></tr>`,
-			`<tr class="limit-objection"><td>Objection (Art. 21 GDPR)</td><td>Improving usability</td><td>2026-11-24 09:00</td>`,
+			`<tr class="limit-restriction"><td>Restriction of processing (Art. 18 GDPR)</td><td>every purpose</td><td>24 November 2026, 10:00</td><td>my job history is wrong</td></tr>`,
+			`<tr class="limit-objection"><td>Objection (Art. 21 GDPR)</td><td>Improving usability</td><td>24 November 2026, 10:00</td>`,
 			`action="/staff/people/` + p.ID + `/lift-restriction?lang=en"`, `name="reason" required`,
 		} {
 			if !strings.Contains(body, want) {

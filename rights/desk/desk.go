@@ -57,6 +57,9 @@ func (d *Desk) zone() *time.Location {
 	return amsterdam
 }
 
+// Location is the site's time zone, in which pages show times.
+func (d *Desk) Location() *time.Location { return d.zone() }
+
 // Today returns the current day in the site's zone.
 func (d *Desk) Today() time.Time { return rights.Day(d.Clock.Now(), d.zone()) }
 

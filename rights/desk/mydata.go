@@ -248,6 +248,11 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 	ov.StaffViews = []rights.StaffViewEntry{}
 	for _, v := range views {
 		e := rights.StaffViewEntry{At: v.At, Staff: v.StaffID, Fields: v.Fields}
+		if sa, err := s.AccountByID(ctx, v.StaffID); err == nil {
+			e.Role = string(sa.Role)
+		} else if steward.ErrorCode(err) != steward.ENOTFOUND {
+			return err
+		}
 		for _, f := range v.Fields {
 			e.FieldNames = append(e.FieldNames, rights.FieldName(d.Policy, f))
 		}
