@@ -130,6 +130,9 @@ func categoryPurposes(p *policy.Policy, cat policy.CookieCategory) []*policy.Pur
 type cookieCategoryView struct {
 	ID      policy.CookieCategory
 	Cookies []policy.Cookie
+	// Rows are Cookies as /cookies lists them: one row per cookie, a
+	// cookie set on several hosts once with all of them ("MoodleSession").
+	Rows []cookieRow
 	// Optional categories are asked about; the others are always on
 	// (necessary, functional, and privacy-friendly analytics where the
 	// policy sets it without consent, Z5).
@@ -148,7 +151,11 @@ type scriptTag struct {
 
 // cookieView is what the layout needs to show the notice and the scripts.
 type cookieView struct {
-	Chosen     bool
+	Chosen bool
+	// Notice is true where the notice is shown: before a choice, except
+	// on /cookies, which is the notice at length, and on staff pages,
+	// which are not the public site (issue 13).
+	Notice     bool
 	Categories []cookieCategoryView
 	Scripts    []scriptTag
 	// Action is where the notice posts, Return the page to come back to.
@@ -163,7 +170,8 @@ type cookieView struct {
 func (s *Server) cookieView(r *http.Request, lang string) *cookieView {
 	p := s.cfg.Policy
 	ch, chosen := s.consent.readChoice(r, p)
-	v := &cookieView{Chosen: chosen, Action: "/cookies" + langQuery(lang), Return: r.URL.RequestURI()}
+	v := &cookieView{Chosen: chosen, Action: "/cookies" + langQuery(lang), Return: r.URL.RequestURI(),
+		Notice: !chosen && r.URL.Path != "/cookies" && !strings.HasPrefix(r.URL.Path, "/staff/")}
 	if r.Method != http.MethodGet || strings.HasPrefix(r.URL.Path, "/cookies") {
 		v.Return = "/" + langQuery(lang)
 	}
@@ -180,6 +188,7 @@ func (s *Server) cookieView(r *http.Request, lang string) *cookieView {
 		if len(cv.Cookies) == 0 {
 			continue
 		}
+		cv.Rows = cookieRows(cv.Cookies)
 		for _, pu := range categoryPurposes(p, cat) {
 			cv.Notices = append(cv.Notices, consent.Notice(pu, lang))
 		}
@@ -202,6 +211,31 @@ func (s *Server) cookieView(r *http.Request, lang string) *cookieView {
 		}
 	}
 	return v
+}
+
+// cookieRow is one cookie of /cookies with every host it is set on.
+type cookieRow struct {
+	policy.Cookie
+	Hosts []string
+}
+
+// cookieRows merges the policy's entries of one cookie on several hosts
+// (same name, provider, lifetime and description) into one row.
+func cookieRows(cs []policy.Cookie) []cookieRow {
+	var out []cookieRow
+	for _, c := range cs {
+		i := slices.IndexFunc(out, func(r cookieRow) bool {
+			return r.Name == c.Name && r.Provider == c.Provider && r.Lifetime == c.Lifetime && r.Description == c.Description && r.Consent == c.Consent
+		})
+		if i < 0 {
+			out = append(out, cookieRow{Cookie: c})
+			i = len(out) - 1
+		}
+		if c.Host != "" && !slices.Contains(out[i].Hosts, c.Host) {
+			out[i].Hosts = append(out[i].Hosts, c.Host)
+		}
+	}
+	return out
 }
 
 // thirdPartyCookies lists the concrete cookie names a tag script sets.

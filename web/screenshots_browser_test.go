@@ -4,8 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -94,6 +96,57 @@ func TestBrowserScreenshots(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("screenshot: %s (%d bytes)", path, len(png))
+		}
+	}
+}
+
+// fitWidths are the windows every page must fit without scrolling the
+// page sideways: the narrowest common phone and a desktop (issue 13).
+var fitWidths = []int64{360, 1280}
+
+// TestBrowserEveryPageFits opens, in headless Chromium, every page each
+// kind of user reaches on both sites (the crawl, one URL per page and
+// language) at 360 px and 1280 px wide, and finds none wider than the
+// window: document.scrollingElement.scrollWidth <= innerWidth. Wide
+// tables scroll inside their own box, which this allows (issue 13).
+func TestBrowserEveryPageFits(t *testing.T) {
+	ctx := testkit.Browser(t)
+	for _, site := range []string{"ivm", "zorginspirator"} {
+		sc := newScene(t, testkit.SQLite(t), site)
+		base := sc.st.srv.URL
+		for _, who := range sc.order {
+			b := sc.users[who]
+			c := crawl(t, b)
+			var urls []string
+			seen := map[string]bool{}
+			for _, key := range c.order {
+				u := mustURL(key)
+				page := u.Path + "?" + u.Query().Get("lang")
+				if c.status[key] != http.StatusOK || seen[page] || strings.HasSuffix(u.Path, "/export") || strings.HasSuffix(u.Path, "/receipt") {
+					continue
+				}
+				seen[page] = true
+				urls = append(urls, key)
+			}
+			asUser(t, ctx, sc, b)
+			for _, w := range fitWidths {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 800)); err != nil {
+					t.Fatal(err)
+				}
+				for _, key := range urls {
+					if err := chromedp.Do(ctx, chromedp.Navigate(base+key), chromedp.WaitReady(chromedp.CSS(`footer`))); err != nil {
+						t.Fatalf("%s %s as %s: %v", site, key, who, err)
+					}
+					got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int64](`[document.scrollingElement.scrollWidth, window.innerWidth]`))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got[0] > got[1] {
+						t.Errorf("%s %s as %s at %d px: the page is %d px wide", site, key, who, w, got[0])
+					}
+				}
+			}
+			t.Logf("%s, %s: %d pages fit at %v px", site, who, len(urls), fitWidths)
 		}
 	}
 }
