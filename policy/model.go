@@ -52,7 +52,30 @@ type Site struct {
 	// so the statement can say what is kept where. Record.System and
 	// Cookie.Host refer to them. A site with one system leaves it empty.
 	Systems []System `yaml:"systems"`
-	Pos     Pos      `yaml:"-"`
+	// Home is what the site's start page says it offers (issue 13): the
+	// site's own words, kept with its policy so that no content lives in
+	// code. Optional; without it the start page names the site only.
+	Home Home `yaml:"home"`
+	Pos  Pos  `yaml:"-"`
+}
+
+// Home is the start page's content: a sentence on what the site is, and
+// what it offers, each with where to find it.
+type Home struct {
+	Intro  Text    `yaml:"intro"`
+	Offers []Offer `yaml:"offers"`
+	Pos    Pos     `yaml:"-"`
+}
+
+// Offer is one thing the site offers: a title, a sentence, and a link to
+// it — a path on the site ("/signup") or an https address.
+type Offer struct {
+	Title Text   `yaml:"title"`
+	Text  Text   `yaml:"text"`
+	Link  string `yaml:"link"`
+	// LinkText is the link's words.
+	LinkText Text `yaml:"link_text"`
+	Pos      Pos  `yaml:"-"`
 }
 
 // System is one part of a site with its own data and its own hosts.

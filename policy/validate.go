@@ -113,7 +113,26 @@ func (v *validator) systems() (ids map[string]bool, hosts map[string]bool) {
 		}
 		addHosts(sy.Pos, "system "+sy.ID+" urls", sy.URLs)
 	}
+	v.home(s.Home)
 	return ids, hosts
+}
+
+// home checks the start page's content: texts in both languages, and
+// links that stay on the site or go to an https address.
+func (v *validator) home(h Home) {
+	if h.Intro.IsZero() && len(h.Offers) == 0 {
+		return
+	}
+	v.text(h.Pos, "site.home ", "intro", h.Intro)
+	for i, o := range h.Offers {
+		what := fmt.Sprintf("site.home offer %d ", i+1)
+		v.text(o.Pos, what, "title", o.Title)
+		v.text(o.Pos, what, "text", o.Text)
+		v.text(o.Pos, what, "link_text", o.LinkText)
+		if !(strings.HasPrefix(o.Link, "/") && !strings.HasPrefix(o.Link, "//")) && !strings.HasPrefix(o.Link, "https://") {
+			v.fail(o.Pos, on("link"), "%slink %q: want a path on the site (/...) or an https:// address", what, o.Link)
+		}
+	}
 }
 
 // text requires a text in every language of the statement (G1): the

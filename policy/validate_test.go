@@ -100,6 +100,14 @@ func TestValidate(t *testing.T) {
 			edits: []edit{{"        purposes: [statistics]\n", ""}},
 			at:    "id: age", want: "is used by no purpose"},
 
+		// The start page's content (issue 13).
+		{name: "home_link_to_another_scheme_is_an_error",
+			edits: []edit{{"link: https://learn.example.nl", "link: javascript:alert(1)"}},
+			at:    "title: {nl: Cursussen", want: `link "javascript:alert(1)": want a path on the site`},
+		{name: "home_text_in_one_language_is_an_error",
+			edits: []edit{{"text: {nl: Volg een cursus., en: Take a course.}", "text: {nl: Volg een cursus.}"}},
+			at:    "title: {nl: Cursussen", want: "site.home offer 1 text: needs both nl and en text"},
+
 		// References.
 		{name: "field_naming_an_unknown_purpose_is_an_error",
 			edits: []edit{{"purposes: [bookkeeping]", "purposes: [bookeeping]"}},

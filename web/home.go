@@ -13,7 +13,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", s.page(r, lang, "home.title", nil))
+	d := struct{ Newsletter bool }{s.consent != nil && s.consent.newsletter.Form() != nil}
+	s.render(w, r, http.StatusOK, "home", s.page(r, lang, "home.title", d))
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

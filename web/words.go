@@ -170,3 +170,17 @@ func (p *Page) namesOf(kind, v string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// Href is a link of the site's content (policy.Offer.Link) for this page:
+// a path on the site keeps the page's language; an address elsewhere is
+// left as it is.
+func (p *Page) Href(link string) string {
+	if !strings.HasPrefix(link, "/") || p.Lang == policy.Languages[0] {
+		return link
+	}
+	sep := "?"
+	if strings.Contains(link, "?") {
+		sep = "&"
+	}
+	return link + sep + "lang=" + p.Lang
+}
