@@ -165,7 +165,7 @@ func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang 
 			link += "&lang=" + lang
 		}
 		if _, err := mailer.Enqueue(ctx, tx, now, mailer.Message{Kind: mailer.KindNewsletterConfirm, SubjectID: sub.ID, To: email,
-			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: n.text(lang, "mail.newsletter_confirm.body", "link", link)}); err != nil {
+			Subject: n.text(lang, "mail.newsletter_confirm.subject"), Text: n.text(lang, "mail.newsletter_confirm.body", "link", link, "first_name", clean["first_name"])}); err != nil {
 			return err
 		}
 		sent = sub.ID

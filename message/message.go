@@ -116,8 +116,23 @@ func (c *Catalogue) Text(lang, key string) string {
 // from args, name/value pairs. A value is written with fmt.Sprint, except
 // a Key (its text in lang) and an error that carries a key (its message in
 // lang), so a message nested in another is read in one language.
+//
+// A mail's {greeting} is "Hallo Anna," when args give the person's
+// "first_name", and "Hallo," when they do not or it is empty (issue 13:
+// mails greet the person by first name when it is known).
 func (c *Catalogue) Format(lang, key string, args ...any) string {
 	t := c.Text(lang, key)
+	if strings.Contains(t, "{greeting}") {
+		g := c.Text(lang, "mail.greeting")
+		for i := 0; i+1 < len(args); i += 2 {
+			if name, _ := args[i].(string); name == "first_name" {
+				if first := strings.TrimSpace(fmt.Sprint(args[i+1])); first != "" {
+					g = strings.ReplaceAll(c.Text(lang, "mail.greeting_name"), "{first_name}", first)
+				}
+			}
+		}
+		t = strings.ReplaceAll(t, "{greeting}", g)
+	}
 	if len(args) == 0 || !strings.Contains(t, "{") {
 		return t
 	}

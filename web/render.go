@@ -183,7 +183,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	lang := mustLang(r)
-	p := s.page(r, lang, "error.title", struct {
+	title := "error.title"
+	if status == http.StatusNotFound {
+		// A page or thing that is not there is not a failure (issue 13).
+		title = "error.not_found_title"
+	}
+	p := s.page(r, lang, title, struct {
 		Status  int
 		Message string
 	}{status, s.catalog.Error(lang, err)})

@@ -5,6 +5,10 @@ import "net/http"
 // routes is the one table of every path Steward serves.
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", staticHandler())
+	// Browsers ask for /favicon.ico whatever the page links (issue 13).
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /{$}", s.home)

@@ -96,6 +96,10 @@ func TestNotFoundIsAPage(t *testing.T) {
 	if resp.StatusCode != 404 || !strings.Contains(body, "Deze pagina bestaat niet.") {
 		t.Fatalf("%d\n%s", resp.StatusCode, body)
 	}
+	// It says "not found", not "something went wrong" (issue 13).
+	if !strings.Contains(body, "<h1>Niet gevonden</h1>") || strings.Contains(body, "Er ging iets mis") {
+		t.Fatalf("404 page title:\n%s", mainOf(t, body))
+	}
 }
 
 func TestAPIErrorsAreJSON(t *testing.T) {
@@ -146,5 +150,20 @@ func TestAccessLogHoldsNoQueryStrings(t *testing.T) {
 	log.AssertNoValues(t, "jan.jansen@example.org", "s3cr3t")
 	if !strings.Contains(log.String(), `"path":"/nope"`) {
 		t.Fatalf("access log lacks the path: %s", log.String())
+	}
+}
+
+// TestFavicon: the page links an icon that is served, and /favicon.ico,
+// which browsers ask for anyway, leads to it (issue 13).
+func TestFavicon(t *testing.T) {
+	srv, _ := newServer(t, testkit.SQLite(t), "ivm")
+	if _, body := get(t, srv.URL+"/"); !strings.Contains(body, `<link rel="icon" href="/static/favicon.svg"`) {
+		t.Fatal("the page links no icon")
+	}
+	for _, path := range []string{"/static/favicon.svg", "/favicon.ico"} {
+		resp, body := get(t, srv.URL+path)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(body, "<svg") {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	}
 }

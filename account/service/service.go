@@ -89,9 +89,17 @@ func (s *Service) enqueue(ctx context.Context, tx *store.Tx, a *account.Account,
 		lang = policy.Languages[0]
 	}
 	site := s.Policy.Site.Name
-	text := message.Format(lang, key+".body", "site", site, "link", link)
+	vals, err := tx.Profile(ctx, a.ID, "account")
+	if err != nil {
+		return err
+	}
+	first := vals["first_name"]
+	if account.IsSealed(first) {
+		first = ""
+	}
+	text := message.Format(lang, key+".body", "site", site, "link", link, "first_name", first)
 	subject := message.Format(lang, key+".subject", "site", site)
-	_, err := mail.Enqueue(ctx, tx, s.Clock.Now(), mail.Message{Kind: kind, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text})
+	_, err = mail.Enqueue(ctx, tx, s.Clock.Now(), mail.Message{Kind: kind, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text})
 	return err
 }
 

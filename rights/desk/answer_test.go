@@ -12,6 +12,7 @@ import (
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
+	"steward/statement"
 	"steward/store"
 )
 
@@ -45,7 +46,7 @@ func TestRefusalTellsThePerson(t *testing.T) {
 				if m.Kind != string(desk.KindRequestRefused) || m.Recipient != f.person.Email || m.SubjectID != f.person.ID ||
 					!strings.HasPrefix(m.Subject, tc.subject) || !strings.Contains(m.Text, "\n"+reason+"\n") ||
 					!strings.Contains(m.Text, c.Authority) || !strings.Contains(m.Text, c.URL) || !strings.Contains(m.Text, c.Phone) ||
-					!strings.Contains(m.Text, tc.court) || !strings.Contains(m.Text, "2026-03-02") ||
+					!strings.Contains(m.Text, tc.court) || !strings.Contains(m.Text, statement.Date(tc.lang, day("2026-03-02"))) ||
 					!strings.Contains(m.Text, message.Text(tc.lang, "mail.request_type.erasure")) {
 					t.Fatalf("refusal mail %s to %s %q:\n%s", m.Kind, m.Recipient, m.Subject, m.Text)
 				}
@@ -95,7 +96,7 @@ func TestCompletionTellsThePerson(t *testing.T) {
 		m := newestMail(t, s)
 		name := f.d.Policy.Purpose("usability").Name.In("en")
 		if m.Kind != string(desk.KindRequestCompleted) || m.Recipient != f.person.Email ||
-			!strings.HasPrefix(m.Subject, "Your request to") || !strings.Contains(m.Text, "2026-03-03") ||
+			!strings.HasPrefix(m.Subject, "Your request to") || !strings.Contains(m.Text, "3 March 2026") ||
 			!strings.Contains(m.Text, "for this purpose: "+name+".") ||
 			!strings.Contains(m.Text, "\nYour visits are no longer counted in our usability statistics.\n") {
 			t.Fatalf("completion mail %s %q:\n%s", m.Kind, m.Subject, m.Text)

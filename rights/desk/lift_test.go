@@ -77,7 +77,7 @@ func TestLiftRestriction(t *testing.T) {
 		m := newestMail(t, s)
 		if m.Kind != string(desk.KindRestrictionLifted) || m.SubjectID != f.person.ID || m.Recipient != f.person.Email ||
 			!strings.HasPrefix(m.Subject, "Your restriction of processing at") ||
-			!strings.Contains(m.Text, "Since 2026-03-10 ") || !strings.Contains(m.Text, "\njob history checked with the employer: it was right\n") {
+			!strings.Contains(m.Text, "Since 10 March 2026 ") || !strings.Contains(m.Text, "\njob history checked with the employer: it was right\n") {
 			t.Fatalf("lift mail %s to %s %q:\n%s", m.Kind, m.Recipient, m.Subject, m.Text)
 		}
 		for _, placeholder := range []string{"{site}", "{since}", "{reason}"} {

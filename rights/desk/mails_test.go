@@ -3,8 +3,10 @@ package desk_test
 import (
 	"cmp"
 	"context"
+	"steward/statement"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/consent"
 	"steward/internal/testkit"
@@ -58,7 +60,7 @@ func TestRequestMailsInThePersonsLanguage(t *testing.T) {
 				t.Fatal(err)
 			}
 			m = newestMail(t, s)
-			if !strings.HasPrefix(m.Subject, tc.extend) || !strings.Contains(m.Text, "many records in two systems") || !strings.Contains(m.Text, "2026-06-09") {
+			if !strings.HasPrefix(m.Subject, tc.extend) || !strings.Contains(m.Text, "many records in two systems") || !strings.Contains(m.Text, statement.Date(cmp.Or(tc.consentLang, "nl"), time.Date(2026, 6, 9, 0, 0, 0, 0, time.UTC))) {
 				t.Fatalf("extension mail %q:\n%s", m.Subject, m.Text)
 			}
 			for _, placeholder := range []string{"{site}", "{type}", "{received}", "{deadline}", "{reason}"} {

@@ -120,7 +120,7 @@ func (d *Desk) AskVerification(ctx context.Context, actor audit.Actor, id string
 			return err
 		}
 		link := d.BaseURL + "/requests/verify?token=" + secret
-		if _, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.verifyMail(d.personLang(ctx, tx, a.ID), a, r, link)); err != nil {
+		if _, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.verifyMail(d.to(ctx, tx, a.ID), a, r, link)); err != nil {
 			return err
 		}
 		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepVerifyAsked, "")
@@ -235,7 +235,7 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 		if err := d.step(ctx, tx, actor, audit.RequestExtend, r, rights.StepExtended, reason); err != nil {
 			return err
 		}
-		mailID, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.extensionMail(d.personLang(ctx, tx, a.ID), a, r, r.Deadline(c)))
+		mailID, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.extensionMail(d.to(ctx, tx, a.ID), a, r, r.Deadline(c)))
 		if err != nil {
 			return err
 		}
@@ -343,10 +343,10 @@ func (d *Desk) answer(ctx context.Context, tx *store.Tx, actor audit.Actor, r *r
 	if a == nil {
 		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepAnswerNotMailed, noAddressNote)
 	}
-	lang := d.personLang(ctx, tx, a.ID)
-	m := d.completedMail(lang, a, r)
+	to := d.to(ctx, tx, a.ID)
+	m := d.completedMail(to, a, r)
 	if refused {
-		m = d.refusedMail(lang, a, r)
+		m = d.refusedMail(to, a, r)
 	}
 	id, err := mail.Enqueue(ctx, tx, d.Clock.Now(), m)
 	if err != nil {
