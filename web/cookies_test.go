@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"steward/account"
 	"steward/consent"
 	"steward/internal/testkit"
 	"steward/store"
@@ -232,5 +233,31 @@ func TestRedirectTargetsStayOnSite(t *testing.T) {
 		if strings.Contains(body, `name="next"`) {
 			t.Errorf("GET /login?next=%q keeps the target in the form", target)
 		}
+	}
+}
+
+// TestCookiesPageListsACookieOnce: a cookie the policy declares on two
+// hosts (IVM's MoodleSession) is one row with both hosts, and the choice
+// form names it once; the page does not show the notice a second time
+// (issue 13).
+func TestCookiesPageListsACookieOnce(t *testing.T) {
+	srv, _ := newServer(t, testkit.SQLite(t), "ivm")
+	_, body := get(t, srv.URL+"/cookies?lang=en")
+	if n := strings.Count(body, "<td><code>MoodleSession</code>"); n != 1 {
+		t.Errorf("MoodleSession has %d rows, want 1", n)
+	}
+	if !strings.Contains(body, "nascholing.medicijngebruik.nl</span><br><span class=\"muted\">moodle-nascholing.medicijngebruik.nl") {
+		t.Error("the MoodleSession row lacks one of its hosts")
+	}
+	if n := strings.Count(body, "<code>MoodleSession</code>"); n != 2 {
+		t.Errorf("MoodleSession named %d times on the page, want 2 (its row and the choice form)", n)
+	}
+	if strings.Contains(body, `id="cookie-notice"`) {
+		t.Error("/cookies shows the cookie notice as well")
+	}
+	st := newSite(t, testkit.SQLite(t), "ivm")
+	support := staffBrowser(t, st, "support@example.org", account.RoleSupport)
+	if resp, body := support.get("/staff/"); resp.StatusCode != 200 || strings.Contains(body, `id="cookie-notice"`) {
+		t.Errorf("a staff page (%d) shows the cookie notice", resp.StatusCode)
 	}
 }
