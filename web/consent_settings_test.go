@@ -30,7 +30,7 @@ func TestConsentSettingsGiveWithdrawReceipt(t *testing.T) {
 			t.Fatalf("give: %d", resp.StatusCode)
 		}
 		_, body = b.get("/account/consents")
-		if !strings.Contains(body, `data-state="given"`) || !strings.Contains(body, "2026-11-24") {
+		if !strings.Contains(body, `data-state="given"`) || !strings.Contains(body, "24 november 2026") {
 			t.Fatalf("state after giving:\n%s", body)
 		}
 		// Bad input changes nothing.

@@ -146,7 +146,7 @@ func TestStaffLiftRestriction(t *testing.T) {
 		}
 		m := st.smtp.WaitFor(t, 1)[0]
 		if m.EnvelopeTo[0] != "jan@example.org" || !strings.Contains(m.Subject, "beperking") ||
-			!strings.Contains(m.Text, "Your employer confirmed the job history we hold.") || !strings.Contains(m.Text, "2026-11-24") {
+			!strings.Contains(m.Text, "Your employer confirmed the job history we hold.") || !strings.Contains(m.Text, "24 november 2026") {
 			t.Fatalf("lift mail to %v %q:\n%s", m.EnvelopeTo, m.Subject, m.Text)
 		}
 
