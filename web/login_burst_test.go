@@ -19,7 +19,7 @@ import (
 // TestLoginBurstIsBounded: 150 simultaneous API logins with wrong
 // passwords, each from its own client address, at the real argon2id
 // parameters (19 MiB a hash) took a server to 2.76 GB (issue 14, finding
-// 1). With the hashes bounded (one at a time here, two waiting) every
+// 1). With the hashes bounded (one at a time here, 64 waiting) every
 // answer is 401 or, at once, 503 with Retry-After — never a 5xx of
 // another kind and never an unbounded wait.
 func TestLoginBurstIsBounded(t *testing.T) {

@@ -93,7 +93,8 @@ func New(cfg Config) (*Services, error) {
 
 // hasher is the one bound on password hashes for every account operation
 // of the process: at most HashConcurrency at once (the number of cores by
-// default), twice as many waiting, the rest refused at once (503).
+// default), account.DefaultHashQueue (64) waiting, the rest refused at
+// once (503).
 func hasher(cfg Config) *account.Hasher {
 	p := account.DefaultParams
 	if cfg.HashParams != nil {

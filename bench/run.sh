@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Issue 15's side-by-side benchmark, one command: builds Steward, the load
+# tool (bench/load) and PocketBase at a pinned version from the Go module
+# proxy (kept out of Steward's go.mod), starts both on SQLite on loopback,
+# seeds the same accounts in both, and prints the same-run ratios:
+# authenticated profile read at c16 and c64 (Steward / PocketBase), logins
+# at c8 and c64 against the bare argon2id ceiling, repeated and
+# interleaved; then the mixed 64-client load on Steward with its 5xx count
+# and peak RSS. docs/performance.md has the last results.
+#
+#   bench/run.sh                     # REPS=3 DUR=8s ACCOUNTS=1000 MIXED=20s
+#   REPS=1 DUR=3s bench/run.sh       # a quick look
+set -euo pipefail
+
+PB_VERSION=${PB_VERSION:-v0.39.11}
+REPS=${REPS:-3}
+DUR=${DUR:-8s}
+MIXED=${MIXED:-20s}
+ACCOUNTS=${ACCOUNTS:-1000}
+SPORT=${SPORT:-18080}
+PPORT=${PPORT:-18090}
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+work=$(mktemp -d "${TMPDIR:-/tmp}/steward-bench.XXXXXX")
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building (PocketBase $PB_VERSION from the Go module proxy)"
+(cd "$root" && go build -o "$work/steward" ./cmd/steward)
+(cd "$here" && go build -o "$work/load" ./load)
+GOBIN="$work" go install "github.com/pocketbase/pocketbase/examples/base@$PB_VERSION"
+mv "$work/base" "$work/pocketbase"
+
+wait_up() { # url
+	for _ in $(seq 1 100); do
+		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	echo "not up: $1" >&2
+	return 1
+}
+
+echo "== starting both on SQLite, seeding $ACCOUNTS accounts in each"
+mkdir -p "$work/s" "$work/pb"
+export STEWARD_DB="sqlite:$work/s/steward.db" STEWARD_POLICY="$root/policies/ivm.yaml"
+export STEWARD_KEY_FILE="$work/s/data.key" STEWARD_CONSENT_KEY_FILE="$work/s/consent.key" STEWARD_AUDIT_KEY="$work/s/audit.key"
+(cd "$work/s" && "$work/steward" migrate >/dev/null)
+"$work/load" seed-steward --db "$STEWARD_DB" --accounts "$ACCOUNTS"
+(cd "$work/s" && exec "$work/steward" serve --addr "127.0.0.1:$SPORT" --trusted-proxy 127.0.0.1/32 --log json >"$work/s/log" 2>&1) &
+pids+=($!)
+"$work/pocketbase" superuser upsert bench-admin@example.org bench-admin-password --dir "$work/pb" >/dev/null
+"$work/pocketbase" serve --http "127.0.0.1:$PPORT" --dir "$work/pb" >"$work/pb/log" 2>&1 &
+pids+=($!)
+wait_up "http://127.0.0.1:$SPORT/healthz"
+wait_up "http://127.0.0.1:$PPORT/api/health"
+"$work/load" seed-pocketbase --url "http://127.0.0.1:$PPORT" --accounts "$ACCOUNTS" \
+	--admin bench-admin@example.org --admin-password bench-admin-password
+spid=${pids[0]} # the subshell exec'd into steward serve
+
+echo "== $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$work/load" table --steward "http://127.0.0.1:$SPORT" --pocketbase "http://127.0.0.1:$PPORT" \
+	--reps "$REPS" -d "$DUR" --accounts "$ACCOUNTS"
+
+echo
+echo "== mixed load on Steward: 64 clients for $MIXED (70% profile reads, 10% logins, 10% My data JSON, 10% home page)"
+"$work/load" run --target steward --url "http://127.0.0.1:$SPORT" --op mixed -c 64 -d "$MIXED" --accounts "$ACCOUNTS"
+echo "Steward peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status"); now $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status")"
+sleep 5
+echo "Steward RSS 5 s later: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
