@@ -76,6 +76,9 @@ type Session struct {
 	CSRF string
 	// API marks a bearer-token session for the JSON API.
 	API bool
+	// SecondFactor says the session was opened with a second factor (or
+	// proved one at enrolment); staff pages need it (ASVS 4.3.1).
+	SecondFactor bool
 }
 
 // Expired reports whether the session has timed out at now.

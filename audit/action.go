@@ -20,6 +20,15 @@ const (
 	SessionRevoke    Action = "session.revoke"
 	SessionLogout    Action = "session.logout" // R11, R12: a person ends their own session
 
+	// A second factor (ASVS 2.8, 4.3.1; issue 14, finding 4): enrolled,
+	// turned off by its owner, reset by an operator for a lost device, a
+	// recovery code spent, and a TOTP code sent twice (refused, ASVS 2.8.5).
+	SecondFactorEnrol    Action = "second_factor.enrol"
+	SecondFactorDisable  Action = "second_factor.disable"
+	SecondFactorReset    Action = "second_factor.reset"
+	SecondFactorRecovery Action = "second_factor.recovery_code"
+	SecondFactorReplay   Action = "second_factor.replay"
+
 	// Consent (Z3, R2, Z8).
 	ConsentGive     Action = "consent.give"
 	ConsentWithdraw Action = "consent.withdraw"
@@ -53,6 +62,7 @@ const (
 var actions = []Action{
 	AccountCreate, AccountConfirm, AccountErase, AccountAnonymise, AccountRestrict,
 	ProfileUpdate, SessionRevoke, SessionLogout,
+	SecondFactorEnrol, SecondFactorDisable, SecondFactorReset, SecondFactorRecovery, SecondFactorReplay,
 	ConsentGive, ConsentWithdraw,
 	RequestCreate, RequestStep, RequestExtend, RequestClose,
 	ExportDownload, ExportAnonymised, DisclosureRecord,

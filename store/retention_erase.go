@@ -131,6 +131,9 @@ var accountTables = []struct{ table, column string }{
 	{"account_tokens", "account_id"},
 	{"email_changes", "account_id"},
 	{"staff_views", "subject_id"},
+	{"second_factors", "account_id"},
+	{"recovery_codes", "account_id"},
+	{"login_challenges", "account_id"},
 }
 
 // eraseChunk is one statement's worth of subjects being erased, with what

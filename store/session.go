@@ -17,13 +17,16 @@ var ErrNoSession = steward.Errorf(steward.EUNAUTHORIZED, "error.not_logged_in")
 
 // InsertSession stores a new session.
 func (tx *Tx) InsertSession(ctx context.Context, s *account.Session) error {
-	api := 0
+	api, second := 0, 0
 	if s.API {
 		api = 1
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, account_id, created_at, last_seen, auth_at, csrf, api)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		s.ID, s.AccountID, s.CreatedAt.UnixMilli(), s.LastSeen.UnixMilli(), s.AuthAt.UnixMilli(), s.CSRF, api)
+	if s.SecondFactor {
+		second = 1
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, account_id, created_at, last_seen, auth_at, csrf, api, second_factor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.ID, s.AccountID, s.CreatedAt.UnixMilli(), s.LastSeen.UnixMilli(), s.AuthAt.UnixMilli(), s.CSRF, api, second)
 	if err != nil {
 		return fmt.Errorf("store: insert session of %s: %w", s.AccountID, err)
 	}
@@ -34,9 +37,9 @@ func (tx *Tx) InsertSession(ctx context.Context, s *account.Session) error {
 func (s *Store) SessionByID(ctx context.Context, id string) (*account.Session, error) {
 	var se account.Session
 	var created, seen, auth int64
-	var api int
-	err := s.read.QueryRowContext(ctx, `SELECT id, account_id, created_at, last_seen, auth_at, csrf, api
-		FROM sessions WHERE id = $1`, id).Scan(&se.ID, &se.AccountID, &created, &seen, &auth, &se.CSRF, &api)
+	var api, second int
+	err := s.read.QueryRowContext(ctx, `SELECT id, account_id, created_at, last_seen, auth_at, csrf, api, second_factor
+		FROM sessions WHERE id = $1`, id).Scan(&se.ID, &se.AccountID, &created, &seen, &auth, &se.CSRF, &api, &second)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSession
 	}
@@ -44,7 +47,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (*account.Session, e
 		return nil, fmt.Errorf("store: session: %w", err)
 	}
 	se.CreatedAt, se.LastSeen, se.AuthAt = time.UnixMilli(created).UTC(), time.UnixMilli(seen).UTC(), time.UnixMilli(auth).UTC()
-	se.API = api == 1
+	se.API, se.SecondFactor = api == 1, second == 1
 	return &se, nil
 }
 
@@ -60,6 +63,15 @@ func (s *Store) TouchSession(ctx context.Context, se *account.Session, at time.T
 		}
 		return nil
 	})
+}
+
+// MarkSecondFactor records that session id proved a second factor (the
+// enrolment confirmed in it).
+func (tx *Tx) MarkSecondFactor(ctx context.Context, id string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET second_factor = 1 WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("store: mark session: %w", err)
+	}
+	return nil
 }
 
 // DeleteSession ends one session (logout). It reports whether it existed.

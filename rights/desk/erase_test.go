@@ -262,7 +262,10 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
 				"policy_versions": "no person", "policy_publications": "published policy files, publisher as an audit actor, no person", "schema_migrations": "no person", "settings": "installation facts (the data key's id), no person",
 				"retention_overrides": "contracts, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
-				"rate_limits": "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
+				"rate_limits":      "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
+				"second_factors":   "a TOTP key sealed with the data key: key material, never handed out (the security page shows that one is set up)",
+				"recovery_codes":   "SHA-256 hashes of recovery codes, worthless to the person",
+				"login_challenges": "half-done logins (password right, code to come), gone within minutes",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {
