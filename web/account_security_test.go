@@ -144,20 +144,8 @@ func TestStaffRoles(t *testing.T) {
 		st.signUpAndConfirm(person, "subject@example.nl")
 		person.login("subject@example.nl", "correct horse battery")
 		subj, _ := s.AccountByEmail(ctx, "subject@example.nl")
-		mk := func(email string, role account.Role) *browser {
-			a := &account.Account{ID: account.NewID("a-"), Email: email, Pseudonym: string(audit.NewPseudonym()), Role: role,
-				CreatedAt: st.clock.Now(), ConfirmedAt: st.clock.Now(), PasswordHash: account.HashPassword("staff password 1", cheapHash)}
-			if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, a) }); err != nil {
-				t.Fatal(err)
-			}
-			b := st.browser()
-			if resp := b.login(email, "staff password 1"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/staff/" {
-				t.Fatalf("staff login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-			}
-			return b
-		}
-		support := mk("support@example.nl", account.RoleSupport)
-		officer := mk("officer@example.nl", account.RolePrivacyOfficer)
+		support := staffBrowser(t, st, "support@example.nl", account.RoleSupport)
+		officer := staffBrowser(t, st, "officer@example.nl", account.RolePrivacyOfficer)
 		rec := "/staff/people/" + subj.ID
 
 		if resp, _ := person.get("/staff/"); resp.StatusCode != http.StatusForbidden {

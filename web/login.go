@@ -1,9 +1,11 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"steward"
+	"steward/account/service"
 )
 
 // loginPage shows the login form, for people and staff alike (R12). With
@@ -47,7 +49,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if old, _ := s.auth(w, r); old != nil {
 		s.accounts().Logout(r.Context(), old.Session, old.Account)
 	}
-	secret, _, a, err := s.accounts().Login(r.Context(), email, f.Get("password"), false)
+	secret, se, a, err := s.accounts().Login(r.Context(), email, f.Get("password"), false)
+	var need *service.CodeNeeded
+	if errors.As(err, &need) {
+		s.codeStep(w, r, lang, next, need.Challenge)
+		return
+	}
 	if err != nil {
 		code := steward.ErrorCode(err)
 		if code == steward.EUNAUTHORIZED || code == steward.EFORBIDDEN {
@@ -58,13 +65,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, r, secret)
-	if next == "" {
-		next = "/account" + langQuery(lang)
-		if a.IsStaff() {
-			next = "/staff/" + langQuery(lang)
-		}
+	if a.NeedsSecondFactor() && !se.SecondFactor {
+		// Staff enrol a second factor before any staff page (ASVS 4.3.1).
+		http.Redirect(w, r, "/account/security"+langQuery(lang), http.StatusSeeOther)
+		return
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, afterLogin(a, next, lang), http.StatusSeeOther)
 }
 
 // logoutSubmit ends the session and removes its cookie (R11).

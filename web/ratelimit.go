@@ -147,7 +147,10 @@ func (l *limiter) sweep(now time.Time) {
 // a registered address still sends an "already registered" mail, and
 // every newsletter sign-up a confirmation link.
 type limits struct {
-	loginIP, loginAccount   *limiter
+	loginIP, loginAccount *limiter
+	// loginCode limits the second-factor codes per account (ASVS 2.2.1):
+	// ten, then one every six minutes, whatever the address or challenge.
+	loginCode               *limiter
 	signupIP, signupAccount *limiter
 	resetIP, resetAccount   *limiter
 	newsletterIP            *limiter
@@ -160,6 +163,7 @@ func newLimits(c clock.Clock, shared tokenStore, log *slog.Logger) *limits {
 	l := &limits{
 		loginIP:           newLimiter(c, 20, 3*time.Minute),
 		loginAccount:      newLimiter(c, 5, 3*time.Minute),
+		loginCode:         newLimiter(c, 10, 6*time.Minute),
 		signupIP:          newLimiter(c, 5, 12*time.Minute),
 		signupAccount:     newLimiter(c, 5, 20*time.Minute),
 		resetIP:           newLimiter(c, 5, 12*time.Minute),
@@ -168,7 +172,7 @@ func newLimits(c clock.Clock, shared tokenStore, log *slog.Logger) *limits {
 		newsletterAddress: newLimiter(c, 3, 20*time.Minute),
 	}
 	for name, lim := range map[string]*limiter{
-		"login_ip": l.loginIP, "login_account": l.loginAccount, "signup_ip": l.signupIP, "signup_account": l.signupAccount,
+		"login_ip": l.loginIP, "login_account": l.loginAccount, "login_code": l.loginCode, "signup_ip": l.signupIP, "signup_account": l.signupAccount,
 		"reset_ip": l.resetIP, "reset_account": l.resetAccount, "newsletter_ip": l.newsletterIP, "newsletter_address": l.newsletterAddress,
 	} {
 		lim.name, lim.shared, lim.log = name, shared, log

@@ -53,6 +53,16 @@ func (s *Server) requireRole(w http.ResponseWriter, r *http.Request, need accoun
 		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.page_needs_another_role"))
 		return nil
 	}
+	if !au.Session.SecondFactor {
+		// ASVS 4.3.1: no staff page for a session opened with the password
+		// alone; staff without a second factor enrol first.
+		if strings.HasPrefix(r.URL.Path, "/api/") || r.Method != http.MethodGet {
+			s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.staff_need_second_factor"))
+			return nil
+		}
+		http.Redirect(w, r, "/account/security"+langQuery(mustLang(r)), http.StatusSeeOther)
+		return nil
+	}
 	if recent && !s.requireRecentLogin(w, r, au) {
 		return nil
 	}

@@ -285,7 +285,11 @@ func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.
 	bg.every(bgCtx, "sessions", 10*time.Minute, func(ctx context.Context) error {
 		// R12: expired sessions are removed, not merely refused.
 		now := a.clock.Now()
-		_, err := s.PruneSessions(ctx, now.Add(-account.IdleTimeout), now.Add(-account.AbsoluteTimeout))
+		if _, err := s.PruneSessions(ctx, now.Add(-account.IdleTimeout), now.Add(-account.AbsoluteTimeout)); err != nil {
+			return err
+		}
+		// Half-done logins (password right, code to come) go too.
+		_, err := s.PruneLoginChallenges(ctx, now.Add(-account.ChallengeLifetime))
 		return err
 	})
 	if o.retentionEvery > 0 {
