@@ -45,6 +45,7 @@ var commandTable = []command{
 	{name: "retention run", summary: "carry out the retention rules in audited batches (resumable, one runner at a time)", run: runRetentionRun},
 	{name: "serve", summary: "run the web server (SQLite and the IVM demo policy by default)", run: runServe},
 	{name: "staff add", summary: "create a staff account with a role; prints a one-time set-password link", run: runStaffAdd},
+	{name: "staff reset-mfa", summary: "clear a lost second factor of an account so its next login enrols again (audited)", run: runStaffResetMFA},
 	{name: "version", summary: "print the version of this binary", run: runVersion},
 }
 
