@@ -21,19 +21,11 @@ func runStaffResetMFA(ctx context.Context, a *app, args []string) error {
 	db := a.dbFlag(fs)
 	pol := a.policyFlag(fs)
 	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", "http://"+defaultAddr), "public URL of the site, for the link in the mail (env STEWARD_BASE_URL)")
-	var who string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		who, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	pos, err := positional(fs, args, 1)
+	if err != nil {
 		return err
 	}
-	if who == "" && fs.NArg() == 1 {
-		who = fs.Arg(0)
-	} else if who == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
+	who := pos[0]
 	if strings.Contains(who, "@") {
 		norm, err := account.NormalizeEmail(who)
 		if err != nil {
