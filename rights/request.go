@@ -189,11 +189,15 @@ const (
 	// StepAnswerNotMailed: the request was closed, but the person has no
 	// address to tell them at (their account is erased); the note says so.
 	StepAnswerNotMailed StepKind = "answer_not_mailed"
+	// StepRectified: a privacy officer corrected the person's record for a
+	// rectification request (Art. 16); the note names the fields changed,
+	// never their values.
+	StepRectified StepKind = "rectified"
 )
 
 // StepKinds lists every step kind, for pages that name them in words.
 var StepKinds = []StepKind{StepReceived, StepVerifyAsked, StepVerified, StepExtended, StepExtendMailed, StepNote,
-	StepCompleted, StepRefused, StepExportProduced, StepAnswerMailed, StepAnswerNotMailed}
+	StepCompleted, StepRefused, StepExportProduced, StepAnswerMailed, StepAnswerNotMailed, StepRectified}
 
 // Step is one entry of a request's timeline.
 type Step struct {
@@ -285,6 +289,38 @@ func (r *Request) CanClose(refuse bool) error {
 		return steward.Errorf(steward.ECONFLICT, "error.request_is_already", "id", r.ID, "status", r.Status)
 	case r.Status != StatusVerified && !refuse:
 		return steward.Errorf(steward.ECONFLICT, "error.request_identity_not_verified", "id", r.ID)
+	}
+	return nil
+}
+
+// CanComplete says whether the request may be completed as done, given
+// whether the person's record was corrected for it: a rectification is
+// done only once something was corrected (Art. 16) — the answer mail says
+// "we have corrected your data". With nothing to correct, staff refuse it
+// with the reason instead (Art. 12(4)).
+func (r *Request) CanComplete(rectified bool) error {
+	if err := r.CanClose(false); err != nil {
+		return err
+	}
+	if r.Type == TypeRectification && !rectified {
+		return steward.Errorf(steward.ECONFLICT, "error.rectification_not_edited")
+	}
+	return nil
+}
+
+// CanRectify says whether the person's record may be corrected for the
+// request now: an open, verified rectification request (Art. 12(6), 16)
+// whose person still has an account.
+func (r *Request) CanRectify() error {
+	switch {
+	case r.Type != TypeRectification:
+		return steward.Errorf(steward.ECONFLICT, "error.only_rectification")
+	case !r.Status.Open():
+		return steward.Errorf(steward.ECONFLICT, "error.request_closed_no_rectify")
+	case r.Status != StatusVerified:
+		return steward.Errorf(steward.ECONFLICT, "error.rectify_identity_not_verified")
+	case r.SubjectID == "":
+		return steward.Errorf(steward.ECONFLICT, "error.person_account_is_erased")
 	}
 	return nil
 }

@@ -49,7 +49,8 @@ func (tx *Tx) PutProfile(ctx context.Context, p *policy.Policy, accountID, recor
 
 // Profile returns a person's stored values of one record kind, sensitive
 // values still sealed. A transaction reads what it has written itself (the
-// first name a sign-up's mail greets with).
+// first name a sign-up's mail greets with), and a rectification compares
+// the edit with what it replaces.
 func (r *Reader) Profile(ctx context.Context, accountID, record string) (account.Values, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT field, value FROM profile_values
 		WHERE account_id = $1 AND record = $2`, accountID, record)

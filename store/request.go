@@ -381,3 +381,14 @@ func (tx *Tx) SubjectState(ctx context.Context, id string) (SubjectState, error)
 	st.Erased = anonymised.Valid
 	return st, nil
 }
+
+// RequestHasStep reports whether a request's timeline holds a step of
+// the given kind (a rectification is done only after its edit).
+func (r *Reader) RequestHasStep(ctx context.Context, requestID, kind string) (bool, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM request_steps WHERE request_id = $1 AND kind = $2`, requestID, kind).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: steps of request %s: %w", requestID, err)
+	}
+	return n > 0, nil
+}

@@ -87,6 +87,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /staff/requests", s.staffRequestAdd)
 	mux.HandleFunc("GET /staff/requests/{id}", s.staffRequest)
 	mux.HandleFunc("POST /staff/requests/{id}/{action}", s.staffRequestAction)
+	mux.HandleFunc("GET /staff/requests/{id}/rectify", s.staffRectifyPage)
 	mux.HandleFunc("POST /staff/disclosures", s.staffDisclosureAdd)
 	// The retention plan for staff (issue 8).
 	mux.HandleFunc("GET /staff/retention", s.staffRetention)

@@ -150,11 +150,16 @@ func requestViewFields(it desk.Item) []string {
 
 // staffRequestAction is POST /staff/requests/{id}/{action}: verify-link,
 // verify-manual, extend, complete or refuse; export answers with the
-// person's export ZIP (staffRequestExport).
+// person's export ZIP (staffRequestExport), rectify corrects the person's
+// record (staffRectifySubmit).
 func (s *Server) staffRequestAction(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if r.PathValue("action") == "export" {
+	switch r.PathValue("action") {
+	case "export":
 		s.staffRequestExport(w, r)
+		return
+	case "rectify":
+		s.staffRectifySubmit(w, r)
 		return
 	}
 	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {

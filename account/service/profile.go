@@ -18,6 +18,54 @@ import (
 // keep their value. Every problem is reported; nothing is stored unless all
 // is well (G3). It returns the "record.field" names changed, sorted.
 func (s *Service) UpdateProfile(ctx context.Context, a *account.Account, in map[string]map[string]string) ([]string, error) {
+	vals, err := s.ValidateProfile(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SealProfile(a.ID, vals); err != nil {
+		return nil, err
+	}
+	fields := ProfileFields(vals)
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	now := s.Clock.Now()
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+		for rid, v := range vals {
+			if err := tx.PutProfile(ctx, s.Policy, a.ID, rid, v, now); err != nil {
+				return err
+			}
+		}
+		return s.audit(ctx, tx, a, audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), audit.ProfileUpdate, fields...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update profile of %s: %w", a.ID, err)
+	}
+	s.Log.Info("profile updated", "account", a.ID, "fields", fields, "request_id", audit.RequestID(ctx))
+	return fields, nil
+}
+
+// ProfileFields returns the "record.field" names of vals, sorted: what an
+// audit entry of the edit names (never the values, G2).
+func ProfileFields(vals map[string]account.Values) []string {
+	var fields []string
+	for rid, v := range vals {
+		for f := range v {
+			fields = append(fields, rid+"."+f)
+		}
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+// ValidateProfile checks an edit of profile records by the rules of the
+// person's own edit (R1, R4, Z2): per record, partial, only the records
+// and fields the policy declares, each value by its field's rules, the
+// login address never (it changes only through a link to the new one).
+// It returns the validated values, sensitive ones still in plaintext, or
+// every problem found. The staff rectification tool (rights/desk) uses it
+// too, so a privacy officer's edit obeys the same rules.
+func (s *Service) ValidateProfile(in map[string]map[string]string) (map[string]account.Values, error) {
 	var errs account.FieldErrors
 	records := account.ProfileRecords(s.Policy)
 	vals := map[string]account.Values{}
@@ -45,33 +93,7 @@ func (s *Service) UpdateProfile(ctx context.Context, a *account.Account, in map[
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if err := s.sealAll(a.ID, vals); err != nil {
-		return nil, err
-	}
-	var fields []string
-	for rid, v := range vals {
-		for f := range v {
-			fields = append(fields, rid+"."+f)
-		}
-	}
-	slices.Sort(fields)
-	if len(fields) == 0 {
-		return nil, nil
-	}
-	now := s.Clock.Now()
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		for rid, v := range vals {
-			if err := tx.PutProfile(ctx, s.Policy, a.ID, rid, v, now); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, a, audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), audit.ProfileUpdate, fields...)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("update profile of %s: %w", a.ID, err)
-	}
-	s.Log.Info("profile updated", "account", a.ID, "fields", fields, "request_id", audit.RequestID(ctx))
-	return fields, nil
+	return vals, nil
 }
 
 // UpdateProfileForm is UpdateProfile for the profile page's form, which
@@ -81,6 +103,18 @@ func (s *Service) UpdateProfile(ctx context.Context, a *account.Account, in map[
 // a learning-environment account can save their website account without
 // filling in the other's required fields.
 func (s *Service) UpdateProfileForm(ctx context.Context, a *account.Account, in map[string]map[string]string) ([]string, error) {
+	in, err := s.FromForm(ctx, a.ID, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.UpdateProfile(ctx, a, in)
+}
+
+// FromForm is the edit a profile form (the person's own, or staff's
+// rectification form) asks for: masked sensitive values sent back
+// unchanged are left out, as is a record left empty that the person has
+// no values for. It changes in and returns it.
+func (s *Service) FromForm(ctx context.Context, accountID string, in map[string]map[string]string) (map[string]map[string]string, error) {
 	for rid, fields := range in {
 		empty := true
 		for _, v := range fields {
@@ -92,7 +126,7 @@ func (s *Service) UpdateProfileForm(ctx context.Context, a *account.Account, in 
 		if !empty {
 			continue
 		}
-		stored, err := s.Store.Profile(ctx, a.ID, rid)
+		stored, err := s.Store.Profile(ctx, accountID, rid)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +145,7 @@ func (s *Service) UpdateProfileForm(ctx context.Context, a *account.Account, in 
 			}
 		}
 	}
-	return s.UpdateProfile(ctx, a, in)
+	return in, nil
 }
 
 // IsMasked reports whether v is a masked value as account.Mask shows it.
@@ -152,9 +186,9 @@ func (s *Service) LoadProfile(ctx context.Context, a *account.Account, reveal st
 	return out, nil
 }
 
-// sealAll encrypts the values of sensitive fields (R3). Without a key it
-// refuses: never a plaintext fallback.
-func (s *Service) sealAll(accountID string, vals map[string]account.Values) error {
+// SealProfile encrypts the values of sensitive fields (R3). Without a key
+// it refuses: never a plaintext fallback.
+func (s *Service) SealProfile(accountID string, vals map[string]account.Values) error {
 	for rid, v := range vals {
 		rec := s.Policy.Record(rid)
 		for f, val := range v {

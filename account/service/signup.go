@@ -110,7 +110,7 @@ func (s *Service) SignUp(ctx context.Context, in Signup) error {
 	}
 	a := &account.Account{ID: account.NewID("a-"), Email: email, PasswordHash: hash,
 		Pseudonym: string(audit.NewPseudonym()), CreatedAt: now}
-	if err := s.sealAll(a.ID, vals); err != nil {
+	if err := s.SealProfile(a.ID, vals); err != nil {
 		return err
 	}
 	consents, err := consent.SignupChanges(s.Policy, a.ID, in.Consents, in.Lang)

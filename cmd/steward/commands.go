@@ -35,6 +35,7 @@ var commandTable = []command{
 	{name: "requests extend", summary: "extend a request's deadline once, with a reason (mails the person)", run: runRequestsExtend},
 	{name: "requests lift-restriction", summary: "lift a restriction of processing once the dispute is resolved, with a reason (mails the person)", run: runRequestsLiftRestriction},
 	{name: "requests list", summary: "list data-subject requests by deadline (--overdue, --due-within 7d; for cron)", run: runRequestsList},
+	{name: "requests rectify", summary: "correct the person's record for a verified rectification request (only then can it be completed)", run: runRequestsRectify},
 	{name: "requests show", summary: "show one request with its deadline and timeline", run: runRequestsShow},
 	{name: "requests verify", summary: "verify a requester's identity: mail a confirmation link, or note a manual check", run: runRequestsVerify},
 	{name: "retention bench", summary: "time retention plan and run against a bare SQL DELETE on seeded accounts (use an empty database)", run: runRetentionBench},

@@ -79,13 +79,15 @@ func New(cfg Config) (*Services, error) {
 	}
 	baseURL := strings.TrimRight(cfg.BaseURL, "/")
 	consents := &consent.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log}
+	accounts := &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
+		BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify}
 	return &Services{
-		Audit:   log,
-		Consent: consents,
-		Gate:    consent.NewGate(p, s),
-		Accounts: &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
-			BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify},
-		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents},
+		Audit:    log,
+		Consent:  consents,
+		Gate:     consent.NewGate(p, s),
+		Accounts: accounts,
+		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents,
+			Profiles: accounts},
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
 			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
 	}, nil

@@ -40,6 +40,9 @@ type Desk struct {
 	// Consent records withdrawals (Art. 7(3)) through the consent
 	// domain's one code path; nil refuses withdraw requests.
 	Consent *consent.Service
+	// Profiles validates and seals a rectification's edit by the rules of
+	// the person's own (account/service); nil refuses rectification.
+	Profiles ProfileEditor
 }
 
 // amsterdam is the default zone of both Dutch sites.

@@ -252,7 +252,8 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 // for its type in the same transaction — erasure erases, restriction
 // restricts, objection and withdrawal stop the purpose — and closes it.
 // Access, portability and rectification are answered by staff (the export,
-// the profile edit) and closed here with what was done. The person is
+// the profile edit) and closed here with what was done; a rectification
+// only after its edit (Rectify). The person is
 // mailed that the request was handled and what was done, outcome included,
 // in the same transaction (see answer). An unverified or closed request
 // changes nothing.
@@ -282,7 +283,12 @@ func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string,
 		if r, err = requestForUpdate(ctx, tx, id, ""); err != nil {
 			return err
 		}
-		if err := r.CanClose(refuse); err != nil {
+		if refuse {
+			err = r.CanClose(true)
+		} else {
+			err = d.canComplete(ctx, tx, r)
+		}
+		if err != nil {
 			return err
 		}
 		r.Status, r.ClosedOn, r.Outcome = rights.StatusCompleted, d.Today(), outcome
@@ -315,6 +321,19 @@ func (d *Desk) close(ctx context.Context, actor audit.Actor, id, outcome string,
 	}
 	d.log().Info("request closed", "request", id, "status", r.Status)
 	return r, nil
+}
+
+// canComplete says whether r may be completed as done: a rectification
+// only after its record was corrected (a rectified step; Rectify).
+func (d *Desk) canComplete(ctx context.Context, tx *store.Tx, r *rights.Request) error {
+	rectified := false
+	if r.Type == rights.TypeRectification {
+		var err error
+		if rectified, err = tx.RequestHasStep(ctx, r.ID, string(rights.StepRectified)); err != nil {
+			return err
+		}
+	}
+	return r.CanComplete(rectified)
 }
 
 // Kinds of the mails that answer a request.
