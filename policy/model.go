@@ -346,10 +346,18 @@ const (
 	SinceCreated      Anchor = "created"
 	SinceLastLogin    Anchor = "last_login"
 	SinceLastActivity Anchor = "last_activity"
+	// SinceWithdrawn is when the subject withdrew the consent the record
+	// rests on (a newsletter sign-up's unsubscribe); only for a rule with
+	// where.withdrawn: true.
+	SinceWithdrawn Anchor = "withdrawn"
 )
 
-// Anchors lists the valid anchors.
+// Anchors lists the valid anchors of a record's erasure keep period.
 var Anchors = []Anchor{SinceCreated, SinceLastLogin, SinceLastActivity}
+
+// RuleAnchors lists the valid anchors of a retention rule: Anchors, and
+// the withdrawal of consent.
+var RuleAnchors = []Anchor{SinceCreated, SinceLastLogin, SinceLastActivity, SinceWithdrawn}
 
 // Action is what a retention rule does to the records it matches.
 type Action string
@@ -392,6 +400,11 @@ type Condition struct {
 	// confirmed by its subject (true) or never confirmed (false): an
 	// account's e-mail address, a newsletter sign-up's double opt-in (R2).
 	Confirmed *bool `yaml:"confirmed"`
+	// Withdrawn, when set, requires the subject to have withdrawn (true)
+	// or not withdrawn (false) the consent the record rests on: an
+	// unsubscribed newsletter sign-up (R2). Only for a record kind whose
+	// fields serve a purpose resting on consent.
+	Withdrawn *bool `yaml:"withdrawn"`
 	// HasAny requires the matched record's subject to have at least one
 	// record of one of these kinds (R9: accounts with orders or downloads).
 	HasAny []string `yaml:"has_any"`

@@ -305,8 +305,14 @@ func (v *validator) retention(records map[string]bool) {
 				v.fail(ru.Where.Pos, on("has_any", "has_none"), "retention rule %q can never match: %q is in both has_any and has_none", ru.ID, k)
 			}
 		}
-		if !slices.Contains(Anchors, ru.Since) {
-			v.fail(ru.Pos, on("since"), "retention rule %q: since must be one of %v, got %q", ru.ID, Anchors, ru.Since)
+		if !slices.Contains(RuleAnchors, ru.Since) {
+			v.fail(ru.Pos, on("since"), "retention rule %q: since must be one of %v, got %q", ru.ID, RuleAnchors, ru.Since)
+		}
+		if ru.Since == SinceWithdrawn && (ru.Where.Withdrawn == nil || !*ru.Where.Withdrawn) {
+			v.fail(ru.Pos, on("since", "withdrawn"), "retention rule %q: since withdrawn needs where.withdrawn: true", ru.ID)
+		}
+		if ru.Where.Withdrawn != nil && !v.restsOnConsent(ru.Record) {
+			v.fail(ru.Where.Pos, on("withdrawn", "consent"), "retention rule %q: where.withdrawn needs a record kind whose fields serve a purpose resting on consent, and %q has none", ru.ID, ru.Record)
 		}
 		if ru.Period.IsZero() {
 			v.fail(ru.Pos, on("period"), "retention rule %q: period is missing or zero", ru.ID)
@@ -498,4 +504,21 @@ func (v *validator) rights() {
 			break
 		}
 	}
+}
+
+// restsOnConsent reports whether a field of record kind id serves a
+// purpose that rests on consent: only then can its subject withdraw.
+func (v *validator) restsOnConsent(id string) bool {
+	rec := v.p.Record(id)
+	if rec == nil {
+		return false
+	}
+	for _, f := range rec.Fields {
+		for _, pid := range f.Purposes {
+			if pu := v.p.Purpose(pid); pu != nil && pu.NeedsConsent() {
+				return true
+			}
+		}
+	}
+	return false
 }

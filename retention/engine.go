@@ -43,6 +43,10 @@ type Facts struct {
 	// Confirmed reports whether the subject confirmed the target (e-mail
 	// address of an account, double opt-in of a sign-up).
 	Confirmed bool
+	// WithdrawnAt is when the subject withdrew the consent the target
+	// rests on (a sign-up's unsubscribe); zero while it stands or for a
+	// target without one.
+	WithdrawnAt time.Time
 	// Counts holds the number of records of each kind the subject has; a
 	// missing kind counts as zero (has_any / has_none, R9, R10).
 	Counts map[string]int
@@ -57,6 +61,10 @@ type Facts struct {
 // Anchor returns the moment a rule with the given anchor counts from.
 func (f *Facts) Anchor(a policy.Anchor) time.Time {
 	switch a {
+	case policy.SinceWithdrawn:
+		if !f.WithdrawnAt.IsZero() {
+			return f.WithdrawnAt
+		}
 	case policy.SinceLastActivity:
 		if !f.LastActivityAt.IsZero() {
 			return f.LastActivityAt
@@ -229,6 +237,9 @@ func (e *Engine) DeletionDate(f Facts, asOf time.Time) (d Decision, ok bool) {
 func Matches(r *policy.Rule, f *Facts) bool {
 	w := r.Where
 	if w.Confirmed != nil && *w.Confirmed != f.Confirmed {
+		return false
+	}
+	if w.Withdrawn != nil && *w.Withdrawn != !f.WithdrawnAt.IsZero() {
 		return false
 	}
 	if len(w.HasAny) > 0 && !slices.ContainsFunc(w.HasAny, func(k string) bool { return f.Counts[k] > 0 }) {

@@ -21,6 +21,13 @@ func ConditionWords(r *policy.Rule) string {
 			parts = append(parts, "never confirmed")
 		}
 	}
+	if c := r.Where.Withdrawn; c != nil {
+		if *c {
+			parts = append(parts, "whose consent was withdrawn")
+		} else {
+			parts = append(parts, "whose consent stands")
+		}
+	}
 	if len(r.Where.HasAny) > 0 {
 		parts = append(parts, "with "+strings.Join(r.Where.HasAny, " or "))
 	}
@@ -37,6 +44,8 @@ func anchorWords(a policy.Anchor) string {
 		return "last login"
 	case policy.SinceLastActivity:
 		return "last activity"
+	case policy.SinceWithdrawn:
+		return "withdrawal of consent"
 	default:
 		return "creation"
 	}

@@ -340,7 +340,7 @@ func (b *builder) rule(i int, ru *policy.Rule) RetentionRule {
 func (b *builder) unretained(recordID string) []string {
 	var rules []*policy.Rule
 	var kinds []string
-	confirmed := false
+	confirmed, withdrawn := false, false
 	for i := range b.p.Retention {
 		ru := &b.p.Retention[i]
 		if ru.Record != recordID {
@@ -348,6 +348,7 @@ func (b *builder) unretained(recordID string) []string {
 		}
 		rules = append(rules, ru)
 		confirmed = confirmed || ru.Where.Confirmed != nil
+		withdrawn = withdrawn || ru.Where.Withdrawn != nil
 		for _, k := range slices.Concat(ru.Where.HasAny, ru.Where.HasNone) {
 			if !slices.Contains(kinds, k) {
 				kinds = append(kinds, k)
@@ -357,35 +358,40 @@ func (b *builder) unretained(recordID string) []string {
 	if len(rules) == 0 {
 		return nil
 	}
-	confs := []*bool{nil}
-	if confirmed {
-		yes, no := true, false
-		confs = []*bool{&yes, &no}
+	yes, no := true, false
+	both := func(used bool) []*bool {
+		if used {
+			return []*bool{&yes, &no}
+		}
+		return []*bool{nil}
 	}
+	holds := func(want, got *bool) bool { return want == nil || (got != nil && *want == *got) }
 	var out []string
-	for _, conf := range confs {
-		for mask := 0; mask < 1<<len(kinds); mask++ {
-			has := func(k string) bool { return mask&(1<<slices.Index(kinds, k)) != 0 }
-			matched := slices.ContainsFunc(rules, func(ru *policy.Rule) bool {
-				w := ru.Where
-				return (w.Confirmed == nil || (conf != nil && *w.Confirmed == *conf)) &&
-					(len(w.HasAny) == 0 || slices.ContainsFunc(w.HasAny, has)) &&
-					!slices.ContainsFunc(w.HasNone, has)
-			})
-			if matched {
-				continue
-			}
-			var c policy.Condition
-			c.Confirmed = conf
-			for _, k := range kinds {
-				if has(k) {
-					c.HasAny = append(c.HasAny, k)
-				} else {
-					c.HasNone = append(c.HasNone, k)
+	for _, conf := range both(confirmed) {
+		for _, wd := range both(withdrawn) {
+			for mask := 0; mask < 1<<len(kinds); mask++ {
+				has := func(k string) bool { return mask&(1<<slices.Index(kinds, k)) != 0 }
+				matched := slices.ContainsFunc(rules, func(ru *policy.Rule) bool {
+					w := ru.Where
+					return holds(w.Confirmed, conf) && holds(w.Withdrawn, wd) &&
+						(len(w.HasAny) == 0 || slices.ContainsFunc(w.HasAny, has)) &&
+						!slices.ContainsFunc(w.HasNone, has)
+				})
+				if matched {
+					continue
 				}
+				var c policy.Condition
+				c.Confirmed, c.Withdrawn = conf, wd
+				for _, k := range kinds {
+					if has(k) {
+						c.HasAny = append(c.HasAny, k)
+					} else {
+						c.HasNone = append(c.HasNone, k)
+					}
+				}
+				subject := b.lex.f("retention.subject_where", inSentence(b.recordRef(recordID).Name), b.conditionAll(c))
+				out = append(out, b.lex.f("retention.unretained", subject))
 			}
-			subject := b.lex.f("retention.subject_where", inSentence(b.recordRef(recordID).Name), b.conditionAll(c))
-			out = append(out, b.lex.f("retention.unretained", subject))
 		}
 	}
 	return out
@@ -415,6 +421,13 @@ func (b *builder) condition(c policy.Condition) string {
 			parts = append(parts, l.t("condition.confirmed"))
 		} else {
 			parts = append(parts, l.t("condition.unconfirmed"))
+		}
+	}
+	if c.Withdrawn != nil {
+		if *c.Withdrawn {
+			parts = append(parts, l.t("condition.withdrawn"))
+		} else {
+			parts = append(parts, l.t("condition.not_withdrawn"))
 		}
 	}
 	names := func(ids []string) []string {

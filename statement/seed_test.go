@@ -169,7 +169,7 @@ func TestUnretainedRecordsAreSaid(t *testing.T) {
 		got = append(got, sys.Unretained...)
 	}
 	want := "Voor account op www.medicijngebruik.nl (met ten minste één aanmelding nieuwsbrief en zonder bestelling en zonder download van materiaal) geldt geen van deze bewaartermijnen"
-	if len(got) != 2 || !strings.HasPrefix(got[0], want) || !strings.HasPrefix(got[1], "Voor aanmelding nieuwsbrief (bevestigd)") {
+	if len(got) != 2 || !strings.HasPrefix(got[0], want) || !strings.HasPrefix(got[1], "Voor aanmelding nieuwsbrief (bevestigd en niet afgemeld)") {
 		t.Errorf("unretained: %q\nwant the subscribed account without orders and the confirmed sign-up", got)
 	}
 	zi, err := New(load(t, policies["zorginspirator"]), "nl")

@@ -92,7 +92,7 @@ func TestCatalogueCoversTheModel(t *testing.T) {
 	for _, c := range policy.CookieCategories {
 		keys = append(keys, "cookies."+string(c)+".title", "cookies."+string(c)+".about")
 	}
-	for _, a := range policy.Anchors {
+	for _, a := range policy.RuleAnchors {
 		keys = append(keys, "since."+string(a))
 	}
 	for _, s := range []policy.Source{policy.SourceSubject, policy.SourceSystem, policy.SourceThirdParty} {

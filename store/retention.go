@@ -81,6 +81,9 @@ type DueTarget struct {
 	CreatedAt, LastLoginAt, LastActivityAt time.Time
 	// Confirmed reports whether the subject confirmed the target.
 	Confirmed bool
+	// WithdrawnAt is when a newsletter sign-up's consent was withdrawn
+	// (its unsubscribe); zero while it stands, and for other kinds.
+	WithdrawnAt time.Time
 	// Counts holds the number of records of each kind the subject has.
 	Counts map[string]int
 	// Organisation is the subject's organisation id, "" for none.
@@ -107,12 +110,12 @@ func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCu
 	for rows.Next() {
 		var f DueTarget
 		var created, anchor int64
-		var confirmed, login, activity sql.NullInt64
+		var confirmed, login, activity, withdrawn sql.NullInt64
 		var id any = new(string)
 		if q.Kind != account.RecordID && q.Kind != NewsletterRecord {
 			id = new(int64)
 		}
-		if err := rows.Scan(id, &f.Subject, &f.Organisation, &created, &confirmed, &login, &activity, &anchor); err != nil {
+		if err := rows.Scan(id, &f.Subject, &f.Organisation, &created, &confirmed, &login, &activity, &anchor, &withdrawn); err != nil {
 			rows.Close()
 			return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 		}
@@ -127,6 +130,7 @@ func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCu
 		f.Confirmed = confirmed.Valid
 		f.LastLoginAt = fromNullMillis(login)
 		f.LastActivityAt = fromNullMillis(activity)
+		f.WithdrawnAt = fromNullMillis(withdrawn)
 		out = append(out, f)
 		next = DueCursor{Anchor: anchor, ID: f.Target}
 	}
@@ -160,7 +164,7 @@ func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
 // accounts for the kind "account", newsletter sign-ups (their own table,
 // R2) for NewsletterRecord, and records for any other kind.
 func dueQuery(q DueQuery) (string, []any, error) {
-	if _, ok := anchorExpr[q.Since]; !ok {
+	if _, ok := anchorExpr[q.Since]; !ok && (q.Since != policy.SinceWithdrawn || q.Kind != NewsletterRecord) {
 		return "", nil, steward.Errorf(steward.EINVALID, "error.unknown_anchor", "since", q.Since)
 	}
 	confirmed := func(col string) string {
@@ -176,15 +180,26 @@ func dueQuery(q DueQuery) (string, []any, error) {
 	switch q.Kind {
 	case account.RecordID:
 		expr := anchorExpr[q.Since]
-		cols := `id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr
+		cols := `id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `, NULL`
 		where := `anonymised_at IS NULL AND role = ''` + confirmed("confirmed_at")
 		return keysetPage(cols, `accounts`, where, expr, `id`, 1),
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	case NewsletterRecord:
 		// A sign-up without an account (R2) is its own subject: its id is
 		// the subject of its consent records and outbox mails. It has no
-		// login, so every anchor is its creation.
-		cols := `id, id, '', created_at, confirmed_at, NULL, NULL, created_at`
+		// login, so every anchor but the withdrawal is its creation.
+		if q.Since == policy.SinceWithdrawn {
+			// R2: an unsubscribed sign-up, by the time of its unsubscribe.
+			// No index serves the order yet (one on consent_state
+			// (purpose, at) WHERE given = 0 would, in a migration of its
+			// own); withdrawn sign-ups are few next to the rest.
+			cols := `n.id, n.id, '', n.created_at, n.confirmed_at, NULL, NULL, c.at, c.at`
+			from := `newsletter_subscriptions n JOIN consent_state c ON c.subject = n.id AND c.purpose = '` + newsletterPurpose + `' AND c.given = 0`
+			return keysetPage(cols, from, `1 = 1`+confirmed("n.confirmed_at"), `c.at`, `n.id`, 1),
+				[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
+		}
+		cols := `id, id, '', created_at, confirmed_at, NULL, NULL, created_at,
+			(SELECT c.at FROM consent_state c WHERE c.subject = newsletter_subscriptions.id AND c.purpose = '` + newsletterPurpose + `' AND c.given = 0)`
 		where := `1 = 1` + confirmed("confirmed_at")
 		return keysetPage(cols, `newsletter_subscriptions`, where, `created_at`, `id`, 1),
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
@@ -198,7 +213,7 @@ func dueQuery(q DueQuery) (string, []any, error) {
 	if q.Kept {
 		where += ` AND (a.id IS NULL OR a.anonymised_at IS NOT NULL)`
 	}
-	cols := `r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx
+	cols := `r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `, NULL`
 	return keysetPage(cols, `records r LEFT JOIN accounts a ON a.id = r.subject_id`, where, rx, `r.id`, 1),
 		[]any{q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit, q.Kind}, nil
 }

@@ -13,7 +13,7 @@ import (
 // "My data" page (rights/desk) both build the engine's facts here.
 func Facts(t store.DueTarget, overrides []retention.Override) retention.Facts {
 	return retention.Facts{Subject: t.Subject, Kind: t.Kind, Target: t.Target, CreatedAt: t.CreatedAt,
-		LastLoginAt: t.LastLoginAt, LastActivityAt: t.LastActivityAt, Confirmed: t.Confirmed, Counts: t.Counts,
+		LastLoginAt: t.LastLoginAt, LastActivityAt: t.LastActivityAt, Confirmed: t.Confirmed, WithdrawnAt: t.WithdrawnAt, Counts: t.Counts,
 		Organisation: t.Organisation, Overrides: overrides}
 }
 
