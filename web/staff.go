@@ -31,6 +31,46 @@ type staffView struct {
 	Restricted bool
 	// Names are the staff who viewed the record, by name and role.
 	Names staffNames
+	// SignUp is the newsletter sign-up of the address looked up, with or
+	// without an account (R2; issue 13: staff find everyone the site
+	// holds data on).
+	SignUp *staffSignUp
+}
+
+// staffSignUp is what the lookup shows of a newsletter sign-up.
+type staffSignUp struct {
+	ID         string
+	Confirmed  bool
+	Subscribed bool
+}
+
+// staffSignUpFields are what the lookup shows of a sign-up it finds.
+var staffSignUpFields = []string{"newsletter_subscription.confirmed_at", "newsletter_subscription.email", "newsletter_subscription.id", "newsletter_subscription.subscribed"}
+
+// findSignUp returns the newsletter sign-up of an address, nil for none,
+// with whether its consent stands, and records the staff view of it.
+func (s *Server) findSignUp(ctx context.Context, au *authed, email string) (*staffSignUp, error) {
+	n, err := s.cfg.Store.NewsletterByEmail(ctx, email)
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.cfg.Store.ConsentLatest(ctx, n.ID)
+	if err != nil {
+		return nil, err
+	}
+	su := &staffSignUp{ID: n.ID, Confirmed: n.ConfirmedAt != nil}
+	for _, c := range latest {
+		if c.Purpose == consent.NewsletterPurpose {
+			su.Subscribed = c.Given
+		}
+	}
+	if err := s.recordStaffView(ctx, au, "", "", consent.NewsletterRecord, n.ID, staffSignUpFields); err != nil {
+		return nil, err
+	}
+	return su, nil
 }
 
 type staffRecord struct {
@@ -141,6 +181,10 @@ func (s *Server) staffFind(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+	}
+	if v.SignUp, err = s.findSignUp(ctx, au, v.Query); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "staff", s.page(r, mustLang(r), "staff.title", v))
 }
