@@ -180,14 +180,23 @@ func (s *Server) accountEraseSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderErase(w, r, au, http.StatusBadRequest, s.catalog.Error(mustLang(r), steward.FieldError("confirm", "error.tick_box_to_erase")))
 		return
 	}
+	if !s.eraseOwn(w, r, au) {
+		return
+	}
+	s.message(w, r, mustLang(r), http.StatusOK, "erase.done_title", "erase.done")
+}
+
+// eraseOwn erases the caller's own account and ends a cookie session with
+// it (My data and the API); false when it failed and the error is written.
+func (s *Server) eraseOwn(w http.ResponseWriter, r *http.Request, au *authed) bool {
 	if _, err := s.desk().Erase(r.Context(), au.Account.ID, subjectActor(au.Account)); err != nil {
 		s.fail(w, r, err)
-		return
+		return false
 	}
 	if !au.Bearer {
 		s.clearSessionCookie(w, r)
 	}
-	s.message(w, r, mustLang(r), http.StatusOK, "erase.done_title", "erase.done")
+	return true
 }
 
 // accountRestrict is POST /account/data/restrict (Art. 18).

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
+	"time"
 
 	"steward"
 	"steward/account"
 	"steward/account/service"
+	"steward/consent"
+	"steward/policy"
+	"steward/rights"
+	"steward/rights/desk"
 )
 
 // The JSON API for the self-service actions (issue 4, item 9), documented
@@ -287,4 +293,198 @@ func (s *Server) apiRevokeSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int64{"revoked": n})
+}
+
+// The person's rights as JSON (issue 13): what "My data" and the consent
+// settings offer — consents, the export, erasure, restriction, objection
+// and requests — through the same desk and consent service as the pages,
+// so they validate and audit alike. Each acts on the caller only.
+
+// apiConsent is one purpose the person manages in settings, with its
+// current state.
+type apiConsent struct {
+	Purpose string         `json:"purpose"`
+	Name    policy.Text    `json:"name"`
+	Given   bool           `json:"given"`
+	Since   time.Time      `json:"since,omitzero"`
+	Channel policy.Channel `json:"channel,omitempty"`
+}
+
+// apiConsents is GET /api/v1/me/consents: the purposes of the consent
+// settings page, each with its state.
+func (s *Server) apiConsents(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	st, err := s.consent.svc.State(r.Context(), au.Account.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := []apiConsent{}
+	for _, pu := range consent.Purposes(s.cfg.Policy, policy.ChannelSettings) {
+		cur := st[pu.ID]
+		c := apiConsent{Purpose: pu.ID, Name: pu.Name, Given: cur.Given, Since: cur.Since}
+		if cur.Record != nil {
+			c.Channel = cur.Record.Channel
+		}
+		out = append(out, c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"consents": out})
+}
+
+// apiConsentSet is PUT /api/v1/me/consents/{purpose}: gives or withdraws
+// one purpose, as the settings page does (Art. 7(3): withdrawing is as easy
+// as giving), recorded with the notice in lang.
+func (s *Server) apiConsentSet(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	var in struct {
+		Given *bool  `json:"given"`
+		Lang  string `json:"lang"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	purpose := r.PathValue("purpose")
+	if !slices.ContainsFunc(consent.Purposes(s.cfg.Policy, policy.ChannelSettings), func(p *policy.Purpose) bool { return p.ID == purpose }) {
+		s.fail(w, r, steward.FieldError("purpose", "error.is_not_purpose_you", "purpose", purpose))
+		return
+	}
+	if in.Given == nil {
+		s.fail(w, r, steward.FieldError("given", "error.is_required"))
+		return
+	}
+	if _, err := s.consent.svc.Apply(r.Context(), consent.Change{Subject: au.Account.ID, Purpose: purpose, Given: *in.Given,
+		Channel: policy.ChannelSettings, Lang: apiLang(in.Lang)}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"purpose": purpose, "given": *in.Given})
+}
+
+// apiLang is the language a JSON body asks for: en, else nl.
+func apiLang(l string) string {
+	if l == "en" {
+		return l
+	}
+	return "nl"
+}
+
+// apiExport is GET /api/v1/me/export: the ZIP My data offers, audited as
+// export.download before the first byte leaves.
+func (s *Server) apiExport(w http.ResponseWriter, r *http.Request) {
+	if s.apiAuth(w, r) == nil {
+		return
+	}
+	s.accountDataExport(w, r)
+}
+
+// apiErase is POST /api/v1/me/erase with {"confirm": true}: erasure of
+// the caller's account as My data does it, in one transaction; every
+// session ends with it.
+func (s *Server) apiErase(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	var in struct {
+		Confirm bool `json:"confirm"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !in.Confirm {
+		s.fail(w, r, steward.FieldError("confirm", "error.tick_box_to_erase"))
+		return
+	}
+	if s.eraseOwn(w, r, au) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "erased"})
+	}
+}
+
+// apiRestrict is POST /api/v1/me/restrict with {"reason": "..."} (Art. 18).
+func (s *Server) apiRestrict(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	s.apiAccountAction(w, r, &in, "restricted", func(d *desk.Desk, au *authed) error {
+		return d.Restrict(r.Context(), au.Account.ID, in.Reason, subjectActor(au.Account))
+	})
+}
+
+// apiObject is POST /api/v1/me/object with {"purpose": "..."} (Art. 21).
+func (s *Server) apiObject(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Purpose string `json:"purpose"`
+	}
+	s.apiAccountAction(w, r, &in, "objected", func(d *desk.Desk, au *authed) error {
+		return d.Object(r.Context(), au.Account.ID, in.Purpose, subjectActor(au.Account))
+	})
+}
+
+// apiAccountAction decodes in, runs fn for the caller and answers
+// {"status": done}.
+func (s *Server) apiAccountAction(w http.ResponseWriter, r *http.Request, in any, done string, fn func(*desk.Desk, *authed) error) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	if err := decodeJSON(r, in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := fn(s.desk(), au); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": done})
+}
+
+// apiRequests is GET /api/v1/me/requests: the caller's own requests with
+// their deadlines, as My data lists them.
+func (s *Server) apiRequests(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	list, err := s.desk().RequestsOf(r.Context(), au.Account.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": list})
+}
+
+// apiRequestAdd is POST /api/v1/me/requests with {"type", "details",
+// "purpose"}: a request that needs staff, as My data's form makes it;
+// asked while logged in, it is verified by the session at once.
+func (s *Server) apiRequestAdd(w http.ResponseWriter, r *http.Request) {
+	au := s.apiAuth(w, r)
+	if au == nil {
+		return
+	}
+	var in struct {
+		Type    string `json:"type"`
+		Details string `json:"details"`
+		Purpose string `json:"purpose"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := s.desk()
+	req, err := d.Add(r.Context(), subjectActor(au.Account), rights.NewRequest{SubjectID: au.Account.ID,
+		Type: rights.Type(in.Type), Channel: rights.ChannelSelfService, ReceivedOn: d.Today(),
+		Details: in.Details, Purpose: in.Purpose})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, d.Entry(*req))
 }

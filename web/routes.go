@@ -2,8 +2,15 @@ package web
 
 import "net/http"
 
+// router is what routes registers on: the server's *http.ServeMux, or a
+// test's list of the patterns (docs/api.md must list every /api/ route).
+type router interface {
+	Handle(pattern string, h http.Handler)
+	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
+}
+
 // routes is the one table of every path Steward serves.
-func (s *Server) routes(mux *http.ServeMux) {
+func (s *Server) routes(mux router) {
 	mux.Handle("GET /static/", staticHandler())
 	// Browsers ask for /favicon.ico whatever the page links (issue 13).
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +81,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// objection, requests, and the staff request queue (issue 7).
 	mux.HandleFunc("GET /account/data", s.accountData)
 	mux.HandleFunc("GET /api/v1/me/data", s.apiMyData)
+	mux.HandleFunc("GET /api/v1/me/export", s.apiExport)
+	mux.HandleFunc("POST /api/v1/me/erase", s.apiErase)
+	mux.HandleFunc("POST /api/v1/me/restrict", s.apiRestrict)
+	mux.HandleFunc("POST /api/v1/me/object", s.apiObject)
+	mux.HandleFunc("GET /api/v1/me/requests", s.apiRequests)
+	mux.HandleFunc("POST /api/v1/me/requests", s.apiRequestAdd)
+	mux.HandleFunc("GET /api/v1/me/consents", s.apiConsents)
+	mux.HandleFunc("PUT /api/v1/me/consents/{purpose}", s.apiConsentSet)
 	mux.HandleFunc("GET /account/data/export", s.accountDataExport)
 	mux.HandleFunc("GET /account/data/erase", s.accountEraseForm)
 	mux.HandleFunc("POST /account/data/erase", s.accountEraseSubmit)

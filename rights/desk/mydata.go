@@ -9,6 +9,7 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/consent"
 	"steward/erasure"
 	"steward/policy"
 	"steward/retention"
@@ -227,19 +228,33 @@ func (h *holdings) recordItem(ctx context.Context, rec *policy.Record, r store.R
 	return it
 }
 
+// RequestsOf lists the person's own requests as My data and the export
+// show them: with their deadlines, never staff's notes.
+func (d *Desk) RequestsOf(ctx context.Context, subjectID string) ([]rights.RequestEntry, error) {
+	reqs, err := requestsOf(d.Store.RequestsOf(ctx, subjectID))
+	if err != nil {
+		return nil, err
+	}
+	out := []rights.RequestEntry{}
+	for _, r := range reqs {
+		out = append(out, d.Entry(r))
+	}
+	return out, nil
+}
+
+// Entry is request r as the person sees it.
+func (d *Desk) Entry(r rights.Request) rights.RequestEntry {
+	return rights.RequestEntry{ID: r.ID, Type: string(r.Type), Channel: string(r.Channel),
+		Status: string(r.Status), ReceivedOn: r.ReceivedOn, Deadline: r.Deadline(d.DeadlineClock()), ClosedOn: r.ClosedOn,
+		Extension: durationString(r.Extension), Reason: r.ExtensionReason}
+}
+
 // collectRest adds requests, staff views, disclosures and limits.
 func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.Overview) error {
 	s := d.Store
-	reqs, err := requestsOf(s.RequestsOf(ctx, a.ID))
-	if err != nil {
+	var err error
+	if ov.Requests, err = d.RequestsOf(ctx, a.ID); err != nil {
 		return err
-	}
-	c := d.DeadlineClock()
-	ov.Requests = []rights.RequestEntry{}
-	for _, r := range reqs {
-		ov.Requests = append(ov.Requests, rights.RequestEntry{ID: r.ID, Type: string(r.Type), Channel: string(r.Channel),
-			Status: string(r.Status), ReceivedOn: r.ReceivedOn, Deadline: r.Deadline(c), ClosedOn: r.ClosedOn,
-			Extension: durationString(r.Extension), Reason: r.ExtensionReason})
 	}
 	views, err := s.StaffViewsOf(ctx, a.ID)
 	if err != nil {
@@ -277,7 +292,13 @@ func (d *Desk) collectRest(ctx context.Context, a *account.Account, ov *rights.O
 	}
 	ov.Limits = []rights.LimitEntry{}
 	for _, l := range limits {
-		ov.Limits = append(ov.Limits, rights.LimitEntry{Kind: l.Kind, Purpose: l.Purpose, PurposeName: limitPurposeName(d.Policy, l.Purpose), Since: l.Since, Reason: l.Reason})
+		e := rights.LimitEntry{Kind: l.Kind, Purpose: l.Purpose, PurposeName: limitPurposeName(d.Policy, l.Purpose), Since: l.Since}
+		// A restriction's reason is the person's words; an objection's
+		// stored reason is only its kind again, a code nobody needs told.
+		if l.Kind != consent.LimitObjection {
+			e.Reason = l.Reason
+		}
+		ov.Limits = append(ov.Limits, e)
 	}
 	return nil
 }
