@@ -17,10 +17,12 @@ type Pos struct {
 // Dutch comes first: it is the default.
 var Languages = []string{"nl", "en"}
 
-// Text is a text in every language of the statement.
+// Text is a text in every language of the statement. In JSON (the export,
+// the API) it is {"nl": …, "en": …}, keyed by language code as in the
+// policy file (docs/export-schema.md).
 type Text struct {
-	NL string `yaml:"nl"`
-	EN string `yaml:"en"`
+	NL string `yaml:"nl" json:"nl"`
+	EN string `yaml:"en" json:"en"`
 }
 
 // In returns the text in lang, falling back to Dutch.

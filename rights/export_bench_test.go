@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"steward/policy"
 )
 
 // BenchmarkWriteExport10k writes the export of a person with 10,000 items
@@ -25,7 +27,7 @@ func BenchmarkWriteExport10k(b *testing.B) {
 			vals[f.ID] = fmt.Sprintf("%s-%06d", f.ID, i)
 		}
 		c.Items = append(c.Items, Item{ID: fmt.Sprint(i), CreatedAt: at.AddDate(0, 0, -i%700), Values: vals,
-			Deletion: Deletion{Date: at.AddDate(7, 0, 0), Action: "delete", Rule: "bookkeeping", Reason: "seven years"}})
+			Deletion: Deletion{Date: at.AddDate(7, 0, 0), Action: "delete", Rule: "bookkeeping", Reason: policy.Text{NL: "zeven jaar", EN: "seven years"}}})
 	}
 	for b.Loop() {
 		if err := WriteExport(io.Discard, ov, nil); err != nil {

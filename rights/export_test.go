@@ -8,6 +8,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"steward/policy"
 )
 
 // TestWriteExportReadsEachKindOnce: the export reads each kind's items
@@ -159,7 +161,7 @@ func exportOverview() *Overview {
 		{ID: "1", Values: map[string]string{}},
 		{ID: "account", CreatedAt: time.Date(2026, 3, 10, 12, 0, 0, 123456789, time.UTC),
 			Values:   map[string]string{"z": "last", "a": "first", "email": "anna@example.org", "note": "\"quoted\" \\ <b>&amp;</b>\n\t\x01 é 😀 \u2028 \xff"},
-			Deletion: Deletion{Date: time.Date(2033, 11, 24, 0, 0, 0, 0, time.UTC), Action: "delete", Rule: "r", Reason: "why <so>", Via: "account"}},
+			Deletion: Deletion{Date: time.Date(2033, 11, 24, 0, 0, 0, 0, time.UTC), Action: "delete", Rule: "r", Reason: policy.Text{NL: "waarom <zo>", EN: "why <so>"}, Via: "account"}},
 		{ID: "7", CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, ams), Values: map[string]string{"x": ""},
 			Deletion: Deletion{Rule: "only-rule"}},
 		{ID: "\u00e9", Deletion: Deletion{Date: time.Date(2030, 1, 1, 0, 0, 0, 0, ams), Via: "v"}},

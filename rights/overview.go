@@ -93,9 +93,11 @@ type Deletion struct {
 	Date time.Time `json:"date,omitzero"`
 	// Action is delete or anonymise.
 	Action string `json:"action,omitempty"`
-	// Rule is the retention rule that decides, and Reason its words.
-	Rule   string `json:"rule,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	// Rule is the retention rule that decides, and Reason says why in
+	// words: the rule's description from the policy, or for a record kept
+	// for a legal obligation, that obligation.
+	Rule   string      `json:"rule,omitempty"`
+	Reason policy.Text `json:"reason,omitzero"`
 	// Via names the record whose rule decides when the record goes with
 	// it (an order goes with its account).
 	Via string `json:"via,omitempty"`

@@ -72,7 +72,7 @@ func (f *fixture) populate(t *testing.T) []string {
 		values = append(values, ref)
 		if err := tx.InsertDisclosure(ctx, &store.Disclosure{ID: "dis_fixture", SubjectID: f.person.ID,
 			SubjectPseudonym: f.person.Pseudonym, Ground: "law", Recipient: "Politie", LegalBasis: policy.LegalObligation,
-			Categories: []string{"account"}, Reference: ref, DisclosedOn: now, RecordedAt: now, RecordedBy: "a-staff"}); err != nil {
+			Categories: []string{"account"}, Reference: ref, DisclosedOn: f.d.Today(), RecordedAt: now, RecordedBy: "a-staff"}); err != nil {
 			return err
 		}
 		if rules := p.Retention; len(rules) > 0 {

@@ -60,7 +60,7 @@ func (sch *schedule) decide(f retention.Facts, via string) rights.Deletion {
 	if !ok {
 		return rights.Deletion{Via: via}
 	}
-	return rights.Deletion{Date: dec.DueDate, Action: string(dec.Action()), Rule: dec.Rule.ID, Reason: dec.Reason, Via: via}
+	return rights.Deletion{Date: dec.DueDate, Action: string(dec.Action()), Rule: dec.Rule.ID, Reason: dec.Rule.Description, Via: via}
 }
 
 // forKind is the deletion of a record of a kind without rules of its own:
@@ -85,7 +85,7 @@ func (sch *schedule) forKind(rec *policy.Record, f retention.Facts) rights.Delet
 			del.Date = until
 		}
 		del.Action = string(policy.ActionDelete)
-		del.Reason = rec.Keep.Reason.In("en")
+		del.Reason = rec.Keep.Reason
 	}
 	return del
 }
