@@ -375,21 +375,13 @@ func apiLang(l string) string {
 	return "nl"
 }
 
-// apiExport is GET /api/v1/me/export: the ZIP My data offers, audited as
-// export.download before the first byte leaves.
-func (s *Server) apiExport(w http.ResponseWriter, r *http.Request) {
-	if s.apiAuth(w, r) == nil {
-		return
-	}
-	s.accountDataExport(w, r)
-}
-
 // apiErase is POST /api/v1/me/erase with {"confirm": true}: erasure of
 // the caller's account as My data does it, in one transaction; every
-// session ends with it.
+// session ends with it. Like the page it needs a login within the last 15
+// minutes: it cannot be undone.
 func (s *Server) apiErase(w http.ResponseWriter, r *http.Request) {
 	au := s.apiAuth(w, r)
-	if au == nil {
+	if au == nil || !s.requireRecentLogin(w, r, au) {
 		return
 	}
 	var in struct {

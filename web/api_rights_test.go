@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/audit"
 	"steward/internal/testkit"
@@ -158,6 +159,22 @@ func TestAPIOffersWhatMyDataOffers(t *testing.T) {
 		limits, _ := body["processing_limits"].([]any)
 		if len(limits) != 2 {
 			t.Fatalf("processing limits after objection and restriction: %v", body["processing_limits"])
+		}
+
+		// The export and erasure, like the page's, need a login within
+		// the last 15 minutes: refused after 16, and nothing recorded.
+		st.clock.Advance(16 * time.Minute)
+		since = testkit.AuditHead(t, s)
+		if resp, _ := b.do(apiGet(t, b, "/api/v1/me/export", bearer)); resp.StatusCode != 401 {
+			t.Fatalf("export 16 minutes after login: %d, want 401", resp.StatusCode)
+		}
+		if resp, body := b.api("POST", "/api/v1/me/erase", bearer, `{"confirm":true}`); resp.StatusCode != 401 || errCode(body) != "unauthorized" {
+			t.Fatalf("erasure 16 minutes after login: %d %v", resp.StatusCode, body)
+		}
+		testkit.AssertAudit(t, s, since)
+		resp, body = b.api("POST", "/api/v1/login", "", `{"email":"z@example.nl","password":"long enough pw"}`)
+		if bearer, _ = body["token"].(string); resp.StatusCode != 200 || bearer == "" {
+			t.Fatalf("login again: %d %v", resp.StatusCode, body)
 		}
 
 		// The export: the ZIP of My data, audited before it is sent.

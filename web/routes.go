@@ -81,7 +81,7 @@ func (s *Server) routes(mux router) {
 	// objection, requests, and the staff request queue (issue 7).
 	mux.HandleFunc("GET /account/data", s.accountData)
 	mux.HandleFunc("GET /api/v1/me/data", s.apiMyData)
-	mux.HandleFunc("GET /api/v1/me/export", s.apiExport)
+	mux.HandleFunc("GET /api/v1/me/export", s.accountDataExport) // the same ZIP, the same recent-login rule
 	mux.HandleFunc("POST /api/v1/me/erase", s.apiErase)
 	mux.HandleFunc("POST /api/v1/me/restrict", s.apiRestrict)
 	mux.HandleFunc("POST /api/v1/me/object", s.apiObject)
