@@ -266,14 +266,14 @@ func TestExportSchemaMatchesTheDoc(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, s, site, "2026-03-10")
 		f.populate(t)
-		ext := f.add(t, rights.TypeRectification, "2026-03-02")
+		ext := f.add(t, rights.TypeErasure, "2026-03-02")
 		if _, err := f.d.VerifyManually(ctx, staff, ext.ID, "passport seen at the desk"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.d.Extend(ctx, staff, ext.ID, policy.MustDuration("P2M"), "records in two systems"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.d.Complete(ctx, staff, ext.ID, "corrected"); err != nil {
+		if _, err := f.d.Refuse(ctx, staff, ext.ID, "the account is needed for an open order"); err != nil {
 			t.Fatal(err)
 		}
 		me := audit.SubjectActor(audit.Pseudonym(f.person.Pseudonym))
