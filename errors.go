@@ -21,6 +21,8 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOMANY      = "too_many_requests"
 	EUNAVAILABLE  = "unavailable"
+	// EUNSUPPORTED is a request body of a media type not accepted (415).
+	EUNSUPPORTED = "unsupported_media_type"
 )
 
 // Error is an error whose message is safe to show to the person who caused

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"time"
@@ -26,6 +27,11 @@ import (
 // decodeJSON reads a JSON body strictly: unknown fields, trailing data and
 // wrong types are a 400 and change nothing (G3).
 func decodeJSON(r *http.Request, v any) error {
+	// ASVS 13.1.5, 13.2.5: a body that does not say it is JSON is refused
+	// (415), so a cross-site text/plain or form post is never read as one.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return steward.Errorf(steward.EUNSUPPORTED, "error.content_type_must_be_json")
+	}
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -66,6 +66,7 @@ func FuzzJSONDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		r := httptest.NewRequest(http.MethodPost, "/api/v1/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
 		r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, maxBody)
 		var in struct {
 			Email    string `json:"email"`

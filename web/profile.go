@@ -16,6 +16,8 @@ type profileView struct {
 	Sessions int
 	// EmailChange is the change-of-login-address form (email_change.go).
 	EmailChange emailChangeForm
+	// Password is the change-password form (password.go).
+	Password passwordView
 }
 
 // emailChangeForm is the profile page's form for a new login address: what
@@ -99,7 +101,7 @@ func (s *Server) profileView(r *http.Request, au *authed, in map[string]map[stri
 	d.Errors = s.summary(lang, errs)
 	n, _ := s.accounts().CountSessions(r.Context(), au.Account.ID)
 	return &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n,
-		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}}, nil
+		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}, Password: passwordView{CSRF: au.Session.CSRF}}, nil
 }
 
 // profileSubmit stores the edits. A masked value sent back unchanged

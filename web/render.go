@@ -143,6 +143,8 @@ func httpStatus(code string) int {
 		return http.StatusTooManyRequests
 	case steward.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case steward.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}
@@ -221,7 +223,16 @@ func (s *Server) failAPI(w http.ResponseWriter, r *http.Request, status int, err
 	writeJSON(w, status, body)
 }
 
-func staticHandler() http.Handler {
+func (s *Server) staticHandler() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
-	return http.StripPrefix("/static/", http.FileServerFS(sub))
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a directory is 404, never a listing of what is there.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if st, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || err != nil || st.IsDir() {
+			s.notFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }

@@ -11,7 +11,7 @@ type router interface {
 
 // routes is the one table of every path Steward serves.
 func (s *Server) routes(mux router) {
-	mux.Handle("GET /static/", staticHandler())
+	mux.Handle("GET /static/", s.staticHandler())
 	// Browsers ask for /favicon.ico whatever the page links (issue 13).
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
@@ -41,6 +41,7 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("POST /account", s.profileSubmit)
 	mux.HandleFunc("POST /account/reveal", s.profileReveal)
 	mux.HandleFunc("POST /account/sessions/revoke", s.profileRevoke)
+	mux.HandleFunc("POST /account/password", s.passwordSubmit)
 	mux.HandleFunc("GET /account/security", s.securityPage)
 	mux.HandleFunc("POST /account/security/setup", s.securitySetup)
 	mux.HandleFunc("POST /account/security/confirm", s.securityConfirm)
