@@ -19,6 +19,10 @@ const (
 	// (functional, no consent needed: it only stores the choice,
 	// Telecommunicatiewet 11.7a(3)(b)).
 	ChoiceCookie = "steward_consent"
+	// LoginCookie carries a half-done login between the password and the
+	// second-factor code (strictly necessary, session-only; the server
+	// forgets the login it names after account.ChallengeLifetime).
+	LoginCookie = "steward_login"
 )
 
 // ChoiceCookieLifetime is how long the choice cookie lives.
@@ -28,6 +32,7 @@ var ChoiceCookieLifetime = Duration{Years: 1}
 var StewardCookies = []Cookie{
 	{Name: SessionCookie, Provider: "first_party", Category: CookieNecessary, Lifetime: Lifetime{Session: true}},
 	{Name: ChoiceCookie, Provider: "first_party", Category: CookieFunctional, Lifetime: Lifetime{Period: ChoiceCookieLifetime}},
+	{Name: LoginCookie, Provider: "first_party", Category: CookieNecessary, Lifetime: Lifetime{Session: true}},
 }
 
 // stewardCookiePrefix starts the name of every cookie Steward sets.
@@ -81,7 +86,7 @@ func (p *Policy) UndeclaredStewardCookies() []Cookie {
 func (v *validator) stewardCookies() {
 	for _, c := range v.p.Cookies {
 		if strings.HasPrefix(c.Name, stewardCookiePrefix) && stewardCookie(c.Name) == nil {
-			v.fail(c.Pos, on("name"), "cookie %q: Steward sets no such cookie (its own are %s and %s)", c.Name, SessionCookie, ChoiceCookie)
+			v.fail(c.Pos, on("name"), "cookie %q: Steward sets no such cookie (its own are %s, %s and %s)", c.Name, SessionCookie, ChoiceCookie, LoginCookie)
 		}
 	}
 }

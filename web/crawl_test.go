@@ -144,7 +144,7 @@ func TestCrawlReachesEveryPage(t *testing.T) {
 			sc := newScene(t, testkit.SQLite(t), site)
 			public := []string{"/", "/privacy", "/cookies"}
 			visitor := append(slices.Clone(public), "/login", "/signup", "/reset")
-			person := append(slices.Clone(public), "/account", "/account/data", "/account/consents", "/account/data/erase", "/account/data/requests/"+sc.request)
+			person := append(slices.Clone(public), "/account", "/account/security", "/account/data", "/account/consents", "/account/data/erase", "/account/data/requests/"+sc.request)
 			if site == "ivm" {
 				// The newsletter, where the policy has one (IVM).
 				visitor = append(visitor, "/newsletter")

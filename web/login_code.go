@@ -9,12 +9,15 @@ import (
 	"steward"
 	"steward/account"
 	"steward/account/service"
+	"steward/policy"
 )
 
 // challengeCookie holds the secret of a half-done login between the
 // password and the code (issue 14, finding 4). It grants nothing by
-// itself and lives as long as the login may take.
-const challengeCookie = "steward_login"
+// itself; it is a session cookie, as the statement lists it
+// (policy.StewardCookies), and the server forgets the login it names after
+// account.ChallengeLifetime.
+const challengeCookie = policy.LoginCookie
 
 func (s *Server) challengeCookieName(r *http.Request) string {
 	if s.secure(r) {
@@ -25,7 +28,7 @@ func (s *Server) challengeCookieName(r *http.Request) string {
 
 func (s *Server) setChallengeCookie(w http.ResponseWriter, r *http.Request, secret string) {
 	http.SetCookie(w, &http.Cookie{Name: s.challengeCookieName(r), Value: secret, Path: "/", HttpOnly: true,
-		MaxAge: int(account.ChallengeLifetime / time.Second), SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
+		SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
 func (s *Server) clearChallengeCookie(w http.ResponseWriter, r *http.Request) {
