@@ -19,6 +19,9 @@ const (
 	ProfileUpdate    Action = "profile.update"
 	SessionRevoke    Action = "session.revoke"
 	SessionLogout    Action = "session.logout" // R11, R12: a person ends their own session
+	// PasswordLink: an operator issued a fresh one-time set-password link
+	// for a staff account ('steward staff link'); older links are void.
+	PasswordLink Action = "account.password_link"
 
 	// A second factor (ASVS 2.8, 4.3.1; issue 14, finding 4): enrolled,
 	// turned off by its owner, reset by an operator for a lost device, a
@@ -61,7 +64,7 @@ const (
 
 var actions = []Action{
 	AccountCreate, AccountConfirm, AccountErase, AccountAnonymise, AccountRestrict,
-	ProfileUpdate, SessionRevoke, SessionLogout,
+	ProfileUpdate, SessionRevoke, SessionLogout, PasswordLink,
 	SecondFactorEnrol, SecondFactorDisable, SecondFactorReset, SecondFactorRecovery, SecondFactorReplay,
 	ConsentGive, ConsentWithdraw,
 	RequestCreate, RequestStep, RequestExtend, RequestClose,

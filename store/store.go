@@ -73,6 +73,45 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// OpenExisting is Open for a command that works on a database already
+// made by 'steward migrate' or 'steward serve': a SQLite file that does not
+// exist is refused before anything is created, and a database without
+// Steward's schema (an empty file, a fresh PostgreSQL database) is refused
+// before anything is written to it (issue 13). It does not migrate.
+func OpenExisting(ctx context.Context, dsn string) (*Store, error) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok && path != "" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, steward.Errorf(steward.ENOTFOUND, "error.no_database", "db", dsn)
+		}
+	}
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	has, err := s.hasSchema(ctx)
+	if err == nil && !has {
+		err = steward.Errorf(steward.ENOTFOUND, "error.no_database", "db", s.Redacted())
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// hasSchema reports whether the database has Steward's migrations table.
+func (s *Store) hasSchema(ctx context.Context) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if s.dialect == Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: look for the schema: %w", err)
+	}
+	return n > 0, nil
+}
+
 func open(dsn string) (*Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -287,41 +326,66 @@ func (s *Store) oneLine(err error) string {
 	return msg
 }
 
-// dataKeySetting names the settings row that holds the data key's id.
-const dataKeySetting = "data_key_id"
+// KeySetting names the settings row that holds the id of one of the
+// installation's keys (never the key): the database remembers which key it
+// was first used with, so a command run with another key, or without its
+// key file (in another directory, say), is refused instead of making a
+// new one (issue 13).
+type KeySetting string
 
-// DataKeyID returns the id of the data key the database's sensitive
-// fields are sealed with (R3), or "" when no key has been used with it yet.
-func (s *Store) DataKeyID(ctx context.Context) (string, error) {
+// The keys whose ids a database records.
+const (
+	// DataKeySetting: the data key that seals sensitive fields (R3).
+	DataKeySetting KeySetting = "data_key_id"
+	// AuditKeySetting: the audit log's signing key (G2).
+	AuditKeySetting KeySetting = "audit_key_id"
+	// ConsentKeySetting: the consent key that signs receipts, cookie
+	// choices and unsubscribe links.
+	ConsentKeySetting KeySetting = "consent_key_id"
+)
+
+// KeyID returns the id of the key recorded under name, or "" when none
+// has been recorded yet.
+func (s *Store) KeyID(ctx context.Context, name KeySetting) (string, error) {
 	var id string
-	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, dataKeySetting).Scan(&id)
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, string(name)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("store: data key id: %w", err)
+		return "", fmt.Errorf("store: %s: %w", name, err)
 	}
 	return id, nil
 }
 
-// ClaimDataKey records id as the database's data key unless one is
-// recorded already, and returns the id recorded: id itself, or the one
-// recorded before (by an earlier start, or a server starting at the same
-// moment), which the caller must compare with its own. Only the id is
-// stored, never the key.
-func (s *Store) ClaimDataKey(ctx context.Context, id string, at time.Time) (string, error) {
+// ClaimKey records id under name unless an id is recorded already, and
+// returns the id recorded: id itself, or the one recorded before (by an
+// earlier start, or a process starting at the same moment), which the
+// caller must compare with its own. Only the id is stored, never the key.
+func (s *Store) ClaimKey(ctx context.Context, name KeySetting, id string, at time.Time) (string, error) {
 	var got string
 	err := s.InTx(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value, set_at) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO NOTHING`, dataKeySetting, id, at.UnixMilli()); err != nil {
+			ON CONFLICT (name) DO NOTHING`, string(name), id, at.UnixMilli()); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, dataKeySetting).Scan(&got)
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, string(name)).Scan(&got)
 	})
 	if err != nil {
-		return "", fmt.Errorf("store: record data key id: %w", err)
+		return "", fmt.Errorf("store: record %s: %w", name, err)
 	}
 	return got, nil
+}
+
+// DataKeyID returns the id of the data key the database's sensitive
+// fields are sealed with (R3), or "" when no key has been used with it yet.
+func (s *Store) DataKeyID(ctx context.Context) (string, error) {
+	return s.KeyID(ctx, DataKeySetting)
+}
+
+// ClaimDataKey is ClaimKey for the data key.
+func (s *Store) ClaimDataKey(ctx context.Context, id string, at time.Time) (string, error) {
+	return s.ClaimKey(ctx, DataKeySetting, id, at)
 }
 
 // HasSealedValues reports whether the database holds a sealed value (R3),

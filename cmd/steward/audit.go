@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,30 +17,6 @@ import (
 // keyFlag adds --key (env STEWARD_AUDIT_KEY): the audit signing key file.
 func (a *app) keyFlag(fs *flag.FlagSet) *string {
 	return fs.String("key", a.env("STEWARD_AUDIT_KEY", audit.DefaultKeyFile), "audit signing key file, ed25519 PEM (env STEWARD_AUDIT_KEY)")
-}
-
-// loadOrCreateAuditKey loads the signing key, generating it on first use
-// and saying where it was written (issue 5).
-func (a *app) loadOrCreateAuditKey(path string) (*audit.Signer, error) {
-	signer, created, err := audit.LoadOrCreateKey(path)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		fmt.Fprintf(a.stderr, "steward: generated the audit signing key %s (ed25519, key id %s, mode 0600).\n"+
-			"  Keep a copy outside the database and never commit it: without it, forged or cut-off\n"+
-			"  audit entries cannot be told from real ones. Public key: %s\n",
-			path, signer.KeyID(), hex.EncodeToString(signer.Public()))
-	}
-	return signer, nil
-}
-
-// auditSigner returns the audit signing key named by STEWARD_AUDIT_KEY
-// (default ./steward-audit.key), generating it on first use with a message
-// saying where it was written (issue 5). openStore hands it to every store,
-// which calls it when it first appends entries.
-func (a *app) auditSigner() (*audit.Signer, error) {
-	return a.loadOrCreateAuditKey(a.env("STEWARD_AUDIT_KEY", audit.DefaultKeyFile))
 }
 
 const auditVerifyAbout = `Checks every audit entry: numbered without gaps, each linking to the hash of
@@ -96,7 +71,7 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 	case *noSigs && *pubkey != "":
 		return steward.FieldError("no-signatures", "error.no_signatures_with_pubkey")
 	case *noSigs:
-		fmt.Fprintln(a.stderr, "steward audit verify: --no-signatures: the chain alone is checked, so a cut-off tail or a rewritten chain goes unnoticed")
+		// Said once the database is open: with none there is nothing to check.
 	case *pubkey != "":
 		// A public key named and not found is an error, never a silent
 		// verification without signatures.
@@ -123,6 +98,9 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
+	if *noSigs {
+		fmt.Fprintln(a.stderr, "steward audit verify: --no-signatures: the chain alone is checked, so a cut-off tail or a rewritten chain goes unnoticed")
+	}
 	start := time.Now()
 	r, err := audit.Verify(ctx, s.Audit(), opt)
 	if err != nil {
@@ -311,14 +289,10 @@ func parseSince(s string) (time.Time, error) {
 }
 
 func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("audit checkpoint", "[--db DSN] [--key FILE]", "Verifies the audit log and signs a checkpoint of its head: a statement that\nentry N has hash H. Keep the printed line outside the database (an auditor's\ncopy, e.g. 'steward audit checkpoint >> /elsewhere/audit-checkpoints' from\ncron): 'steward audit verify --checkpoint @FILE' then proves the log was not\ncut back, rolled back or rewritten since. Only the line goes to stdout.\nThe key is generated on first use.")
+	fs := a.flags("audit checkpoint", "[--db DSN] [--key FILE]", "Verifies the audit log and signs a checkpoint of its head: a statement that\nentry N has hash H. Keep the printed line outside the database (an auditor's\ncopy, e.g. 'steward audit checkpoint >> /elsewhere/audit-checkpoints' from\ncron): 'steward audit verify --checkpoint @FILE' then proves the log was not\ncut back, rolled back or rewritten since. Only the line goes to stdout.\nThe key must be the one the database expects; it is never created here.")
 	db := a.dbFlag(fs)
 	key := a.keyFlag(fs)
 	if err := parse(fs, args); err != nil {
-		return err
-	}
-	signer, err := a.loadOrCreateAuditKey(*key)
-	if err != nil {
 		return err
 	}
 	s, err := a.openStore(ctx, *db)
@@ -326,6 +300,10 @@ func runAuditCheckpoint(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
+	signer, err := a.auditSigner(ctx, s, auditKeyAt(*key), claim)
+	if err != nil {
+		return err
+	}
 	r, err := audit.Verify(ctx, s.Audit(), audit.VerifyOptions{Key: signer.Public()})
 	if err != nil {
 		return err

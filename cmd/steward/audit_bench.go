@@ -44,7 +44,7 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
-	s, err := a.openStore(ctx, dsn)
+	s, err := a.openScratch(ctx, dsn)
 	if err != nil {
 		return err
 	}

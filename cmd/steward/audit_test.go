@@ -105,20 +105,32 @@ func TestAuditCommands(t *testing.T) {
 	}
 }
 
-func TestAuditCheckpointGeneratesTheKeyAndSaysWhere(t *testing.T) {
+// TestAuditCheckpointNeverCreatesTheKey: 'migrate' makes the audit key
+// of a new database and says where; 'audit checkpoint' with any other key
+// path refuses in one line naming the file and the key id the database
+// expects, and creates nothing (issue 13).
+func TestAuditCheckpointNeverCreatesTheKey(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "k", "audit.key")}
-	code, _, errOut := run(t, env, "audit", "checkpoint")
-	if code != 1 || !strings.Contains(errOut, env["STEWARD_AUDIT_KEY"]) {
-		t.Fatalf("key in a missing directory: exit %d, stderr %q; want 1 naming the key file", code, errOut)
-	}
-	env["STEWARD_AUDIT_KEY"] = filepath.Join(dir, "audit.key")
-	code, _, errOut = run(t, env, "audit", "checkpoint")
+	env := withKeys(t, map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db")})
+	code, _, errOut := run(t, env, "migrate")
 	if code != 0 || !strings.Contains(errOut, "generated the audit signing key "+env["STEWARD_AUDIT_KEY"]) {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+		t.Fatalf("migrate: exit %d, stderr %q", code, errOut)
 	}
-	if _, _, errOut = run(t, env, "audit", "checkpoint"); strings.Contains(errOut, "generated") {
-		t.Fatalf("key generated twice: %s", errOut)
+	signer, err := audit.LoadKey(env["STEWARD_AUDIT_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{filepath.Join(dir, "k", "audit.key"), filepath.Join(dir, "other.key")} {
+		code, out, errOut := run(t, env, "audit", "checkpoint", "--key", other)
+		if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, other) || !strings.Contains(errOut, signer.KeyID()) {
+			t.Fatalf("checkpoint --key %s: exit %d, stderr %q; want 1 and one line naming the file and key id %s", other, code, errOut, signer.KeyID())
+		}
+		if _, err := os.Stat(other); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("checkpoint created %s (stat: %v)", other, err)
+		}
+	}
+	if code, _, errOut = run(t, env, "audit", "checkpoint"); code != 0 || strings.Contains(errOut, "generated") {
+		t.Fatalf("checkpoint with the database's key: exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -210,19 +222,18 @@ func TestAuditHoldsNoPersonalValues(t *testing.T) {
 	testkit.AssertNoPersonalValues(t, s, vals...)
 }
 
-// TestOpenStoreSignsEveryAppend: a store opened as every command opens it
-// signs what it appends with STEWARD_AUDIT_KEY, generated with a message at
-// the first append; reading never creates the key (issue 5, G2).
+// TestOpenStoreSignsEveryAppend: 'migrate' makes the database's audit
+// key (with one message); commands that only read never touch it; a store
+// opened as every command opens it signs what it appends with it (issues
+// 5, 13, G2).
 func TestOpenStoreSignsEveryAppend(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db"), "STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
+	env := withKeys(t, map[string]string{"STEWARD_DB": "sqlite:" + filepath.Join(dir, "s.db")})
+	_, _, migrated := run(t, env, "migrate")
 	for _, args := range [][]string{{"audit", "tail"}, {"audit", "verify", "--no-signatures"}, {"audit", "export", "--since", "2026-01-01"}, {"mail", "list"}} {
 		if code, _, errOut := run(t, env, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
-	}
-	if _, err := os.Stat(env["STEWARD_AUDIT_KEY"]); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("a command that only reads created the audit key (stat: %v)", err)
 	}
 	a, _, errOut := testApp(env)
 	s, err := a.openStore(context.Background(), env["STEWARD_DB"])
@@ -237,8 +248,8 @@ func TestOpenStoreSignsEveryAppend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := strings.Count(errOut.String(), "generated the audit signing key "+env["STEWARD_AUDIT_KEY"]); n != 1 {
-		t.Fatalf("%d messages about the new key, want 1: %q", n, errOut.String())
+	if n := strings.Count(migrated+errOut.String(), "generated the audit signing key "+env["STEWARD_AUDIT_KEY"]); n != 1 {
+		t.Fatalf("%d messages about the new key, want 1: %q", n, migrated+errOut.String())
 	}
 	if code, out, _ := run(t, env, "audit", "verify"); code != 0 || !strings.Contains(out, "checked 2 entries") || !strings.Contains(out, "intact") {
 		t.Fatalf("verify: exit %d %s", code, out)

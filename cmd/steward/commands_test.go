@@ -13,8 +13,8 @@ func TestCommandTable(t *testing.T) {
 		t.Fatalf("%d names for %d commands: a name is listed twice", len(commands), len(commandTable))
 	}
 	for _, c := range commandTable {
-		if c.summary == "" || c.run == nil {
-			t.Errorf("command %q has no summary or no run", c.name)
+		if c.summary == "" || c.run == nil || c.db == unclassified {
+			t.Errorf("command %q has no summary, no run or no database access (db)", c.name)
 		}
 		if got, rest := lookup(append(strings.Fields(c.name), "--flag")); got == nil || got.name != c.name || len(rest) != 1 {
 			t.Errorf("lookup(%q) = %v, %v", c.name, got, rest)

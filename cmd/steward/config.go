@@ -28,13 +28,77 @@ func (a *app) policyFlag(fs *flag.FlagSet) *string {
 	return fs.String("policy", a.env("STEWARD_POLICY", defaultPolicy), "the site's policy file (env STEWARD_POLICY)")
 }
 
-// openStore opens and migrates the database, and makes it sign the audit
-// log's head at every commit that appends entries, and a checkpoint every
-// audit.DefaultCheckpointEvery entries, with the key auditSigner names.
-// Every command opens its store here, so none can append entries that
-// 'audit verify' then finds unsigned (G2); a command that only reads never
-// loads the key, nor creates it.
+// opener opens a command's database: openStore, openStoreToChange.
+type opener func(ctx context.Context, dsn string) (*store.Store, error)
+
+// openStore opens and migrates a database that 'steward migrate' or
+// 'steward serve' made: with no database at dsn it says so and creates
+// nothing (issue 13). It makes the store sign the audit log's head at every
+// commit that appends entries, and a checkpoint every
+// audit.DefaultCheckpointEvery entries, with the audit key — loaded at the
+// first append and checked against the one the database expects, never
+// created — so no command can append entries that 'audit verify' then
+// finds unsigned or signed by a stranger (G2); a command that only reads
+// never loads the key.
 func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
+	s, err := store.OpenExisting(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	k := a.auditKey()
+	s.SetAuditKey(func() (*audit.Signer, error) {
+		return a.auditSigner(context.Background(), s, k, checkOnly)
+	}, audit.DefaultCheckpointEvery)
+	return s, nil
+}
+
+// openStoreToChange is openStore for a command that appends audit
+// entries: the audit key is loaded and checked before anything is done,
+// so a command run away from its key refuses at once, naming the file and
+// the key id the database expects.
+func (a *app) openStoreToChange(ctx context.Context, dsn string) (*store.Store, error) {
+	s, err := a.openStore(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := a.auditSigner(ctx, s, a.auditKey(), claim)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
+	return s, nil
+}
+
+// makeStore opens the database for 'serve' and 'migrate', the two
+// commands that may create it: created (SQLite) and migrated, its audit
+// key created when the database has none yet (issue 13).
+func (a *app) makeStore(ctx context.Context, dsn string) (*store.Store, []store.Applied, *audit.Signer, error) {
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		s.Close()
+		return nil, applied, nil, err
+	}
+	signer, err := a.auditSigner(ctx, s, a.auditKey(), create)
+	if err != nil {
+		s.Close()
+		return nil, applied, nil, err
+	}
+	s.SetAuditSigner(signer, audit.DefaultCheckpointEvery)
+	return s, applied, signer, nil
+}
+
+// openScratch opens (creating it) and migrates a bench's scratch
+// database; the bench sets its own throwaway audit key.
+func (a *app) openScratch(ctx context.Context, dsn string) (*store.Store, error) {
 	s, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -43,7 +107,6 @@ func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
 		s.Close()
 		return nil, err
 	}
-	s.SetAuditKey(a.auditSigner, audit.DefaultCheckpointEvery)
 	return s, nil
 }
 

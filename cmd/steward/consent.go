@@ -15,20 +15,7 @@ import (
 // consentKeyFlag adds --consent-key (env STEWARD_CONSENT_KEY_FILE).
 func (a *app) consentKeyFlag(fs *flag.FlagSet) *string {
 	return fs.String("consent-key", a.env("STEWARD_CONSENT_KEY_FILE", consent.DefaultKeyFile),
-		"the site's ed25519 consent key file (env STEWARD_CONSENT_KEY_FILE); created on first use")
-}
-
-// loadConsentKey reads the consent key, creating it with a clear message
-// the first time.
-func loadConsentKey(a *app, path string) (*consent.Key, error) {
-	k, created, err := consent.LoadOrCreateKey(path)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		fmt.Fprintf(a.stderr, "steward: created a new consent signing key in %s (key id %s); keep it safe and back it up: receipts and unsubscribe links depend on it\n", path, k.ID())
-	}
-	return k, nil
+		"the site's ed25519 consent key file (env STEWARD_CONSENT_KEY_FILE); created by the first 'serve' or 'migrate' of a database, which records its id")
 }
 
 const verifyReceiptAbout = `Checks a consent receipt (Art. 7(1) GDPR proof a person downloaded): the
@@ -90,15 +77,15 @@ func runConsentReceipt(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := loadConsentKey(a, *keyPath)
-	if err != nil {
-		return err
-	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	key, err := a.consentKey(ctx, s, *keyPath, checkOnly)
+	if err != nil {
+		return err
+	}
 	// A temporary file beside --out is made before the export is recorded,
 	// so a bad --out is an error that records and changes nothing; it
 	// replaces --out only once the receipt is written whole.

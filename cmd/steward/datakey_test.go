@@ -218,25 +218,3 @@ func TestDataKeyMissingWithSealedValuesRefused(t *testing.T) {
 		}
 	})
 }
-
-func TestStaffAddPrintsOneTimeLink(t *testing.T) {
-	var out, errb bytes.Buffer
-	env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
-	a := &app{stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }, clock: clock.System{}}
-	db := testkit.SQLiteDSN(t)
-	pol := testkit.PolicyPath(t, "ivm")
-	if code := a.main(context.Background(), []string{"staff", "add", "po@example.nl", "--role", "privacy_officer", "--db", db, "--policy", pol, "--base-url", "https://site.example"}); code != 0 {
-		t.Fatalf("staff add: exit %d: %s", code, errb.String())
-	}
-	if !strings.Contains(out.String(), "https://site.example/reset/confirm?token=") {
-		t.Fatalf("no set-password link in %q", out.String())
-	}
-	errb.Reset()
-	if code := a.main(context.Background(), []string{"staff", "add", "x@example.nl", "--role", "god", "--db", db, "--policy", pol}); code == 0 || !strings.Contains(errb.String(), "admin, privacy_officer, support") {
-		t.Fatalf("unknown role: exit %d: %s", code, errb.String())
-	}
-	errb.Reset()
-	if code := a.main(context.Background(), []string{"staff", "add", "PO@example.nl", "--role", "support", "--db", db, "--policy", pol}); code == 0 {
-		t.Fatal("a second account with the same address was created")
-	}
-}

@@ -36,20 +36,25 @@ func keyFiles() map[string]bool {
 	return m
 }
 
-// openTestStore opens env's STEWARD_DB the way every command does —
-// migrated, signing the audit log with env's STEWARD_AUDIT_KEY — for a
-// test to set data up and to look at what a command did. The store is
-// closed when the test ends.
+// openTestStore opens env's STEWARD_DB the way 'steward migrate' does —
+// created, migrated, its audit key (env's STEWARD_AUDIT_KEY) created and
+// recorded, and so is env's STEWARD_CONSENT_KEY_FILE when set — for a test to set data up and to look at what a command did.
+// The store is closed when the test ends.
 func openTestStore(t *testing.T, env map[string]string) *store.Store {
 	t.Helper()
 	if env["STEWARD_AUDIT_KEY"] == "" {
 		t.Fatal("openTestStore: env needs STEWARD_AUDIT_KEY in t.TempDir(), or an append would write the key into the repository")
 	}
 	a, _, _ := testApp(env)
-	s, err := a.openStore(context.Background(), env["STEWARD_DB"])
+	s, _, _, err := a.makeStore(context.Background(), env["STEWARD_DB"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	if f := env["STEWARD_CONSENT_KEY_FILE"]; f != "" {
+		if _, err := a.consentKey(context.Background(), s, f, create); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return s
 }

@@ -29,7 +29,7 @@ func runMailShow(ctx context.Context, a *app, args []string) error {
 	if err != nil || id < 1 {
 		return a.wrongUsage("mail show", "cli.not_a_mail_id", "arg", fs.Arg(0))
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}

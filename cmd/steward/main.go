@@ -29,6 +29,8 @@ var version = "dev"
 type command struct {
 	name    string // e.g. "serve", "policy check" or "retention override set"
 	summary string
+	// db says what the command does with the database (commands.go).
+	db access
 	// run executes the command; args are what follows the command's name.
 	run func(ctx context.Context, app *app, args []string) error
 }

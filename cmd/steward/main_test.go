@@ -220,7 +220,7 @@ func TestPolicyCheckMissingFile(t *testing.T) {
 }
 
 func TestMigrateTwiceChangesNothing(t *testing.T) {
-	env := map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t)}
+	env := withKeys(t, map[string]string{"STEWARD_DB": testkit.SQLiteDSN(t)})
 	code, out, errOut := run(t, env, "migrate")
 	if code != 0 || !strings.Contains(out, "applied 0001_init") {
 		t.Fatalf("first migrate: exit %d\n%s%s", code, out, errOut)
@@ -306,6 +306,24 @@ type served struct {
 // the database: serve refuses another).
 func startServe(t *testing.T, env map[string]string) *served {
 	t.Helper()
+	a, out, errOut := testApp(withKeys(t, env))
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &served{Stderr: errOut, cancel: cancel, done: make(chan int, 1)}
+	go func() { s.done <- a.main(ctx, []string{"serve"}) }()
+	s.Base = waitForURL(t, out, errOut, s.done)
+	t.Cleanup(func() {
+		if s.exit == nil {
+			s.Stop(t)
+		}
+	})
+	return s
+}
+
+// withKeys sets in env the key files not set already: beside a SQLite
+// database given by an absolute STEWARD_DB path (so 'migrate' and 'serve'
+// on one database find the same keys), else in t.TempDir(). It returns env.
+func withKeys(t *testing.T, env map[string]string) map[string]string {
+	t.Helper()
 	keys := testkit.ServeEnv(t)
 	if path, ok := strings.CutPrefix(env["STEWARD_DB"], "sqlite:"); ok && filepath.IsAbs(path) {
 		for k, v := range keys {
@@ -317,17 +335,7 @@ func startServe(t *testing.T, env map[string]string) *served {
 			env[k] = v
 		}
 	}
-	a, out, errOut := testApp(env)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{Stderr: errOut, cancel: cancel, done: make(chan int, 1)}
-	go func() { s.done <- a.main(ctx, []string{"serve"}) }()
-	s.Base = waitForURL(t, out, errOut, s.done)
-	t.Cleanup(func() {
-		if s.exit == nil {
-			s.Stop(t)
-		}
-	})
-	return s
+	return env
 }
 
 // Stop shuts serve down and fails the test unless it exits 0 in time.

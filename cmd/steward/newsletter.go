@@ -95,7 +95,7 @@ func runNewsletterPurge(ctx context.Context, a *app, args []string) error {
 	if len(rules) == 0 {
 		return steward.Errorf(steward.EINVALID, "error.policy_has_no_retention", "newsletter_record", consent.NewsletterRecord)
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -120,12 +120,13 @@ func openNewsletter(ctx context.Context, a *app, db, pol, keyPath, baseURL strin
 	if err != nil {
 		return nil, nil, err
 	}
-	key, err := loadConsentKey(a, keyPath)
+	s, err := a.openStoreToChange(ctx, db)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := a.openStore(ctx, db)
+	key, err := a.consentKey(ctx, s, keyPath, checkOnly)
 	if err != nil {
+		s.Close()
 		return nil, nil, err
 	}
 	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, BaseURL: baseURL})

@@ -21,8 +21,8 @@ func TestNewsletterPurgeIsTheRetentionRule(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "n.db")
-	env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")}
-	if code, _, stderr := run(t, nil, "migrate", "--db", db); code != 0 {
+	env := withKeys(t, map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(dir, "audit.key")})
+	if code, _, stderr := run(t, env, "migrate", "--db", db); code != 0 {
 		t.Fatal(stderr)
 	}
 	s, err := store.Open(ctx, db)

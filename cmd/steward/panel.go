@@ -31,7 +31,7 @@ func runPanelExport(ctx context.Context, a *app, args []string) error {
 	if pu := p.Purpose(panelPurpose); pu == nil || !pu.NeedsConsent() {
 		return steward.Errorf(steward.EINVALID, "error.policy_declares_no_consent_based_purpose", "panel_purpose", panelPurpose)
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func runPolicyPublish(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -35,13 +35,13 @@ type deskEnv struct {
 
 func (e *deskEnv) Close() { e.store.Close() }
 
-// openDesk opens the store and policy behind a Desk.
-func openDesk(ctx context.Context, a *app, dsn, policyPath string) (*deskEnv, error) {
+// openDesk opens the store (with open) and policy behind a Desk.
+func openDesk(ctx context.Context, a *app, open opener, dsn, policyPath string) (*deskEnv, error) {
 	p, err := loadPolicy(policyPath)
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.openStore(ctx, dsn)
+	s, err := open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +56,8 @@ func openDesk(ctx context.Context, a *app, dsn, policyPath string) (*deskEnv, er
 // openStaffDesk opens the desk for a step taken by the staff account id,
 // which must have a role that handles requests: every step is audited to
 // a person (R12).
-func openStaffDesk(ctx context.Context, a *app, dsn, policyPath, staff string) (*deskEnv, audit.Actor, error) {
-	env, err := openDesk(ctx, a, dsn, policyPath)
+func openStaffDesk(ctx context.Context, a *app, open opener, dsn, policyPath, staff string) (*deskEnv, audit.Actor, error) {
+	env, err := openDesk(ctx, a, open, dsn, policyPath)
 	if err != nil {
 		return nil, "", err
 	}
@@ -189,7 +189,7 @@ func runRequestsList(ctx context.Context, a *app, args []string) error {
 	if *format != "table" && *format != "json" {
 		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, err := openDesk(ctx, a, a.openStore, *db, *pol)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func runRequestsShow(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	env, err := openDesk(ctx, a, *db, *pol)
+	env, err := openDesk(ctx, a, a.openStore, *db, *pol)
 	if err != nil {
 		return err
 	}
@@ -336,7 +336,7 @@ func runRequestsAdd(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func runRequestsVerify(ctx context.Context, a *app, args []string) error {
 	if *link == (*note != "") {
 		return steward.FieldError("link", "error.give_exactly_one_link")
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -422,7 +422,7 @@ func runRequestsExtend(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return steward.FieldError("period", "error.must_be_iso_8601")
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -457,7 +457,7 @@ func runRequestsComplete(ctx context.Context, a *app, args []string) error {
 	if *refuse != "" && *outcome != "" {
 		return steward.FieldError("refuse", "error.give_outcome_or_refuse")
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -494,7 +494,7 @@ func runRequestsLiftRestriction(ctx context.Context, a *app, args []string) erro
 	if strings.TrimSpace(*reason) == "" {
 		return steward.FieldError("reason", "error.reason_is_required_person")
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -542,7 +542,7 @@ func runRequestsExport(ctx context.Context, a *app, args []string) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -593,12 +593,15 @@ func exportOpener(ctx context.Context, a *app, s *store.Store, p *policy.Policy,
 	if err != nil {
 		return nil, err
 	}
-	if dk.key == nil {
-		return nil, steward.Errorf(steward.EINVALID, "error.data_key_file_missing_export", "file", dk.file, "f", f)
-	}
 	recorded, err := s.DataKeyID(ctx)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case dk.key == nil && recorded != "":
+		return nil, steward.Errorf(steward.EINVALID, "error.data_key_file_missing_recorded", "file", dk.file, "recorded", recorded)
+	case dk.key == nil:
+		return nil, steward.Errorf(steward.EINVALID, "error.data_key_file_missing_export", "file", dk.file, "f", f)
 	}
 	if id := dataKeyID(dk.key); recorded != "" && recorded != id {
 		return nil, steward.Errorf(steward.EINVALID, "error.data_key_mismatch", "source", dk.source(), "id", id, "recorded", recorded)

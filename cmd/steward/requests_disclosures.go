@@ -35,7 +35,7 @@ func runDisclosuresAdd(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 	if *format != "table" && *format != "json" {
 		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
-	env, _, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, _, err := openStaffDesk(ctx, a, a.openStore, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func runRequestsRectify(ctx context.Context, a *app, args []string) error {
 	if len(set) == 0 {
 		return steward.FieldError("set", "error.set_record_field_value")
 	}
-	env, actor, err := openStaffDesk(ctx, a, *db, *pol, *staff)
+	env, actor, err := openStaffDesk(ctx, a, a.openStoreToChange, *db, *pol, *staff)
 	if err != nil {
 		return err
 	}

@@ -40,8 +40,8 @@ func (a *app) retentionFlags(fs *flag.FlagSet) retentionFlags {
 }
 
 // openRetention checks the flags before it touches the database (G3: bad
-// input changes nothing), then opens store, policy and runner.
-func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv, error) {
+// input changes nothing), then opens store (with open), policy and runner.
+func openRetention(ctx context.Context, a *app, open opener, f retentionFlags) (*retentionEnv, error) {
 	asOf := a.clock.Now()
 	if *f.asOf != "" {
 		t, err := time.Parse(time.DateOnly, *f.asOf)
@@ -65,7 +65,7 @@ func openRetention(ctx context.Context, a *app, f retentionFlags) (*retentionEnv
 		}
 		rules = []string{*f.rule}
 	}
-	s, err := a.openStore(ctx, *f.db)
+	s, err := open(ctx, *f.db)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 	if *format != "table" && *format != "json" {
 		return steward.FieldError("format", "error.must_be_table_or_json")
 	}
-	env, err := openRetention(ctx, a, f)
+	env, err := openRetention(ctx, a, a.openStore, f)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 			return steward.Errorf(steward.EINVALID, "error.as_of_in_future", "as_of", *f.asOf)
 		}
 	}
-	env, err := openRetention(ctx, a, f)
+	env, err := openRetention(ctx, a, a.openStoreToChange, f)
 	if err != nil {
 		return err
 	}

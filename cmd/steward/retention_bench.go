@@ -44,7 +44,7 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	if _, err := e.Rule("website_account_inactive"); err != nil {
 		return err
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openScratch(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func runOverrideSet(ctx context.Context, a *app, args []string) error {
 	} else if !r.ContractOverride {
 		return steward.FieldError("rule", "error.retention_rule_no_contract_override", "rule", o.Rule)
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func runOverrideRemove(ctx context.Context, a *app, args []string) error {
 	if err != nil || id <= 0 {
 		return steward.FieldError("id", "error.is_not_override_id", "id_flag", *idFlag)
 	}
-	s, err := a.openStore(ctx, *db)
+	s, err := a.openStoreToChange(ctx, *db)
 	if err != nil {
 		return err
 	}

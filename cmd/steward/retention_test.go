@@ -32,6 +32,9 @@ func TestRetentionCommandsRefuseBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tc.args, code, stderr, tc.want)
 		}
 	}
+	if code, _, stderr := run(t, withKeys(t, map[string]string{"STEWARD_DB": db}), "migrate"); code != 0 {
+		t.Fatal(stderr)
+	}
 	code, stdout, stderr := run(t, nil, "retention", "plan", "--db", db, "--policy", pol, "--as-of", "2030-01-01", "--format", "json")
 	if code != 0 || !strings.Contains(stdout, `"website_account_inactive"`) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
@@ -45,7 +48,7 @@ func TestRetentionOverrideCommands(t *testing.T) {
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "o.db")
 	pol := testkit.PolicyPath(t, "ivm")
-	env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+	env := withKeys(t, map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")})
 	if code, _, stderr := run(t, env, "migrate", "--db", db); code != 0 {
 		t.Fatal(stderr)
 	}

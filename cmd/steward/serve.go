@@ -173,8 +173,10 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted, publish: *publish, summary: summary}, nil
 }
 
-// serveKeys are the policy and the keys serve needs before it opens the
-// database.
+// serveKeys are the policy and the keys serve needs: the policy and the
+// data key read before it opens the database, the consent and audit keys
+// loaded — or, for a database that has none, created — once it is open,
+// so a start away from the server's keys is refused (issue 13).
 type serveKeys struct {
 	policy *policy.Policy
 	// policyFile is the file policy was parsed from, as read once.
@@ -184,8 +186,8 @@ type serveKeys struct {
 	audit      *audit.Signer
 }
 
-// serveKeys loads the policy, then the keys, so that a broken policy or a
-// missing key stops serve before the database is touched.
+// serveKeys loads the policy, then the data key, so that a broken policy
+// or a missing data key stops serve before the database is touched.
 func (a *app) serveKeys(o *serveOptions) (*serveKeys, error) {
 	var k serveKeys
 	var err error
@@ -202,31 +204,29 @@ func (a *app) serveKeys(o *serveOptions) (*serveKeys, error) {
 	if k.data, err = loadDataKey(a, k.policy, o.dataKey); err != nil {
 		return nil, err
 	}
-	// Issue 6: cookie choices and unsubscribe links in mails already sent
-	// are keyed by the site's consent key; an ephemeral one would void them
-	// at every restart.
-	if k.consent, err = loadConsentKey(a, o.consentKeyFile); err != nil {
-		return nil, err
-	}
-	// G2: the store loads the audit key at its first append (openStore);
-	// serve loads it now as well, so a missing directory or a damaged key
-	// stops it here rather than failing every request that audits, and
-	// /staff/audit's "verify now" checks signatures with its public half.
-	if k.audit, err = a.auditSigner(); err != nil {
-		return nil, err
-	}
 	return &k, nil
 }
 
-// openServeStore opens and migrates the database, checks the data key
-// against it and records the policy version served.
+// openServeStore opens (creating it on a first start) and migrates the
+// database, loads the audit and consent keys and checks the data key
+// against it, and records the policy version served.
 func (a *app) openServeStore(ctx context.Context, o *serveOptions, k *serveKeys, log *slog.Logger) (*store.Store, *account.Sealer, error) {
-	s, err := a.openStore(ctx, o.db)
+	// G2: the audit key signs the head at every commit that appends, and
+	// /staff/audit's "verify now" checks signatures with its public half.
+	s, _, signer, err := a.makeStore(ctx, o.db)
 	if err != nil {
 		return nil, nil, err
 	}
+	k.audit = signer
 	if w := s.PermissionWarning(); w != "" {
 		log.Warn(w)
+	}
+	// Issue 6: cookie choices and unsubscribe links in mails already sent
+	// are keyed by the site's consent key; an ephemeral one would void them
+	// at every restart.
+	if k.consent, err = a.consentKey(ctx, s, o.consentKeyFile, create); err != nil {
+		s.Close()
+		return nil, nil, err
 	}
 	sealer, err := k.data.bind(ctx, s, a.clock.Now(), log)
 	if err != nil {

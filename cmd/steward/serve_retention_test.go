@@ -43,7 +43,7 @@ func serveUntil(t *testing.T, env map[string]string, cond func(stderr string) bo
 func TestServeRunsRetentionInTheBackground(t *testing.T) {
 	ctx := context.Background()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "serve.db")
-	if code, _, stderr := run(t, nil, "migrate", "--db", dsn); code != 0 {
+	if code, _, stderr := run(t, withKeys(t, map[string]string{"STEWARD_DB": dsn}), "migrate"); code != 0 {
 		t.Fatal(stderr)
 	}
 	s, err := store.Open(ctx, dsn)
