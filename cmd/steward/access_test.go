@@ -198,6 +198,10 @@ func TestCommandsElsewhereRefuseToMakeKeys(t *testing.T) {
 	for _, name := range []string{"consent receipt", "newsletter send"} {
 		check(t, name, withAudit, "./steward-consent.key", consentKey.ID())
 	}
+	// 'mail list' reads, but shown unmasked the recipients are an audited
+	// view: then it needs the audit key like any command that audits.
+	args["mail list --show-recipient"] = nil
+	check(t, "mail list --show-recipient", env, "./steward-audit.key", auditSigner.KeyID())
 	if got := entries(t, elsewhere); len(got) != 0 {
 		t.Fatalf("created %v in the directory the commands ran in", got)
 	}

@@ -40,7 +40,12 @@ func runMailList(ctx context.Context, a *app, args []string) error {
 		}
 		f.Status = st
 	}
-	s, err := a.openStore(ctx, *db)
+	open := a.openStore
+	if *show {
+		// The view is audited: the audit key is checked before anything.
+		open = a.openStoreToChange
+	}
+	s, err := open(ctx, *db)
 	if err != nil {
 		return err
 	}
