@@ -55,20 +55,7 @@ func TestAPISelfService(t *testing.T) {
 		if errs, _ := body["errors"].([]any); resp.StatusCode != 400 || len(errs) != 4 {
 			t.Fatalf("bad sign-up: %d %v", resp.StatusCode, body)
 		}
-		resp, body = b.api("POST", "/api/v1/signup", "", `{"email":"z@example.nl","password":"long enough pw","fields":{"account":{"username":"zee"},"profile":{"age":"34","postcode":"1234ab"}}}`)
-		if resp.StatusCode != 202 {
-			t.Fatalf("sign-up: %d %v", resp.StatusCode, body)
-		}
-		link, _ := st.mailLink(1)
-		token := link[strings.Index(link, "token=")+len("token="):]
-		if resp, body := b.api("POST", "/api/v1/verify", "", `{"token":"`+token+`"}`); resp.StatusCode != 200 {
-			t.Fatalf("verify: %d %v", resp.StatusCode, body)
-		}
-		resp, body = b.api("POST", "/api/v1/login", "", `{"email":"z@example.nl","password":"long enough pw"}`)
-		bearer, _ := body["token"].(string)
-		if resp.StatusCode != 200 || bearer == "" {
-			t.Fatalf("login: %d %v", resp.StatusCode, body)
-		}
+		bearer := apiUser(t, st, b, "z@example.nl")
 		resp, body = b.api("GET", "/api/v1/profile", bearer, "")
 		fields, _ := body["fields"].(map[string]any)
 		prof, _ := fields["profile"].(map[string]any)

@@ -41,12 +41,8 @@ type opener func(ctx context.Context, dsn string) (*store.Store, error)
 // finds unsigned or signed by a stranger (G2); a command that only reads
 // never loads the key.
 func (a *app) openStore(ctx context.Context, dsn string) (*store.Store, error) {
-	s, err := store.OpenExisting(ctx, dsn)
+	s, err := migrated(ctx, store.OpenExisting, dsn)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.Migrate(ctx); err != nil {
-		s.Close()
 		return nil, err
 	}
 	k := a.auditKey()
@@ -99,7 +95,12 @@ func (a *app) makeStore(ctx context.Context, dsn string) (*store.Store, []store.
 // openScratch opens (creating it) and migrates a bench's scratch
 // database; the bench sets its own throwaway audit key.
 func (a *app) openScratch(ctx context.Context, dsn string) (*store.Store, error) {
-	s, err := store.Open(ctx, dsn)
+	return migrated(ctx, store.Open, dsn)
+}
+
+// migrated opens dsn with open and migrates it.
+func migrated(ctx context.Context, open opener, dsn string) (*store.Store, error) {
+	s, err := open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
