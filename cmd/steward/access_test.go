@@ -54,6 +54,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"requests extend":           {"r-1", "--period", "P2M", "--reason", "many records"},
 		"requests lift-restriction": {"--subject", "a-1", "--reason", "resolved"},
 		"requests list":             {},
+		"requests rectify":          {"r-1", "--set", "account.last_name=Visser"},
 		"requests show":             {"r-1"},
 		"requests verify":           {"r-1", "--note", "passport seen"},
 		"retention bench":           nil, // scratch database: not run here
@@ -65,6 +66,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"serve":                     nil, // creates its database: the serve tests
 		"staff add":                 {"po@example.nl", "--role", "privacy_officer", "--base-url", "https://site.example"},
 		"staff link":                {"po@example.nl", "--base-url", "https://site.example"},
+		"staff reset-mfa":           {"po@example.nl"},
 		"version":                   {},
 	}
 }
