@@ -66,7 +66,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"serve":                     nil, // creates its database: the serve tests
 		"staff add":                 {"po@example.nl", "--role", "privacy_officer", "--base-url", "https://site.example"},
 		"staff link":                {"po@example.nl", "--base-url", "https://site.example"},
-		"staff reset-mfa":           {"po@example.nl"},
+		"staff reset-mfa":           {"po@example.nl", "--base-url", "https://site.example"},
 		"version":                   {},
 	}
 }

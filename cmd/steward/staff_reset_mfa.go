@@ -20,8 +20,14 @@ func runStaffResetMFA(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("staff reset-mfa", "EMAIL|ACCOUNT-ID", "Clears the second factor (authenticator app and recovery codes) of a staff member or\nperson who lost their device, after you have checked who is asking. Every session of\nthe account ends and it is mailed; the next login sets up a second factor again.\nAudited by account id.")
 	db := a.dbFlag(fs)
 	pol := a.policyFlag(fs)
-	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", "http://"+defaultAddr), "public URL of the site, for the link in the mail (env STEWARD_BASE_URL)")
+	baseURL := a.baseURLFlag(fs)
 	pos, err := positional(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	// The mail links to the site's public address, as staff add's link
+	// does; never a guessed local one (issue 13).
+	base, err := publicBase(*baseURL)
 	if err != nil {
 		return err
 	}
@@ -52,7 +58,7 @@ func runStaffResetMFA(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, BaseURL: *baseURL})
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, BaseURL: base})
 	if err != nil {
 		return err
 	}

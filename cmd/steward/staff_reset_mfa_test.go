@@ -23,7 +23,7 @@ func TestStaffResetMFA(t *testing.T) {
 	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		env := map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
-			"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+			"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key"), "STEWARD_BASE_URL": "https://www.medicijngebruik.nl"}
 		s := openTestStore(t, env)
 		a, _, _ := testApp(env)
 		key, _ := account.ParseKey(account.NewKey())
