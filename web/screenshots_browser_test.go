@@ -115,23 +115,8 @@ func TestBrowserEveryPageFits(t *testing.T) {
 			ctx := testkit.Browser(t)
 			sc := newScene(t, testkit.SQLite(t), site)
 			base := sc.st.srv.URL
-			// Each page in each language once per site, as the first user
-			// who reaches it sees it: every header (visitor, person,
-			// staff) is on the pages only that kind of user reaches.
-			seen := map[string]bool{}
-			for _, who := range sc.order {
-				b := sc.users[who]
-				c := crawl(t, b)
-				var urls []string
-				for _, key := range c.order {
-					u := mustURL(key)
-					page := u.Path + "?" + u.Query().Get("lang")
-					if c.status[key] != http.StatusOK || seen[page] || strings.HasSuffix(u.Path, "/export") || strings.HasSuffix(u.Path, "/receipt") {
-						continue
-					}
-					seen[page] = true
-					urls = append(urls, key)
-				}
+			for _, up := range browserPages(t, sc, func(string) string { return "" }) {
+				who, b, urls := up.who, sc.users[up.who], up.urls
 				asUser(t, ctx, sc, b)
 				for _, w := range fitWidths {
 					if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 800)); err != nil {
@@ -154,4 +139,39 @@ func TestBrowserEveryPageFits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// userPages are the pages (path and query, one per page and language)
+// one of a scene's users is shown in a browser test.
+type userPages struct {
+	who  string
+	urls []string
+}
+
+// browserPages lists, for each of sc's users in order, the pages the
+// crawl reaches with 200 as that user, each page in each language once
+// per group: the first user of a group who reaches a page is shown it.
+// A group of "" for everyone shows each page once per site, as the first
+// user who reaches it sees it (every header — visitor, person, staff —
+// is on the pages only that kind of user reaches). Downloads (export,
+// receipt) are left out: they are not pages.
+func browserPages(t *testing.T, sc *scene, group func(who string) string) []userPages {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []userPages
+	for _, who := range sc.order {
+		c := crawl(t, sc.users[who])
+		up := userPages{who: who}
+		for _, key := range c.order {
+			u := mustURL(key)
+			page := group(who) + " " + u.Path + "?" + u.Query().Get("lang")
+			if c.status[key] != http.StatusOK || seen[page] || strings.HasSuffix(u.Path, "/export") || strings.HasSuffix(u.Path, "/receipt") {
+				continue
+			}
+			seen[page] = true
+			up.urls = append(up.urls, key)
+		}
+		out = append(out, up)
+	}
+	return out
 }
