@@ -39,7 +39,14 @@ func TestTOTPStep(t *testing.T) {
 	if len(codes) != account.RecoveryCodeCount || len(hashes) != len(codes) {
 		t.Fatalf("%d codes, %d hashes", len(codes), len(hashes))
 	}
+	seen := map[string]bool{}
 	for i, c := range codes {
+		// 24 base32 letters: 120 random bits, past ASVS 2.6.2's 112.
+		if plain := strings.ReplaceAll(c, "-", ""); len(plain)*5 < 112 || len(plain)*5 != account.RecoveryCodeBits || seen[plain] {
+			t.Errorf("recovery code %d: %d bits or repeated", i, len(plain)*5)
+		} else {
+			seen[plain] = true
+		}
 		if account.LooksLikeTOTP(c) || account.HashRecoveryCode(" "+strings.ToUpper(strings.ReplaceAll(c, "-", ""))+" ") != hashes[i] {
 			t.Errorf("recovery code %d does not hash the same typed another way", i)
 		}

@@ -16,7 +16,7 @@ import (
 
 var (
 	secretRE   = regexp.MustCompile(`<code id="totp-secret">([A-Z2-7]+)</code>`)
-	recoveryRE = regexp.MustCompile(`<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>`)
+	recoveryRE = regexp.MustCompile(`<li><code>([a-z2-7]{6}-[a-z2-7]{6}-[a-z2-7]{6}-[a-z2-7]{6})</code></li>`)
 )
 
 // code is the TOTP code the browser's authenticator shows at the site's
