@@ -74,9 +74,7 @@ func TestLoginRateLimited(t *testing.T) {
 func TestCSRFRefused(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "csrf@example.nl")
-		b.login("csrf@example.nl", "correct horse battery")
+		b := st.loggedInPerson("csrf@example.nl")
 		a, _ := s.AccountByEmail(context.Background(), "csrf@example.nl")
 		since := testkit.AuditHead(t, s)
 		// No token.
@@ -105,9 +103,7 @@ func TestCSRFRefused(t *testing.T) {
 func TestSessionTimeouts(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "idle@example.nl")
-		b.login("idle@example.nl", "correct horse battery")
+		b := st.loggedInPerson("idle@example.nl")
 		if resp, _ := b.get("/account"); resp.StatusCode != 200 {
 			t.Fatalf("fresh session: %d", resp.StatusCode)
 		}
@@ -140,9 +136,7 @@ func TestStaffRoles(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		st := newSite(t, s, "ivm")
 		ctx := context.Background()
-		person := st.browser()
-		st.signUpAndConfirm(person, "subject@example.nl")
-		person.login("subject@example.nl", "correct horse battery")
+		person := st.loggedInPerson("subject@example.nl")
 		subj, _ := s.AccountByEmail(ctx, "subject@example.nl")
 		support := staffBrowser(t, st, "support@example.nl", account.RoleSupport)
 		officer := staffBrowser(t, st, "officer@example.nl", account.RolePrivacyOfficer)

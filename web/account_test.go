@@ -265,6 +265,16 @@ func (st *site) signUpAndConfirm(b *browser, email string) {
 	}
 }
 
+// loggedInPerson is a fresh browser of a person who signed up as email
+// (IVM's form), confirmed by the mailed link and logged in.
+func (st *site) loggedInPerson(email string) *browser {
+	st.t.Helper()
+	b := st.browser()
+	st.signUpAndConfirm(b, email)
+	b.login(email, "correct horse battery")
+	return b
+}
+
 // login logs in with the password and, for an account whose second factor
 // the browser enrolled, with the code the app shows at the site's clock.
 func (b *browser) login(email, password string) *http.Response {

@@ -52,9 +52,7 @@ func TestAuditEntriesCarryTheRequestID(t *testing.T) {
 func TestPersonalPagesAreNotCached(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "anna@example.org")
-		b.login("anna@example.org", "correct horse battery")
+		b := st.loggedInPerson("anna@example.org")
 		if resp, _ := b.submit("/account", "/account", url.Values{"lms_account.register_number": {"12345678901"}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("store a BIG number: %d", resp.StatusCode)
 		}

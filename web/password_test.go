@@ -19,9 +19,7 @@ import (
 func TestChangePassword(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "anna@example.nl")
-		b.login("anna@example.nl", "correct horse battery")
+		b := st.loggedInPerson("anna@example.nl")
 		other := st.browser()
 		other.login("anna@example.nl", "correct horse battery")
 		if _, page := b.get("/account"); !strings.Contains(page, `name="password_current"`) || !strings.Contains(page, `name="password_new"`) {

@@ -201,9 +201,7 @@ func TestSecondFactorLogin(t *testing.T) {
 func TestAccountHolderSecondFactor(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "anna@example.nl")
-		b.login("anna@example.nl", "correct horse battery")
+		b := st.loggedInPerson("anna@example.nl")
 		if _, page := b.get("/account"); !strings.Contains(page, `href="/account/security"`) {
 			t.Fatal("the account page does not link to the second factor")
 		}

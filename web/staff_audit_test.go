@@ -56,9 +56,7 @@ func TestStaffAuditLog(t *testing.T) {
 		ctx := context.Background()
 		signer := testkit.AuditSigner(t, s, 4)
 		st := newSite(t, s, "ivm", func(c *web.Config) { c.AuditKey = signer.Public() })
-		anna := st.browser()
-		st.signUpAndConfirm(anna, "anna@example.org")
-		anna.login("anna@example.org", "correct horse battery")
+		anna := st.loggedInPerson("anna@example.org")
 		support := staffBrowser(t, st, "support@example.org", account.RoleSupport)
 		officer := staffBrowser(t, st, "officer@example.org", account.RolePrivacyOfficer)
 

@@ -23,9 +23,7 @@ func TestStaffQueueNeedsPrivacyOfficer(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "anna@example.org")
-		b.login("anna@example.org", "correct horse battery")
+		b := st.loggedInPerson("anna@example.org")
 		id := personID(t, s, "anna@example.org")
 		d := testDesk(t, st, "ivm")
 		req, err := d.Add(ctx, audit.Staff("a-po"), rights.NewRequest{SubjectID: id, Type: rights.TypeErasure, Channel: rights.ChannelLetter, ReceivedOn: st.clock.Now()})
@@ -135,9 +133,7 @@ func TestStaffRequestExport(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		st := newSite(t, s, "ivm")
-		b := st.browser()
-		st.signUpAndConfirm(b, "anna@example.org")
-		b.login("anna@example.org", "correct horse battery")
+		b := st.loggedInPerson("anna@example.org")
 		if resp, _ := b.submit("/account", "/account", url.Values{"lms_account.register_number": {"12345678901"}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("store a BIG number: %d", resp.StatusCode)
 		}
