@@ -43,6 +43,13 @@ func Chromium(t testing.TB) string {
 // so it talks to nobody but the test's server.
 func Browser(t testing.TB) context.Context {
 	t.Helper()
+	return BrowserFor(t, BrowserTimeout)
+}
+
+// BrowserFor is Browser for a test that walks through more pages than
+// BrowserTimeout allows for: its context lives until timeout.
+func BrowserFor(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
 	bin := Chromium(t)
 	profile := t.TempDir()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -70,7 +77,7 @@ func Browser(t testing.TB) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium %s: %v", bin, err)
 	}
-	tctx, cancel := context.WithTimeout(ctx, BrowserTimeout)
+	tctx, cancel := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancel)
 	return tctx
 }
