@@ -11,7 +11,6 @@
 package retention
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -118,9 +117,9 @@ type Decision struct {
 	// Due and WarnDue report whether DueDate and WarnDate have come at the
 	// moment asked.
 	Due, WarnDue bool
-	// Reason is the rule id and its condition in words, for plans, the
-	// staff page and the audit trail's reader.
-	Reason string
+	// Reason is why, typed (Reason.Words writes it in a language), for
+	// plans, the staff page and the audit trail's reader.
+	Reason Reason
 }
 
 // Action returns what the rule does when due.
@@ -203,12 +202,12 @@ func (e *Engine) EvaluateTerse(f Facts, asOf time.Time) []Decision {
 
 // Explain sets and returns the decision's Reason, for a decision made by
 // EvaluateTerse; a decision that has one keeps it.
-func (d *Decision) Explain() string {
-	if d.Reason == "" {
+func (d *Decision) Explain() Reason {
+	if d.Reason.IsZero() {
 		if d.Applies {
-			d.Reason = reason(d)
+			d.Reason = AppliesReason(d)
 		} else {
-			d.Reason = fmt.Sprintf("%s: does not apply (%s)", d.Rule.ID, ConditionWords(d.Rule))
+			d.Reason = newReason(ReasonNotApplicable, "condition", ConditionOf(d.Rule))
 		}
 	}
 	return d.Reason

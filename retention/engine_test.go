@@ -164,11 +164,11 @@ func TestSeedRulesAtTheBoundary(t *testing.T) {
 			if d.Due != tc.isDue {
 				t.Errorf("due = %v, want %v as of %s (%s)", d.Due, tc.isDue, tc.asOf, d.Reason)
 			}
-			if !strings.HasPrefix(d.Reason, tc.rule+": ") {
-				t.Errorf("reason %q does not start with the rule id", d.Reason)
+			if c, _ := d.Reason.Arg("condition").(retention.Condition); d.Reason.Kind != retention.ReasonApplies || c.Record != r.Record || d.Reason.Arg("due") != d.DueDate {
+				t.Errorf("reason %+v does not give the rule's condition and due date", d.Reason)
 			}
-			if d.Override != nil && !strings.Contains(d.Reason, d.Override.ContractRef) {
-				t.Errorf("reason %q does not name the contract", d.Reason)
+			if d.Override != nil && noteArg(d.Reason, retention.ReasonContract, "contract") != d.Override.ContractRef {
+				t.Errorf("reason %+v does not name the contract", d.Reason)
 			}
 		})
 	}
@@ -197,8 +197,11 @@ func TestWarningDate(t *testing.T) {
 		if d.WarnDue != tc.warnDue || d.Due != tc.due {
 			t.Errorf("as of %s: warnDue=%v due=%v, want %v %v", tc.asOf, d.WarnDue, d.Due, tc.warnDue, tc.due)
 		}
-		if !strings.Contains(d.Reason, "warning P30D before on 2024-03-01") {
-			t.Errorf("reason %q does not give the warning", d.Reason)
+		if noteArg(d.Reason, retention.ReasonWarning, "warn_date") != d.WarnDate || noteArg(d.Reason, retention.ReasonWarning, "warn_before") != policy.MustDuration("P30D") {
+			t.Errorf("reason %+v does not give the warning", d.Reason)
+		}
+		if got := d.Reason.Words("en", e.Policy()); !strings.Contains(got, "warning 30 days before, on 1 March 2024") {
+			t.Errorf("reason in English %q does not give the warning", got)
 		}
 	}
 }
@@ -216,7 +219,7 @@ func TestDeletionDateTakesTheEarliestRule(t *testing.T) {
 	}
 	f = retention.Facts{Kind: "account", CreatedAt: date("2024-05-01"), Counts: map[string]int{"newsletter_subscription": 1}}
 	if d, ok := e.DeletionDate(f, date("2024-06-01")); ok {
-		t.Fatalf("an account with a newsletter and no orders has no rule, got %s", d.Reason)
+		t.Fatalf("an account with a newsletter and no orders has no rule, got %s", d.Reason.Words("en", e.Policy()))
 	}
 }
 
@@ -251,4 +254,14 @@ func TestZorginspiratorPolicyHasTheZ9Rule(t *testing.T) {
 	if !found {
 		t.Error("no rule anonymises after P3Y with a warning (Z9)")
 	}
+}
+
+// noteArg is the argument name of r's note of kind, or nil.
+func noteArg(r retention.Reason, kind retention.ReasonKind, name string) any {
+	for _, n := range r.Then {
+		if n.Kind == kind {
+			return n.Arg(name)
+		}
+	}
+	return nil
 }

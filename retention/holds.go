@@ -11,18 +11,19 @@ type Holds interface {
 	Held(ctx context.Context, subjects []string) (map[string]Hold, error)
 }
 
-// Hold is why a subject is on legal hold, as plans and reports show it.
+// Hold is why a subject is on legal hold; plans and reports write it in
+// words from the catalogue ("retention_reason.hold.ID").
 type Hold string
 
 // The legal holds, in the order they are named when a subject has both.
 const (
 	// HoldRestriction: processing of the subject's data is restricted
 	// while a dispute runs (Art. 18, Z8); retention is processing too.
-	HoldRestriction Hold = "restriction of processing (Art. 18)"
+	HoldRestriction Hold = "restriction"
 	// HoldOpenRequest: the subject has a data-subject request still open
 	// (R13). A request to erase is a hold too: the rights desk, not the
 	// runner, carries it out.
-	HoldOpenRequest Hold = "open data-subject request"
+	HoldOpenRequest Hold = "open_request"
 )
 
 // HoldFacts answers the questions LegalHolds asks of the store: which of

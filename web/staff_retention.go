@@ -63,6 +63,8 @@ type staffRetentionItem struct {
 	Due      string
 	KindName string
 	Warning  string
+	// Why is the item's reason in the page's language.
+	Why string
 }
 
 // staffRetention is GET /staff/retention[?rule=ID][&sort=due|rule]
@@ -164,7 +166,8 @@ func (s *Server) staffRetention(w http.ResponseWriter, r *http.Request) {
 		v.RuleLinks = append(v.RuleLinks, staffRetentionLink{Label: id, URL: link(map[string]string{"rule": id}), Current: rule == id})
 	}
 	for _, it := range page {
-		v.Items = append(v.Items, staffRetentionItem{Item: it, Due: statement.Date(lang, it.DueDate), KindName: rights.RecordName(s.cfg.Policy, it.Kind).In(lang), Warning: s.warningWords(lang, &it)})
+		v.Items = append(v.Items, staffRetentionItem{Item: it, Due: statement.Date(lang, it.DueDate), KindName: rights.RecordName(s.cfg.Policy, it.Kind).In(lang), Warning: s.warningWords(lang, &it),
+			Why: it.Reason.Words(lang, s.cfg.Policy)})
 	}
 	s.render(w, r, http.StatusOK, "staff_retention", s.page(r, lang, "staff_retention.title", v))
 }
@@ -224,7 +227,7 @@ func (s *Server) staffRetentionCSV(w http.ResponseWriter, r *http.Request, au *a
 	cw.Write([]string{"rule", "outcome", "kind", "target", "subject", "due", "warning_due", "warning_queued", "warning_sent", "reason"})
 	for _, it := range rep.Items {
 		cw.Write([]string{it.Rule, string(it.Outcome), it.Kind, csvCell(it.Target), csvCell(it.Subject), day(it.DueDate),
-			day(it.WarnDate), day(it.WarnedAt), day(it.SentAt), csvCell(it.Reason)})
+			day(it.WarnDate), day(it.WarnedAt), day(it.SentAt), csvCell(it.Reason.Words(lang, s.cfg.Policy))})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -118,11 +118,20 @@ func TestStaffRetentionPlan(t *testing.T) {
 			t.Fatalf("rows by due date: %v, want %v", got, want)
 		}
 		_, en := officer.get("/staff/retention?lang=en")
-		for _, want := range []string{"Retention plan", "website_account_inactive: account without order or download or newsletter_subscription; delete P1Y after last login (2026-11-24) on 2027-11-24",
+		// The reason in the reader's words (issue 13): kinds by their
+		// names, the period and dates in words, no engine English in Dutch.
+		for _, want := range []string{"Retention plan",
+			"Account on www.medicijngebruik.nl without Order or Download of material or Newsletter subscription: delete 1 year after the last login (24 November 2026), on 24 November 2027",
 			"none (the rule does not warn)", "4 in the plan"} {
 			if !strings.Contains(html.UnescapeString(en), want) {
 				t.Errorf("page lacks %q", want)
 			}
+		}
+		if want := "Account op www.medicijngebruik.nl zonder Bestelling of Download van materiaal of Aanmelding nieuwsbrief: verwijderen 1 jaar na de laatste keer inloggen (24 november 2026), op 24 november 2027"; !strings.Contains(html.UnescapeString(body), want) {
+			t.Errorf("the Dutch page lacks the reason %q", want)
+		}
+		if codes := rawCodes(body); len(codes) > 0 {
+			t.Errorf("the plan shows raw codes: %q", codes)
 		}
 		for _, addr := range []string{"anna@example.org", "a_idle1@example.org"} {
 			if strings.Contains(body, addr) {

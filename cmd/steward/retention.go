@@ -106,9 +106,9 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 	// The staff page's default order, so both list the plan alike.
 	rep.Sort(runner.ByDue)
 	if *format == "json" {
-		return writePlanJSON(a.stdout, rep)
+		return writePlanJSON(a.stdout, rep, env.policy)
 	}
-	writePlanTable(a.stdout, rep, true)
+	writePlanTable(a.stdout, rep, env.policy, true)
 	return nil
 }
 
@@ -149,7 +149,7 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 	rep, err := env.runner.RunAsOf(ctx, env.asOf)
 	finish()
 	if rep != nil {
-		writePlanTable(a.stdout, rep, false)
+		writePlanTable(a.stdout, rep, env.policy, false)
 		fmt.Fprintf(a.stdout, "%d batches, %d candidates scanned\n", rep.Batches, rep.Scanned)
 	}
 	return err
@@ -200,8 +200,9 @@ func isTerminal(w io.Writer) bool {
 }
 
 // writePlanTable prints the counts per rule and, with items, one line per
-// subject (a run lists only the subjects it skipped for a legal hold).
-func writePlanTable(w io.Writer, rep *runner.Report, items bool) {
+// subject (a run lists only the subjects it skipped for a legal hold),
+// its reason as the rule's id and the catalogue's English words.
+func writePlanTable(w io.Writer, rep *runner.Report, p *policy.Policy, items bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "as of %s\nRULE\tWARN\tDELETE\tANONYMISE\tWAITING\tHELD\n", rep.AsOf.Format(time.DateOnly))
 	for _, id := range rep.Rules {
@@ -221,7 +222,7 @@ func writePlanTable(w io.Writer, rep *runner.Report, items bool) {
 		if !items && it.Outcome != runner.Held {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Outcome, it.Kind, it.Target, it.Subject, it.DueDate.Format(time.DateOnly), it.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Outcome, it.Kind, it.Target, it.Subject, it.DueDate.Format(time.DateOnly), planReason(&it, p))
 	}
 	tw.Flush()
 }
@@ -245,7 +246,13 @@ type planItemJSON struct {
 	Reason   string `json:"reason"`
 }
 
-func writePlanJSON(w io.Writer, rep *runner.Report) error {
+// planReason is an item's reason as the CLI prints it: the rule's id,
+// then the reason in English from the catalogue.
+func planReason(it *runner.Item, p *policy.Policy) string {
+	return it.Rule + ": " + it.Reason.Words("en", p)
+}
+
+func writePlanJSON(w io.Writer, rep *runner.Report, p *policy.Policy) error {
 	out := planJSON{AsOf: rep.AsOf.Format(time.DateOnly), PerRule: map[string]runner.Counts{}, Items: []planItemJSON{}}
 	for id, c := range rep.PerRule {
 		out.PerRule[id] = *c
@@ -258,7 +265,7 @@ func writePlanJSON(w io.Writer, rep *runner.Report) error {
 	}
 	for _, it := range rep.Items {
 		out.Items = append(out.Items, planItemJSON{Rule: it.Rule, Outcome: string(it.Outcome), Kind: it.Kind, Target: it.Target,
-			Subject: it.Subject, Due: day(it.DueDate), Warn: day(it.WarnDate), WarnedAt: day(it.WarnedAt), Reason: it.Reason})
+			Subject: it.Subject, Due: day(it.DueDate), Warn: day(it.WarnDate), WarnedAt: day(it.WarnedAt), Reason: planReason(&it, p)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

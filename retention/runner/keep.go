@@ -100,13 +100,12 @@ func keepDecision(ru *rule, f *retention.Facts, asOf time.Time, reasons bool) re
 
 // explain sets and returns the reason of a decision made without one:
 // a keep rule's words, or the engine's for a policy rule.
-func explain(ru *rule, d *retention.Decision) string {
+func explain(ru *rule, d *retention.Decision) retention.Reason {
 	if ru.Kept == nil {
 		return d.Explain()
 	}
-	if d.Reason == "" {
-		d.Reason = fmt.Sprintf("%s: %s kept after its subject's erasure for a legal obligation; delete %s after %s (%s) on %s",
-			ru.ID, ru.Record, ru.Period, ru.Since, d.Anchor.UTC().Format(time.DateOnly), d.DueDate.UTC().Format(time.DateOnly))
+	if d.Reason.IsZero() {
+		d.Reason = retention.KeptReason(ru.Record, ru.Period, ru.Since, d.Anchor, d.DueDate)
 	}
 	return d.Reason
 }

@@ -56,8 +56,9 @@ type Item struct {
 	// WarnedAt is when a warning mail was enqueued, SentAt when it went
 	// out; zero when none.
 	WarnedAt, SentAt time.Time
-	// Reason is the engine's reason, plus the hold or wait reason.
-	Reason string
+	// Reason is the engine's reason, with the hold or the warning's state
+	// as notes; Reason.Words writes it in a language.
+	Reason retention.Reason
 }
 
 // Counts are per-rule totals.
@@ -535,11 +536,11 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 		it := Item{Rule: ru.ID, Kind: c.f.Kind, Target: c.f.Target, Subject: c.f.Subject,
 			DueDate: c.d.DueDate, WarnDate: c.d.WarnDate, Reason: c.d.Reason}
 		if why, ok := held[c.f.Subject]; ok {
-			if it.Reason == "" {
+			if it.Reason.IsZero() {
 				it.Reason = explain(ru, &c.d)
 			}
 			it.Outcome = Held
-			it.Reason += "; skipped: legal hold (" + string(why) + ")"
+			it.Reason = it.Reason.Note(retention.ReasonHeld, "hold", why)
 			counts.add(Held)
 			sc.rep.Items = append(sc.rep.Items, it)
 			continue
@@ -595,7 +596,7 @@ func (r *Runner) act(ctx context.Context, tx *store.Tx, ru *rule, os []outcome, 
 // before; a login moves the anchor and makes an old warning stale; a
 // warning whose mail failed or vanished unsent is sent again, so a failed
 // mail postpones the action and never skips the warning.
-func warnState(ru *policy.Rule, d retention.Decision, w *store.Warning, asOf time.Time, reason string) (Outcome, string) {
+func warnState(ru *policy.Rule, d retention.Decision, w *store.Warning, asOf time.Time, reason retention.Reason) (Outcome, retention.Reason) {
 	fresh := w != nil && w.AnchorAt.UnixMilli() == d.Anchor.UnixMilli()
 	switch {
 	case !fresh || w.MailStatus == store.MailFailed || (w.SentAt.IsZero() && w.MailStatus == ""):
@@ -603,18 +604,18 @@ func warnState(ru *policy.Rule, d retention.Decision, w *store.Warning, asOf tim
 			return "", reason
 		}
 		if fresh {
-			return Warn, reason + "; the earlier warning mail failed, warning again"
+			return Warn, reason.Note(retention.ReasonWarnAgain)
 		}
 		return Warn, reason
 	case w.SentAt.IsZero():
-		return Wait, reason + "; waiting: warning mail not sent yet"
+		return Wait, reason.Note(retention.ReasonWaitMail)
 	}
 	actAt := ru.WarnBefore.AddTo(w.SentAt)
 	if actAt.Before(d.DueDate) {
 		actAt = d.DueDate
 	}
 	if actAt.After(asOf) {
-		return Wait, fmt.Sprintf("%s; warned %s, acts from %s", reason, w.SentAt.Format(time.DateOnly), actAt.Format(time.DateOnly))
+		return Wait, reason.Note(retention.ReasonWarned, "warned", w.SentAt, "acts", actAt)
 	}
 	return Outcome(ru.Action), reason
 }
