@@ -173,7 +173,8 @@ func TestCrawlReachesEveryPage(t *testing.T) {
 						}
 					}
 				}
-				t.Logf("%s: %d requests; pages: %s", who, len(c.order), strings.Join(c.paths(sc.request, sc.personID), " "))
+				// The list docs/screenshots/README.md gives (go test -v).
+				t.Logf("%s as %s: %d requests; pages: %s", site, who, len(c.order), strings.Join(c.paths(sc.request, sc.personID), " "))
 			}
 		})
 	}
