@@ -62,17 +62,27 @@ const (
 	RolePrivacyOfficer Role = "privacy_officer"
 	// RoleAdmin may do everything a privacy officer may, and manage staff.
 	RoleAdmin Role = "admin"
+	// RoleOrganisationManager manages the members of one organisation (the
+	// account's OrganisationID) and nothing else: it ranks below support,
+	// so Allows grants it no other staff page (issue 16, R6).
+	RoleOrganisationManager Role = "organisation_manager"
 )
 
 // Roles lists the staff roles.
-var Roles = []Role{RoleAdmin, RolePrivacyOfficer, RoleSupport}
+var Roles = []Role{RoleAdmin, RolePrivacyOfficer, RoleSupport, RoleOrganisationManager}
 
 // Valid reports whether r is a staff role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Allows reports whether a staff member with role r may do what needs role
 // need. Admin includes privacy officer; privacy officer includes support.
+// What an organisation manager may do, a privacy officer may do too (for
+// every organisation: Account.MayManageOrganisation scopes it); an
+// organisation manager may do nothing else.
 func (r Role) Allows(need Role) bool {
+	if need == RoleOrganisationManager {
+		return r == RoleOrganisationManager || r.Allows(RolePrivacyOfficer)
+	}
 	rank := map[Role]int{RoleSupport: 1, RolePrivacyOfficer: 2, RoleAdmin: 3}
 	return rank[r] > 0 && rank[r] >= rank[need]
 }

@@ -11,3 +11,14 @@ func (r Role) MayOpen(target *Account) bool {
 	}
 	return r.Allows(RolePrivacyOfficer)
 }
+
+// MayManageOrganisation reports whether a may see the members and
+// invitations of organisation org and invite people into it: a privacy
+// officer or admin for every organisation, an organisation manager for
+// their own only (issue 16, R6: need to know).
+func (a *Account) MayManageOrganisation(org string) bool {
+	if a.Role.Allows(RolePrivacyOfficer) {
+		return true
+	}
+	return a.Role == RoleOrganisationManager && org != "" && a.OrganisationID == org
+}

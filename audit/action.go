@@ -56,6 +56,17 @@ const (
 	RetentionAnonymise Action = "retention.anonymise"
 	RetentionOverride  Action = "retention.override" // R9, R10: a contract override set or removed by staff
 
+	// Organisations and their members (issue 16: R6). Membership needs the
+	// person's own acceptance of an invitation.
+	OrganisationCreate  Action = "organisation.create"
+	OrganisationInvite  Action = "organisation.invite"
+	OrganisationJoin    Action = "organisation.join"
+	OrganisationDecline Action = "organisation.decline"
+	OrganisationRemove  Action = "organisation.remove_member"
+	// Courses and enrolments (issue 16: R5).
+	CourseImport    Action = "course.import"
+	EnrolmentCreate Action = "enrolment.create"
+
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
 	// PolicyPublish: a changed policy became a new version (G1, issue 20).
@@ -72,6 +83,8 @@ var actions = []Action{
 	StaffView,
 	RetentionWarn, RetentionDelete, RetentionAnonymise, RetentionOverride,
 	PolicyLoad, PolicyPublish,
+	OrganisationCreate, OrganisationInvite, OrganisationJoin, OrganisationDecline, OrganisationRemove,
+	CourseImport, EnrolmentCreate,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

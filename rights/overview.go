@@ -30,6 +30,37 @@ type Overview struct {
 	StaffViews  []StaffViewEntry `json:"staff_views"`
 	Disclosures []DisclosureItem `json:"disclosures"`
 	Limits      []LimitEntry     `json:"processing_limits"`
+	// Organisations is the organisation the person belongs to (none or
+	// one, R6), and Invitations the invitations they were sent.
+	Organisations []OrganisationEntry `json:"organisations"`
+	Invitations   []InvitationEntry   `json:"organisation_invitations"`
+}
+
+// OrganisationEntry is an organisation the person is a member of (R6,
+// issue 16): its contract terms may set other retention periods.
+type OrganisationEntry struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Since is when the person accepted the invitation; zero for a
+	// membership from before invitations (issue 16's migration).
+	Since time.Time `json:"since,omitzero"`
+	// Deletion: the membership is part of the account and goes with it.
+	Deletion Deletion `json:"deletion"`
+}
+
+// InvitationEntry is an invitation to join an organisation the person
+// received, with what became of it.
+type InvitationEntry struct {
+	ID               string    `json:"id"`
+	Organisation     string    `json:"organisation"`
+	OrganisationName string    `json:"organisation_name"`
+	InvitedAt        time.Time `json:"invited_at"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	// State is open, expired, accepted, declined or withdrawn.
+	State      string    `json:"state"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	// Deletion: an invitation goes with the account.
+	Deletion Deletion `json:"deletion"`
 }
 
 // Category is one record kind of the policy with the person's items of it.

@@ -53,8 +53,8 @@ func (r *Reader) AccountByID(ctx context.Context, id string) (*account.Account, 
 
 // AccountByEmail returns the account with the given address, compared
 // case-insensitively.
-func (s *Store) AccountByEmail(ctx context.Context, email string) (*account.Account, error) {
-	a, err := scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE email_key = $1`, emailKey(email)))
+func (r *Reader) AccountByEmail(ctx context.Context, email string) (*account.Account, error) {
+	a, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE email_key = $1`, emailKey(email)))
 	if err != nil {
 		return nil, wrapAccountErr(err, "account by e-mail")
 	}

@@ -134,6 +134,7 @@ var accountTables = []struct{ table, column string }{
 	{"second_factors", "account_id"},
 	{"recovery_codes", "account_id"},
 	{"login_challenges", "account_id"},
+	{"organisation_invitations", "account_id"},
 }
 
 // eraseChunk is one statement's worth of subjects being erased, with what

@@ -40,20 +40,16 @@ type StoredOverride struct {
 
 // SetOverride stores a contract override (R9, R10) that the retention
 // domain checked against the policy (retention.CheckOverride); the
-// organisation must be known (some account belongs to it). A second
-// override for the same organisation, rule and start replaces the first.
-// The caller writes the audit entry in the same transaction. It returns
-// the row id.
+// organisation must exist (issue 16: overrides are the contract terms of
+// an organisation in organisations). A second override for the same
+// organisation, rule and start replaces the first. The caller writes the
+// audit entry in the same transaction. It returns the row id.
 func (tx *Tx) SetOverride(ctx context.Context, o Override, now time.Time) (int64, error) {
-	known, err := tx.organisationKnown(ctx, o.Organisation)
-	if err != nil {
+	if _, err := tx.Organisation(ctx, o.Organisation); err != nil {
 		return 0, err
 	}
-	if !known {
-		return 0, steward.FieldError("organisation", "error.unknown_organisation_no_account", "organisation", o.Organisation)
-	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO retention_overrides (organisation_id, rule_id, period, contract_ref, valid_from, valid_until, created_at)
+	err := tx.QueryRowContext(ctx, `INSERT INTO retention_overrides (organisation_id, rule_id, period, contract_ref, valid_from, valid_until, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (organisation_id, rule_id, valid_from) DO UPDATE SET period = excluded.period,
 			contract_ref = excluded.contract_ref, valid_until = excluded.valid_until, created_at = excluded.created_at
@@ -63,21 +59,6 @@ func (tx *Tx) SetOverride(ctx context.Context, o Override, now time.Time) (int64
 		return 0, fmt.Errorf("store: set override %s/%s: %w", o.Organisation, o.Rule, err)
 	}
 	return id, nil
-}
-
-// organisationKnown reports whether any account belongs to the organisation.
-// Accounts carry the organisation id (issue 4); when an organisations table
-// lands, this is the one place to ask it instead.
-func (tx *Tx) organisationKnown(ctx context.Context, org string) (bool, error) {
-	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE organisation_id = $1 LIMIT 1`, org).Scan(&one)
-	if isNoRows(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: organisation %s: %w", org, err)
-	}
-	return true, nil
 }
 
 // RemoveOverride deletes an override by id and returns what it was, for

@@ -150,14 +150,16 @@ func TestCrawlReachesEveryPage(t *testing.T) {
 				visitor = append(visitor, "/newsletter")
 				person = append(person, "/newsletter")
 			}
-			officer := append(slices.Clone(public), "/staff/", "/staff/requests", "/staff/retention", "/staff/audit", "/staff/requests/"+sc.request)
+			officer := append(slices.Clone(public), "/staff/", "/staff/requests", "/staff/retention", "/staff/audit", "/staff/requests/"+sc.request,
+				"/staff/organisations", "/staff/organisations/"+sc.org)
 			want := map[string][]string{
-				"visitor":           visitor,
-				"returning visitor": visitor,
-				"person":            person,
-				"support":           append(slices.Clone(public), "/staff/"),
-				"privacy_officer":   officer,
-				"admin":             officer,
+				"visitor":              visitor,
+				"returning visitor":    visitor,
+				"person":               person,
+				"support":              append(slices.Clone(public), "/staff/"),
+				"privacy_officer":      officer,
+				"admin":                officer,
+				"organisation_manager": append(slices.Clone(public), "/staff/organisations", "/staff/organisations/"+sc.org),
 			}
 			for _, who := range sc.order {
 				c := crawl(t, sc.users[who])

@@ -35,6 +35,8 @@ var staffPages = []struct {
 	{"/staff/", "nav.staff_find", account.RoleSupport},
 	{"/staff/requests", "staff_requests.title", account.RolePrivacyOfficer},
 	{"/staff/retention", "staff_retention.title", account.RolePrivacyOfficer},
+	// Privacy officers, admins and organisation managers (their own).
+	{"/staff/organisations", "staff_organisations.title", account.RoleOrganisationManager},
 	{"/staff/audit", "staff_audit.title", account.RolePrivacyOfficer},
 }
 

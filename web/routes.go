@@ -107,5 +107,13 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("POST /staff/disclosures", s.staffDisclosureAdd)
 	// The retention plan for staff (issue 8).
 	mux.HandleFunc("GET /staff/retention", s.staffRetention)
+	// Organisations and invitations (issue 16).
+	mux.HandleFunc("GET /staff/organisations", s.staffOrganisations)
+	mux.HandleFunc("POST /staff/organisations", s.staffOrganisationAdd)
+	mux.HandleFunc("GET /staff/organisations/{id}", s.staffOrganisation)
+	mux.HandleFunc("POST /staff/organisations/{id}/invite", s.staffOrganisationInvite)
+	mux.HandleFunc("POST /staff/organisations/{id}/members/{account}/remove", s.staffOrganisationRemove)
+	mux.HandleFunc("GET /organisations/invitation", s.invitationPage)
+	mux.HandleFunc("POST /organisations/invitation", s.invitationSubmit)
 	mux.HandleFunc("/", s.notFound)
 }

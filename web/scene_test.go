@@ -8,6 +8,7 @@ import (
 
 	"steward/account"
 	"steward/audit"
+	"steward/organisation"
 	"steward/policy"
 	"steward/rights"
 	"steward/store"
@@ -27,10 +28,13 @@ type scene struct {
 	order    []string
 	request  string
 	personID string
+	// org is the organisation the person belongs to and the organisation
+	// manager manages (issue 16).
+	org string
 }
 
 // sceneUsers are the kinds of user every scene has, in report order.
-var sceneUsers = []string{"visitor", "returning visitor", "person", string(account.RoleSupport), string(account.RolePrivacyOfficer), string(account.RoleAdmin)}
+var sceneUsers = []string{"visitor", "returning visitor", "person", string(account.RoleSupport), string(account.RolePrivacyOfficer), string(account.RoleAdmin), string(account.RoleOrganisationManager)}
 
 // signupValues is a valid sign-up form of the policy's site.
 func signupValues(policyName, email string) url.Values {
@@ -78,6 +82,17 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 	for _, role := range []account.Role{account.RoleSupport, account.RolePrivacyOfficer, account.RoleAdmin} {
 		sc.users[string(role)] = staffBrowser(t, st, strings.ReplaceAll(string(role), "_", "-")+"@example.org", role)
 	}
+	// The person is a member of an organisation, which has a manager.
+	sc.org = "org-scene"
+	if err := s.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertOrganisation(ctx, &organisation.Organisation{ID: sc.org, Name: "Ziekenhuis Noord", CreatedAt: st.clock.Now()}); err != nil {
+			return err
+		}
+		return tx.SetMembership(ctx, sc.personID, "", sc.org)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sc.users[string(account.RoleOrganisationManager)] = staffBrowserIn(t, st, "organisation-manager@example.org", account.RoleOrganisationManager, sc.org)
 	// Everyone but the first-time visitor has answered the cookie notice
 	// (refused all), as someone who has used the site before has.
 	sc.users["returning visitor"] = st.browser()

@@ -14,6 +14,7 @@ import (
 	"steward/clock"
 	"steward/consent"
 	"steward/message"
+	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/retention/runner"
 	"steward/rights/desk"
@@ -45,6 +46,8 @@ type Config struct {
 	Gate      *consent.Gate
 	Desk      *desk.Desk
 	Retention *runner.Runner
+	// Organisations manages organisations and their members (issue 16).
+	Organisations *orgservice.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -77,8 +80,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Policy == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("web: a policy and a store are required")
 	}
-	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil {
-		return nil, fmt.Errorf("web: the account, consent, gate, desk and retention services are required (internal/wiring builds them)")
+	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil || cfg.Organisations == nil {
+		return nil, fmt.Errorf("web: the account, consent, gate, desk, retention and organisation services are required (internal/wiring builds them)")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

@@ -23,8 +23,15 @@ import (
 // the security pages as a new staff member does at first login.
 func staffBrowser(t *testing.T, st *site, email string, role account.Role) *browser {
 	t.Helper()
+	return staffBrowserIn(t, st, email, role, "")
+}
+
+// staffBrowserIn is staffBrowser for staff of an organisation (an
+// organisation manager's, issue 16).
+func staffBrowserIn(t *testing.T, st *site, email string, role account.Role, org string) *browser {
+	t.Helper()
 	ctx := context.Background()
-	a := &account.Account{ID: account.NewID("a-"), Email: email, Pseudonym: string(audit.NewPseudonym()), Role: role,
+	a := &account.Account{ID: account.NewID("a-"), Email: email, Pseudonym: string(audit.NewPseudonym()), Role: role, OrganisationID: org,
 		CreatedAt: st.clock.Now(), ConfirmedAt: st.clock.Now(), PasswordHash: account.HashPassword("staff password 1", cheapHash)}
 	if err := st.store.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, a) }); err != nil {
 		t.Fatal(err)

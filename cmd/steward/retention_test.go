@@ -11,6 +11,7 @@ import (
 	"steward/account"
 	"steward/audit"
 	"steward/internal/testkit"
+	"steward/organisation"
 	"steward/store"
 )
 
@@ -58,6 +59,9 @@ func TestRetentionOverrideCommands(t *testing.T) {
 	}
 	defer s.Close()
 	err = s.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertOrganisation(ctx, &organisation.Organisation{ID: "org_hospital", Name: "Ziekenhuis Noord", CreatedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+			return err
+		}
 		for _, a := range []*account.Account{
 			{ID: "st_po", Email: "po@example.org", Role: account.RolePrivacyOfficer},
 			{ID: "a_member", Email: "member@example.org", OrganisationID: "org_hospital"},

@@ -109,12 +109,19 @@ func (a *app) staffCommand(ctx context.Context, name, usage, about string, args 
 
 func runStaffAdd(ctx context.Context, a *app, args []string) error {
 	var r account.Role
-	c, err := a.staffCommand(ctx, "staff add", "EMAIL|--email EMAIL --role admin|privacy_officer|support --base-url URL", "Creates a staff account (R12: staff reach personal data only with their own\naccount and a role) and prints a one-time link, valid 72 hours, where the staff\nmember sets their password. The link starts with the site's public URL\n(--base-url or STEWARD_BASE_URL, as serve has it) and is shown once; only its\nhash is stored. 'steward staff link' issues a fresh one.", args,
+	var org *string
+	c, err := a.staffCommand(ctx, "staff add", "EMAIL|--email EMAIL --role admin|privacy_officer|support|organisation_manager [--organisation ID] --base-url URL", "Creates a staff account (R12: staff reach personal data only with their own\naccount and a role) and prints a one-time link, valid 72 hours, where the staff\nmember sets their password. The link starts with the site's public URL\n(--base-url or STEWARD_BASE_URL, as serve has it) and is shown once; only its\nhash is stored. 'steward staff link' issues a fresh one. An organisation\nmanager manages the members of one organisation (--organisation ID) only.", args,
 		func(fs *flag.FlagSet) func() error {
-			role := fs.String("role", "", "admin, privacy_officer or support")
+			role := fs.String("role", "", "admin, privacy_officer, support or organisation_manager")
+			org = fs.String("organisation", "", "the organisation an organisation_manager manages (see 'organisations list')")
 			return func() (err error) {
-				r, err = account.ParseRole(*role)
-				return err
+				if r, err = account.ParseRole(*role); err != nil {
+					return err
+				}
+				if (r == account.RoleOrganisationManager) != (*org != "") {
+					return steward.FieldError("organisation", "error.organisation_for_managers_only")
+				}
+				return nil
 			}
 		})
 	if err != nil {
@@ -123,9 +130,14 @@ func runStaffAdd(ctx context.Context, a *app, args []string) error {
 	s := c.store
 	defer s.Close()
 	now := a.clock.Now()
-	acct := &account.Account{ID: account.NewID("a-"), Email: c.email, Pseudonym: string(audit.NewPseudonym()), Role: r, CreatedAt: now}
+	acct := &account.Account{ID: account.NewID("a-"), Email: c.email, Pseudonym: string(audit.NewPseudonym()), Role: r, OrganisationID: *org, CreatedAt: now}
 	var link string
 	err = s.InTx(ctx, func(tx *store.Tx) error {
+		if acct.OrganisationID != "" {
+			if _, err := tx.Organisation(ctx, acct.OrganisationID); err != nil {
+				return err
+			}
+		}
 		if err := tx.InsertAccount(ctx, acct); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/consent"
+	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/retention"
 	"steward/retention/runner"
@@ -55,6 +56,8 @@ type Services struct {
 	Gate      *consent.Gate
 	Desk      *desk.Desk
 	Retention *runner.Runner
+	// Organisations manages organisations and their members (issue 16).
+	Organisations *orgservice.Service
 }
 
 // New builds the services. It fails only on a policy the retention engine
@@ -90,6 +93,7 @@ func New(cfg Config) (*Services, error) {
 			Profiles: accounts},
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
 			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
+		Organisations: &orgservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, BaseURL: baseURL, MailNotify: cfg.MailNotify},
 	}, nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"steward"
 	"steward/account"
 	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/organisation"
 	"steward/policy"
 	"steward/retention"
 	"steward/retention/runner"
@@ -62,7 +64,17 @@ func (e *env) account(a acct) {
 	if a.confirm != "" {
 		ac.ConfirmedAt = day(a.confirm)
 	}
-	err := e.s.InTx(context.Background(), func(tx *store.Tx) error { return tx.InsertAccount(context.Background(), ac) })
+	err := e.s.InTx(context.Background(), func(tx *store.Tx) error {
+		if a.org != "" {
+			// Issue 16: an account belongs to an organisation that exists.
+			if _, err := tx.Organisation(context.Background(), a.org); steward.ErrorCode(err) == steward.ENOTFOUND {
+				if err := tx.InsertOrganisation(context.Background(), &organisation.Organisation{ID: a.org, Name: a.org, CreatedAt: ac.CreatedAt}); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.InsertAccount(context.Background(), ac)
+	})
 	if err != nil {
 		e.t.Fatal(err)
 	}

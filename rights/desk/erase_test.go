@@ -12,6 +12,7 @@ import (
 	"steward/audit"
 	"steward/consent"
 	"steward/internal/testkit"
+	"steward/organisation"
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
@@ -73,6 +74,22 @@ func (f *fixture) populate(t *testing.T) []string {
 		if err := tx.InsertDisclosure(ctx, &store.Disclosure{ID: "dis_fixture", SubjectID: f.person.ID,
 			SubjectPseudonym: f.person.Pseudonym, Ground: "law", Recipient: "Politie", LegalBasis: policy.LegalObligation,
 			Categories: []string{"account"}, Reference: ref, DisclosedOn: f.d.Today(), RecordedAt: now, RecordedBy: "a-staff"}); err != nil {
+			return err
+		}
+		// A membership of an organisation, by an accepted invitation (R6).
+		org := &organisation.Organisation{ID: "org-fixture", Name: "Ziekenhuis Fixture", CreatedAt: now.AddDate(0, -3, 0)}
+		if err := tx.InsertOrganisation(ctx, org); err != nil {
+			return err
+		}
+		inv := &organisation.Invitation{ID: "inv-fixture", Organisation: org.ID, Account: f.person.ID, InvitedBy: "staff:a-staff",
+			CreatedAt: now.AddDate(0, -1, 0), ExpiresAt: now.AddDate(0, -1, 14)}
+		if err := tx.InsertInvitation(ctx, inv, "hash-fixture"); err != nil {
+			return err
+		}
+		if err := tx.AnswerInvitation(ctx, inv.ID, organisation.Accepted, now.AddDate(0, -1, 1)); err != nil {
+			return err
+		}
+		if err := tx.SetMembership(ctx, f.person.ID, "", org.ID); err != nil {
 			return err
 		}
 		if rules := p.Retention; len(rules) > 0 {
@@ -261,7 +278,8 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"email_changes": "a new login address awaiting its link (at most a day), dropped at erasure",
 				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
 				"policy_versions": "no person", "policy_publications": "published policy files, publisher as an audit actor, no person", "schema_migrations": "no person", "settings": "installation facts (the data key's id), no person",
-				"retention_overrides": "contracts, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
+				"retention_overrides": "contracts, no person", "organisations": "organisation names, no person",
+				"organisation_invitations": "organisations, organisation_invitations", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
 				"rate_limits":      "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
 				"second_factors":   "a TOTP key sealed with the data key: key material, never handed out (the security page shows that one is set up)",
 				"recovery_codes":   "SHA-256 hashes of recovery codes, worthless to the person",

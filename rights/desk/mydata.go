@@ -116,6 +116,9 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	if err := d.collectRest(ctx, a, h.ov); err != nil {
 		return nil, err
 	}
+	if err := h.organisations(ctx); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
