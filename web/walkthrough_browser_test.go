@@ -42,6 +42,9 @@ type walker struct {
 	step   int
 	shots  string
 	mailed int // mails read so far
+	// axe runs axe-core on every page sees checks; axed counts them.
+	axe  bool
+	axed int
 }
 
 // text is the catalogue's text for key in the walker's language.
@@ -122,6 +125,16 @@ func (w *walker) sees(step, titleKey string, texts ...string) {
 	}
 	if wide := walkEval[[]int64](w, `[document.scrollingElement.scrollWidth, window.innerWidth]`); wide[0] > wide[1] {
 		w.t.Errorf("%s at %d px, %s: the page is %d px wide", w.name, w.width, step, wide[0])
+	}
+	if w.axe {
+		got, err := chromedp.Run(w.ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+		if err != nil {
+			w.t.Fatalf("%s, %s: axe: %v", w.name, step, err)
+		}
+		for _, v := range got {
+			w.t.Errorf("%s, %s: axe: %s at %s", w.name, step, v.ID, strings.Join(v.Targets, ", "))
+		}
+		w.axed++
 	}
 	main := walkEval[string](w, `document.querySelector('main').innerText`)
 	for _, s := range texts {
