@@ -113,6 +113,14 @@ func Own(p *policy.Policy, at time.Time) Plan {
 	return whole(p, AccountAction(p), at)
 }
 
+// ForSignUp plans the erasure of a newsletter sign-up without an account
+// at its own request (Art. 17; issue 13 item 5): it is deleted whole —
+// there is no account row to anonymise, and its consents name only it —
+// every other kind by its own erasure, as a rule deleting it does.
+func ForSignUp(p *policy.Policy, at time.Time) Plan {
+	return whole(p, Delete, at)
+}
+
 // ForRule plans the erasure of the subjects of targets that retention rule
 // ru acts on when its target is a whole subject (an account, a newsletter
 // sign-up): the account row gets the rule's action, every other kind its

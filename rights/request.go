@@ -103,12 +103,36 @@ const (
 // VerifyLinkLifetime is how long a confirmation link works.
 const VerifyLinkLifetime = 7 * 24 * time.Hour
 
+// SubjectKind says whom a request concerns (issue 13 item 5): anyone the
+// site holds data on may use their rights, not only account holders.
+type SubjectKind string
+
+// The subjects a request can concern.
+const (
+	// SubjectAccount: a person with an account; SubjectID is its id.
+	SubjectAccount SubjectKind = "account"
+	// SubjectSignUp: a newsletter sign-up without an account (R2), a
+	// subject of its own; SubjectID is the sign-up's id. All it holds is
+	// the address, the name where the form asks it, and the newsletter
+	// consent with its notice texts.
+	SubjectSignUp SubjectKind = "newsletter_signup"
+)
+
+// SignUpPurpose is the purpose a newsletter sign-up's consent is for
+// (consent.NewsletterPurpose): objecting to it or withdrawing it is
+// unsubscribing.
+const SignUpPurpose = "newsletter"
+
 // Request is one data-subject request in the queue.
 type Request struct {
 	// ID is random and opaque ("req_…").
 	ID string
-	// SubjectID is the account the request concerns; empty once that
-	// account is erased, when SubjectPseudonym alone remains (G2).
+	// SubjectKind says what SubjectID names; SubjectAccount for every
+	// request made before sign-ups could make one.
+	SubjectKind SubjectKind
+	// SubjectID is the account or sign-up the request concerns; empty
+	// once it is erased, when SubjectPseudonym alone remains (G2). A
+	// sign-up has no pseudonym.
 	SubjectID        string
 	SubjectPseudonym string
 	Type             Type
@@ -211,12 +235,14 @@ type Step struct {
 
 // NewRequest is what staff (or the person, self-service) enter.
 type NewRequest struct {
-	SubjectID  string
-	Type       Type
-	Channel    Channel
-	ReceivedOn time.Time
-	Details    string
-	Purpose    string
+	// SubjectKind is SubjectAccount when empty.
+	SubjectKind SubjectKind
+	SubjectID   string
+	Type        Type
+	Channel     Channel
+	ReceivedOn  time.Time
+	Details     string
+	Purpose     string
 }
 
 // maxText bounds free-text fields of a request.
@@ -233,6 +259,16 @@ func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
 	if _, err := ParseType(string(n.Type)); err != nil {
 		return err
 	}
+	switch n.SubjectKind {
+	case "", SubjectAccount:
+		n.SubjectKind = SubjectAccount
+	case SubjectSignUp:
+		if err := n.checkSignUp(); err != nil {
+			return err
+		}
+	default:
+		return steward.FieldError("subject", "error.is_required")
+	}
 	if _, err := ParseChannel(string(n.Channel)); err != nil {
 		return err
 	}
@@ -248,8 +284,11 @@ func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
 	if len(n.Details) > maxText {
 		return steward.FieldError("details", "error.is_longer_than_characters", "max_text", maxText)
 	}
-	switch n.Type {
-	case TypeObjection, TypeWithdraw:
+	switch {
+	case n.SubjectKind == SubjectSignUp:
+		// checkSignUp named the purpose: the newsletter's consent is
+		// what a sign-up holds; no legitimate interest to weigh.
+	case n.Type == TypeObjection, n.Type == TypeWithdraw:
 		pu := p.Purpose(n.Purpose)
 		if pu == nil {
 			return steward.FieldError("purpose", "error.must_name_purpose_policy")
@@ -260,6 +299,25 @@ func (n *NewRequest) Check(p *policy.Policy, today time.Time) error {
 		if n.Type == TypeWithdraw && !pu.NeedsConsent() {
 			return steward.FieldError("purpose", "error.does_not_rest_consent", "id", pu.ID)
 		}
+	default:
+		if n.Purpose != "" {
+			return steward.FieldError("purpose", "error.only_objection_withdrawal")
+		}
+	}
+	return nil
+}
+
+// checkSignUp applies what a request about a newsletter sign-up can ask.
+// A sign-up is processed for one purpose, the newsletter, on consent: an
+// objection (Art. 21(2)-(3), direct marketing) and a withdrawal (Art.
+// 7(3)) both end it, so their purpose is the newsletter's, named or not.
+func (n *NewRequest) checkSignUp() error {
+	switch n.Type {
+	case TypeObjection, TypeWithdraw:
+		if n.Purpose != "" && n.Purpose != SignUpPurpose {
+			return steward.FieldError("purpose", "error.signup_purpose_newsletter")
+		}
+		n.Purpose = SignUpPurpose
 	default:
 		if n.Purpose != "" {
 			return steward.FieldError("purpose", "error.only_objection_withdrawal")
@@ -337,6 +395,10 @@ func (r *Request) CanExport() error {
 	switch {
 	case !r.Type.Exportable():
 		return steward.Errorf(steward.ECONFLICT, "error.only_access_or_portability")
+	case r.SubjectKind == SubjectSignUp:
+		// A sign-up holds a handful of values: the answer mail carries
+		// them all (see desk: completing the request).
+		return steward.Errorf(steward.ECONFLICT, "error.signup_held_in_answer")
 	case !r.Status.Open():
 		return steward.Errorf(steward.ECONFLICT, "error.request_closed_no_export")
 	case r.Status != StatusVerified:

@@ -16,7 +16,7 @@ import (
 // scanRequest expects.
 const requestColumns = `id, subject_id, subject_pseudonym, type, channel, received_on, details, purpose,
 	status, verify_asked_on, verified_on, verify_method, extension, extension_reason, extended_on,
-	closed_on, outcome, created_at, created_by`
+	closed_on, outcome, created_at, created_by, subject_kind`
 
 // noDeadline is the deadline_on of a request whose deadline does not run
 // yet (awaiting proof of identity): 9999-12-31, so it sorts last.
@@ -43,6 +43,9 @@ type Request struct {
 	CreatedBy                       string
 	// Steps is the timeline, oldest first; filled by RequestByID only.
 	Steps []RequestStep
+	// SubjectKind is "account" or "newsletter_signup" (migration 0017):
+	// what SubjectID names.
+	SubjectKind string
 }
 
 // RequestStep is one step of a request's timeline (rights.Step).
@@ -59,17 +62,17 @@ func deadlineMillis(r *Request) int64 {
 }
 
 // InsertRequest stores a new request with the deadline the rights domain
-// computed for it.
+// computed for it. An empty SubjectKind is the column's default, an account.
 func (tx *Tx) InsertRequest(ctx context.Context, r *Request) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, subject_id, subject_pseudonym, type, channel,
 			received_on, details, purpose, status, verify_asked_on, verified_on, verify_method, extension,
-			extension_reason, extended_on, deadline_on, closed_on, outcome, created_at, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			extension_reason, extended_on, deadline_on, closed_on, outcome, created_at, created_by, subject_kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, COALESCE(NULLIF($21, ''), 'account'))`,
 		r.ID, r.SubjectID, r.SubjectPseudonym, r.Type, r.Channel,
 		dayMillis(r.ReceivedOn), r.Details, r.Purpose, r.Status, dayMillis(r.VerifyAskedOn),
 		dayMillis(r.VerifiedOn), r.Verified, durationText(r.Extension), r.ExtensionReason,
 		dayMillis(r.ExtendedOn), deadlineMillis(r), dayMillis(r.ClosedOn), r.Outcome,
-		r.CreatedAt.UnixMilli(), r.CreatedBy)
+		r.CreatedAt.UnixMilli(), r.CreatedBy, r.SubjectKind)
 	if err != nil {
 		return fmt.Errorf("store: insert request %s: %w", r.ID, err)
 	}
@@ -221,12 +224,13 @@ func (s *Store) RequestQueue(ctx context.Context, f QueueFilter) ([]Request, err
 	return collectRequests(rows, "request queue")
 }
 
-// RequestsOf lists a person's requests, newest first (the "My data" page).
-func (s *Store) RequestsOf(ctx context.Context, subjectID string) ([]Request, error) {
+// RequestsOf lists a person's requests, newest first (the "My data" page;
+// Reader: the public request page reads it in its transaction).
+func (r *Reader) RequestsOf(ctx context.Context, subjectID string) ([]Request, error) {
 	if subjectID == "" {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
+	rows, err := r.q.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
 		WHERE subject_id = $1 ORDER BY received_on DESC, id DESC`, subjectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: requests of %s: %w", subjectID, err)
@@ -297,7 +301,7 @@ func scanRequest(r interface{ Scan(...any) error }) (*Request, error) {
 	var received, asked, verified, extended, closed, created int64
 	if err := r.Scan(&q.ID, &q.SubjectID, &q.SubjectPseudonym, &q.Type, &q.Channel, &received, &q.Details, &q.Purpose,
 		&q.Status, &asked, &verified, &q.Verified, &ext, &q.ExtensionReason, &extended,
-		&closed, &q.Outcome, &created, &q.CreatedBy); err != nil {
+		&closed, &q.Outcome, &created, &q.CreatedBy, &q.SubjectKind); err != nil {
 		return nil, err
 	}
 	q.ReceivedOn, q.VerifyAskedOn, q.VerifiedOn = fromDayMillis(received), fromDayMillis(asked), fromDayMillis(verified)

@@ -110,6 +110,25 @@ func resolveSubject(ctx context.Context, s *store.Store, id, email string) (stri
 	return "", steward.FieldError("subject", "error.is_required_subject_id")
 }
 
+// requestSubject is whom a request entered on the command line concerns:
+// the account --subject names, or whom --email names — an account or,
+// failing that, a newsletter sign-up (issue 13 item 5).
+func requestSubject(ctx context.Context, d *desk.Desk, id, email string) (rights.SubjectKind, string, error) {
+	switch {
+	case id != "" && email != "":
+		return "", "", steward.FieldError("subject", "error.give_subject_or_email")
+	case id != "":
+		return rights.SubjectAccount, id, nil
+	case email != "":
+		sub, err := d.FindSubject(ctx, email)
+		if err != nil {
+			return "", "", err
+		}
+		return sub.Kind, sub.ID, nil
+	}
+	return "", "", steward.FieldError("subject", "error.is_required_subject_id")
+}
+
 // splitID takes a leading positional ID, so "requests extend ID --period P1M"
 // reads naturally; flags may also come first.
 func splitID(args []string) (string, []string) {
@@ -301,7 +320,11 @@ func runRequestsShow(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(w, "request\t%s\n", it.ID)
 	fmt.Fprintf(w, "type\t%s\n", it.Type)
 	fmt.Fprintf(w, "channel\t%s\n", it.Channel)
-	fmt.Fprintf(w, "subject\t%s\n", it.SubjectID)
+	subjectKind := "account"
+	if it.SubjectKind == rights.SubjectSignUp {
+		subjectKind = "newsletter sign-up"
+	}
+	fmt.Fprintf(w, "subject\t%s %s\n", subjectKind, it.SubjectID)
 	fmt.Fprintf(w, "received\t%s\n", dayText(it.ReceivedOn))
 	fmt.Fprintf(w, "identity verified\t%s %s\n", dayText(it.VerifiedOn), it.Verified)
 	fmt.Fprintf(w, "deadline\t%s %s\n", deadlineText(it), flagText(it))
@@ -321,10 +344,13 @@ func runRequestsAdd(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("requests add", "--subject ID|--email ADDRESS --type TYPE --channel CHANNEL --received YYYY-MM-DD",
 		"Enters a request that arrived outside self-service. The deadline (one month,\n"+
 			"Art. 12(3) GDPR) counts from the day of receipt. Prints the request id.\n"+
+			"--email finds the person's account or, failing that, their newsletter sign-up\n"+
+			"without an account; an address the site holds nothing on is refused.\n"+
 			"Types: "+strings.Join(typeNames(), ", ")+". Channels: email, letter, phone, self_service.")
 	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
 	subjectID, email := subjectFlags(fs)
 	typ := fs.String("type", "", "what the person asks for")
+	fs.StringVar(typ, "kind", "", "the same as --type")
 	channel := fs.String("channel", "", "how the request arrived")
 	received := fs.String("received", "", "the day it arrived, YYYY-MM-DD (default today)")
 	details := fs.String("details", "", "what the person asked, in your words")
@@ -347,7 +373,7 @@ func runRequestsAdd(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	if n.SubjectID, err = resolveSubject(ctx, env.store, *subjectID, *email); err != nil {
+	if n.SubjectKind, n.SubjectID, err = requestSubject(ctx, env.desk, *subjectID, *email); err != nil {
 		return err
 	}
 	r, err := env.desk.Add(ctx, actor, n)

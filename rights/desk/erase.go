@@ -125,7 +125,7 @@ func (d *Desk) LiftRestriction(ctx context.Context, subjectID, reason string, ac
 			return steward.Errorf(steward.ECONFLICT, "error.processing_not_restricted")
 		}
 		// The notice first: the person is told before the restriction ends.
-		if mailID, err = mail.Enqueue(ctx, tx, d.Clock.Now(), d.liftMail(d.to(ctx, tx, a.ID), a, limits[i].Since, reason)); err != nil {
+		if mailID, err = mail.Enqueue(ctx, tx, d.Clock.Now(), d.liftMail(d.to(ctx, tx, a.ID), accountHolder(a), limits[i].Since, reason)); err != nil {
 			return err
 		}
 		if _, err := tx.LiftProcessingLimit(ctx, subjectID, consent.LimitRestriction, consent.AllPurposes); err != nil {

@@ -68,47 +68,50 @@ func requestType(r *rights.Request) message.Key {
 	return message.Key("mail.request_type." + string(r.Type))
 }
 
-func (d *Desk) verifyMail(to recipient, a *account.Account, r *rights.Request, link string) mail.Message {
+func (d *Desk) verifyMail(to recipient, h holder, r *rights.Request, link string) mail.Message {
 	subject, text := d.render(to, "mail.request_verify.subject", "mail.request_verify.body",
 		"received", to.date(r.ReceivedOn), "type", requestType(r),
 		"days", int(rights.VerifyLinkLifetime.Hours()/24), "link", link)
-	return mail.Message{Kind: KindRequestVerify, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+	return mail.Message{Kind: KindRequestVerify, SubjectID: h.id, To: h.email, Subject: subject, Text: text}
 }
 
-func (d *Desk) extensionMail(to recipient, a *account.Account, r *rights.Request, deadline time.Time) mail.Message {
+func (d *Desk) extensionMail(to recipient, h holder, r *rights.Request, deadline time.Time) mail.Message {
 	subject, text := d.render(to, "mail.request_extension.subject", "mail.request_extension.body",
 		"received", to.date(r.ReceivedOn), "type", requestType(r),
 		"deadline", to.date(deadline), "reason", r.ExtensionReason)
-	return mail.Message{Kind: mail.KindRequestUpdate, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+	return mail.Message{Kind: mail.KindRequestUpdate, SubjectID: h.id, To: h.email, Subject: subject, Text: text}
 }
 
-func (d *Desk) liftMail(to recipient, a *account.Account, since time.Time, reason string) mail.Message {
+func (d *Desk) liftMail(to recipient, h holder, since time.Time, reason string) mail.Message {
 	subject, text := d.render(to, "mail.restriction_lifted.subject", "mail.restriction_lifted.body",
 		"since", to.date(rights.Day(since, d.zone())), "reason", reason)
-	return mail.Message{Kind: KindRestrictionLifted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+	return mail.Message{Kind: KindRestrictionLifted, SubjectID: h.id, To: h.email, Subject: subject, Text: text}
 }
 
 // refusedMail tells the person why their request is refused and that they
 // may complain to the supervisory authority the policy names (its
 // complaint section) and go to court (Art. 12(4), 77, 79).
-func (d *Desk) refusedMail(to recipient, a *account.Account, r *rights.Request) mail.Message {
+func (d *Desk) refusedMail(to recipient, h holder, r *rights.Request) mail.Message {
 	c := d.Policy.Rights.Complaint
 	subject, text := d.render(to, "mail.request_refused.subject", "mail.request_refused.body",
 		"received", to.date(r.ReceivedOn), "type", requestType(r),
 		"reason", r.Outcome, "authority", c.Authority, "contact", joinNonEmpty("\n", c.URL, c.Phone))
-	return mail.Message{Kind: KindRequestRefused, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+	return mail.Message{Kind: KindRequestRefused, SubjectID: h.id, To: h.email, Subject: subject, Text: text}
 }
 
 // completedMail tells the person their request was handled and what was
 // done: what the desk did for its type, and staff's outcome when given.
-func (d *Desk) completedMail(to recipient, a *account.Account, r *rights.Request) mail.Message {
+func (d *Desk) completedMail(to recipient, h holder, r *rights.Request) mail.Message {
 	done := message.Format(to.lang, "mail.request_done."+string(r.Type), "purpose", rights.PurposeName(d.Policy, r.Purpose).In(to.lang))
+	if h.held != "" {
+		done += "\n\n" + h.held
+	}
 	if r.Outcome != "" {
 		done += "\n\n" + r.Outcome
 	}
 	subject, text := d.render(to, "mail.request_completed.subject", "mail.request_completed.body",
 		"received", to.date(r.ReceivedOn), "type", requestType(r), "done", done)
-	return mail.Message{Kind: KindRequestCompleted, SubjectID: a.ID, To: a.Email, Subject: subject, Text: text}
+	return mail.Message{Kind: KindRequestCompleted, SubjectID: h.id, To: h.email, Subject: subject, Text: text}
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

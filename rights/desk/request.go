@@ -66,31 +66,41 @@ func (d *Desk) Add(ctx context.Context, actor audit.Actor, n rights.NewRequest) 
 	}
 	var r *rights.Request
 	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
-		a, err := subject(ctx, tx, n.SubjectID)
+		h, err := holderOf(ctx, tx, n.SubjectKind, n.SubjectID)
 		if err != nil {
 			return err
 		}
-		r = &rights.Request{
-			ID: account.NewID("req_"), SubjectID: a.ID, SubjectPseudonym: a.Pseudonym,
-			Type: n.Type, Channel: n.Channel, ReceivedOn: n.ReceivedOn, Details: n.Details, Purpose: n.Purpose,
-			Status: rights.StatusReceived, CreatedAt: d.Clock.Now(), CreatedBy: string(actor),
-		}
-		if n.Channel == rights.ChannelSelfService && actor == audit.SubjectActor(audit.Pseudonym(a.Pseudonym)) {
-			r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifySession, n.ReceivedOn
-		}
-		if err := insertRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
-			return err
-		}
-		if err := addRequestStep(ctx, tx, r.ID, rights.Step{At: r.CreatedAt, Kind: rights.StepReceived, Actor: string(actor)}); err != nil {
-			return err
-		}
-		return d.record(ctx, tx, requestEntry(actor, audit.RequestCreate, r, "type", "channel", "received_on"))
+		// A person asking while logged in is verified by their session.
+		selfService := n.Channel == rights.ChannelSelfService && h.kind == rights.SubjectAccount && actor == h.self()
+		r, err = d.addInTx(ctx, tx, actor, n, h, selfService)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("desk: add %s request: %w", n.Type, err)
 	}
-	d.log().Info("request added", "request", r.ID, "type", r.Type, "channel", r.Channel)
+	d.log().Info("request added", "request", r.ID, "type", r.Type, "channel", r.Channel, "subject_kind", r.SubjectKind)
 	return r, nil
+}
+
+// addInTx enters checked request n about h in the caller's transaction,
+// with its received step and audit entry; verified marks identity
+// established by the session it was asked in.
+func (d *Desk) addInTx(ctx context.Context, tx *store.Tx, actor audit.Actor, n rights.NewRequest, h holder, verified bool) (*rights.Request, error) {
+	r := &rights.Request{
+		ID: account.NewID("req_"), SubjectKind: h.kind, SubjectID: h.id, SubjectPseudonym: h.pseudonym,
+		Type: n.Type, Channel: n.Channel, ReceivedOn: n.ReceivedOn, Details: n.Details, Purpose: n.Purpose,
+		Status: rights.StatusReceived, CreatedAt: d.Clock.Now(), CreatedBy: string(actor),
+	}
+	if verified {
+		r.Status, r.Verified, r.VerifiedOn = rights.StatusVerified, rights.VerifySession, n.ReceivedOn
+	}
+	if err := insertRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
+		return nil, err
+	}
+	if err := addRequestStep(ctx, tx, r.ID, rights.Step{At: r.CreatedAt, Kind: rights.StepReceived, Actor: string(actor)}); err != nil {
+		return nil, err
+	}
+	return r, d.record(ctx, tx, requestEntry(actor, audit.RequestCreate, r, "type", "channel", "received_on", "subject_kind"))
 }
 
 // AskVerification mails a confirmation link to the e-mail address of the
@@ -105,31 +115,43 @@ func (d *Desk) AskVerification(ctx context.Context, actor audit.Actor, id string
 		if err := r.CanVerify(); err != nil {
 			return err
 		}
-		a, err := subject(ctx, tx, r.SubjectID)
+		h, err := holderOf(ctx, tx, r.SubjectKind, r.SubjectID)
 		if err != nil {
 			return err
 		}
-		if r.VerifyAskedOn.IsZero() {
-			r.VerifyAskedOn = d.Today()
-			if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
-				return err
-			}
-		}
-		secret, hash := account.NewSecret()
-		if err := tx.SetRequestVerifyToken(ctx, r.ID, hash, d.Clock.Now().Add(rights.VerifyLinkLifetime)); err != nil {
-			return err
-		}
-		link := d.BaseURL + "/requests/verify?token=" + secret
-		if _, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.verifyMail(d.to(ctx, tx, a.ID), a, r, link)); err != nil {
-			return err
-		}
-		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepVerifyAsked, "")
+		return d.askInTx(ctx, tx, actor, r, h)
 	})
 	if err != nil {
 		return fmt.Errorf("desk: ask verification of request %s: %w", id, err)
 	}
 	d.log().Info("request verification link mailed", "request", id)
 	return nil
+}
+
+// askInTx mails request r's confirmation link to h in the caller's
+// transaction: whoever follows it proves they hold h's address. The
+// deadline may start running from the day it is asked (identity_proof).
+// The link carries the page's language when it is not the site's first.
+func (d *Desk) askInTx(ctx context.Context, tx *store.Tx, actor audit.Actor, r *rights.Request, h holder) error {
+	if r.VerifyAskedOn.IsZero() {
+		r.VerifyAskedOn = d.Today()
+		if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
+			return err
+		}
+	}
+	secret, hash := account.NewSecret()
+	if err := tx.SetRequestVerifyToken(ctx, r.ID, hash, d.Clock.Now().Add(rights.VerifyLinkLifetime)); err != nil {
+		return err
+	}
+	to := d.recipient(ctx, tx, h)
+	link := d.BaseURL + "/requests/verify?token=" + secret
+	if to.lang != policy.Languages[0] {
+		link += "&lang=" + to.lang
+	}
+	if _, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.verifyMail(to, h, r, link)); err != nil {
+		return err
+	}
+	return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepVerifyAsked, "")
 }
 
 // VerifyLink marks the request of a confirmation link verified. The link
@@ -149,7 +171,7 @@ func (d *Desk) VerifyLink(ctx context.Context, secret string) (*rights.Request, 
 		if err := updateRequest(ctx, tx, r, d.DeadlineClock()); err != nil {
 			return err
 		}
-		return d.step(ctx, tx, audit.SubjectActor(audit.Pseudonym(r.SubjectPseudonym)), audit.RequestStep, r, rights.StepVerified, string(rights.VerifyEmailLink))
+		return d.step(ctx, tx, selfActor(r.SubjectKind, r.SubjectPseudonym), audit.RequestStep, r, rights.StepVerified, string(rights.VerifyEmailLink))
 	})
 	if err != nil {
 		// An expired link must still be voided: UseRequestVerifyToken
@@ -224,7 +246,7 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 		if err := r.CanExtend(c, d.Today(), ext, reason); err != nil {
 			return err
 		}
-		a, err := subject(ctx, tx, r.SubjectID)
+		h, err := holderOf(ctx, tx, r.SubjectKind, r.SubjectID)
 		if err != nil {
 			return err
 		}
@@ -235,7 +257,7 @@ func (d *Desk) Extend(ctx context.Context, actor audit.Actor, id string, ext pol
 		if err := d.step(ctx, tx, actor, audit.RequestExtend, r, rights.StepExtended, reason); err != nil {
 			return err
 		}
-		mailID, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.extensionMail(d.to(ctx, tx, a.ID), a, r, r.Deadline(c)))
+		mailID, err := mail.Enqueue(ctx, tx, d.Clock.Now(), d.extensionMail(d.recipient(ctx, tx, h), h, r, r.Deadline(c)))
 		if err != nil {
 			return err
 		}
@@ -355,17 +377,23 @@ const noAddressNote = "not mailed: the person's account is erased, so no address
 // person without an address — their account erased, by this request or
 // before — is not mailed, and the answer_not_mailed step says so.
 func (d *Desk) answer(ctx context.Context, tx *store.Tx, actor audit.Actor, r *rights.Request, refused bool) error {
-	a, err := reachable(ctx, tx, r.SubjectID)
+	h, err := reachable(ctx, tx, r)
 	if err != nil {
 		return err
 	}
-	if a == nil {
+	if h == nil {
 		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepAnswerNotMailed, noAddressNote)
 	}
-	to := d.to(ctx, tx, a.ID)
-	m := d.completedMail(to, a, r)
-	if refused {
-		m = d.refusedMail(to, a, r)
+	to := d.recipient(ctx, tx, *h)
+	m := d.refusedMail(to, *h, r)
+	if !refused {
+		if h.signUp != nil && r.Type.Exportable() {
+			// A sign-up's answer carries what is held (Art. 15(3)).
+			if h.held, err = d.signUpHeld(ctx, tx, to, h.signUp); err != nil {
+				return err
+			}
+		}
+		m = d.completedMail(to, *h, r)
 	}
 	id, err := mail.Enqueue(ctx, tx, d.Clock.Now(), m)
 	if err != nil {
@@ -374,12 +402,24 @@ func (d *Desk) answer(ctx context.Context, tx *store.Tx, actor audit.Actor, r *r
 	return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepAnswerMailed, fmt.Sprintf("outbox mail %d", id))
 }
 
-// reachable returns the person's account when it exists, is not erased
-// and has an address to write to; nil when not.
-func reachable(ctx context.Context, tx *store.Tx, subjectID string) (*account.Account, error) {
-	if subjectID == "" {
+// reachable returns whom request r concerns when they still exist, are
+// not erased and have an address to write to; nil when not.
+func reachable(ctx context.Context, tx *store.Tx, r *rights.Request) (*holder, error) {
+	if r.SubjectID == "" {
 		return nil, nil
 	}
+	if r.SubjectKind == rights.SubjectSignUp {
+		n, err := tx.NewsletterByID(ctx, r.SubjectID)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		h := signUpHolder(n)
+		return &h, nil
+	}
+	subjectID := r.SubjectID
 	st, err := tx.SubjectState(ctx, subjectID)
 	if steward.ErrorCode(err) == steward.ENOTFOUND || err == nil && st.Erased {
 		return nil, nil
@@ -397,11 +437,15 @@ func reachable(ctx context.Context, tx *store.Tx, subjectID string) (*account.Ac
 	if a.Email == "" {
 		return nil, nil
 	}
-	return a, nil
+	h := accountHolder(a)
+	return &h, nil
 }
 
 // act runs the self-service action of a completed request.
 func (d *Desk) act(ctx context.Context, tx *store.Tx, actor audit.Actor, r *rights.Request) error {
+	if r.SubjectKind == rights.SubjectSignUp {
+		return d.actOnSignUp(ctx, tx, actor, r)
+	}
 	switch r.Type {
 	case rights.TypeAccess, rights.TypePortability, rights.TypeRectification:
 		return nil

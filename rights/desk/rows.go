@@ -15,7 +15,7 @@ import (
 
 // requestRow is r as stored, with its deadline computed by c (Art. 12(3)).
 func requestRow(r *rights.Request, c rights.Clock) *store.Request {
-	return &store.Request{ID: r.ID, SubjectID: r.SubjectID, SubjectPseudonym: r.SubjectPseudonym,
+	return &store.Request{ID: r.ID, SubjectKind: string(r.SubjectKind), SubjectID: r.SubjectID, SubjectPseudonym: r.SubjectPseudonym,
 		Type: string(r.Type), Channel: string(r.Channel), ReceivedOn: r.ReceivedOn, Details: r.Details,
 		Purpose: r.Purpose, Status: string(r.Status), VerifyAskedOn: r.VerifyAskedOn, VerifiedOn: r.VerifiedOn,
 		Verified: string(r.Verified), Extension: r.Extension, ExtensionReason: r.ExtensionReason,
@@ -25,7 +25,7 @@ func requestRow(r *rights.Request, c rights.Clock) *store.Request {
 
 // requestOf is the request a stored row holds.
 func requestOf(q *store.Request) *rights.Request {
-	r := &rights.Request{ID: q.ID, SubjectID: q.SubjectID, SubjectPseudonym: q.SubjectPseudonym,
+	r := &rights.Request{ID: q.ID, SubjectKind: rights.SubjectKind(q.SubjectKind), SubjectID: q.SubjectID, SubjectPseudonym: q.SubjectPseudonym,
 		Type: rights.Type(q.Type), Channel: rights.Channel(q.Channel), ReceivedOn: q.ReceivedOn, Details: q.Details,
 		Purpose: q.Purpose, Status: rights.Status(q.Status), VerifyAskedOn: q.VerifyAskedOn, VerifiedOn: q.VerifiedOn,
 		Verified: rights.Verification(q.Verified), Extension: q.Extension, ExtensionReason: q.ExtensionReason,
