@@ -142,7 +142,7 @@ func TestCrawlReachesEveryPage(t *testing.T) {
 	for _, site := range []string{"ivm", "zorginspirator"} {
 		t.Run(site, func(t *testing.T) {
 			sc := newScene(t, testkit.SQLite(t), site)
-			public := []string{"/", "/privacy", "/cookies"}
+			public := []string{"/", "/privacy", "/cookies", "/privacy/request"}
 			visitor := append(slices.Clone(public), "/login", "/signup", "/reset")
 			person := append(slices.Clone(public), "/account", "/account/security", "/account/data", "/account/consents", "/account/data/erase", "/account/data/requests/"+sc.request)
 			if site == "ivm" {

@@ -155,6 +155,10 @@ type limits struct {
 	resetIP, resetAccount   *limiter
 	newsletterIP            *limiter
 	newsletterAddress       *limiter
+	// requestIP and requestAddress limit the public request page, which
+	// mails its address a confirmation link (issue 13 item 5).
+	requestIP      *limiter
+	requestAddress *limiter
 }
 
 // newLimits makes the buckets; with shared set they live in the database
@@ -170,10 +174,13 @@ func newLimits(c clock.Clock, shared tokenStore, log *slog.Logger) *limits {
 		resetAccount:      newLimiter(c, 3, 20*time.Minute),
 		newsletterIP:      newLimiter(c, 5, 12*time.Minute),
 		newsletterAddress: newLimiter(c, 3, 20*time.Minute),
+		requestIP:         newLimiter(c, 5, 12*time.Minute),
+		requestAddress:    newLimiter(c, 3, 20*time.Minute),
 	}
 	for name, lim := range map[string]*limiter{
 		"login_ip": l.loginIP, "login_account": l.loginAccount, "login_code": l.loginCode, "signup_ip": l.signupIP, "signup_account": l.signupAccount,
 		"reset_ip": l.resetIP, "reset_account": l.resetAccount, "newsletter_ip": l.newsletterIP, "newsletter_address": l.newsletterAddress,
+		"request_ip": l.requestIP, "request_address": l.requestAddress,
 	} {
 		lim.name, lim.shared, lim.log = name, shared, log
 		if strings.HasSuffix(name, "_ip") {

@@ -23,6 +23,10 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /privacy/statement.css", s.privacyStylesheet)
 	mux.HandleFunc("GET /privacy/versions", s.privacyVersions)
 	mux.HandleFunc("GET /privacy/versions/{n}", s.privacyVersion)
+	// Requests by anyone the site holds data on, without logging in
+	// (issue 13 item 5).
+	mux.HandleFunc("GET /privacy/request", s.privacyRequestPage)
+	mux.HandleFunc("POST /privacy/request", s.privacyRequestSubmit)
 	// Accounts and the self-service site (issue 4).
 	mux.HandleFunc("GET /signup", s.signupPage)
 	mux.HandleFunc("POST /signup", s.signupSubmit)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"steward/rights"
+	"steward/rights/desk"
 )
 
 // staffNames are the staff members a staff page mentions, by account id:
@@ -56,6 +57,17 @@ func (p *Page) Actor(actor string, names staffNames) string {
 		return p.T("actor.staff_unknown")
 	case "subject":
 		return p.T("actor.subject")
+	case "system":
+		// A newsletter sign-up acting themselves has no pseudonym to be
+		// named by; the public request page enters a request before
+		// anyone has proved they hold the address.
+		switch id {
+		case desk.SelfJob:
+			return p.T("actor.subject")
+		case desk.AskJob:
+			return p.T("actor.request_page")
+		}
+		return p.T("actor.system")
 	default:
 		return p.T("actor.system")
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
+	"steward/consent"
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
@@ -67,15 +70,17 @@ func (s *Server) staffRequests(w http.ResponseWriter, r *http.Request) {
 // e-mail address.
 func (s *Server) staffRequestAdd(w http.ResponseWriter, r *http.Request) {
 	s.staffStep(w, r, func(d *desk.Desk, actor audit.Actor) (string, error) {
-		p, err := s.cfg.Store.AccountByEmail(r.Context(), r.PostFormValue("email"))
+		// The person's account or, failing that, their newsletter
+		// sign-up (issue 13 item 5).
+		sub, err := d.FindSubject(r.Context(), r.PostFormValue("email"))
 		if err != nil {
-			return "", steward.Errorf(steward.ENOTFOUND, "error.no_account_has_email")
+			return "", err
 		}
 		received, err := time.Parse(time.DateOnly, r.PostFormValue("received"))
 		if err != nil {
 			return "", steward.FieldError("received", "error.must_be_a_date_yyyy_mm_dd")
 		}
-		req, err := d.Add(r.Context(), actor, rights.NewRequest{SubjectID: p.ID, Type: rights.Type(r.PostFormValue("type")),
+		req, err := d.Add(r.Context(), actor, rights.NewRequest{SubjectKind: sub.Kind, SubjectID: sub.ID, Type: rights.Type(r.PostFormValue("type")),
 			Channel: rights.Channel(r.PostFormValue("channel")), ReceivedOn: received,
 			Details: r.PostFormValue("details"), Purpose: r.PostFormValue("purpose")})
 		if err != nil {
@@ -95,6 +100,68 @@ type staffRequestView struct {
 	// Periods are the extensions staff may choose (Art. 12(3): at most
 	// two further months).
 	Periods []policy.Duration
+	// Subject names whom the request concerns in words, never by id.
+	Subject requestSubject
+}
+
+// requestSubject is whom a request concerns as the staff page names them
+// (issue 13 items 5 and 10): "account of Anna de Vries", linking to the
+// person's record, or "newsletter sign-up of Lotte", never an id.
+type requestSubject struct {
+	Text, Link string
+	// Fields are what Text shows of the person, for the record of the view.
+	Fields []string
+}
+
+// requestSubjectOf reads whom it concerns: the name on the account's
+// profile or the sign-up where the site asks one, else the address. An
+// erased subject is "erased".
+func (s *Server) requestSubjectOf(ctx context.Context, lang string, it desk.Item) (requestSubject, error) {
+	if it.SubjectID == "" {
+		return requestSubject{Text: s.catalog.Text(lang, "staff_requests.subject_erased")}, nil
+	}
+	if it.SubjectKind == rights.SubjectSignUp {
+		n, err := s.cfg.Store.NewsletterByID(ctx, it.SubjectID)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			return requestSubject{Text: s.catalog.Text(lang, "staff_requests.subject_erased")}, nil
+		}
+		if err != nil {
+			return requestSubject{}, err
+		}
+		vals := map[string]string{}
+		json.Unmarshal([]byte(n.Fields), &vals)
+		name, fields := displayName(vals, n.Email, consent.NewsletterRecord)
+		return requestSubject{Text: s.catalog.Format(lang, "staff_requests.subject_signup", "name", name), Fields: fields}, nil
+	}
+	a, err := s.cfg.Store.AccountByID(ctx, it.SubjectID)
+	if steward.ErrorCode(err) == steward.ENOTFOUND || err == nil && a.Email == "" {
+		return requestSubject{Text: s.catalog.Text(lang, "staff_requests.subject_erased")}, nil
+	}
+	if err != nil {
+		return requestSubject{}, err
+	}
+	vals, err := s.cfg.Store.Profile(ctx, a.ID, "account")
+	if err != nil {
+		return requestSubject{}, err
+	}
+	name, fields := displayName(vals, a.Email, "account")
+	return requestSubject{Text: s.catalog.Format(lang, "staff_requests.subject_account", "name", name),
+		Link: "/staff/people/" + url.PathEscape(a.ID) + langQuery(lang), Fields: fields}, nil
+}
+
+// displayName is the first and last name in vals (never a sealed value),
+// else the address, with the fields of record it shows.
+func displayName(vals map[string]string, email, record string) (string, []string) {
+	var parts, fields []string
+	for _, f := range []string{"first_name", "last_name"} {
+		if v := strings.TrimSpace(vals[f]); v != "" && !account.IsSealed(v) {
+			parts, fields = append(parts, v), append(fields, record+"."+f)
+		}
+	}
+	if len(parts) == 0 {
+		return email, []string{record + ".email"}
+	}
+	return strings.Join(parts, " "), fields
 }
 
 // staffRequest is GET /staff/requests/{id}: dates, deadline, timeline,
@@ -111,7 +178,14 @@ func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.recordStaffView(r.Context(), au, it.SubjectID, audit.Pseudonym(it.SubjectPseudonym), "request", it.ID, requestViewFields(it)); err != nil {
+	who, err := s.requestSubjectOf(r.Context(), mustLang(r), it)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	viewed := append(requestViewFields(it), who.Fields...)
+	slices.Sort(viewed)
+	if err := s.recordStaffView(r.Context(), au, viewedAccount(it), audit.Pseudonym(it.SubjectPseudonym), "request", it.ID, viewed); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -127,8 +201,18 @@ func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly),
-		Names: names, Periods: []policy.Duration{{Months: 1}, {Months: 2}}}
+		Names: names, Periods: []policy.Duration{{Months: 1}, {Months: 2}}, Subject: who}
 	s.render(w, r, http.StatusOK, "staff_request", s.page(r, mustLang(r), "staff_requests.one", v))
+}
+
+// viewedAccount is the account whose record of staff views a view of the
+// request goes on (R12, Z7); a sign-up has no such record, and the
+// staff.view audit entry on the request names the view.
+func viewedAccount(it desk.Item) string {
+	if it.SubjectKind == rights.SubjectSignUp {
+		return ""
+	}
+	return it.SubjectID
 }
 
 // requestViewFields names what a request's page shows of the person's

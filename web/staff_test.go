@@ -305,7 +305,8 @@ func TestStaffLookupIsPostedAndRecorded(t *testing.T) {
 }
 
 // TestStaffRequestViewIsRecorded: a request's page shows what the person
-// asked in their own words, so opening it records a staff view on the
+// asked in their own words, and names them (here by their address: the
+// account has no name), so opening it records a staff view on the
 // request and on the person's record of views (R12), before the page.
 func TestStaffRequestViewIsRecorded(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
@@ -324,7 +325,7 @@ func TestStaffRequestViewIsRecorded(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "my course results") || resp.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("request page: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 		}
-		fields := []string{"request.channel", "request.details", "request.received_on", "request.status", "request.timeline", "request.type"}
+		fields := []string{"account.email", "request.channel", "request.details", "request.received_on", "request.status", "request.timeline", "request.type"}
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.StaffView, Actor: staffID(t, s, "officer@example.org"),
 			ObjectKind: "request", ObjectID: req.ID, Subject: audit.Pseudonym(p.Pseudonym), Fields: fields})
 		views, err := s.StaffViewsOf(ctx, p.ID)
