@@ -368,7 +368,7 @@ func (r *Request) CanComplete(rectified bool) error {
 
 // CanRectify says whether the person's record may be corrected for the
 // request now: an open, verified rectification request (Art. 12(6), 16)
-// whose person still has an account.
+// whose person is still held (an account, or a newsletter sign-up).
 func (r *Request) CanRectify() error {
 	switch {
 	case r.Type != TypeRectification:

@@ -60,6 +60,13 @@ func (tx *Tx) RenewNewsletterSignUp(ctx context.Context, n NewsletterSubscriptio
 	return nil
 }
 
+// SetNewsletterFields replaces a sign-up's declared fields (a JSON object,
+// R4) with what a rectification made of them; its address is not among
+// what changes (email and email_key stay).
+func (tx *Tx) SetNewsletterFields(ctx context.Context, id, fields string) error {
+	return tx.execOne(ctx, "set fields of newsletter sign-up "+id, `UPDATE newsletter_subscriptions SET fields = $1 WHERE id = $2`, fields, id)
+}
+
 // NewsletterByEmail returns the sign-up of an address, or ENOTFOUND.
 func (r *Reader) NewsletterByEmail(ctx context.Context, email string) (NewsletterSubscription, error) {
 	return r.newsletterWhere(ctx, `email_key = $1`, strings.ToLower(email))

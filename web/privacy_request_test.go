@@ -152,3 +152,60 @@ func TestPublicRequestForNewsletterSignUp(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffRectifiesNewsletterSignUp (issue 13 item 5, Art. 16): from a
+// sign-up's rectification request a privacy officer corrects its name on
+// the same correction page accounts have — the sign-up form's fields, its
+// address not among them — and only then completes the request.
+func TestStaffRectifiesNewsletterSignUp(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		st, _ := newsletterSite(t, s)
+		b := st.browser()
+		form := url.Values{"consent": {"yes"}, "email": {"piet@example.org"}, "first_name": {"Peit"}}
+		if resp, body := b.post("/newsletter", form); resp.StatusCode != http.StatusOK {
+			t.Fatalf("newsletter sign-up: %d %s", resp.StatusCode, body)
+		}
+		link, _ := st.mailLink(1)
+		b.follow(link, nil)
+		officer := staffBrowser(t, st, "officer@example.org", account.RolePrivacyOfficer)
+		resp, _ := officer.submit("/staff/requests", "/staff/requests", url.Values{"email": {"piet@example.org"}, "type": {"rectification"},
+			"channel": {"email"}, "received": {st.clock.Now().Format("2006-01-02")}, "details": {"my name is Piet"}})
+		reqPage := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(reqPage, "/staff/requests/req_") {
+			t.Fatalf("staff add: %d %q", resp.StatusCode, reqPage)
+		}
+		if resp, _ := officer.submit(reqPage, reqPage+"/verify-manual", url.Values{"note": {"replied from the sign-up's address"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("verify: %d", resp.StatusCode)
+		}
+		rectify := reqPage + "/rectify"
+		if _, page := officer.get(reqPage); !strings.Contains(page, `href="`+rectify+`"`) {
+			t.Fatal("the request page offers no correction")
+		}
+		_, page := officer.get(rectify)
+		if !strings.Contains(page, `name="newsletter_subscription.first_name"`) || !strings.Contains(page, `value="Peit"`) ||
+			strings.Contains(page, `name="newsletter_subscription.email"`) {
+			t.Fatalf("correction form:\n%s", mainOf(t, page))
+		}
+		if resp, _ := officer.submit(rectify, rectify, url.Values{"newsletter_subscription.first_name": {"Peit"}}); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("an edit that changes nothing: %d, want 400", resp.StatusCode)
+		}
+		if resp, _ := officer.submit(rectify, rectify, url.Values{"newsletter_subscription.first_name": {"Piet"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("correction: %d", resp.StatusCode)
+		}
+		n, err := s.NewsletterByEmail(ctx, "piet@example.org")
+		if err != nil || !strings.Contains(n.Fields, `"first_name":"Piet"`) {
+			t.Fatalf("sign-up after the correction: %+v %v", n, err)
+		}
+		if resp, _ := officer.submit(reqPage, reqPage+"/complete", url.Values{"outcome": {"name corrected"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("complete: %d", resp.StatusCode)
+		}
+		if _, err := st.mail.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		msgs := st.smtp.WaitFor(t, 2)
+		if m := msgs[1]; m.EnvelopeTo[0] != "piet@example.org" || !strings.Contains(m.Text, "Piet") {
+			t.Fatalf("answer to %v:\n%s", m.EnvelopeTo, m.Text)
+		}
+	})
+}

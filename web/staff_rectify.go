@@ -7,6 +7,7 @@ import (
 
 	"steward/account"
 	"steward/audit"
+	"steward/consent"
 	"steward/policy"
 	"steward/rights/desk"
 )
@@ -60,7 +61,10 @@ func (s *Server) staffRectifySubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := recordForm(r)
-	edit, err := s.accounts().FromForm(ctx, t.Account.ID, recordForm(r))
+	edit := in
+	if t.Account != nil {
+		edit, err = s.accounts().FromForm(ctx, t.Account.ID, recordForm(r))
+	}
 	if err == nil {
 		_, err = d.Rectify(ctx, audit.Staff(au.Account.ID), t.Request.ID, edit)
 	}
@@ -77,6 +81,10 @@ func (s *Server) staffRectifySubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderRectify(w http.ResponseWriter, r *http.Request, au *authed, t desk.RectifyForm, status int, in map[string]map[string]string, errs account.FieldErrors) {
+	if t.SignUp != nil {
+		s.renderRectifySignUp(w, r, au, t, status, in, errs)
+		return
+	}
 	ctx := r.Context()
 	lang := mustLang(r)
 	stored, err := s.accounts().LoadProfile(ctx, t.Account, "")
@@ -111,7 +119,20 @@ func (s *Server) renderRectify(w http.ResponseWriter, r *http.Request, au *authe
 		}
 		f.Sections = append(f.Sections, sec)
 	}
-	// "Nothing changed" concerns the form as a whole, not one field.
+	s.rectifyErrors(lang, f, errs)
+	slices.Sort(shown)
+	if len(shown) > 0 {
+		if err := s.recordStaffView(ctx, au, t.Account.ID, audit.Pseudonym(t.Account.Pseudonym), "account", t.Account.ID, shown); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, status, "staff_rectify", s.page(r, lang, "staff_rectify.title", &staffRectifyView{Request: t, Form: f}))
+}
+
+// rectifyErrors puts errs in the form's summary. "Nothing changed"
+// concerns the form as a whole, not one field.
+func (s *Server) rectifyErrors(lang string, f *formData, errs account.FieldErrors) {
 	for _, e := range errs {
 		if e.Field == "fields" {
 			f.Errors = append(f.Errors, formError{Anchor: "#rectify", Text: s.catalog.Error(lang, e)})
@@ -119,9 +140,39 @@ func (s *Server) renderRectify(w http.ResponseWriter, r *http.Request, au *authe
 			f.Errors = append(f.Errors, s.summary(lang, account.FieldErrors{e})...)
 		}
 	}
+}
+
+// renderRectifySignUp is the rectification form of a newsletter sign-up
+// without an account (issue 13 item 5): the fields its form asks, its
+// address left out (a new address is a new sign-up with its own link).
+// Showing it is a staff view of the fields that hold a value, recorded
+// on the sign-up before the page is (R12).
+func (s *Server) renderRectifySignUp(w http.ResponseWriter, r *http.Request, au *authed, t desk.RectifyForm, status int, in map[string]map[string]string, errs account.FieldErrors) {
+	lang := mustLang(r)
+	rec := s.cfg.Policy.Record(consent.NewsletterRecord)
+	if rec == nil {
+		s.notFound(w, r)
+		return
+	}
+	vals := account.Values{}
+	var shown []string
+	for k, v := range t.SignUp {
+		if f := rec.Field(k); f != nil && f.Type != policy.TypeEmail && v != "" {
+			vals[k] = v
+			shown = append(shown, rec.ID+"."+k)
+		}
+	}
+	for k, v := range in[rec.ID] {
+		vals[k] = v
+	}
+	f := &formData{Action: "/staff/requests/" + url.PathEscape(t.Request.ID) + "/rectify" + langQuery(lang), CSRF: au.Session.CSRF}
+	f.Sections = append(f.Sections, s.section(lang, rec, vals, errs, func(fd *policy.Field) bool {
+		return fd.Type == policy.TypeEmail || fd.Source != policy.SourceSubject
+	}))
+	s.rectifyErrors(lang, f, errs)
 	slices.Sort(shown)
 	if len(shown) > 0 {
-		if err := s.recordStaffView(ctx, au, t.Account.ID, audit.Pseudonym(t.Account.Pseudonym), "account", t.Account.ID, shown); err != nil {
+		if err := s.recordStaffView(r.Context(), au, "", "", rec.ID, t.Request.SubjectID, shown); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
+	"steward/consent"
+	"steward/policy"
 	"steward/rights"
 	"steward/store"
 )
@@ -28,10 +31,13 @@ type ProfileEditor interface {
 }
 
 // RectifyForm is what the rectification form shows: the request, and the
-// person's account whose record is corrected.
+// person's account whose record is corrected — or, for a newsletter
+// sign-up without an account, the values its form holds (SignUp, nil for
+// an account).
 type RectifyForm struct {
 	Request *rights.Request
 	Account *account.Account
+	SignUp  map[string]string
 }
 
 // RectifyTarget returns the request and the account a rectification
@@ -44,6 +50,13 @@ func (d *Desk) RectifyTarget(ctx context.Context, id string) (RectifyForm, error
 	}
 	if err := r.CanRectify(); err != nil {
 		return RectifyForm{}, err
+	}
+	if r.SubjectKind == rights.SubjectSignUp {
+		n, err := d.Store.NewsletterByID(ctx, r.SubjectID)
+		if err != nil {
+			return RectifyForm{}, err
+		}
+		return RectifyForm{Request: r, SignUp: signUpFields(&n)}, nil
 	}
 	a, err := d.Store.AccountByID(ctx, r.SubjectID)
 	if err != nil {
@@ -60,6 +73,9 @@ func (d *Desk) RectifyTarget(ctx context.Context, id string) (RectifyForm, error
 // audit entry by the staff member naming the fields, and a rectified step
 // whose note names them (never a value). It returns the fields changed.
 func (d *Desk) Rectify(ctx context.Context, actor audit.Actor, id string, in map[string]map[string]string) ([]string, error) {
+	if r, err := oneRequest(d.Store.RequestByID(ctx, id, "")); err == nil && r.SubjectKind == rights.SubjectSignUp {
+		return d.rectifySignUp(ctx, actor, id, in)
+	}
 	if d.Profiles == nil {
 		return nil, steward.Errorf(steward.EUNAVAILABLE, "error.internal")
 	}
@@ -145,4 +161,90 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// rectifySignUp corrects a newsletter sign-up for the rectification
+// request id (Art. 16; issue 13 item 5): the fields its form asks (the
+// name, and what else the policy declares from the person), never its
+// address — a new address is a new sign-up, confirmed by its own link.
+// Values are checked as the sign-up form checks them; only fields whose
+// value differs change, and an edit that changes nothing is refused. In
+// one transaction: the values, a profile.update audit entry on the
+// sign-up naming the fields, and a rectified step whose note names them.
+func (d *Desk) rectifySignUp(ctx context.Context, actor audit.Actor, id string, in map[string]map[string]string) ([]string, error) {
+	rec := d.Policy.Record(consent.NewsletterRecord)
+	if rec == nil {
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.site_has_no_newsletter")
+	}
+	vals := map[string]string{}
+	for rid, fields := range in {
+		for f, v := range fields {
+			ref := rid + "." + f
+			fd := rec.Field(f)
+			if rid != rec.ID || fd == nil || fd.Source != policy.SourceSubject || fd.Type == policy.TypeEmail {
+				return nil, steward.FieldError(ref, "error.is_not_field_newsletter")
+			}
+			v = strings.TrimSpace(v)
+			maxLen := fd.MaxLength
+			if maxLen == 0 {
+				maxLen = 200
+			}
+			switch {
+			case v == "" && fd.Required:
+				return nil, steward.FieldError(ref, "error.is_required")
+			case len([]rune(v)) > maxLen:
+				return nil, steward.FieldError(ref, "error.must_be_at_most_characters", "max_length", maxLen)
+			case strings.ContainsAny(v, "\r\n\x00"):
+				return nil, steward.FieldError(ref, "error.characters_not_allowed")
+			}
+			vals[f] = v
+		}
+	}
+	var fields []string
+	err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+		fields = nil
+		r, err := requestForUpdate(ctx, tx, id, "")
+		if err != nil {
+			return err
+		}
+		if err := r.CanRectify(); err != nil {
+			return err
+		}
+		h, err := holderOf(ctx, tx, rights.SubjectSignUp, r.SubjectID)
+		if err != nil {
+			return err
+		}
+		cur := signUpFields(h.signUp)
+		for _, f := range sortedKeys(vals) {
+			if cur[f] == vals[f] {
+				continue
+			}
+			if vals[f] == "" {
+				delete(cur, f)
+			} else {
+				cur[f] = vals[f]
+			}
+			fields = append(fields, rec.ID+"."+f)
+		}
+		if len(fields) == 0 {
+			return steward.FieldError("fields", "error.rectify_nothing_changed")
+		}
+		b, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
+		if err := tx.SetNewsletterFields(ctx, h.id, string(b)); err != nil {
+			return err
+		}
+		if err := d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ProfileUpdate, ObjectKind: rec.ID, ObjectID: h.id,
+			Fields: fields}); err != nil {
+			return err
+		}
+		return d.step(ctx, tx, actor, audit.RequestStep, r, rights.StepRectified, strings.Join(fields, ", "))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("desk: rectify sign-up for request %s: %w", id, err)
+	}
+	d.log().Info("sign-up rectified", "request", id, "fields", fields)
+	return fields, nil
 }

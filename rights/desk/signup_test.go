@@ -223,3 +223,67 @@ func TestAskChangesNothingWhenNothingIsHeld(t *testing.T) {
 		}
 	})
 }
+
+// TestSignUpRectification (issue 13 item 5, Art. 16): a privacy officer
+// corrects a sign-up's name from its rectification request, by the rules
+// of the sign-up form; its address is not among what can change, a bad or
+// empty edit changes nothing, and the edit is audited with field names
+// only. Only then is the request completed as done.
+func TestSignUpRectification(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s, "ivm", "2026-03-10")
+		id := f.signUp(t, f.newsletter(), "kees@example.org", "Kess")
+		sub, err := f.d.FindSubject(ctx, "kees@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.d.Add(ctx, staff, rights.NewRequest{SubjectKind: sub.Kind, SubjectID: sub.ID, Type: rights.TypeRectification,
+			Channel: rights.ChannelEmail, ReceivedOn: day("2026-03-09"), Details: "my first name is Kees"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.d.VerifyManually(ctx, staff, r.ID, "replied from the sign-up's address"); err != nil {
+			t.Fatal(err)
+		}
+		form, err := f.d.RectifyTarget(ctx, r.ID)
+		if err != nil || form.SignUp["first_name"] != "Kess" || form.Account != nil {
+			t.Fatalf("rectify target: %+v, %v", form, err)
+		}
+		_, err = f.d.Complete(ctx, staff, r.ID, "")
+		wantCode(t, err, steward.ECONFLICT)
+		head := testkit.AuditHead(t, s)
+		for name, in := range map[string]map[string]map[string]string{
+			"the address":     {"newsletter_subscription": {"email": "other@example.org"}},
+			"undeclared":      {"newsletter_subscription": {"shoe_size": "44"}},
+			"another kind":    {"account": {"first_name": "Kees"}},
+			"too long":        {"newsletter_subscription": {"first_name": strings.Repeat("x", 300)}},
+			"nothing changed": {"newsletter_subscription": {"first_name": "Kess"}},
+		} {
+			if _, err := f.d.Rectify(ctx, staff, r.ID, in); steward.ErrorCode(err) != steward.EINVALID {
+				t.Errorf("%s: %v, want EINVALID", name, err)
+			}
+		}
+		if testkit.AuditHead(t, s) != head {
+			t.Fatal("a refused edit wrote to the audit log")
+		}
+		fields, err := f.d.Rectify(ctx, staff, r.ID, map[string]map[string]string{"newsletter_subscription": {"first_name": "Kees", "last_name": "de Vries"}})
+		if err != nil || strings.Join(fields, " ") != "newsletter_subscription.first_name newsletter_subscription.last_name" {
+			t.Fatalf("rectify: %v, %v", fields, err)
+		}
+		n, err := s.NewsletterByID(ctx, id)
+		if err != nil || !strings.Contains(n.Fields, `"first_name":"Kees"`) || !strings.Contains(n.Fields, `"last_name":"de Vries"`) || n.Email != "kees@example.org" {
+			t.Fatalf("sign-up after the edit: %+v, %v", n, err)
+		}
+		testkit.AssertAudit(t, s, head,
+			testkit.AuditWant{Action: audit.ProfileUpdate, Actor: staff, ObjectKind: consent.NewsletterRecord, ObjectID: id, Fields: fields},
+			testkit.AuditWant{Action: audit.RequestStep, Actor: staff, ObjectID: r.ID, Fields: []string{"rectified"}})
+		if _, err := f.d.Complete(ctx, staff, r.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if m := newestMail(t, s); m.Recipient != "kees@example.org" || !strings.Contains(m.Text, "Hello Kees") {
+			t.Fatalf("answer to %s:\n%s", m.Recipient, m.Text)
+		}
+		testkit.AssertNoPersonalValues(t, s, "kees@example.org", "Kees", "de Vries")
+	})
+}

@@ -66,14 +66,6 @@ func selfActor(kind rights.SubjectKind, pseudonym string) audit.Actor {
 // person".
 const SelfJob = "data_subject"
 
-// objectKind is what the audit log calls the holder's row.
-func (h holder) objectKind() string {
-	if h.kind == rights.SubjectSignUp {
-		return consent.NewsletterRecord
-	}
-	return "account"
-}
-
 // holderOf reads the subject of kind and id inside tx. A missing or
 // erased subject is ENOTFOUND, with the same message whatever the reason.
 func holderOf(ctx context.Context, tx *store.Tx, kind rights.SubjectKind, id string) (holder, error) {
