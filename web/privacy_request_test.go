@@ -95,7 +95,10 @@ func TestPublicRequestForNewsletterSignUp(t *testing.T) {
 				t.Errorf("request page lacks %q", want)
 			}
 		}
-		for _, raw := range []string{it.ID, signUp.ID, "req_", "ns_", "newsletter_signup", "self_service", "system:"} {
+		if !strings.Contains(text, "via een bevestigingslink per e-mail") {
+			t.Error("the timeline does not say in words how identity was verified")
+		}
+		for _, raw := range []string{it.ID, signUp.ID, "req_", "ns_", "newsletter_signup", "self_service", "system:", "email_link"} {
 			if strings.Contains(text, raw) {
 				t.Errorf("request page shows %q", raw)
 			}

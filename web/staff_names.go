@@ -73,6 +73,24 @@ func (p *Page) Actor(actor string, names staffNames) string {
 	}
 }
 
+// StepNote writes the note of a timeline step in words where Steward
+// wrote it as codes (issue 13 item 10): a verification by link names its
+// method, a correction the fields by their names; staff's own words stay
+// as written.
+func (p *Page) StepNote(kind rights.StepKind, note string) string {
+	switch {
+	case kind == rights.StepVerified && note == string(rights.VerifyEmailLink):
+		return p.Term("request_verification", note)
+	case kind == rights.StepRectified:
+		refs := strings.Split(note, ", ")
+		for i, ref := range refs {
+			refs[i] = p.FieldName(ref)
+		}
+		return strings.Join(refs, ", ")
+	}
+	return note
+}
+
 // StaffName is the display name and role of staff account id.
 func (p *Page) StaffName(id string, names staffNames) string { return p.Actor("staff:"+id, names) }
 

@@ -102,12 +102,13 @@ func TestStaffRectification(t *testing.T) {
 			t.Fatal("the person's profile does not show the correction")
 		}
 
-		// Now it can be completed; the timeline says what was corrected.
+		// Now it can be completed; the timeline says what was corrected,
+		// by the field's name, not its code (issue 13 item 10).
 		if resp, _ := officer.submit(reqPage, reqPage+"/complete", url.Values{"outcome": {"surname corrected"}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("complete after the correction: %d", resp.StatusCode)
 		}
 		_, page = officer.get(reqPage)
-		if !strings.Contains(page, "gegevens gecorrigeerd") || !strings.Contains(page, "account.last_name") {
+		if text := visibleText(t, page); !strings.Contains(text, "gegevens gecorrigeerd") || !strings.Contains(text, ": Achternaam") || strings.Contains(text, "account.last_name") {
 			t.Fatalf("timeline lacks the correction:\n%s", page)
 		}
 		if resp, _ := officer.get(rectify); resp.StatusCode != http.StatusConflict {
