@@ -182,6 +182,12 @@ func TestRetentionRunCommand(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, `"delete": 3`) {
 			t.Fatalf("plan --format json: exit %d\n%s%s", code, stdout, stderr)
 		}
+		// Each subject's reason: the rule's id, then the catalogue's
+		// English words (issue 13), the same the staff page shows.
+		code, stdout, stderr = run(t, env, "retention", "plan")
+		if want := "website_account_inactive: Account on www.medicijngebruik.nl without Order or Download of material or Newsletter subscription: delete 1 year after the last login (1 January 2021), on 1 January 2022"; code != 0 || !strings.Contains(stdout, want) {
+			t.Fatalf("plan: exit %d, want the reason %q\n%s%s", code, want, stdout, stderr)
+		}
 
 		code, stdout, stderr = run(t, env, "retention", "run", "--batch", "2")
 		if code != 0 {
