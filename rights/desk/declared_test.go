@@ -16,8 +16,12 @@ var personTables = map[string][]string{
 	"accounts":       {"account"},
 	"profile_values": {"account"}, // the profile kinds, keyed by record id and checked by PutProfile
 	"email_changes":  {"account"}, // a new login address awaiting its link
-	"sessions":       {"login_session"},
-	"account_tokens": {"login_session"}, // hashed one-time links that log a person in
+	// An invitation to join an organisation and its answer (issue 16): the
+	// account's membership, like accounts.organisation_id, whose contract
+	// terms set its retention; the mail itself is a mail.
+	"organisation_invitations": {"account"},
+	"sessions":                 {"login_session"},
+	"account_tokens":           {"login_session"}, // hashed one-time links that log a person in
 	// The second factor (issue 14, finding 4): a sealed TOTP key, hashed
 	// recovery codes and half-done logins are account security, what the
 	// login_session kind's purpose (account_security) covers.
