@@ -25,6 +25,42 @@ type auditConfig struct {
 	// genesisDone is set once this process found the genesis no longer
 	// unsealed, so linking stops trying to seal it.
 	genesisDone atomic.Bool
+	// head is the head this process last committed (issue 15): the next
+	// transaction links after it without reading the head row first, and
+	// moves the row only if it still holds exactly that (moveHead).
+	head headCache
+}
+
+// headCache is the audit head as this process last committed it. It is a
+// guess, never trusted: another process, or another transaction of this
+// one, may have moved the head since, which the compare in moveHead finds.
+type headCache struct {
+	mu    sync.Mutex
+	valid bool
+	seq   uint64
+	hash  audit.Hash
+}
+
+func (c *headCache) get() (uint64, audit.Hash, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seq, c.hash, c.valid
+}
+
+// set records a committed head; an older one than the cached never
+// replaces it (two transactions may finish in either order).
+func (c *headCache) set(seq uint64, h audit.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.valid || seq > c.seq {
+		c.valid, c.seq, c.hash = true, seq, h
+	}
+}
+
+func (c *headCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.valid = false
 }
 
 type auditSigning struct {
@@ -102,12 +138,36 @@ const auditInsertSizes = 9
 
 const auditColumns = `seq, at, actor, action, object_kind, object_id, subject, fields, policy_version, request_id, format, prev_hash, hash`
 
-// auditInserts holds the SQLite INSERT statements by log2 of their rows,
-// prepared by Migrate (prepareAuditInserts).
+// auditInserts holds the SQLite INSERT statements by log2 of their rows
+// and the two UPDATEs of the head, prepared by Migrate
+// (prepareAuditInserts).
 type auditInserts struct {
 	mu   sync.Mutex
 	stmt [auditInsertSizes]*sql.Stmt
+	// swap and move are moveHeadSQL and setHeadSQL.
+	swap, move *sql.Stmt
 }
+
+// moveHeadSQL moves the head from the one this process expects ($5, $6),
+// and only from it: the compare-and-swap that lets a transaction link
+// after the head it remembers instead of reading it first. On PostgreSQL
+// the UPDATE locks the row until commit; a concurrent transaction's UPDATE
+// waits for it and then finds the head moved, as READ COMMITTED rechecks
+// the WHERE on the newest row.
+const moveHeadSQL = `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1 AND seq = $5 AND hash = $6`
+
+// moveHeadAndInsertSQL is moveHeadSQL and the INSERT of one entry in one
+// statement, for PostgreSQL, where every statement is a round trip (a
+// single append: BEGIN, this, COMMIT). The entry is inserted only if the
+// head moved; the rows it reports say which.
+const moveHeadAndInsertSQL = `WITH h AS (UPDATE audit_head SET seq = $14, hash = $15, key_id = $16, signature = $17
+		WHERE id = 1 AND seq = $18 AND hash = $19 RETURNING 1)
+	INSERT INTO audit_log (` + auditColumns + `)
+	SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,
+		$11::smallint, $12::bytea, $13::bytea FROM h`
+
+// setHeadSQL moves the head read and locked in this transaction.
+const setHeadSQL = `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1`
 
 // auditInsertText returns the INSERT of 1<<k entries in dialect d.
 func auditInsertText(d Dialect, k int) string { return auditInsertTexts[d][k]() }
@@ -168,13 +228,7 @@ func (tx *Tx) insertAudit(ctx context.Context, entries []audit.Entry) error {
 		k := min(bits.Len(uint(len(entries)))-1, auditInsertSizes-1)
 		chunk := entries[:1<<k]
 		entries = entries[1<<k:]
-		args = args[:0]
-		for i := range chunk {
-			e := &chunk[i]
-			args = append(args, int64(e.Seq), e.Time.UnixMilli(), string(e.Actor), string(e.Action),
-				e.ObjectKind, e.ObjectID, string(e.Subject), strings.Join(e.Fields, ","),
-				e.PolicyVersion, e.RequestID, int64(e.Format), e.PrevHash[:], e.Hash[:])
-		}
+		args = appendAuditArgs(args[:0], chunk)
 		var err error
 		if stmt := tx.store.audit.insert(k); stmt != nil {
 			_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
@@ -186,6 +240,17 @@ func (tx *Tx) insertAudit(ctx context.Context, entries []audit.Entry) error {
 		}
 	}
 	return nil
+}
+
+// appendAuditArgs appends the INSERT parameters of entries to args.
+func appendAuditArgs(args []any, entries []audit.Entry) []any {
+	for i := range entries {
+		e := &entries[i]
+		args = append(args, int64(e.Seq), e.Time.UnixMilli(), string(e.Actor), string(e.Action),
+			e.ObjectKind, e.ObjectID, string(e.Subject), strings.Join(e.Fields, ","),
+			e.PolicyVersion, e.RequestID, int64(e.Format), e.PrevHash[:], e.Hash[:])
+	}
+	return args
 }
 
 // insert returns the prepared SQLite INSERT of 1<<k rows, nil if there
@@ -216,14 +281,54 @@ func (s *Store) prepareAuditInserts(ctx context.Context) {
 			}
 		}
 	}
+	if c.inserts.swap == nil {
+		if stmt, err := s.write.PrepareContext(ctx, moveHeadSQL); err == nil {
+			c.inserts.swap = stmt
+		}
+	}
+	if c.inserts.move == nil {
+		if stmt, err := s.write.PrepareContext(ctx, setHeadSQL); err == nil {
+			c.inserts.move = stmt
+		}
+	}
+}
+
+// execHead runs moveHeadSQL (swap) or setHeadSQL, prepared where it was,
+// and returns the rows it changed.
+func (tx *Tx) execHead(ctx context.Context, swap bool, args ...any) (int64, error) {
+	c := &tx.store.audit.inserts
+	c.mu.Lock()
+	stmt, q := c.move, setHeadSQL
+	if swap {
+		stmt, q = c.swap, moveHeadSQL
+	}
+	c.mu.Unlock()
+	var res sql.Result
+	var err error
+	if stmt != nil {
+		res, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, q, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // linkAudit numbers the transaction's entries after the head, chains their
 // hashes, writes them, signs due checkpoints and moves the head. InTx runs
-// it just before commit. On PostgreSQL the head row is locked FOR UPDATE
-// until commit, so concurrent transactions link one after another and the
-// chain stays linear; SQLite's IMMEDIATE transactions already serialise
-// writers, across processes too.
+// it just before commit. The head is locked until commit — on PostgreSQL by
+// the UPDATE that moves it (or SELECT ... FOR UPDATE), on SQLite by the
+// IMMEDIATE transaction, across processes too — so transactions link one
+// after another and the chain stays linear.
+//
+// A transaction first links after the head this process last committed
+// (headCache) and moves the head only if the row still holds exactly that
+// seq and hash: one statement instead of reading the head and writing it
+// (issue 15: linking was half of a single append). If another process or
+// transaction moved it meanwhile, nothing was changed, and the head is
+// read, locked and linked after as before.
 func (tx *Tx) linkAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
@@ -239,32 +344,54 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 		}
 		every = cfg.every
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
-	if tx.Dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
-	var seq int64
-	var raw []byte
-	if err := tx.QueryRowContext(ctx, q).Scan(&seq, &raw); err != nil {
-		return fmt.Errorf("store: audit: lock head: %w", err)
-	}
-	prev, err := hashOf(raw, true)
-	if err != nil {
-		return fmt.Errorf("store: audit: head: %w", err)
-	}
 	entries := tx.audit
-	for i := range entries {
-		e := &entries[i]
-		e.Seq = uint64(seq) + 1 + uint64(i)
-		e.PrevHash = prev
-		e.Hash = e.ComputeHash()
-		prev = e.Hash
+	moved, inserted := false, false
+	if seq, prev, ok := tx.store.audit.head.get(); ok {
+		keyID, sig := chainAudit(entries, seq, prev, signer)
+		last := &entries[len(entries)-1]
+		var n int64
+		var err error
+		if len(entries) == 1 && tx.Dialect == Postgres {
+			args := appendAuditArgs(make([]any, 0, 19), entries)
+			args = append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+			var res sql.Result
+			if res, err = tx.ExecContext(ctx, moveHeadAndInsertSQL, args...); err == nil {
+				n, err = res.RowsAffected()
+			}
+			inserted = n == 1
+		} else {
+			n, err = tx.execHead(ctx, true, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+		}
+		if err != nil {
+			return fmt.Errorf("store: audit: move head: %w", err)
+		}
+		moved = n == 1
 	}
-	if err := tx.insertAudit(ctx, entries); err != nil {
-		return err
+	if !moved {
+		q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+		if tx.Dialect == Postgres {
+			q += ` FOR UPDATE`
+		}
+		var seq int64
+		var raw []byte
+		if err := tx.QueryRowContext(ctx, q).Scan(&seq, &raw); err != nil {
+			return fmt.Errorf("store: audit: lock head: %w", err)
+		}
+		prev, err := hashOf(raw, true)
+		if err != nil {
+			return fmt.Errorf("store: audit: head: %w", err)
+		}
+		keyID, sig := chainAudit(entries, uint64(seq), prev, signer)
+		last := &entries[len(entries)-1]
+		if _, err := tx.execHead(ctx, false, int64(last.Seq), last.Hash[:], keyID, sig); err != nil {
+			return fmt.Errorf("store: audit: move head: %w", err)
+		}
 	}
-	last := &entries[len(entries)-1]
-	keyID, sig := "", []byte(nil)
+	if !inserted {
+		if err := tx.insertAudit(ctx, entries); err != nil {
+			return err
+		}
+	}
 	if signer != nil {
 		for i := range entries {
 			if e := &entries[i]; e.Seq%every == 0 {
@@ -276,14 +403,28 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 		if err := tx.sealGenesis(ctx, signer.Genesis(entries[0].Seq, entries[0].Hash)); err != nil {
 			return err
 		}
-		h := signer.Head(last.Seq, last.Hash)
-		keyID, sig = h.KeyID, h.Signature
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1`,
-		int64(last.Seq), last.Hash[:], keyID, sig); err != nil {
-		return fmt.Errorf("store: audit: move head: %w", err)
-	}
+	last := &entries[len(entries)-1]
+	tx.head = &headCache{valid: true, seq: last.Seq, hash: last.Hash}
 	return nil
+}
+
+// chainAudit numbers entries after seq and chains their hashes from prev,
+// and returns the head's key id and signature (none without a signer).
+func chainAudit(entries []audit.Entry, seq uint64, prev audit.Hash, signer *audit.Signer) (string, []byte) {
+	for i := range entries {
+		e := &entries[i]
+		e.Seq = seq + 1 + uint64(i)
+		e.PrevHash = prev
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+	}
+	if signer == nil {
+		return "", nil
+	}
+	last := &entries[len(entries)-1]
+	h := signer.Head(last.Seq, last.Hash)
+	return h.KeyID, h.Signature
 }
 
 // genesisSetting names the settings row of the audit log's genesis.

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -503,6 +504,45 @@ func TestAuditKeyIsLoadedAtTheFirstAppend(t *testing.T) {
 		}
 		if r := verify(t, s, signer, audit.VerifyOptions{}); r.Broken != nil || r.Checked != 6 {
 			t.Fatalf("verify: %+v", r)
+		}
+	})
+}
+
+// TestAuditLinksAfterAHeadMovedElsewhere: a store links after the head it
+// last committed only while the database still holds exactly that head
+// (issue 15). Another process appending, or the head row changed behind
+// its back, makes it read the head again, so the chain neither forks nor
+// links to a head the database does not hold.
+func TestAuditLinksAfterAHeadMovedElsewhere(t *testing.T) {
+	forEachDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a := openMigrated(t, dsn)
+		b := openMigrated(t, dsn)
+		signer := testkit.AuditSigner(t, a, 0)
+		b.SetAuditSigner(signer, 0)
+		appendN(t, a, 0, 3) // a remembers head 3
+		appendN(t, b, 3, 2) // the head moves to 5 without a knowing
+		appendN(t, a, 5, 1) // must link after 5, not 3
+		if r := verify(t, a, signer, audit.VerifyOptions{}); r.Broken != nil || r.Checked != 6 {
+			t.Fatalf("after another store appended: checked %d of 6, broken: %v", r.Checked, r.Broken)
+		}
+		// The head row is set back to entry 4 (as a cut would): a's cached
+		// head (6) no longer matches, so it links after what the row says,
+		// and verify reports the entries the head no longer covers.
+		var h4 []byte
+		if err := a.Read().QueryRowContext(ctx, `SELECT hash FROM audit_log WHERE seq = 4`).Scan(&h4); err != nil {
+			t.Fatal(err)
+		}
+		tamperSQL(t, b, `DELETE FROM audit_log WHERE seq > 4`)
+		tamperSQL(t, b, `UPDATE audit_head SET seq = 4, hash = $1 WHERE id = 1`, h4)
+		appendN(t, a, 6, 1)
+		var seq int64
+		var prev []byte
+		if err := a.Read().QueryRowContext(ctx, `SELECT seq, prev_hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev); err != nil {
+			t.Fatal(err)
+		}
+		if seq != 5 || !bytes.Equal(prev, h4) {
+			t.Fatalf("appended entry %d after a head set back to 4, linked to %x, want 5 linked to %x", seq, prev, h4)
 		}
 	})
 }

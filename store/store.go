@@ -259,6 +259,9 @@ type Tx struct {
 	// audit holds the entries appended in this transaction until they are
 	// linked into the chain just before commit (audit.go).
 	audit []audit.Entry
+	// head is the audit head linkAudit moved to, remembered by the store
+	// once the transaction commits.
+	head *headCache
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
@@ -285,7 +288,12 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
+		// Whether the head moved is unknown: read it at the next append.
+		s.audit.head.forget()
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if t.head != nil {
+		s.audit.head.set(t.head.seq, t.head.hash)
 	}
 	return nil
 }
