@@ -602,7 +602,7 @@ func (l *AuditLog) Scan(ctx context.Context, from, to uint64, fn func(*audit.Ent
 	if l.s.dialect == SQLite {
 		return l.scanLean(ctx, int64(from), upper, fn)
 	}
-	return l.scan(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= $1 AND seq <= $2 ORDER BY seq`, []any{int64(from), upper}, fn)
+	return l.scanRaw(ctx, int64(from), upper, fn)
 }
 
 // Since calls fn for each entry whose Time is at or after t, in order of

@@ -73,7 +73,7 @@ func BenchmarkAuditVerify(b *testing.B) {
 			appendN(b, s, i, 5000)
 		}
 		b.ResetTimer()
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		for range b.N {
 			r, err := audit.Verify(context.Background(), s.Audit(), audit.VerifyOptions{Key: signer.Public(), CheckpointEvery: audit.DefaultCheckpointEvery})
 			if err != nil || r.Broken != nil || r.Checked != entries {
@@ -81,6 +81,7 @@ func BenchmarkAuditVerify(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.N*entries)/time.Since(start).Seconds(), "entries/s")
+		reportCPU(b, cpu)
 	})
 }
 
