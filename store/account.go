@@ -44,7 +44,7 @@ func (tx *Tx) InsertAccount(ctx context.Context, a *account.Account) error {
 // AccountByID returns the account with the given id (Reader: read in a
 // transaction too).
 func (r *Reader) AccountByID(ctx context.Context, id string) (*account.Account, error) {
-	a, err := scanAccount(r.q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	a, err := scanAccount(r.hotRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrapAccountErr(err, "account "+id)
 	}

@@ -52,7 +52,7 @@ func (tx *Tx) PutProfile(ctx context.Context, p *policy.Policy, accountID, recor
 // first name a sign-up's mail greets with), and a rectification compares
 // the edit with what it replaces.
 func (r *Reader) Profile(ctx context.Context, accountID, record string) (account.Values, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT field, value FROM profile_values
+	rows, err := r.hotRows(ctx, `SELECT field, value FROM profile_values
 		WHERE account_id = $1 AND record = $2`, accountID, record)
 	if err != nil {
 		return nil, fmt.Errorf("store: profile %s of %s: %w", record, accountID, err)

@@ -38,7 +38,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (*account.Session, e
 	var se account.Session
 	var created, seen, auth int64
 	var api, second int
-	err := s.read.QueryRowContext(ctx, `SELECT id, account_id, created_at, last_seen, auth_at, csrf, api, second_factor
+	err := s.hotRow(ctx, `SELECT id, account_id, created_at, last_seen, auth_at, csrf, api, second_factor
 		FROM sessions WHERE id = $1`, id).Scan(&se.ID, &se.AccountID, &created, &seen, &auth, &se.CSRF, &api, &second)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSession

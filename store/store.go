@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -150,7 +151,8 @@ func open(dsn string) (*Store, error) {
 		// under load, issue 15).
 		r.SetMaxIdleConns(4)
 		r.SetConnMaxIdleTime(0)
-		return &Store{Reader: &Reader{q: r, dialect: SQLite}, write: w, read: r, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
+		stmts := &stmtCache{db: r, m: map[string]*sql.Stmt{}}
+		return &Store{Reader: &Reader{q: r, dialect: SQLite, stmts: stmts}, write: w, read: r, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -192,7 +194,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	var err error
+	if s.Reader.stmts != nil {
+		err = s.Reader.stmts.close()
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -211,6 +217,75 @@ func (s *Store) Read() *sql.DB { return s.read }
 type Reader struct {
 	q       querier
 	dialect Dialect
+	// stmts, on a SQLite store's read pool only, keeps the hot reads
+	// prepared (Reader.hot).
+	stmts *stmtCache
+}
+
+// stmtCache holds statements prepared on a SQLite read pool, by their text.
+// database/sql prepares each on a connection the first time it runs there
+// and reuses it afterwards, so a hot read (a session, an account, a
+// profile: every authenticated request) is parsed once per connection
+// instead of at every request — sqlite3_prepare_v2 was a third of a
+// profile read's CPU (issue 15). PostgreSQL needs none: pgx caches the
+// statements it prepares per connection itself.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.RLock()
+	st, ok := c.m[query]
+	c.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	for q, st := range c.m {
+		err = errors.Join(err, st.Close())
+		delete(c.m, q)
+	}
+	return err
+}
+
+// hotRow is QueryRowContext for a read every request makes, with a fixed
+// text: prepared once per connection on a SQLite store's read pool, run
+// as it is everywhere else (in a transaction, on PostgreSQL).
+func (r *Reader) hotRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if r.stmts != nil {
+		if st, err := r.stmts.stmt(ctx, query); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return r.q.QueryRowContext(ctx, query, args...)
+}
+
+// hotRows is hotRow for a read of several rows.
+func (r *Reader) hotRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if r.stmts != nil {
+		if st, err := r.stmts.stmt(ctx, query); err == nil {
+			return st.QueryContext(ctx, args...)
+		}
+	}
+	return r.q.QueryContext(ctx, query, args...)
 }
 
 // querier is what a Reader reads through: *sql.DB or *sql.Tx.
