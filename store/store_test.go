@@ -85,7 +85,7 @@ func TestFailingMigrationLeavesPreviousVersion(t *testing.T) {
 		ctx := context.Background()
 		before, _ := s.SchemaVersion(ctx)
 		all, _ := store.Migrations()
-		bad := append(all, store.Migration{Version: len(all) + 1, Name: "broken",
+		bad := append(all, store.Migration{Version: all[len(all)-1].Version + 1, Name: "broken",
 			SQL: "CREATE TABLE half_done (id INTEGER); INSERT INTO no_such_table VALUES (1);"})
 		if _, err := store.MigrateWith(ctx, s, bad); err == nil {
 			t.Fatal("broken migration applied without error")
