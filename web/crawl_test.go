@@ -145,18 +145,21 @@ func TestCrawlReachesEveryPage(t *testing.T) {
 			public := []string{"/", "/privacy", "/cookies", "/privacy/request"}
 			visitor := append(slices.Clone(public), "/login", "/signup", "/reset")
 			person := append(slices.Clone(public), "/account", "/account/security", "/account/data", "/account/consents", "/account/data/erase", "/account/data/requests/"+sc.request)
+			staffCourses := []string{}
 			if site == "ivm" {
-				// The newsletter, where the policy has one (IVM).
-				visitor = append(visitor, "/newsletter")
-				person = append(person, "/newsletter")
+				// The newsletter and the courses, where the policy has them (IVM).
+				visitor = append(visitor, "/newsletter", "/courses", "/courses/medicatiebewaking", "/courses/polyfarmacie")
+				person = append(person, "/newsletter", "/courses", "/courses/medicatiebewaking", "/courses/polyfarmacie")
+				staffCourses = []string{"/staff/courses"}
 			}
 			officer := append(slices.Clone(public), "/staff/", "/staff/requests", "/staff/retention", "/staff/audit", "/staff/requests/"+sc.request,
 				"/staff/organisations", "/staff/organisations/"+sc.org)
+			officer = append(officer, staffCourses...)
 			want := map[string][]string{
 				"visitor":              visitor,
 				"returning visitor":    visitor,
 				"person":               person,
-				"support":              append(slices.Clone(public), "/staff/"),
+				"support":              append(append(slices.Clone(public), "/staff/"), staffCourses...),
 				"privacy_officer":      officer,
 				"admin":                officer,
 				"organisation_manager": append(slices.Clone(public), "/staff/organisations", "/staff/organisations/"+sc.org),

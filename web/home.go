@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"steward"
+	"steward/learning"
 )
 
 // home is the public start page; it works without an account (Z1).
@@ -13,7 +14,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := struct{ Newsletter bool }{s.consent != nil && s.consent.newsletter.Form() != nil}
+	d := struct{ Newsletter, Courses bool }{s.consent != nil && s.consent.newsletter.Form() != nil, learning.Enabled(s.cfg.Policy)}
 	s.render(w, r, http.StatusOK, "home", s.page(r, lang, "home.title", d))
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"steward/account"
+	"steward/learning"
 )
 
 // navItem is one entry of the header's menu.
@@ -37,6 +38,8 @@ var staffPages = []struct {
 	{"/staff/retention", "staff_retention.title", account.RolePrivacyOfficer},
 	// Privacy officers, admins and organisation managers (their own).
 	{"/staff/organisations", "staff_organisations.title", account.RoleOrganisationManager},
+	// Where the policy has courses (learning.Enabled).
+	{"/staff/courses", "staff_courses.title", account.RoleSupport},
 	{"/staff/audit", "staff_audit.title", account.RolePrivacyOfficer},
 }
 
@@ -46,8 +49,12 @@ func (s *Server) nav(au *authed, lang string) *navView {
 	v := &navView{}
 	add := func(path, key string) { v.Items = append(v.Items, navItem{path + q, key}) }
 	newsletter := s.consent != nil && s.consent.newsletter.Form() != nil
+	courses := learning.Enabled(s.cfg.Policy)
 	switch {
 	case au == nil:
+		if courses {
+			add("/courses", "nav.courses")
+		}
 		if newsletter {
 			add("/newsletter", "nav.newsletter")
 		}
@@ -56,6 +63,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		return v
 	case au.Account.IsStaff():
 		for _, p := range staffPages {
+			if p.Path == "/staff/courses" && !courses {
+				continue
+			}
 			if au.Account.Role.Allows(p.Need) {
 				add(p.Path, p.Key)
 			}
@@ -64,6 +74,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		add("/account", "nav.account")
 		add("/account/data", "nav.my_data")
 		add("/account/consents", "nav.consents")
+		if courses {
+			add("/courses", "nav.courses")
+		}
 		if newsletter {
 			add("/newsletter", "nav.newsletter")
 		}

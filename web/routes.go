@@ -119,5 +119,10 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("POST /staff/organisations/{id}/members/{account}/remove", s.staffOrganisationRemove)
 	mux.HandleFunc("GET /organisations/invitation", s.invitationPage)
 	mux.HandleFunc("POST /organisations/invitation", s.invitationSubmit)
+	// Courses and enrolment (issue 16).
+	mux.HandleFunc("GET /courses", s.courses)
+	mux.HandleFunc("GET /courses/{slug}", s.course)
+	mux.HandleFunc("POST /courses/{slug}/enrol", s.courseEnrol)
+	mux.HandleFunc("GET /staff/courses", s.staffCourses)
 	mux.HandleFunc("/", s.notFound)
 }

@@ -66,6 +66,12 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 	sc.personID = personID(t, s, "anna@example.org")
 	if policyName == "ivm" {
 		addRecord(t, s, policyName, sc.personID, "order", st.clock.Now().AddDate(0, -1, 0), map[string]string{"order_number": "ORD-4711", "items": "Handboek medicatieveiligheid"})
+		// The course catalogue, and the person enrolled in the free course
+		// (issue 16).
+		importCourses(t, st, policyName)
+		if resp, body := person.submit("/courses/medicatiebewaking", "/courses/medicatiebewaking/enrol", url.Values{}); resp.StatusCode != 303 {
+			t.Fatalf("enrol: %d\n%s", resp.StatusCode, body)
+		}
 	}
 	d := testDesk(t, st, policyName)
 	req, err := d.Add(ctx, audit.Staff("a-po"), rights.NewRequest{SubjectID: sc.personID, Type: rights.TypeAccess, Channel: rights.ChannelEmail, ReceivedOn: st.clock.Now()})

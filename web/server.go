@@ -13,6 +13,7 @@ import (
 	"steward/account/service"
 	"steward/clock"
 	"steward/consent"
+	learnservice "steward/learning/service"
 	"steward/message"
 	orgservice "steward/organisation/service"
 	"steward/policy"
@@ -48,6 +49,8 @@ type Config struct {
 	Retention *runner.Runner
 	// Organisations manages organisations and their members (issue 16).
 	Organisations *orgservice.Service
+	// Learning is the course catalogue and enrolment (issue 16).
+	Learning *learnservice.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -80,8 +83,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Policy == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("web: a policy and a store are required")
 	}
-	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil || cfg.Organisations == nil {
-		return nil, fmt.Errorf("web: the account, consent, gate, desk, retention and organisation services are required (internal/wiring builds them)")
+	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil || cfg.Organisations == nil || cfg.Learning == nil {
+		return nil, fmt.Errorf("web: the account, consent, gate, desk, retention, organisation and learning services are required (internal/wiring builds them)")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

@@ -19,7 +19,7 @@ func NewForTest(t testing.TB, cfg Config, extra wiring.Config) *Server {
 		t.Fatal(err)
 	}
 	cfg.Accounts, cfg.Consent, cfg.Gate, cfg.Desk, cfg.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
-	cfg.Organisations = svc.Organisations
+	cfg.Organisations, cfg.Learning = svc.Organisations, svc.Learning
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

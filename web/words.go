@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -184,3 +185,25 @@ func (p *Page) Href(link string) string {
 	}
 	return link + sep + "lang=" + p.Lang
 }
+
+// Price writes an amount in cents as the reader's language writes euros:
+// "€ 1.249,50" in Dutch, "€1,249.50" in English.
+func (p *Page) Price(cents int64) string {
+	whole, frac := cents/100, cents%100
+	digits := strconv.FormatInt(whole, 10)
+	sep, dec, sym := ",", ".", "€"
+	if p.Lang == "nl" {
+		sep, dec, sym = ".", ",", "€ "
+	}
+	var b strings.Builder
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(d)
+	}
+	return fmt.Sprintf("%s%s%s%02d", sym, b.String(), dec, frac)
+}
+
+// Upper writes a register's id as its abbreviation (knmp: KNMP).
+func (p *Page) Upper(s string) string { return strings.ToUpper(s) }

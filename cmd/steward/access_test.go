@@ -23,6 +23,10 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 	if err := os.WriteFile(body, []byte("Nieuws."), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	courses := filepath.Join(files, "courses.json")
+	if err := os.WriteFile(courses, []byte(`[{"slug": "c-1", "title_nl": "Cursus", "title_en": "Course"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return map[string][]string{
 		"audit bench":                 nil, // scratch database: not run here
 		"audit checkpoint":            {},
@@ -32,6 +36,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"audit verify":                {"--no-signatures"},
 		"consent receipt":             {"--subject", "a-1"},
 		"consent verify-receipt":      {filepath.Join(files, "no-receipt.json")},
+		"courses import":              {courses},
 		"disclosures add":             {"--subject", "a-1", "--ground", "court_order", "--categories", "account"},
 		"disclosures list":            {"--subject", "a-1"},
 		"keygen":                      {},

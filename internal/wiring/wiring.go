@@ -16,6 +16,7 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/consent"
+	learnservice "steward/learning/service"
 	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/retention"
@@ -58,6 +59,8 @@ type Services struct {
 	Retention *runner.Runner
 	// Organisations manages organisations and their members (issue 16).
 	Organisations *orgservice.Service
+	// Learning is the course catalogue and enrolment (issue 16).
+	Learning *learnservice.Service
 }
 
 // New builds the services. It fails only on a policy the retention engine
@@ -94,6 +97,7 @@ func New(cfg Config) (*Services, error) {
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
 			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
 		Organisations: &orgservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, BaseURL: baseURL, MailNotify: cfg.MailNotify},
+		Learning:      &learnservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
 	}, nil
 }
 
