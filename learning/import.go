@@ -61,7 +61,6 @@ func ParseCSV(data []byte) ([]Course, error) {
 	var out []Course
 	seen := map[string]int{}
 	for {
-		line, _ := r.FieldPos(0)
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -73,7 +72,7 @@ func ParseCSV(data []byte) ([]Course, error) {
 			}
 			return nil, err
 		}
-		line, _ = r.FieldPos(0)
+		line, _ := r.FieldPos(0)
 		c := Course{Slug: rec[0], Title: textOf(rec[1], rec[2]), Description: textOf(rec[3], rec[4]), LMSCourseID: rec[5]}
 		if c.Points, err = parsePoints(rec[6]); err != nil {
 			return nil, lineError(line, err)
