@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/account"
 	"steward/audit"
 	"steward/internal/testkit"
+	"steward/policy"
 	"steward/store"
 )
 
@@ -30,8 +32,8 @@ func addOrganisation(t *testing.T, b *browser, name string) string {
 // and manages only their own; the invitation they send is followed
 // exactly as mailed — logged out it asks for a login, another person's
 // login does not find it, the person sees the organisation's name and
-// accepts; nobody is linked before. The member list is a recorded staff
-// view; My data shows the membership; a second person declines and stays
+// accepts; nobody is linked before. The organisation's page shows its
+// contract terms in words; the member list is a recorded staff view; My data shows the membership; a second person declines and stays
 // outside; the manager ends a membership. Bad input (no name, a malformed
 // address, a forged answer, an answered link) changes nothing; an
 // unknown address tells the manager nothing. Every step is audited by
@@ -129,9 +131,20 @@ func TestOrganisationInvitationEndToEnd(t *testing.T) {
 			testkit.AuditWant{Action: audit.OrganisationInvite, Actor: mgrID, ObjectKind: "organisation_invitation", Subject: anon, Fields: []string{"account_id", "expires_at", "organisation_id"}},
 			testkit.AuditWant{Action: audit.OrganisationJoin, Actor: audit.SubjectActor(anon), ObjectKind: "organisation_invitation", Subject: anon, Fields: []string{"answer", "organisation_id"}})
 
+		// The organisation's contract terms show with the members.
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.SetOverride(ctx, store.Override{Organisation: hospital, Rule: "lms_account_inactive", Period: policy.MustDuration("P6Y"),
+				ContractRef: "ZN-2026-3", ValidFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, st.clock.Now())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		// The member list is a recorded view of anna's address.
 		since = testkit.AuditHead(t, s)
 		_, detail := manager.get(page)
+		if !strings.Contains(detail, "ZN-2026-3") || !strings.Contains(detail, "vanaf 1 januari 2026") || !strings.Contains(detail, "6 jaar") {
+			t.Fatalf("the organisation page lacks its contract terms in words:\n%s", mainOf(t, detail))
+		}
 		if !strings.Contains(detail, "anna@example.org") || !strings.Contains(detail, "geaccepteerd") {
 			t.Fatalf("the organisation page lacks the member or the invitation's state:\n%s", mainOf(t, detail))
 		}

@@ -278,6 +278,9 @@ type Detail struct {
 	Invitations  []organisation.Invitation
 	// Invitees are the invited accounts by id (an erased one is absent).
 	Invitees map[string]*account.Account
+	// Terms are the organisation's contract terms: the retention periods
+	// its contracts set for its members (R9, R10).
+	Terms []store.StoredOverride
 }
 
 // Detail returns org's members, managers and invitations for by, who must
@@ -303,6 +306,9 @@ func (s *Service) Detail(ctx context.Context, by Actor, org string) (*Detail, er
 		}
 	}
 	if d.Invitations, err = s.Store.Invitations(ctx, org); err != nil {
+		return nil, err
+	}
+	if d.Terms, err = s.Store.ListOverrides(ctx, store.OverrideFilter{Organisation: org}); err != nil {
 		return nil, err
 	}
 	for _, inv := range d.Invitations {
