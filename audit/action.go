@@ -71,6 +71,9 @@ const (
 	PolicyLoad Action = "policy.load"
 	// PolicyPublish: a changed policy became a new version (G1, issue 20).
 	PolicyPublish Action = "policy.publish"
+	// PolicyNotify: a person directly affected by a published change was
+	// mailed about it (Z11, issue 20).
+	PolicyNotify Action = "policy.notify"
 )
 
 var actions = []Action{
@@ -82,7 +85,7 @@ var actions = []Action{
 	ExportDownload, ExportAnonymised, DisclosureRecord,
 	StaffView,
 	RetentionWarn, RetentionDelete, RetentionAnonymise, RetentionOverride,
-	PolicyLoad, PolicyPublish,
+	PolicyLoad, PolicyPublish, PolicyNotify,
 	OrganisationCreate, OrganisationInvite, OrganisationJoin, OrganisationDecline, OrganisationRemove,
 	CourseImport, EnrolmentCreate,
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"steward"
+	"steward/clock"
 	"steward/policy"
 	"steward/store"
 )
@@ -93,6 +95,12 @@ type Gate struct {
 	Policy   *policy.Policy
 	Consents Consents
 	Holds    Holds
+	// Reasks are the consent notices reworded in substance since earlier
+	// versions (issue 20): consent given with the old words no longer
+	// counts once the change takes effect. Clock says when now is; nil
+	// is the system clock.
+	Reasks Reasks
+	Clock  clock.Clock
 }
 
 // NewGate returns a gate over the store's consent history and limits.
@@ -121,7 +129,19 @@ func (g *Gate) Allowed(ctx context.Context, subject, purposeID string) (bool, Re
 		return false, "", err
 	}
 	ok, why := Decide(p, st.state, st.limits)
+	if ok && why == ReasonConsentGiven {
+		if _, asked := g.Reasks.AskedAgain(st.state[p.ID], g.now()); asked {
+			return false, ReasonAskedAgain, nil
+		}
+	}
 	return ok, why, nil
+}
+
+func (g *Gate) now() time.Time {
+	if g.Clock == nil {
+		return time.Now()
+	}
+	return g.Clock.Now()
 }
 
 // Decide is the gate's rule on what is already known: restriction first

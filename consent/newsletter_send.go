@@ -11,6 +11,7 @@ import (
 	"steward"
 	mailer "steward/mail"
 	"steward/policy"
+	"steward/statement"
 	"steward/store"
 )
 
@@ -67,6 +68,9 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 	if batch <= 0 {
 		batch = DefaultBatch
 	}
+	if is.Body, err = n.withPolicyChanges(ctx, p, is); err != nil {
+		return rep, fmt.Errorf("consent: newsletter send: %w", err)
+	}
 	run, err := n.startSend(ctx, p, is)
 	if err != nil {
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
@@ -96,6 +100,49 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
 	return rep, nil
+}
+
+// withPolicyChanges returns the issue's body with an item "the privacy
+// statement changed" for each version published since the last issue
+// was sent (Z11; issue 20: the newsletter is one of the ways people are
+// told), after the editor's text. The first version is no change; before
+// any issue was sent every later version is new. A run resumed after an
+// interruption finds the same versions, so it resumes the same issue.
+func (n *Newsletter) withPolicyChanges(ctx context.Context, p *policy.Purpose, is Issue) (string, error) {
+	st := n.Consent.Store
+	last, sent, err := st.LastNewsletterIssue(ctx, p.ID)
+	if err != nil {
+		return "", err
+	}
+	all, err := st.PolicyPublications(ctx, n.Consent.Policy.Site.ID)
+	if err != nil {
+		return "", err
+	}
+	body := is.Body
+	for i := len(all) - 1; i >= 0; i-- { // oldest first
+		v := all[i]
+		if v.N < 2 || (sent && v.PublishedAt.Before(last)) {
+			continue
+		}
+		date, err := statement.DateInWords(is.Lang, v.PublishedAt)
+		if err != nil {
+			return "", err
+		}
+		from := ""
+		if v.EffectiveAt.After(v.PublishedAt) {
+			if from, err = statement.DateInWords(is.Lang, v.EffectiveAt); err != nil {
+				return "", err
+			}
+			from = n.text(is.Lang, "mail.newsletter.policy_item_from", "date", from)
+		}
+		link := strings.TrimRight(n.BaseURL, "/") + "/privacy"
+		if is.Lang != policy.Languages[0] {
+			link += "?lang=" + is.Lang
+		}
+		body = strings.TrimRight(body, "\n") + "\n\n" + n.text(is.Lang, "mail.newsletter.policy_item", "n", v.N, "date", date,
+			"summary", policy.Text{NL: v.SummaryNL, EN: v.SummaryEN}.In(is.Lang), "from", from, "link", link)
+	}
+	return body, nil
 }
 
 // checkIssue returns the newsletter purpose an issue is sent under, or
@@ -244,6 +291,9 @@ func (n *Newsletter) allowedNow(ctx context.Context, r *store.Reader, subjects [
 			st[p.ID] = Status{Purpose: p.ID, Given: rec.Given, Since: rec.At, Record: &rec}
 		}
 		ok, _ := Decide(p, st, limits[s])
+		if _, asked := n.Consent.AskedAgain(st[p.ID]); asked {
+			ok = false // the notice was reworded in substance (issue 20)
+		}
 		out[s] = ok
 	}
 	return out, nil

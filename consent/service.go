@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"steward"
 	"steward/audit"
@@ -23,6 +24,16 @@ type Service struct {
 	// Audit stamps the entries; nil uses a Log on Clock with the policy's
 	// version.
 	Audit *audit.Log
+	// Reasks are the consent notices reworded in substance since earlier
+	// versions (issue 20): the same the gate has.
+	Reasks Reasks
+}
+
+// AskedAgain reports whether the standing consent st no longer counts
+// now because its notice was reworded in substance, and since when: the
+// person is asked again (issue 20).
+func (s *Service) AskedAgain(st Status) (time.Time, bool) {
+	return s.Reasks.AskedAgain(st, s.Clock.Now())
 }
 
 // NewService returns a Service for p on s.

@@ -6,6 +6,8 @@
 // The package does no I/O beyond reading the file it is asked to load.
 package policy
 
+import "time"
+
 // FormatVersion is the version of the policy file format this package reads.
 // A file declares it in its top-level "format" key.
 const FormatVersion = 1
@@ -30,6 +32,9 @@ type Policy struct {
 	ThirdPartySites Text `yaml:"third_party_sites"`
 	// Changes says how people are told about a new version of the policy (Z11).
 	Changes Text `yaml:"changes"`
+	// Notices says how long a published change is announced on every page
+	// (Z11; issue 20).
+	Notices Notices `yaml:"notices"`
 
 	// Unconfirmed lists the values marked !unconfirmed; set by the loader.
 	Unconfirmed []Unconfirmed `yaml:"-"`
@@ -40,6 +45,32 @@ type Policy struct {
 
 	purposes map[string]*Purpose
 	records  map[string]*Record
+}
+
+// Notices is how a published change of the policy is announced.
+type Notices struct {
+	// BannerDays is how many days after a change takes effect the banner
+	// about it shows on every page: 1 to MaxBannerDays, DefaultBannerDays
+	// when left out.
+	BannerDays int `yaml:"banner_days"`
+	Pos        Pos `yaml:"-"`
+}
+
+// The banner's period in days: the default, and the most it may be (the
+// lifetime of the cookie that remembers a visitor's dismissal).
+const (
+	DefaultBannerDays = 30
+	MaxBannerDays     = 90
+)
+
+// BannerPeriod is how long the banner about a change shows after the
+// change takes effect.
+func (p *Policy) BannerPeriod() time.Duration {
+	d := p.Notices.BannerDays
+	if d == 0 {
+		d = DefaultBannerDays
+	}
+	return time.Duration(d) * 24 * time.Hour
 }
 
 // Site names the website the policy governs.

@@ -23,7 +23,16 @@ const (
 	// second-factor code (strictly necessary, session-only; the server
 	// forgets the login it names after account.ChallengeLifetime).
 	LoginCookie = "steward_login"
+	// NoticeCookie remembers that an anonymous visitor dismissed the
+	// banner about a policy change: the version's number, nothing else
+	// (functional, no consent needed: it stores the visitor's choice; a
+	// logged-in person's dismissal is kept with the account instead).
+	NoticeCookie = "steward_notice"
 )
+
+// NoticeCookieLifetime is how long the notice cookie lives: as long as a
+// banner may show (MaxBannerDays).
+var NoticeCookieLifetime = Duration{Days: MaxBannerDays}
 
 // ChoiceCookieLifetime is how long the choice cookie lives.
 var ChoiceCookieLifetime = Duration{Years: 1}
@@ -33,6 +42,7 @@ var StewardCookies = []Cookie{
 	{Name: SessionCookie, Provider: "first_party", Category: CookieNecessary, Lifetime: Lifetime{Session: true}},
 	{Name: ChoiceCookie, Provider: "first_party", Category: CookieFunctional, Lifetime: Lifetime{Period: ChoiceCookieLifetime}},
 	{Name: LoginCookie, Provider: "first_party", Category: CookieNecessary, Lifetime: Lifetime{Session: true}},
+	{Name: NoticeCookie, Provider: "first_party", Category: CookieFunctional, Lifetime: Lifetime{Period: NoticeCookieLifetime}},
 }
 
 // stewardCookiePrefix starts the name of every cookie Steward sets.
@@ -86,7 +96,7 @@ func (p *Policy) UndeclaredStewardCookies() []Cookie {
 func (v *validator) stewardCookies() {
 	for _, c := range v.p.Cookies {
 		if strings.HasPrefix(c.Name, stewardCookiePrefix) && stewardCookie(c.Name) == nil {
-			v.fail(c.Pos, on("name"), "cookie %q: Steward sets no such cookie (its own are %s, %s and %s)", c.Name, SessionCookie, ChoiceCookie, LoginCookie)
+			v.fail(c.Pos, on("name"), "cookie %q: Steward sets no such cookie (its own are %s, %s, %s and %s)", c.Name, SessionCookie, ChoiceCookie, LoginCookie, NoticeCookie)
 		}
 	}
 }

@@ -69,6 +69,9 @@ func (v *validator) header() {
 	}
 	v.text(p.Pos, "", "intro", p.Intro)
 	v.text(p.Pos, "", "changes", p.Changes)
+	if d := p.Notices.BannerDays; d < 0 || d > MaxBannerDays {
+		v.fail(p.Notices.Pos, on("notices", "banner_days"), "notices.banner_days %d: want 1 to %d days (the dismissal cookie's lifetime)", d, MaxBannerDays)
+	}
 	seen := map[string]bool{}
 	for _, c := range p.History {
 		if c.Version == "" || c.Date.IsZero() {

@@ -25,6 +25,9 @@ type PolicyPublication struct {
 	PublishedBy string
 	SummaryNL   string
 	SummaryEN   string
+	// EffectiveAt is when the version takes effect: its publication, or a
+	// later date announced in advance (issue 20).
+	EffectiveAt time.Time
 }
 
 // ErrNoPolicyPublication is returned when a version does not exist.
@@ -33,8 +36,23 @@ var ErrNoPolicyPublication = steward.Errorf(steward.ENOTFOUND, "error.no_policy_
 // LatestPolicyPublication returns the site's newest published version
 // with its content; ok is false when none was published yet.
 func (r *Reader) LatestPolicyPublication(ctx context.Context, siteID string) (v PolicyPublication, ok bool, err error) {
-	row := r.q.QueryRowContext(ctx, `SELECT site_id, n, sha256, content, published_at, published_by, summary_nl, summary_en
-		FROM policy_publications WHERE site_id = $1 ORDER BY n DESC LIMIT 1`, siteID)
+	row := r.q.QueryRowContext(ctx, `SELECT p.site_id, p.n, p.sha256, p.content, p.published_at, p.published_by, p.summary_nl, p.summary_en, COALESCE(e.effective_at, p.published_at)
+		FROM policy_publications p LEFT JOIN policy_effective e ON e.site_id = p.site_id AND e.n = p.n WHERE p.site_id = $1 ORDER BY p.n DESC LIMIT 1`, siteID)
+	v, err = scanPolicyPublication(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return PolicyPublication{}, false, nil
+	}
+	if err != nil {
+		return PolicyPublication{}, false, fmt.Errorf("store: latest policy publication of %s: %w", siteID, err)
+	}
+	return v, true, nil
+}
+
+// LatestPolicyPublicationHead is LatestPolicyPublication without the
+// content: what a page's banner needs, read on every page.
+func (r *Reader) LatestPolicyPublicationHead(ctx context.Context, siteID string) (v PolicyPublication, ok bool, err error) {
+	row := r.q.QueryRowContext(ctx, `SELECT p.site_id, p.n, p.sha256, '', p.published_at, p.published_by, p.summary_nl, p.summary_en, COALESCE(e.effective_at, p.published_at)
+		FROM policy_publications p LEFT JOIN policy_effective e ON e.site_id = p.site_id AND e.n = p.n WHERE p.site_id = $1 ORDER BY p.n DESC LIMIT 1`, siteID)
 	v, err = scanPolicyPublication(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PolicyPublication{}, false, nil
@@ -48,8 +66,8 @@ func (r *Reader) LatestPolicyPublication(ctx context.Context, siteID string) (v 
 // PolicyPublication returns version n of the site's policy with its
 // content, or ErrNoPolicyPublication.
 func (r *Reader) PolicyPublication(ctx context.Context, siteID string, n int) (PolicyPublication, error) {
-	row := r.q.QueryRowContext(ctx, `SELECT site_id, n, sha256, content, published_at, published_by, summary_nl, summary_en
-		FROM policy_publications WHERE site_id = $1 AND n = $2`, siteID, n)
+	row := r.q.QueryRowContext(ctx, `SELECT p.site_id, p.n, p.sha256, p.content, p.published_at, p.published_by, p.summary_nl, p.summary_en, COALESCE(e.effective_at, p.published_at)
+		FROM policy_publications p LEFT JOIN policy_effective e ON e.site_id = p.site_id AND e.n = p.n WHERE p.site_id = $1 AND p.n = $2`, siteID, n)
 	v, err := scanPolicyPublication(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return PolicyPublication{}, ErrNoPolicyPublication
@@ -64,8 +82,8 @@ func (r *Reader) PolicyPublication(ctx context.Context, siteID string, n int) (P
 // without their content.
 func (r *Reader) PolicyPublications(ctx context.Context, siteID string) ([]PolicyPublication, error) {
 	out, err := rowsOf(ctx, r, func(rows *sql.Rows) (PolicyPublication, error) { return scanPolicyPublication(rows) },
-		`SELECT site_id, n, sha256, '', published_at, published_by, summary_nl, summary_en
-		FROM policy_publications WHERE site_id = $1 ORDER BY n DESC`, siteID)
+		`SELECT p.site_id, p.n, p.sha256, '', p.published_at, p.published_by, p.summary_nl, p.summary_en, COALESCE(e.effective_at, p.published_at)
+		FROM policy_publications p LEFT JOIN policy_effective e ON e.site_id = p.site_id AND e.n = p.n WHERE p.site_id = $1 ORDER BY p.n DESC`, siteID)
 	if err != nil {
 		return nil, fmt.Errorf("store: policy publications of %s: %w", siteID, err)
 	}
@@ -82,6 +100,10 @@ func (tx *Tx) InsertPolicyPublication(ctx context.Context, v PolicyPublication) 
 	_, err := tx.ExecContext(ctx, `INSERT INTO policy_publications (site_id, n, sha256, content, published_at, published_by, summary_nl, summary_en)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		v.SiteID, n, v.SHA256, v.Content, v.PublishedAt.UnixMilli(), v.PublishedBy, v.SummaryNL, v.SummaryEN)
+	if err == nil && v.EffectiveAt.After(v.PublishedAt) {
+		_, err = tx.ExecContext(ctx, `INSERT INTO policy_effective (site_id, n, effective_at) VALUES ($1, $2, $3)`,
+			v.SiteID, n, v.EffectiveAt.UnixMilli())
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: publish policy %s/%d: %w", v.SiteID, n, err)
 	}
@@ -92,8 +114,9 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanPolicyPublication(row rowScanner) (PolicyPublication, error) {
 	var v PolicyPublication
-	var at int64
-	err := row.Scan(&v.SiteID, &v.N, &v.SHA256, &v.Content, &at, &v.PublishedBy, &v.SummaryNL, &v.SummaryEN)
+	var at, eff int64
+	err := row.Scan(&v.SiteID, &v.N, &v.SHA256, &v.Content, &at, &v.PublishedBy, &v.SummaryNL, &v.SummaryEN, &eff)
 	v.PublishedAt = time.UnixMilli(at).UTC()
+	v.EffectiveAt = time.UnixMilli(eff).UTC()
 	return v, err
 }

@@ -133,6 +133,7 @@ var accountTables = []struct{ table, column string }{
 	{"staff_views", "subject_id"},
 	{"second_factors", "account_id"},
 	{"recovery_codes", "account_id"},
+	{"policy_notice_dismissals", "account_id"},
 	{"login_challenges", "account_id"},
 	{"organisation_invitations", "account_id"},
 }
@@ -280,6 +281,9 @@ func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
 	}
 	if _, err := c.tx.ExecContext(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
 		return fmt.Errorf("outbox: %w", err)
+	}
+	if _, err := c.tx.ExecContext(ctx, `DELETE FROM policy_notice_mails WHERE `+cond, arg); err != nil {
+		return fmt.Errorf("policy notice mails: %w", err)
 	}
 	return nil
 }

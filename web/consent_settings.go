@@ -19,6 +19,9 @@ type consentRow struct {
 	Given   bool
 	Since   time.Time
 	Channel policy.Channel
+	// AskedAgain is when the consent stopped counting because its notice
+	// was reworded in substance (issue 20); zero when it was not.
+	AskedAgain time.Time
 }
 
 // consentSettingsPage lists every consent purpose the person can manage in
@@ -42,6 +45,9 @@ func (s *Server) consentSettingsPage(w http.ResponseWriter, r *http.Request) {
 		row := consentRow{ID: pu.ID, Name: pu.Name.In(lang), Notice: consent.Notice(pu, lang), Given: cur.Given, Since: cur.Since}
 		if cur.Record != nil {
 			row.Channel = cur.Record.Channel
+		}
+		if since, asked := s.consent.svc.AskedAgain(cur); asked {
+			row.AskedAgain = since
 		}
 		rows = append(rows, row)
 	}

@@ -26,6 +26,9 @@ type versionView struct {
 	N       int
 	Date    string
 	Summary string
+	// From is the date the version takes effect, in words, while that is
+	// still to come (advance notice, issue 20); empty once in force.
+	From string
 }
 
 // privacy serves the privacy statement rendered from the policy in force
@@ -39,7 +42,7 @@ func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	cur, ok, err := s.cfg.Store.LatestPolicyPublication(r.Context(), s.cfg.Policy.Site.ID)
+	cur, ok, err := s.cfg.Store.LatestPolicyPublicationHead(r.Context(), s.cfg.Policy.Site.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -49,6 +52,12 @@ func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
 		if v.Version, err = versionOf(cur, lang); err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if s.cfg.Clock.Now().Before(cur.EffectiveAt) {
+			if v.Version.From, err = statement.DateInWords(lang, cur.EffectiveAt); err != nil {
+				s.fail(w, r, errBadLang)
+				return
+			}
 		}
 	}
 	s.renderStatement(w, r, lang, s.cfg.Policy, v)

@@ -70,9 +70,12 @@ type Page struct {
 	// allows (issue 6, R11, Z5).
 	Cookies *cookieView
 	// Nav is the header's menu for whoever looks at the page.
-	Nav  *navView
-	cat  *message.Catalogue
-	zone *time.Location
+	Nav *navView
+	// Notice is the banner about a published change of the privacy
+	// statement; nil when there is none to show (issue 20).
+	Notice *noticeView
+	cat    *message.Catalogue
+	zone   *time.Location
 }
 
 // T returns the catalogue text for key in the page's language.
@@ -102,6 +105,7 @@ func (s *Server) page(r *http.Request, lang, titleKey string, data any) *Page {
 	if s.consent != nil {
 		p.Cookies = s.cookieView(r, lang)
 	}
+	p.Notice = s.noticeView(r, lang)
 	return p
 }
 

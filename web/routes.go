@@ -73,6 +73,7 @@ func (s *Server) routes(mux router) {
 	// Cookie notice, consent settings, newsletter (issue 6).
 	mux.HandleFunc("GET /cookies", s.cookiesPage)
 	mux.HandleFunc("POST /cookies", s.cookiesSubmit)
+	mux.HandleFunc("POST /privacy/notice", s.noticeDismiss)
 	mux.HandleFunc("GET /account/consents", s.consentSettingsPage)
 	mux.HandleFunc("POST /account/consents", s.consentSettingsSubmit)
 	mux.HandleFunc("GET /account/consents/receipt", s.consentReceipt)

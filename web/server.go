@@ -17,6 +17,7 @@ import (
 	"steward/message"
 	orgservice "steward/organisation/service"
 	"steward/policy"
+	"steward/policy/publication"
 	"steward/retention/runner"
 	"steward/rights/desk"
 	"steward/store"
@@ -51,6 +52,9 @@ type Config struct {
 	Organisations *orgservice.Service
 	// Learning is the course catalogue and enrolment (issue 16).
 	Learning *learnservice.Service
+	// Notices tells people about a published policy change: the banner
+	// and its dismissal (issue 20).
+	Notices *publication.Teller
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -83,8 +87,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Policy == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("web: a policy and a store are required")
 	}
-	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil || cfg.Organisations == nil || cfg.Learning == nil {
-		return nil, fmt.Errorf("web: the account, consent, gate, desk, retention, organisation and learning services are required (internal/wiring builds them)")
+	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil || cfg.Organisations == nil || cfg.Learning == nil || cfg.Notices == nil {
+		return nil, fmt.Errorf("web: the account, consent, gate, desk, retention, organisation, learning and notice services are required (internal/wiring builds them)")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

@@ -7,6 +7,7 @@
 package wiring
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	learnservice "steward/learning/service"
 	orgservice "steward/organisation/service"
 	"steward/policy"
+	"steward/policy/publication"
 	"steward/retention"
 	"steward/retention/runner"
 	"steward/rights/desk"
@@ -61,10 +63,16 @@ type Services struct {
 	Organisations *orgservice.Service
 	// Learning is the course catalogue and enrolment (issue 16).
 	Learning *learnservice.Service
+	// Notices publishes policy versions and tells people about a change
+	// (issue 20): the banner, dismissals and the personal mails.
+	Notices *publication.Teller
 }
 
-// New builds the services. It fails only on a policy the retention engine
-// refuses, which policy validation already rules out.
+// New builds the services. It reads the site's published policy versions
+// once, for the consent notices reworded in substance since (issue 20):
+// consent given with the old words no longer counts once the change takes
+// effect. It fails on a policy the retention engine refuses, which policy
+// validation already rules out, or when the store cannot be read.
 func New(cfg Config) (*Services, error) {
 	if cfg.Policy == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("wiring: a policy and a store are required")
@@ -84,13 +92,21 @@ func New(cfg Config) (*Services, error) {
 		return nil, err
 	}
 	baseURL := strings.TrimRight(cfg.BaseURL, "/")
-	consents := &consent.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log}
+	notices := &publication.Teller{Service: &publication.Service{Store: s, Clock: cfg.Clock}, BaseURL: baseURL}
+	reasks, err := notices.Reasks(context.Background(), p.Site.ID)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: %w", err)
+	}
+	consents := &consent.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Reasks: reasks}
+	gate := consent.NewGate(p, s)
+	gate.Reasks, gate.Clock = reasks, cfg.Clock
 	accounts := &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
 		BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify}
 	return &Services{
 		Audit:    log,
 		Consent:  consents,
-		Gate:     consent.NewGate(p, s),
+		Gate:     gate,
+		Notices:  notices,
 		Accounts: accounts,
 		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents,
 			Profiles: accounts},

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"time"
 
 	"steward"
 	"steward/audit"
@@ -64,11 +65,23 @@ func FirstSummary(p *policy.Policy) policy.Text {
 // summary missing in a language is EINVALID; content equal to the newest
 // version is ECONFLICT: there is nothing to publish.
 func (s *Service) Publish(ctx context.Context, p *policy.Policy, content []byte, actor audit.Actor, summary policy.Text) (store.PolicyPublication, error) {
+	return s.PublishFrom(ctx, p, content, actor, summary, time.Time{})
+}
+
+// PublishFrom is Publish for a version that takes effect at effective,
+// announced in advance (issue 20): until then the banner and /privacy
+// say "from DATE" and consent given with a notice it rewords still
+// counts. A zero effective, or one not after now, is at once.
+func (s *Service) PublishFrom(ctx context.Context, p *policy.Policy, content []byte, actor audit.Actor, summary policy.Text, effective time.Time) (store.PolicyPublication, error) {
 	if !summary.Complete() {
 		return store.PolicyPublication{}, steward.FieldError("summary", "error.policy_summary_required")
 	}
+	now := s.Clock.Now()
+	if !effective.After(now) {
+		effective = now
+	}
 	v := store.PolicyPublication{SiteID: p.Site.ID, SHA256: Hash(content), Content: string(content),
-		PublishedAt: s.Clock.Now(), PublishedBy: string(actor), SummaryNL: summary.NL, SummaryEN: summary.EN}
+		PublishedAt: now, PublishedBy: string(actor), SummaryNL: summary.NL, SummaryEN: summary.EN, EffectiveAt: effective}
 	log := &audit.Log{Clock: s.Clock, PolicyVersion: func() string { return p.Version.Number }}
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		cur, ok, err := tx.LatestPolicyPublication(ctx, v.SiteID)

@@ -40,6 +40,10 @@ var personTables = map[string][]string{
 	"newsletter_subscriptions": {"newsletter_subscription", "consent"},
 	"newsletter_deliveries":    {"mail"},
 	"outbox":                   {"mail"},
+	// Who was mailed about a policy change, and who dismissed its banner
+	// (issue 20): a mail to the person, a choice kept with the account.
+	"policy_notice_mails":      {"mail"},
+	"policy_notice_dismissals": {"account"},
 	"retention_warnings":       {"retention_warning"},
 	"requests":                 {"privacy_request"},
 	"request_steps":            {"privacy_request"},
