@@ -183,7 +183,8 @@ func (n *Newsletter) SignUp(ctx context.Context, values map[string]string, lang 
 }
 
 // subscribed reports whether a sign-up is confirmed and its newsletter
-// consent stands: then a new submission for its address changes nothing.
+// consent stands (and is not asked again): then a new submission for its
+// address changes nothing.
 // A restriction or objection does not count against it: signing up again
 // does not lift one, and the gate keeps refusing while it stands.
 func (n *Newsletter) subscribed(ctx context.Context, tx *store.Tx, sub store.NewsletterSubscription) (bool, error) {
@@ -194,7 +195,15 @@ func (n *Newsletter) subscribed(ctx context.Context, tx *store.Tx, sub store.New
 	if err != nil {
 		return false, err
 	}
-	return st[sub.ID].Given, nil
+	cur, ok := st[sub.ID]
+	if !ok || !cur.Given {
+		return false, nil
+	}
+	// Consent given with a notice since reworded in substance is asked
+	// again (issue 20): signing up again is how a sign-up gives it again.
+	rec := fromState(cur)
+	_, asked := n.Consent.AskedAgain(Status{Purpose: NewsletterPurpose, Given: true, Record: &rec})
+	return !asked, nil
 }
 
 // text is a mail text of the catalogue in lang, the site named in it and

@@ -121,7 +121,7 @@ func (n *Newsletter) withPolicyChanges(ctx context.Context, p *policy.Purpose, i
 	body := is.Body
 	for i := len(all) - 1; i >= 0; i-- { // oldest first
 		v := all[i]
-		if v.N < 2 || (sent && v.PublishedAt.Before(last)) {
+		if v.N < 2 || (sent && !v.PublishedAt.After(last)) {
 			continue
 		}
 		date, err := statement.DateInWords(is.Lang, v.PublishedAt)

@@ -41,7 +41,8 @@ func publishEnv(t *testing.T, dsn string) (env map[string]string, s *store.Store
 }
 
 // TestPolicyPublish: 'policy publish' records version 1, refuses the same
-// file again and a missing summary, and makes a changed file version 2,
+// file again, a missing summary and an --effective day that is not after
+// today, and makes a changed file version 2 taking effect on 1 January 2027,
 // audited to the staff member without personal values (G1, issue 20).
 func TestPolicyPublish(t *testing.T) {
 	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
@@ -64,12 +65,18 @@ func TestPolicyPublish(t *testing.T) {
 		if all, _ := s.PolicyPublications(ctx, "zorginspirator"); len(all) != 1 {
 			t.Fatalf("after the refusals: %d versions, want 1 (bad input changes nothing)", len(all))
 		}
-		code, out, errOut = run(t, env, "policy", "publish", changed, "--summary-nl", "Langere waarschuwingstermijn.", "--summary-en", "Longer warning period.")
+		for _, bad := range []string{"2026-11-01", "2026-11-24", "1-1-2027"} {
+			if code, _, errOut = run(t, env, "policy", "publish", changed, "--summary-nl", "x", "--summary-en", "y", "--effective", bad); code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("--effective %s: exit %d, %q; want one line and a refusal", bad, code, errOut)
+			}
+		}
+		code, out, errOut = run(t, env, "policy", "publish", changed, "--summary-nl", "Langere waarschuwingstermijn.", "--summary-en", "Longer warning period.", "--effective", "2027-01-01")
 		if code != 0 || !strings.Contains(out, "version 2") {
 			t.Fatalf("changed file: exit %d\n%s%s", code, out, errOut)
 		}
 		v2, err := s.PolicyPublication(ctx, "zorginspirator", 2)
-		if err != nil || !strings.Contains(v2.Content, "P60D") || v2.PublishedBy != "staff:a-officer" || v2.SummaryEN != "Longer warning period." {
+		if err != nil || !strings.Contains(v2.Content, "P60D") || v2.PublishedBy != "staff:a-officer" || v2.SummaryEN != "Longer warning period." ||
+			!v2.EffectiveAt.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Fatalf("version 2: %+v %v", v2, err)
 		}
 		testkit.AssertNoPersonalValues(t, s, "po@zi.test")

@@ -206,7 +206,9 @@ func (t *Teller) Tell(ctx context.Context, siteID string, n int) (TellReport, er
 	for len(people) > 0 {
 		part := people[:min(batch, len(people))]
 		people = people[len(part):]
+		var b TellReport
 		err := t.Store.InTx(ctx, func(tx *store.Tx) error {
+			b = TellReport{}
 			done, err := tx.PolicyNoticeMailed(ctx, siteID, n, part)
 			if err != nil {
 				return err
@@ -220,10 +222,10 @@ func (t *Teller) Tell(ctx context.Context, siteID string, n int) (TellReport, er
 				rc, ok := to[subj]
 				switch {
 				case done[subj]:
-					rep.Already++
+					b.Already++
 					continue
 				case !ok:
-					rep.NoAddress++
+					b.NoAddress++
 					continue
 				}
 				var mine []diff.Change
@@ -244,7 +246,7 @@ func (t *Teller) Tell(ctx context.Context, siteID string, n int) (TellReport, er
 				}
 				// G2: the version, the mail's id and the names of the record
 				// kinds and purposes concerned; never an address.
-				e := audit.Entry{Actor: audit.System("policy-notices"), Action: audit.PolicyNotify, ObjectKind: "policy_version",
+				e := audit.Entry{Actor: audit.System("policy_notices"), Action: audit.PolicyNotify, ObjectKind: "policy_version",
 					ObjectID: strconv.Itoa(n), Fields: concerned(mine)}
 				if ps != "" {
 					e.Subject = audit.Pseudonym(ps)
@@ -252,13 +254,14 @@ func (t *Teller) Tell(ctx context.Context, siteID string, n int) (TellReport, er
 				if err := log.Record(ctx, tx, e); err != nil {
 					return err
 				}
-				rep.Queued++
+				b.Queued++
 			}
 			return nil
 		})
 		if err != nil {
 			return rep, fmt.Errorf("publication: tell version %d: %w", n, err)
 		}
+		rep.Queued, rep.Already, rep.NoAddress = rep.Queued+b.Queued, rep.Already+b.Already, rep.NoAddress+b.NoAddress
 	}
 	return rep, nil
 }
@@ -306,7 +309,6 @@ func (t *Teller) mail(p *policy.Policy, v store.PolicyPublication, subj string, 
 		"n", v.N, "date", date(v.PublishedAt), "effective", date(v.EffectiveAt), "summary", policy.Text{NL: v.SummaryNL, EN: v.SummaryEN}.In(lang)))
 	b.WriteString("\n\n")
 	for _, c := range changes {
-		b.WriteString("- " + c.Text(lang) + "\n")
 		if c.Notice {
 			name := c.ID
 			if pu := p.Purpose(c.ID); pu != nil {
@@ -316,7 +318,11 @@ func (t *Teller) mail(p *policy.Policy, v store.PolicyPublication, subj string, 
 			if !account {
 				link = base + "/newsletter" + q
 			}
-			b.WriteString("  " + message.Format(lang, "mail.policy_change.consent", "purpose", name, "effective", date(v.EffectiveAt), "link", link) + "\n")
+			key := "mail.policy_change.consent_now"
+			if v.EffectiveAt.After(v.PublishedAt) {
+				key = "mail.policy_change.consent"
+			}
+			b.WriteString("- " + message.Format(lang, key, "purpose", name, "effective", date(v.EffectiveAt), "link", link) + "\n")
 			continue
 		}
 		var names []string
@@ -325,7 +331,7 @@ func (t *Teller) mail(p *policy.Policy, v store.PolicyPublication, subj string, 
 				names = append(names, rec.Name.In(lang))
 			}
 		}
-		b.WriteString("  " + message.Format(lang, "mail.policy_change.data", "records", strings.Join(names, ", ")) + "\n")
+		b.WriteString("- " + personal(c, lang, strings.Join(names, ", ")) + "\n")
 	}
 	b.WriteString("\n" + message.Format(lang, "mail.policy_change.outro", "privacy", base+"/privacy"+q, "versions", base+"/privacy/versions"+q) + "\n")
 	return mailer.Message{Kind: mailer.KindPolicyChange, SubjectID: subj, To: rc.Email,
@@ -333,4 +339,27 @@ func (t *Teller) mail(p *policy.Policy, v store.PolicyPublication, subj string, 
 		// One of many mails sent at once: personal mail (a reset, a
 		// verification) goes first (issue 20).
 		Bulk: true}
+}
+
+// personal says a change about record kinds in the words of a person who
+// holds them: a changed period with both periods in words, anything else
+// as a change to their data, named in their language (no ids: the
+// privacy officer's words are for the diff).
+func personal(c diff.Change, lang, records string) string {
+	if c.Key == "policydiff.period_changed" {
+		var periods []string
+		for _, a := range c.Args {
+			if d, ok := a.(policy.Duration); ok {
+				w, err := statement.PeriodInWords(lang, d)
+				if err != nil || d.IsZero() {
+					w = message.Text(lang, "policydiff.none_period")
+				}
+				periods = append(periods, w)
+			}
+		}
+		if len(periods) == 2 {
+			return message.Format(lang, "mail.policy_change.period", "records", records, "old", periods[0], "new", periods[1])
+		}
+	}
+	return message.Format(lang, "mail.policy_change.data", "records", records)
 }
