@@ -5,9 +5,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"steward/account"
 	"steward/audit"
+	"steward/clock"
 	"steward/organisation"
 	"steward/policy"
 	"steward/rights"
@@ -48,6 +50,12 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 	t.Helper()
 	ctx := context.Background()
 	st := newSite(t, s, policyName)
+	// Two published versions, the second a day old: every page but
+	// staff's shows the banner about the change, so the crawl, axe and
+	// the 360 px check see it (issue 20).
+	src := changed(t, policyName)
+	publishAt(t, s, clock.NewFixed(st.clock.Now().AddDate(0, -1, 0)), src, "Eerste versie.", "First version.", time.Time{})
+	publishAt(t, s, clock.NewFixed(st.clock.Now().AddDate(0, 0, -1)), src+"\n# version 2\n", "De contactgegevens zijn aangevuld.", "The contact details were completed.", time.Time{})
 	sc := &scene{st: st, policy: policyName, users: map[string]*browser{}, order: sceneUsers}
 	sc.users["visitor"] = st.browser()
 
