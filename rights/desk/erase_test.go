@@ -281,10 +281,13 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"retention_overrides": "contracts, no person", "organisations": "organisation names, no person",
 				"organisation_invitations": "organisations, organisation_invitations",
 				"courses":                  "the course catalogue, no person (enrolments are records)", "course_points": "accreditation points per course, no person", "retention_warnings": "retention_warning kind", "retention_lease": "job lease",
-				"rate_limits":      "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
-				"second_factors":   "a TOTP key sealed with the data key: key material, never handed out (the security page shows that one is set up)",
-				"recovery_codes":   "SHA-256 hashes of recovery codes, worthless to the person",
-				"login_challenges": "half-done logins (password right, code to come), gone within minutes",
+				"rate_limits":              "rate-limit buckets keyed by a SHA-256 of a client or e-mail address, never the value, gone within hours",
+				"second_factors":           "a TOTP key sealed with the data key: key material, never handed out (the security page shows that one is set up)",
+				"recovery_codes":           "SHA-256 hashes of recovery codes, worthless to the person",
+				"login_challenges":         "half-done logins (password right, code to come), gone within minutes",
+				"policy_effective":         "effective dates of published policy versions, no person",
+				"policy_notice_dismissals": "that the banner about a version was hidden: a display choice, dropped with the account",
+				"policy_notice_mails":      "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {
