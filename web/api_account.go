@@ -314,6 +314,9 @@ type apiConsent struct {
 	Given   bool           `json:"given"`
 	Since   time.Time      `json:"since,omitzero"`
 	Channel policy.Channel `json:"channel,omitempty"`
+	// AskedAgainSince is when a given consent stopped counting because its
+	// notice was reworded in substance (issue 20); Given is then false.
+	AskedAgainSince time.Time `json:"asked_again_since,omitzero"`
 }
 
 // apiConsents is GET /api/v1/me/consents: the purposes of the consent
@@ -334,6 +337,9 @@ func (s *Server) apiConsents(w http.ResponseWriter, r *http.Request) {
 		c := apiConsent{Purpose: pu.ID, Name: pu.Name, Given: cur.Given, Since: cur.Since}
 		if cur.Record != nil {
 			c.Channel = cur.Record.Channel
+		}
+		if since, asked := s.consent.svc.AskedAgain(cur); asked {
+			c.Given, c.AskedAgainSince = false, since
 		}
 		out = append(out, c)
 	}
