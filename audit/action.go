@@ -66,6 +66,10 @@ const (
 	// Courses and enrolments (issue 16: R5).
 	CourseImport    Action = "course.import"
 	EnrolmentCreate Action = "enrolment.create"
+	// Vouchers (issue 17: R6): a batch created, a code redeemed after the
+	// notice that the creator sees the redeemer's learning results.
+	VoucherCreate Action = "voucher.create"
+	VoucherRedeem Action = "voucher.redeem"
 
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
@@ -88,6 +92,7 @@ var actions = []Action{
 	PolicyLoad, PolicyPublish, PolicyNotify,
 	OrganisationCreate, OrganisationInvite, OrganisationJoin, OrganisationDecline, OrganisationRemove,
 	CourseImport, EnrolmentCreate,
+	VoucherCreate, VoucherRedeem,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

@@ -25,6 +25,7 @@ import (
 	"steward/retention/runner"
 	"steward/rights/desk"
 	"steward/store"
+	voucherservice "steward/voucher/service"
 )
 
 // Config is what the services are built from.
@@ -63,6 +64,8 @@ type Services struct {
 	Organisations *orgservice.Service
 	// Learning is the course catalogue and enrolment (issue 16).
 	Learning *learnservice.Service
+	// Vouchers creates, redeems and reports vouchers (issue 17).
+	Vouchers *voucherservice.Service
 	// Notices publishes policy versions and tells people about a change
 	// (issue 20): the banner, dismissals and the personal mails.
 	Notices *publication.Teller
@@ -102,6 +105,7 @@ func New(cfg Config) (*Services, error) {
 	gate.Reasks, gate.Clock = reasks, cfg.Clock
 	accounts := &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
 		BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify}
+	learning := &learnservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log}
 	return &Services{
 		Audit:    log,
 		Consent:  consents,
@@ -113,7 +117,8 @@ func New(cfg Config) (*Services, error) {
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
 			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
 		Organisations: &orgservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, BaseURL: baseURL, MailNotify: cfg.MailNotify},
-		Learning:      &learnservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
+		Learning:      learning,
+		Vouchers:      &voucherservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning},
 	}, nil
 }
 
