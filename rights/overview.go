@@ -34,6 +34,21 @@ type Overview struct {
 	// one, R6), and Invitations the invitations they were sent.
 	Organisations []OrganisationEntry `json:"organisations"`
 	Invitations   []InvitationEntry   `json:"organisation_invitations"`
+	// VoucherNotices are the vouchers the person redeemed, each with the
+	// notice they saw and confirmed first (R6, issue 17): its hash,
+	// language and policy version, like a consent record.
+	VoucherNotices []VoucherNoticeEntry `json:"voucher_notices"`
+}
+
+// VoucherNoticeEntry is a redeemed voucher's confirmed notice: the
+// voucher item it belongs to (its record id in the voucher category), the
+// notice's SHA-256, language and policy version, and when.
+type VoucherNoticeEntry struct {
+	Item          int64     `json:"item"`
+	Notice        string    `json:"notice"`
+	Lang          string    `json:"lang"`
+	PolicyVersion string    `json:"policy_version"`
+	At            time.Time `json:"at"`
 }
 
 // OrganisationEntry is an organisation the person is a member of (R6,

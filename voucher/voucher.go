@@ -10,7 +10,9 @@ package voucher
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
+	"io"
 	"strings"
 	"time"
 
@@ -53,6 +55,16 @@ type Batch struct {
 	// Redeemed counts the codes redeemed (reads only).
 	Redeemed int
 }
+
+// ExpiresAfter is when codes valid through day (a date, UTC) stop
+// working: the start of the next day.
+func ExpiresAfter(day time.Time) time.Time {
+	y, m, d := day.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// LastDay is the last day the batch's codes can be redeemed.
+func (b *Batch) LastDay() time.Time { return b.ExpiresAt.UTC().AddDate(0, 0, -1) }
 
 // Check refuses a batch without a course, count or expiry in the future.
 func (b *Batch) Check(now time.Time) error {
@@ -111,7 +123,7 @@ func Normalise(typed string) (string, error) {
 		case 'I', 'L':
 			r = '1'
 		}
-		if r > 127 || strings.IndexRune(Alphabet, r) < 0 {
+		if r > 127 || !strings.ContainsRune(Alphabet, r) {
 			return "", steward.FieldError("code", "error.voucher_code_typo")
 		}
 		s.WriteRune(r)
@@ -253,4 +265,30 @@ func NewNotice(p *policy.Policy, lang, organisation, course, goesWith string) *N
 	}
 	n.Hash = hex.EncodeToString(h.Sum(nil))
 	return n
+}
+
+// CodesHeader is the header of a batch's CSV of codes.
+var CodesHeader = []string{"code", "course", "expires", "label"}
+
+// WriteCodesCSV writes a batch's codes as CSV: the only copy of them.
+func WriteCodesCSV(w io.Writer, b *Batch, codes []string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CodesHeader); err != nil {
+		return err
+	}
+	for _, c := range codes {
+		if err := cw.Write([]string{c, b.Course, b.LastDay().Format(time.DateOnly), CSVSafe(b.Label)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CSVSafe defuses a value a spreadsheet would run as a formula.
+func CSVSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

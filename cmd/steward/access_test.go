@@ -77,6 +77,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"staff link":                  {"po@example.nl", "--base-url", "https://site.example"},
 		"staff reset-mfa":             {"po@example.nl", "--base-url", "https://site.example"},
 		"version":                     {},
+		"vouchers create":             {"--organisation", "org-1", "--course", "c-1", "--count", "2", "--expires", "2027-01-01"},
 	}
 }
 

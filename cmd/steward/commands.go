@@ -54,6 +54,7 @@ var commandTable = []command{
 	{name: "staff link", summary: "issue a fresh one-time set-password link for an existing staff account (audited)", db: auditedDB, run: runStaffLink},
 	{name: "staff reset-mfa", summary: "clear a lost second factor of an account so its next login enrols again (audited)", db: auditedDB, run: runStaffResetMFA},
 	{name: "version", summary: "print the version of this binary", db: noDB, run: runVersion},
+	{name: "vouchers create", summary: "create a batch of voucher codes for an organisation's course; the codes as CSV, once (R6; audited)", db: auditedDB, run: runVouchersCreate},
 }
 
 // access says what a command does with the database, and so which keys it

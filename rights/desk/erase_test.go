@@ -12,11 +12,13 @@ import (
 	"steward/audit"
 	"steward/consent"
 	"steward/internal/testkit"
+	"steward/learning"
 	"steward/organisation"
 	"steward/policy"
 	"steward/rights"
 	"steward/rights/desk"
 	"steward/store"
+	"steward/voucher"
 )
 
 // populate gives the fixture's person an item of every record kind the
@@ -27,6 +29,7 @@ func (f *fixture) populate(t *testing.T) []string {
 	ctx := context.Background()
 	p := f.d.Policy
 	values := []string{f.person.Email}
+	var voucherRecord int64
 	err := f.s.InTx(ctx, func(tx *store.Tx) error {
 		for _, rec := range account.ProfileRecords(p) {
 			vals := account.Values{}
@@ -54,8 +57,12 @@ func (f *fixture) populate(t *testing.T) []string {
 					values = append(values, vals[fl.ID])
 				}
 			}
-			if err := tx.InsertRecord(ctx, p, &store.Record{Subject: f.person.ID, Kind: rec.ID, CreatedAt: f.clk.Now().AddDate(0, -2, 0), Values: vals}); err != nil {
+			r := &store.Record{Subject: f.person.ID, Kind: rec.ID, CreatedAt: f.clk.Now().AddDate(0, -2, 0), Values: vals}
+			if err := tx.InsertRecord(ctx, p, r); err != nil {
 				return err
+			}
+			if rec.ID == voucher.Kind {
+				voucherRecord = r.ID
 			}
 		}
 		// Steward's own records about the person (R4): a login session, a
@@ -91,6 +98,21 @@ func (f *fixture) populate(t *testing.T) []string {
 		}
 		if err := tx.SetMembership(ctx, f.person.ID, "", org.ID); err != nil {
 			return err
+		}
+		// A redeemed voucher with the notice confirmed (R6, issue 17).
+		if voucherRecord != 0 {
+			c := &learning.Course{Slug: "fixture-course", Title: policy.Text{NL: "Cursus", EN: "Course"}, Published: true}
+			if err := tx.PutCourse(ctx, c, now); err != nil {
+				return err
+			}
+			b := &voucher.Batch{ID: "vb-fixture", Organisation: org.ID, Course: c.Slug, Count: 1, ExpiresAt: now.AddDate(0, 1, 0), CreatedBy: "staff:a-staff", CreatedAt: now}
+			if err := tx.InsertVoucherBatch(ctx, b, []string{"code-hash-fixture"}); err != nil {
+				return err
+			}
+			if err := tx.RedeemVoucher(ctx, store.VoucherRedemption{Hash: "code-hash-fixture", RecordID: voucherRecord, At: now,
+				NoticeHash: "notice-hash-fixture", NoticeLang: "nl", PolicyVersion: p.Version.Number}); err != nil {
+				return err
+			}
 		}
 		if rules := p.Retention; len(rules) > 0 {
 			if err := tx.PutWarning(ctx, store.Warning{TargetKind: rules[0].Record, TargetID: f.person.ID, Rule: rules[0].ID,
@@ -287,6 +309,8 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"login_challenges":         "half-done logins (password right, code to come), gone within minutes",
 				"policy_effective":         "effective dates of published policy versions, no person",
 				"policy_notice_dismissals": "that the banner about a version was hidden: a display choice, dropped with the account",
+				"voucher_batches":          "an organisation's batches of voucher codes, no person",
+				"vouchers":                 "code hashes; a redeemed one's notice is exported as voucher_notices",
 				"policy_notice_mails":      "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)

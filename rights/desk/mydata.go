@@ -119,6 +119,15 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	if err := h.organisations(ctx); err != nil {
 		return nil, err
 	}
+	vs, err := s.VouchersOf(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	h.ov.VoucherNotices = []rights.VoucherNoticeEntry{}
+	for _, v := range vs {
+		h.ov.VoucherNotices = append(h.ov.VoucherNotices, rights.VoucherNoticeEntry{Item: v.RecordID, Notice: v.NoticeHash,
+			Lang: v.NoticeLang, PolicyVersion: v.PolicyVersion, At: v.RedeemedAt})
+	}
 	return h, nil
 }
 

@@ -50,7 +50,7 @@ func (s *Service) Create(ctx context.Context, by *account.Account, b voucher.Bat
 		return nil, nil, err
 	}
 	if by == nil || !by.MayManageOrganisation(b.Organisation) {
-		return nil, nil, steward.Errorf(steward.EFORBIDDEN, "error.forbidden")
+		return nil, nil, steward.Errorf(steward.EFORBIDDEN, "error.page_needs_another_role")
 	}
 	now := s.Clock.Now()
 	if err := b.Check(now); err != nil {
@@ -89,7 +89,7 @@ func (s *Service) Batches(ctx context.Context, by *account.Account, org string) 
 		return nil, err
 	}
 	if by == nil || !by.MayManageOrganisation(org) {
-		return nil, steward.Errorf(steward.EFORBIDDEN, "error.forbidden")
+		return nil, steward.Errorf(steward.EFORBIDDEN, "error.page_needs_another_role")
 	}
 	return s.Store.VoucherBatches(ctx, org)
 }
@@ -219,7 +219,7 @@ func (s *Service) Report(ctx context.Context, by *account.Account, org, how stri
 		return nil, err
 	}
 	if by == nil || !by.MayManageOrganisation(org) {
-		return nil, steward.Errorf(steward.EFORBIDDEN, "error.forbidden")
+		return nil, steward.Errorf(steward.EFORBIDDEN, "error.page_needs_another_role")
 	}
 	if _, err := s.Store.Organisation(ctx, org); err != nil {
 		return nil, err

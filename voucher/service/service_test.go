@@ -178,6 +178,10 @@ func TestVouchersCreateRedeemReport(t *testing.T) {
 		if _, err := svc.Vouchers.Redeem(ctx, cor, codes[0], "nl", n.Hash); steward.ErrorCode(err) != steward.ENOTFOUND || err.(*steward.Error).Key != "error.voucher_invalid" {
 			t.Fatalf("second redemption: %v", err)
 		}
+		if got := state(); got != before {
+			t.Fatalf("a second redemption changed %q to %q", before, got)
+		}
+		testkit.AssertAudit(t, s, head)
 		full := &voucher.Batch{ID: "vb-full", Organisation: org.ID, Course: "polyfarmacie", Count: 1, ExpiresAt: start.AddDate(1, 0, 0), CreatedBy: "staff:x", CreatedAt: start}
 		fullCodes := []string{voucher.NewCode(), voucher.NewCode()}
 		mustTx(t, s, func(tx *store.Tx) error {
