@@ -87,7 +87,11 @@ type Site struct {
 	// site's own words, kept with its policy so that no content lives in
 	// code. Optional; without it the start page names the site only.
 	Home Home `yaml:"home"`
-	Pos  Pos  `yaml:"-"`
+	// Catalogue turns on the site's catalogue of functies and opleidingen
+	// (issue 18): the /functies and /opleidingen pages. It is site
+	// content, not personal data; a site without it has no such pages.
+	Catalogue bool `yaml:"catalogue"`
+	Pos       Pos  `yaml:"-"`
 }
 
 // Home is the start page's content: a sentence on what the site is, and

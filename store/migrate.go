@@ -66,6 +66,27 @@ var dialectTypes = map[Dialect]*strings.Replacer{
 	Postgres: strings.NewReplacer("{{BLOB}}", "BYTEA", "{{SERIAL}}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{{INT64_KEY}}", "BIGINT PRIMARY KEY"),
 }
 
+// dialectSQL is a migration's SQL for one engine: the type tokens
+// replaced, and a line that starts with "--sqlite: " or "--postgres: "
+// kept (without the prefix) only for that engine. A statement only one
+// engine has (SQLite's FTS5 table, PostgreSQL's text-search index; issue
+// 18) is written that way.
+func dialectSQL(d Dialect, sql string) string {
+	lines := strings.Split(sql, "\n")
+	for i, l := range lines {
+		for _, e := range []Dialect{SQLite, Postgres} {
+			if rest, ok := strings.CutPrefix(l, "--"+string(e)+": "); ok {
+				if e == d {
+					lines[i] = rest
+				} else {
+					lines[i] = ""
+				}
+			}
+		}
+	}
+	return dialectTypes[d].Replace(strings.Join(lines, "\n"))
+}
+
 // Applied is a migration Migrate applied.
 type Applied struct {
 	Version int
@@ -124,7 +145,7 @@ func (s *Store) applyOne(ctx context.Context, m Migration) (bool, error) {
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, dialectTypes[s.dialect].Replace(m.SQL)); err != nil {
+		if _, err := tx.ExecContext(ctx, dialectSQL(s.dialect, m.SQL)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,

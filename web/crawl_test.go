@@ -95,7 +95,9 @@ func crawl(t *testing.T, b *browser) *crawled {
 				continue
 			}
 			u.RawQuery = q.Encode()
-			add(here, u.String())
+			// add reads an href as written in HTML; a built URL is escaped
+			// for it, or "&region=" would read as "®ion=".
+			add(here, html.EscapeString(u.String()))
 		}
 	}
 	return c

@@ -50,6 +50,10 @@ func (s *Server) nav(au *authed, lang string) *navView {
 	add := func(path, key string) { v.Items = append(v.Items, navItem{path + q, key}) }
 	newsletter := s.consent != nil && s.consent.newsletter.Form() != nil
 	courses := learning.Enabled(s.cfg.Policy)
+	if s.catalogueOn() && (au == nil || !au.Account.IsStaff()) {
+		add("/functies", "nav.jobs")
+		add("/opleidingen", "nav.catalogue_courses")
+	}
 	switch {
 	case au == nil:
 		if courses {

@@ -125,5 +125,11 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /courses/{slug}", s.course)
 	mux.HandleFunc("POST /courses/{slug}/enrol", s.courseEnrol)
 	mux.HandleFunc("GET /staff/courses", s.staffCourses)
+	// The catalogue of functies and opleidingen (issue 18); 404 where the
+	// policy's site has none.
+	mux.HandleFunc("GET /functies", s.catalogueJobs)
+	mux.HandleFunc("GET /functies/{id}", s.catalogueJob)
+	mux.HandleFunc("GET /opleidingen", s.catalogueCourses)
+	mux.HandleFunc("GET /opleidingen/{id}", s.catalogueCourse)
 	mux.HandleFunc("/", s.notFound)
 }

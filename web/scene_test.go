@@ -10,6 +10,7 @@ import (
 	"steward/account"
 	"steward/audit"
 	"steward/clock"
+	"steward/internal/testkit"
 	"steward/organisation"
 	"steward/policy"
 	"steward/rights"
@@ -57,6 +58,11 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 	publishAt(t, s, clock.NewFixed(st.clock.Now().AddDate(0, -1, 0)), src, "Eerste versie.", "First version.", time.Time{})
 	publishAt(t, s, clock.NewFixed(st.clock.Now().AddDate(0, 0, -1)), src+"\n# version 2\n", "De contactgegevens zijn aangevuld.", "The contact details were completed.", time.Time{})
 	sc := &scene{st: st, policy: policyName, users: map[string]*browser{}, order: sceneUsers}
+	// A site with a catalogue has a few functies and opleidingen, so the
+	// crawl reaches their pages (issue 18).
+	if testkit.Policy(t, policyName).Site.Catalogue {
+		importCatalogue(t, st, catalogueItems)
+	}
 	sc.users["visitor"] = st.browser()
 
 	person := st.browser()

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 
 	"steward/account/service"
+	catservice "steward/catalogue/service"
 	"steward/clock"
 	"steward/consent"
 	learnservice "steward/learning/service"
@@ -55,6 +56,9 @@ type Config struct {
 	// Notices tells people about a published policy change: the banner
 	// and its dismissal (issue 20).
 	Notices *publication.Teller
+	// Catalogue searches the functies and opleidingen (issue 18); its
+	// pages exist only where the policy's site has a catalogue.
+	Catalogue *catservice.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -89,6 +93,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Accounts == nil || cfg.Consent == nil || cfg.Gate == nil || cfg.Desk == nil || cfg.Retention == nil || cfg.Organisations == nil || cfg.Learning == nil || cfg.Notices == nil {
 		return nil, fmt.Errorf("web: the account, consent, gate, desk, retention, organisation, learning and notice services are required (internal/wiring builds them)")
+	}
+	if cfg.Policy.Site.Catalogue && cfg.Catalogue == nil {
+		return nil, fmt.Errorf("web: the site has a catalogue, so the catalogue service is required (internal/wiring builds it)")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System{}

@@ -21,6 +21,7 @@ func NewForTest(t testing.TB, cfg Config, extra wiring.Config) *Server {
 	cfg.Accounts, cfg.Consent, cfg.Gate, cfg.Desk, cfg.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
 	cfg.Organisations, cfg.Learning = svc.Organisations, svc.Learning
 	cfg.Notices = svc.Notices
+	cfg.Catalogue = svc.Catalogue
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

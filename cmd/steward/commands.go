@@ -11,6 +11,7 @@ var commandTable = []command{
 	{name: "audit pubkey", summary: "print the audit signing key's public key, for 'audit verify --pubkey'", db: noDB, run: runAuditPubkey},
 	{name: "audit tail", summary: "show the latest audit entries", db: existingDB, run: runAuditTail},
 	{name: "audit verify", summary: "check the audit log for changed, deleted, reordered, cut-off or forged entries", db: existingDB, run: runAuditVerify},
+	{name: "catalogue import", summary: "import the catalogue of functies and opleidingen from a JSON or CSV file (retires what it no longer holds)", db: existingDB, run: runCatalogueImport},
 	{name: "consent receipt", summary: "write a person's signed consent receipt (history and notice texts)", db: auditedDB, run: runConsentReceipt},
 	{name: "consent verify-receipt", summary: "check a consent receipt's signature and notice texts (exit 0 valid, 1 not)", db: noDB, run: runConsentVerifyReceipt},
 	{name: "courses import", summary: "add and update the course catalogue from a CSV or JSON file, by slug (R5; all or nothing; audited)", db: auditedDB, run: runCoursesImport},

@@ -98,7 +98,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	h, err := web.New(web.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Secure: scheme == "https" || strings.HasPrefix(o.baseURL, "https://"),
 		TrustedProxies: o.trusted, ConsentKey: k.consent, AuditKey: k.audit.Public(), MailNotify: dispatcher.Notify,
 		Accounts: svc.Accounts, Consent: svc.Consent, Gate: svc.Gate, Desk: svc.Desk, Retention: svc.Retention,
-		Organisations: svc.Organisations, Learning: svc.Learning, Notices: svc.Notices})
+		Organisations: svc.Organisations, Learning: svc.Learning, Notices: svc.Notices, Catalogue: svc.Catalogue})
 	if err != nil {
 		ln.Close()
 		return err

@@ -15,6 +15,7 @@ import (
 	"steward/account"
 	"steward/account/service"
 	"steward/audit"
+	catservice "steward/catalogue/service"
 	"steward/clock"
 	"steward/consent"
 	learnservice "steward/learning/service"
@@ -69,6 +70,9 @@ type Services struct {
 	// Notices publishes policy versions and tells people about a change
 	// (issue 20): the banner, dismissals and the personal mails.
 	Notices *publication.Teller
+	// Catalogue imports and searches the functies and opleidingen (issue
+	// 18); site content, no personal data.
+	Catalogue *catservice.Service
 }
 
 // New builds the services. It reads the site's published policy versions
@@ -119,6 +123,7 @@ func New(cfg Config) (*Services, error) {
 		Organisations: &orgservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, BaseURL: baseURL, MailNotify: cfg.MailNotify},
 		Learning:      learning,
 		Vouchers:      &voucherservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning},
+		Catalogue:     &catservice.Service{Store: s, Clock: cfg.Clock},
 	}, nil
 }
 
