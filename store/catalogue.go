@@ -107,6 +107,16 @@ func (tx *Tx) RetireCatalogueItems(ctx context.Context, ids []int64, now time.Ti
 	return nil
 }
 
+// AnalyzeCatalogue refreshes the database's statistics of the catalogue
+// after an import, so the next search plans with the new rows and picks
+// the filter's index (a bulk load otherwise leaves the planner guessing).
+func (tx *Tx) AnalyzeCatalogue(ctx context.Context) error {
+	if _, err := tx.ExecContext(ctx, `ANALYZE catalogue_items`); err != nil {
+		return fmt.Errorf("store: analyze catalogue: %w", err)
+	}
+	return nil
+}
+
 // SearchCatalogue runs one search: the offered items of a kind that match
 // the filters and hold every word, by title, one page, with the number
 // found. The words match after Dutch stemming: PostgreSQL with its dutch
@@ -129,7 +139,7 @@ func (s *Store) SearchCatalogue(ctx context.Context, q catalogue.Search) ([]cata
 	}
 	if len(q.Words) > 0 {
 		if s.dialect == Postgres {
-			add("to_tsvector('dutch', c.search_text) @@ plainto_tsquery('dutch', $?)", strings.Join(q.Words, " "))
+			add("c.search @@ plainto_tsquery('dutch', $?)", strings.Join(q.Words, " "))
 		} else {
 			// Each stem a quoted FTS5 string: all of them must be there.
 			quoted := make([]string, len(q.Stems))
@@ -140,6 +150,8 @@ func (s *Store) SearchCatalogue(ctx context.Context, q catalogue.Search) ([]cata
 		}
 	}
 	cond := strings.Join(where, " AND ")
+	// The number found, then the page: the page's rows are read whole
+	// only for the page (the ids are ordered first), not for every match.
 	var total int
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM catalogue_items c WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count catalogue search: %w", err)
@@ -148,8 +160,8 @@ func (s *Store) SearchCatalogue(ctx context.Context, q catalogue.Search) ([]cata
 		return nil, total, nil
 	}
 	items, err := rowsOf(ctx, s.Reader, func(rows *sql.Rows) (catalogue.Item, error) { return scanCatalogueItem(rows) },
-		`SELECT `+catalogueColumnsAs("c")+` FROM catalogue_items c WHERE `+cond+` ORDER BY c.title, c.id LIMIT `+
-			strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Offset), args...)
+		`SELECT `+catalogueColumns+` FROM catalogue_items WHERE id IN (SELECT c.id FROM catalogue_items c WHERE `+cond+
+			` ORDER BY c.title, c.id LIMIT `+strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Offset)+`) ORDER BY title, id`, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: catalogue search: %w", err)
 	}

@@ -85,7 +85,13 @@ func (s *Service) Import(ctx context.Context, items []catalogue.Item) (ImportRes
 			}
 		}
 		res.Retired = len(retire)
-		return tx.RetireCatalogueItems(ctx, retire, now)
+		if err := tx.RetireCatalogueItems(ctx, retire, now); err != nil {
+			return err
+		}
+		if res.Added+res.Changed+res.Retired == 0 {
+			return nil
+		}
+		return tx.AnalyzeCatalogue(ctx)
 	})
 	return res, err
 }

@@ -24,12 +24,18 @@ CREATE TABLE catalogue_items (
 
 CREATE UNIQUE INDEX catalogue_items_external ON catalogue_items (kind, external_id);
 
--- Serves browsing: the offered items of a kind by title.
+-- Serve browsing: the offered items of a kind by title, and filtered by
+-- sector, level or region (each filter finds its rows in title order).
 CREATE INDEX catalogue_items_browse ON catalogue_items (kind, title, id) WHERE retired_at IS NULL;
+CREATE INDEX catalogue_items_sector ON catalogue_items (kind, sector, title, id) WHERE retired_at IS NULL;
+CREATE INDEX catalogue_items_level ON catalogue_items (kind, level, title, id) WHERE retired_at IS NULL;
+CREATE INDEX catalogue_items_region ON catalogue_items (kind, region, title, id) WHERE retired_at IS NULL;
 
 -- The full-text index. SQLite: an FTS5 table whose rowid is the item's id
 -- and whose one column holds the item's words stemmed by the Snowball
 -- Dutch stemmer (catalogue.Stem), kept by the store with the item.
--- PostgreSQL: a GIN index of the words under the dutch configuration.
+-- PostgreSQL: the words under the dutch configuration as a stored column
+-- (computed once per write, not per search), with a GIN index.
 --sqlite: CREATE VIRTUAL TABLE catalogue_fts USING fts5(stems, tokenize = 'unicode61 remove_diacritics 0');
---postgres: CREATE INDEX catalogue_items_fts ON catalogue_items USING GIN (to_tsvector('dutch', search_text));
+--postgres: ALTER TABLE catalogue_items ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('dutch', search_text)) STORED;
+--postgres: CREATE INDEX catalogue_items_fts ON catalogue_items USING GIN (search);
