@@ -167,11 +167,3 @@ func (s *Store) SearchCatalogue(ctx context.Context, q catalogue.Search) ([]cata
 	}
 	return items, total, nil
 }
-
-func catalogueColumnsAs(alias string) string {
-	cols := strings.Split(catalogueColumns, ", ")
-	for i, c := range cols {
-		cols[i] = alias + "." + c
-	}
-	return strings.Join(cols, ", ")
-}
