@@ -84,3 +84,13 @@ func (p *Policy) RulesFor(record string) []*Rule {
 	}
 	return out
 }
+
+// Generalisation returns the hierarchy declared for "record.field", or nil.
+func (p *Policy) Generalisation(field string) *Generalisation {
+	for i := range p.Generalisations {
+		if p.Generalisations[i].Field == field {
+			return &p.Generalisations[i]
+		}
+	}
+	return nil
+}

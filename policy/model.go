@@ -24,6 +24,9 @@ type Policy struct {
 	Records     []Record     `yaml:"records"`
 	Retention   []Rule       `yaml:"retention"`
 	Processors  []Processor  `yaml:"processors"`
+	// Generalisations are the hierarchies by which an anonymised export
+	// coarsens its quasi-identifiers (Z6, issue 19), one per field.
+	Generalisations []Generalisation `yaml:"generalisations"`
 	Disclosures []Disclosure `yaml:"disclosures"`
 	Cookies     []Cookie     `yaml:"cookies"`
 	Rights      Rights       `yaml:"rights"`
@@ -508,8 +511,67 @@ type Export struct {
 	// values a sensitive column must show within each group of MinK
 	// (l-diversity); 0 means not required.
 	MinL int `yaml:"min_l"`
-	Pos  Pos `yaml:"-"`
+	// Purpose is, for an anonymised_recipient, the purpose the export
+	// serves: only people whose processing for it is allowed (no
+	// restriction or objection, consent where it rests on consent) are in
+	// it, and every exported field must serve it.
+	Purpose string `yaml:"purpose"`
+	// Sensitive lists the exported fields that are not quasi-identifiers:
+	// they are not generalised, and when MinL is set every group shows at
+	// least MinL distinct values of each (l-diversity). Every other
+	// exported field is a quasi-identifier and needs a Generalisation.
+	Sensitive []string `yaml:"sensitive"`
+	// MaxSuppressedPercent is the most records (percent of the dataset) the
+	// exporter may leave out because their group is too small; 0 allows
+	// none.
+	MaxSuppressedPercent int `yaml:"max_suppressed_percent"`
+	Pos                  Pos `yaml:"-"`
 }
+
+// Generalisation is the hierarchy of one quasi-identifier "record.field":
+// from the stored value (level 0) through Levels, each coarser than the one
+// before, to "*" (any value), which is always the last level (Z6).
+type Generalisation struct {
+	Field  string     `yaml:"field"`
+	Levels []GenLevel `yaml:"levels"`
+	Pos    Pos        `yaml:"-"`
+}
+
+// GenLevel is one level of a hierarchy; exactly one of Band, Date, Ranges
+// and Groups is given.
+type GenLevel struct {
+	Name string `yaml:"name"`
+	// Band, for an integer field, groups values in bands this wide
+	// (5: 30–34); a later band must be a multiple of an earlier one.
+	Band int `yaml:"band"`
+	// Date, for a date field: month, quarter or year, in that order.
+	Date string `yaml:"date"`
+	// Ranges, as the first level of a postcode_nl field, map the postcode's
+	// four digits to a region; they must not overlap and must cover
+	// 1000–9999.
+	Ranges []GenRange `yaml:"ranges"`
+	// Groups map each value of the level below to exactly one parent.
+	Groups []GenGroup `yaml:"groups"`
+	Pos    Pos        `yaml:"-"`
+}
+
+// GenRange maps the postcodes From–To (four digits, inclusive) to Value.
+type GenRange struct {
+	From  int    `yaml:"from"`
+	To    int    `yaml:"to"`
+	Value string `yaml:"value"`
+	Pos   Pos    `yaml:"-"`
+}
+
+// GenGroup is a parent value and the values of the level below it covers.
+type GenGroup struct {
+	Value   string   `yaml:"value"`
+	Members []string `yaml:"members"`
+	Pos     Pos      `yaml:"-"`
+}
+
+// Date levels of a hierarchy, finest first.
+var GenDates = []string{"month", "quarter", "year"}
 
 // Disclosure is a legal obligation or ground to hand data to a third party
 // without consent (R7). Every actual disclosure is recorded.

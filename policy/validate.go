@@ -44,6 +44,7 @@ func Validate(p *Policy) Problems {
 	v.purposes()
 	v.records(purposes, systems)
 	v.retention(records)
+	v.generalisations()
 	v.processors(records)
 	v.disclosures(records)
 	v.cookies(purposes, processors, hosts)
@@ -393,6 +394,167 @@ func (v *validator) export(pr *Processor) {
 	if e.MinL < 0 || (e.MinK > 0 && e.MinL > e.MinK) {
 		v.fail(e.Pos, on("min_l", "min_k"), "processor %q: min_l must be between 0 and min_k, got %d", pr.ID, e.MinL)
 	}
+	if pr.Kind == RoleAnonymisedRecipient {
+		v.anonymisedExport(pr)
+	}
+}
+
+// anonymisedExport checks what the exporter needs of an anonymised export
+// (Z6, issue 19): the purpose it serves, which every field serves; each
+// field either sensitive or a quasi-identifier with a hierarchy; a bounded
+// suppression.
+func (v *validator) anonymisedExport(pr *Processor) {
+	e := pr.Export
+	if v.p.Purpose(e.Purpose) == nil {
+		v.fail(e.Pos, on("export", "purpose"), "processor %q: an anonymised export needs the purpose it serves, got %q", pr.ID, e.Purpose)
+	}
+	if e.MaxSuppressedPercent < 0 || e.MaxSuppressedPercent > 50 {
+		v.fail(e.Pos, on("max_suppressed_percent"), "processor %q: max_suppressed_percent must be between 0 and 50, got %d", pr.ID, e.MaxSuppressedPercent)
+	}
+	for _, s := range e.Sensitive {
+		if !slices.Contains(e.Fields, s) {
+			v.fail(e.Pos, on("sensitive"), "processor %q: sensitive field %q is not an exported field", pr.ID, s)
+		}
+	}
+	if e.MinL > 0 && len(e.Sensitive) == 0 {
+		v.fail(e.Pos, on("min_l", "sensitive"), "processor %q: min_l needs at least one sensitive field", pr.ID)
+	}
+	for _, ref := range e.Fields {
+		rec, field, _ := strings.Cut(ref, ".")
+		if f := v.declared(rec, field); f != nil && e.Purpose != "" && !slices.Contains(f.Purposes, e.Purpose) {
+			v.fail(e.Pos, on("export", "purpose"), "processor %q: export field %q does not serve purpose %q", pr.ID, ref, e.Purpose)
+		}
+		if !slices.Contains(e.Sensitive, ref) && v.p.Generalisation(ref) == nil {
+			v.fail(e.Pos, on("export", "generalisations", "sensitive"), "processor %q: quasi-identifier %q has no generalisation; declare one or list it as sensitive", pr.ID, ref)
+		}
+	}
+}
+
+// generalisations checks every hierarchy (issue 19): a declared field, each
+// level of one kind that suits the field's type, levels ordered from fine
+// to coarse, and every value of a level mapping to exactly one parent.
+func (v *validator) generalisations() {
+	seen := map[string]bool{}
+	for i := range v.p.Generalisations {
+		g := &v.p.Generalisations[i]
+		rec, field, _ := strings.Cut(g.Field, ".")
+		f := v.declared(rec, field)
+		if f == nil {
+			v.fail(g.Pos, on("field"), "generalisation of %q: the field is not declared", g.Field)
+			continue
+		}
+		if seen[g.Field] {
+			v.fail(g.Pos, on("field"), "generalisation of %q is declared twice", g.Field)
+		}
+		seen[g.Field] = true
+		v.levels(g, f)
+	}
+}
+
+func (v *validator) levels(g *Generalisation, f *Field) {
+	lastBand, lastDate := 0, -1
+	// below is the set of values of the previous level when it is a
+	// finite set (ranges, groups, or a choice field's choices).
+	var below map[string]bool
+	if f.Type == TypeChoice {
+		below = map[string]bool{}
+		for _, c := range f.Choices {
+			below[c.Value] = true
+		}
+	}
+	for j := range g.Levels {
+		l := &g.Levels[j]
+		kinds := 0
+		for _, set := range []bool{l.Band != 0, l.Date != "", len(l.Ranges) > 0, len(l.Groups) > 0} {
+			if set {
+				kinds++
+			}
+		}
+		if l.Name == "" || kinds != 1 {
+			v.fail(l.Pos, on("levels", "name", "band", "date", "ranges", "groups"), "generalisation of %q: level %d needs a name and exactly one of band, date, ranges, groups", g.Field, j+1)
+			continue
+		}
+		switch {
+		case l.Band != 0:
+			if f.Type != TypeInteger || (j > 0 && lastBand == 0) {
+				v.fail(l.Pos, on("band"), "generalisation of %q: band is only for an integer field, after other bands", g.Field)
+			} else if l.Band < 2 || (lastBand > 0 && (l.Band <= lastBand || l.Band%lastBand != 0)) {
+				v.fail(l.Pos, on("band"), "generalisation of %q: band %d must be at least 2 and a larger multiple of the band before", g.Field, l.Band)
+			}
+			lastBand = l.Band
+			below = nil
+		case l.Date != "":
+			k := slices.Index(GenDates, l.Date)
+			if f.Type != TypeDate || (j > 0 && lastDate < 0) {
+				v.fail(l.Pos, on("date"), "generalisation of %q: date is only for a date field, after other dates", g.Field)
+			} else if k <= lastDate {
+				v.fail(l.Pos, on("date"), "generalisation of %q: date must be one of %v, coarser than the level before, got %q", g.Field, GenDates, l.Date)
+			}
+			lastDate = k
+			below = nil
+		case len(l.Ranges) > 0:
+			if f.Type != TypePostcode || j > 0 {
+				v.fail(l.Pos, on("ranges"), "generalisation of %q: ranges are only the first level of a postcode_nl field", g.Field)
+			}
+			below = v.ranges(g, l)
+		default:
+			if j > 0 && below == nil {
+				v.fail(l.Pos, on("groups"), "generalisation of %q: groups can only follow groups or ranges", g.Field)
+			}
+			below = v.groups(g, l, below)
+		}
+	}
+}
+
+// ranges checks that the ranges cover 1000–9999 once each, and returns the
+// level's values.
+func (v *validator) ranges(g *Generalisation, l *GenLevel) map[string]bool {
+	rs := slices.Clone(l.Ranges)
+	slices.SortFunc(rs, func(a, b GenRange) int { return a.From - b.From })
+	next := 1000
+	vals := map[string]bool{}
+	for _, r := range rs {
+		if r.Value == "" || r.From > r.To {
+			v.fail(r.Pos, on("from", "to", "value"), "generalisation of %q: range %d–%d needs from ≤ to and a value", g.Field, r.From, r.To)
+		}
+		if r.From != next {
+			v.fail(r.Pos, on("from", "ranges"), "generalisation of %q: postcodes must be covered exactly once; range starting %d should start at %d", g.Field, r.From, next)
+		}
+		next = max(next, r.To+1)
+		vals[r.Value] = true
+	}
+	if next != 10000 {
+		v.fail(l.Pos, on("ranges", "to"), "generalisation of %q: ranges end at %d, not 9999", g.Field, next-1)
+	}
+	return vals
+}
+
+// groups checks that every member has exactly one parent and, when the
+// level below is a known set, that the members are exactly that set.
+func (v *validator) groups(g *Generalisation, l *GenLevel, below map[string]bool) map[string]bool {
+	parent := map[string]string{}
+	vals := map[string]bool{}
+	for _, gr := range l.Groups {
+		if gr.Value == "" || len(gr.Members) == 0 {
+			v.fail(gr.Pos, on("value", "members"), "generalisation of %q: a group needs a value and members", g.Field)
+		}
+		vals[gr.Value] = true
+		for _, m := range gr.Members {
+			if p, ok := parent[m]; ok {
+				v.fail(gr.Pos, on("members"), "generalisation of %q: %q is in group %q and in group %q", g.Field, m, p, gr.Value)
+			}
+			parent[m] = gr.Value
+			if below != nil && !below[m] {
+				v.fail(gr.Pos, on("members"), "generalisation of %q: %q is not a value of the level below", g.Field, m)
+			}
+		}
+	}
+	for m := range below {
+		if _, ok := parent[m]; !ok {
+			v.fail(l.Pos, on("groups", "members"), "generalisation of %q: value %q of the level below has no group", g.Field, m)
+		}
+	}
+	return vals
 }
 
 // declared returns the declared field record.field, or nil.
