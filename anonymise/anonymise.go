@@ -74,7 +74,8 @@ type qi struct {
 	h      *Hierarchy
 	codes  [][]int32 // [level][row]
 	values [][]string
-	ncp    []float64 // [level] Σ over rows of the record's penalty
+	ncp    []float64   // [level] Σ over rows of the record's penalty
+	pen    [][]float64 // [level][code] the penalty of one record
 }
 
 // Anonymise returns the release of d that satisfies c with the least
@@ -140,7 +141,7 @@ func next(node []int, qis []*qi) bool {
 
 func prepare(rows [][]string, j int, h *Hierarchy) (*qi, error) {
 	H := h.Height()
-	q := &qi{col: j, h: h, codes: make([][]int32, H), values: make([][]string, H), ncp: make([]float64, H)}
+	q := &qi{col: j, h: h, codes: make([][]int32, H), values: make([][]string, H), ncp: make([]float64, H), pen: make([][]float64, H)}
 	chains := make([][]string, len(rows))
 	cache := map[string][]string{}
 	for i, r := range rows {
@@ -168,11 +169,15 @@ func prepare(rows [][]string, j int, h *Hierarchy) (*qi, error) {
 			}
 			covered[cd][q.codes[0][i]] = true
 		}
+		q.pen[lv] = make([]float64, len(covered))
 		if distinct < 2 {
 			continue
 		}
+		for cd, c := range covered {
+			q.pen[lv][cd] = float64(len(c)-1) / float64(distinct-1)
+		}
 		for i := range rows {
-			q.ncp[lv] += float64(len(covered[q.codes[lv][i]])-1) / float64(distinct-1)
+			q.ncp[lv] += q.pen[lv][q.codes[lv][i]]
 		}
 	}
 	return q, nil
@@ -283,39 +288,13 @@ func evaluate(n int, qis []*qi, node []int, sens [][]int32, c Config) *evaluatio
 					continue
 				}
 				for k, q := range qis {
-					total += penalty(q, node[k], i)
+					total += q.pen[node[k]][q.codes[node[k]][i]]
 				}
 			}
 		}
 		e.ncp = total / float64(n*len(qis))
 	}
 	return e
-}
-
-// penalty is one record's NCP for one quasi-identifier at a level.
-func penalty(q *qi, lv, row int) float64 {
-	if lv == 0 {
-		return 0
-	}
-	if lv == q.h.Height()-1 {
-		if len(q.values[0]) < 2 {
-			return 0
-		}
-		return 1
-	}
-	// Rare path (suppression at an intermediate level): count directly.
-	distinct := len(q.values[0])
-	if distinct < 2 {
-		return 0
-	}
-	cd := q.codes[lv][row]
-	seen := map[int32]bool{}
-	for i, c := range q.codes[lv] {
-		if c == cd {
-			seen[q.codes[0][i]] = true
-		}
-	}
-	return float64(len(seen)-1) / float64(distinct-1)
 }
 
 // better orders feasible nodes: least NCP, then least discernibility,
