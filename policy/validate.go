@@ -421,13 +421,23 @@ func (v *validator) anonymisedExport(pr *Processor) {
 	}
 	for _, ref := range e.Fields {
 		rec, field, _ := strings.Cut(ref, ".")
-		if f := v.declared(rec, field); f != nil && e.Purpose != "" && !slices.Contains(f.Purposes, e.Purpose) {
+		// A field whose own purposes are wrong is reported once, there.
+		if f := v.declared(rec, field); f != nil && e.Purpose != "" && v.purposesKnown(f) && !slices.Contains(f.Purposes, e.Purpose) {
 			v.fail(e.Pos, on("export", "purpose"), "processor %q: export field %q does not serve purpose %q", pr.ID, ref, e.Purpose)
 		}
 		if !slices.Contains(e.Sensitive, ref) && v.p.Generalisation(ref) == nil {
 			v.fail(e.Pos, on("export", "generalisations", "sensitive"), "processor %q: quasi-identifier %q has no generalisation; declare one or list it as sensitive", pr.ID, ref)
 		}
 	}
+}
+
+func (v *validator) purposesKnown(f *Field) bool {
+	for _, p := range f.Purposes {
+		if v.p.Purpose(p) == nil {
+			return false
+		}
+	}
+	return len(f.Purposes) > 0
 }
 
 // generalisations checks every hierarchy (issue 19): a declared field, each

@@ -483,10 +483,14 @@ func (b *builder) processors(kind policy.ProcessorRole) []Processor {
 		if b.p.IsUnconfirmed(at("kind")) {
 			v.Role = b.lex.t("recipients.role_unconfirmed." + string(pr.Kind))
 		}
-		// The export's fields are what leaves; its k-anonymity floor is
-		// not promised here until an engine enforces it (issue 20).
+		// The export's fields are what leaves. For an anonymised
+		// recipient the k and l promised are the policy's min_k and min_l,
+		// the values 'steward partners export' enforces (issue 19).
 		if pr.Export != nil {
 			v.Export = b.exportFields(pr.Export.Fields)
+			if pr.Kind == policy.RoleAnonymisedRecipient {
+				v.Anonymity = b.anonymity(pr.Export)
+			}
 		}
 		for _, c := range b.p.Cookies {
 			if c.Provider == pr.ID && !slices.Contains(v.Cookies, c.Name) {
@@ -494,6 +498,32 @@ func (b *builder) processors(kind policy.ProcessorRole) []Processor {
 			}
 		}
 		out = append(out, v)
+	}
+	return out
+}
+
+// anonymity is the promise of an anonymised export: each combination of
+// its quasi-identifiers belongs to at least min_k people, and, with min_l,
+// each group shows min_l distinct values of the sensitive fields.
+func (b *builder) anonymity(e *policy.Export) []string {
+	var qis, sens []string
+	for _, col := range e.Fields {
+		name := col
+		rid, fid, _ := strings.Cut(col, ".")
+		if r := b.p.Record(rid); r != nil {
+			if f := r.Field(fid); f != nil {
+				name = strings.ToLower(b.in(f.Name))
+			}
+		}
+		if slices.Contains(e.Sensitive, col) {
+			sens = append(sens, name)
+		} else {
+			qis = append(qis, name)
+		}
+	}
+	out := []string{b.lex.f("recipients.k_anonymity", b.lex.list(qis, "and"), e.MinK)}
+	if e.MinL > 0 && len(sens) > 0 {
+		out = append(out, b.lex.f("recipients.l_diversity", b.lex.list(sens, "and"), e.MinL))
 	}
 	return out
 }

@@ -227,6 +227,10 @@ type Processor struct {
 	// Export lists exactly the fields that leave in the party's export
 	// (R8, Z6), when the policy declares one.
 	Export []DataGroup
+	// Anonymity, for an anonymised recipient, says what the export
+	// guarantees: the k (and l) 'steward partners export' enforces, from
+	// the same policy values (Z6, issue 19).
+	Anonymity []string
 	// Role, when the party's role (processor, recipient) is not yet
 	// confirmed, says so (issue 20).
 	Role string

@@ -14,6 +14,7 @@ import (
 
 	"steward/account"
 	"steward/account/service"
+	"steward/anonymise/partner"
 	"steward/audit"
 	catservice "steward/catalogue/service"
 	"steward/clock"
@@ -73,6 +74,8 @@ type Services struct {
 	// Catalogue imports and searches the functies and opleidingen (issue
 	// 18); site content, no personal data.
 	Catalogue *catservice.Service
+	// Partners builds and records the anonymised partner exports (issue 19).
+	Partners *partner.Service
 }
 
 // New builds the services. It reads the site's published policy versions
@@ -124,6 +127,7 @@ func New(cfg Config) (*Services, error) {
 		Learning:      learning,
 		Vouchers:      &voucherservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning},
 		Catalogue:     &catservice.Service{Store: s, Clock: cfg.Clock},
+		Partners:      &partner.Service{Policy: p, Store: s, Gate: gate, Clock: cfg.Clock, Audit: log},
 	}, nil
 }
 
