@@ -14,23 +14,23 @@ const FormatVersion = 1
 
 // Policy is one site's privacy policy.
 type Policy struct {
-	Format      int          `yaml:"format"`
-	Site        Site         `yaml:"site"`
-	Version     Version      `yaml:"version"`
-	History     []Change     `yaml:"history"`
-	Controller  Controller   `yaml:"controller"`
-	Intro       Text         `yaml:"intro"`
-	Purposes    []Purpose    `yaml:"purposes"`
-	Records     []Record     `yaml:"records"`
-	Retention   []Rule       `yaml:"retention"`
-	Processors  []Processor  `yaml:"processors"`
+	Format     int         `yaml:"format"`
+	Site       Site        `yaml:"site"`
+	Version    Version     `yaml:"version"`
+	History    []Change    `yaml:"history"`
+	Controller Controller  `yaml:"controller"`
+	Intro      Text        `yaml:"intro"`
+	Purposes   []Purpose   `yaml:"purposes"`
+	Records    []Record    `yaml:"records"`
+	Retention  []Rule      `yaml:"retention"`
+	Processors []Processor `yaml:"processors"`
 	// Generalisations are the hierarchies by which an anonymised export
 	// coarsens its quasi-identifiers (Z6, issue 19), one per field.
 	Generalisations []Generalisation `yaml:"generalisations"`
-	Disclosures []Disclosure `yaml:"disclosures"`
-	Cookies     []Cookie     `yaml:"cookies"`
-	Rights      Rights       `yaml:"rights"`
-	Security    []Text       `yaml:"security"`
+	Disclosures     []Disclosure     `yaml:"disclosures"`
+	Cookies         []Cookie         `yaml:"cookies"`
+	Rights          Rights           `yaml:"rights"`
+	Security        []Text           `yaml:"security"`
 	// ThirdPartySites is the note that the statement does not cover linked sites.
 	ThirdPartySites Text `yaml:"third_party_sites"`
 	// Changes says how people are told about a new version of the policy (Z11).
