@@ -3,6 +3,8 @@ package policy
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -280,7 +282,8 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, Problems{*problem}
 	}
 	d := &decoder{file: name}
-	p := &Policy{File: name}
+	sum := sha256.Sum256(data)
+	p := &Policy{File: name, SHA256: hex.EncodeToString(sum[:])}
 	d.decode(root, reflect.ValueOf(p).Elem(), "")
 	p.Unconfirmed = d.marked
 	if root.Kind != yaml.MappingNode {

@@ -39,6 +39,9 @@ type Policy struct {
 	// (Z11; issue 20).
 	Notices Notices `yaml:"notices"`
 
+	// SHA256 is the hex SHA-256 of the bytes the policy was parsed from;
+	// set by the loader. A published version is known by it (issue 20).
+	SHA256 string `yaml:"-"`
 	// Unconfirmed lists the values marked !unconfirmed; set by the loader.
 	Unconfirmed []Unconfirmed `yaml:"-"`
 

@@ -65,8 +65,9 @@ func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.
 	for _, f := range with {
 		f(&cfg)
 	}
-	h := web.NewForTest(t, cfg, wiring.Config{Sealer: sealer, HashParams: &cheapHash})
-	st.srv.Config.Handler = h
+	// What serve serves: a version announced for later gets its own
+	// server from its effective date (issue 20).
+	st.srv.Config.Handler = web.ServingForTest(t, cfg, wiring.Config{Sealer: sealer, HashParams: &cheapHash})
 	st.srv.Start()
 	t.Cleanup(st.srv.Close)
 	return st

@@ -149,7 +149,7 @@ func TestPolicyNoticeBanner(t *testing.T) {
 		v3 := changed(t, "ivm", [2]string{"    since: last_login\n    period: P4Y\n", "    since: last_login\n    period: P6Y\n"})
 		publishAt(t, s, st.clock, v3, "Nog langer.", "Longer still.", time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
 		_, body = st.browser().get("/privacy")
-		if !strings.Contains(body, "Onze privacyverklaring verandert per 1 februari 2027") || !strings.Contains(body, "Deze versie geldt vanaf 1 februari 2027; tot dan geldt de vorige versie.") {
+		if !strings.Contains(body, "Onze privacyverklaring verandert per 1 februari 2027") || !strings.Contains(body, "Versie 3 geldt vanaf 1 februari 2027; tot dan geldt deze versie.") {
 			t.Error("a change announced in advance does not say from when, on the banner and /privacy")
 		}
 		if _, body = st.browser().get("/privacy?lang=en"); !strings.Contains(body, "Our privacy statement changes on 1 February 2027") {

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"steward/policy"
 	"steward/statement"
@@ -17,8 +18,12 @@ type privacyView struct {
 	Body template.HTML
 	// Version is the published version shown; nil before the first.
 	Version *versionView
-	// Old is set when an earlier version is shown, not the one in force.
-	Old bool
+	// Next is the version announced to take effect later, named on the
+	// statement in force with its date (issue 20); nil when none.
+	Next *versionView
+	// Old is set when an earlier version is shown, not the one in force;
+	// Announced when a version still to take effect is shown.
+	Old, Announced bool
 }
 
 // versionView is one published version in the reader's words.
@@ -35,30 +40,41 @@ type versionView struct {
 // (G1, R14, Z10, Z11; issue 3 item 5): Dutch by default, English with
 // ?lang=en, an unknown language is a 400. The page needs no JavaScript and
 // sets no cookie, so anyone can read it before choosing anything. It names
-// the published version and links the history (issue 20).
+// the published version in force and links the history (issue 20); a
+// version announced to take effect later is named with its date and a
+// link, and is not shown as the statement until then.
 func (s *Server) privacy(w http.ResponseWriter, r *http.Request) {
 	lang, err := langOf(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	cur, ok, err := s.cfg.Store.LatestPolicyPublicationHead(r.Context(), s.cfg.Policy.Site.ID)
+	all, err := s.cfg.Store.PolicyPublications(r.Context(), s.cfg.Policy.Site.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	v := &privacyView{}
-	if ok {
-		if v.Version, err = versionOf(cur, lang); err != nil {
+	now := s.cfg.Clock.Now()
+	for _, pv := range all { // newest first
+		if pv.EffectiveAt.After(now) {
+			if v.Next == nil {
+				if v.Next, err = versionOf(pv, lang, now); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+			}
+			continue
+		}
+		if v.Version, err = versionOf(pv, lang, now); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if s.cfg.Clock.Now().Before(cur.EffectiveAt) {
-			if v.Version.From, err = statement.DateInWords(lang, cur.EffectiveAt); err != nil {
-				s.fail(w, r, errBadLang)
-				return
-			}
-		}
+		break
+	}
+	if v.Version == nil && v.Next != nil {
+		// Only the announced version exists: it is the statement shown.
+		v.Version, v.Next = v.Next, nil
 	}
 	s.renderStatement(w, r, lang, s.cfg.Policy, v)
 }
@@ -78,7 +94,7 @@ func (s *Server) privacyVersions(w http.ResponseWriter, r *http.Request) {
 	}
 	list := make([]*versionView, 0, len(all))
 	for _, pv := range all {
-		vv, err := versionOf(pv, lang)
+		vv, err := versionOf(pv, lang, s.cfg.Clock.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -114,17 +130,26 @@ func (s *Server) privacyVersion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errInternal)
 		return
 	}
-	v := &privacyView{}
-	if v.Version, err = versionOf(pv, lang); err != nil {
+	now := s.cfg.Clock.Now()
+	v := &privacyView{Announced: pv.EffectiveAt.After(now)}
+	if v.Version, err = versionOf(pv, lang, now); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	cur, ok, err := s.cfg.Store.LatestPolicyPublication(r.Context(), s.cfg.Policy.Site.ID)
+	// The version in force: the newest whose effective date has come.
+	all, err := s.cfg.Store.PolicyPublications(r.Context(), s.cfg.Policy.Site.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Old = !ok || cur.N != n
+	inForce := 0
+	for _, o := range all {
+		if !o.EffectiveAt.After(now) {
+			inForce = o.N
+			break
+		}
+	}
+	v.Old = !v.Announced && inForce != n
 	s.renderStatement(w, r, lang, p, v)
 }
 
@@ -148,13 +173,20 @@ func (s *Server) renderStatement(w http.ResponseWriter, r *http.Request, lang st
 	s.render(w, r, http.StatusOK, "privacy", pg)
 }
 
-// versionOf puts a published version in the reader's words.
-func versionOf(pv store.PolicyPublication, lang string) (*versionView, error) {
+// versionOf puts a published version in the reader's words; From is its
+// effective date while that is after now.
+func versionOf(pv store.PolicyPublication, lang string, now time.Time) (*versionView, error) {
 	date, err := statement.DateInWords(lang, pv.PublishedAt)
 	if err != nil {
 		return nil, errBadLang
 	}
-	return &versionView{N: pv.N, Date: date, Summary: policy.Text{NL: pv.SummaryNL, EN: pv.SummaryEN}.In(lang)}, nil
+	v := &versionView{N: pv.N, Date: date, Summary: policy.Text{NL: pv.SummaryNL, EN: pv.SummaryEN}.In(lang)}
+	if pv.EffectiveAt.After(now) {
+		if v.From, err = statement.DateInWords(lang, pv.EffectiveAt); err != nil {
+			return nil, errBadLang
+		}
+	}
+	return v, nil
 }
 
 // privacyStylesheet serves the statement's stylesheet as a file: the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/internal/wiring"
 	"steward/policy"
 	"steward/retention"
 	"steward/retention/runner"
@@ -69,12 +70,17 @@ func openRetention(ctx context.Context, a *app, open opener, f retentionFlags) (
 	if err != nil {
 		return nil, err
 	}
-	r, err := newRetentionRunner(s, p, a.clock, rules)
+	// The rules of the policy in force as of the date (issue 20): a
+	// version announced for later is followed from its effective date.
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock, At: asOf})
+	if err == nil && *f.rule != "" {
+		err = runner.CheckRule(svc.Retention.Engine, *f.rule)
+	}
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	return &retentionEnv{store: s, policy: p, asOf: asOf, runner: r}, nil
+	return &retentionEnv{store: s, policy: svc.Policy, asOf: asOf, runner: svc.Retention.ForRules(rules...)}, nil
 }
 
 func runRetentionPlan(ctx context.Context, a *app, args []string) error {

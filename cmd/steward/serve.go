@@ -88,24 +88,62 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		ln.Close()
 		return err
 	}
-	// Every service is built once, here, and the server is given them.
-	svc, err := wire(wiring.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
-		HashConcurrency: o.hashConcurrency})
+	// Every service is built once, here, and the server is given them:
+	// for the policy in force now and, when the file is a version
+	// announced to take effect later, for it too; web.Switch changes over
+	// at its effective date without a restart (issue 20).
+	wcfg := wiring.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
+		HashConcurrency: o.hashConcurrency}
+	svc, err := wire(wcfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	h, err := web.New(web.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Secure: scheme == "https" || strings.HasPrefix(o.baseURL, "https://"),
-		TrustedProxies: o.trusted, ConsentKey: k.consent, AuditKey: k.audit.Public(), MailNotify: dispatcher.Notify,
-		Accounts: svc.Accounts, Consent: svc.Consent, Gate: svc.Gate, Desk: svc.Desk, Retention: svc.Retention,
-		Organisations: svc.Organisations, Learning: svc.Learning, Notices: svc.Notices, Catalogue: svc.Catalogue})
+	webCfg := web.Config{Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Secure: scheme == "https" || strings.HasPrefix(o.baseURL, "https://"),
+		TrustedProxies: o.trusted, ConsentKey: k.consent, AuditKey: k.audit.Public(), MailNotify: dispatcher.Notify}
+	h, err := web.New(webConfig(webCfg, svc))
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	stopBackground := a.startBackground(o, s, dispatcher, svc.Retention, log)
+	var handler http.Handler = h
+	runners := []*runner.Runner{svc.Retention.ForRules()}
+	if !svc.From.IsZero() {
+		wcfg.At, wcfg.Hasher = svc.From, svc.Accounts.Hasher
+		next, err := wire(wcfg)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		h2, err := web.New(webConfig(webCfg, next))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		handler = &web.Switch{Clock: a.clock, At: svc.From, Before: h, After: h2}
+		runners = append(runners, next.Retention.ForRules())
+		log.Info("policy announced", "site", k.policy.Site.ID, "in_force", svc.Policy.Version.Number,
+			"next", k.policy.Version.Number, "from", svc.From.Format(time.RFC3339))
+	}
+	// Background retention follows the policy in force at each run.
+	inForce := func() *runner.Runner {
+		if len(runners) > 1 && !a.clock.Now().Before(svc.From) {
+			return runners[1]
+		}
+		return runners[0]
+	}
+	stopBackground := a.startBackground(o, s, dispatcher, inForce, log)
 	defer stopBackground()
-	return a.serveHTTP(ctx, o, ln, h, k.policy, s.Dialect(), log)
+	return a.serveHTTP(ctx, o, ln, handler, k.policy, s.Dialect(), log)
+}
+
+// webConfig is base with the policy in force and the services built
+// for it.
+func webConfig(base web.Config, svc *wiring.Services) web.Config {
+	base.Policy = svc.Policy
+	base.Accounts, base.Consent, base.Gate, base.Desk, base.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
+	base.Organisations, base.Learning, base.Notices, base.Catalogue = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue
+	return base
 }
 
 // serveOptions is serve's command line, read from flags and environment.
@@ -278,7 +316,7 @@ func (a *app) publishServed(ctx context.Context, o *serveOptions, k *serveKeys, 
 // startBackground starts serve's background jobs — the mail dispatcher,
 // session pruning and, when asked, retention with the wired runner — and
 // returns the function that stops them and waits for them.
-func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, ret *runner.Runner, log *slog.Logger) (stop func()) {
+func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, ret func() *runner.Runner, log *slog.Logger) (stop func()) {
 	// Background work stops with ctx; shutdown waits for it.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	bg := &jobs{log: log}
@@ -297,10 +335,10 @@ func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.
 		// R9, R10, Z9: the policy's periods are kept without anyone
 		// remembering to run them. The lease makes a second server or a
 		// cron job at the same moment harmless: it finds the lease taken.
-		// A copy of the wired runner: a run keeps its lease holder in it.
-		r := ret.ForRules()
+		// ret gives a copy of the wired runner of the policy in force
+		// (issue 20), made once: a run keeps its lease holder in it.
 		bg.every(bgCtx, "retention", o.retentionEvery, func(ctx context.Context) error {
-			return backgroundRetention(ctx, r, log)
+			return backgroundRetention(ctx, ret(), log)
 		})
 	}
 	return func() {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"steward/account"
 	"steward/account/service"
@@ -51,10 +52,25 @@ type Config struct {
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
+	// At is the time whose policy in force the services follow (issue
+	// 20): zero is the clock's now; retention plan --as-of gives its date.
+	At time.Time
+	// Hasher, when set, is the password hasher to share: serve builds the
+	// services of an announced version beside those in force with one
+	// bound on hashes for the process.
+	Hasher *account.Hasher
 }
 
 // Services are one site's services, each built once.
 type Services struct {
+	// Policy is the policy in force at Config.At (publication.InForce):
+	// Config.Policy, or the published version before it while Config.Policy
+	// is announced to take effect later. Every service follows it.
+	Policy *policy.Policy
+	// From is when Config.Policy takes effect, while it is announced for
+	// after Config.At; zero otherwise. serve builds a second set of
+	// services at From and switches to them then (web.Switch).
+	From time.Time
 	// Audit stamps every service's entries with the policy's version.
 	Audit     *audit.Log
 	Accounts  *service.Service
@@ -78,7 +94,9 @@ type Services struct {
 	Partners *partner.Service
 }
 
-// New builds the services. It reads the site's published policy versions
+// New builds the services for the policy in force at cfg.At (issue 20:
+// a version announced in advance is followed from its effective date,
+// the one before it until then). It reads the site's published policy versions
 // once, for the consent notices reworded in substance since (issue 20):
 // consent given with the old words no longer counts once the change takes
 // effect. It fails on a policy the retention engine refuses, which policy
@@ -94,7 +112,15 @@ func New(cfg Config) (*Services, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p, s := cfg.Policy, cfg.Store
+	at := cfg.At
+	if at.IsZero() {
+		at = cfg.Clock.Now()
+	}
+	p, from, err := publication.InForce(context.Background(), cfg.Store.Reader, cfg.Policy, at)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: %w", err)
+	}
+	s := cfg.Store
 	version := p.Version.Number
 	log := &audit.Log{Clock: cfg.Clock, PolicyVersion: func() string { return version }}
 	engine, err := retention.New(p)
@@ -114,6 +140,8 @@ func New(cfg Config) (*Services, error) {
 		BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify}
 	learning := &learnservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log}
 	return &Services{
+		Policy:   p,
+		From:     from,
 		Audit:    log,
 		Consent:  consents,
 		Gate:     gate,
@@ -136,6 +164,9 @@ func New(cfg Config) (*Services, error) {
 // default), account.DefaultHashQueue (64) waiting, the rest refused at
 // once (503).
 func hasher(cfg Config) *account.Hasher {
+	if cfg.Hasher != nil {
+		return cfg.Hasher
+	}
 	p := account.DefaultParams
 	if cfg.HashParams != nil {
 		p = *cfg.HashParams
