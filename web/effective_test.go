@@ -67,4 +67,3 @@ func TestPolicyInForceFollowsEffectiveDate(t *testing.T) {
 		}
 	})
 }
-
