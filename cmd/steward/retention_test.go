@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,8 +11,11 @@ import (
 
 	"steward/account"
 	"steward/audit"
+	"steward/clock"
 	"steward/internal/testkit"
 	"steward/organisation"
+	"steward/policy"
+	"steward/policy/publication"
 	"steward/store"
 )
 
@@ -210,5 +214,59 @@ func TestRetentionRunCommand(t *testing.T) {
 			t.Fatalf("second run: exit %d\n%s", code, stdout)
 		}
 		testkit.AssertAudit(t, s, since, del, del, del)
+	})
+}
+
+// TestRetentionFollowsPolicyInForce: with a policy file that is version 2,
+// published today with a longer period for inactive website accounts (two
+// years instead of one) taking effect in ten days, 'retention plan --as-of'
+// before that date follows version 1 — the account whose last login was
+// 1 June 2025 is due — and after it version 2 — it waits until
+// 1 June 2027 (issue 20, Z11 advance notice).
+func TestRetentionFollowsPolicyInForce(t *testing.T) {
+	testkit.ForEachDSN(t, func(t *testing.T, db string) {
+		ctx := context.Background()
+		orig := readTestFile(t, testkit.PolicyPath(t, "ivm"))
+		old := "    since: !unconfirmed last_login\n    period: P1Y\n"
+		if strings.Count(string(orig), old) != 1 {
+			t.Fatalf("ivm.yaml has %d rules with %q, want 1", strings.Count(string(orig), old), old)
+		}
+		v2src := []byte(strings.Replace(string(orig), old, "    since: !unconfirmed last_login\n    period: P2Y\n", 1))
+		pol := filepath.Join(t.TempDir(), "ivm.yaml")
+		if err := os.WriteFile(pol, v2src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env := map[string]string{"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key"), "STEWARD_DB": db, "STEWARD_POLICY": pol}
+		s := openTestStore(t, env)
+		today := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) // testApp's clock
+		for _, v := range []struct {
+			src           []byte
+			at, effective time.Time
+			summary       string
+		}{{orig, today.Add(-10 * 24 * time.Hour), time.Time{}, "one"}, {v2src, today, today.Add(10 * 24 * time.Hour), "two"}} {
+			p, err := policy.Parse("ivm.yaml", v.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := &publication.Service{Store: s, Clock: clock.NewFixed(v.at)}
+			if _, err := svc.PublishFrom(ctx, p, v.src, audit.System("serve"), policy.Text{NL: v.summary, EN: v.summary}, v.effective); err != nil {
+				t.Fatal(err)
+			}
+		}
+		last := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertAccount(ctx, &account.Account{ID: "a_1", Email: "p1@example.org", Pseudonym: string(audit.NewPseudonym()),
+				CreatedAt: last, ConfirmedAt: last, LastLoginAt: last, LastActivityAt: last})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := run(t, env, "retention", "plan", "--as-of", "2026-12-03", "--rule", "website_account_inactive")
+		if want := "delete 1 year after the last login (1 June 2025), on 1 June 2026"; code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("plan before the effective date: exit %d, want %q\n%s%s", code, want, stdout, stderr)
+		}
+		code, stdout, stderr = run(t, env, "retention", "plan", "--as-of", "2026-12-05", "--rule", "website_account_inactive", "--format", "json")
+		if code != 0 || !strings.Contains(stdout, `"delete": 0`) || strings.Contains(stdout, "1 June 2026") {
+			t.Errorf("plan from the effective date: exit %d, want nothing due\n%s%s", code, stdout, stderr)
+		}
 	})
 }
