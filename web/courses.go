@@ -29,6 +29,8 @@ type courseView struct {
 	CSRF      string
 	LoginURL  string
 	Enrolled  bool
+	// Vouchers links to /vouchers/redeem where the site has them.
+	Vouchers bool
 }
 
 // coursesOn reports whether the site has courses; it answers 404 if not.
@@ -65,8 +67,9 @@ func (s *Server) course(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := mustLang(r)
-	v := &courseView{Course: c, Enrolled: r.URL.Query().Get("done") == "enrolled"}
+	v := &courseView{Course: c, Enrolled: r.URL.Query().Get("done") == "enrolled", Vouchers: s.vouchersEnabled()}
 	if au := s.viewer(r); au != nil {
+		v.Vouchers = v.Vouchers && !au.Account.IsStaff()
 		if !au.Account.IsStaff() {
 			v.Person, v.CSRF = true, au.Session.CSRF
 			if v.Enrolment, err = s.cfg.Learning.EnrolmentIn(ctx, au.Account, c.Slug); err != nil {

@@ -40,6 +40,9 @@ var staffPages = []struct {
 	{"/staff/organisations", "staff_organisations.title", account.RoleOrganisationManager},
 	// Where the policy has courses (learning.Enabled).
 	{"/staff/courses", "staff_courses.title", account.RoleSupport},
+	// Where the policy has vouchers: batches and the report, per
+	// organisation (a manager: their own).
+	{"/staff/vouchers", "staff_vouchers.title", account.RoleOrganisationManager},
 	{"/staff/audit", "staff_audit.title", account.RolePrivacyOfficer},
 }
 
@@ -67,7 +70,7 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		return v
 	case au.Account.IsStaff():
 		for _, p := range staffPages {
-			if p.Path == "/staff/courses" && !courses {
+			if p.Path == "/staff/courses" && !courses || p.Path == "/staff/vouchers" && !s.vouchersEnabled() {
 				continue
 			}
 			if au.Account.Role.Allows(p.Need) {

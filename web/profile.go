@@ -18,6 +18,8 @@ type profileView struct {
 	EmailChange emailChangeForm
 	// Password is the change-password form (password.go).
 	Password passwordView
+	// Vouchers links to /vouchers/redeem where the site has them.
+	Vouchers bool
 }
 
 // emailChangeForm is the profile page's form for a new login address: what
@@ -101,7 +103,8 @@ func (s *Server) profileView(r *http.Request, au *authed, in map[string]map[stri
 	d.Errors = s.summary(lang, errs)
 	n, _ := s.accounts().CountSessions(r.Context(), au.Account.ID)
 	return &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n,
-		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}, Password: passwordView{CSRF: au.Session.CSRF}}, nil
+		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}, Password: passwordView{CSRF: au.Session.CSRF},
+		Vouchers: s.vouchersEnabled() && !au.Account.IsStaff()}, nil
 }
 
 // profileSubmit stores the edits. A masked value sent back unchanged

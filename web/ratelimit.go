@@ -159,6 +159,10 @@ type limits struct {
 	// mails its address a confirmation link (issue 13 item 5).
 	requestIP      *limiter
 	requestAddress *limiter
+	// voucherIP and voucherAccount limit the codes a client and an
+	// account may try (issue 17): a guess costs a token.
+	voucherIP      *limiter
+	voucherAccount *limiter
 }
 
 // newLimits makes the buckets; with shared set they live in the database
@@ -176,11 +180,14 @@ func newLimits(c clock.Clock, shared tokenStore, log *slog.Logger) *limits {
 		newsletterAddress: newLimiter(c, 3, 20*time.Minute),
 		requestIP:         newLimiter(c, 5, 12*time.Minute),
 		requestAddress:    newLimiter(c, 3, 20*time.Minute),
+		voucherIP:         newLimiter(c, 20, 3*time.Minute),
+		voucherAccount:    newLimiter(c, 10, 6*time.Minute),
 	}
 	for name, lim := range map[string]*limiter{
 		"login_ip": l.loginIP, "login_account": l.loginAccount, "login_code": l.loginCode, "signup_ip": l.signupIP, "signup_account": l.signupAccount,
 		"reset_ip": l.resetIP, "reset_account": l.resetAccount, "newsletter_ip": l.newsletterIP, "newsletter_address": l.newsletterAddress,
 		"request_ip": l.requestIP, "request_address": l.requestAddress,
+		"voucher_ip": l.voucherIP, "voucher_account": l.voucherAccount,
 	} {
 		lim.name, lim.shared, lim.log = name, shared, log
 		if strings.HasSuffix(name, "_ip") {

@@ -131,5 +131,12 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /functies/{id}", s.catalogueJob)
 	mux.HandleFunc("GET /opleidingen", s.catalogueCourses)
 	mux.HandleFunc("GET /opleidingen/{id}", s.catalogueCourse)
+	mux.HandleFunc("GET /vouchers/redeem", s.voucherRedeem)
+	mux.HandleFunc("POST /vouchers/redeem", s.voucherPreview)
+	mux.HandleFunc("POST /vouchers/redeem/confirm", s.voucherConfirm)
+	mux.HandleFunc("GET /staff/vouchers", s.staffVouchers)
+	mux.HandleFunc("GET /staff/organisations/{id}/vouchers", s.orgVouchers)
+	mux.HandleFunc("POST /staff/organisations/{id}/vouchers", s.orgVouchersCreate)
+	mux.HandleFunc("GET /staff/organisations/{id}/voucher-report", s.orgVoucherReport)
 	mux.HandleFunc("/", s.notFound)
 }

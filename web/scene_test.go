@@ -11,10 +11,12 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/organisation"
 	"steward/policy"
 	"steward/rights"
 	"steward/store"
+	"steward/voucher"
 )
 
 // scene is a site with one of each kind of user, logged in, and enough
@@ -113,6 +115,28 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 		t.Fatal(err)
 	}
 	sc.users[string(account.RoleOrganisationManager)] = staffBrowserIn(t, st, "organisation-manager@example.org", account.RoleOrganisationManager, sc.org)
+	if policyName == "ivm" {
+		// The manager's vouchers for the paid course, one redeemed by the
+		// person, so the batches and the report have rows (issue 17).
+		svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, policyName), Store: s, Clock: st.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mgr, _ := s.AccountByEmail(ctx, "organisation-manager@example.org")
+		_, codes, err := svc.Vouchers.Create(ctx, mgr, voucher.Batch{Organisation: sc.org, Course: "polyfarmacie", Count: 2,
+			ExpiresAt: st.clock.Now().AddDate(0, 2, 0), Label: "Team noord"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anna, _ := s.AccountByID(ctx, sc.personID)
+		o, err := svc.Vouchers.Preview(ctx, anna, codes[0], "nl")
+		if err == nil {
+			_, err = svc.Vouchers.Redeem(ctx, anna, codes[0], "nl", o.Notice.Hash)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Everyone but the first-time visitor has answered the cookie notice
 	// (refused all), as someone who has used the site before has.
 	sc.users["returning visitor"] = st.browser()

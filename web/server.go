@@ -22,6 +22,7 @@ import (
 	"steward/retention/runner"
 	"steward/rights/desk"
 	"steward/store"
+	voucherservice "steward/voucher/service"
 )
 
 // Config is what the web layer needs from main.
@@ -53,6 +54,9 @@ type Config struct {
 	Organisations *orgservice.Service
 	// Learning is the course catalogue and enrolment (issue 16).
 	Learning *learnservice.Service
+	// Vouchers creates, redeems and reports vouchers (issue 17); nil
+	// leaves the voucher pages out.
+	Vouchers *voucherservice.Service
 	// Notices tells people about a published policy change: the banner
 	// and its dismissal (issue 20).
 	Notices *publication.Teller

@@ -27,7 +27,7 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 	}
 	cfg.Policy = svc.Policy
 	cfg.Accounts, cfg.Consent, cfg.Gate, cfg.Desk, cfg.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
-	cfg.Organisations, cfg.Learning = svc.Organisations, svc.Learning
+	cfg.Organisations, cfg.Learning, cfg.Vouchers = svc.Organisations, svc.Learning, svc.Vouchers
 	cfg.Notices = svc.Notices
 	cfg.Catalogue = svc.Catalogue
 	s, err := New(cfg)

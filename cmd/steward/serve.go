@@ -143,6 +143,7 @@ func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Policy = svc.Policy
 	base.Accounts, base.Consent, base.Gate, base.Desk, base.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
 	base.Organisations, base.Learning, base.Notices, base.Catalogue = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue
+	base.Vouchers = svc.Vouchers
 	return base
 }
 
