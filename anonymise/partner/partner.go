@@ -82,16 +82,16 @@ func (s *Service) Build(ctx context.Context, partnerID string, fields []string) 
 	if err != nil {
 		return nil, err
 	}
+	allowed, err := s.allowed(ctx, people, e.Purpose)
+	if err != nil {
+		return nil, err
+	}
 	out := &Export{Partner: partnerID}
 	row := map[string]int{}
 	var d anonymise.Dataset
 	d.Columns = fields
-	for _, id := range people {
-		ok, _, err := s.Gate.Allowed(ctx, id, e.Purpose)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
+	for i, id := range people {
+		if !allowed[i] {
 			out.Excluded++
 			continue
 		}
@@ -107,6 +107,34 @@ func (s *Service) Build(ctx context.Context, partnerID string, fields []string) 
 		return nil, err
 	}
 	out.Result = res
+	return out, nil
+}
+
+// allowed answers the purpose gate for each person. For a purpose that
+// needs no consent only restrictions and objections count: their limits
+// are read in batches and judged by the gate's own rule (consent.Decide);
+// a consent-based purpose asks the gate person by person, which also
+// knows consents asked again after a reworded notice.
+func (s *Service) allowed(ctx context.Context, people []string, purposeID string) ([]bool, error) {
+	out := make([]bool, len(people))
+	pu := s.Policy.Purpose(purposeID)
+	if pu != nil && !pu.NeedsConsent() {
+		limits, err := s.Store.ProcessingLimitsFor(ctx, people)
+		if err != nil {
+			return nil, err
+		}
+		for i, id := range people {
+			out[i], _ = consent.Decide(pu, nil, limits[id])
+		}
+		return out, nil
+	}
+	for i, id := range people {
+		ok, _, err := s.Gate.Allowed(ctx, id, purposeID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ok
+	}
 	return out, nil
 }
 
