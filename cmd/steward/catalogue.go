@@ -36,6 +36,11 @@ func runCatalogueImport(ctx context.Context, a *app, args []string) error {
 	if !p.Site.Catalogue {
 		return steward.Errorf(steward.EINVALID, "error.catalogue_not_enabled", "site", p.Site.ID)
 	}
+	s, err := a.openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	data, err := readInputFile(pos[0], pos[0], maxCatalogueFile)
 	if err != nil {
 		return err
@@ -44,11 +49,6 @@ func runCatalogueImport(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.openStore(ctx, *db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock})
 	if err != nil {
 		return err

@@ -312,6 +312,12 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"voucher_batches":          "an organisation's batches of voucher codes, no person",
 				"vouchers":                 "code hashes; a redeemed one's notice is exported as voucher_notices",
 				"policy_notice_mails":      "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
+				// Issue 18: the catalogue of functies and opleidingen is site
+				// content; SQLite's FTS5 index of it keeps its own tables.
+				"catalogue_items": "the catalogue of functies and opleidingen, no person", "catalogue_fts": "the catalogue's search index (FTS5), no person",
+				"catalogue_fts_data": "FTS5 index storage, no person", "catalogue_fts_idx": "FTS5 index storage, no person",
+				"catalogue_fts_content": "FTS5 index storage, no person", "catalogue_fts_docsize": "FTS5 index storage, no person",
+				"catalogue_fts_config": "FTS5 index storage, no person",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {
