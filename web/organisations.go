@@ -35,10 +35,12 @@ type staffOrgsView struct {
 }
 
 type staffOrgView struct {
-	Detail  *orgservice.Detail
-	Invites []staffOrgInvite
-	CSRF    string
-	Notice  string
+	Detail *orgservice.Detail
+	// Vouchers links the organisation's vouchers and report (issue 17).
+	Vouchers bool
+	Invites  []staffOrgInvite
+	CSRF     string
+	Notice   string
 }
 
 type staffOrgInvite struct {
@@ -106,7 +108,7 @@ func (s *Server) staffOrganisation(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := &staffOrgView{Detail: d, CSRF: au.Session.CSRF}
+	v := &staffOrgView{Detail: d, CSRF: au.Session.CSRF, Vouchers: s.vouchersEnabled()}
 	if n := r.URL.Query().Get("done"); slices.Contains(orgNotices, n) {
 		v.Notice = n
 	}

@@ -236,14 +236,15 @@ func (s *Service) Report(ctx context.Context, by *account.Account, org, how stri
 	now := s.Clock.Now()
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		seen := map[string]bool{}
+		var subjects []string
 		for _, r := range rows {
-			if seen[r.Subject] {
-				continue
+			if !seen[r.Subject] {
+				seen[r.Subject] = true
+				subjects = append(subjects, r.Subject)
 			}
-			seen[r.Subject] = true
-			if err := tx.RecordStaffView(ctx, store.StaffView{At: now, StaffID: by.ID, SubjectID: r.Subject, Fields: fields}); err != nil {
-				return err
-			}
+		}
+		if err := tx.RecordStaffViews(ctx, now, by.ID, subjects, fields); err != nil {
+			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{Actor: audit.Staff(by.ID), Action: audit.StaffView,
 			ObjectKind: how, ObjectID: org, Fields: fields})
