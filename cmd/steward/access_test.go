@@ -52,6 +52,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"organisations list":          {},
 		"organisations remove-member": {"anna@example.org", "--organisation", "org-1"},
 		"panel export":                {"--policy", testkit.PolicyPath(t, "zorginspirator")},
+		"partners export":             {"--partner", "fwg", "--out", filepath.Join(files, "fwg.csv"), "--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"catalogue import":            {filepath.Join(testkit.RepoRoot(t), "policies", "content", "zorginspirator-catalogue.json"), "--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"policy check":                {pol},
 		"policy diff":                 {"1", "2"},

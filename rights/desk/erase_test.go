@@ -311,6 +311,7 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"policy_notice_dismissals": "that the banner about a version was hidden: a display choice, dropped with the account",
 				"voucher_batches":          "an organisation's batches of voucher codes, no person",
 				"vouchers":                 "code hashes; a redeemed one's notice is exported as voucher_notices",
+				"partner_exports":          "anonymised exports handed to a partner: counts and a report hash, no person (Z6)",
 				"policy_notice_mails":      "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
 				// Issue 18: the catalogue of functies and opleidingen is site
 				// content; SQLite's FTS5 index of it keeps its own tables.
