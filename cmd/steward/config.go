@@ -70,6 +70,22 @@ func (a *app) openStoreToChange(ctx context.Context, dsn string) (*store.Store, 
 	return s, nil
 }
 
+// openStoreAsStaff is openStoreToChange for a command a staff member
+// runs: it also checks that staff is the id of a staff account and
+// returns it as the audit actor, closing the store again when not.
+func (a *app) openStoreAsStaff(ctx context.Context, dsn, staff string) (*store.Store, audit.Actor, error) {
+	s, err := a.openStoreToChange(ctx, dsn)
+	if err != nil {
+		return nil, "", err
+	}
+	actor, err := staffActor(ctx, s, staff)
+	if err != nil {
+		s.Close()
+		return nil, "", err
+	}
+	return s, actor, nil
+}
+
 // makeStore opens the database for 'serve' and 'migrate', the two
 // commands that may create it: created (SQLite) and migrated, its audit
 // key created when the database has none yet (issue 13).

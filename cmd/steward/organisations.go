@@ -30,12 +30,8 @@ func (a *app) orgCommand(ctx context.Context, db, pol, staff, base string) (*org
 	if err != nil {
 		return nil, err
 	}
-	s, err := a.openStoreToChange(ctx, db)
+	s, _, err := a.openStoreAsStaff(ctx, db, staff)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := staffActor(ctx, s, staff); err != nil {
-		s.Close()
 		return nil, err
 	}
 	acc, err := s.AccountByID(ctx, staff)

@@ -49,15 +49,11 @@ func runPartnersExport(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.openStoreToChange(ctx, *db)
+	s, actor, err := a.openStoreAsStaff(ctx, *db, *staff)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	actor, err := staffActor(ctx, s, *staff)
-	if err != nil {
-		return err
-	}
 	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock})
 	if err != nil {
 		return err

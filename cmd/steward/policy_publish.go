@@ -52,15 +52,11 @@ func runPolicyPublish(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.openStoreToChange(ctx, *db)
+	s, actor, err := a.openStoreAsStaff(ctx, *db, *staff)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	actor, err := staffActor(ctx, s, *staff)
-	if err != nil {
-		return err
-	}
 	v, err := (&publication.Service{Store: s, Clock: a.clock}).PublishFrom(ctx, p, data, actor, summary, effective)
 	if err != nil {
 		return err

@@ -74,15 +74,11 @@ func runOverrideSet(ctx context.Context, a *app, args []string) error {
 	} else if !r.ContractOverride {
 		return steward.FieldError("rule", "error.retention_rule_no_contract_override", "rule", o.Rule)
 	}
-	s, err := a.openStoreToChange(ctx, *db)
+	s, actor, err := a.openStoreAsStaff(ctx, *db, *staff)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	actor, err := staffActor(ctx, s, *staff)
-	if err != nil {
-		return err
-	}
 	log := &audit.Log{Clock: a.clock, PolicyVersion: func() string { return p.Version.Number }}
 	var id int64
 	err = s.InTx(ctx, func(tx *store.Tx) error {
@@ -183,15 +179,11 @@ func runOverrideRemove(ctx context.Context, a *app, args []string) error {
 	if err != nil || id <= 0 {
 		return steward.FieldError("id", "error.is_not_override_id", "id_flag", *idFlag)
 	}
-	s, err := a.openStoreToChange(ctx, *db)
+	s, actor, err := a.openStoreAsStaff(ctx, *db, *staff)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	actor, err := staffActor(ctx, s, *staff)
-	if err != nil {
-		return err
-	}
 	log := &audit.Log{Clock: a.clock}
 	var o store.StoredOverride
 	err = s.InTx(ctx, func(tx *store.Tx) error {
