@@ -1,7 +1,8 @@
 // Package diff compares two versions of a site's policy structurally
 // (G1, Z11; issue 20): purposes added, removed or reworded, legal bases
 // changed, fields added or removed, retention periods changed, processors
-// and recipients added or removed or given other data, cookies, rights.
+// and recipients added or removed or given other data, the anonymity terms
+// of an anonymised export and the generalisations it uses, cookies, rights.
 // Each change is one of substance or a text edit that changes no meaning
 // (a typo fix), so the privacy officer sees what matters first, and the
 // changes of substance say which record kinds and purposes they touch, so
@@ -11,6 +12,7 @@
 package diff
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode"
@@ -18,6 +20,8 @@ import (
 	"steward/message"
 	"steward/policy"
 	"steward/statement"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Area is the part of the policy a change is in.
@@ -31,9 +35,12 @@ const (
 	AreaRetention  Area = "retention"
 	AreaProcessor  Area = "processor"
 	AreaDisclosure Area = "disclosure"
-	AreaCookie     Area = "cookie"
-	AreaRights     Area = "rights"
-	AreaText       Area = "text"
+	// AreaGeneralisation is the hierarchies by which anonymised exports
+	// coarsen a field (Z6).
+	AreaGeneralisation Area = "generalisation"
+	AreaCookie         Area = "cookie"
+	AreaRights         Area = "rights"
+	AreaText           Area = "text"
 )
 
 // Change is one difference between two policies.
@@ -82,6 +89,7 @@ func Between(old, new *policy.Policy) []Change {
 	d.records()
 	d.retention()
 	d.processors()
+	d.generalisations()
 	d.disclosures()
 	d.cookies()
 	d.rights()
@@ -380,18 +388,140 @@ func (d *differ) processors() {
 		if o.Kind != n.Kind || o.Location != n.Location {
 			d.substance(AreaProcessor, n.ID, "policydiff.processor_changed", n.Records, nil, "name", n.Name)
 		}
-		var of, nf []string
-		if o.Export != nil {
-			of = o.Export.Fields
-		}
-		if n.Export != nil {
-			nf = n.Export.Fields
-		}
-		if !slices.Equal(of, nf) {
-			d.substance(AreaProcessor, n.ID, "policydiff.export_changed", n.Records, nil, "name", n.Name)
-		}
+		d.export(n.ID, n.Name, o.Export, n.Export)
 		d.text(AreaProcessor, n.ID, "processor_task", o.Task, n.Task, nil, nil)
 	}
+}
+
+// recordOf is the record kind of an exported "record.field".
+func recordOf(field string) string {
+	rec, _, _ := strings.Cut(field, ".")
+	return rec
+}
+
+// exportRecords lists the record kinds of the fields in either export: the
+// people whose data is in the file.
+func exportRecords(o, n *policy.Export) []string {
+	var out []string
+	for _, e := range []*policy.Export{o, n} {
+		if e == nil {
+			continue
+		}
+		for _, f := range e.Fields {
+			if r := recordOf(f); !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// export compares the file a party receives (Z6, issue 19): the fields,
+// and for an anonymised export its anonymity terms. What shares more or
+// weakens the anonymity promise concerns the people whose data is in the
+// file (their record kinds); what shares less or strengthens it concerns
+// nobody directly, as for a party that receives fewer kinds of data.
+func (d *differ) export(id, name string, o, n *policy.Export) {
+	if o == nil && n == nil {
+		return
+	}
+	var zero policy.Export
+	if o == nil {
+		o = &zero
+	}
+	if n == nil {
+		n = &zero
+	}
+	recs := exportRecords(o, n)
+	fplus, fminus := added(o.Fields, n.Fields, func(s string) string { return s })
+	for _, f := range fplus {
+		d.substance(AreaProcessor, id, "policydiff.export_field_added", []string{recordOf(f)}, nil, "name", name, "field", f)
+	}
+	for _, f := range fminus {
+		d.substance(AreaProcessor, id, "policydiff.export_field_removed", nil, nil, "name", name, "field", f)
+	}
+	if o.Format != n.Format && o.Format != "" && n.Format != "" {
+		d.substance(AreaProcessor, id, "policydiff.export_format_changed", nil, nil, "name", name, "old", string(o.Format), "new", string(n.Format))
+	}
+	switch {
+	case n.MinK < o.MinK:
+		d.substance(AreaProcessor, id, "policydiff.min_k_lowered", recs, nil, "name", name, "old", o.MinK, "new", n.MinK)
+	case n.MinK > o.MinK:
+		d.substance(AreaProcessor, id, "policydiff.min_k_raised", nil, nil, "name", name, "old", o.MinK, "new", n.MinK)
+	}
+	switch {
+	case n.MinL < o.MinL && n.MinL == 0:
+		d.substance(AreaProcessor, id, "policydiff.min_l_dropped", recs, nil, "name", name, "old", o.MinL)
+	case n.MinL < o.MinL:
+		d.substance(AreaProcessor, id, "policydiff.min_l_lowered", recs, nil, "name", name, "old", o.MinL, "new", n.MinL)
+	case n.MinL > o.MinL:
+		d.substance(AreaProcessor, id, "policydiff.min_l_raised", nil, nil, "name", name, "old", o.MinL, "new", n.MinL)
+	}
+	if o.Purpose != n.Purpose {
+		d.substance(AreaProcessor, id, "policydiff.export_purpose_changed", recs, nil, "name", name, "old", none(o.Purpose), "new", none(n.Purpose))
+	}
+	// A field that only now leaves, or no longer leaves, is said above.
+	splus, sminus := added(o.Sensitive, n.Sensitive, func(s string) string { return s })
+	for _, f := range splus {
+		if slices.Contains(o.Fields, f) {
+			d.substance(AreaProcessor, id, "policydiff.sensitive_added", []string{recordOf(f)}, nil, "name", name, "field", f)
+		}
+	}
+	for _, f := range sminus {
+		if slices.Contains(n.Fields, f) {
+			d.substance(AreaProcessor, id, "policydiff.sensitive_removed", []string{recordOf(f)}, nil, "name", name, "field", f)
+		}
+	}
+	if o.MaxSuppressedPercent != n.MaxSuppressedPercent {
+		d.substance(AreaProcessor, id, "policydiff.suppression_changed", nil, nil, "name", name, "old", o.MaxSuppressedPercent, "new", n.MaxSuppressedPercent)
+	}
+}
+
+// none is s, or the word for none when s is empty.
+func none(s string) any {
+	if s == "" {
+		return message.Key("policydiff.none_period")
+	}
+	return s
+}
+
+// generalisations compares the hierarchies by which anonymised exports
+// coarsen a field (Z6): a hierarchy changed concerns the people whose data
+// the field holds; one added or removed changes no export by itself (a
+// field exported without one is refused by validation).
+func (d *differ) generalisations() {
+	find := func(p *policy.Policy, f string) *policy.Generalisation {
+		for i := range p.Generalisations {
+			if p.Generalisations[i].Field == f {
+				return &p.Generalisations[i]
+			}
+		}
+		return nil
+	}
+	plus, minus := added(d.old.Generalisations, d.new.Generalisations, func(g policy.Generalisation) string { return g.Field })
+	for _, f := range plus {
+		d.substance(AreaGeneralisation, f, "policydiff.generalisation_added", nil, nil)
+	}
+	for _, f := range minus {
+		d.substance(AreaGeneralisation, f, "policydiff.generalisation_removed", nil, nil)
+	}
+	for _, n := range d.new.Generalisations {
+		o := find(d.old, n.Field)
+		if o == nil {
+			continue
+		}
+		if !sameLevels(o.Levels, n.Levels) {
+			d.substance(AreaGeneralisation, n.Field, "policydiff.generalisation_changed", []string{recordOf(n.Field)}, nil)
+		}
+	}
+}
+
+// sameLevels compares two hierarchies as written, ignoring where in the
+// file they stand.
+func sameLevels(a, b []policy.GenLevel) bool {
+	ya, erra := yaml.Marshal(a)
+	yb, errb := yaml.Marshal(b)
+	return erra == nil && errb == nil && bytes.Equal(ya, yb)
 }
 
 func (d *differ) disclosures() {

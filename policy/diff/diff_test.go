@@ -2,6 +2,7 @@ package diff_test
 
 import (
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +99,16 @@ func TestDiffCoversEveryArea(t *testing.T) {
 		"      - id: education_history\n", "      - id: hobby\n        name: {nl: Hobby, en: Hobby}\n        type: text\n        editable: true\n        source: data_subject\n        purposes: [career_profile]\n      - id: education_history\n",
 		"    lifetime: !unconfirmed P3M", "    lifetime: !unconfirmed P6M",
 		"  honoured: [access, rectification, erasure, restriction, portability, objection, withdraw_consent]", "  honoured: [access, rectification, erasure, restriction, objection, withdraw_consent]",
+		// Issue 19's anonymised export: Stichting FWG's terms weakened, a
+		// field added, MarktMonitor's work preferences made a
+		// quasi-identifier, a hierarchy changed and one added.
+		"      min_k: 5\n      min_l: 2\n      max_suppressed_percent: 5\n", "      min_k: 2\n      min_l: 1\n      max_suppressed_percent: 10\n",
+		"        - saved_item.item\n      sensitive: [profile.work_preferences, saved_item.kind, saved_item.item]\n",
+		"        - saved_item.item\n        - saved_item.saved_at\n      sensitive: [profile.work_preferences, saved_item.kind, saved_item.item, saved_item.saved_at]\n",
+		"      sensitive: [profile.work_preferences, saved_item.kind, saved_item.item]\n      min_k: 5\n      min_l: 2\n",
+		"      sensitive: [saved_item.kind, saved_item.item]\n      min_k: 5\n      min_l: 2\n",
+		"generalisations:\n", "generalisations:\n  - field: profile.work_preferences\n    levels: []\n",
+		"      - {name: band10, band: 10}\n", "      - {name: band20, band: 20}\n",
 	)
 	cs := diff.Between(old, new)
 	want := map[string][]string{
@@ -106,6 +117,13 @@ func TestDiffCoversEveryArea(t *testing.T) {
 		"profile: item hobby added":                                                   {"profile"},
 		"cookie _fbp: lifetime, category, consent, provider or purpose changed":       nil,
 		"right removed: portability":                                                  nil,
+		"party Stichting FWG: weaker anonymity — every combination in the file it receives needs only 2 people instead of 5":                              {"profile", "saved_item"},
+		"party Stichting FWG: weaker anonymity — every group in the file it receives needs only 1 instead of 2 different values of each sensitive item":   {"profile", "saved_item"},
+		"party Stichting FWG: the share of people that may be left out of the file it receives changed from 5% to 10%":                                    nil,
+		"party Stichting FWG: saved_item.saved_at added to the file it receives (more data leaves us)":                                                    {"saved_item"},
+		"party MarktMonitor B.V.: weaker anonymity — profile.work_preferences no longer needs different values within each group in the file it receives": {"profile"},
+		"anonymised exports: a way to make profile.work_preferences coarser added":                                                                        nil,
+		"anonymised exports: how profile.age is made coarser changed":                                                                                     {"profile"},
 	}
 	for _, c := range cs {
 		recs, ok := want[c.Text("en")]
@@ -126,5 +144,73 @@ func TestDiffCoversEveryArea(t *testing.T) {
 				t.Errorf("%s: %q has a missing text or argument", lang, txt)
 			}
 		}
+	}
+}
+
+// TestDiffCoversEveryExportTerm changes each term of an anonymised export
+// (issue 19) and each part of a generalisation hierarchy in turn, found by
+// reflection, so a term added to policy.Export or policy.GenLevel later
+// that policy/diff does not compare fails here rather than going unsaid:
+// each must be a change of substance in words.
+func TestDiffCoversEveryExportTerm(t *testing.T) {
+	src := source(t)
+	old := edited(t, src)
+	// change changes v: a number lowered, a text extended, a list's first
+	// element left out (or an element added to an empty list).
+	change := func(t *testing.T, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Int:
+			v.SetInt(v.Int() - 1)
+		case reflect.String:
+			v.SetString(v.String() + "x")
+		case reflect.Slice:
+			if v.Len() > 0 {
+				v.Set(v.Slice(1, v.Len()))
+			} else {
+				v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+			}
+		default:
+			t.Fatalf("a %s: teach this test and policy/diff to change and compare it", v.Type())
+		}
+	}
+	check := func(t *testing.T, what string, new *policy.Policy) {
+		t.Helper()
+		cs := diff.Between(old, new)
+		if len(cs) == 0 || !cs[0].Substance {
+			t.Fatalf("%s changed: %d changes, none of substance:\n%s", what, len(cs), describe(cs))
+		}
+		for _, lang := range policy.Languages {
+			if txt := cs[0].Text(lang); strings.Contains(txt, "[") || strings.Contains(txt, "{") {
+				t.Errorf("%s changed: %s: %q has a missing text or argument", what, lang, txt)
+			}
+		}
+	}
+	fwg := func(p *policy.Policy) *policy.Export {
+		for i := range p.Processors {
+			if p.Processors[i].ID == "fwg" {
+				return p.Processors[i].Export
+			}
+		}
+		t.Fatal("no processor fwg")
+		return nil
+	}
+	for i, f := range reflect.VisibleFields(reflect.TypeOf(policy.Export{})) {
+		if f.Name == "Pos" {
+			continue
+		}
+		new := edited(t, src)
+		change(t, reflect.ValueOf(fwg(new)).Elem().Field(i))
+		check(t, "Export."+f.Name, new)
+	}
+	for i, f := range reflect.VisibleFields(reflect.TypeOf(policy.GenLevel{})) {
+		if f.Name == "Pos" {
+			continue
+		}
+		new := edited(t, src)
+		if new.Generalisations[1].Field != "profile.age" {
+			t.Fatalf("second hierarchy is %s, want profile.age", new.Generalisations[1].Field)
+		}
+		change(t, reflect.ValueOf(&new.Generalisations[1].Levels[0]).Elem().Field(i))
+		check(t, "GenLevel."+f.Name, new)
 	}
 }
