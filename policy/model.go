@@ -370,8 +370,19 @@ type Field struct {
 	Min       *int     `yaml:"min"`
 	Max       *int     `yaml:"max"`
 	Choices   []Choice `yaml:"choices"`
-	Pos       Pos      `yaml:"-"`
+	// References names the catalogue a text field's stored value is a
+	// key of (only "course": a course's slug); "My data" shows the
+	// entry's title instead of the key, the export the stored value.
+	References string `yaml:"references"`
+	Pos        Pos    `yaml:"-"`
 }
+
+// ReferenceCourse is the References value of a field holding a course's
+// slug.
+const ReferenceCourse = "course"
+
+// References lists the valid values of Field.References.
+var References = []string{ReferenceCourse}
 
 // Choice is one allowed value of a choice field.
 type Choice struct {

@@ -281,6 +281,12 @@ func (v *validator) field(r *Record, f *Field, purposes map[string]bool) {
 	if f.Type != TypeChoice && len(f.Choices) > 0 {
 		v.fail(f.Pos, on("choices", "type"), "%s: choices are only for type choice", where)
 	}
+	if f.References != "" && !slices.Contains(References, f.References) {
+		v.fail(f.Pos, on("references"), "%s: references %q is not one of %v", where, f.References, References)
+	}
+	if f.References != "" && f.Type != TypeText {
+		v.fail(f.Pos, on("references", "type"), "%s: references is only for type text", where)
+	}
 	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
 		v.fail(f.Pos, on("min", "max"), "%s: min %d is above max %d", where, *f.Min, *f.Max)
 	}

@@ -127,6 +127,10 @@ type Item struct {
 	ID        string            `json:"id"`
 	CreatedAt time.Time         `json:"created_at,omitzero"`
 	Values    map[string]string `json:"values"`
+	// Titles are, for the fields that reference a catalogue (a course's
+	// slug, policy.Field.References), the entry's title for "My data" to
+	// show instead of the key; the export carries the stored value only.
+	Titles map[string]policy.Text `json:"-"`
 	// Deletion says when and how the record will be deleted or anonymised
 	// under the retention rules, as the retention engine computes it.
 	Deletion Deletion `json:"deletion"`

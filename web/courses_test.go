@@ -100,9 +100,19 @@ func TestCoursePagesAndFreeEnrolment(t *testing.T) {
 		if resp, _ := anna.post("/courses/medicatiebewaking/enrol", url.Values{"csrf": {anna.csrf("/account")}}); resp.StatusCode != http.StatusConflict {
 			t.Fatalf("a second enrolment: %d, want 409", resp.StatusCode)
 		}
+		// My data names the course by its title in the reader's language,
+		// never by its slug (issue 13 item 10: no raw codes); the JSON
+		// keeps the stored slug, what is held.
 		_, data := anna.get("/account/data")
-		if !strings.Contains(data, "Inschrijving voor een cursus") || !strings.Contains(data, "medicatiebewaking") || !strings.Contains(data, "24 november 2027") {
-			t.Fatalf("My data lacks the enrolment or its deletion date:\n%s", mainOf(t, data))
+		if text := visibleText(t, data); !strings.Contains(text, "Inschrijving voor een cursus") || !strings.Contains(data, "<td>Medicatiebewaking</td>") ||
+			strings.Contains(text, "medicatiebewaking") || !strings.Contains(text, "24 november 2027") {
+			t.Fatalf("My data lacks the enrolment, its course's title or its deletion date:\n%s", mainOf(t, data))
+		}
+		if _, en := anna.get("/account/data?lang=en"); !strings.Contains(en, "<td>Medication monitoring</td>") || strings.Contains(visibleText(t, en), "medicatiebewaking") {
+			t.Fatalf("My data in English does not name the course by its title:\n%s", mainOf(t, en))
+		}
+		if _, js := anna.get("/api/v1/me/data"); !strings.Contains(js, `"course":"medicatiebewaking"`) || strings.Contains(js, "Medication monitoring") {
+			t.Fatalf("the JSON does not keep the stored slug:\n%s", js)
 		}
 
 		support := staffBrowser(t, st, "support@example.org", account.RoleSupport)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
@@ -234,9 +235,20 @@ func rawCodes(page string) []string {
 func TestPagesShowNoRawCodes(t *testing.T) {
 	for _, site := range []string{"ivm", "zorginspirator"} {
 		t.Run(site, func(t *testing.T) {
-			sc := newScene(t, testkit.SQLite(t), site)
+			s := testkit.SQLite(t)
+			sc := newScene(t, s, site)
 			// A staff view of the person's record, so My data lists one.
 			sc.users["privacy_officer"].get("/staff/people/" + sc.personID)
+			// A course's slug is a code too: pages name a course by its
+			// title (the person's enrolment on My data).
+			courses, err := s.Courses(context.Background(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slugs := map[string]bool{}
+			for _, c := range courses {
+				slugs[c.Slug] = true
+			}
 			for _, who := range sc.order {
 				b := sc.users[who]
 				c := crawl(t, b)
@@ -252,6 +264,11 @@ func TestPagesShowNoRawCodes(t *testing.T) {
 					pages++
 					if codes := rawCodes(body); len(codes) > 0 {
 						t.Errorf("%s sees raw codes on %s: %q", who, key, codes)
+					}
+					for _, w := range strings.Fields(tagRE.ReplaceAllString(hiddenRE.ReplaceAllString(body, " "), " ")) {
+						if slugs[strings.Trim(w, " ():;,.")] {
+							t.Errorf("%s sees the course slug %q on %s", who, w, key)
+						}
 					}
 				}
 				if pages < 4 {

@@ -162,6 +162,17 @@ type orgVouchersView struct {
 	Codes   []string
 }
 
+// CourseTitle is the title of the course with slug, for a batch's row;
+// the slug itself for a course no longer in the catalogue.
+func (v *orgVouchersView) CourseTitle(slug string) policy.Text {
+	for _, c := range v.Courses {
+		if c.Slug == slug {
+			return c.Title
+		}
+	}
+	return policy.Text{NL: slug, EN: slug}
+}
+
 type courseOption struct {
 	Slug  string
 	Title policy.Text

@@ -68,7 +68,7 @@ func TestVoucherPagesRedeemAndReport(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || err != nil || len(rows) != 2 || rows[1][2] != "2026-12-31" {
 			t.Fatalf("create as CSV: %d %q %v", resp.StatusCode, body, err)
 		}
-		if _, again := manager.get(page); codeRE.MatchString(again) || !strings.Contains(again, "Team noord") {
+		if _, again := manager.get(page); codeRE.MatchString(again) || !strings.Contains(again, "<td>Team noord</td><td>Polyfarmacie</td>") {
 			t.Fatalf("the codes are shown again, or the batch is missing:\n%s", mainOf(t, again))
 		}
 
@@ -154,6 +154,11 @@ func TestVoucherPagesRedeemAndReport(t *testing.T) {
 		}
 		if _, data := anna.get("/account/data"); !strings.Contains(data, "Organisatiebeheerder") {
 			t.Fatalf("My data does not show the manager's view:\n%s", mainOf(t, data))
+		}
+		// The voucher's course and the enrolment by it are named by the
+		// course's title, never its slug (issue 13 item 10).
+		if _, data := anna.get("/account/data?lang=en"); strings.Count(data, "<td>Polypharmacy</td>") != 2 || strings.Contains(visibleText(t, data), "polyfarmacie") {
+			t.Fatalf("My data does not name the voucher's course by its title:\n%s", mainOf(t, data))
 		}
 
 		// Bob erases his account: gone from the report at once.

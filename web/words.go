@@ -81,6 +81,18 @@ func toString(v any) string {
 	return fmt.Sprint(v)
 }
 
+// ItemValue shows field of item it of record kind on "My data": a
+// reference to a catalogue (a course's slug) by the entry's title in the
+// reader's language, anything else as Value does.
+func (p *Page) ItemValue(kind, field string, it rights.Item) string {
+	if t, ok := it.Titles[field]; ok {
+		if s := t.In(p.Lang); s != "" {
+			return s
+		}
+	}
+	return p.Value(kind, field, it.Values[field])
+}
+
 // Value shows a value of field of record kind on "My data" in words: ids
 // (a purpose, a channel, a status, a kind of mail) by their name, yes/no
 // for a true/false field, dates as dates; everything else as stored.

@@ -65,6 +65,9 @@ type holdings struct {
 	o        CollectOptions
 	profile  map[string]bool
 	consents []store.ConsentRecord
+	// courses are the catalogue's titles by slug, read when the policy
+	// has a field that references a course.
+	courses map[string]policy.Text
 }
 
 // holdings reads the person, their consents, requests, staff views,
@@ -88,6 +91,16 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	}
 	if h.sch, err = d.newSchedule(ctx, a, now); err != nil {
 		return nil, err
+	}
+	if referencesCourse(d.Policy) {
+		cs, err := s.Courses(ctx, false)
+		if err != nil {
+			return nil, err
+		}
+		h.courses = make(map[string]policy.Text, len(cs))
+		for _, c := range cs {
+			h.courses[c.Slug] = c.Title
+		}
 	}
 	// Records that go with their system's account record (an enrolment
 	// with the LMS account) need that record's date before the first of
@@ -232,12 +245,45 @@ func (h *holdings) items(ctx context.Context, c *rights.Category, records bool, 
 // the day the retention engine will act on it.
 func (h *holdings) recordItem(ctx context.Context, rec *policy.Record, r store.Record) rights.Item {
 	it := rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: h.d.values(h.a.ID, rec, r.Values, h.o)}
+	it.Titles = h.titles(rec, it.Values)
 	if len(h.d.Policy.RulesFor(rec.ID)) > 0 {
 		it.Deletion = h.sch.target(ctx, rec.ID, it.ID)
 	} else {
 		it.Deletion = h.sch.forKind(rec, retention.Facts{CreatedAt: r.CreatedAt, LastLoginAt: r.LastLoginAt, LastActivityAt: r.LastActivityAt})
 	}
 	return it
+}
+
+// titles are the catalogue titles of the values of rec's fields that
+// reference a course (policy.Field.References); a course no longer in the
+// catalogue has none, and its stored slug shows.
+func (h *holdings) titles(rec *policy.Record, vals map[string]string) map[string]policy.Text {
+	var out map[string]policy.Text
+	for i := range rec.Fields {
+		f := &rec.Fields[i]
+		if f.References != policy.ReferenceCourse {
+			continue
+		}
+		if t, ok := h.courses[vals[f.ID]]; ok && vals[f.ID] != "" {
+			if out == nil {
+				out = map[string]policy.Text{}
+			}
+			out[f.ID] = t
+		}
+	}
+	return out
+}
+
+// referencesCourse reports whether a field of p references a course.
+func referencesCourse(p *policy.Policy) bool {
+	for i := range p.Records {
+		for _, f := range p.Records[i].Fields {
+			if f.References == policy.ReferenceCourse {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // RequestsOf lists the person's own requests as My data and the export
