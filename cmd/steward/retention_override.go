@@ -132,10 +132,21 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The organisation's name beside its id: an id alone says nothing
+	// to the reader. An organisation no longer there has none ("-").
+	orgs, err := s.Organisations(ctx)
+	if err != nil {
+		return err
+	}
+	names := make(map[string]string, len(orgs))
+	for _, o := range orgs {
+		names[o.ID] = o.Name
+	}
 	if *format == "json" {
 		type row struct {
 			ID           int64  `json:"id"`
 			Organisation string `json:"organisation"`
+			Name         string `json:"organisation_name,omitempty"`
 			Rule         string `json:"rule"`
 			Period       string `json:"period"`
 			Contract     string `json:"contract"`
@@ -144,7 +155,7 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 		}
 		out := make([]row, 0, len(list))
 		for _, o := range list {
-			r := row{o.ID, o.Organisation, o.Rule, o.Period.String(), o.ContractRef, o.ValidFrom.Format(time.DateOnly), ""}
+			r := row{o.ID, o.Organisation, names[o.Organisation], o.Rule, o.Period.String(), o.ContractRef, o.ValidFrom.Format(time.DateOnly), ""}
 			if !o.ValidUntil.IsZero() {
 				r.Until = o.ValidUntil.Format(time.DateOnly)
 			}
@@ -155,13 +166,17 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tORGANISATION\tRULE\tPERIOD\tCONTRACT\tFROM\tUNTIL")
+	fmt.Fprintln(tw, "ID\tORGANISATION\tNAME\tRULE\tPERIOD\tCONTRACT\tFROM\tUNTIL")
 	for _, o := range list {
 		until := "-"
 		if !o.ValidUntil.IsZero() {
 			until = o.ValidUntil.Format(time.DateOnly)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Organisation, o.Rule, o.Period, o.ContractRef, o.ValidFrom.Format(time.DateOnly), until)
+		name := names[o.Organisation]
+		if name == "" {
+			name = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Organisation, name, o.Rule, o.Period, o.ContractRef, o.ValidFrom.Format(time.DateOnly), until)
 	}
 	return tw.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,8 +122,13 @@ func TestRetentionOverrideCommands(t *testing.T) {
 		t.Fatalf("set: exit %d\n%s%s", code, out, stderr)
 	}
 	code, out, _ := run(t, env, "retention", "override", "list", "--db", db, "--format", "json")
-	if code != 0 || !strings.Contains(out, `"contract": "IVM-2025-014"`) || !strings.Contains(out, `"period": "P10Y"`) {
+	if code != 0 || !strings.Contains(out, `"contract": "IVM-2025-014"`) || !strings.Contains(out, `"period": "P10Y"`) ||
+		!strings.Contains(out, `"organisation": "org_hospital"`) || !strings.Contains(out, `"organisation_name": "Ziekenhuis Noord"`) {
 		t.Fatalf("list: exit %d\n%s", code, out)
+	}
+	// The table names the organisation beside its id.
+	if code, out, _ := run(t, env, "retention", "override", "list", "--db", db); code != 0 || !regexp.MustCompile(`(?m)^1\s+org_hospital\s+Ziekenhuis Noord\s+website_account_with_orders\s`).MatchString(out) {
+		t.Fatalf("list as a table: exit %d\n%s", code, out)
 	}
 	if code, out, stderr := run(t, env, "retention", "override", "remove", "--db", db, "--staff", "st_po", "--id", "1"); code != 0 {
 		t.Fatalf("remove: exit %d\n%s%s", code, out, stderr)
