@@ -16,6 +16,81 @@ import (
 	"steward/store"
 )
 
+// publishedNoticeChange publishes the IVM policy as version 1 into the
+// database at dsn, with two learning-environment accounts (p1, p2), an
+// anonymised one (p3), an order holder (p4), newsletter consents (p1, n1;
+// p4 withdrew) and an analytics consent (p2), plus the extra SQL rows
+// given; then version 2, with a longer period for learning-environment
+// accounts and a reworded newsletter notice. It returns the environment
+// the commands run with and the open store (issue 20).
+func publishedNoticeChange(t *testing.T, dsn string, extra ...string) (map[string]string, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	env := map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
+		"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
+	s := openTestStore(t, env)
+	a, _, _ := testApp(env)
+	orig := readTestFile(t, env["STEWARD_POLICY"])
+	v1, err := policy.Parse("ivm.yaml", orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &publication.Service{Store: s, Clock: a.clock}
+	if _, err := svc.Publish(ctx, v1, orig, audit.System("serve"), policy.Text{NL: "Eerste.", EN: "First."}); err != nil {
+		t.Fatal(err)
+	}
+	// Two learning-environment accounts and one anonymised.
+	err = s.InTx(ctx, func(tx *store.Tx) error {
+		for _, q := range append([]string{
+			`INSERT INTO records (subject_id, kind, created_at) VALUES ('p1', 'lms_account', 1)`,
+			`INSERT INTO records (subject_id, kind, created_at) VALUES ('p2', 'lms_account', 1)`,
+			`INSERT INTO records (subject_id, kind, created_at, anonymised_at) VALUES ('p3', 'lms_account', 1, 2)`,
+			`INSERT INTO records (subject_id, kind, created_at) VALUES ('p4', 'order', 1)`,
+		}, extra...) {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := consent.NewService(v1, s, a.clock)
+	if _, err := cs.Apply(ctx,
+		consent.Change{Subject: "p1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
+		consent.Change{Subject: "n1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "en"},
+		consent.Change{Subject: "p4", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
+		consent.Change{Subject: "p4", Purpose: "newsletter", Given: false, Channel: policy.ChannelSettings, Lang: "nl"},
+		consent.Change{Subject: "p2", Purpose: "site_analytics", Given: true, Channel: policy.ChannelCookieNotice, Lang: "nl"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	src := string(orig)
+	for _, r := range [][2]string{
+		{"    since: last_login\n    period: P4Y\n", "    since: last_login\n    period: P5Y\n"},
+		{"Ja, ik wil de nieuwsbrief van het IVM ontvangen.", "Ja, ik wil de maandelijkse nieuwsbrief van het IVM ontvangen."},
+		{"Yes, I want to receive the IVM newsletter.", "Yes, I want to receive the monthly IVM newsletter."},
+	} {
+		if !strings.Contains(src, r[0]) {
+			t.Fatalf("ivm.yaml has no %q", r[0])
+		}
+		src = strings.Replace(src, r[0], r[1], 1)
+	}
+	changed := filepath.Join(t.TempDir(), "ivm.yaml")
+	if err := os.WriteFile(changed, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := policy.Parse(changed, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Publish(ctx, v2, []byte(src), audit.System("serve"), policy.Text{NL: "Langer.", EN: "Longer."}); err != nil {
+		t.Fatal(err)
+	}
+	return env, s
+}
+
 // TestPolicyNoticesDryRun: publishing an IVM policy with a longer period
 // for the learning-environment accounts and a reworded newsletter notice,
 // 'policy notices --dry-run' names exactly those two changes and counts
@@ -25,69 +100,7 @@ import (
 // something else). It stores and sends nothing (issue 20). Both stores.
 func TestPolicyNoticesDryRun(t *testing.T) {
 	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
-		ctx := context.Background()
-		env := map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
-			"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
-		s := openTestStore(t, env)
-		a, _, _ := testApp(env)
-		orig := readTestFile(t, env["STEWARD_POLICY"])
-		v1, err := policy.Parse("ivm.yaml", orig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := &publication.Service{Store: s, Clock: a.clock}
-		if _, err := svc.Publish(ctx, v1, orig, audit.System("serve"), policy.Text{NL: "Eerste.", EN: "First."}); err != nil {
-			t.Fatal(err)
-		}
-		// Two learning-environment accounts and one anonymised.
-		err = s.InTx(ctx, func(tx *store.Tx) error {
-			for _, q := range []string{
-				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p1', 'lms_account', 1)`,
-				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p2', 'lms_account', 1)`,
-				`INSERT INTO records (subject_id, kind, created_at, anonymised_at) VALUES ('p3', 'lms_account', 1, 2)`,
-				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p4', 'order', 1)`,
-			} {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs := consent.NewService(v1, s, a.clock)
-		if _, err := cs.Apply(ctx,
-			consent.Change{Subject: "p1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
-			consent.Change{Subject: "n1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "en"},
-			consent.Change{Subject: "p4", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
-			consent.Change{Subject: "p4", Purpose: "newsletter", Given: false, Channel: policy.ChannelSettings, Lang: "nl"},
-			consent.Change{Subject: "p2", Purpose: "site_analytics", Given: true, Channel: policy.ChannelCookieNotice, Lang: "nl"},
-		); err != nil {
-			t.Fatal(err)
-		}
-		src := string(orig)
-		for _, r := range [][2]string{
-			{"    since: last_login\n    period: P4Y\n", "    since: last_login\n    period: P5Y\n"},
-			{"Ja, ik wil de nieuwsbrief van het IVM ontvangen.", "Ja, ik wil de maandelijkse nieuwsbrief van het IVM ontvangen."},
-			{"Yes, I want to receive the IVM newsletter.", "Yes, I want to receive the monthly IVM newsletter."},
-		} {
-			if !strings.Contains(src, r[0]) {
-				t.Fatalf("ivm.yaml has no %q", r[0])
-			}
-			src = strings.Replace(src, r[0], r[1], 1)
-		}
-		changed := filepath.Join(t.TempDir(), "ivm.yaml")
-		if err := os.WriteFile(changed, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		v2, err := policy.Parse(changed, []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Publish(ctx, v2, []byte(src), audit.System("serve"), policy.Text{NL: "Langer.", EN: "Longer."}); err != nil {
-			t.Fatal(err)
-		}
+		env, s := publishedNoticeChange(t, dsn)
 		head := testkit.AuditHead(t, s)
 		code, out, errOut := run(t, env, "policy", "notices", "--dry-run", "--lang", "en")
 		want := "Directly affected per change from version 1 to 2 (dry run: nothing is stored or sent):\n" +
@@ -117,71 +130,9 @@ func TestPolicyNoticesDryRun(t *testing.T) {
 // both --dry-run and --send (issue 20). Both stores.
 func TestPolicyNoticesSend(t *testing.T) {
 	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
-		ctx := context.Background()
-		env := map[string]string{"STEWARD_DB": dsn, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
-			"STEWARD_AUDIT_KEY": filepath.Join(t.TempDir(), "audit.key")}
-		s := openTestStore(t, env)
-		a, _, _ := testApp(env)
-		orig := readTestFile(t, env["STEWARD_POLICY"])
-		v1, err := policy.Parse("ivm.yaml", orig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := &publication.Service{Store: s, Clock: a.clock}
-		if _, err := svc.Publish(ctx, v1, orig, audit.System("serve"), policy.Text{NL: "Eerste.", EN: "First."}); err != nil {
-			t.Fatal(err)
-		}
-		// Two learning-environment accounts and one anonymised.
-		err = s.InTx(ctx, func(tx *store.Tx) error {
-			for _, q := range []string{
-				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p1', 'lms_account', 1)`,
-				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p2', 'lms_account', 1)`,
-				`INSERT INTO records (subject_id, kind, created_at, anonymised_at) VALUES ('p3', 'lms_account', 1, 2)`,
-				`INSERT INTO records (subject_id, kind, created_at) VALUES ('p4', 'order', 1)`,
-				`INSERT INTO accounts (id, email, email_key, pseudonym, created_at) VALUES ('p1', 'piet@example.org', 'piet@example.org', 'ps_11111111111111111111111111111111', 1)`,
-				`INSERT INTO accounts (id, email, email_key, pseudonym, created_at) VALUES ('p2', 'pia@example.org', 'pia@example.org', 'ps_22222222222222222222222222222222', 1)`,
-			} {
-				if _, err := tx.ExecContext(ctx, q); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs := consent.NewService(v1, s, a.clock)
-		if _, err := cs.Apply(ctx,
-			consent.Change{Subject: "p1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
-			consent.Change{Subject: "n1", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "en"},
-			consent.Change{Subject: "p4", Purpose: "newsletter", Given: true, Channel: policy.ChannelSettings, Lang: "nl"},
-			consent.Change{Subject: "p4", Purpose: "newsletter", Given: false, Channel: policy.ChannelSettings, Lang: "nl"},
-			consent.Change{Subject: "p2", Purpose: "site_analytics", Given: true, Channel: policy.ChannelCookieNotice, Lang: "nl"},
-		); err != nil {
-			t.Fatal(err)
-		}
-		src := string(orig)
-		for _, r := range [][2]string{
-			{"    since: last_login\n    period: P4Y\n", "    since: last_login\n    period: P5Y\n"},
-			{"Ja, ik wil de nieuwsbrief van het IVM ontvangen.", "Ja, ik wil de maandelijkse nieuwsbrief van het IVM ontvangen."},
-			{"Yes, I want to receive the IVM newsletter.", "Yes, I want to receive the monthly IVM newsletter."},
-		} {
-			if !strings.Contains(src, r[0]) {
-				t.Fatalf("ivm.yaml has no %q", r[0])
-			}
-			src = strings.Replace(src, r[0], r[1], 1)
-		}
-		changed := filepath.Join(t.TempDir(), "ivm.yaml")
-		if err := os.WriteFile(changed, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		v2, err := policy.Parse(changed, []byte(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Publish(ctx, v2, []byte(src), audit.System("serve"), policy.Text{NL: "Langer.", EN: "Longer."}); err != nil {
-			t.Fatal(err)
-		}
+		env, s := publishedNoticeChange(t, dsn,
+			`INSERT INTO accounts (id, email, email_key, pseudonym, created_at) VALUES ('p1', 'piet@example.org', 'piet@example.org', 'ps_11111111111111111111111111111111', 1)`,
+			`INSERT INTO accounts (id, email, email_key, pseudonym, created_at) VALUES ('p2', 'pia@example.org', 'pia@example.org', 'ps_22222222222222222222222222222222', 1)`)
 		head := testkit.AuditHead(t, s)
 		if code, _, errOut := run(t, env, "policy", "notices", "--send"); code != 1 || !strings.Contains(errOut, "URL") {
 			t.Errorf("--send without --base-url: exit %d %q", code, errOut)
@@ -193,7 +144,7 @@ func TestPolicyNoticesSend(t *testing.T) {
 		if want := "Version 2: 3 people directly affected; 2 mails queued now, 0 queued earlier, 1 without an address.\n"; code != 0 || out != want {
 			t.Fatalf("--send: exit %d %q %s; want %q", code, out, errOut, want)
 		}
-		mails, err := s.OutboxList(ctx, store.OutboxFilter{Limit: 50})
+		mails, err := s.OutboxList(context.Background(), store.OutboxFilter{Limit: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
