@@ -20,16 +20,8 @@ ACCOUNTS=${ACCOUNTS:-1000}
 SPORT=${SPORT:-18080}
 PPORT=${PPORT:-18090}
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-work=$(mktemp -d "${TMPDIR:-/tmp}/steward-bench.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh" steward-bench
 
 echo "== building (PocketBase $PB_VERSION from the Go module proxy)"
 (cd "$root" && go build -o "$work/steward" ./cmd/steward)

@@ -24,16 +24,8 @@ PORT0=${PORT0:-18080}
 PORT1=${PORT1:-18081}
 PORT2=${PORT2:-18082}
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-work=$(mktemp -d "${TMPDIR:-/tmp}/steward-two.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh" steward-two
 
 dbname=${PGURL##*/}
 server=${PGURL%/*}
