@@ -214,3 +214,74 @@ func TestDiffCoversEveryExportTerm(t *testing.T) {
 		check(t, "GenLevel."+f.Name, new)
 	}
 }
+
+// TestDiffCoversEveryFieldAttribute changes each attribute of a declared
+// field in turn and expects a change of substance (the name, a text edit,
+// has its own test): a new attribute of policy.Field fails here until the
+// diff compares it.
+func TestDiffCoversEveryFieldAttribute(t *testing.T) {
+	src := source(t)
+	old := edited(t, src)
+	for i, f := range reflect.VisibleFields(reflect.TypeOf(policy.Field{})) {
+		switch f.Name {
+		case "Pos", "ID", "Name":
+			continue
+		}
+		new := edited(t, src)
+		v := reflect.ValueOf(&new.Records[0].Fields[0]).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.Bool:
+			v.SetBool(!v.Bool())
+		case reflect.Int:
+			v.SetInt(v.Int() + 1)
+		case reflect.String:
+			v.SetString(v.String() + "x")
+		case reflect.Pointer:
+			n := 1
+			if !v.IsNil() {
+				n = int(v.Elem().Int()) + 1
+			}
+			v.Set(reflect.ValueOf(&n))
+		case reflect.Slice:
+			if v.Len() > 0 {
+				v.Set(v.Slice(1, v.Len()))
+			} else {
+				v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+			}
+		default:
+			t.Fatalf("Field.%s is a %s: teach this test and policy/diff to change and compare it", f.Name, v.Type())
+		}
+		cs := diff.Between(old, new)
+		if len(cs) == 0 || !cs[0].Substance {
+			t.Errorf("Field.%s changed: %d changes, none of substance:\n%s", f.Name, len(cs), describe(cs))
+			continue
+		}
+		if txt := cs[0].Text("nl"); strings.Contains(txt, "[") || strings.Contains(txt, "{") {
+			t.Errorf("Field.%s changed: %q has a missing text or argument", f.Name, txt)
+		}
+	}
+}
+
+// TestDiffChoiceLabelIsATextEdit: relabelling a choice keeps its value, so
+// nothing is kept differently; the diff says the text changed.
+func TestDiffChoiceLabelIsATextEdit(t *testing.T) {
+	src := source(t)
+	old := edited(t, src)
+	new := edited(t, src)
+	var f *policy.Field
+	for ri := range new.Records {
+		for fi := range new.Records[ri].Fields {
+			if len(new.Records[ri].Fields[fi].Choices) > 0 && f == nil {
+				f = &new.Records[ri].Fields[fi]
+			}
+		}
+	}
+	if f == nil {
+		t.Fatal("the policy declares no field with choices")
+	}
+	f.Choices[0].Label.EN = "A wholly different label for this choice"
+	cs := diff.Between(old, new)
+	if len(cs) != 1 || cs[0].Key != "policydiff.reworded" {
+		t.Fatalf("want one rewording, got:\n%s", describe(cs))
+	}
+}
