@@ -70,6 +70,13 @@ const (
 	// notice that the creator sees the redeemer's learning results.
 	VoucherCreate Action = "voucher.create"
 	VoucherRedeem Action = "voucher.redeem"
+	// A person's own items on the career platform (issue 18: Z2, Z4): a
+	// saved functie or opleiding, a line of their job or education
+	// history — added, changed or removed by them. The entry names the
+	// record kind and id and the fields, never the values.
+	RecordCreate Action = "record.create"
+	RecordUpdate Action = "record.update"
+	RecordDelete Action = "record.delete"
 
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
@@ -93,6 +100,7 @@ var actions = []Action{
 	OrganisationCreate, OrganisationInvite, OrganisationJoin, OrganisationDecline, OrganisationRemove,
 	CourseImport, EnrolmentCreate,
 	VoucherCreate, VoucherRedeem,
+	RecordCreate, RecordUpdate, RecordDelete,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

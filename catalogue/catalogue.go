@@ -119,3 +119,7 @@ type Result struct {
 
 // Known reports whether v is in vocabulary list (or empty: any).
 func known(list []string, v string) bool { return slices.Contains(list, v) }
+
+// ValidID reports whether id has the form of an item's id in an import
+// file: what a saved reference to an item may hold.
+func ValidID(id string) bool { return len(id) <= MaxExternalID && externalID.MatchString(id) }

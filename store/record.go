@@ -163,3 +163,90 @@ func scanRecord(r interface{ Scan(...any) error }) (Record, error) {
 	rec.AnonymisedAt = fromNullMillis(anon)
 	return rec, nil
 }
+
+// RecordWithValues returns the id of subject's oldest record of kind
+// whose fields hold all of vals, 0 for none (a saved functie is one kind
+// and id: the same id may name an opleiding).
+func (r *Reader) RecordWithValues(ctx context.Context, subject, kind string, vals map[string]string) (int64, error) {
+	fields := make([]string, 0, len(vals))
+	for f := range vals {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	q := `SELECT r.id FROM records r`
+	args := []any{subject, kind}
+	for i, f := range fields {
+		n := len(args)
+		q += fmt.Sprintf(` JOIN record_values v%d ON v%d.record_id = r.id AND v%d.field = $%d AND v%d.value = $%d`, i, i, i, n+1, i, n+2)
+		args = append(args, f, vals[f])
+	}
+	q += ` WHERE r.subject_id = $1 AND r.kind = $2 AND r.anonymised_at IS NULL ORDER BY r.id LIMIT 1`
+	var id int64
+	err := r.q.QueryRowContext(ctx, q, args...).Scan(&id)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: %s record of %s: %w", kind, subject, err)
+	}
+	return id, nil
+}
+
+// CountRecordsOfKind counts subject's records of kind not anonymised.
+func (r *Reader) CountRecordsOfKind(ctx context.Context, subject, kind string) (int, error) {
+	var n int
+	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE subject_id = $1 AND kind = $2 AND anonymised_at IS NULL`, subject, kind).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s records of %s: %w", kind, subject, err)
+	}
+	return n, nil
+}
+
+// DeleteRecordOf deletes subject's record id of kind with its values: a
+// person removing an item they keep (a saved functie, a line of their job
+// history). Another person's record, or one of another kind, is not found.
+func (tx *Tx) DeleteRecordOf(ctx context.Context, subject, kind string, id int64) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM records WHERE id = $1 AND subject_id = $2 AND kind = $3 AND anonymised_at IS NULL`, id, subject, kind).Scan(&one)
+	if isNoRows(err) {
+		return steward.Errorf(steward.ENOTFOUND, "error.no_record", "id", id)
+	}
+	if err != nil {
+		return fmt.Errorf("store: delete %s record %d: %w", kind, id, err)
+	}
+	return tx.DeleteRecords(ctx, []int64{id})
+}
+
+// UpdateRecordValues replaces the values of subject's record id of kind
+// with vals (an empty value removes the field), refusing what the policy
+// does not declare like InsertRecord does, and marks the record active at.
+func (tx *Tx) UpdateRecordValues(ctx context.Context, p *policy.Policy, subject, kind string, id int64, vals map[string]string, at time.Time) error {
+	if err := checkRecord(p, &Record{Subject: subject, Kind: kind, CreatedAt: at, Values: vals}); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE records SET last_activity_at = $1 WHERE id = $2 AND subject_id = $3 AND kind = $4 AND anonymised_at IS NULL`,
+		at.UnixMilli(), id, subject, kind)
+	if err != nil {
+		return fmt.Errorf("store: update %s record %d: %w", kind, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return steward.Errorf(steward.ENOTFOUND, "error.no_record", "id", id)
+	}
+	fields := make([]string, 0, len(vals))
+	for f := range vals {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id = $1 AND field = $2`, id, f); err != nil {
+			return fmt.Errorf("store: update %s record %d field %s: %w", kind, id, f, err)
+		}
+		if vals[f] == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO record_values (record_id, field, value) VALUES ($1, $2, $3)`, id, f, vals[f]); err != nil {
+			return fmt.Errorf("store: update %s record %d field %s: %w", kind, id, f, err)
+		}
+	}
+	return nil
+}

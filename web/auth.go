@@ -36,7 +36,7 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*authed, error) {
 			return nil, steward.Errorf(steward.EUNAUTHORIZED, "error.authorization_must_be_bearer")
 		}
 		secret, bearer = tok, true
-	} else if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
+	} else if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" && !isVisit(c.Value) {
 		secret = c.Value
 	}
 	if secret == "" {

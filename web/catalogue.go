@@ -152,7 +152,8 @@ func (s *Server) catalogueItem(w http.ResponseWriter, r *http.Request, kind cata
 		Item     itemView
 		Kind     catalogue.Kind
 		BackHref string
-	}{viewItem(pg, it), kind, pg.Href(cataloguePath(kind))}
+		Save     *saveButton
+	}{viewItem(pg, it), kind, pg.Href(cataloguePath(kind)), s.saveButtonFor(r, lang, it)}
 	pg = s.page(r, lang, "", v)
 	pg.Title = it.Title
 	s.render(w, r, http.StatusOK, "catalogue_item", pg)

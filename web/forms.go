@@ -54,6 +54,15 @@ type formData struct {
 	Extra       any
 	// Consents are the sign-up form's consent boxes (Z3).
 	Consents []signupConsent
+	// Keep offers, on the login and sign-up forms, to keep what a visitor
+	// saved and answered in their session (issue 18); nil for none.
+	Keep *keepOffer
+}
+
+// keepOffer is what the session holds that an account could keep.
+type keepOffer struct {
+	Saved   int
+	Answers bool
 }
 
 // fieldID is the HTML id of a form input, the target of its error link.

@@ -18,7 +18,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, lang string, status int, email, next string, reauth bool, errText string) {
-	d := &formData{Action: "/login" + langQuery(lang), CSRF: s.formToken("login"), Email: email, Next: next, Reauth: reauth}
+	d := &formData{Action: "/login" + langQuery(lang), CSRF: s.formToken("login"), Email: email, Next: next, Reauth: reauth, Keep: s.keepOffer(r)}
 	if errText != "" {
 		d.Errors = []formError{{Anchor: "#" + fieldID("email"), Text: errText}}
 	}
@@ -49,6 +49,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if old, _ := s.auth(w, r); old != nil {
 		s.accounts().Logout(r.Context(), old.Session, old.Account)
 	}
+	visit := s.visit(r)
 	secret, se, a, err := s.accounts().Login(r.Context(), email, f.Get("password"), false)
 	var need *service.CodeNeeded
 	if errors.As(err, &need) {
@@ -63,6 +64,15 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.fail(w, r, err)
 		return
+	}
+	// Issue 18: the one tick that keeps the session's saved items and
+	// answers in the account. The session cookie then holds the login, so
+	// the session's copy is gone either way.
+	if f.Get("keep") == "1" && !visit.Empty() && s.savingOn() {
+		if _, err := s.cfg.Career.KeepVisit(r.Context(), a, visit, lang); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	s.setSessionCookie(w, r, secret)
 	if a.NeedsSecondFactor() && !se.SecondFactor {
@@ -92,4 +102,17 @@ func (s *Server) logoutSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/"+langQuery(lang), http.StatusSeeOther)
+}
+
+// keepOffer is what the request's session holds that logging in can keep
+// (issue 18); nil for nothing.
+func (s *Server) keepOffer(r *http.Request) *keepOffer {
+	if !s.savingOn() {
+		return nil
+	}
+	v := s.visit(r)
+	if v.Empty() {
+		return nil
+	}
+	return &keepOffer{Saved: len(v.Saved), Answers: len(v.Answers) > 0 && s.cfg.Career.PreferencesAllowed()}
 }

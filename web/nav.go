@@ -56,6 +56,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 	if s.catalogueOn() && (au == nil || !au.Account.IsStaff()) {
 		add("/functies", "nav.jobs")
 		add("/opleidingen", "nav.catalogue_courses")
+		if s.savingOn() {
+			add("/saved", "nav.saved")
+		}
 	}
 	switch {
 	case au == nil:
@@ -126,7 +129,7 @@ func (s *Server) viewer(r *http.Request) *authed {
 		return m.au
 	}
 	var au *authed
-	if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
+	if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" && !isVisit(c.Value) {
 		if se, a, err := s.accounts().Authenticate(r.Context(), c.Value, false); err == nil && se != nil {
 			au = &authed{Session: se, Account: a}
 		}

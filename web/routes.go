@@ -131,6 +131,10 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /functies/{id}", s.catalogueJob)
 	mux.HandleFunc("GET /opleidingen", s.catalogueCourses)
 	mux.HandleFunc("GET /opleidingen/{id}", s.catalogueCourse)
+	// Saving them, with or without an account (issue 18 item 4).
+	mux.HandleFunc("GET /saved", s.savedPage)
+	mux.HandleFunc("POST /saved", s.savedAdd)
+	mux.HandleFunc("POST /saved/remove", s.savedRemove)
 	mux.HandleFunc("GET /vouchers/redeem", s.voucherRedeem)
 	mux.HandleFunc("POST /vouchers/redeem", s.voucherPreview)
 	mux.HandleFunc("POST /vouchers/redeem/confirm", s.voucherConfirm)

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 
 	"steward/account/service"
+	careerservice "steward/career/service"
 	catservice "steward/catalogue/service"
 	"steward/clock"
 	"steward/consent"
@@ -63,6 +64,9 @@ type Config struct {
 	// Catalogue searches the functies and opleidingen (issue 18); its
 	// pages exist only where the policy's site has a catalogue.
 	Catalogue *catservice.Service
+	// Career saves functies and opleidingen with an account, and keeps the
+	// basic questions' answers and the career profile (issue 18).
+	Career *careerservice.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -85,8 +89,11 @@ type Server struct {
 	// formKey signs the CSRF tokens of anonymous forms (auth.go); it is
 	// derived from the consent key, so it survives a restart.
 	formKey []byte
-	limits  *limits
-	consent *consentWeb
+	// visitKey signs a visitor's saved items and answers in the session
+	// cookie (visit.go); derived from the consent key like formKey.
+	visitKey []byte
+	limits   *limits
+	consent  *consentWeb
 }
 
 // New builds the server: it parses the templates and catalogues once and
@@ -122,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 	// consent key under its own label: a restart or a second instance
 	// behind the same balancer accepts the forms already shown (issue 4).
 	s.formKey = s.consent.key.Derive("anonymous-form-csrf")
+	s.visitKey = s.consent.key.Derive("anonymous-visit")
 	s.routes(mux)
 	s.handler = s.middleware(mux)
 	return s, nil

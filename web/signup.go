@@ -21,7 +21,7 @@ func (s *Server) signupPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderSignup(w http.ResponseWriter, r *http.Request, lang string, status int, in map[string]map[string]string, ticked []string, errs account.FieldErrors) {
-	d := &formData{Action: "/signup" + langQuery(lang), CSRF: s.formToken("signup"), Consents: s.signupConsents(lang, ticked)}
+	d := &formData{Action: "/signup" + langQuery(lang), CSRF: s.formToken("signup"), Consents: s.signupConsents(lang, ticked), Keep: s.keepOffer(r)}
 	for _, rec := range account.SignupRecords(s.cfg.Policy) {
 		vals := account.Values{}
 		for k, v := range in[rec.ID] {

@@ -30,6 +30,7 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 	cfg.Organisations, cfg.Learning, cfg.Vouchers = svc.Organisations, svc.Learning, svc.Vouchers
 	cfg.Notices = svc.Notices
 	cfg.Catalogue = svc.Catalogue
+	cfg.Career = svc.Career
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

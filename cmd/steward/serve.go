@@ -142,7 +142,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Policy = svc.Policy
 	base.Accounts, base.Consent, base.Gate, base.Desk, base.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
-	base.Organisations, base.Learning, base.Notices, base.Catalogue = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue
+	base.Organisations, base.Learning, base.Notices, base.Catalogue, base.Career = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue, svc.Career
 	base.Vouchers = svc.Vouchers
 	return base
 }

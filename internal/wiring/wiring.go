@@ -8,8 +8,12 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +21,8 @@ import (
 	"steward/account/service"
 	"steward/anonymise/partner"
 	"steward/audit"
+	"steward/career"
+	careerservice "steward/career/service"
 	catservice "steward/catalogue/service"
 	"steward/clock"
 	"steward/consent"
@@ -92,6 +98,9 @@ type Services struct {
 	Catalogue *catservice.Service
 	// Partners builds and records the anonymised partner exports (issue 19).
 	Partners *partner.Service
+	// Career saves functies and opleidingen, keeps the basic questions'
+	// answers and the career profile's history (issue 18).
+	Career *careerservice.Service
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -139,6 +148,10 @@ func New(cfg Config) (*Services, error) {
 	accounts := &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
 		BaseURL: baseURL, Sealer: cfg.Sealer, HashParams: cfg.HashParams, Hasher: hasher(cfg), MailNotify: cfg.MailNotify}
 	learning := &learnservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log}
+	questions, err := loadQuestions(cfg.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: %w", err)
+	}
 	return &Services{
 		Policy:   p,
 		From:     from,
@@ -156,7 +169,26 @@ func New(cfg Config) (*Services, error) {
 		Vouchers:      &voucherservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning},
 		Catalogue:     &catservice.Service{Store: s, Clock: cfg.Clock},
 		Partners:      &partner.Service{Policy: p, Store: s, Gate: gate, Clock: cfg.Clock, Audit: log},
+		Career:        &careerservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Profiles: accounts, Questions: questions},
 	}, nil
+}
+
+// loadQuestions reads the site's basic questions (issue 18), site content
+// beside the policy file (career.QuestionsFile); a site without the file
+// has none, and a file with a mistake stops the start.
+func loadQuestions(p *policy.Policy) (*career.Questionnaire, error) {
+	if p.File == "" || !p.Site.Catalogue {
+		return nil, nil
+	}
+	path := filepath.Join(filepath.Dir(p.File), career.QuestionsFile(p.Site.ID))
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return career.ParseQuestions(path, data)
 }
 
 // hasher is the one bound on password hashes for every account operation
