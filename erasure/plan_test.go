@@ -67,14 +67,19 @@ func TestPlans(t *testing.T) {
 			t.Fatalf("plan = %+v, %v", pl, err)
 		}
 	})
-	t.Run("orders_are_kept_with_reason_and_period", func(t *testing.T) {
-		e := erasure.Own(ivm, at).Entry("order")
+	t.Run("invoices_are_kept_with_reason_and_period", func(t *testing.T) {
+		e := erasure.Own(ivm, at).Entry("invoice")
 		if e.Action != erasure.Keep || e.Reason != erasure.LegalObligation || e.Until == nil || e.Until.Period.IsZero() {
-			t.Fatalf("order: %+v", e)
+			t.Fatalf("invoice: %+v", e)
+		}
+		// Issue 17: the invoice keeps what the fiscal obligation asks; the
+		// order goes with the account.
+		if o := erasure.Own(ivm, at).Entry("order"); o.Action != erasure.Delete {
+			t.Fatalf("order: %+v, want deleted", o)
 		}
 		kept := erasure.Kept(ivm)
-		if len(kept) != 1 || kept[0].Kind != "order" {
-			t.Fatalf("kept = %+v, want order only", kept)
+		if len(kept) != 1 || kept[0].Kind != "invoice" {
+			t.Fatalf("kept = %+v, want invoice only", kept)
 		}
 		if u := e.Until.From(at); !u.After(at) {
 			t.Fatalf("kept until %s, not after %s", u, at)

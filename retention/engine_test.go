@@ -218,8 +218,9 @@ func TestDeletionDateTakesTheEarliestRule(t *testing.T) {
 		t.Fatalf("deletion date %v %v, want 2025-05-01", d.DueDate, ok)
 	}
 	f = retention.Facts{Kind: "account", CreatedAt: date("2024-05-01"), Counts: map[string]int{"newsletter_subscription": 1}}
-	if d, ok := e.DeletionDate(f, date("2024-06-01")); ok {
-		t.Fatalf("an account with a newsletter and no orders has no rule, got %s", d.Reason.Words("en", e.Policy()))
+	// Issue 17: the policy decides it — one year after the last login.
+	if d, ok := e.DeletionDate(f, date("2024-06-01")); !ok || d.Rule.ID != "website_account_newsletter_only" || d.DueDate.Format(time.DateOnly) != "2025-05-01" {
+		t.Fatalf("an account with a newsletter and no orders: %+v %v, want website_account_newsletter_only on 2025-05-01", d, ok)
 	}
 }
 

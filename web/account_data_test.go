@@ -57,6 +57,8 @@ func TestMyDataExportAndErasureEndToEnd(t *testing.T) {
 		}
 		id := personID(t, s, "anna@example.org")
 		addRecord(t, s, "ivm", id, "order", st.clock.Now().AddDate(0, -1, 0), map[string]string{"order_number": "ORD-4711", "items": "Handboek medicatieveiligheid"})
+		// Issue 17: the paid order's invoice is what erasure keeps.
+		addRecord(t, s, "ivm", id, "invoice", st.clock.Now().AddDate(0, -1, 0), map[string]string{"invoice_number": "2026-000001", "items": "Handboek medicatieveiligheid"})
 		d := testDesk(t, st, "ivm")
 		if _, err := d.RecordDisclosure(ctx, audit.Staff("a-po"), rights.NewDisclosure{SubjectID: id, Ground: "fraud_authorities",
 			Recipient: "Politie Utrecht", Categories: []string{"order"}, DisclosedOn: st.clock.Now()}); err != nil {

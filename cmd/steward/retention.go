@@ -36,7 +36,7 @@ func (a *app) retentionFlags(fs *flag.FlagSet) retentionFlags {
 		db:     a.dbFlag(fs),
 		policy: a.policyFlag(fs),
 		asOf:   fs.String("as-of", "", "evaluate as of this date (YYYY-MM-DD, start of day UTC); default now"),
-		rule:   fs.String("rule", "", "only this retention rule: its id in the policy, or keep:KIND for records kept for a legal obligation (keep:order)"),
+		rule:   fs.String("rule", "", "only this retention rule: its id in the policy, or keep:KIND for records kept for a legal obligation (keep:invoice)"),
 	}
 }
 

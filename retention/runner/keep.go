@@ -15,7 +15,7 @@ import (
 )
 
 // KeepPrefix starts the id of the runner's rule for a record kind kept
-// after erasure for a legal obligation: "keep:order" removes IVM's orders
+// after erasure for a legal obligation: "keep:invoice" removes IVM's invoices
 // once their seven years of bookkeeping (Art. 52 AWR) have passed.
 const KeepPrefix = "keep:"
 

@@ -18,10 +18,10 @@ import (
 // still there.
 func (e *env) orders() (records, values int) {
 	e.t.Helper()
-	if err := e.s.Read().QueryRow(`SELECT COUNT(*) FROM records WHERE kind = 'order'`).Scan(&records); err != nil {
+	if err := e.s.Read().QueryRow(`SELECT COUNT(*) FROM records WHERE kind = 'invoice'`).Scan(&records); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.s.Read().QueryRow(`SELECT COUNT(*) FROM record_values v JOIN records r ON r.id = v.record_id WHERE r.kind = 'order'`).Scan(&values); err != nil {
+	if err := e.s.Read().QueryRow(`SELECT COUNT(*) FROM record_values v JOIN records r ON r.id = v.record_id WHERE r.kind = 'invoice'`).Scan(&values); err != nil {
 		e.t.Fatal(err)
 	}
 	return records, values
@@ -40,19 +40,22 @@ func (e *env) erase(subject string) {
 	}
 }
 
-// TestKeptOrdersGoWhenTheirKeepPeriodEnds: IVM keeps a person's orders
-// after erasure for seven years from the order (erasure: keep, Art. 52
+// TestKeptOrdersGoWhenTheirKeepPeriodEnds: IVM keeps a person's invoices
+// after erasure for seven years from the invoice (erasure: keep, Art. 52
 // AWR); the runner removes each on the day its period ends, not a day
-// before, audited as retention.delete on the order; orders of an account
+// before, audited as retention.delete on the invoice; invoices of an account
 // that still exists are its rules' business and stay.
 func TestKeptOrdersGoWhenTheirKeepPeriodEnds(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, "ivm", "2023-03-01")
 		e.account(acct{id: "a_gone", email: "gone@example.org", created: "2016-01-01", login: "2023-02-01", confirm: "2016-01-01"})
-		e.record(&store.Record{Subject: "a_gone", Kind: "order", CreatedAt: day("2017-06-01"), Values: map[string]string{"order_number": "ORD-2017"}})
-		e.record(&store.Record{Subject: "a_gone", Kind: "order", CreatedAt: day("2018-01-01"), Values: map[string]string{"order_number": "ORD-2018"}})
+		e.record(&store.Record{Subject: "a_gone", Kind: "invoice", CreatedAt: day("2017-06-01"), Values: map[string]string{"invoice_number": "ORD-2017"}})
+		e.record(&store.Record{Subject: "a_gone", Kind: "invoice", CreatedAt: day("2018-01-01"), Values: map[string]string{"invoice_number": "ORD-2018"}})
 		e.account(acct{id: "a_live", email: "live@example.org", created: "2009-01-01", login: "2023-02-01", confirm: "2009-01-01"})
-		e.record(&store.Record{Subject: "a_live", Kind: "order", CreatedAt: day("2010-01-01"), Values: map[string]string{"order_number": "ORD-2010"}})
+		e.record(&store.Record{Subject: "a_live", Kind: "invoice", CreatedAt: day("2010-01-01"), Values: map[string]string{"invoice_number": "ORD-2010"}})
+		// An invoice comes with its order while the account exists: the
+		// order is what the account's 7-year rule counts.
+		e.record(&store.Record{Subject: "a_live", Kind: "order", CreatedAt: day("2010-01-01")})
 		e.erase("a_gone")
 		if n, _ := e.orders(); n != 3 {
 			t.Fatalf("erasure kept %d orders, want all 3 (the erased person's two for bookkeeping)", n)
@@ -60,7 +63,7 @@ func TestKeptOrdersGoWhenTheirKeepPeriodEnds(t *testing.T) {
 
 		// One day before the end of the keep period of ORD-2017.
 		e.clk.Set(day("2024-05-31"))
-		if got := e.runPlan().PerRule["keep:order"]; got == nil || got.Total() != 0 {
+		if got := e.runPlan().PerRule["keep:invoice"]; got == nil || got.Total() != 0 {
 			t.Fatalf("plan a day before: %+v", got)
 		}
 		e.run()
@@ -70,7 +73,7 @@ func TestKeptOrdersGoWhenTheirKeepPeriodEnds(t *testing.T) {
 		// The day it ends.
 		e.clk.Set(day("2024-06-01"))
 		plan := e.runPlan()
-		if got := plan.PerRule["keep:order"]; got.Delete != 1 || len(plan.Items) != 1 || plan.Items[0].Subject != "a_gone" {
+		if got := plan.PerRule["keep:invoice"]; got.Delete != 1 || len(plan.Items) != 1 || plan.Items[0].Subject != "a_gone" {
 			t.Fatalf("plan on the day: %+v %+v", got, plan.Items)
 		}
 		e.run()
@@ -78,7 +81,7 @@ func TestKeptOrdersGoWhenTheirKeepPeriodEnds(t *testing.T) {
 			t.Fatalf("on the day: %d orders and %d values left, want 2 and 2", n, v)
 		}
 		del := e.entries(audit.RetentionDelete)
-		if len(del) != 1 || del[0].ObjectKind != "order" || del[0].Actor != "system:retention" || del[0].Subject != "" {
+		if len(del) != 1 || del[0].ObjectKind != "invoice" || del[0].Actor != "system:retention" || del[0].Subject != "" {
 			t.Fatalf("audit: %+v", del)
 		}
 		assertGone(t, s, "ORD-2017")
@@ -106,11 +109,11 @@ func TestKeptOrdersResume(t *testing.T) {
 		e := newEnv(t, s, "ivm", "2023-03-01")
 		e.account(acct{id: "a_gone", email: "gone@example.org", created: "2010-01-01", login: "2023-02-01", confirm: "2010-01-01"})
 		for i := range 9 {
-			e.record(&store.Record{Subject: "a_gone", Kind: "order", CreatedAt: day(fmt.Sprintf("2011-0%d-01", i+1)),
-				Values: map[string]string{"order_number": "ORD-" + strconv.Itoa(i)}})
+			e.record(&store.Record{Subject: "a_gone", Kind: "invoice", CreatedAt: day(fmt.Sprintf("2011-0%d-01", i+1)),
+				Values: map[string]string{"invoice_number": "ORD-" + strconv.Itoa(i)}})
 		}
 		e.erase("a_gone")
-		e.r.Rules, e.r.Batch = []string{"keep:order"}, 2
+		e.r.Rules, e.r.Batch = []string{"keep:invoice"}, 2
 		killed := errors.New("killed")
 		e.r.AfterBatch = func(n int) error {
 			if n == 2 {
@@ -144,7 +147,7 @@ func TestKeptOrdersResume(t *testing.T) {
 
 func TestKeepRuleIDs(t *testing.T) {
 	e := newEnv(t, testkit.SQLite(t), "ivm", "2024-01-01")
-	if err := runner.CheckRule(e.r.Engine, "keep:order"); err != nil {
+	if err := runner.CheckRule(e.r.Engine, "keep:invoice"); err != nil {
 		t.Fatal(err)
 	}
 	if err := runner.CheckRule(e.r.Engine, "keep:download"); err == nil {

@@ -97,8 +97,10 @@ func TestNewsletterSubscriptionKeepsAccount(t *testing.T) {
 		if f.Counts[store.NewsletterRecord] != 1 {
 			t.Fatalf("facts of a_sub: counts %v, want one newsletter_subscription", f.Counts)
 		}
-		if d, ok := e.r.Engine.DeletionDate(f, e.clk.Now()); ok {
-			t.Fatalf("a_sub has a deletion date under %s; a subscribed account without orders has none", d.Rule.ID)
+		// Issue 17: the policy's own rule for a subscribed account without
+		// orders acts, not website_account_inactive.
+		if d, ok := e.r.Engine.DeletionDate(f, e.clk.Now()); !ok || d.Rule.ID != "website_account_newsletter_only" {
+			t.Fatalf("a_sub: %+v %v, want a deletion date under website_account_newsletter_only", d, ok)
 		}
 
 		e.r.Rules = []string{"website_account_inactive"}
