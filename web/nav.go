@@ -56,6 +56,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 	if s.catalogueOn() && (au == nil || !au.Account.IsStaff()) {
 		add("/functies", "nav.jobs")
 		add("/opleidingen", "nav.catalogue_courses")
+		if s.questionsOn() {
+			add("/basisvragen", "nav.questions")
+		}
 		if s.savingOn() {
 			add("/saved", "nav.saved")
 		}

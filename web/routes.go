@@ -135,6 +135,9 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /saved", s.savedPage)
 	mux.HandleFunc("POST /saved", s.savedAdd)
 	mux.HandleFunc("POST /saved/remove", s.savedRemove)
+	// The basic questions (issue 18 item 3).
+	mux.HandleFunc("GET /basisvragen", s.questionsPage)
+	mux.HandleFunc("POST /basisvragen", s.questionsSubmit)
 	mux.HandleFunc("GET /vouchers/redeem", s.voucherRedeem)
 	mux.HandleFunc("POST /vouchers/redeem", s.voucherPreview)
 	mux.HandleFunc("POST /vouchers/redeem/confirm", s.voucherConfirm)

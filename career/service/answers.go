@@ -6,6 +6,7 @@ import (
 	"steward"
 	"steward/account"
 	"steward/career"
+	"steward/catalogue"
 )
 
 // The profile field the basic questions' answers are kept in, when the
@@ -84,4 +85,22 @@ func (s *Service) KeepVisit(ctx context.Context, acct *account.Account, v career
 		}
 	}
 	return n, nil
+}
+
+// SuitsLimit is how many functies and how many opleidingen "what suits
+// you" lists.
+const SuitsLimit = 10
+
+// Suits ranks the offered functies and opleidingen by the answers, best
+// first (career.Questionnaire.Rank). It reads the whole catalogue once: a
+// few hundred items on Zorginspirator.
+func (s *Service) Suits(ctx context.Context, a career.Answers) (jobs, courses []catalogue.Item, err error) {
+	if s.Questions == nil || len(a) == 0 {
+		return nil, nil, nil
+	}
+	all, err := s.Store.CatalogueAll(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.Questions.Rank(all, catalogue.Job, a, SuitsLimit), s.Questions.Rank(all, catalogue.Course, a, SuitsLimit), nil
 }
