@@ -85,6 +85,13 @@ const (
 	// PolicyNotify: a person directly affected by a published change was
 	// mailed about it (Z11, issue 20).
 	PolicyNotify Action = "policy.notify"
+
+	// The learning environment confirmed a deletion or correction Steward
+	// sent it (issue 16 item 5: Art. 17(2), Art. 19), or Steward gave up
+	// sending it. The LMS user by its OIDC subject, the fields by name.
+	LMSDelete Action = "lms.delete"
+	LMSUpdate Action = "lms.update"
+	LMSFail   Action = "lms.fail"
 )
 
 var actions = []Action{
@@ -101,6 +108,7 @@ var actions = []Action{
 	CourseImport, EnrolmentCreate,
 	VoucherCreate, VoucherRedeem,
 	RecordCreate, RecordUpdate, RecordDelete,
+	LMSDelete, LMSUpdate, LMSFail,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

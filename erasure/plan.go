@@ -57,6 +57,12 @@ type Entry struct {
 	Reason KeepReason
 	// Until is set only when Action is Keep and the policy says how long.
 	Until *Until
+	// Remote is set for another system's own account kind (IVM's
+	// lms_account): that system keeps its own copy of the account, so
+	// deleting or anonymising the records must be told to it (Art. 17(2),
+	// Art. 19 GDPR); the store writes the LMS outbox row in the erasure's
+	// transaction. See Remote.
+	Remote bool
 }
 
 // Plan is what one erasure does. The store executes it as it stands: it
@@ -148,7 +154,7 @@ func ForSystem(p *policy.Policy, target string, action policy.Action, at time.Ti
 	for _, k := range kinds {
 		e := entry(p, k)
 		if k == target {
-			e = Entry{Kind: k, Action: Action(action)}
+			e = Entry{Kind: k, Action: Action(action), Remote: Remote(p, k)}
 		}
 		pl.Kinds = append(pl.Kinds, e)
 	}
@@ -193,9 +199,9 @@ func whole(p *policy.Policy, account Action, at time.Time) Plan {
 func entry(p *policy.Policy, kind string) Entry {
 	rec := p.Record(kind)
 	if rec == nil || rec.Erasure == "" {
-		return Entry{Kind: kind, Action: Delete}
+		return Entry{Kind: kind, Action: Delete, Remote: Remote(p, kind)}
 	}
-	e := Entry{Kind: kind, Action: Action(rec.Erasure)}
+	e := Entry{Kind: kind, Action: Action(rec.Erasure), Remote: Remote(p, kind)}
 	if e.Action == Keep {
 		e.Reason = LegalObligation
 		if rec.Keep != nil {
@@ -203,6 +209,22 @@ func entry(p *policy.Policy, kind string) Entry {
 		}
 	}
 	return e
+}
+
+// Remote reports whether kind is the own account kind of a system other
+// than the website's (IVM's lms_account, in system lms): the account that
+// system — the learning environment — holds a copy of, under the OIDC
+// subject Steward gave it. Its erasure, and a correction of its fields,
+// must reach that system (Art. 17(2), Art. 19; issue 16 item 5).
+func Remote(p *policy.Policy, kind string) bool {
+	rec := p.Record(kind)
+	if rec == nil || kind == "account" || GoesWith(p, kind) != kind {
+		return false
+	}
+	if acc := p.Record("account"); acc != nil && acc.System == rec.System {
+		return false
+	}
+	return true
 }
 
 // GoesWith returns the record kind whose erasure takes a record of kind

@@ -38,6 +38,7 @@ type namedEraser struct {
 // erasure (rights) and a rule-driven one (retention) cannot forget it.
 func subjectErasers() []namedEraser {
 	return []namedEraser{
+		{"lms_outbox", eraseLMSOutbox}, // before requests: links deletes to the erasure request
 		{"requests", eraseRequests},
 		{"disclosures", eraseDisclosures},
 		{"consents", eraseConsents},
@@ -404,6 +405,13 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 		return nil
 	}
 	kind := e.Kind
+	if e.Remote {
+		// The LMS holds its own copy: tell it, in this transaction (Art.
+		// 17(2), Art. 19), before the records and their ids go.
+		if err := tx.enqueueLMSDeletes(ctx, kind, subjects, at); err != nil {
+			return fmt.Errorf("%s %s: %w", e.Action, kind, err)
+		}
+	}
 	cond, arg := in(tx.Dialect, "subject_id", 2, subjects)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
 			SELECT id FROM records WHERE kind = $1 AND `+cond+`)`, kind, arg); err != nil {

@@ -9,6 +9,7 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
+	"steward/lms"
 	"steward/mail"
 	"steward/store"
 )
@@ -131,6 +132,11 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, secret, lang string, c
 			return err
 		}
 		if err := s.enqueue(ctx, tx, &old, KindEmailChanged, lang, "mail.email_changed", s.link("/privacy", lang, nil)); err != nil {
+			return err
+		}
+		// The learning environment got this address unless its account
+		// has one of its own: then it is corrected there too (Art. 19).
+		if _, err := lms.TellCorrection(ctx, tx, s.Policy, id, "", []string{"account.email"}, now); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, Actor(a), audit.ProfileUpdate, "email")

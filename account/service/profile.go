@@ -9,6 +9,7 @@ import (
 	"steward"
 	"steward/account"
 	"steward/audit"
+	"steward/lms"
 	"steward/policy"
 	"steward/store"
 )
@@ -35,6 +36,11 @@ func (s *Service) UpdateProfile(ctx context.Context, a *account.Account, in map[
 			if err := tx.PutProfile(ctx, s.Policy, a.ID, rid, v, now); err != nil {
 				return err
 			}
+		}
+		// A corrected field the learning environment holds is corrected
+		// there too (Art. 19), through its outbox in this transaction.
+		if _, err := lms.TellCorrection(ctx, tx, s.Policy, a.ID, "", fields, now); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a, audit.SubjectActor(audit.Pseudonym(a.Pseudonym)), audit.ProfileUpdate, fields...)
 	})

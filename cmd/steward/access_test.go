@@ -40,6 +40,8 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"disclosures add":             {"--subject", "a-1", "--ground", "court_order", "--categories", "account"},
 		"disclosures list":            {"--subject", "a-1"},
 		"keygen":                      {},
+		"lms list":                    {},
+		"lms send-due":                {"--lms-url", "https://moodle.example"},
 		"mail list":                   {},
 		"mail prune":                  {},
 		"mail send-due":               {},

@@ -18,6 +18,8 @@ var commandTable = []command{
 	{name: "disclosures add", summary: "record a disclosure of a person's data to a third party (R7)", db: auditedDB, run: runDisclosuresAdd},
 	{name: "disclosures list", summary: "list the disclosures of a person's data, withheld ones included", db: existingDB, run: runDisclosuresList},
 	{name: "keygen", summary: "write a new data key for encrypting sensitive fields (R3)", db: noDB, run: runKeygen},
+	{name: "lms list", summary: "list the deletions and corrections for the learning environment and whether it confirmed them", db: existingDB, run: runLMSList},
+	{name: "lms send-due", summary: "tell the learning environment (Moodle) the deletions and corrections due now, once (for cron; audited)", db: auditedDB, run: runLMSSendDue},
 	{name: "mail list", summary: "list mail in the outbox, newest first (recipients masked)", db: existingDB, run: runMailList},
 	{name: "mail prune", summary: "delete sent and failed mail older than --keep-days", db: existingDB, run: runMailPrune},
 	{name: "mail send-due", summary: "deliver the mail that is due now, once (for cron)", db: existingDB, run: runMailSendDue},

@@ -17,6 +17,7 @@ import (
 	"steward/audit"
 	"steward/consent"
 	"steward/internal/wiring"
+	"steward/lms"
 	"steward/mail"
 	"steward/policy"
 	"steward/policy/publication"
@@ -132,7 +133,14 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		}
 		return runners[0]
 	}
-	stopBackground := a.startBackground(o, s, dispatcher, inForce, log)
+	// Deletions and corrections reach the learning environment (issue 16
+	// item 5) through its own outbox and dispatcher.
+	lmsd, err := o.lms.dispatcher(a, s, svc, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	stopBackground := a.startBackground(o, s, dispatcher, lmsd, inForce, log)
 	defer stopBackground()
 	return a.serveHTTP(ctx, o, ln, handler, k.policy, s.Dialect(), log)
 }
@@ -153,6 +161,7 @@ type serveOptions struct {
 	certFile, keyFile, logFormat string
 	dataKey, consentKeyFile      string
 	smtp                         *smtpSettings
+	lms                          *lmsSettings
 	retentionEvery               time.Duration
 	hashConcurrency              int
 	trusted                      []netip.Prefix
@@ -176,6 +185,7 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	dataKey := a.keyFileFlag(fs)
 	consentKeyFile := a.consentKeyFlag(fs)
 	smtp := smtpFlags(fs)
+	lmsSet := lmsFlags(fs)
 	retentionEvery := fs.String("retention-interval", a.env("STEWARD_RETENTION_INTERVAL", "0"),
 		"run retention in the background every DURATION, e.g. 1h; 0 is off (env STEWARD_RETENTION_INTERVAL)")
 	hashFlag := fs.String("hash-concurrency", a.env("STEWARD_HASH_CONCURRENCY", "0"),
@@ -208,8 +218,11 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	if (*certFile == "") != (*keyFile == "") {
 		return nil, a.wrongUsage("serve", "cli.tls_cert_and_key_together")
 	}
+	if _, err := lmsSet.config(a); err != nil {
+		return nil, err
+	}
 	return &serveOptions{db: *db, policy: *pol, addr: *addr, baseURL: *baseURL, certFile: *certFile, keyFile: *keyFile,
-		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp,
+		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp, lms: lmsSet,
 		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted, publish: *publish, summary: summary}, nil
 }
 
@@ -317,11 +330,14 @@ func (a *app) publishServed(ctx context.Context, o *serveOptions, k *serveKeys, 
 // startBackground starts serve's background jobs — the mail dispatcher,
 // session pruning and, when asked, retention with the wired runner — and
 // returns the function that stops them and waits for them.
-func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, ret func() *runner.Runner, log *slog.Logger) (stop func()) {
+func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, lmsd *lms.Dispatcher, ret func() *runner.Runner, log *slog.Logger) (stop func()) {
 	// Background work stops with ctx; shutdown waits for it.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	bg := &jobs{log: log}
 	bg.run(bgCtx, "mail", dispatcher.Run)
+	if lmsd != nil {
+		bg.run(bgCtx, "lms", lmsd.Run)
+	}
 	bg.every(bgCtx, "sessions", 10*time.Minute, func(ctx context.Context) error {
 		// R12: expired sessions are removed, not merely refused.
 		now := a.clock.Now()

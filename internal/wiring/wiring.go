@@ -27,6 +27,7 @@ import (
 	"steward/clock"
 	"steward/consent"
 	learnservice "steward/learning/service"
+	"steward/lms"
 	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/policy/publication"
@@ -88,6 +89,10 @@ type Services struct {
 	Organisations *orgservice.Service
 	// Learning is the course catalogue and enrolment (issue 16).
 	Learning *learnservice.Service
+	// LMSValues reads, when the LMS dispatcher sends a correction, the
+	// values it names (issue 16 item 5), opening a sensitive one with the
+	// account service's key.
+	LMSValues *lms.ProfileValues
 	// Vouchers creates, redeems and reports vouchers (issue 17).
 	Vouchers *voucherservice.Service
 	// Notices publishes policy versions and tells people about a change
@@ -166,6 +171,7 @@ func New(cfg Config) (*Services, error) {
 			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
 		Organisations: &orgservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, BaseURL: baseURL, MailNotify: cfg.MailNotify},
 		Learning:      learning,
+		LMSValues:     &lms.ProfileValues{Policy: p, Store: s, Open: lms.Opener(accounts.Opener())},
 		Vouchers:      &voucherservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning},
 		Catalogue:     &catservice.Service{Store: s, Clock: cfg.Clock},
 		Partners:      &partner.Service{Policy: p, Store: s, Gate: gate, Clock: cfg.Clock, Audit: log},

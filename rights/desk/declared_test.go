@@ -40,6 +40,10 @@ var personTables = map[string][]string{
 	"newsletter_subscriptions": {"newsletter_subscription", "consent"},
 	"newsletter_deliveries":    {"mail"},
 	"outbox":                   {"mail"},
+	// What Steward tells the learning environment about a person's LMS
+	// account (issue 16 item 5): its deletion or correction, the LMS
+	// account by id and the fields by name, no value.
+	"lms_outbox": {"lms_account", "disclosure"},
 	// Who was mailed about a policy change, and who dismissed its banner
 	// (issue 20): a mail to the person, a choice kept with the account.
 	"policy_notice_mails":      {"mail"},

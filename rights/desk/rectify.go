@@ -11,6 +11,7 @@ import (
 	"steward/account"
 	"steward/audit"
 	"steward/consent"
+	"steward/lms"
 	"steward/policy"
 	"steward/rights"
 	"steward/store"
@@ -116,6 +117,11 @@ func (d *Desk) Rectify(ctx context.Context, actor audit.Actor, id string, in map
 			}
 		}
 		slices.Sort(fields)
+		// Art. 19: the correction reaches the learning environment too,
+		// linked to the request so its page shows the LMS's answer.
+		if _, err := lms.TellCorrection(ctx, tx, d.Policy, a.ID, r.ID, fields, now); err != nil {
+			return err
+		}
 		if err := d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.ProfileUpdate, ObjectKind: "account", ObjectID: a.ID,
 			Subject: audit.Pseudonym(a.Pseudonym), Fields: fields}); err != nil {
 			return err
