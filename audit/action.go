@@ -77,6 +77,19 @@ const (
 	RecordCreate Action = "record.create"
 	RecordUpdate Action = "record.update"
 	RecordDelete Action = "record.delete"
+	// The machine API's keys (issue 16 item 4, R8): created, rotated or
+	// revoked by staff on the command line; ids only.
+	APIKeyCreate Action = "api_key.create"
+	APIKeyRotate Action = "api_key.rotate"
+	APIKeyRevoke Action = "api_key.revoke"
+	// Learning results the LMS reported as xAPI statements, and the
+	// accreditation a passed accredited course earns (R8).
+	LearningResultCreate Action = "learning_result.create"
+	AccreditationCreate  Action = "accreditation.create"
+	// AccreditationReport: an accreditation went to PE-online in an
+	// export file (R8); the disclosure of the person's register number is
+	// a disclosure.record entry beside it.
+	AccreditationReport Action = "accreditation.report"
 
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
@@ -109,6 +122,8 @@ var actions = []Action{
 	VoucherCreate, VoucherRedeem,
 	RecordCreate, RecordUpdate, RecordDelete,
 	LMSDelete, LMSUpdate, LMSFail,
+	APIKeyCreate, APIKeyRotate, APIKeyRevoke,
+	LearningResultCreate, AccreditationCreate, AccreditationReport,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

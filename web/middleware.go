@@ -126,11 +126,15 @@ func (s *Server) withSecurityHeaders(next http.Handler) http.Handler {
 // in plain text in the request's language.
 func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBody {
+		limit := int64(maxBody)
+		if strings.HasPrefix(r.URL.Path, "/xapi/") {
+			limit = maxXAPIBody // a batch of statements from the LMS
+		}
+		if r.ContentLength > limit {
 			http.Error(w, s.catalog.Text(mustLang(r), "error.request_too_large"), http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -143,5 +147,6 @@ func (s *Server) withBodyLimit(next http.Handler) http.Handler {
 // under these paths are covered too.
 func personalPath(path string) bool {
 	return path == "/account" || strings.HasPrefix(path, "/account/") ||
-		path == "/staff" || strings.HasPrefix(path, "/staff/") || strings.HasPrefix(path, "/api/")
+		path == "/staff" || strings.HasPrefix(path, "/staff/") || strings.HasPrefix(path, "/api/") ||
+		strings.HasPrefix(path, "/xapi/")
 }

@@ -145,5 +145,9 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /staff/organisations/{id}/vouchers", s.orgVouchers)
 	mux.HandleFunc("POST /staff/organisations/{id}/vouchers", s.orgVouchersCreate)
 	mux.HandleFunc("GET /staff/organisations/{id}/voucher-report", s.orgVoucherReport)
+	// The learning environment reports results as xAPI statements (issue
+	// 16 item 4, R8); authenticated by API key, not by session.
+	mux.HandleFunc("POST /xapi/statements", s.xapiStatements)
+	mux.HandleFunc("PUT /xapi/statements", s.xapiStatements)
 	mux.HandleFunc("/", s.notFound)
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 
 	"steward/account/service"
+	keyservice "steward/apikey/service"
 	careerservice "steward/career/service"
 	catservice "steward/catalogue/service"
 	"steward/clock"
@@ -24,6 +25,7 @@ import (
 	"steward/rights/desk"
 	"steward/store"
 	voucherservice "steward/voucher/service"
+	xapiservice "steward/xapi/service"
 )
 
 // Config is what the web layer needs from main.
@@ -58,6 +60,11 @@ type Config struct {
 	// Vouchers creates, redeems and reports vouchers (issue 17); nil
 	// leaves the voucher pages out.
 	Vouchers *voucherservice.Service
+	// APIKeys checks the keys of the machine API and Statements stores
+	// the learning results the LMS posts to /xapi/statements (issue 16
+	// item 4); either nil leaves /xapi/ out (404).
+	APIKeys    *keyservice.Service
+	Statements *xapiservice.Service
 	// Notices tells people about a published policy change: the banner
 	// and its dismissal (issue 20).
 	Notices *publication.Teller

@@ -31,6 +31,7 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 	cfg.Notices = svc.Notices
 	cfg.Catalogue = svc.Catalogue
 	cfg.Career = svc.Career
+	cfg.APIKeys, cfg.Statements = svc.APIKeys, svc.Statements
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

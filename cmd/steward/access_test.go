@@ -28,6 +28,10 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		t.Fatal(err)
 	}
 	return map[string][]string{
+		"api-keys create":             {"--recipient", "avetica", "--scope", "xapi"},
+		"api-keys list":               {},
+		"api-keys revoke":             {"ak_0123456789abcdef"},
+		"api-keys rotate":             {"ak_0123456789abcdef"},
 		"audit bench":                 nil, // scratch database: not run here
 		"audit checkpoint":            {},
 		"audit export":                {"--since", "2026-01-01"},

@@ -5,6 +5,10 @@ package main
 // command's code is in its own file; its name's first word groups it
 // ("retention override set" is in "retention" and "retention override").
 var commandTable = []command{
+	{name: "api-keys create", summary: "create a key for a processor's client system (scope xapi: learning results); the secret shown once (audited)", db: auditedDB, run: runAPIKeysCreate},
+	{name: "api-keys list", summary: "list the API keys with their processor, scope and state (never a secret)", db: existingDB, run: runAPIKeysList},
+	{name: "api-keys revoke", summary: "stop an API key for good (audited)", db: auditedDB, run: runAPIKeysRevoke},
+	{name: "api-keys rotate", summary: "give an API key a new secret, shown once; the old one stops at once (audited)", db: auditedDB, run: runAPIKeysRotate},
 	{name: "audit bench", summary: "measure audit appends and verification on a scratch database", db: scratchDB, run: runAuditBench},
 	{name: "audit checkpoint", summary: "verify the audit log and sign a checkpoint of its head", db: auditedDB, run: runAuditCheckpoint},
 	{name: "audit export", summary: "write audit entries since a date as JSON Lines, for an auditor", db: existingDB, run: runAuditExport},

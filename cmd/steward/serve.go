@@ -152,6 +152,7 @@ func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Accounts, base.Consent, base.Gate, base.Desk, base.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
 	base.Organisations, base.Learning, base.Notices, base.Catalogue, base.Career = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue, svc.Career
 	base.Vouchers = svc.Vouchers
+	base.APIKeys, base.Statements = svc.APIKeys, svc.Statements
 	return base
 }
 

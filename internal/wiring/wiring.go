@@ -20,6 +20,7 @@ import (
 	"steward/account"
 	"steward/account/service"
 	"steward/anonymise/partner"
+	keyservice "steward/apikey/service"
 	"steward/audit"
 	"steward/career"
 	careerservice "steward/career/service"
@@ -36,6 +37,7 @@ import (
 	"steward/rights/desk"
 	"steward/store"
 	voucherservice "steward/voucher/service"
+	xapiservice "steward/xapi/service"
 )
 
 // Config is what the services are built from.
@@ -106,6 +108,12 @@ type Services struct {
 	// Career saves functies and opleidingen, keeps the basic questions'
 	// answers and the career profile's history (issue 18).
 	Career *careerservice.Service
+	// APIKeys are the machine API's keys, bound to a policy processor
+	// (issue 16 item 4).
+	APIKeys *keyservice.Service
+	// Statements stores the learning results the LMS reports as xAPI
+	// statements (issue 16 item 4, R8).
+	Statements *xapiservice.Service
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -176,6 +184,8 @@ func New(cfg Config) (*Services, error) {
 		Catalogue:     &catservice.Service{Store: s, Clock: cfg.Clock},
 		Partners:      &partner.Service{Policy: p, Store: s, Gate: gate, Clock: cfg.Clock, Audit: log},
 		Career:        &careerservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Profiles: accounts, Questions: questions},
+		APIKeys:       &keyservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
+		Statements:    &xapiservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Issuer: baseURL},
 	}, nil
 }
 

@@ -313,7 +313,11 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"voucher_batches":          "an organisation's batches of voucher codes, no person",
 				"vouchers":                 "code hashes; a redeemed one's notice is exported as voucher_notices",
 				"partner_exports":          "anonymised exports handed to a partner: counts and a report hash, no person (Z6)",
-				"policy_notice_mails":      "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
+				// Issue 16 item 4: the LMS's keys belong to a processor; an
+				// accepted statement is kept by id and content hash only
+				// (its result is a learning_result record, exported).
+				"api_keys": "keys of a processor's client system, secret hashes, no person", "xapi_statements": "accepted xAPI statement ids with a content hash and verb, no person",
+				"policy_notice_mails": "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
 				// Issue 18: the catalogue of functies and opleidingen is site
 				// content; SQLite's FTS5 index of it keeps its own tables.
 				"catalogue_items": "the catalogue of functies and opleidingen, no person", "catalogue_fts": "the catalogue's search index (FTS5), no person",

@@ -1,0 +1,246 @@
+// Package service stores the learning results a learning environment
+// reports through the xAPI Statements resource (issue 16 item 4, R8).
+// One request is one transaction: every statement of a batch is stored,
+// or none is (G3). A statement becomes a learning_result record holding
+// only the fields the policy declares for that kind (course, score,
+// passed, completed_at: R4); a passed course that earns accreditation
+// points also becomes the person's accreditation record, once per course,
+// which the accreditation export hands to PE-online. Each record gets its
+// audit entry (ids and field names only); the statement's id and a hash
+// of its content are kept so a statement sent again is a no-op and one
+// with the same id and other content a conflict.
+package service
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/apikey"
+	"steward/audit"
+	"steward/clock"
+	"steward/learning"
+	"steward/policy"
+	"steward/store"
+	"steward/xapi"
+)
+
+// The record kinds a statement writes and the kind its actor names.
+const (
+	ResultKind        = "learning_result"
+	AccreditationKind = "accreditation"
+	LMSAccountKind    = "lms_account"
+)
+
+// Service stores statements.
+type Service struct {
+	Policy *policy.Policy
+	Store  *store.Store
+	Clock  clock.Clock
+	Audit  *audit.Log
+	// Issuer is Steward's public base URL: the homePage of every actor's
+	// account (the OIDC issuer the LMS knows people by).
+	Issuer string
+}
+
+// Outcome is what a request did: the ids of its statements, in order,
+// and how many were new (the rest were sent before with the same content).
+type Outcome struct {
+	IDs    []string
+	Stored int
+}
+
+// Enabled reports whether the policy declares learning results.
+func (s *Service) Enabled() bool { return s.Policy.Record(ResultKind) != nil }
+
+// Accept stores statements sent with key, all or nothing. An unknown or
+// erased person, an unknown course, an id already used for other content
+// fail the whole request with nothing stored.
+func (s *Service) Accept(ctx context.Context, key *apikey.Key, sts []xapi.Statement) (*Outcome, error) {
+	if !s.Enabled() {
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.not_found")
+	}
+	out := &Outcome{IDs: make([]string, len(sts))}
+	for i := range sts {
+		out.IDs[i] = sts[i].ID
+	}
+	by := audit.System("xapi." + key.ID)
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		out.Stored = 0
+		now := s.Clock.Now()
+		done := map[string]bool{}
+		for i := range sts {
+			st := &sts[i]
+			if done[st.ID] {
+				continue // the same statement twice in one batch
+			}
+			done[st.ID] = true
+			stored, err := s.storeOne(ctx, tx, by, key, st, now)
+			if err != nil {
+				return withIndex(err, i)
+			}
+			if stored {
+				out.Stored++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("xapi: store %d statements: %w", len(sts), err)
+	}
+	return out, nil
+}
+
+func withIndex(err error, i int) error {
+	if e, ok := err.(*steward.Error); ok {
+		e.Args = append(e.Args, "index", i)
+	}
+	return err
+}
+
+func (s *Service) storeOne(ctx context.Context, tx *store.Tx, by audit.Actor, key *apikey.Key, st *xapi.Statement, now time.Time) (bool, error) {
+	hash := st.Hash()
+	had, err := tx.StatementHash(ctx, st.ID)
+	if err != nil {
+		return false, err
+	}
+	if had == hash {
+		return false, nil
+	}
+	if had != "" {
+		return false, steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID)
+	}
+	acct, err := s.actor(ctx, tx, st)
+	if err != nil {
+		return false, err
+	}
+	course, err := s.course(ctx, tx, st)
+	if err != nil {
+		return false, err
+	}
+	at := st.Timestamp
+	if at.IsZero() {
+		at = now
+	}
+	day := at.UTC().Format(time.DateOnly)
+	vals := map[string]string{}
+	put := func(field, v string) {
+		if s.Policy.Record(ResultKind).Field(field) != nil {
+			vals[field] = v
+		}
+	}
+	put("course", course.Slug)
+	if st.HasScore {
+		put("score", strconv.Itoa(st.Score))
+	}
+	switch {
+	case st.Verb == "passed":
+		put("passed", "true")
+	case st.Verb == "failed":
+		put("passed", "false")
+	case st.Success != nil:
+		put("passed", strconv.FormatBool(*st.Success))
+	}
+	if st.Verb != "scored" || st.Completion != nil && *st.Completion {
+		put("completed_at", day)
+	}
+	pseudo := audit.Pseudonym(acct.Pseudonym)
+	if err := s.insert(ctx, tx, by, acct.ID, pseudo, ResultKind, audit.LearningResultCreate, vals, now); err != nil {
+		return false, err
+	}
+	if st.Passed() {
+		if err := s.accredit(ctx, tx, by, acct.ID, pseudo, course, day, now); err != nil {
+			return false, err
+		}
+	}
+	return true, tx.InsertStatement(ctx, st.ID, key.ID, hash, st.Verb, now)
+}
+
+// actor finds the person a statement is about: its account's homePage
+// must be Steward's issuer and its name the id of a live LMS account
+// record whose person still has an account. An erased person's record
+// is gone, so they are unknown like anyone never seen.
+func (s *Service) actor(ctx context.Context, tx *store.Tx, st *xapi.Statement) (*account.Account, error) {
+	unknown := steward.Errorf(steward.EINVALID, "error.xapi_unknown_actor")
+	if st.HomePage != s.Issuer {
+		return nil, unknown
+	}
+	id, err := strconv.ParseInt(st.Name, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != st.Name {
+		return nil, unknown
+	}
+	rec, err := tx.LiveRecord(ctx, id, LMSAccountKind)
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, unknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	acct, err := tx.AccountByID(ctx, rec.Subject)
+	if steward.ErrorCode(err) == steward.ENOTFOUND || err == nil && acct.Pseudonym == "" {
+		return nil, unknown
+	}
+	return acct, err
+}
+
+func (s *Service) course(ctx context.Context, tx *store.Tx, st *xapi.Statement) (*learning.Course, error) {
+	unknown := steward.Errorf(steward.EINVALID, "error.xapi_unknown_course")
+	ref, ok := xapi.ActivityCourse(s.Issuer, st.Activity)
+	if !ok {
+		return nil, unknown
+	}
+	var c *learning.Course
+	var err error
+	if ref.Slug != "" {
+		c, err = tx.Course(ctx, ref.Slug)
+	} else {
+		c, err = tx.CourseByLMSID(ctx, ref.LMSID)
+	}
+	if steward.ErrorCode(err) == steward.ENOTFOUND {
+		return nil, unknown
+	}
+	return c, err
+}
+
+// accredit records the accreditation a passed course earns, once per
+// person and course: the course, its points and the day. A course earns
+// points per register (the catalogue's KNMP, KRP, …) while the person has
+// one register number; the record keeps the most points the course earns
+// in any register, and the export writes each register's own points from
+// the catalogue (docs/accreditation.md).
+func (s *Service) accredit(ctx context.Context, tx *store.Tx, by audit.Actor, subject string, pseudo audit.Pseudonym, c *learning.Course, day string, now time.Time) error {
+	rec := s.Policy.Record(AccreditationKind)
+	points := 0
+	for _, p := range c.Points {
+		points = max(points, p.Points)
+	}
+	if rec == nil || points == 0 {
+		return nil
+	}
+	if id, err := tx.RecordWithValue(ctx, subject, AccreditationKind, "course", c.Slug); err != nil || id != 0 {
+		return err
+	}
+	vals := map[string]string{}
+	for f, v := range map[string]string{"course": c.Slug, "points": strconv.Itoa(points), "completed_at": day} {
+		if rec.Field(f) != nil {
+			vals[f] = v
+		}
+	}
+	return s.insert(ctx, tx, by, subject, pseudo, AccreditationKind, audit.AccreditationCreate, vals, now)
+}
+
+func (s *Service) insert(ctx context.Context, tx *store.Tx, by audit.Actor, subject string, pseudo audit.Pseudonym, kind string, action audit.Action, vals map[string]string, now time.Time) error {
+	r := &store.Record{Subject: subject, Kind: kind, CreatedAt: now, Values: vals}
+	if err := tx.InsertRecord(ctx, s.Policy, r); err != nil {
+		return err
+	}
+	fields := make([]string, 0, len(vals))
+	for f := range vals {
+		fields = append(fields, kind+"."+f)
+	}
+	return s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: action, ObjectKind: kind,
+		ObjectID: strconv.FormatInt(r.ID, 10), Subject: pseudo, Fields: fields})
+}
