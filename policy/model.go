@@ -38,6 +38,11 @@ type Policy struct {
 	// Notices says how long a published change is announced on every page
 	// (Z11; issue 20).
 	Notices Notices `yaml:"notices"`
+	// UsageCounts, when declared, is what the site counts itself to
+	// improve usability (Z4, Z5; issue 18 item 8): per page and per day,
+	// how often it was opened — no identifier, no address, no cookie.
+	// Nil counts nothing.
+	UsageCounts *UsageCounts `yaml:"usage_counts"`
 
 	// SHA256 is the hex SHA-256 of the bytes the policy was parsed from;
 	// set by the loader. A published version is known by it (issue 20).
@@ -60,6 +65,17 @@ type Notices struct {
 	// when left out.
 	BannerDays int `yaml:"banner_days"`
 	Pos        Pos `yaml:"-"`
+}
+
+// UsageCounts declares the site's own usage counts: the purpose they
+// serve and how long a day's counts are kept.
+type UsageCounts struct {
+	// Purpose is the declared purpose the counts serve (Zorginspirator:
+	// usability).
+	Purpose string `yaml:"purpose"`
+	// Keep is how long a day's counts are kept after that day.
+	Keep Duration `yaml:"keep"`
+	Pos  Pos      `yaml:"-"`
 }
 
 // The banner's period in days: the default, and the most it may be (the

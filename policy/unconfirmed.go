@@ -36,6 +36,7 @@ var unconfirmable = regexp.MustCompile(`^(` + strings.Join([]string{
 	`retention\[\d+\]\.(period|since|warn_before)`,
 	`records\[\d+\]\.keep\.period`,
 	`cookies\[\d+\]\.lifetime`,
+	`usage_counts\.keep`,
 }, "|") + `)$`)
 
 // At builds the path of a value in a policy file as Unconfirmed.Path
@@ -82,7 +83,7 @@ func (d *decoder) unconfirmed(n *yaml.Node, path string) *yaml.Node {
 func (v *validator) unconfirmedPlaces() {
 	for _, u := range v.p.Unconfirmed {
 		if !unconfirmable.MatchString(u.Path) {
-			v.fail(u.Pos, nil, "%s: %s is not allowed here: the statement cannot mark this value as not yet confirmed (allowed on version and history dates, controller.name and address, a processor's location and kind, a retention rule's period, since and warn_before, a record's keep.period and a cookie's lifetime)", u.Path, UnconfirmedTag)
+			v.fail(u.Pos, nil, "%s: %s is not allowed here: the statement cannot mark this value as not yet confirmed (allowed on version and history dates, controller.name and address, a processor's location and kind, a retention rule's period, since and warn_before, a record's keep.period, a cookie's lifetime and usage_counts.keep)", u.Path, UnconfirmedTag)
 		}
 	}
 }

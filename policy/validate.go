@@ -49,6 +49,7 @@ func Validate(p *Policy) Problems {
 	v.disclosures(records)
 	v.cookies(purposes, processors, hosts)
 	v.rights()
+	v.usageCounts(purposes)
 	v.unconfirmedPlaces()
 	v.stewardCookies()
 	return v.problems
@@ -702,4 +703,19 @@ func (v *validator) restsOnConsent(id string) bool {
 		}
 	}
 	return false
+}
+
+// usageCounts checks the site's own usage counts: a declared purpose and a
+// period to keep them.
+func (v *validator) usageCounts(purposes map[string]bool) {
+	u := v.p.UsageCounts
+	if u == nil {
+		return
+	}
+	if !purposes[u.Purpose] {
+		v.fail(u.Pos, on("usage_counts", "purpose"), "usage_counts.purpose %q is not a declared purpose", u.Purpose)
+	}
+	if u.Keep.IsZero() {
+		v.fail(u.Pos, on("usage_counts", "keep"), "usage_counts.keep: say how long a day's counts are kept (e.g. P2Y)")
+	}
 }

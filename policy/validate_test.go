@@ -108,6 +108,14 @@ func TestValidate(t *testing.T) {
 			edits: []edit{{"text: {nl: Volg een cursus., en: Take a course.}", "text: {nl: Volg een cursus.}"}},
 			at:    "title: {nl: Cursussen", want: "site.home offer 1 text: needs both nl and en text"},
 
+		// The site's own usage counts (issue 18 item 8).
+		{name: "usage_counts_for_an_unknown_purpose_is_an_error",
+			edits: []edit{{"usage_counts:\n  purpose: account", "usage_counts:\n  purpose: stats"}},
+			at:    "purpose: stats", want: `usage_counts.purpose "stats" is not a declared purpose`},
+		{name: "usage_counts_without_a_period_is_an_error",
+			edits: []edit{{"  keep: P1Y\n", ""}},
+			at:    "purpose: account\n", nth: 2, want: "usage_counts.keep: say how long"},
+
 		// References.
 		{name: "field_naming_an_unknown_purpose_is_an_error",
 			edits: []edit{{"purposes: [bookkeeping]", "purposes: [bookeeping]"}},

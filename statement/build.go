@@ -283,6 +283,9 @@ func (b *builder) purposes() []Purpose {
 			v.Consent = l.t("consent.not_needed")
 		}
 		v.Told = b.in(pu.Notice)
+		if u := b.p.UsageCounts; u != nil && u.Purpose == pu.ID {
+			v.Counts = l.f("usage_counts.sentence", b.unconfirmed(l.period(u.Keep, false), policy.At("usage_counts", "keep")))
+		}
 		if pu.Objectable() && b.p.Rights.Honours(policy.RightObjection) {
 			v.Objection = l.t("purpose.objection")
 		}

@@ -181,6 +181,10 @@ type Purpose struct {
 	// Told is what the person is told before the data is collected
 	// (Art. 13 GDPR; R6: a voucher's creator sees the learning results).
 	Told string
+	// Counts says what the site counts itself for this purpose (the
+	// policy's usage_counts): per page and day, nothing about a person,
+	// kept for the policy's period.
+	Counts string
 	// Data lists the fields used for the purpose, by record kind.
 	Data []DataGroup
 }

@@ -39,8 +39,23 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.cross_origin_refused"))
 	}))
-	h = csrf.Handler(h)
+	h = csrf.Handler(s.withUsageCount(h))
 	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(s.withBodyLimit(withConsentCache(withViewer(h)))))))
+}
+
+// withUsageCount counts page views per page and day (issue 18 item 8). It
+// wraps the router itself, which sets the request's Pattern: the count
+// is by route, never by the address asked for, and nothing about the
+// visitor is looked at.
+func (s *Server) withUsageCount(next http.Handler) http.Handler {
+	if s.cfg.Usage == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		s.cfg.Usage.Count(r.Method, r.Pattern, rec.status, w.Header().Get("Content-Type"))
+	})
 }
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {

@@ -44,6 +44,8 @@ var staffPages = []struct {
 	// organisation (a manager: their own).
 	{"/staff/vouchers", "staff_vouchers.title", account.RoleOrganisationManager},
 	{"/staff/audit", "staff_audit.title", account.RolePrivacyOfficer},
+	// Where the policy declares usage counts: no person in them.
+	{"/staff/usage", "staff_usage.title", account.RoleSupport},
 }
 
 // nav builds the menu for au (nil for a visitor) in lang.
@@ -76,7 +78,7 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		return v
 	case au.Account.IsStaff():
 		for _, p := range staffPages {
-			if p.Path == "/staff/courses" && !courses || p.Path == "/staff/vouchers" && !s.vouchersEnabled() {
+			if p.Path == "/staff/courses" && !courses || p.Path == "/staff/vouchers" && !s.vouchersEnabled() || p.Path == "/staff/usage" && s.cfg.Usage == nil {
 				continue
 			}
 			if au.Account.Role.Allows(p.Need) {

@@ -125,6 +125,9 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /courses/{slug}", s.course)
 	mux.HandleFunc("POST /courses/{slug}/enrol", s.courseEnrol)
 	mux.HandleFunc("GET /staff/courses", s.staffCourses)
+	// What the site counts itself, where the policy declares it (issue
+	// 18 item 8).
+	mux.HandleFunc("GET /staff/usage", s.staffUsage)
 	// The catalogue of functies and opleidingen (issue 18); 404 where the
 	// policy's site has none.
 	mux.HandleFunc("GET /functies", s.catalogueJobs)

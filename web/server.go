@@ -24,6 +24,7 @@ import (
 	"steward/retention/runner"
 	"steward/rights/desk"
 	"steward/store"
+	usageservice "steward/usage/service"
 	voucherservice "steward/voucher/service"
 	xapiservice "steward/xapi/service"
 )
@@ -74,6 +75,9 @@ type Config struct {
 	// Career saves functies and opleidingen with an account, and keeps the
 	// basic questions' answers and the career profile (issue 18).
 	Career *careerservice.Service
+	// Usage counts page views per page and day where the policy declares
+	// usage_counts (issue 18 item 8); nil counts nothing.
+	Usage *usageservice.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.

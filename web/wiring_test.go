@@ -32,6 +32,9 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 	cfg.Catalogue = svc.Catalogue
 	cfg.Career = svc.Career
 	cfg.APIKeys, cfg.Statements = svc.APIKeys, svc.Statements
+	if cfg.Usage == nil {
+		cfg.Usage = svc.Usage
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

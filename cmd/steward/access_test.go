@@ -61,6 +61,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"partners export":             {"--partner", "fwg", "--out", filepath.Join(files, "fwg.csv"), "--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"catalogue import":            {filepath.Join(testkit.RepoRoot(t), "policies", "content", "zorginspirator-catalogue.json"), "--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"policy check":                {pol},
+		"usage report":                {"--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"policy diff":                 {"1", "2"},
 		"policy notices":              {"--dry-run"},
 		"policy publish":              {pol, "--summary-nl", "Nieuw", "--summary-en", "New"},

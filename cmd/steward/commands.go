@@ -61,6 +61,7 @@ var commandTable = []command{
 	{name: "staff add", summary: "create a staff account with a role; prints a one-time set-password link", db: auditedDB, run: runStaffAdd},
 	{name: "staff link", summary: "issue a fresh one-time set-password link for an existing staff account (audited)", db: auditedDB, run: runStaffLink},
 	{name: "staff reset-mfa", summary: "clear a lost second factor of an account so its next login enrols again (audited)", db: auditedDB, run: runStaffResetMFA},
+	{name: "usage report", summary: "write the site's own usage counts (page views per page and day, no person) as CSV", db: existingDB, run: runUsageReport},
 	{name: "version", summary: "print the version of this binary", db: noDB, run: runVersion},
 	{name: "vouchers create", summary: "create a batch of voucher codes for an organisation's course; the codes as CSV, once (R6; audited)", db: auditedDB, run: runVouchersCreate},
 }

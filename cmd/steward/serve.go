@@ -23,6 +23,7 @@ import (
 	"steward/policy/publication"
 	"steward/retention/runner"
 	"steward/store"
+	usageservice "steward/usage/service"
 	"steward/web"
 )
 
@@ -109,6 +110,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	}
 	var handler http.Handler = h
 	runners := []*runner.Runner{svc.Retention.ForRules()}
+	usages := []*usageservice.Service{svc.Usage}
 	if !svc.From.IsZero() {
 		wcfg.At, wcfg.Hasher = svc.From, svc.Accounts.Hasher
 		next, err := wire(wcfg)
@@ -123,6 +125,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		}
 		handler = &web.Switch{Clock: a.clock, At: svc.From, Before: h, After: h2}
 		runners = append(runners, next.Retention.ForRules())
+		usages = append(usages, next.Usage)
 		log.Info("policy announced", "site", k.policy.Site.ID, "in_force", svc.Policy.Version.Number,
 			"next", k.policy.Version.Number, "from", svc.From.Format(time.RFC3339))
 	}
@@ -140,7 +143,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		ln.Close()
 		return err
 	}
-	stopBackground := a.startBackground(o, s, dispatcher, lmsd, inForce, log)
+	stopBackground := a.startBackground(o, s, dispatcher, lmsd, inForce, usages, log)
 	defer stopBackground()
 	return a.serveHTTP(ctx, o, ln, handler, k.policy, s.Dialect(), log)
 }
@@ -151,7 +154,7 @@ func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Policy = svc.Policy
 	base.Accounts, base.Consent, base.Gate, base.Desk, base.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
 	base.Organisations, base.Learning, base.Notices, base.Catalogue, base.Career = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue, svc.Career
-	base.Vouchers = svc.Vouchers
+	base.Vouchers, base.Usage = svc.Vouchers, svc.Usage
 	base.APIKeys, base.Statements = svc.APIKeys, svc.Statements
 	return base
 }
@@ -331,7 +334,8 @@ func (a *app) publishServed(ctx context.Context, o *serveOptions, k *serveKeys, 
 // startBackground starts serve's background jobs — the mail dispatcher,
 // session pruning and, when asked, retention with the wired runner — and
 // returns the function that stops them and waits for them.
-func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, lmsd *lms.Dispatcher, ret func() *runner.Runner, log *slog.Logger) (stop func()) {
+func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.Dispatcher, lmsd *lms.Dispatcher, ret func() *runner.Runner,
+	usages []*usageservice.Service, log *slog.Logger) (stop func()) {
 	// Background work stops with ctx; shutdown waits for it.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	bg := &jobs{log: log}
@@ -359,10 +363,33 @@ func (a *app) startBackground(o *serveOptions, s *store.Store, dispatcher *mail.
 			return backgroundRetention(ctx, ret(), log)
 		})
 	}
+	// Usage counts (issue 18 item 8) are added up in memory and written
+	// once a minute; shutdown, after the last request, writes the rest.
+	bg.every(bgCtx, "usage counts", usageFlushEvery, func(ctx context.Context) error {
+		return flushUsage(ctx, usages)
+	})
 	return func() {
 		stopBackground()
 		bg.wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := flushUsage(ctx, usages); err != nil {
+			log.Error("usage counts not written at shutdown", "err", err)
+		}
 	}
+}
+
+// usageFlushEvery is how often serve writes the usage counts.
+const usageFlushEvery = time.Minute
+
+// flushUsage writes the counts of each site version's usage service (nil
+// ones count nothing).
+func flushUsage(ctx context.Context, usages []*usageservice.Service) error {
+	var errs []error
+	for _, u := range usages {
+		errs = append(errs, u.Flush(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // serveHTTP serves h on ln until ctx ends (SIGINT, SIGTERM), then shuts

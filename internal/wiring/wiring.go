@@ -36,6 +36,7 @@ import (
 	"steward/retention/runner"
 	"steward/rights/desk"
 	"steward/store"
+	usageservice "steward/usage/service"
 	voucherservice "steward/voucher/service"
 	xapiservice "steward/xapi/service"
 )
@@ -114,6 +115,9 @@ type Services struct {
 	// Statements stores the learning results the LMS reports as xAPI
 	// statements (issue 16 item 4, R8).
 	Statements *xapiservice.Service
+	// Usage counts page views per page and day where the policy declares
+	// usage_counts (issue 18 item 8); nil elsewhere.
+	Usage *usageservice.Service
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -186,6 +190,7 @@ func New(cfg Config) (*Services, error) {
 		Career:        &careerservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Profiles: accounts, Questions: questions},
 		APIKeys:       &keyservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
 		Statements:    &xapiservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Issuer: baseURL},
+		Usage:         usageservice.New(s, cfg.Clock, p),
 	}, nil
 }
 

@@ -92,6 +92,7 @@ func Between(old, new *policy.Policy) []Change {
 	d.generalisations()
 	d.disclosures()
 	d.cookies()
+	d.usageCounts()
 	d.rights()
 	d.texts()
 	slices.SortStableFunc(d.out, func(a, b Change) int {
@@ -601,6 +602,24 @@ func (d *differ) cookies() {
 			d.substance(AreaCookie, key(n), "policydiff.cookie_changed", nil, nil)
 		}
 		d.text(AreaCookie, key(n), "cookie_description", o.Description, n.Description, nil, nil)
+	}
+}
+
+// usageCounts compares what the site counts itself (issue 18 item 8):
+// counting started or stopped, for another purpose, or kept longer or
+// shorter.
+func (d *differ) usageCounts() {
+	o, n := d.old.UsageCounts, d.new.UsageCounts
+	switch {
+	case o == nil && n == nil:
+	case o == nil || n == nil || o.Purpose != n.Purpose || o.Keep != n.Keep:
+		var purposes []string
+		for _, u := range []*policy.UsageCounts{o, n} {
+			if u != nil && !slices.Contains(purposes, u.Purpose) {
+				purposes = append(purposes, u.Purpose)
+			}
+		}
+		d.substance(AreaPurpose, purposes[0], "policydiff.usage_counts_changed", nil, purposes)
 	}
 }
 

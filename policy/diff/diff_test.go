@@ -109,6 +109,7 @@ func TestDiffCoversEveryArea(t *testing.T) {
 		"      sensitive: [saved_item.kind, saved_item.item]\n      min_k: 5\n      min_l: 2\n",
 		"generalisations:\n", "generalisations:\n  - field: profile.work_preferences\n    levels: []\n",
 		"      - {name: band10, band: 10}\n", "      - {name: band20, band: 20}\n",
+		"  keep: !unconfirmed P2Y\n", "  keep: P5Y\n",
 	)
 	cs := diff.Between(old, new)
 	want := map[string][]string{
@@ -124,6 +125,7 @@ func TestDiffCoversEveryArea(t *testing.T) {
 		"party MarktMonitor B.V.: weaker anonymity — profile.work_preferences no longer needs different values within each group in the file it receives": {"profile"},
 		"anonymised exports: a way to make profile.work_preferences coarser added":                                                                        nil,
 		"anonymised exports: how profile.age is made coarser changed":                                                                                     {"profile"},
+		"purpose usability: what we count ourselves per page and day started, stopped, or is kept for another period":                                     nil,
 	}
 	for _, c := range cs {
 		recs, ok := want[c.Text("en")]

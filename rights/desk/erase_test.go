@@ -324,6 +324,8 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"catalogue_fts_data": "FTS5 index storage, no person", "catalogue_fts_idx": "FTS5 index storage, no person",
 				"catalogue_fts_content": "FTS5 index storage, no person", "catalogue_fts_docsize": "FTS5 index storage, no person",
 				"catalogue_fts_config": "FTS5 index storage, no person",
+				// Issue 18 item 8: page views per route and day, no person.
+				"page_counts": "usage counts per page and day: no identifier, no address, no cookie",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {
