@@ -87,14 +87,15 @@ func Input(f *policy.Field) bool {
 }
 
 // ProfileRecords returns the record kinds a person sees and edits on their
-// profile page: those about an account with at least one input field, in
+// profile page: those about an account with at least one input field and
+// kept as one set of values (not repeatable: those are records), in
 // policy order (IVM: account and learning-environment account;
 // Zorginspirator: account and profile).
 func ProfileRecords(p *policy.Policy) []*policy.Record {
 	var out []*policy.Record
 	for i := range p.Records {
 		r := &p.Records[i]
-		if r.Subject == policy.SubjectAccount && len(InputFields(r)) > 0 {
+		if r.Subject == policy.SubjectAccount && !r.Repeatable && len(InputFields(r)) > 0 {
 			out = append(out, r)
 		}
 	}

@@ -318,7 +318,12 @@ type Record struct {
 	Fields  []Field `yaml:"fields"`
 	Erasure Erasure `yaml:"erasure"`
 	Keep    *Keep   `yaml:"keep"`
-	Pos     Pos     `yaml:"-"`
+	// Repeatable kinds are kept as any number of items a person adds,
+	// changes and removes themselves, each its own record with its own
+	// deletion date (Zorginspirator's job and education history, Z2); the
+	// profile page does not edit them as one set of values.
+	Repeatable bool `yaml:"repeatable"`
+	Pos        Pos  `yaml:"-"`
 }
 
 // Field returns the field with the given id, or nil.

@@ -250,6 +250,9 @@ func (v *validator) records(purposes, systems map[string]bool) {
 		if len(r.Fields) == 0 {
 			v.fail(r.Pos, on("fields"), "record %q declares no fields", r.ID)
 		}
+		if r.Repeatable && (r.Subject != SubjectAccount || r.ID == "account") {
+			v.fail(r.Pos, on("repeatable", "subject"), "record %q: repeatable is only for kinds a person with an account keeps (subject: account), not the account itself", r.ID)
+		}
 		v.ids("field", len(r.Fields), func(j int) (string, Pos) { return r.Fields[j].ID, r.Fields[j].Pos })
 		for j := range r.Fields {
 			v.field(r, &r.Fields[j], purposes)

@@ -87,6 +87,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		}
 	default:
 		add("/account", "nav.account")
+		if s.careerOn() {
+			add("/account/career", "nav.career")
+		}
 		add("/account/data", "nav.my_data")
 		add("/account/consents", "nav.consents")
 		if courses {

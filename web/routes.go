@@ -141,6 +141,14 @@ func (s *Server) routes(mux router) {
 	// The basic questions (issue 18 item 3).
 	mux.HandleFunc("GET /basisvragen", s.questionsPage)
 	mux.HandleFunc("POST /basisvragen", s.questionsSubmit)
+	// The career profile's job and education history (issue 18 item 5).
+	mux.HandleFunc("GET /account/career", s.careerPage)
+	mux.HandleFunc("POST /account/career/{kind}", s.careerAdd)
+	mux.HandleFunc("POST /account/career/{kind}/{id}", s.careerChange)
+	mux.HandleFunc("GET /api/v1/me/career", s.apiCareer)
+	mux.HandleFunc("POST /api/v1/me/career/{kind}", s.apiCareerAdd)
+	mux.HandleFunc("PUT /api/v1/me/career/{kind}/{id}", s.apiCareerUpdate)
+	mux.HandleFunc("DELETE /api/v1/me/career/{kind}/{id}", s.apiCareerRemove)
 	mux.HandleFunc("GET /vouchers/redeem", s.voucherRedeem)
 	mux.HandleFunc("POST /vouchers/redeem", s.voucherPreview)
 	mux.HandleFunc("POST /vouchers/redeem/confirm", s.voucherConfirm)

@@ -197,7 +197,7 @@ func TestPartnersExportCommand(t *testing.T) {
 		}
 		refuse("unknown partner", "names no analysis partner", "--partner", "nosuch")
 		refuse("not anonymised", "names no analysis partner", "--partner", "google")
-		refuse("field not allowed", "profile.job_history is not among the fields", "--partner", "fwg", "--fields", "profile.age,profile.job_history")
+		refuse("field not allowed", "account.username is not among the fields", "--partner", "fwg", "--fields", "profile.age,account.username")
 		refuse("min_k below 2", "needs min_k of at least 2", "--partner", "fwg", "--policy", low)
 		refuse("l cannot be met", "no generalisation reaches k = 5 and l = 4", "--partner", "fwg", "--policy", high)
 		seedPartnerPeople(t, s, 100, 1, "astronaut")

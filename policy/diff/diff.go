@@ -317,6 +317,9 @@ func (d *differ) records() {
 				}
 			}
 		}
+		if o.Repeatable != n.Repeatable {
+			d.substance(AreaRecord, n.ID, "policydiff.repeatable_changed", rec, nil)
+		}
 		if o.Erasure != n.Erasure || !sameKeep(o.Keep, n.Keep) {
 			d.substance(AreaRecord, n.ID, "policydiff.erasure_changed", rec, nil)
 		}

@@ -96,7 +96,7 @@ func TestDiffCoversEveryArea(t *testing.T) {
 	new := edited(t, src,
 		"    legal_basis: legitimate_interests\n", "    legal_basis: consent\n    consent:\n      channels: [settings]\n      notice: {nl: Ja, en: Yes}\n",
 		"    records: [profile, saved_item]\n    location: !unconfirmed NL\n", "    records: [profile, saved_item, account]\n    location: !unconfirmed NL\n",
-		"      - id: education_history\n", "      - id: hobby\n        name: {nl: Hobby, en: Hobby}\n        type: text\n        editable: true\n        source: data_subject\n        purposes: [career_profile]\n      - id: education_history\n",
+		"      - id: work_preferences\n", "      - id: hobby\n        name: {nl: Hobby, en: Hobby}\n        type: text\n        editable: true\n        source: data_subject\n        purposes: [career_profile]\n      - id: work_preferences\n",
 		"    lifetime: !unconfirmed P3M", "    lifetime: !unconfirmed P6M",
 		"  honoured: [access, rectification, erasure, restriction, portability, objection, withdraw_consent]", "  honoured: [access, rectification, erasure, restriction, objection, withdraw_consent]",
 		// Issue 19's anonymised export: Stichting FWG's terms weakened, a
@@ -113,7 +113,7 @@ func TestDiffCoversEveryArea(t *testing.T) {
 	)
 	cs := diff.Between(old, new)
 	want := map[string][]string{
-		"purpose usability: legal basis changed from legitimate interests to consent": {"profile", "saved_item"},
+		"purpose usability: legal basis changed from legitimate interests to consent": {"profile", "saved_item", "job_history", "education_history"},
 		"party Stichting FWG receives more kinds of data":                             {"account"},
 		"profile: item hobby added":                                                   {"profile"},
 		"cookie _fbp: lifetime, category, consent, provider or purpose changed":       nil,
