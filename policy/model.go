@@ -513,8 +513,31 @@ type Processor struct {
 	// accreditation export for PE-online; Z6: the anonymised partner
 	// export). Only the fields it lists ever leave.
 	Export *Export `yaml:"export"`
+	// Claims, when given, are what the party's OpenID Connect client
+	// receives when a person signs in to it through Steward (issue 16: the
+	// learning environment's sign-in). Only these claims are released,
+	// each from the one declared field it names.
+	Claims []Claim `yaml:"claims"`
 	Pos    Pos     `yaml:"-"`
 }
+
+// Claim maps an OpenID Connect claim name to the declared field whose
+// value it carries ("email" from "lms_account.email"). The record kind
+// must be one the party receives (Processor.Records).
+type Claim struct {
+	// Name is the claim's name: a standard one (email, given_name,
+	// family_name, ...) or the site's own (register_number).
+	Name string `yaml:"claim"`
+	// Field is the "record.field" the claim's value comes from.
+	Field string `yaml:"field"`
+	Pos   Pos    `yaml:"-"`
+}
+
+// ReservedClaims are the claim names the protocol itself sets (OpenID
+// Connect Core 1.0 §2 and §5.1; RFC 9068): a policy cannot map a field
+// onto them.
+var ReservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr",
+	"azp", "at_hash", "c_hash", "sid", "client_id", "scope", "cnf", "act", "email_verified", "phone_number_verified", "updated_at"}
 
 // ExportFormat is the file format of an export to a processor or recipient.
 type ExportFormat string

@@ -366,7 +366,47 @@ func (v *validator) processors(records map[string]bool) {
 			}
 		}
 		v.export(pr)
+		v.claims(pr)
 	}
+}
+
+// claims checks what a party's OpenID Connect client may receive (issue
+// 16): each claim a lower-case name the protocol does not reserve, named
+// once, from a declared field of a record kind the party receives.
+func (v *validator) claims(pr *Processor) {
+	seen := map[string]bool{}
+	for _, c := range pr.Claims {
+		if !claimName(c.Name) || slices.Contains(ReservedClaims, c.Name) {
+			v.fail(c.Pos, on("claim"), "processor %q: claim %q: want a lower-case name the protocol does not set itself (not %v)", pr.ID, c.Name, ReservedClaims)
+		}
+		if seen[c.Name] {
+			v.fail(c.Pos, on("claim"), "processor %q: claim %q is declared twice", pr.ID, c.Name)
+		}
+		seen[c.Name] = true
+		rec, field, ok := strings.Cut(c.Field, ".")
+		switch {
+		case !ok:
+			v.fail(c.Pos, on("field"), "processor %q: claim %q: field %q: want record.field", pr.ID, c.Name, c.Field)
+		case !slices.Contains(pr.Records, rec):
+			v.fail(c.Pos, on("field", "records"), "processor %q: claim %q: record kind %q is not in the processor's records", pr.ID, c.Name, rec)
+		case v.declared(rec, field) == nil:
+			v.fail(c.Pos, on("field"), "processor %q: claim %q: field %q is not declared", pr.ID, c.Name, c.Field)
+		}
+	}
+}
+
+// claimName reports whether s is a claim name Steward releases:
+// ^[a-z][a-z0-9_]*$, at most 64 characters.
+func claimName(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // export checks what a processor or recipient receives as a file (R8, Z6).

@@ -159,6 +159,17 @@ func TestValidate(t *testing.T) {
 		{name: "export_of_a_record_the_party_does_not_receive_is_an_error",
 			edits: []edit{{"fields: [lms_account.big]", "fields: [account.email]"}},
 			at:    "format: csv", want: `record kind "account" is not in the processor's records`},
+		// OpenID Connect claims (issue 16): only declared fields of kinds
+		// the party receives, under names the protocol does not reserve.
+		{name: "claim_of_a_record_the_party_does_not_receive_is_an_error",
+			edits: []edit{{"field: lms_account.big", "field: account.email"}},
+			at:    "claim: register_number", want: `claim "register_number": record kind "account" is not in the processor's records`},
+		{name: "claim_of_an_undeclared_field_is_an_error",
+			edits: []edit{{"field: lms_account.big", "field: lms_account.register"}},
+			at:    "claim: register_number", want: `claim "register_number": field "lms_account.register" is not declared`},
+		{name: "claim_named_like_a_protocol_claim_is_an_error",
+			edits: []edit{{"claim: register_number", "claim: sub"}},
+			at:    "claim: sub", want: `claim "sub": want a lower-case name the protocol does not set itself`},
 
 		// Consent (Art. 6(1)(a), 7 GDPR).
 		{name: "consent_purpose_without_channels_is_an_error",

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"steward/policy"
 )
@@ -495,6 +496,15 @@ func (b *builder) processors(kind policy.ProcessorRole) []Processor {
 				v.Anonymity = b.anonymity(pr.Export)
 			}
 		}
+		// The claims its OpenID Connect client receives at a sign-in
+		// through Steward are a promise 'oidc' keeps (issue 16).
+		if len(pr.Claims) > 0 {
+			var names []string
+			for _, c := range pr.Claims {
+				names = append(names, lowerFirst(b.fieldName(c.Field)))
+			}
+			v.SignIn = b.lex.f("recipients.sign_in", b.lex.list(names, "and"))
+		}
 		for _, c := range b.p.Cookies {
 			if c.Provider == pr.ID && !slices.Contains(v.Cookies, c.Name) {
 				v.Cookies = append(v.Cookies, c.Name)
@@ -533,6 +543,27 @@ func (b *builder) anonymity(e *policy.Export) []string {
 
 // exportFields resolves "record.field" export columns to names, grouped by
 // record kind in the order they are listed.
+// lowerFirst lower-cases a name's first letter for use mid-sentence,
+// leaving an abbreviation ("BIG-nummer") as it is.
+func lowerFirst(s string) string {
+	r := []rune(s)
+	if len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
+		r[0] = unicode.ToLower(r[0])
+	}
+	return string(r)
+}
+
+// fieldName is the name of a "record.field" in the statement's language.
+func (b *builder) fieldName(col string) string {
+	rid, fid, _ := strings.Cut(col, ".")
+	if r := b.p.Record(rid); r != nil {
+		if f := r.Field(fid); f != nil {
+			return b.in(f.Name)
+		}
+	}
+	return col
+}
+
 func (b *builder) exportFields(cols []string) []DataGroup {
 	var out []DataGroup
 	for _, col := range cols {

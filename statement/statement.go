@@ -235,6 +235,9 @@ type Processor struct {
 	// guarantees: the k (and l) 'steward partners export' enforces, from
 	// the same policy values (Z6, issue 19).
 	Anonymity []string
+	// SignIn, for a party whose OpenID Connect client signs people in
+	// through Steward, says which data it receives at a sign-in (issue 16).
+	SignIn string
 	// Role, when the party's role (processor, recipient) is not yet
 	// confirmed, says so (issue 20).
 	Role string

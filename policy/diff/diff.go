@@ -418,7 +418,24 @@ func (d *differ) processors() {
 			d.substance(AreaProcessor, n.ID, "policydiff.processor_changed", n.Records, nil, "name", n.Name)
 		}
 		d.export(n.ID, n.Name, o.Export, n.Export)
+		d.claims(n.ID, n.Name, o.Claims, n.Claims)
 		d.text(AreaProcessor, n.ID, "processor_task", o.Task, n.Task, nil, nil)
+	}
+}
+
+// claims compares what a party's OpenID Connect client receives at a
+// sign-in (issue 16): a claim added, or mapped to another field, shares
+// more and concerns the people whose field it is; one removed shares less.
+func (d *differ) claims(id, name string, o, n []policy.Claim) {
+	key := func(c policy.Claim) string { return c.Name + "=" + c.Field }
+	plus, minus := added(o, n, key)
+	for _, k := range plus {
+		claim, field, _ := strings.Cut(k, "=")
+		d.substance(AreaProcessor, id, "policydiff.claim_added", []string{recordOf(field)}, nil, "name", name, "claim", claim, "field", field)
+	}
+	for _, k := range minus {
+		claim, field, _ := strings.Cut(k, "=")
+		d.substance(AreaProcessor, id, "policydiff.claim_removed", nil, nil, "name", name, "claim", claim, "field", field)
 	}
 }
 
