@@ -3,7 +3,9 @@ package account
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -23,6 +25,8 @@ const sealedPrefix = "v1:"
 // no plaintext mode: without a key, sensitive fields cannot be stored.
 type Sealer struct {
 	aead cipher.AEAD
+	// key is kept only to derive keys for other uses (Derive).
+	key []byte
 }
 
 // NewSealer returns a Sealer for a 32-byte key.
@@ -38,7 +42,7 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("account: data key: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{aead: aead, key: append([]byte(nil), key...)}, nil
 }
 
 // ParseKey reads a data key written as 64 hex digits or as standard or URL
@@ -61,6 +65,18 @@ func NewKey() string {
 	b := make([]byte, KeySize)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Derive returns a 32-byte key for another use, HMAC-SHA256 of label
+// under the data key: one key file serves several purposes (the OpenID
+// Connect access tokens' encryption, issue 16) without the data key
+// itself being used twice, and every process of the site derives the same.
+func (s *Sealer) Derive(label string) [32]byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("steward/" + label))
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
 }
 
 // Seal encrypts plain. aad binds the ciphertext to where it is stored

@@ -90,6 +90,21 @@ const (
 	// export file (R8); the disclosure of the person's register number is
 	// a disclosure.record entry beside it.
 	AccreditationReport Action = "accreditation.report"
+	// The learning environment's sign-in through Steward (issue 16 item 3,
+	// R8, R10): a client registered, its secret replaced, revoked; the
+	// signing keys rotated; a person signed in (the LMS account's last
+	// login), the claims released to the client, and a code used twice
+	// (refused, its tokens revoked: RFC 6749 §4.1.2).
+	OIDCClientAdd    Action = "oidc.client_add"
+	OIDCClientSecret Action = "oidc.client_secret"
+	OIDCClientRevoke Action = "oidc.client_revoke"
+	OIDCKeyRotate    Action = "oidc.key_rotate"
+	OIDCSignIn       Action = "oidc.sign_in"
+	OIDCRelease      Action = "oidc.release"
+	OIDCCodeReplay   Action = "oidc.code_replay"
+	// LMSAccountCreate: a person's learning-environment account record was
+	// made at their first sign-in, before any enrolment made one.
+	LMSAccountCreate Action = "lms_account.create"
 
 	// The policy in force (G1).
 	PolicyLoad Action = "policy.load"
@@ -124,6 +139,7 @@ var actions = []Action{
 	LMSDelete, LMSUpdate, LMSFail,
 	APIKeyCreate, APIKeyRotate, APIKeyRevoke,
 	LearningResultCreate, AccreditationCreate, AccreditationReport,
+	OIDCClientAdd, OIDCClientSecret, OIDCClientRevoke, OIDCKeyRotate, OIDCSignIn, OIDCRelease, OIDCCodeReplay, LMSAccountCreate,
 }
 
 // Actions returns the whole vocabulary, for help texts and filter menus.

@@ -132,6 +132,8 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
 		`DELETE FROM second_factors WHERE account_id = $1`,
 		`DELETE FROM recovery_codes WHERE account_id = $1`,
 		`DELETE FROM login_challenges WHERE account_id = $1`,
+		`DELETE FROM oidc_tokens WHERE account_id = $1`,
+		`DELETE FROM oidc_grants WHERE account_id = $1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("store: delete account %s: %w", id, err)

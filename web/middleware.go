@@ -39,6 +39,13 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, steward.Errorf(steward.EFORBIDDEN, "error.cross_origin_refused"))
 	}))
+	// The OpenID Connect client's server calls these with its own
+	// credentials or token, never with the person's cookie (RFC 6749 §3.2,
+	// RFC 6750); a browser application (a public client) calls them cross
+	// origin by design.
+	for _, p := range []string{"POST /oidc/token", "POST /oidc/userinfo", "POST /oidc/revoke"} {
+		csrf.AddInsecureBypassPattern(p)
+	}
 	h = csrf.Handler(s.withUsageCount(h))
 	return s.withRequestID(s.withRecovery(s.withLogging(s.withSecurityHeaders(s.withBodyLimit(withConsentCache(withViewer(h)))))))
 }

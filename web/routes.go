@@ -160,5 +160,8 @@ func (s *Server) routes(mux router) {
 	// 16 item 4, R8); authenticated by API key, not by session.
 	mux.HandleFunc("POST /xapi/statements", s.xapiStatements)
 	mux.HandleFunc("PUT /xapi/statements", s.xapiStatements)
+	// Steward as the learning environment's OpenID Connect provider
+	// (issue 16 item 3).
+	s.oidcRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 }

@@ -18,6 +18,7 @@ import (
 	"steward/consent"
 	learnservice "steward/learning/service"
 	"steward/message"
+	"steward/oidc/provider"
 	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/policy/publication"
@@ -78,6 +79,10 @@ type Config struct {
 	// Usage counts page views per page and day where the policy declares
 	// usage_counts (issue 18 item 8); nil counts nothing.
 	Usage *usageservice.Service
+	// OIDC is the OpenID Connect provider the learning environment signs
+	// people in through (issue 16 item 3); nil, or a policy declaring no
+	// claims, leaves its paths out (404).
+	OIDC *provider.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.
@@ -105,6 +110,9 @@ type Server struct {
 	visitKey []byte
 	limits   *limits
 	consent  *consentWeb
+	// oidc is the OpenID Connect protocol handler, nil where the site has
+	// no provider.
+	oidc http.Handler
 }
 
 // New builds the server: it parses the templates and catalogues once and
@@ -141,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	// behind the same balancer accepts the forms already shown (issue 4).
 	s.formKey = s.consent.key.Derive("anonymous-form-csrf")
 	s.visitKey = s.consent.key.Derive("anonymous-visit")
+	s.oidc = s.oidcHandler()
 	s.routes(mux)
 	s.handler = s.middleware(mux)
 	return s, nil

@@ -35,6 +35,7 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 	if cfg.Usage == nil {
 		cfg.Usage = svc.Usage
 	}
+	cfg.OIDC = svc.OIDC
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -156,6 +156,7 @@ func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Organisations, base.Learning, base.Notices, base.Catalogue, base.Career = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue, svc.Career
 	base.Vouchers, base.Usage = svc.Vouchers, svc.Usage
 	base.APIKeys, base.Statements = svc.APIKeys, svc.Statements
+	base.Vouchers, base.OIDC = svc.Vouchers, svc.OIDC
 	return base
 }
 

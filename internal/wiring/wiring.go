@@ -29,6 +29,7 @@ import (
 	"steward/consent"
 	learnservice "steward/learning/service"
 	"steward/lms"
+	"steward/oidc/provider"
 	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/policy/publication"
@@ -118,6 +119,9 @@ type Services struct {
 	// Usage counts page views per page and day where the policy declares
 	// usage_counts (issue 18 item 8); nil elsewhere.
 	Usage *usageservice.Service
+	// OIDC is the OpenID Connect provider the learning environment signs
+	// people in through, and its client registry (issue 16 item 3).
+	OIDC *provider.Service
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -191,6 +195,8 @@ func New(cfg Config) (*Services, error) {
 		APIKeys:       &keyservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
 		Statements:    &xapiservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Issuer: baseURL},
 		Usage:         usageservice.New(s, cfg.Clock, p),
+		OIDC: &provider.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning, Sealer: cfg.Sealer,
+			Issuer: baseURL, Log: cfg.Log},
 	}, nil
 }
 

@@ -241,3 +241,27 @@ func (s *Service) EnrolTx(ctx context.Context, tx *store.Tx, acct *account.Accou
 func (s *Service) EnrolmentCounts(ctx context.Context) (map[string]int, error) {
 	return s.Store.RecordValueCounts(ctx, learning.EnrolmentKind, "course")
 }
+
+// LMSAccountTx returns the id of acct's learning-environment account
+// record inside tx, creating it when the person has none yet (issue 16
+// item 3: the first sign-in to the learning environment through Steward,
+// before any enrolment). The kind is the policy's account record of the
+// enrolment's system; created reports a new record, which the caller
+// names in its audit entry.
+func (s *Service) LMSAccountTx(ctx context.Context, tx *store.Tx, acct *account.Account) (id int64, created bool, err error) {
+	kind := erasure.GoesWith(s.Policy, learning.EnrolmentKind)
+	if kind == "" || kind == learning.EnrolmentKind {
+		return 0, false, steward.Errorf(steward.ENOTFOUND, "error.not_found")
+	}
+	if acct.IsStaff() {
+		return 0, false, steward.Errorf(steward.EFORBIDDEN, "error.staff_do_not_enrol")
+	}
+	if id, err := tx.RecordIDOfKind(ctx, acct.ID, kind); err != nil || id != 0 {
+		return id, false, err
+	}
+	r := &store.Record{Subject: acct.ID, Kind: kind, CreatedAt: s.Clock.Now(), ConfirmedAt: acct.ConfirmedAt}
+	if err := tx.InsertRecord(ctx, s.Policy, r); err != nil {
+		return 0, false, err
+	}
+	return r.ID, true, nil
+}

@@ -28,9 +28,16 @@ var personTables = map[string][]string{
 	"second_factors":   {"login_session"},
 	"recovery_codes":   {"login_session"},
 	"login_challenges": {"login_session"},
-	"staff_views":      {"staff_view"},
-	"consent_records":  {"consent"},
-	"consent_state":    {"consent"},
+	// A sign-in to the learning environment through Steward (issue 16
+	// item 3): an authorisation request and its access tokens are a login
+	// session of the person, for the client's recipient.
+	"oidc_grants": {"login_session"},
+	"oidc_tokens": {"login_session"},
+	// A client's recipient is a processors entry of the policy, no person.
+	"oidc_clients":    nil,
+	"staff_views":     {"staff_view"},
+	"consent_records": {"consent"},
+	"consent_state":   {"consent"},
 	// A restriction (Art. 18) or objection (Art. 21) in force is the
 	// effect of a request about one's data.
 	"processing_limits": {"privacy_request"},
