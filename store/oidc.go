@@ -121,7 +121,7 @@ func (tx *Tx) InsertOIDCKey(ctx context.Context, k *oidc.Key) error {
 	return nil
 }
 
-// OIDCKeys lists the signing keys, newest first.
+// OIDCKeys lists the signing keys: those in use first, then newest first.
 func (r *Reader) OIDCKeys(ctx context.Context) ([]*oidc.Key, error) {
 	out, err := rowsOf(ctx, r, func(rows *sql.Rows) (*oidc.Key, error) {
 		var k oidc.Key
@@ -130,7 +130,7 @@ func (r *Reader) OIDCKeys(ctx context.Context) ([]*oidc.Key, error) {
 		err := rows.Scan(&k.ID, &k.Algorithm, &k.Public, &k.Private, &created, &retired)
 		k.CreatedAt, k.RetiredAt = time.UnixMilli(created).UTC(), fromNullMillis(retired)
 		return &k, err
-	}, `SELECT `+oidcKeyColumns+` FROM oidc_keys ORDER BY created_at DESC, id DESC`)
+	}, `SELECT `+oidcKeyColumns+` FROM oidc_keys ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("store: oidc keys: %w", err)
 	}

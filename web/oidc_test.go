@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -17,6 +18,7 @@ import (
 	"steward/audit"
 	"steward/internal/testkit"
 	"steward/internal/wiring"
+	learnservice "steward/learning/service"
 	"steward/oidc/provider"
 	"steward/store"
 )
@@ -183,6 +185,37 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 		)
 		testkit.AssertNoPersonalValues(t, s, "anna.lms@example.org", "19012345601", "de Vries")
 
+		// R10: lms_account_inactive counts four years from this sign-in
+		// (the person is enrolled in a course); a sign-in a year later
+		// moves the date.
+		importCourses(t, st, "ivm")
+		if _, err := st.wired(t).Learning.Enrol(ctx, a, "medicatiebewaking", learnservice.Source{Kind: learnservice.Free}); err != nil {
+			t.Fatal(err)
+		}
+		signIn := st.clock.Now()
+		inactive := func(at time.Time) []string {
+			t.Helper()
+			rep, err := st.wired(t).Retention.Plan(ctx, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, it := range rep.Items {
+				if it.Rule == "lms_account_inactive" {
+					out = append(out, it.Subject)
+				}
+			}
+			return out
+		}
+		if got := inactive(signIn.AddDate(4, 0, 0).Add(-time.Minute)); len(got) != 0 {
+			t.Fatalf("just before four years after the sign-in: %v", got)
+		}
+		if got := inactive(signIn.AddDate(4, 0, 0)); len(got) != 1 || got[0] != id {
+			t.Fatalf("four years after the sign-in: %v, want anna's LMS account", got)
+		}
+		st.clock.Advance(365 * 24 * time.Hour)
+		anna.login("anna@example.org", "correct horse battery")
+
 		// Without the profile and email scopes only the site's own claim
 		// and the subject leave.
 		code = l.authorize(t, anna, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("scope", "openid"))
@@ -199,7 +232,20 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 		if got := jsonOf(claims); got != jsonOf(map[string]any{"sub": sub, "register_number": "19012345601"}) {
 			t.Fatalf("userinfo for scope openid: %s", got)
 		}
+		if got := inactive(signIn.AddDate(4, 0, 0)); len(got) != 0 {
+			t.Fatalf("four years after the first sign-in, with a second a year later: %v", got)
+		}
 	})
+}
+
+// wired is the site's services as serve builds them, at the site's clock.
+func (st *site) wired(t *testing.T) *wiring.Services {
+	t.Helper()
+	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: st.store, Clock: st.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 func jsonOf(v any) string {
