@@ -23,10 +23,10 @@ import (
 	"steward/store"
 )
 
-// lms is a relying party as Moodle's auth_oauth2 is one: go-oidc and
+// relyingParty is a relying party as Moodle's auth_oauth2 is one: go-oidc and
 // x/oauth2 against the site's issuer, with a client registered for IVM's
 // learning environment (recipient avetica).
-type lms struct {
+type relyingParty struct {
 	provider *gooidc.Provider
 	conf     oauth2.Config
 	clientID string
@@ -35,7 +35,7 @@ type lms struct {
 
 const lmsCallback = "https://lms.example/admin/oauth2callback.php"
 
-func newLMS(t *testing.T, st *site, public bool) *lms {
+func newLMS(t *testing.T, st *site, public bool) *relyingParty {
 	t.Helper()
 	ctx := context.Background()
 	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: st.store, Clock: st.clock})
@@ -54,14 +54,14 @@ func newLMS(t *testing.T, st *site, public bool) *lms {
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
-	return &lms{provider: p, clientID: c.ID, svc: svc.OIDC, conf: oauth2.Config{ClientID: c.ID, ClientSecret: secret, Endpoint: p.Endpoint(),
+	return &relyingParty{provider: p, clientID: c.ID, svc: svc.OIDC, conf: oauth2.Config{ClientID: c.ID, ClientSecret: secret, Endpoint: p.Endpoint(),
 		RedirectURL: lmsCallback, Scopes: []string{gooidc.ScopeOpenID, "profile", "email"}}}
 }
 
 // authorize runs the browser's part: the authorisation endpoint, the
 // login on the way when b has no session, and the redirect back; it
 // returns the code the LMS receives (state checked).
-func (l *lms) authorize(t *testing.T, b *browser, opts ...oauth2.AuthCodeOption) string {
+func (l *relyingParty) authorize(t *testing.T, b *browser, opts ...oauth2.AuthCodeOption) string {
 	t.Helper()
 	resp, body := b.get(l.conf.AuthCodeURL("state-1", opts...))
 	for i := 0; i < 6 && resp.StatusCode/100 == 3; i++ {
