@@ -81,6 +81,9 @@ type Plan struct {
 	Otherwise Action
 	// At is the moment of the erasure: anonymised rows keep its month.
 	At time.Time
+	// Statistics, when the account is anonymised, is what each account
+	// leaves in the statistics table, generalised (Z9).
+	Statistics []Statistic
 }
 
 // Entry returns the plan of kind: its entry in Kinds, or Otherwise.
@@ -188,6 +191,9 @@ func Kept(p *policy.Policy) []Entry {
 // account.
 func whole(p *policy.Policy, account Action, at time.Time) Plan {
 	pl := Plan{Account: account, Otherwise: Delete, At: at, Kinds: make([]Entry, 0, len(p.Records))}
+	if account == Anonymise {
+		pl.Statistics = Statistics(p)
+	}
 	for i := range p.Records {
 		pl.Kinds = append(pl.Kinds, entry(p, p.Records[i].ID))
 	}

@@ -592,8 +592,18 @@ type Export struct {
 type Generalisation struct {
 	Field  string     `yaml:"field"`
 	Levels []GenLevel `yaml:"levels"`
-	Pos    Pos        `yaml:"-"`
+	// Statistics names the level at which an anonymised account keeps
+	// this field in the statistics table (Z9: it still counts in
+	// statistics, nothing links it to the person): one of Levels' names,
+	// or "value" for a choice field, whose values are a closed list. Empty:
+	// the field does not survive anonymisation.
+	Statistics string `yaml:"statistics"`
+	Pos        Pos    `yaml:"-"`
 }
+
+// StatisticsValue is the Statistics level that keeps a choice field's
+// value as it is.
+const StatisticsValue = "value"
 
 // GenLevel is one level of a hierarchy; exactly one of Band, Date, Ranges
 // and Groups is given.

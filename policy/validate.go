@@ -508,6 +508,30 @@ func (v *validator) generalisations() {
 		}
 		seen[g.Field] = true
 		v.levels(g, f)
+		v.statistics(g, rec, f)
+	}
+}
+
+// statistics checks what an anonymised account keeps of a field (Z9,
+// issue 19): a level of its hierarchy ("value" only for a choice field,
+// a closed list), of a profile field the person gives, never a sensitive
+// one (sealed at rest, R3: it would survive the person in the clear).
+func (v *validator) statistics(g *Generalisation, rec string, f *Field) {
+	if g.Statistics == "" {
+		return
+	}
+	r := v.p.Record(rec)
+	switch {
+	case r == nil || r.Subject != SubjectAccount || f.Type == TypeEmail || f.Source != SourceSubject || !f.Editable:
+		v.fail(g.Pos, on("statistics"), "generalisation of %q: statistics keeps only a profile field the person gives", g.Field)
+	case f.Sensitive:
+		v.fail(g.Pos, on("statistics"), "generalisation of %q: a sensitive field cannot survive anonymisation in statistics", g.Field)
+	case g.Statistics == StatisticsValue:
+		if f.Type != TypeChoice {
+			v.fail(g.Pos, on("statistics"), "generalisation of %q: statistics may keep the value as it is only for a choice field; name a level", g.Field)
+		}
+	case !slices.ContainsFunc(g.Levels, func(l GenLevel) bool { return l.Name == g.Statistics }):
+		v.fail(g.Pos, on("statistics"), "generalisation of %q: statistics level %q is not one of its levels", g.Field, g.Statistics)
 	}
 }
 

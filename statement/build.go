@@ -2,10 +2,12 @@ package statement
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
 
+	"steward/erasure"
 	"steward/policy"
 )
 
@@ -48,6 +50,7 @@ func (b *builder) build() *Statement {
 		Systems:    b.systems(),
 		Purposes:   b.purposes(),
 		Kept:       b.kept(),
+		Statistics: b.statistics(),
 		Cookies:    b.cookies(),
 		Rights:     b.rights(),
 		Complaint:  b.complaint(),
@@ -472,6 +475,49 @@ func (b *builder) kept() []Kept {
 			Period: b.lex.f("kept.until", b.keepPeriod(r), b.lex.t("since."+string(r.Keep.Since))),
 			Reason: b.in(r.Keep.Reason),
 		})
+	}
+	return out
+}
+
+// statistics says, per field an anonymised account keeps (Z9), in which
+// coarse form: the same generalisations' statistics levels erasure.
+// Statistics hands the store.
+func (b *builder) statistics() []string {
+	var out []string
+	for _, st := range erasure.Statistics(b.p) {
+		name := st.Name()
+		var f *policy.Field
+		if r := b.p.Record(st.Record); r != nil {
+			if f = r.Field(st.Field); f != nil {
+				name = strings.ToLower(b.in(f.Name))
+			}
+		}
+		g := b.p.Generalisation(st.Name())
+		var lv *policy.GenLevel
+		for i := range g.Levels {
+			if g.Levels[i].Name == st.Level {
+				lv = &g.Levels[i]
+			}
+		}
+		switch {
+		case lv == nil:
+			out = append(out, b.lex.f("statistics.value", name))
+		case lv.Band != 0:
+			out = append(out, b.lex.f("statistics.band", name, lv.Band, fmt.Sprintf("%d-%d", 35/lv.Band*lv.Band, 35/lv.Band*lv.Band+lv.Band-1)))
+		case lv.Date != "":
+			out = append(out, b.lex.f("statistics.date", name, b.lex.t("statistics.unit."+lv.Date)))
+		default:
+			var vals []string
+			for _, r := range lv.Ranges {
+				if !slices.Contains(vals, r.Value) {
+					vals = append(vals, r.Value)
+				}
+			}
+			for _, gr := range lv.Groups {
+				vals = append(vals, gr.Value)
+			}
+			out = append(out, b.lex.f("statistics.groups", name, strings.Join(vals, ", ")))
+		}
 	}
 	return out
 }

@@ -57,7 +57,11 @@ type Statement struct {
 	// HasRetention is set when any retention rule exists.
 	HasRetention bool
 	// Kept lists what is kept for a legal obligation after erasure is asked.
-	Kept        []Kept
+	Kept []Kept
+	// Statistics lists what an anonymised account still counts with (Z9):
+	// each field and the coarse form it is kept in, from the policy's
+	// generalisations the erasure applies.
+	Statistics  []string
 	Processors  []Processor
 	Recipients  []Processor
 	Anonymised  []Processor

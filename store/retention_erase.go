@@ -168,11 +168,17 @@ func newEraseChunk(tx *Tx, plan erasure.Plan, subjects []string) *eraseChunk {
 }
 
 // run erases the chunk step by step: the account rows (deleting) or their
-// look-up (anonymising), the records kind by kind, the tables keyed by
+// look-up (anonymising) and, anonymising, the statistics they leave (Z9),
+// the records kind by kind, the tables keyed by
 // subject, then the anonymisation of the account rows.
 func (c *eraseChunk) run(ctx context.Context) error {
 	if err := c.takeAccounts(ctx); err != nil {
 		return fmt.Errorf("accounts: %w", err)
+	}
+	if c.plan.Account == erasure.Anonymise {
+		if err := c.keepStatistics(ctx); err != nil {
+			return err
+		}
 	}
 	if err := c.eraseRecords(ctx); err != nil {
 		return err

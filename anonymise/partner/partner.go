@@ -7,6 +7,8 @@ package partner
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 
@@ -37,6 +39,11 @@ type Export struct {
 	// for the export's purpose is not allowed (restriction, objection,
 	// consent where it rests on consent).
 	Excluded int
+	// Live counts the live people read (after Excluded); the report's
+	// StatisticsRecords the statistics rows of anonymised accounts (Z9).
+	Live int
+	// Sensitive are the export's sensitive columns.
+	Sensitive []string
 }
 
 // partnerExport returns the partner's anonymised export, or an error
@@ -78,6 +85,20 @@ func (s *Service) Build(ctx context.Context, partnerID string, fields []string) 
 	if len(cfg.Sensitive) == 0 {
 		cfg.L = 0
 	}
+	// Z9: the statistics rows hold their fields at the policy's statistics
+	// level, so no release goes below it, whether or not any row exists
+	// yet (the levels stay the same from one release to the next).
+	cfg.StatisticsLevels = map[string]int{}
+	for f, h := range cfg.Hierarchies {
+		if g := s.Policy.Generalisation(f); g != nil && g.Statistics != "" {
+			cfg.StatisticsLevels[f] = h.LevelIndex(g.Statistics)
+		}
+	}
+	// Issue 19 item 5: every release keeps the levels the earlier ones
+	// chose, and is checked against what each of them showed.
+	if cfg.Fixed, cfg.Previous, err = s.earlier(ctx, cfg.Hierarchies); err != nil {
+		return nil, err
+	}
 	people, err := s.Store.LivePersons(ctx)
 	if err != nil {
 		return nil, err
@@ -86,7 +107,7 @@ func (s *Service) Build(ctx context.Context, partnerID string, fields []string) 
 	if err != nil {
 		return nil, err
 	}
-	out := &Export{Partner: partnerID}
+	out := &Export{Partner: partnerID, Sensitive: cfg.Sensitive}
 	row := map[string]int{}
 	var d anonymise.Dataset
 	d.Columns = fields
@@ -99,6 +120,22 @@ func (s *Service) Build(ctx context.Context, partnerID string, fields []string) 
 		d.Rows = append(d.Rows, make([]string, len(fields)))
 	}
 	if err := s.fill(ctx, &d, row); err != nil {
+		return nil, err
+	}
+	out.Live = len(d.Rows)
+	d.Statistics = make([]bool, len(d.Rows))
+	err = s.Store.EachStatistic(ctx, func(st store.Statistic) error {
+		r := make([]string, len(fields))
+		for j, f := range fields {
+			if _, kept := cfg.StatisticsLevels[f]; kept {
+				r[j] = st.Attributes[f]
+			}
+		}
+		d.Rows = append(d.Rows, r)
+		d.Statistics = append(d.Statistics, true)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	cfg.MaxSuppressed = len(d.Rows) * e.MaxSuppressedPercent / 100
@@ -194,10 +231,19 @@ func (s *Service) fill(ctx context.Context, d *anonymise.Dataset, row map[string
 func (s *Service) Record(ctx context.Context, by audit.Actor, ex *Export, reportSHA256 string) (string, error) {
 	id := account.NewID("pe-")
 	r := ex.Report
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+	levels, err := json.Marshal(r.Levels)
+	if err != nil {
+		return "", err
+	}
+	cols, err := json.Marshal(ex.Columns)
+	if err != nil {
+		return "", err
+	}
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertPartnerExport(ctx, store.PartnerExport{ID: id, Partner: ex.Partner, CreatedAt: s.Clock.Now(),
 			Records: r.Records + ex.Excluded, Excluded: ex.Excluded, Released: r.Released, Suppressed: r.Suppressed,
-			K: r.K, L: r.L, ReportSHA256: reportSHA256}); err != nil {
+			K: r.K, L: r.L, ReportSHA256: reportSHA256, Columns: string(cols), Levels: string(levels), StatisticsRecords: r.StatisticsRecords,
+			StatisticsReleased: r.StatisticsReleased, NCP: r.NCP, Discernibility: r.Discernibility, Classes: classes(ex)}); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: audit.ExportAnonymised, ObjectKind: "partner_export",
@@ -207,4 +253,61 @@ func (s *Service) Record(ctx context.Context, by audit.Actor, ex *Export, report
 		return "", err
 	}
 	return id, nil
+}
+
+// classes is what the export shows, per class: the quasi-identifier
+// values in the order of the report's levels, its rows, and its live rows
+// by sensitive values (anonymise.ReleaseOf).
+func classes(ex *Export) []store.ExportClass {
+	rel := anonymise.ReleaseOf(ex.Result, ex.Sensitive)
+	out := make([]store.ExportClass, 0, len(rel.Classes))
+	for _, k := range slices.Sorted(maps.Keys(rel.Classes)) {
+		c := rel.Classes[k]
+		out = append(out, store.ExportClass{Values: strings.Split(k, "\x00"), Records: c.Rows, Live: c.Live})
+	}
+	return out
+}
+
+// earlier returns what the exports already handed out fix for the next
+// one (issue 19 item 5, the intersection attack between releases): per
+// quasi-identifier the level the newest export that had it chose — so
+// every release cuts the same boundaries, whichever partner gets it — and
+// each export's released classes to check the new one against. A level a
+// changed hierarchy no longer has is not pinned.
+func (s *Service) earlier(ctx context.Context, hier map[string]*anonymise.Hierarchy) (map[string]int, []anonymise.Release, error) {
+	hist, err := s.Store.PartnerExportHistory(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	fixed := map[string]int{}
+	var prev []anonymise.Release
+	for _, e := range hist {
+		var levels []anonymise.Level
+		if err := json.Unmarshal([]byte(e.Levels), &levels); err != nil || len(levels) == 0 {
+			continue
+		}
+		var cols []string
+		json.Unmarshal([]byte(e.Columns), &cols)
+		rel := anonymise.Release{Classes: map[string]anonymise.Class{}}
+		for _, col := range cols {
+			if !slices.ContainsFunc(levels, func(l anonymise.Level) bool { return l.Field == col }) {
+				rel.Sensitive = append(rel.Sensitive, col)
+			}
+		}
+		for _, l := range levels {
+			rel.Columns = append(rel.Columns, l.Field)
+			if h := hier[l.Field]; h != nil {
+				if i := h.LevelIndex(l.Name); i >= 0 {
+					fixed[l.Field] = i
+				}
+			}
+		}
+		for _, c := range e.Classes {
+			if len(c.Values) == len(levels) {
+				rel.Classes[anonymise.ClassKey(c.Values)] = anonymise.Class{Rows: c.Records, Live: c.Live}
+			}
+		}
+		prev = append(prev, rel)
+	}
+	return fixed, prev, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,13 +14,14 @@ import (
 	"steward/audit"
 	"steward/clock"
 	"steward/consent"
+	"steward/erasure"
 	"steward/internal/testkit"
 	"steward/store"
 )
 
 // seed stores n confirmed people with Zorginspirator's profile and one
 // saved item each, 1,000 per transaction, from fixed tables.
-func seed(b *testing.B, s *store.Store, n int) {
+func seed(b testing.TB, s *store.Store, n int) {
 	ctx := context.Background()
 	p := testkit.Policy(b, "zorginspirator")
 	jobs := []string{"verpleegkundige", "verzorgende ig", "huisarts", "fysiotherapeut", "begeleider", "teamleider", "helpende", "arts"}
@@ -77,4 +79,98 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestBuildCountsAnonymisedAccounts (Z9, issue 19): accounts anonymised
+// by the one erasure plan still count in the export, from their
+// statistics rows; the report says how many rows came from live accounts
+// and how many from the statistics; every class holds no or at least k
+// live rows (so subtracting the statistics table leaves k or nothing);
+// and the next export keeps the levels the first chose and is
+// checked against its classes (both stores).
+func TestBuildCountsAnonymisedAccounts(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s, 400)
+		p := testkit.Policy(t, "zorginspirator")
+		at := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+		var gone []string
+		for i := 0; i < 400; i += 4 {
+			gone = append(gone, fmt.Sprintf("acc%07d", i))
+		}
+		if err := s.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.EraseSubjects(ctx, erasure.Own(p, at), gone)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		svc := &partner.Service{Policy: p, Store: s, Gate: consent.NewGate(p, s), Clock: clock.NewFixed(at),
+			Audit: &audit.Log{Clock: clock.NewFixed(at), PolicyVersion: func() string { return p.Version.Number }}}
+		ex, err := svc.Build(ctx, "fwg", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := ex.Report
+		if ex.Live != 300 || r.StatisticsRecords != 100 || r.Records != 400 || r.StatisticsReleased == 0 || r.StatisticsReleased > 100 {
+			t.Fatalf("live %d, report %+v: want 300 live and 100 statistics rows read", ex.Live, r)
+		}
+		// The independent count, per class: all rows, live rows, statistics rows.
+		type count struct{ all, stat int }
+		classes := map[string]*count{}
+		qi := []int{0, 1, 2, 3} // gender, age, postcode, job: the policy's quasi-identifiers
+		for i, row := range ex.Rows {
+			var key []string
+			for _, j := range qi {
+				key = append(key, row[j])
+			}
+			c := classes[fmt.Sprint(key)]
+			if c == nil {
+				c = &count{}
+				classes[fmt.Sprint(key)] = c
+			}
+			c.all++
+			if ex.Statistics[i] {
+				c.stat++
+				if row[4] != "" || row[5] != "" || row[6] != "" {
+					t.Errorf("statistics row %v has sensitive values", row)
+				}
+			}
+		}
+		stats := 0
+		for k, c := range classes {
+			live := c.all - c.stat
+			stats += c.stat
+			if c.all < 5 || (live > 0 && live < 5) {
+				t.Errorf("class %s: %d rows, %d of them statistics", k, c.all, c.stat)
+			}
+		}
+		if stats != r.StatisticsReleased || r.KStatistics < 1 || (r.KLive != 0 && r.KLive < 5) {
+			t.Errorf("report %+v, counted %d statistics rows", r, stats)
+		}
+		for _, l := range r.Levels {
+			if min := map[string]string{"profile.age": "band5", "profile.postcode": "province", "profile.current_job": "group"}[l.Field]; min != "" && l.Level < 1 {
+				t.Errorf("%s released at %s, below the statistics level %s", l.Field, l.Name, min)
+			}
+		}
+		if _, err := svc.Record(ctx, audit.Staff("st_po"), ex, strings.Repeat("0", 64)); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := s.PartnerExportHistory(ctx)
+		if err != nil || len(hist) != 1 || len(hist[0].Classes) != r.Classes || hist[0].StatisticsRecords != 100 {
+			t.Fatalf("history %+v %v", hist, err)
+		}
+		// The next export, to the other partner, keeps the levels.
+		ex2, err := svc.Build(ctx, "marktmonitor", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range ex2.Report.Levels {
+			if l != r.Levels[i] {
+				t.Errorf("second export level %+v, first %+v", l, r.Levels[i])
+			}
+		}
+		if ex2.Report.Released != r.Released || ex2.Report.SuppressedByEarlierReleases != 0 {
+			t.Errorf("same population, second report %+v, first %+v", ex2.Report, r)
+		}
+	})
 }

@@ -87,8 +87,9 @@ func runPartnersExport(ctx context.Context, a *app, args []string) error {
 		return steward.Errorf(steward.EINVALID, "error.cannot_write", "out", *out, "err", err)
 	}
 	r := ex.Report
-	fmt.Fprintf(a.stdout, "export %s for %s: %d of %d records released (%d suppressed, %d excluded by their processing limits), k=%d l=%d; report %s\n",
-		exportID, *id, r.Released, r.Records+ex.Excluded, r.Suppressed, ex.Excluded, r.K, r.L, report)
+	fmt.Fprintf(a.stdout, "export %s for %s: %d of %d records released (%d of %d live accounts, %d of %d anonymised accounts' statistics; %d suppressed, %d excluded by their processing limits), k=%d l=%d; report %s\n",
+		exportID, *id, r.Released, r.Records+ex.Excluded, r.Released-r.StatisticsReleased, ex.Live, r.StatisticsReleased, r.StatisticsRecords,
+		r.Suppressed, ex.Excluded, r.K, r.L, report)
 	return nil
 }
 
@@ -96,6 +97,7 @@ func runPartnersExport(ctx context.Context, a *app, args []string) error {
 type exportReport struct {
 	Partner       string           `json:"partner"`
 	Excluded      int              `json:"excluded_by_processing_limits"`
+	Live          int              `json:"live_records"`
 	Columns       []string         `json:"columns"`
 	Anonymisation anonymise.Report `json:"anonymisation"`
 }
@@ -103,7 +105,7 @@ type exportReport struct {
 // writeExport writes the CSV and the report to temporary files beside
 // their final names and returns those and the report's SHA-256.
 func writeExport(out, report string, ex *partner.Export) (csvTmp, repTmp, sum string, err error) {
-	rep, err := json.MarshalIndent(exportReport{Partner: ex.Partner, Excluded: ex.Excluded,
+	rep, err := json.MarshalIndent(exportReport{Partner: ex.Partner, Excluded: ex.Excluded, Live: ex.Live,
 		Columns: ex.Columns, Anonymisation: ex.Report}, "", "  ")
 	if err != nil {
 		return "", "", "", fmt.Errorf("partners export: %w", err)

@@ -95,7 +95,8 @@ func TestPartnersExportCommand(t *testing.T) {
 		for _, partner := range []string{"fwg", "marktmonitor"} {
 			out := filepath.Join(dir, partner+".csv")
 			code, stdout, stderr := run(t, env, "partners", "export", "--partner", partner, "--out", out)
-			if code != 0 || !strings.Contains(stdout, "of 62 records released") || !strings.Contains(stdout, "2 excluded") {
+			if code != 0 || !strings.Contains(stdout, "of 62 records released") || !strings.Contains(stdout, "2 excluded") ||
+				!strings.Contains(stdout, "of 60 live accounts, 0 of 0 anonymised accounts' statistics") {
 				t.Fatalf("%s: exit %d %q %s", partner, code, stdout, stderr)
 			}
 			e := p.Processor(partner).Export

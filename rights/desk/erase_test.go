@@ -192,6 +192,11 @@ func TestAnonymisationLeavesNoPersonalValue(t *testing.T) {
 			"requests.subject_pseudonym": true,
 			// So does a disclosure: proof of what went where (R7, Art. 5(2)).
 			"disclosures.subject_pseudonym": true,
+			// Statistics keep the policy's generalised fields (Z9): a
+			// choice kept as chosen (gender), under a random key with no
+			// link (store's TestStatisticsJoinNothing); age, postcode and
+			// job only coarsened, which this scan would find otherwise.
+			"anonymised_statistics.stat_attributes": true,
 		})
 		// Erasing twice: a clear error, nothing changed.
 		_, err = f.d.Erase(ctx, f.person.ID, staff)
@@ -321,7 +326,9 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				// accepted statement is kept by id and content hash only
 				// (its result is a learning_result record, exported).
 				"api_keys": "keys of a processor's client system, secret hashes, no person", "xapi_statements": "accepted xAPI statement ids with a content hash and verb, no person",
-				"policy_notice_mails": "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
+				"policy_notice_mails":    "bookkeeping of which version a person was mailed about (no address); the mail itself is the outbox's, mail kind",
+				"partner_export_classes": "the classes an export released (generalised values and counts), no person (Z6)",
+				"anonymised_statistics":  "generalised attributes of anonymised accounts under a random key, linked to no one (Z9)",
 				// Issue 18: the catalogue of functies and opleidingen is site
 				// content; SQLite's FTS5 index of it keeps its own tables.
 				"catalogue_items": "the catalogue of functies and opleidingen, no person", "catalogue_fts": "the catalogue's search index (FTS5), no person",
