@@ -32,6 +32,8 @@ type site struct {
 	smtp  *testkit.SMTPServer
 	mail  *mail.Dispatcher
 	log   *testkit.LogCapture
+	// sealer holds the site's data key, as serve's.
+	sealer *account.Sealer
 }
 
 // cheapHash keeps tests fast; the benchmarks measure the real parameters.
@@ -59,6 +61,7 @@ func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.
 	st.mail = mail.NewDispatcher(s, snd, st.clock, mail.Options{Logger: st.log.Logger})
 	key, _ := account.ParseKey(account.NewKey())
 	sealer, _ := account.NewSealer(key)
+	st.sealer = sealer
 	st.srv = httptest.NewUnstartedServer(nil)
 	cfg := web.Config{Policy: testkit.Policy(t, policyName), Store: s, Log: st.log.Logger, Clock: st.clock,
 		BaseURL: "http://" + st.srv.Listener.Addr().String()}

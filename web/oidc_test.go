@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -35,7 +36,7 @@ type relyingParty struct {
 
 const lmsCallback = "https://lms.example/admin/oauth2callback.php"
 
-func newLMS(t *testing.T, st *site, public bool) *relyingParty {
+func newLMS(t testing.TB, st *site, public bool) *relyingParty {
 	t.Helper()
 	ctx := context.Background()
 	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: st.store, Clock: st.clock})
@@ -61,7 +62,7 @@ func newLMS(t *testing.T, st *site, public bool) *relyingParty {
 // authorize runs the browser's part: the authorisation endpoint, the
 // login on the way when b has no session, and the redirect back; it
 // returns the code the LMS receives (state checked).
-func (l *relyingParty) authorize(t *testing.T, b *browser, opts ...oauth2.AuthCodeOption) string {
+func (l *relyingParty) authorize(t testing.TB, b *browser, opts ...oauth2.AuthCodeOption) string {
 	t.Helper()
 	resp, body := b.get(l.conf.AuthCodeURL("state-1", opts...))
 	for i := 0; i < 6 && resp.StatusCode/100 == 3; i++ {
@@ -89,7 +90,7 @@ func (l *relyingParty) authorize(t *testing.T, b *browser, opts ...oauth2.AuthCo
 
 // fillLMSAccount stores the person's learning-environment details, as
 // they do on /account.
-func fillLMSAccount(t *testing.T, b *browser) {
+func fillLMSAccount(t testing.TB, b *browser) {
 	t.Helper()
 	resp, body := b.submit("/account", "/account", url.Values{"lms_account.email": {"anna.lms@example.org"}, "lms_account.first_name": {"Anna"},
 		"lms_account.last_name": {"de Vries"}, "lms_account.register_number": {"19012345601"}})
@@ -235,17 +236,55 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 		if got := inactive(signIn.AddDate(4, 0, 0)); len(got) != 0 {
 			t.Fatalf("four years after the first sign-in, with a second a year later: %v", got)
 		}
+
+		// A confidential client may leave PKCE out (Moodle does).
+		if _, err := l.conf.Exchange(ctx, l.authorize(t, anna)); err != nil {
+			t.Fatalf("a confidential client without PKCE: %v", err)
+		}
+		// Rotating the signing key: an ID token the old key signed still
+		// verifies against a freshly fetched JWKS, the next one is signed
+		// by the new key.
+		rot, err := st.wired(t).OIDC.RotateKeys(ctx, audit.System("cli"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := gooidc.NewProvider(ctx, st.srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fresh.Verifier(&gooidc.Config{ClientID: l.clientID}).Verify(ctx, raw); err != nil {
+			t.Fatalf("an ID token signed before the rotation: %v", err)
+		}
+		tok, err = l.conf.Exchange(ctx, l.authorize(t, anna))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, _ := tok.Extra("id_token").(string)
+		if _, err := fresh.Verifier(&gooidc.Config{ClientID: l.clientID}).Verify(ctx, next); err != nil || !strings.Contains(jwtHeader(t, next), rot.ID) {
+			t.Fatalf("the ID token after the rotation (%v) is not signed with the new key %s: %s", err, rot.ID, jwtHeader(t, next))
+		}
 	})
 }
 
 // wired is the site's services as serve builds them, at the site's clock.
 func (st *site) wired(t *testing.T) *wiring.Services {
 	t.Helper()
-	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: st.store, Clock: st.clock})
+	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: st.store, Clock: st.clock, Sealer: st.sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// jwtHeader is the decoded header of a compact JWS.
+func jwtHeader(t *testing.T, jws string) string {
+	t.Helper()
+	h, _, _ := strings.Cut(jws, ".")
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func jsonOf(v any) string {
