@@ -70,6 +70,15 @@ const (
 	// notice that the creator sees the redeemer's learning results.
 	VoucherCreate Action = "voucher.create"
 	VoucherRedeem Action = "voucher.redeem"
+	// The shop (issue 17: R5): the product catalogue imported; an order
+	// placed; a payment created at the provider; an order paid (from the
+	// provider's status, fetched) with its invoice issued; a download.
+	ProductImport  Action = "product.import"
+	OrderCreate    Action = "order.create"
+	PaymentCreate  Action = "payment.create"
+	PaymentStatus  Action = "payment.status"
+	InvoiceIssue   Action = "invoice.issue"
+	DownloadCreate Action = "download.create"
 	// A person's own items on the career platform (issue 18: Z2, Z4): a
 	// saved functie or opleiding, a line of their job or education
 	// history — added, changed or removed by them. The entry names the
@@ -135,6 +144,7 @@ var actions = []Action{
 	OrganisationCreate, OrganisationInvite, OrganisationJoin, OrganisationDecline, OrganisationRemove,
 	CourseImport, EnrolmentCreate,
 	VoucherCreate, VoucherRedeem,
+	ProductImport, OrderCreate, PaymentCreate, PaymentStatus, InvoiceIssue, DownloadCreate,
 	RecordCreate, RecordUpdate, RecordDelete,
 	LMSDelete, LMSUpdate, LMSFail,
 	APIKeyCreate, APIKeyRotate, APIKeyRevoke,

@@ -43,6 +43,13 @@ var cheapHash = account.HashParams{Memory: 1024, Time: 1, Threads: 1, SaltLen: 1
 // before the server is built.
 func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.Config)) *site {
 	t.Helper()
+	return newSiteWired(t, s, policyName, wiring.Config{}, with...)
+}
+
+// newSiteWired is newSite with services configured beyond the defaults
+// (the shop's payment provider and download directory, issue 17).
+func newSiteWired(t testing.TB, s *store.Store, policyName string, extra wiring.Config, with ...func(*web.Config)) *site {
+	t.Helper()
 	st := &site{t: t, store: s, clock: clock.NewFixed(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)), log: testkit.Log(t)}
 	// On PostgreSQL the rate limits live in the database and outlast a
 	// server; a new site here stands for a new deployment, so it starts
@@ -70,7 +77,8 @@ func newSite(t testing.TB, s *store.Store, policyName string, with ...func(*web.
 	}
 	// What serve serves: a version announced for later gets its own
 	// server from its effective date (issue 20).
-	st.srv.Config.Handler = web.ServingForTest(t, cfg, wiring.Config{Sealer: sealer, HashParams: &cheapHash})
+	extra.Sealer, extra.HashParams = sealer, &cheapHash
+	st.srv.Config.Handler = web.ServingForTest(t, cfg, extra)
 	st.srv.Start()
 	t.Cleanup(st.srv.Close)
 	return st

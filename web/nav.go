@@ -70,6 +70,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		if courses {
 			add("/courses", "nav.courses")
 		}
+		if s.shopEnabled() {
+			add("/publications", "nav.publications")
+		}
 		if newsletter {
 			add("/newsletter", "nav.newsletter")
 		}
@@ -94,6 +97,9 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		add("/account/consents", "nav.consents")
 		if courses {
 			add("/courses", "nav.courses")
+		}
+		if s.shopEnabled() {
+			add("/publications", "nav.publications")
 		}
 		if newsletter {
 			add("/newsletter", "nav.newsletter")

@@ -20,6 +20,8 @@ type profileView struct {
 	Password passwordView
 	// Vouchers links to /vouchers/redeem where the site has them.
 	Vouchers bool
+	// Orders links to /account/orders where the site has a shop.
+	Orders bool
 }
 
 // emailChangeForm is the profile page's form for a new login address: what
@@ -104,7 +106,7 @@ func (s *Server) profileView(r *http.Request, au *authed, in map[string]map[stri
 	n, _ := s.accounts().CountSessions(r.Context(), au.Account.ID)
 	return &profileView{Form: d, Errors: d.Errors, Email: au.Account.Email, Saved: saved, Sessions: n,
 		EmailChange: emailChangeForm{Action: "/account/email" + langQuery(lang)}, Password: passwordView{CSRF: au.Session.CSRF},
-		Vouchers: s.vouchersEnabled() && !au.Account.IsStaff()}, nil
+		Vouchers: s.vouchersEnabled() && !au.Account.IsStaff(), Orders: s.shopEnabled() && !au.Account.IsStaff()}, nil
 }
 
 // profileSubmit stores the edits. A masked value sent back unchanged

@@ -19,6 +19,7 @@ import (
 	learnservice "steward/learning/service"
 	"steward/message"
 	"steward/oidc/provider"
+	orderservice "steward/order/service"
 	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/policy/publication"
@@ -83,6 +84,9 @@ type Config struct {
 	// people in through (issue 16 item 3); nil, or a policy declaring no
 	// claims, leaves its paths out (404).
 	OIDC *provider.Service
+	// Orders is the shop (issue 17): products, orders, payments, invoices
+	// and downloads; nil leaves the shop's pages out.
+	Orders *orderservice.Service
 	// ConsentKey signs consent receipts and keys the cookie-choice cookie,
 	// unsubscribe links (issue 6) and the anonymous forms' CSRF tokens
 	// (issue 4); nil uses an ephemeral key.

@@ -36,6 +36,7 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 		cfg.Usage = svc.Usage
 	}
 	cfg.OIDC = svc.OIDC
+	cfg.Orders = svc.Orders
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,10 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 	if err := os.WriteFile(body, []byte("Nieuws."), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	products := filepath.Join(files, "products.json")
+	if err := os.WriteFile(products, []byte(`[{"slug": "p-1", "title_nl": "Boek", "title_en": "Book", "price_cents": 1000, "vat_percent": 9, "format": "physical"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	courses := filepath.Join(files, "courses.json")
 	if err := os.WriteFile(courses, []byte(`[{"slug": "c-1", "title_nl": "Cursus", "title_en": "Course"}]`), 0o600); err != nil {
 		t.Fatal(err)
@@ -46,6 +50,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"consent receipt":             {"--subject", "a-1"},
 		"consent verify-receipt":      {filepath.Join(files, "no-receipt.json")},
 		"courses import":              {courses},
+		"products import":             {products},
 		"disclosures add":             {"--subject", "a-1", "--ground", "court_order", "--categories", "account"},
 		"disclosures list":            {"--subject", "a-1"},
 		"keygen":                      {},

@@ -24,6 +24,7 @@ var commandTable = []command{
 	{name: "consent receipt", summary: "write a person's signed consent receipt (history and notice texts)", db: auditedDB, run: runConsentReceipt},
 	{name: "consent verify-receipt", summary: "check a consent receipt's signature and notice texts (exit 0 valid, 1 not)", db: noDB, run: runConsentVerifyReceipt},
 	{name: "courses import", summary: "add and update the course catalogue from a CSV or JSON file, by slug (R5; all or nothing; audited)", db: auditedDB, run: runCoursesImport},
+	{name: "products import", summary: "add and update the shop's publications and materials from a CSV or JSON file, by slug (R5; all or nothing; audited)", db: auditedDB, run: runProductsImport},
 	{name: "disclosures add", summary: "record a disclosure of a person's data to a third party (R7)", db: auditedDB, run: runDisclosuresAdd},
 	{name: "disclosures list", summary: "list the disclosures of a person's data, withheld ones included", db: existingDB, run: runDisclosuresList},
 	{name: "keygen", summary: "write a new data key for encrypting sensitive fields (R3)", db: noDB, run: runKeygen},

@@ -19,6 +19,8 @@ import (
 	"steward/internal/wiring"
 	"steward/lms"
 	"steward/mail"
+	"steward/order"
+	"steward/order/mollie"
 	"steward/policy"
 	"steward/policy/publication"
 	"steward/retention/runner"
@@ -95,7 +97,9 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// announced to take effect later, for it too; web.Switch changes over
 	// at its effective date without a restart (issue 20).
 	wcfg := wiring.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
-		HashConcurrency: o.hashConcurrency}
+		HashConcurrency: o.hashConcurrency, Payments: o.payments, Downloads: o.downloads,
+		// Download links verify on every instance and across restarts.
+		DownloadKey: k.consent.Derive("download-links")}
 	svc, err := wire(wcfg)
 	if err != nil {
 		ln.Close()
@@ -157,6 +161,7 @@ func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Vouchers, base.Usage = svc.Vouchers, svc.Usage
 	base.APIKeys, base.Statements = svc.APIKeys, svc.Statements
 	base.Vouchers, base.OIDC = svc.Vouchers, svc.OIDC
+	base.Orders = svc.Orders
 	return base
 }
 
@@ -174,6 +179,10 @@ type serveOptions struct {
 	// version; without it serve refuses a changed policy (issue 20).
 	publish bool
 	summary policy.Text
+	// payments is the Mollie client (issue 17); nil when no key is
+	// configured. downloads is the shop's file directory.
+	payments  order.Provider
+	downloads string
 }
 
 // serveOptions parses serve's flags; a bad value is refused before
@@ -200,8 +209,28 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	publish := fs.Bool("publish", false, "publish a changed policy as the next version (needs --summary-nl and --summary-en); without it serve refuses a policy that differs from the published one")
 	summaryNL := fs.String("summary-nl", "", "with --publish: what changed, in Dutch")
 	summaryEN := fs.String("summary-en", "", "with --publish: what changed, in English")
+	mollieKeyFile := fs.String("mollie-key-file", "", "file holding the Mollie API key, test_... or live_... (or env STEWARD_MOLLIE_KEY); none: orders cannot be paid")
+	mollieURL := fs.String("mollie-url", a.env("STEWARD_MOLLIE_URL", mollie.DefaultBaseURL), "Mollie API address (env STEWARD_MOLLIE_URL)")
+	downloads := fs.String("downloads", a.env("STEWARD_DOWNLOADS", ""), "directory the shop's files are served from (env STEWARD_DOWNLOADS); none: no downloads")
 	if err := parse(fs, args); err != nil {
 		return nil, err
+	}
+	// The key comes from configuration only: never the database, never
+	// a log line (issue 17).
+	mollieKey := a.getenv("STEWARD_MOLLIE_KEY")
+	if *mollieKeyFile != "" {
+		b, err := readInputFile("mollie-key-file", *mollieKeyFile, 4096)
+		if err != nil {
+			return nil, steward.FieldError("mollie-key-file", "error.cannot_be_read", "err", err)
+		}
+		mollieKey = strings.TrimSpace(string(b))
+	}
+	var payments order.Provider
+	if mollieKey != "" {
+		if err := mollie.CheckKey(mollieKey); err != nil {
+			return nil, steward.Errorf(steward.EINVALID, "error.mollie_key")
+		}
+		payments = mollie.Provider{Client: &mollie.Client{BaseURL: *mollieURL, Key: mollieKey}}
 	}
 	summary := policy.Text{NL: strings.TrimSpace(*summaryNL), EN: strings.TrimSpace(*summaryEN)}
 	if *publish && !summary.Complete() {
@@ -228,7 +257,8 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	}
 	return &serveOptions{db: *db, policy: *pol, addr: *addr, baseURL: *baseURL, certFile: *certFile, keyFile: *keyFile,
 		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp, lms: lmsSet,
-		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted, publish: *publish, summary: summary}, nil
+		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted, publish: *publish, summary: summary,
+		payments: payments, downloads: *downloads}, nil
 }
 
 // serveKeys are the policy and the keys serve needs: the policy and the

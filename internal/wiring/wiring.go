@@ -8,6 +8,7 @@ package wiring
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,6 +31,8 @@ import (
 	learnservice "steward/learning/service"
 	"steward/lms"
 	"steward/oidc/provider"
+	"steward/order"
+	orderservice "steward/order/service"
 	orgservice "steward/organisation/service"
 	"steward/policy"
 	"steward/policy/publication"
@@ -70,6 +73,15 @@ type Config struct {
 	// services of an announced version beside those in force with one
 	// bound on hashes for the process.
 	Hasher *account.Hasher
+	// Payments is the payment provider (issue 17: Mollie, its API key
+	// from configuration); nil: orders can be placed but not paid.
+	Payments order.Provider
+	// Downloads is the directory the shop's files are served from; "":
+	// none.
+	Downloads string
+	// DownloadKey signs download links; nil makes a random one for the
+	// process (links live minutes; a restart ends them).
+	DownloadKey []byte
 }
 
 // Services are one site's services, each built once.
@@ -122,6 +134,9 @@ type Services struct {
 	// OIDC is the OpenID Connect provider the learning environment signs
 	// people in through, and its client registry (issue 16 item 3).
 	OIDC *provider.Service
+	// Orders is the shop: products, orders, payments, invoices and
+	// downloads (issue 17).
+	Orders *orderservice.Service
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -197,6 +212,8 @@ func New(cfg Config) (*Services, error) {
 		Usage:         usageservice.New(s, cfg.Clock, p),
 		OIDC: &provider.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning, Sealer: cfg.Sealer,
 			Issuer: baseURL, Log: cfg.Log},
+		Orders: &orderservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: cfg.Log, Provider: cfg.Payments,
+			BaseURL: baseURL, Files: cfg.Downloads, LinkKey: downloadKey(cfg)},
 	}, nil
 }
 
@@ -231,4 +248,14 @@ func hasher(cfg Config) *account.Hasher {
 		p = *cfg.HashParams
 	}
 	return account.NewHasher(p, cfg.HashConcurrency, -1)
+}
+
+// downloadKey is the key download links are signed with.
+func downloadKey(cfg Config) []byte {
+	if cfg.DownloadKey != nil {
+		return cfg.DownloadKey
+	}
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
 }

@@ -337,6 +337,14 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"catalogue_fts_config": "FTS5 index storage, no person",
 				// Issue 18 item 8: page views per route and day, no person.
 				"page_counts": "usage counts per page and day: no identifier, no address, no cookie",
+				// Issue 17: the shop. Orders, invoices and downloads are
+				// records (exported, erased by their kind's plan); these
+				// tables hang off them by record id and go with them.
+				"products":         "the shop's publications and materials, no person",
+				"order_lines":      "an order record's lines, priced; its items and amount_cents fields export them",
+				"payments":         "the provider's payment ids and statuses of an order record; its payment_status and payment_reference fields export them",
+				"invoice_counters": "the last invoice number per year, no person",
+				"invoices":         "the number of an invoice record, exported as its invoice_number field",
 			}
 			rows, err := s.Read().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 			if err != nil {
