@@ -186,6 +186,33 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 		)
 		testkit.AssertNoPersonalValues(t, s, "anna.lms@example.org", "19012345601", "de Vries")
 
+		// Someone who never filled in their learning-environment details
+		// gets them from their website account at the first sign-in — the
+		// required ones, never the register number — kept where they can
+		// see and change them.
+		bob := st.loggedInPerson("bob@example.org")
+		bobID := personID(t, s, "bob@example.org")
+		tok2, err := l.conf.Exchange(ctx, l.authorize(t, bob, oauth2.S256ChallengeOption(verifier)), oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ui, err = l.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims = nil
+		ui.Claims(&claims)
+		delete(claims, "sub")
+		if got := jsonOf(claims); got != jsonOf(map[string]any{"email": "bob@example.org", "given_name": "Anna", "family_name": "de Vries"}) {
+			t.Fatalf("userinfo of a person without LMS details: %s", got)
+		}
+		if vals, err := s.Profile(ctx, bobID, "lms_account"); err != nil || len(vals) != 3 || vals["email"] != "bob@example.org" {
+			t.Fatalf("bob's LMS account details: %v %v", vals, err)
+		}
+		if dis, _ := s.DisclosuresOf(ctx, bobID, false); len(dis) != 0 {
+			t.Fatalf("a release without the register number was recorded as a disclosure: %+v", dis)
+		}
+
 		// R10: lms_account_inactive counts four years from this sign-in
 		// (the person is enrolled in a course); a sign-in a year later
 		// moves the date.

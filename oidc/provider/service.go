@@ -371,10 +371,14 @@ func (s *Service) SignIn(ctx context.Context, grantID string, acct *account.Acco
 		if err := tx.SignInOIDCGrant(ctx, g.ID, acct.ID, strconv.FormatInt(id, 10), now); err != nil {
 			return err
 		}
-		if created {
-			kind := s.lmsKind()
+		kind := s.lmsKind()
+		filled, err := s.fillLMSAccount(ctx, tx, acct, kind, now)
+		if err != nil {
+			return err
+		}
+		if created || len(filled) > 0 {
 			return s.Audit.Record(ctx, tx, audit.Entry{Actor: audit.SubjectActor(audit.Pseudonym(acct.Pseudonym)), Action: audit.LMSAccountCreate,
-				ObjectKind: kind, ObjectID: strconv.FormatInt(id, 10), Subject: audit.Pseudonym(acct.Pseudonym), Fields: []string{kind}})
+				ObjectKind: kind, ObjectID: strconv.FormatInt(id, 10), Subject: audit.Pseudonym(acct.Pseudonym), Fields: append([]string{kind}, filled...)})
 		}
 		return nil
 	})
@@ -382,6 +386,62 @@ func (s *Service) SignIn(ctx context.Context, grantID string, acct *account.Acco
 		return "", fmt.Errorf("oidc: sign in: %w", err)
 	}
 	return s.callbackURL(ctx, grantID), nil
+}
+
+// fillLMSAccount gives the learning-environment account the values it
+// requires and does not have yet from the website account's fields of the
+// same name (the login e-mail address, first and last name): the person
+// signs in to the LMS as who they are on the site, and sees and changes
+// the copy on their account page. A value already there is never
+// replaced, a sensitive one never copied (the register number is theirs
+// to give). It returns the "record.field" names it filled.
+func (s *Service) fillLMSAccount(ctx context.Context, tx *store.Tx, acct *account.Account, kind string, now time.Time) ([]string, error) {
+	rec, site := s.Policy.Record(kind), s.Policy.Record(account.RecordID)
+	if rec == nil || site == nil || kind == account.RecordID {
+		return nil, nil
+	}
+	have, err := tx.Profile(ctx, acct.ID, kind)
+	if err != nil {
+		return nil, err
+	}
+	var from account.Values
+	vals := account.Values{}
+	for _, f := range account.InputFields(rec) {
+		if !f.Required || f.Sensitive || have[f.ID] != "" {
+			continue
+		}
+		sf := site.Field(f.ID)
+		if sf == nil || sf.Sensitive || sf.Type != f.Type {
+			continue
+		}
+		v := ""
+		if ef := account.EmailField(site); ef != nil && ef.ID == f.ID {
+			v = acct.Email
+		} else {
+			if from == nil {
+				if from, err = tx.Profile(ctx, acct.ID, account.RecordID); err != nil {
+					return nil, err
+				}
+			}
+			v = from[f.ID]
+		}
+		if v != "" {
+			vals[f.ID] = v
+		}
+	}
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	if err := tx.PutProfile(ctx, s.Policy, acct.ID, kind, vals, now); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range account.InputFields(rec) {
+		if _, ok := vals[f.ID]; ok {
+			out = append(out, kind+"."+f.ID)
+		}
+	}
+	return out, nil
 }
 
 // SignedInAs reports whether the grant was signed in by accountID: the
