@@ -16,6 +16,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"steward/account"
 	"steward/audit"
 	"steward/internal/testkit"
 	"steward/internal/wiring"
@@ -328,6 +329,8 @@ func jsonOf(v any) string {
 // confidential client that sent a challenge); a replayed code is
 // invalid_grant and revokes the tokens issued from it (RFC 6749 §4.1.2);
 // a wrong secret or a revoked client is invalid_client (RFC 6749 §5.2).
+// The callback issues a code only to the browser whose session signed
+// the request in (no session fixation); staff are refused.
 func TestOIDCRefusesBadRequests(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -360,6 +363,30 @@ func TestOIDCRefusesBadRequests(t *testing.T) {
 				t.Errorf("%s: %d %q, want an error page and no redirect", name, resp.StatusCode, resp.Header.Get("Location"))
 			}
 		}
+		// Session fixation: someone starts a sign-in and has a victim log
+		// in for it; the callback gives the code only to the victim's
+		// browser, never to the one that started it.
+		attacker := st.browser()
+		resp, _ := attacker.get(l.conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		login := resp.Header.Get("Location")
+		if !strings.HasPrefix(login, provider.LoginPath+"?id=") {
+			t.Fatalf("the authorisation endpoint sent the browser to %q", login)
+		}
+		resp, _ = anna.get(login)
+		callback := resp.Header.Get("Location")
+		if !strings.HasPrefix(callback, provider.CallbackPath) {
+			t.Fatalf("the signed-in victim was sent to %q", callback)
+		}
+		if resp, _ := attacker.get(callback); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Location") != "" {
+			t.Errorf("the callback answered the browser that started the request: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		// Staff do not sign in to the learning environment.
+		staff := staffBrowser(t, st, "support@example.org", account.RoleSupport)
+		resp, _ = staff.get(l.conf.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+		if resp, _ := staff.get(resp.Header.Get("Location")); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a staff account signed in to the LMS: %d", resp.StatusCode)
+		}
+
 		// A public client must send a PKCE challenge.
 		if got := app.authorize(t, anna); got != "error:invalid_request" {
 			t.Errorf("a public client without PKCE: %s, want error invalid_request", got)
