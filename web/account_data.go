@@ -35,6 +35,9 @@ type myDataView struct {
 	// to pause processing is shown.
 	CanRestrict bool
 	Notice      string
+	// LMS are the deletions and corrections told to the learning
+	// environment, with whether it confirmed (issue 16 item 5).
+	LMS []lmsItem
 }
 
 // honouredTypes lists the request types whose right the policy honours,
@@ -83,6 +86,12 @@ func (s *Server) accountData(w http.ResponseWriter, r *http.Request) {
 	v := &myDataView{Overview: ov, Page: pg, Kind: kind, CSRF: au.Session.CSRF, Notice: r.URL.Query().Get("done"),
 		CanRestrict: s.cfg.Policy.Rights.Honours(policy.RightRestriction)}
 	v.Types = honouredTypes(s.cfg.Policy)
+	if kind == "" {
+		if v.LMS, err = s.lmsItems(r.Context(), au.Account.ID, ""); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	for i := range s.cfg.Policy.Purposes {
 		if p := &s.cfg.Policy.Purposes[i]; p.Objectable() {
 			v.Objectable = append(v.Objectable, rights.PurposeInfo{ID: p.ID, Name: p.Name, LegalBasis: string(p.LegalBasis), Article: p.LegalBasis.Article()})

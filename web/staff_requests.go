@@ -102,6 +102,9 @@ type staffRequestView struct {
 	Periods []policy.Duration
 	// Subject names whom the request concerns in words, never by id.
 	Subject requestSubject
+	// LMS are the deletions and corrections the request caused in the
+	// learning environment, with whether it confirmed (issue 16 item 5).
+	LMS []lmsItem
 }
 
 // requestSubject is whom a request concerns as the staff page names them
@@ -202,6 +205,10 @@ func (s *Server) staffRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &staffRequestView{Item: it, CSRF: au.Session.CSRF, Disclosures: s.cfg.Policy.Disclosures, Today: d.Today().Format(time.DateOnly),
 		Names: names, Periods: []policy.Duration{{Months: 1}, {Months: 2}}, Subject: who}
+	if v.LMS, err = s.lmsItems(r.Context(), "", it.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "staff_request", s.page(r, mustLang(r), "staff_requests.one", v))
 }
 
