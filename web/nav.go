@@ -46,6 +46,8 @@ var staffPages = []struct {
 	{"/staff/audit", "staff_audit.title", account.RolePrivacyOfficer},
 	// Where the policy declares usage counts: no person in them.
 	{"/staff/usage", "staff_usage.title", account.RoleSupport},
+	// Where the policy names an analysis partner with an export.
+	{"/staff/partner-exports", "staff_partner_exports.title", account.RolePrivacyOfficer},
 }
 
 // nav builds the menu for au (nil for a visitor) in lang.
@@ -81,7 +83,8 @@ func (s *Server) nav(au *authed, lang string) *navView {
 		return v
 	case au.Account.IsStaff():
 		for _, p := range staffPages {
-			if p.Path == "/staff/courses" && !courses || p.Path == "/staff/vouchers" && !s.vouchersEnabled() || p.Path == "/staff/usage" && s.cfg.Usage == nil {
+			if p.Path == "/staff/courses" && !courses || p.Path == "/staff/vouchers" && !s.vouchersEnabled() || p.Path == "/staff/usage" && s.cfg.Usage == nil ||
+				p.Path == "/staff/partner-exports" && !s.partnerExportsOn() {
 				continue
 			}
 			if au.Account.Role.Allows(p.Need) {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 
 	"steward/account/service"
+	"steward/anonymise/partner"
 	keyservice "steward/apikey/service"
 	careerservice "steward/career/service"
 	catservice "steward/catalogue/service"
@@ -80,6 +81,9 @@ type Config struct {
 	// Usage counts page views per page and day where the policy declares
 	// usage_counts (issue 18 item 8); nil counts nothing.
 	Usage *usageservice.Service
+	// Partners lists the anonymised exports to analysis partners (issue
+	// 19); nil, or a policy naming no such partner, leaves the page out.
+	Partners *partner.Service
 	// OIDC is the OpenID Connect provider the learning environment signs
 	// people in through (issue 16 item 3); nil, or a policy declaring no
 	// claims, leaves its paths out (404).

@@ -37,6 +37,7 @@ func newForTest(t testing.TB, cfg Config, extra wiring.Config) (*Server, *wiring
 	}
 	cfg.OIDC = svc.OIDC
 	cfg.Orders = svc.Orders
+	cfg.Partners = svc.Partners
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -311,3 +311,45 @@ func (s *Service) earlier(ctx context.Context, hier map[string]*anonymise.Hierar
 	}
 	return fixed, prev, nil
 }
+
+// Listed is one recorded export as the staff page shows it: the record
+// with its columns and levels decoded and the partner's name.
+type Listed struct {
+	store.PartnerExport
+	PartnerName string
+	Columns     []string
+	Levels      []anonymise.Level
+	// Live is the rows read from live accounts (Records less Excluded and
+	// the statistics rows).
+	Live int
+}
+
+// Exports lists every recorded export, newest first (issue 19 item 4).
+func (s *Service) Exports(ctx context.Context) ([]Listed, error) {
+	all, err := s.Store.PartnerExports(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listed, 0, len(all))
+	for _, e := range all {
+		l := Listed{PartnerExport: e, PartnerName: e.Partner, Live: e.Records - e.Excluded - e.StatisticsRecords}
+		if pr := s.Policy.Processor(e.Partner); pr != nil {
+			l.PartnerName = pr.Name
+		}
+		json.Unmarshal([]byte(e.Columns), &l.Columns)
+		json.Unmarshal([]byte(e.Levels), &l.Levels)
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Enabled reports whether the policy names an anonymised recipient with
+// an export: only then is there a partner export to make or list.
+func Enabled(p *policy.Policy) bool {
+	for _, pr := range p.Processors {
+		if pr.Kind == policy.RoleAnonymisedRecipient && pr.Export != nil {
+			return true
+		}
+	}
+	return false
+}

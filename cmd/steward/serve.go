@@ -158,7 +158,7 @@ func webConfig(base web.Config, svc *wiring.Services) web.Config {
 	base.Policy = svc.Policy
 	base.Accounts, base.Consent, base.Gate, base.Desk, base.Retention = svc.Accounts, svc.Consent, svc.Gate, svc.Desk, svc.Retention
 	base.Organisations, base.Learning, base.Notices, base.Catalogue, base.Career = svc.Organisations, svc.Learning, svc.Notices, svc.Catalogue, svc.Career
-	base.Vouchers, base.Usage = svc.Vouchers, svc.Usage
+	base.Vouchers, base.Usage, base.Partners = svc.Vouchers, svc.Usage, svc.Partners
 	base.APIKeys, base.Statements = svc.APIKeys, svc.Statements
 	base.Vouchers, base.OIDC = svc.Vouchers, svc.OIDC
 	base.Orders = svc.Orders
