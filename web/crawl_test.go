@@ -155,6 +155,9 @@ func TestCrawlReachesEveryPage(t *testing.T) {
 				visitor = append(visitor, "/newsletter", "/courses", "/courses/medicatiebewaking", "/courses/polyfarmacie")
 				person = append(person, "/newsletter", "/courses", "/courses/medicatiebewaking", "/courses/polyfarmacie", "/vouchers/redeem")
 				staffCourses = []string{"/staff/courses"}
+				// The shop (issue 17): publications and the person's orders.
+				visitor = append(visitor, "/publications", "/publications/handboek")
+				person = append(person, "/publications", "/publications/handboek", "/publications/folder", "/account/orders")
 				// Vouchers (issue 17): batches and the report.
 				vouchers := []string{"/staff/vouchers", "/staff/organisations/" + sc.org + "/vouchers", "/staff/organisations/" + sc.org + "/voucher-report"}
 				managerPages = append(managerPages, vouchers...)

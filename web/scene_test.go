@@ -85,6 +85,8 @@ func newScene(t *testing.T, s *store.Store, policyName string) *scene {
 		// The course catalogue, and the person enrolled in the free course
 		// (issue 16).
 		importCourses(t, st, policyName)
+		// The shop's publications (issue 17).
+		importProducts(t, st, policyName)
 		if resp, body := person.submit("/courses/medicatiebewaking", "/courses/medicatiebewaking/enrol", url.Values{}); resp.StatusCode != 303 {
 			t.Fatalf("enrol: %d\n%s", resp.StatusCode, body)
 		}

@@ -38,17 +38,32 @@ func shopSite(t *testing.T, s *store.Store) (*site, *testkit.Mollie) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Orders.Import(context.Background(), audit.Staff("a-po"), []order.Product{
+	importProductsWith(t, svc)
+	return st, m
+}
+
+// importProducts loads the shop's products on st's store (the scene).
+func importProducts(t testing.TB, st *site, policyName string) {
+	t.Helper()
+	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, policyName), Store: st.store, Clock: st.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	importProductsWith(t, svc)
+}
+
+func importProductsWith(t testing.TB, svc *wiring.Services) {
+	t.Helper()
+	_, err := svc.Orders.Import(context.Background(), audit.Staff("a-po"), []order.Product{
 		{Slug: "handboek", Title: policy.Text{NL: "Handboek medicatieveiligheid", EN: "Medication safety handbook"}, PriceCents: 2495, VATPercent: 9,
 			Format: order.File, File: "handboek.pdf", Published: true},
-		{Slug: "folder", Title: policy.Text{NL: "Folder polyfarmacie", EN: "Polypharmacy leaflet"}, Format: order.File, File: "folder.pdf",
+		{Slug: "folder", Title: policy.Text{NL: "Folder medicijngebruik bij ouderen", EN: "Leaflet on medicine use by older people"}, Format: order.File, File: "folder.pdf",
 			FreeForAccounts: true, Published: true},
 		{Slug: "poster", Title: policy.Text{NL: "Poster", EN: "Poster"}, PriceCents: 500, VATPercent: 21, Format: order.Physical, Published: true},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, m
 }
 
 func countKind(t *testing.T, s *store.Store, kind string) int {

@@ -82,3 +82,30 @@ func TestProductsImportCommand(t *testing.T) {
 		)
 	})
 }
+
+// TestServeRefusesABadMollieKey (issue 17 item 6): the Mollie API key
+// comes from configuration (STEWARD_MOLLIE_KEY or --mollie-key-file); one
+// that is not a test_ or live_ key stops serve with one line that does
+// not repeat it, before anything is created.
+func TestServeRefusesABadMollieKey(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "steward.db")
+	env := map[string]string{"STEWARD_DB": "sqlite:" + db, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"), "STEWARD_ADDR": "127.0.0.1:0",
+		"STEWARD_MOLLIE_KEY": "sk_secretvalue123"}
+	code, out, errOut := run(t, env, "serve")
+	if code != 1 || !strings.Contains(errOut, "test_ or live_") || strings.Contains(out+errOut, "secretvalue") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Fatalf("bad key in the environment: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	delete(env, "STEWARD_MOLLIE_KEY")
+	keyFile := filepath.Join(dir, "mollie.key")
+	if err := os.WriteFile(keyFile, []byte("live-secretvalue123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, env, "serve", "--mollie-key-file", keyFile)
+	if code != 1 || !strings.Contains(errOut, "test_ or live_") || strings.Contains(out+errOut, "secretvalue") {
+		t.Fatalf("bad key in a file: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("a bad Mollie key created the database (stat err %v)", err)
+	}
+}
