@@ -1,15 +1,19 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"steward/accreditation"
+	accservice "steward/accreditation/service"
 	"steward/apikey"
 	"steward/audit"
 	"steward/internal/testkit"
@@ -74,6 +78,7 @@ type xapiSite struct {
 	svc     *wiring.Services
 	client  *lms
 	person  string
+	anna    *browser
 	lmsID   int64
 	keyID   string
 	moodle  string // the accredited course's activity id, as Moodle names it
@@ -85,7 +90,7 @@ func newXAPISite(t *testing.T, s *store.Store) *xapiSite {
 	ctx := context.Background()
 	st := newSite(t, s, "ivm")
 	importCourses(t, st, "ivm")
-	st.loggedInPerson("anna@example.org")
+	anna := st.loggedInPerson("anna@example.org")
 	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: s, Clock: st.clock, BaseURL: st.srv.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +102,7 @@ func newXAPISite(t *testing.T, s *store.Store) *xapiSite {
 	if _, err := svc.Learning.Enrol(ctx, acct, "medicatiebewaking", learnservice.Source{Kind: learnservice.Free}); err != nil {
 		t.Fatal(err)
 	}
-	x := &xapiSite{site: st, svc: svc, person: acct.ID, moodle: "https://moodle-nascholing.example/course/view.php?id=42",
+	x := &xapiSite{site: st, svc: svc, person: acct.ID, anna: anna, moodle: "https://moodle-nascholing.example/course/view.php?id=42",
 		ownPage: st.srv.URL + "/courses/medicatiebewaking"}
 	recs, _ := s.RecordsOf(ctx, acct.ID)
 	for _, r := range recs {
@@ -331,5 +336,63 @@ func TestXAPIRefusesAndStoresNothing(t *testing.T) {
 		if n := len(x.records("learning_result")); n != 0 {
 			t.Fatalf("an erased person got %d results", n)
 		}
+	})
+}
+
+// TestXAPIResultsInMyDataExportAndErasure (issue 16 items 4, 6, 8): a
+// passing statement's learning result and accreditation show in the
+// person's My data and JSON with the course's title and their deletion
+// date; the accreditation export to PE-online writes their register
+// number (sealed at rest, opened with the site's data key) and the
+// transfer shows in My data as a disclosure to PE-online with the
+// accreditation's reported_at; erasing the account deletes both records
+// and unlinks the disclosure (both stores).
+func TestXAPIResultsInMyDataExportAndErasure(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		x := newXAPISite(t, s)
+		if resp, _ := x.anna.submit("/account", "/account", url.Values{"lms_account.register_number": {"12345678901"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("saving the register number: %d", resp.StatusCode)
+		}
+		if code, body := x.client.send("POST", "", statement("", x.srv.URL, x.lmsID, "passed", x.moodle, `{"score": {"scaled": 0.9}}`)); code != 200 {
+			t.Fatalf("POST: %d %s", code, body)
+		}
+		var file bytes.Buffer
+		res, err := x.svc.Accreditation.Export(ctx, audit.Staff("a-po"), accservice.Options{Recipient: "pe_online", Register: "knmp",
+			Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Prefix: accreditation.DefaultPrefix}, x.sealer.OpenField,
+			func(rows []accreditation.Row) error { return accreditation.Write(&file, rows) })
+		if err != nil || res.Rows != 1 || !strings.Contains(file.String(), "BIG-12345678901,medicatiebewaking,42,2,2026-11-23") {
+			t.Fatalf("export %+v %v:\n%s", res, err, file.String())
+		}
+		_, data := x.anna.get("/account/data")
+		text := visibleText(t, data)
+		for _, want := range []string{"Leerresultaat", "Accreditatiepunten", "Medicatiebewaking", "PE-online", "Datum doorgegeven aan PE-online"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("My data lacks %q", want)
+			}
+		}
+		if strings.Contains(text, "12345678901") {
+			t.Error("My data shows the register number unmasked")
+		}
+		_, js := x.anna.get("/api/v1/me/data")
+		for _, want := range []string{`"kind":"learning_result"`, `"kind":"accreditation"`, `"score":"90"`, `"reported_at":"2026-11-24"`, `"recipient":"PE-online"`} {
+			if !strings.Contains(js, want) {
+				t.Errorf("the JSON lacks %s", want)
+			}
+		}
+		if t.Failed() {
+			t.Fatalf("My data:\n%s\n%s", mainOf(t, data), js)
+		}
+		anna, _ := s.AccountByEmail(ctx, "anna@example.org")
+		if _, err := x.svc.Desk.Erase(ctx, anna.ID, audit.Staff("a-po")); err != nil {
+			t.Fatal(err)
+		}
+		if recs, _ := s.RecordsOf(ctx, anna.ID); len(recs) != 0 {
+			t.Fatalf("after erasure %+v", recs)
+		}
+		if dis, _ := s.DisclosuresOf(ctx, anna.ID, true); len(dis) != 0 {
+			t.Fatalf("after erasure the disclosure still names the person: %+v", dis)
+		}
+		testkit.AssertNoPersonalValues(t, s, "anna@example.org", "12345678901")
 	})
 }

@@ -32,6 +32,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		t.Fatal(err)
 	}
 	return map[string][]string{
+		"accreditation export":        {"--register", "knmp", "--since", "2026-01-01", "--out", filepath.Join(files, "pe-online.csv")},
 		"api-keys create":             {"--recipient", "avetica", "--scope", "xapi"},
 		"api-keys list":               {},
 		"api-keys revoke":             {"ak_0123456789abcdef"},

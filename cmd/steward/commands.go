@@ -5,6 +5,7 @@ package main
 // command's code is in its own file; its name's first word groups it
 // ("retention override set" is in "retention" and "retention override").
 var commandTable = []command{
+	{name: "accreditation export", summary: "write a register's accreditation file for PE-online with the register numbers; records the transfer per person (R8; audited)", db: auditedDB, run: runAccreditationExport},
 	{name: "api-keys create", summary: "create a key for a processor's client system (scope xapi: learning results); the secret shown once (audited)", db: auditedDB, run: runAPIKeysCreate},
 	{name: "api-keys list", summary: "list the API keys with their processor, scope and state (never a secret)", db: existingDB, run: runAPIKeysList},
 	{name: "api-keys revoke", summary: "stop an API key for good (audited)", db: auditedDB, run: runAPIKeysRevoke},

@@ -20,6 +20,7 @@ import (
 
 	"steward/account"
 	"steward/account/service"
+	accservice "steward/accreditation/service"
 	"steward/anonymise/partner"
 	keyservice "steward/apikey/service"
 	"steward/audit"
@@ -137,6 +138,9 @@ type Services struct {
 	// Orders is the shop: products, orders, payments, invoices and
 	// downloads (issue 17).
 	Orders *orderservice.Service
+	// Accreditation writes the accreditation export for PE-online (issue
+	// 16 item 6, R8).
+	Accreditation *accservice.Service
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -214,6 +218,7 @@ func New(cfg Config) (*Services, error) {
 			Issuer: baseURL, Log: cfg.Log},
 		Orders: &orderservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: cfg.Log, Provider: cfg.Payments,
 			BaseURL: baseURL, Files: cfg.Downloads, LinkKey: downloadKey(cfg)},
+		Accreditation: &accservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
 	}, nil
 }
 
