@@ -22,6 +22,7 @@ import (
 	"steward/internal/wiring"
 	learnservice "steward/learning/service"
 	"steward/oidc/provider"
+	"steward/rights/desk"
 	"steward/store"
 )
 
@@ -173,6 +174,19 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 		_, data := anna.get("/account/data")
 		if !strings.Contains(visibleText(t, data), "Avetica") {
 			t.Errorf("My data does not show the release to Avetica:\n%s", mainOf(t, data))
+		}
+		ov, err := st.wired(t).Desk.Collect(ctx, id, desk.CollectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signedIn := false
+		for _, c := range ov.Categories {
+			for _, it := range c.Items {
+				signedIn = signedIn || c.Kind == "lms_account" && it.ID == sub && it.Values["last_login"] != ""
+			}
+		}
+		if !signedIn {
+			t.Errorf("My data does not show the LMS account's last login: %+v", ov.Categories)
 		}
 		a, _ := s.AccountByEmail(ctx, "anna@example.org")
 		p := audit.Pseudonym(a.Pseudonym)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -244,7 +245,18 @@ func (h *holdings) items(ctx context.Context, c *rights.Category, records bool, 
 // recordItem is a row of the records table as an item of "My data", with
 // the day the retention engine will act on it.
 func (h *holdings) recordItem(ctx context.Context, rec *policy.Record, r store.Record) rights.Item {
-	it := rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: h.d.values(h.a.ID, rec, r.Values, h.o)}
+	vals := r.Values
+	// A kind with its own login (the LMS account, signed in to through
+	// Steward: issue 16 item 3) shows its last login, the anchor of its
+	// retention rule, as the account row shows the website's.
+	if f := rec.Field("last_login"); f != nil && !r.LastLoginAt.IsZero() && vals[f.ID] == "" {
+		vals = maps.Clone(vals)
+		if vals == nil {
+			vals = map[string]string{}
+		}
+		vals[f.ID] = r.LastLoginAt.Format(time.RFC3339)
+	}
+	it := rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: h.d.values(h.a.ID, rec, vals, h.o)}
 	it.Titles = h.titles(rec, it.Values)
 	if len(h.d.Policy.RulesFor(rec.ID)) > 0 {
 		it.Deletion = h.sch.target(ctx, rec.ID, it.ID)
