@@ -272,6 +272,19 @@ func TestShopOrderPayDownload(t *testing.T) {
 		if payments != 0 {
 			t.Fatalf("%d payments left after erasure; they go with the orders", payments)
 		}
+		// Every step left its entry: two orders, their payments, the
+		// statuses fetched, one invoice, one download.
+		for action, want := range map[audit.Action]int{audit.OrderCreate: 2, audit.PaymentCreate: 2, audit.InvoiceIssue: 1, audit.DownloadCreate: 1} {
+			var n int
+			if err := s.Read().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = $1`, string(action)).Scan(&n); err != nil || n != want {
+				t.Errorf("%d %s entries (%v), want %d", n, action, err, want)
+			}
+		}
+		var statuses int
+		s.Read().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = $1`, string(audit.PaymentStatus)).Scan(&statuses)
+		if statuses < 3 {
+			t.Errorf("%d payment.status entries, want the paid, the mismatch's paid and its mismatch", statuses)
+		}
 		st.log.AssertNoValues(t, "anna@example.org", "Anna de Vries", "Kerkstraat", "3511 AB", m.Key)
 		testkit.AssertNoPersonalValues(t, s, "anna@example.org", "Anna de Vries", "Kerkstraat", "3511 AB", "handboek.pdf")
 	})
