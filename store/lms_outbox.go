@@ -99,7 +99,10 @@ func (tx *Tx) enqueueLMSDeletes(ctx context.Context, kind string, subjects []str
 // request page still shows whether the LMS confirmed. It runs before the
 // requests are unlinked (eraseRequests).
 func eraseLMSOutbox(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
+	// subject_id <> '' lets both engines use the partial index
+	// lms_outbox_subject; an erasure batch names thousands of subjects.
 	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
+	cond = "subject_id <> '' AND " + cond
 	if _, err := tx.ExecContext(ctx, `DELETE FROM lms_outbox WHERE op = 'update' AND `+cond, arg); err != nil {
 		return err
 	}
@@ -250,7 +253,7 @@ func (s *Store) LMSMessagesOf(ctx context.Context, subject string) ([]LMSMessage
 	if subject == "" {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+lmsColumns+` FROM lms_outbox WHERE subject_id = $1 ORDER BY id DESC`, subject)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+lmsColumns+` FROM lms_outbox WHERE subject_id = $1 AND subject_id <> '' ORDER BY id DESC`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("store: lms messages of %s: %w", subject, err)
 	}
@@ -263,7 +266,7 @@ func (s *Store) LMSMessagesOfRequest(ctx context.Context, requestID string) ([]L
 	if requestID == "" {
 		return nil, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+lmsColumns+` FROM lms_outbox WHERE request_id = $1 ORDER BY id DESC`, requestID)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+lmsColumns+` FROM lms_outbox WHERE request_id = $1 AND request_id <> '' ORDER BY id DESC`, requestID)
 	if err != nil {
 		return nil, fmt.Errorf("store: lms messages of request %s: %w", requestID, err)
 	}
