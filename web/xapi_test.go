@@ -85,7 +85,7 @@ type xapiSite struct {
 	ownPage string // the same course by Steward's own page
 }
 
-func newXAPISite(t *testing.T, s *store.Store) *xapiSite {
+func newXAPISite(t testing.TB, s *store.Store) *xapiSite {
 	t.Helper()
 	ctx := context.Background()
 	st := newSite(t, s, "ivm")

@@ -72,13 +72,16 @@ func (s *Service) Accept(ctx context.Context, key *apikey.Key, sts []xapi.Statem
 		out.Stored = 0
 		now := s.Clock.Now()
 		done := map[string]bool{}
+		// A batch is mostly one person or one course: each is looked up
+		// once per request.
+		c := &lookups{actors: map[string]*account.Account{}, courses: map[string]*learning.Course{}}
 		for i := range sts {
 			st := &sts[i]
 			if done[st.ID] {
 				continue // the same statement twice in one batch
 			}
 			done[st.ID] = true
-			stored, err := s.storeOne(ctx, tx, by, key, st, now)
+			stored, err := s.storeOne(ctx, tx, c, by, key, st, now)
 			if err != nil {
 				return withIndex(err, i)
 			}
@@ -101,7 +104,13 @@ func withIndex(err error, i int) error {
 	return err
 }
 
-func (s *Service) storeOne(ctx context.Context, tx *store.Tx, by audit.Actor, key *apikey.Key, st *xapi.Statement, now time.Time) (bool, error) {
+// lookups remember a request's actors and courses by name and activity.
+type lookups struct {
+	actors  map[string]*account.Account
+	courses map[string]*learning.Course
+}
+
+func (s *Service) storeOne(ctx context.Context, tx *store.Tx, c *lookups, by audit.Actor, key *apikey.Key, st *xapi.Statement, now time.Time) (bool, error) {
 	hash := st.Hash()
 	had, err := tx.StatementHash(ctx, st.ID)
 	if err != nil {
@@ -113,13 +122,19 @@ func (s *Service) storeOne(ctx context.Context, tx *store.Tx, by audit.Actor, ke
 	if had != "" {
 		return false, steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID)
 	}
-	acct, err := s.actor(ctx, tx, st)
-	if err != nil {
-		return false, err
+	acct := c.actors[st.HomePage+"\x00"+st.Name]
+	if acct == nil {
+		if acct, err = s.actor(ctx, tx, st); err != nil {
+			return false, err
+		}
+		c.actors[st.HomePage+"\x00"+st.Name] = acct
 	}
-	course, err := s.course(ctx, tx, st)
-	if err != nil {
-		return false, err
+	course := c.courses[st.Activity]
+	if course == nil {
+		if course, err = s.course(ctx, tx, st); err != nil {
+			return false, err
+		}
+		c.courses[st.Activity] = course
 	}
 	at := st.Timestamp
 	if at.IsZero() {
