@@ -392,8 +392,9 @@ type Field struct {
 	Max       *int     `yaml:"max"`
 	Choices   []Choice `yaml:"choices"`
 	// References names the catalogue a text field's stored value is a
-	// key of (only "course": a course's slug); "My data" shows the
-	// entry's title instead of the key, the export the stored value.
+	// key of ("course": a course's slug; "catalogue_item": a functie's or
+	// opleiding's id); "My data" shows the entry's title instead of the
+	// key, the export the stored value.
 	References string `yaml:"references"`
 	Pos        Pos    `yaml:"-"`
 }
@@ -402,8 +403,13 @@ type Field struct {
 // slug.
 const ReferenceCourse = "course"
 
+// ReferenceCatalogueItem is the References value of a field holding the
+// id of one of Zorginspirator's functies or opleidingen (issue 18); the
+// record's "kind" field says which of the two.
+const ReferenceCatalogueItem = "catalogue_item"
+
 // References lists the valid values of Field.References.
-var References = []string{ReferenceCourse}
+var References = []string{ReferenceCourse, ReferenceCatalogueItem}
 
 // Choice is one allowed value of a choice field.
 type Choice struct {

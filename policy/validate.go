@@ -291,6 +291,11 @@ func (v *validator) field(r *Record, f *Field, purposes map[string]bool) {
 	if f.References != "" && f.Type != TypeText {
 		v.fail(f.Pos, on("references", "type"), "%s: references is only for type text", where)
 	}
+	if f.References == ReferenceCatalogueItem {
+		if k := r.Field("kind"); k == nil || k.Type != TypeChoice {
+			v.fail(f.Pos, on("references"), "%s: references catalogue_item needs a choice field kind in the same record (job or course)", where)
+		}
+	}
 	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
 		v.fail(f.Pos, on("min", "max"), "%s: min %d is above max %d", where, *f.Min, *f.Max)
 	}

@@ -177,7 +177,7 @@ func TestSavingWithoutAndWithAnAccount(t *testing.T) {
 		}
 		// My data: the saved items, each with its deletion date; the export.
 		_, body = b.get("/account/data")
-		if !strings.Contains(body, `id="kind-saved_item"`) || !strings.Contains(body, "O-2") || !strings.Contains(body, "2029") {
+		if !strings.Contains(body, `id="kind-saved_item"`) || !strings.Contains(body, "Cursus omgaan met dementie in Assen") || !strings.Contains(body, "2029") {
 			t.Errorf("My data lacks the saved items or their deletion date:\n%s", body)
 		}
 		resp, body = b.get("/api/v1/me/data")

@@ -10,6 +10,7 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/catalogue"
 	"steward/consent"
 	"steward/erasure"
 	"steward/policy"
@@ -69,6 +70,10 @@ type holdings struct {
 	// courses are the catalogue's titles by slug, read when the policy
 	// has a field that references a course.
 	courses map[string]policy.Text
+	// catalogue are the titles of the functies and opleidingen by
+	// "kind/id" (the person's own items only, read as they are shown),
+	// when a field references a catalogue item.
+	catalogue map[string]policy.Text
 }
 
 // holdings reads the person, their consents, requests, staff views,
@@ -92,6 +97,9 @@ func (d *Desk) holdings(ctx context.Context, subjectID string, o CollectOptions)
 	}
 	if h.sch, err = d.newSchedule(ctx, a, now); err != nil {
 		return nil, err
+	}
+	if references(d.Policy, policy.ReferenceCatalogueItem) {
+		h.catalogue = map[string]policy.Text{}
 	}
 	if referencesCourse(d.Policy) {
 		cs, err := s.Courses(ctx, false)
@@ -257,7 +265,7 @@ func (h *holdings) recordItem(ctx context.Context, rec *policy.Record, r store.R
 		vals[f.ID] = r.LastLoginAt.Format(time.RFC3339)
 	}
 	it := rights.Item{ID: strconv.FormatInt(r.ID, 10), CreatedAt: r.CreatedAt, Values: h.d.values(h.a.ID, rec, vals, h.o)}
-	it.Titles = h.titles(rec, it.Values)
+	it.Titles = h.titles(ctx, rec, it.Values)
 	if len(h.d.Policy.RulesFor(rec.ID)) > 0 {
 		it.Deletion = h.sch.target(ctx, rec.ID, it.ID)
 	} else {
@@ -267,16 +275,21 @@ func (h *holdings) recordItem(ctx context.Context, rec *policy.Record, r store.R
 }
 
 // titles are the catalogue titles of the values of rec's fields that
-// reference a course (policy.Field.References); a course no longer in the
-// catalogue has none, and its stored slug shows.
-func (h *holdings) titles(rec *policy.Record, vals map[string]string) map[string]policy.Text {
+// reference a course or a functie or opleiding (policy.Field.References);
+// an entry no longer in the catalogue has none, and its stored key shows.
+func (h *holdings) titles(ctx context.Context, rec *policy.Record, vals map[string]string) map[string]policy.Text {
 	var out map[string]policy.Text
 	for i := range rec.Fields {
 		f := &rec.Fields[i]
-		if f.References != policy.ReferenceCourse {
-			continue
+		var t policy.Text
+		var ok bool
+		switch f.References {
+		case policy.ReferenceCourse:
+			t, ok = h.courses[vals[f.ID]]
+		case policy.ReferenceCatalogueItem:
+			t, ok = h.catalogueTitle(ctx, catalogue.Kind(vals["kind"]), vals[f.ID])
 		}
-		if t, ok := h.courses[vals[f.ID]]; ok && vals[f.ID] != "" {
+		if ok && vals[f.ID] != "" {
 			if out == nil {
 				out = map[string]policy.Text{}
 			}
@@ -284,6 +297,34 @@ func (h *holdings) titles(rec *policy.Record, vals map[string]string) map[string
 		}
 	}
 	return out
+}
+
+// catalogueTitle is the title of a functie or opleiding, retired ones
+// included; an item the catalogue never held has none and its id shows.
+func (h *holdings) catalogueTitle(ctx context.Context, kind catalogue.Kind, id string) (policy.Text, bool) {
+	key := string(kind) + "/" + id
+	if t, ok := h.catalogue[key]; ok {
+		return t, !t.IsZero()
+	}
+	var t policy.Text
+	if it, err := h.d.Store.CatalogueItem(ctx, kind, id); err == nil {
+		// The catalogue's titles are Dutch content, in both languages.
+		t = policy.Text{NL: it.Title, EN: it.Title}
+	}
+	h.catalogue[key] = t
+	return t, !t.IsZero()
+}
+
+// references reports whether a field of p references the catalogue ref.
+func references(p *policy.Policy, ref string) bool {
+	for i := range p.Records {
+		for _, f := range p.Records[i].Fields {
+			if f.References == ref {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // referencesCourse reports whether a field of p references a course.
