@@ -105,7 +105,8 @@ type literal struct {
 	text string
 }
 
-// scan reads every string literal of the module's Go files and every
+// scan reads every string literal of the module's Go files (not those of a
+// nested module such as bench/) and every
 // quoted string of its templates. Statement sources name their keys without
 // the "statement." namespace, which the statement package adds.
 func scan(t *testing.T) []source {
@@ -119,6 +120,11 @@ func scan(t *testing.T) []source {
 		}
 		if d.IsDir() {
 			if name := d.Name(); name == "testdata" || name == "node_modules" || (strings.HasPrefix(name, ".") && name != "..") {
+				return filepath.SkipDir
+			}
+			// A directory with its own go.mod (bench/) is another module,
+			// whose strings are not the catalogue's.
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != ".." {
 				return filepath.SkipDir
 			}
 			return nil
