@@ -242,11 +242,3 @@ func levelOf(r anonymise.Report, col string) int {
 	}
 	return 0
 }
-
-func qiColumns(r anonymise.Report) []string {
-	var out []string
-	for _, l := range r.Levels {
-		out = append(out, l.Field)
-	}
-	return out
-}

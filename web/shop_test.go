@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,8 +73,6 @@ func countKind(t *testing.T, s *store.Store, kind string) int {
 	}
 	return n
 }
-
-var orderURLRE = regexp.MustCompile(`/orders/([0-9]+)`)
 
 // TestShopOrderPayDownload (issue 17 items 5, 6, 8, 9; R5, R9): a visitor
 // finds the publications from the menu in nl and en; a logged-in person
