@@ -104,12 +104,12 @@ func runAPIKeysRevoke(ctx context.Context, a *app, args []string) error {
 func runAPIKeysList(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("api-keys list", "[--format table|json]", "Lists the keys with their processor, scope and state; never a secret.")
 	db := a.dbFlag(fs)
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -127,7 +127,7 @@ func runAPIKeysList(ctx context.Context, a *app, args []string) error {
 		}
 		return t.UTC().Format(time.DateOnly)
 	}
-	if *format == "json" {
+	if format.json() {
 		type row struct {
 			ID        string `json:"id"`
 			Recipient string `json:"recipient"`

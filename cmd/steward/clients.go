@@ -100,12 +100,12 @@ func runClientsAdd(ctx context.Context, a *app, args []string) error {
 func runClientsList(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("clients list", "[--format table|json]", "Lists the OpenID Connect clients: id, name, recipient, redirect URIs, state.")
 	db := a.dbFlag(fs)
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -125,7 +125,7 @@ func runClientsList(ctx context.Context, a *app, args []string) error {
 		}
 		return "confidential"
 	}
-	if *format == "json" {
+	if format.json() {
 		type row struct {
 			ID           string   `json:"id"`
 			Name         string   `json:"name"`

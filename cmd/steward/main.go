@@ -275,6 +275,24 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// listFormat is a list command's --format: table, for people, or json.
+type listFormat struct{ v *string }
+
+// formatFlag adds --format (table or json, default table) to fs.
+func formatFlag(fs *flag.FlagSet) listFormat {
+	return listFormat{fs.String("format", "table", "table or json")}
+}
+
+// check refuses any other value, after parsing.
+func (f listFormat) check() error {
+	if *f.v != "table" && *f.v != "json" {
+		return steward.FieldError("format", "error.must_be_table_or_json")
+	}
+	return nil
+}
+
+func (f listFormat) json() bool { return *f.v == "json" }
+
 // env returns the environment variable name's value, or def.
 func (a *app) env(name, def string) string {
 	if v := a.getenv(name); v != "" {

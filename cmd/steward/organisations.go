@@ -74,12 +74,12 @@ func runOrganisationsAdd(ctx context.Context, a *app, args []string) error {
 func runOrganisationsList(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("organisations list", "[--format table|json]", "Lists the organisations, by name, with their number of members.")
 	db := a.dbFlag(fs)
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -90,7 +90,7 @@ func runOrganisationsList(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if format.json() {
 		type row struct {
 			ID      string `json:"id"`
 			Name    string `json:"name"`

@@ -189,7 +189,7 @@ func runRequestsList(ctx context.Context, a *app, args []string) error {
 	overdue := fs.Bool("overdue", false, "only requests past their deadline")
 	within := fs.String("due-within", "", "only requests due within this window (7d, 2w), overdue ones included")
 	all := fs.Bool("all", false, "include completed and refused requests")
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -205,8 +205,8 @@ func runRequestsList(ctx context.Context, a *app, args []string) error {
 		}
 		o.DueWithin = w
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	env, err := openDesk(ctx, a, a.openStore, *db, *pol)
 	if err != nil {
@@ -217,7 +217,7 @@ func runRequestsList(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if format.json() {
 		return writeQueueJSON(a.stdout, items)
 	}
 	if len(items) == 0 {

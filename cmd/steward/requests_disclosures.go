@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"steward"
 	"steward/rights"
 	"steward/store"
 )
@@ -68,7 +67,7 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 		"Lists the disclosures of a person's data, newest first, withheld ones included.")
 	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
 	subjectID, email := subjectFlags(fs)
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -76,8 +75,8 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	env, _, err := openStaffDesk(ctx, a, a.openStore, *db, *pol, *staff)
 	if err != nil {
@@ -92,7 +91,7 @@ func runDisclosuresList(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if format.json() {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		if list == nil {

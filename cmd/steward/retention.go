@@ -89,7 +89,7 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 			"subjects to warn, delete, anonymise, waiting for a warning, and on legal hold;\n"+
 			"then one line per subject with the reason. Changes nothing.")
 	f := a.retentionFlags(fs)
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -97,8 +97,8 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	env, err := openRetention(ctx, a, a.openStore, f)
 	if err != nil {
@@ -111,7 +111,7 @@ func runRetentionPlan(ctx context.Context, a *app, args []string) error {
 	}
 	// The staff page's default order, so both list the plan alike.
 	rep.Sort(runner.ByDue)
-	if *format == "json" {
+	if format.json() {
 		return writePlanJSON(a.stdout, rep, env.policy)
 	}
 	writePlanTable(a.stdout, rep, env.policy, true)

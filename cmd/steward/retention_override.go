@@ -116,12 +116,12 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 	db := a.dbFlag(fs)
 	org := fs.String("organisation", "", "only this organisation")
 	rule := fs.String("rule", "", "only this rule")
-	format := fs.String("format", "table", "table or json")
+	format := formatFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return steward.FieldError("format", "error.must_be_table_or_json")
+	if err := format.check(); err != nil {
+		return err
 	}
 	s, err := a.openStore(ctx, *db)
 	if err != nil {
@@ -142,7 +142,7 @@ func runOverrideList(ctx context.Context, a *app, args []string) error {
 	for _, o := range orgs {
 		names[o.ID] = o.Name
 	}
-	if *format == "json" {
+	if format.json() {
 		type row struct {
 			ID           int64  `json:"id"`
 			Organisation string `json:"organisation"`
