@@ -123,11 +123,13 @@ const (
 	// mailed about it (Z11, issue 20).
 	PolicyNotify Action = "policy.notify"
 
-	// The learning environment confirmed a deletion or correction Steward
-	// sent it (issue 16 item 5: Art. 17(2), Art. 19), or Steward gave up
-	// sending it. The LMS user by its OIDC subject, the fields by name.
+	// The learning environment confirmed a deletion, correction or
+	// enrolment Steward sent it (issue 16 item 5: Art. 17(2), Art. 19;
+	// issue 17 item 4), or Steward gave up sending it. The LMS user by its
+	// OIDC subject, the fields by name.
 	LMSDelete Action = "lms.delete"
 	LMSUpdate Action = "lms.update"
+	LMSEnrol  Action = "lms.enrol"
 	LMSFail   Action = "lms.fail"
 )
 
@@ -146,7 +148,7 @@ var actions = []Action{
 	VoucherCreate, VoucherRedeem,
 	ProductImport, OrderCreate, PaymentCreate, PaymentStatus, InvoiceIssue, DownloadCreate,
 	RecordCreate, RecordUpdate, RecordDelete,
-	LMSDelete, LMSUpdate, LMSFail,
+	LMSDelete, LMSUpdate, LMSEnrol, LMSFail,
 	APIKeyCreate, APIKeyRotate, APIKeyRevoke,
 	LearningResultCreate, AccreditationCreate, AccreditationReport,
 	OIDCClientAdd, OIDCClientSecret, OIDCClientRevoke, OIDCKeyRotate, OIDCSignIn, OIDCRelease, OIDCCodeReplay, LMSAccountCreate,

@@ -72,9 +72,11 @@ func (o Options) RetryDelay(failures int) time.Duration {
 }
 
 // Valuer reads an update's values at send time; ok is false when the
-// account is gone.
+// account is gone. EnrolmentCourse reads an enrolment's LMS course id at
+// send time; ok is false when the enrolment or the LMS account is gone.
 type Valuer interface {
 	Values(ctx context.Context, accountID string, fields []string) (vals map[string]string, ok bool, err error)
+	EnrolmentCourse(ctx context.Context, accountID, lmsSubject string, recordID int64) (courseID string, ok bool, err error)
 }
 
 // Dispatcher delivers due LMS messages. Several may run against one
@@ -141,15 +143,21 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (Report, error) {
 	}
 }
 
-// errGone means an update's account was erased before it was sent: the
-// erasure's own delete takes over, nothing is left to correct.
+// errGone means an update's or enrolment's account (or, for an
+// enrolment, the enrolment or the LMS account) was erased before it was
+// sent: the erasure's own delete takes over, nothing is left to correct
+// or provision.
 var errGone = errors.New("lms: the account is gone")
 
 // send carries out one message: find the Moodle user by the OIDC subject,
-// then delete it or update it. A user Moodle does not have is nothing to
-// delete or correct (they never signed in to the LMS, or it was deleted
-// already): that counts as done, so a message sent twice is harmless.
+// then delete it, update it, or enrol it (created first when Moodle has
+// none). A user Moodle does not have is nothing to delete or correct
+// (they never signed in to the LMS, or it was deleted already): that
+// counts as done, so a message sent twice is harmless.
 func (d *Dispatcher) send(ctx context.Context, m store.LMSMessage) error {
+	if m.Op == store.LMSEnrol {
+		return d.enrol(ctx, m)
+	}
 	var vals map[string]string
 	if m.Op == store.LMSUpdate {
 		v, ok, err := d.Values.Values(ctx, m.SubjectID, m.Fields)
@@ -172,6 +180,42 @@ func (d *Dispatcher) send(ctx context.Context, m store.LMSMessage) error {
 		return d.Client.Delete(ctx, id)
 	}
 	return d.Client.Update(ctx, id, vals)
+}
+
+// enrol provisions an enrolment (issue 17 item 4): everything is read now
+// — whether the person, their LMS account and the enrolment still exist,
+// the course's LMS id, and only if Moodle has no user for the subject the
+// values a new user needs — so an erasure before sending sends nothing.
+// Sending twice is harmless: the second look-up finds the user the first
+// made, and Moodle's enrolment of an enrolled user changes nothing.
+func (d *Dispatcher) enrol(ctx context.Context, m store.LMSMessage) error {
+	course, ok, err := d.Values.EnrolmentCourse(ctx, m.SubjectID, m.LMSSubject, m.RecordID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errGone
+	}
+	if course == "" {
+		return errNoCourse
+	}
+	id, found, err := d.Client.Lookup(ctx, m.LMSSubject)
+	if err != nil {
+		return err
+	}
+	if !found {
+		vals, ok, err := d.Values.Values(ctx, m.SubjectID, CreateFields)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errGone
+		}
+		if id, err = d.Client.Create(ctx, m.LMSSubject, vals); err != nil {
+			return err
+		}
+	}
+	return d.Client.Enrol(ctx, id, course)
 }
 
 // record stores the outcome of one attempt and logs it by id.
@@ -223,8 +267,13 @@ func (d *Dispatcher) audit(ctx context.Context, tx *store.Tx, m store.LMSMessage
 	if d.Audit == nil {
 		return nil
 	}
-	if action == audit.LMSUpdate && m.Op == store.LMSDelete {
-		action = audit.LMSDelete
+	if action == audit.LMSUpdate {
+		switch m.Op {
+		case store.LMSDelete:
+			action = audit.LMSDelete
+		case store.LMSEnrol:
+			action = audit.LMSEnrol
+		}
 	}
 	e := audit.Entry{Actor: audit.System("lms"), Action: action, ObjectKind: "lms_account", ObjectID: m.LMSSubject,
 		Fields: append([]string{string(m.Op)}, m.Fields...)}
@@ -268,7 +317,7 @@ func (d *Dispatcher) Notify() {
 // finished ones older than KeepDone, until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if d.Client == nil {
-		d.log.Info("no LMS web service configured: deletions and corrections for the LMS wait in its outbox (see 'steward lms list')")
+		d.log.Info("no LMS web service configured: deletions, corrections and enrolments for the LMS wait in its outbox (see 'steward lms list')")
 	}
 	tick := time.NewTicker(d.opt.PollInterval)
 	defer tick.Stop()

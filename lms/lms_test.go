@@ -72,8 +72,19 @@ func newFixture(t *testing.T, s *store.Store) *fixture {
 	// Anna signs in to Moodle through Steward: Moodle's OAuth 2 issuer
 	// maps the sub claim to idnumber.
 	f.user = f.moodle.AddUser(f.sub, "anna@example.org", "Anna", "Jansen")
+	f.moodle.AddCourse(42)
 	f.d = lms.NewDispatcher(s, lms.NewClient(lms.Config{URL: f.moodle.URL, Token: f.moodle.Token}, nil), f.svc.LMSValues, f.clk, f.svc.Audit,
 		lms.Options{FirstRetry: time.Minute})
+	// Her enrolment's own row (issue 17 item 4) enrols the user Moodle
+	// has for her in the course; the confirmed row is pruned, so each
+	// test starts from an empty outbox.
+	f.deliver(t, lms.Report{Done: 1})
+	if role, ok := f.moodle.Enrolled(42, f.user); !ok || role != 5 {
+		t.Fatalf("the enrolment did not reach Moodle: role %d, %v", role, ok)
+	}
+	if _, err := s.PruneLMS(ctx, f.clk.Now().Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 

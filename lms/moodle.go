@@ -3,6 +3,9 @@
 // 16 item 5; Art. 17(2) and Art. 19 GDPR): an account erased — by the
 // person, a completed request or a retention rule — is deleted there too,
 // and a corrected profile field the LMS holds is corrected there too.
+// Every enrolment — free, by voucher or by order — is provisioned there
+// the same way (issue 17 item 4, R8): the Moodle user is made when Moodle
+// has none for the person's OIDC subject, then enrolled in the course.
 //
 // The change writes a row into the LMS outbox (store/lms_outbox.go) in its
 // own transaction; the Dispatcher here delivers due rows through Moodle's
@@ -26,7 +29,20 @@
 //     core_user_delete_users (userids[]) returns null and fails with
 //     errorcode invalidrecord for a user already deleted;
 //     core_user_update_users (users[]) returns null, or {"warnings": [...]}
-//     on newer versions, and skips a deleted user (user/externallib.php).
+//     on newer versions, and skips a deleted user (user/externallib.php);
+//     core_user_create_users (users[] with username, auth, firstname,
+//     lastname, email, idnumber; no password for an auth plugin that is
+//     not internal, such as oauth2) returns [{"id": …, "username": …}] and
+//     fails the whole call with invalid_parameter_exception for a
+//     username or e-mail address in use (user/externallib.php,
+//     core_user_external::create_users);
+//   - enrol_manual_enrol_users (enrolments[] of roleid, userid, courseid;
+//     optional timestart, timeend, suspend) returns null; a course that
+//     does not exist fails with invalid_parameter_exception, a role the
+//     token's user may not assign with wsusercannotassign, a course
+//     without a manual enrolment instance with wsnoinstance; enrolling a
+//     user enrolled already updates the enrolment (enrol/manual/
+//     externallib.php, enrol_manual_external::enrol_users).
 package lms
 
 import (
@@ -37,6 +53,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,9 +66,10 @@ type Config struct {
 	// the REST endpoint is URL + "/webservice/rest/server.php". Empty: no
 	// LMS is configured and messages wait in the outbox.
 	URL string
-	// Token is the web service token of a Moodle user allowed the three
+	// Token is the web service token of a Moodle user allowed the five
 	// functions (moodle/user:delete, moodle/user:update,
-	// moodle/user:viewdetails).
+	// moodle/user:viewdetails, moodle/user:create, and enrol/manual:enrol
+	// with the student role assignable in the courses).
 	Token string
 	// MatchField is the Moodle user field that holds the OIDC subject:
 	// idnumber (default) or username, as the OAuth 2 issuer's field
@@ -60,6 +78,9 @@ type Config struct {
 	// RegisterField is the shortname of the Moodle custom profile field
 	// that holds the register/BIG number; default register_number.
 	RegisterField string
+	// StudentRole is the Moodle role id an enrolment assigns; default 5,
+	// the student role of a standard Moodle installation.
+	StudentRole int64
 	// Timeout bounds one HTTP call; default 20 seconds.
 	Timeout time.Duration
 }
@@ -90,7 +111,17 @@ func (c Config) Check() error {
 	default:
 		return fmt.Errorf("lms: the match field must be idnumber or username")
 	}
+	if c.StudentRole < 0 {
+		return fmt.Errorf("lms: the student role must be a Moodle role id")
+	}
 	return nil
+}
+
+func (c Config) studentRole() int64 {
+	if c.StudentRole == 0 {
+		return 5
+	}
+	return c.StudentRole
 }
 
 func (c Config) matchField() string {
@@ -263,6 +294,75 @@ func (c *Client) Update(ctx context.Context, id int64, vals map[string]string) e
 		return fmt.Errorf("moodle core_user_update_users: warning %s", res.Warnings[0].WarningCode)
 	}
 	return nil
+}
+
+// CreateFields are the values core_user_create_users requires (Moodle
+// refuses a blank username, first name or last name and needs a valid
+// e-mail address): the only ones a new user is given. The register number
+// is not sent: the LMS receives it as a claim at sign-in, if at all.
+var CreateFields = []string{"email", "first_name", "last_name"}
+
+// errMissing means a value Moodle requires to create the user is not in
+// the profile yet; retried, as the person may still give it.
+type errMissing string
+
+func (e errMissing) Error() string { return "lms: no " + string(e) + " to create the LMS user with" }
+
+// Create makes the Moodle user for OIDC subject sub with vals (by
+// Steward field id, CreateFields) and returns its id. It signs in with
+// Moodle's OAuth 2 plugin (auth oauth2: no password), and holds the
+// subject in the match field — idnumber, with username steward-<sub>, or
+// the username itself — so Lookup finds it and Moodle's OAuth 2 sign-in
+// links to it.
+func (c *Client) Create(ctx context.Context, sub string, vals map[string]string) (int64, error) {
+	p := url.Values{"users[0][auth]": {"oauth2"}}
+	if c.cfg.matchField() == "username" {
+		p.Set("users[0][username]", sub)
+	} else {
+		p.Set("users[0][username]", "steward-"+sub)
+		p.Set("users[0][idnumber]", sub)
+	}
+	for _, f := range Held {
+		if f.Moodle == "" || !slices.Contains(CreateFields, f.ID) {
+			continue
+		}
+		if vals[f.ID] == "" {
+			return 0, errMissing(f.ID)
+		}
+		p.Set("users[0]["+f.Moodle+"]", vals[f.ID])
+	}
+	raw, err := c.call(ctx, "core_user_create_users", p)
+	if err != nil {
+		return 0, err
+	}
+	var users []struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(raw, &users); err != nil || len(users) != 1 || users[0].ID <= 0 {
+		return 0, fmt.Errorf("moodle core_user_create_users: unexpected answer")
+	}
+	return users[0].ID, nil
+}
+
+// errNoCourse means the enrolment's course has no LMS course id (or one
+// that is not Moodle's number) in the catalogue; retried, as staff may
+// still import it.
+var errNoCourse = errors.New("lms: the course has no LMS course id")
+
+// Enrol enrols Moodle user id in Moodle course courseID with the student
+// role (enrol_manual_enrol_users, which answers null). Enrolling a user
+// enrolled already changes nothing, so sending twice is harmless.
+func (c *Client) Enrol(ctx context.Context, id int64, courseID string) error {
+	course, err := strconv.ParseInt(courseID, 10, 64)
+	if err != nil || course <= 0 {
+		return errNoCourse
+	}
+	_, err = c.call(ctx, "enrol_manual_enrol_users", url.Values{
+		"enrolments[0][roleid]":   {strconv.FormatInt(c.cfg.studentRole(), 10)},
+		"enrolments[0][userid]":   {strconv.FormatInt(id, 10)},
+		"enrolments[0][courseid]": {strconv.FormatInt(course, 10)},
+	})
+	return err
 }
 
 // HeldField is a field of the lms_account kind the LMS holds, and its

@@ -89,6 +89,7 @@ func TestLMSRulesOnRealDataReachMoodle(t *testing.T) {
 		bobUser := f.moodle.AddUser(subOf(bob), "", "Bob", "B")
 		carlaSub := subOf(carla)
 		carlaUser := f.moodle.AddUser(carlaSub, "", "Carla", "C")
+		f.deliver(t, lms.Report{Done: 1}) // Carla's enrolment
 		// Anna signs in to the LMS a year on: the OIDC sign-in records it
 		// on her lms_account record.
 		annaLogin := start.AddDate(1, 0, 0)

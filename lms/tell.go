@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,6 +84,22 @@ type ProfileValues struct {
 	Store  *store.Store
 	Open   Opener
 }
+
+// EnrolmentCourse returns the LMS course id of enrolment record recordID
+// of accountID, read when its enrol row is sent; ok is false when the
+// account, its LMS account lmsSubject or the enrolment is gone (erased,
+// deleted by a rule, anonymised), and nothing is sent.
+func (v *ProfileValues) EnrolmentCourse(ctx context.Context, accountID, lmsSubject string, recordID int64) (string, bool, error) {
+	lmsRecord, err := strconv.ParseInt(lmsSubject, 10, 64)
+	if err != nil || accountID == "" {
+		return "", false, nil
+	}
+	return v.Store.LMSEnrolmentCourse(ctx, accountID, lmsRecord, recordID, EnrolmentCourseField)
+}
+
+// EnrolmentCourseField is the enrolment kind's field that names the
+// course (learning/service.EnrolTx stores the course's slug in it).
+const EnrolmentCourseField = "course"
 
 // errNoKey means a sensitive field must be sent but no data key is
 // configured.

@@ -14,10 +14,13 @@ import (
 // LMSOp is what an LMS outbox row asks the learning environment to do.
 type LMSOp string
 
-// The operations: delete the person's LMS user, or update fields of it.
+// The operations: delete the person's LMS user, update fields of it, or
+// enrol it in a course (creating it first when the LMS has no such user:
+// issue 17 item 4).
 const (
 	LMSDelete LMSOp = "delete"
 	LMSUpdate LMSOp = "update"
+	LMSEnrol  LMSOp = "enrol"
 )
 
 // LMSStatus is where an LMS outbox row stands: pending until the LMS
@@ -32,10 +35,10 @@ const (
 )
 
 // LMSMessage is one row of the learning environment's outbox (issue 16
-// item 5): a delete or an update to tell the LMS. It holds no personal
-// values: the OIDC subject the LMS knows the person by, the account while
-// it exists, and an update's field names (their values are read when it
-// is sent).
+// item 5, issue 17 item 4): a delete, an update or an enrolment to tell
+// the LMS. It holds no personal values: the OIDC subject the LMS knows the
+// person by, the account while it exists, an update's field names and an
+// enrolment's record id (their values are read when it is sent).
 type LMSMessage struct {
 	ID int64
 	Op LMSOp
@@ -48,7 +51,9 @@ type LMSMessage struct {
 	// rectification), "" if none.
 	RequestID string
 	// Fields are an update's field ids, sorted.
-	Fields        []string
+	Fields []string
+	// RecordID is an enrolment's record (op enrol), 0 otherwise.
+	RecordID      int64
 	Status        LMSStatus
 	Attempts      int
 	NextAttemptAt time.Time
@@ -67,25 +72,30 @@ type LMSClaim struct {
 	Messages []LMSMessage
 }
 
-const lmsColumns = `id, op, lms_subject, subject_id, request_id, fields, status, attempts, next_attempt_at,
+const lmsColumns = `id, op, lms_subject, subject_id, request_id, fields, record_id, status, attempts, next_attempt_at,
 	last_attempt_at, last_error, created_at, done_at`
 
 // enqueueLMSDeletes writes, in the erasure's transaction, one delete per
 // record of kind the subjects hold (a system's own account kind the plan
 // marks Remote: IVM's lms_account), before the records go; their unsent
-// updates are dropped, since the LMS user is about to go. A delete is due
-// at once, whatever moment the erasure is dated (a retention run --as-of
-// a later date deletes now, so the LMS is told now).
+// updates and enrolments are dropped, since the LMS user is about to go.
+// A delete is due at once, whatever moment the erasure is dated (a
+// retention run --as-of a later date deletes now, so the LMS is told
+// now) — except after an enrolment of that user a dispatcher is sending
+// at this moment: the delete waits for that claim's lease, so a user the
+// enrolment creates is deleted after it, never before.
 func (tx *Tx) enqueueLMSDeletes(ctx context.Context, kind string, subjects []string, at time.Time) error {
 	cond, arg := in(tx.Dialect, "subject_id", 2, subjects)
 	idText := `CAST(id AS TEXT)`
-	if _, err := tx.ExecContext(ctx, `DELETE FROM lms_outbox WHERE op = 'update' AND status = 'pending' AND lease_until <= $3
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lms_outbox WHERE op IN ('update', 'enrol') AND status = 'pending' AND lease_until <= $3
 			AND lms_subject IN (SELECT `+idText+` FROM records WHERE kind = $1 AND anonymised_at IS NULL AND `+cond+`)`,
 		kind, arg, at.UnixMilli()); err != nil {
 		return fmt.Errorf("lms outbox: drop updates: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO lms_outbox (op, lms_subject, subject_id, status, attempts, next_attempt_at, created_at)
-			SELECT 'delete', `+idText+`, subject_id, 'pending', 0, 0, $3 FROM records
+			SELECT 'delete', `+idText+`, subject_id, 'pending', 0,
+				COALESCE((SELECT MAX(o.lease_until) FROM lms_outbox o WHERE o.status = 'pending' AND o.lms_subject = CAST(records.id AS TEXT)
+					AND o.op = 'enrol'), 0), $3 FROM records
 			WHERE kind = $1 AND anonymised_at IS NULL AND `+cond, kind, arg, at.UnixMilli()); err != nil {
 		return fmt.Errorf("lms outbox: enqueue deletes: %w", err)
 	}
@@ -93,8 +103,9 @@ func (tx *Tx) enqueueLMSDeletes(ctx context.Context, kind string, subjects []str
 }
 
 // eraseLMSOutbox runs with a whole subject's erasure (subjectErasers): the
-// subjects' unsent updates go (the LMS user is deleted, or nothing is left
-// to update), and their delete rows are unlinked from the account and
+// subjects' updates and enrolments go, sent or not (the LMS user is
+// deleted, or nothing is left to update or enrol; a row that named their
+// course is theirs), and their delete rows are unlinked from the account and
 // linked to the subject's newest erasure request instead, so the staff
 // request page still shows whether the LMS confirmed. It runs before the
 // requests are unlinked (eraseRequests).
@@ -103,7 +114,7 @@ func eraseLMSOutbox(ctx context.Context, tx *Tx, subjects []string, _ erasure.Ac
 	// lms_outbox_subject; an erasure batch names thousands of subjects.
 	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
 	cond = "subject_id <> '' AND " + cond
-	if _, err := tx.ExecContext(ctx, `DELETE FROM lms_outbox WHERE op = 'update' AND `+cond, arg); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lms_outbox WHERE op IN ('update', 'enrol') AND `+cond, arg); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE lms_outbox SET request_id = COALESCE((SELECT q.id FROM requests q
@@ -151,6 +162,20 @@ func (tx *Tx) EnqueueLMSUpdate(ctx context.Context, lmsSubject, subjectID, reque
 		lmsSubject, subjectID, requestID, joinFields(fields), at.UnixMilli()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: enqueue lms update: %w", err)
+	}
+	return id, nil
+}
+
+// EnqueueLMSEnrol writes, in the enrolment's transaction, the row that
+// provisions enrolment record recordID of subjectID to the LMS user
+// lmsSubject: the user made when the LMS has none, then enrolled in the
+// course. It is due at once and returns the row's id.
+func (tx *Tx) EnqueueLMSEnrol(ctx context.Context, lmsSubject, subjectID string, recordID int64, at time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO lms_outbox (op, lms_subject, subject_id, record_id, status, attempts, next_attempt_at, created_at)
+		VALUES ('enrol', $1, $2, $3, 'pending', 0, $4, $4) RETURNING id`, lmsSubject, subjectID, recordID, at.UnixMilli()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: enqueue lms enrolment: %w", err)
 	}
 	return id, nil
 }
@@ -313,7 +338,7 @@ func scanLMSRows(rows *sql.Rows) ([]LMSMessage, error) {
 		var op, fields, status string
 		var next, created int64
 		var last, done sql.NullInt64
-		if err := rows.Scan(&m.ID, &op, &m.LMSSubject, &m.SubjectID, &m.RequestID, &fields, &status, &m.Attempts, &next,
+		if err := rows.Scan(&m.ID, &op, &m.LMSSubject, &m.SubjectID, &m.RequestID, &fields, &m.RecordID, &status, &m.Attempts, &next,
 			&last, &m.LastError, &created, &done); err != nil {
 			return nil, err
 		}
@@ -329,4 +354,27 @@ func scanLMSRows(rows *sql.Rows) ([]LMSMessage, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// LMSEnrolmentCourse reads, when an enrol row is sent, the LMS course id
+// of the course subject's enrolment record names in field: ok is false
+// when the enrolment or the LMS account record lmsRecord (the OIDC
+// subject) is gone — erased, deleted by a rule, or anonymised — and there
+// is nothing left to provision. A course without an LMS course id gives
+// "" with ok true.
+func (s *Store) LMSEnrolmentCourse(ctx context.Context, subject string, lmsRecord, enrolment int64, field string) (lmsCourseID string, ok bool, err error) {
+	var id sql.NullString
+	err = s.read.QueryRowContext(ctx, `SELECT c.lms_course_id FROM records e
+			JOIN record_values v ON v.record_id = e.id AND v.field = $3
+			LEFT JOIN courses c ON c.slug = v.value
+		WHERE e.id = $1 AND e.subject_id = $2 AND e.anonymised_at IS NULL
+			AND EXISTS (SELECT 1 FROM records l WHERE l.id = $4 AND l.subject_id = $2 AND l.anonymised_at IS NULL)`,
+		enrolment, subject, field, lmsRecord).Scan(&id)
+	if isNoRows(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: lms enrolment %d: %w", enrolment, err)
+	}
+	return id.String, true, nil
 }

@@ -4,18 +4,22 @@ import (
 	"context"
 	"time"
 
+	"steward"
+	"steward/learning"
 	"steward/lms"
 	"steward/policy"
 	"steward/store"
 )
 
-// lmsItem is one deletion or correction Steward told the learning
-// environment (issue 16 item 5), as My data and the staff request page
-// say it: what, the fields by their names in the policy, and whether the
-// LMS confirmed — waiting, confirmed on a date, failing and retrying, or
-// given up.
+// lmsItem is one deletion, correction or enrolment Steward told the
+// learning environment (issue 16 item 5, issue 17 item 4), as My data and
+// the staff request page say it: what, the fields by their names in the
+// policy or the course by its title, and whether the LMS confirmed —
+// waiting, confirmed on a date, failing and retrying, or given up.
 type lmsItem struct {
 	Delete        bool
+	Enrol         bool
+	Course        policy.Text
 	Fields        []policy.Text
 	Status        store.LMSStatus
 	Attempts      int
@@ -41,10 +45,14 @@ func (s *Server) lmsItems(ctx context.Context, accountID, requestID string) ([]l
 		return nil, err
 	}
 	rec := s.cfg.Policy.Record(lms.Kind(s.cfg.Policy))
+	courses, err := s.lmsCourses(ctx, ms)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]lmsItem, len(ms))
 	for i, m := range ms {
-		it := lmsItem{Delete: m.Op == store.LMSDelete, Status: m.Status, Attempts: m.Attempts, CreatedAt: m.CreatedAt,
-			NextAttemptAt: m.NextAttemptAt, DoneAt: m.DoneAt}
+		it := lmsItem{Delete: m.Op == store.LMSDelete, Enrol: m.Op == store.LMSEnrol, Course: courses[m.RecordID], Status: m.Status,
+			Attempts: m.Attempts, CreatedAt: m.CreatedAt, NextAttemptAt: m.NextAttemptAt, DoneAt: m.DoneAt}
 		for _, f := range m.Fields {
 			name := policy.Text{NL: f, EN: f}
 			if rec != nil {
@@ -55,6 +63,40 @@ func (s *Server) lmsItems(ctx context.Context, accountID, requestID string) ([]l
 			it.Fields = append(it.Fields, name)
 		}
 		out[i] = it
+	}
+	return out, nil
+}
+
+// lmsCourses names the course of each enrolment the messages provision,
+// by enrolment record id: the course's title, or its slug when the
+// catalogue no longer has it.
+func (s *Server) lmsCourses(ctx context.Context, ms []store.LMSMessage) (map[int64]policy.Text, error) {
+	out := map[int64]policy.Text{}
+	subject := ""
+	for _, m := range ms {
+		if m.Op == store.LMSEnrol {
+			subject = m.SubjectID
+		}
+	}
+	if subject == "" {
+		return out, nil
+	}
+	recs, err := s.cfg.Store.RecordsOf(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		slug := r.Values[lms.EnrolmentCourseField]
+		if r.Kind != learning.EnrolmentKind || slug == "" {
+			continue
+		}
+		name := policy.Text{NL: slug, EN: slug}
+		if c, err := s.cfg.Store.Course(ctx, slug); err == nil {
+			name = c.Title
+		} else if steward.ErrorCode(err) != steward.ENOTFOUND {
+			return nil, err
+		}
+		out[r.ID] = name
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,7 +25,7 @@ import (
 // listing: it comes from STEWARD_LMS_TOKEN or the file --lms-token-file
 // names. Neither ever goes into the database or a log line.
 type lmsSettings struct {
-	url, tokenFile, matchField, registerField string
+	url, tokenFile, matchField, registerField, studentRole string
 }
 
 // lmsFlags adds the LMS flags to a command. With no URL, no LMS is
@@ -35,6 +36,7 @@ func lmsFlags(fs *flag.FlagSet) *lmsSettings {
 	fs.StringVar(&s.tokenFile, "lms-token-file", "", "file holding the Moodle web service token (or env STEWARD_LMS_TOKEN)")
 	fs.StringVar(&s.matchField, "lms-match-field", "", "the Moodle user field holding Steward's OIDC subject: idnumber (default) or username (env STEWARD_LMS_MATCH_FIELD)")
 	fs.StringVar(&s.registerField, "lms-register-field", "", "shortname of the Moodle custom profile field for the register number; default register_number (env STEWARD_LMS_REGISTER_FIELD)")
+	fs.StringVar(&s.studentRole, "lms-student-role", "", "the Moodle role id an enrolment assigns; default 5, Moodle's student role (env STEWARD_LMS_STUDENT_ROLE)")
 	return s
 }
 
@@ -51,6 +53,13 @@ func (s *lmsSettings) config(a *app) (lms.Config, error) {
 		Token:         a.getenv("STEWARD_LMS_TOKEN"),
 		MatchField:    or(s.matchField, "STEWARD_LMS_MATCH_FIELD"),
 		RegisterField: or(s.registerField, "STEWARD_LMS_REGISTER_FIELD"),
+	}
+	if role := or(s.studentRole, "STEWARD_LMS_STUDENT_ROLE"); role != "" {
+		n, err := strconv.ParseInt(role, 10, 64)
+		if err != nil || n <= 0 {
+			return lms.Config{}, steward.FieldError("lms-student-role", "error.lms_student_role")
+		}
+		cfg.StudentRole = n
 	}
 	if s.tokenFile != "" {
 		b, err := os.ReadFile(s.tokenFile)
@@ -78,9 +87,9 @@ func (s *lmsSettings) dispatcher(a *app, st *store.Store, svc *wiring.Services, 
 
 func runLMSSendDue(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("lms send-due", "[LMS flags]",
-		"Tells the learning environment (Moodle) every deletion and correction that is\n"+
-			"due now, once, through its REST web service, and reports how many it\n"+
-			"confirmed, will retry, or gave up on. For sites that run it from cron\n"+
+		"Tells the learning environment (Moodle) every deletion, correction and\n"+
+			"enrolment that is due now, once, through its REST web service, and reports\n"+
+			"how many it confirmed, will retry, or gave up on. For sites that run it from cron\n"+
 			"instead of the dispatcher inside 'steward serve'; safe to run while serve\n"+
 			"runs: each message is claimed by one sender.")
 	db := a.dbFlag(fs)
@@ -151,9 +160,9 @@ func lmsSealer(ctx context.Context, a *app, s *store.Store, p *policy.Policy, ke
 func runLMSList(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("lms list", "[--status pending|done|failed] [-n N]",
 		"Lists the messages for the learning environment, newest first: id, what\n"+
-			"(delete or update, with the fields), the LMS user's OIDC subject, status,\n"+
-			"attempts, the last error and when the LMS confirmed. No values: there are\n"+
-			"none in the outbox.")
+			"(delete, update with the fields, or enrol with the enrolment record), the\n"+
+			"LMS user's OIDC subject, status, attempts, the last error and when the LMS\n"+
+			"confirmed. No values: there are none in the outbox.")
 	db := a.dbFlag(fs)
 	status := fs.String("status", "", "only messages in this state: pending, done or failed")
 	n := fs.Int("n", 50, "at most this many messages")
@@ -187,6 +196,9 @@ func runLMSList(ctx context.Context, a *app, args []string) error {
 		op := string(m.Op)
 		if len(m.Fields) > 0 {
 			op += " " + strings.Join(m.Fields, ",")
+		}
+		if m.RecordID != 0 {
+			op += fmt.Sprintf(" record %d", m.RecordID)
 		}
 		done := "-"
 		if !m.DoneAt.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,9 +15,9 @@ import (
 )
 
 // MoodleServer is an in-process HTTP server that speaks exactly Moodle's
-// web-service calling convention for the three functions Steward uses
-// (issue 16 item 5), so tests send real HTTP as to a real Moodle. It
-// follows:
+// web-service calling convention for the five functions Steward uses
+// (issue 16 item 5, issue 17 item 4), so tests send real HTTP as to a
+// real Moodle. It follows:
 //
 //   - Moodle Developer Docs, "Web services" and "Web service API
 //     functions" (https://moodledev.io/docs/apis/subsystems/external): the
@@ -37,7 +38,27 @@ import (
 //     dml_missing_record_exception / invalidrecord (MUST_EXIST);
 //     user_delete_user clears the user's idnumber and e-mail;
 //     core_user_update_users (users[], with customfields[] of type and
-//     value) answers null and skips a missing or deleted user.
+//     value) answers null and skips a missing or deleted user;
+//     core_user_create_users (users[] of username, firstname, lastname,
+//     email — required —, auth default manual, idnumber, password or
+//     createpassword, …) answers [{"id":…,"username":…}]; a missing
+//     required key, a username that is not PARAM_USERNAME (lower-case
+//     letters, digits and - . _ @), a blank username or name, a username
+//     or e-mail address in use (case-insensitive, not by a deleted user),
+//     an unknown auth plugin, or an internal one (manual, email) without
+//     password or createpassword fail the whole call with
+//     invalid_parameter_exception / invalidparameter, in one transaction;
+//   - enrol/manual/externallib.php (enrol_manual_external::enrol_users):
+//     enrol_manual_enrol_users (enrolments[] of roleid, userid, courseid,
+//     optional timestart, timeend, suspend) answers null; a course that
+//     does not exist fails with invalid_parameter_exception /
+//     invalidparameter ("Context does not exist", validate_context), a
+//     role the token's user may not assign with moodle_exception /
+//     wsusercannotassign (get_assignable_roles: here the teacher roles 3
+//     and 4 and student 5), a user missing or deleted with
+//     coding_exception / codingerror (role_assign); the whole call rolls
+//     back on the first error, and enrolling an enrolled user again only
+//     updates the enrolment.
 //
 // Other functions, formats and the XML answer are not implemented.
 type MoodleServer struct {
@@ -45,12 +66,13 @@ type MoodleServer struct {
 	URL   string
 	Token string
 
-	srv    *httptest.Server
-	mu     sync.Mutex
-	users  map[int64]*MoodleUser
-	nextID int64
-	calls  []MoodleCall
-	fail   []string
+	srv     *httptest.Server
+	mu      sync.Mutex
+	users   map[int64]*MoodleUser
+	nextID  int64
+	courses map[int64]map[int64]int64 // course id → user id → role id
+	calls   []MoodleCall
+	fail    []string
 }
 
 // MoodleUser is a user of the test Moodle.
@@ -58,8 +80,11 @@ type MoodleUser struct {
 	ID                        int64
 	Username, IDNumber, Email string
 	FirstName, LastName       string
-	Deleted                   bool
-	CustomFields              map[string]string
+	// Auth is the user's authentication plugin (oauth2 for a sign-in
+	// through Steward).
+	Auth         string
+	Deleted      bool
+	CustomFields map[string]string
 }
 
 // MoodleCall is one call the server received: its function and
@@ -73,7 +98,7 @@ type MoodleCall struct {
 // NewMoodle starts a test Moodle with token "test-ws-token"; it stops
 // with the test.
 func NewMoodle(t testing.TB) *MoodleServer {
-	m := &MoodleServer{Token: "test-ws-token", users: map[int64]*MoodleUser{}, nextID: 100}
+	m := &MoodleServer{Token: "test-ws-token", users: map[int64]*MoodleUser{}, nextID: 100, courses: map[int64]map[int64]int64{}}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	m.URL = m.srv.URL
 	t.Cleanup(m.srv.Close)
@@ -87,8 +112,42 @@ func (m *MoodleServer) AddUser(idnumber, email, first, last string) int64 {
 	defer m.mu.Unlock()
 	m.nextID++
 	m.users[m.nextID] = &MoodleUser{ID: m.nextID, Username: "oidc" + idnumber, IDNumber: idnumber, Email: email,
-		FirstName: first, LastName: last, CustomFields: map[string]string{}}
+		FirstName: first, LastName: last, Auth: "oauth2", CustomFields: map[string]string{}}
 	return m.nextID
+}
+
+// AddCourse creates course id, with a manual enrolment instance.
+func (m *MoodleServer) AddCourse(id int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.courses[id] = map[int64]int64{}
+}
+
+// Enrolled returns the role user has in course; ok is false when the
+// user is not enrolled there.
+func (m *MoodleServer) Enrolled(course, user int64) (role int64, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	role, ok = m.courses[course][user]
+	return role, ok
+}
+
+// UserBy returns a copy of the user (deleted or not) whose idnumber is
+// idnumber; ok is false when there is none.
+func (m *MoodleServer) UserBy(idnumber string) (MoodleUser, bool) {
+	m.mu.Lock()
+	var id int64
+	for _, u := range m.sortedUsers() {
+		if u.IDNumber == idnumber && idnumber != "" {
+			id = u.ID
+			break
+		}
+	}
+	m.mu.Unlock()
+	if id == 0 {
+		return MoodleUser{}, false
+	}
+	return m.User(id), true
 }
 
 // User returns a copy of user id.
@@ -194,6 +253,10 @@ func (m *MoodleServer) serve(w http.ResponseWriter, r *http.Request) {
 		res, err = m.deleteUsers(params)
 	case "core_user_update_users":
 		res, err = m.updateUsers(params)
+	case "core_user_create_users":
+		res, err = m.createUsers(params)
+	case "enrol_manual_enrol_users":
+		res, err = m.enrolUsers(params)
 	default:
 		err = &moodleError{"dml_missing_record_exception", "invalidrecord", "Can't find data record in database table external_functions."}
 	}
@@ -322,6 +385,9 @@ func (m *MoodleServer) deleteUsers(p url.Values) (any, *moodleError) {
 		u.Deleted, u.IDNumber, u.Email = true, "", ""
 		u.Username = fmt.Sprintf("deleted.%d", u.ID)
 		u.FirstName, u.LastName, u.CustomFields = "", "", map[string]string{}
+		for _, enrolled := range m.courses {
+			delete(enrolled, u.ID) // enrol_user_delete: the user's enrolments go
+		}
 	}
 	return nil, nil
 }
@@ -389,4 +455,128 @@ func indexedStructs(p url.Values, name string) ([]url.Values, error) {
 		out[j] = by[i]
 	}
 	return out, nil
+}
+
+// usernameRE is PARAM_USERNAME: what clean_param keeps of a username
+// (lower-case letters, digits, - . _ @). A value it would change is
+// refused by validate_parameters.
+var usernameRE = regexp.MustCompile(`^[-._@a-z0-9]+$`)
+
+// moodleAuths are the auth plugins of a standard Moodle installation that
+// core_user_create_users accepts (mnet and webservice are left out), and
+// whether each keeps its password in Moodle (is_internal).
+var moodleAuths = map[string]bool{"manual": true, "email": true, "nologin": false, "oauth2": false, "ldap": false,
+	"cas": false, "db": false, "lti": false, "shibboleth": false}
+
+func missingKey(key string) *moodleError {
+	return &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Missing required key in single structure: " + key + ")"}
+}
+
+func (m *MoodleServer) createUsers(p url.Values) (any, *moodleError) {
+	byIndex := structs(p, "users")
+	if len(byIndex) == 0 {
+		return nil, missingKey("users")
+	}
+	var idx []int
+	for i := range byIndex {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	// Check every user first: Moodle's delegated transaction rolls the
+	// whole call back on the first exception.
+	taken := map[string]bool{}
+	for _, u := range m.users {
+		if !u.Deleted {
+			taken["u:"+u.Username], taken["e:"+strings.ToLower(u.Email)] = true, true
+		}
+	}
+	for _, i := range idx {
+		f := byIndex[i]
+		for _, k := range []string{"username", "firstname", "lastname", "email"} {
+			if !f.Has(k) {
+				return nil, missingKey(k)
+			}
+		}
+		username, auth := f.Get("username"), f.Get("auth")
+		if auth == "" {
+			auth = "manual" // VALUE_DEFAULT
+		}
+		internal, known := moodleAuths[auth]
+		email := strings.ToLower(f.Get("email"))
+		switch {
+		case strings.TrimSpace(username) == "" || strings.TrimSpace(f.Get("firstname")) == "" || strings.TrimSpace(f.Get("lastname")) == "":
+			return nil, invalidParameter
+		case !usernameRE.MatchString(username):
+			return nil, invalidParameter
+		case taken["u:"+username]:
+			return nil, &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Username already exists: " + username + ")"}
+		case !known:
+			return nil, &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Invalid authentication type: " + auth + ")"}
+		case internal && f.Get("password") == "" && f.Get("createpassword") != "1":
+			return nil, &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Invalid password: you must provide a password, or set createpassword.)"}
+		case !strings.Contains(email, "@") || strings.ContainsAny(email, " ,;"):
+			return nil, &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Email address is invalid)"}
+		case taken["e:"+email]:
+			return nil, &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Email address already exists)"}
+		}
+		taken["u:"+username], taken["e:"+email] = true, true
+	}
+	out := []map[string]any{}
+	for _, i := range idx {
+		f := byIndex[i]
+		m.nextID++
+		auth := f.Get("auth")
+		if auth == "" {
+			auth = "manual"
+		}
+		m.users[m.nextID] = &MoodleUser{ID: m.nextID, Username: f.Get("username"), IDNumber: f.Get("idnumber"), Email: f.Get("email"),
+			FirstName: f.Get("firstname"), LastName: f.Get("lastname"), Auth: auth, CustomFields: map[string]string{}}
+		out = append(out, map[string]any{"id": m.nextID, "username": f.Get("username")})
+	}
+	return out, nil
+}
+
+func (m *MoodleServer) enrolUsers(p url.Values) (any, *moodleError) {
+	byIndex := structs(p, "enrolments")
+	if len(byIndex) == 0 {
+		return nil, missingKey("enrolments")
+	}
+	type enrolment struct{ role, user, course int64 }
+	var todo []enrolment
+	var idx []int
+	for i := range byIndex {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		f := byIndex[i]
+		var e enrolment
+		for _, k := range []struct {
+			key string
+			v   *int64
+		}{{"roleid", &e.role}, {"userid", &e.user}, {"courseid", &e.course}} {
+			if !f.Has(k.key) {
+				return nil, missingKey(k.key)
+			}
+			n, err := strconv.ParseInt(f.Get(k.key), 10, 64)
+			if err != nil {
+				return nil, invalidParameter // PARAM_INT
+			}
+			*k.v = n
+		}
+		if _, ok := m.courses[e.course]; !ok {
+			return nil, &moodleError{"invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected (Context does not exist)"}
+		}
+		if e.role < 3 || e.role > 5 {
+			return nil, &moodleError{"moodle_exception", "wsusercannotassign", "You don't have the permission to assign this role to this user in this course."}
+		}
+		if u := m.users[e.user]; u == nil || u.Deleted {
+			return nil, &moodleError{"coding_exception", "codingerror", "Coding error detected, it must be fixed by a programmer: User ID does not exist or is deleted!"}
+		}
+		todo = append(todo, e)
+	}
+	for _, e := range todo {
+		m.courses[e.course][e.user] = e.role
+	}
+	return nil, nil
 }

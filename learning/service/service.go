@@ -163,7 +163,9 @@ func (s *Service) Enrol(ctx context.Context, acct *account.Account, slug string,
 // only the fields the policy declares for its kind (the course's slug and
 // the day), and the person's first enrolment creates their learning
 // environment's account record, whose retention rules (R10) then count
-// the enrolment.
+// the enrolment. Whatever paid for it, the enrolment is provisioned to
+// the learning environment the same way (issue 17 item 4): an enrol row in
+// the LMS outbox, in tx, that the lms dispatcher sends.
 func (s *Service) EnrolTx(ctx context.Context, tx *store.Tx, acct *account.Account, slug string, src Source) (*Enrolment, error) {
 	p := s.Policy
 	rec := p.Record(learning.EnrolmentKind)
@@ -200,15 +202,18 @@ func (s *Service) EnrolTx(ctx context.Context, tx *store.Tx, acct *account.Accou
 	now := s.Clock.Now()
 	fields := []string{}
 	// The learning environment's account, on the first enrolment.
-	if sys := erasure.GoesWith(p, learning.EnrolmentKind); sys != "" && sys != learning.EnrolmentKind {
-		has, err := tx.HasRecordOfKind(ctx, acct.ID, sys)
-		if err != nil {
+	var lmsRecord int64
+	sys := erasure.GoesWith(p, learning.EnrolmentKind)
+	if sys != "" && sys != learning.EnrolmentKind {
+		if lmsRecord, err = tx.RecordIDOfKind(ctx, acct.ID, sys); err != nil {
 			return nil, err
 		}
-		if !has {
-			if err := tx.InsertRecord(ctx, p, &store.Record{Subject: acct.ID, Kind: sys, CreatedAt: now, ConfirmedAt: acct.ConfirmedAt}); err != nil {
+		if lmsRecord == 0 {
+			r := &store.Record{Subject: acct.ID, Kind: sys, CreatedAt: now, ConfirmedAt: acct.ConfirmedAt}
+			if err := tx.InsertRecord(ctx, p, r); err != nil {
 				return nil, err
 			}
+			lmsRecord = r.ID
 			fields = append(fields, sys)
 		}
 	}
@@ -229,6 +234,16 @@ func (s *Service) EnrolTx(ctx context.Context, tx *store.Tx, acct *account.Accou
 		fields = append(fields, learning.EnrolmentKind+"."+f)
 	}
 	fields = append(fields, "source."+string(src.Kind))
+	// Provisioned to the learning environment the same way whatever paid
+	// for it (issue 17 item 4, R8): a row in its outbox, in this
+	// transaction, that makes the LMS user if need be and enrols it. The
+	// row holds ids; the values are read when it is sent.
+	if lmsRecord != 0 && erasure.Remote(p, sys) {
+		if _, err := tx.EnqueueLMSEnrol(ctx, strconv.FormatInt(lmsRecord, 10), acct.ID, r.ID, now); err != nil {
+			return nil, err
+		}
+		fields = append(fields, "lms_outbox.enrol")
+	}
 	err = s.Audit.Record(ctx, tx, audit.Entry{Actor: audit.SubjectActor(audit.Pseudonym(acct.Pseudonym)), Action: audit.EnrolmentCreate,
 		ObjectKind: learning.EnrolmentKind, ObjectID: strconv.FormatInt(r.ID, 10), Subject: audit.Pseudonym(acct.Pseudonym), Fields: fields})
 	if err != nil {

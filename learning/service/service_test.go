@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +106,13 @@ func TestEnrolAndTheLMSRulesOnRealData(t *testing.T) {
 			t.Fatalf("records after enrolling: %+v", recs)
 		}
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.EnrolmentCreate, Actor: audit.SubjectActor(audit.Pseudonym(anna.Pseudonym)),
-			ObjectKind: "enrolment", Subject: audit.Pseudonym(anna.Pseudonym), Fields: []string{"enrolment.course", "enrolment.enrolled_at", "lms_account", "source.free"}})
+			ObjectKind: "enrolment", Subject: audit.Pseudonym(anna.Pseudonym), Fields: []string{"enrolment.course", "enrolment.enrolled_at", "lms_account", "lms_outbox.enrol", "source.free"}})
+		// The enrolment is provisioned to the learning environment in the
+		// same transaction (issue 17 item 4): one enrol row, ids only.
+		if ms, err := s.LMSMessagesOf(ctx, anna.ID); err != nil || len(ms) != 1 || ms[0].Op != store.LMSEnrol || ms[0].RecordID != e.ID ||
+			ms[0].LMSSubject != fmt.Sprint(kinds["lms_account"].ID) {
+			t.Fatalf("LMS outbox after enrolling: %+v %v", ms, err)
+		}
 
 		// Bob has a learning environment account and no course.
 		if err := s.InTx(ctx, func(tx *store.Tx) error {

@@ -48,8 +48,9 @@ var personTables = map[string][]string{
 	"newsletter_deliveries":    {"mail"},
 	"outbox":                   {"mail"},
 	// What Steward tells the learning environment about a person's LMS
-	// account (issue 16 item 5): its deletion or correction, the LMS
-	// account by id and the fields by name, no value.
+	// account (issue 16 item 5, issue 17 item 4): its deletion,
+	// correction or enrolment, the LMS account and enrolment by id and the
+	// fields by name, no value.
 	"lms_outbox": {"lms_account", "disclosure"},
 	// Who was mailed about a policy change, and who dismissed its banner
 	// (issue 20): a mail to the person, a choice kept with the account.

@@ -302,7 +302,7 @@ func TestExportCoversEveryRecordKind(t *testing.T) {
 				"requests": "requests", "request_steps": "request timelines (staff notes stay internal)",
 				"disclosures": "disclosures, disclosure kind", "staff_views": "staff views, staff_view kind", "sessions": "login_session kind",
 				"account_tokens": "hashed link secrets", "outbox": "mail kind",
-				"lms_outbox":    "deletions and corrections told to the learning environment: the LMS account's id and field names, no value; My data shows whether the LMS confirmed",
+				"lms_outbox":    "deletions, corrections and enrolments told to the learning environment: the LMS account's id, field names and the enrolment's record id, no value; My data shows whether the LMS confirmed",
 				"email_changes": "a new login address awaiting its link (at most a day), dropped at erasure",
 				"audit_log":     "pseudonymous log (G2)", "audit_head": "log head", "audit_checkpoints": "log checkpoints",
 				"policy_versions": "no person", "policy_publications": "published policy files, publisher as an audit actor, no person", "schema_migrations": "no person", "settings": "installation facts (the data key's id), no person",
