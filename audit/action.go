@@ -131,6 +131,14 @@ const (
 	LMSUpdate Action = "lms.update"
 	LMSEnrol  Action = "lms.enrol"
 	LMSFail   Action = "lms.fail"
+
+	// The newsletter and the research panel (issue 18 items 6 and 7, Z4).
+	// NewsletterPreview: an operator read one recipient's composed issue
+	// (steward newsletter send --preview): a view of what is composed from
+	// their data, by subject id. PanelInvite: a run of panel invitations,
+	// by the survey's fingerprint and the count mailed.
+	NewsletterPreview Action = "newsletter.preview"
+	PanelInvite       Action = "panel.invite"
 )
 
 var actions = []Action{
@@ -149,6 +157,7 @@ var actions = []Action{
 	ProductImport, OrderCreate, PaymentCreate, PaymentStatus, InvoiceIssue, DownloadCreate,
 	RecordCreate, RecordUpdate, RecordDelete,
 	LMSDelete, LMSUpdate, LMSEnrol, LMSFail,
+	NewsletterPreview, PanelInvite,
 	APIKeyCreate, APIKeyRotate, APIKeyRevoke,
 	LearningResultCreate, AccreditationCreate, AccreditationReport,
 	OIDCClientAdd, OIDCClientSecret, OIDCClientRevoke, OIDCKeyRotate, OIDCSignIn, OIDCRelease, OIDCCodeReplay, LMSAccountCreate,

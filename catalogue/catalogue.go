@@ -29,6 +29,15 @@ var Kinds = []Kind{Job, Course}
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return k == Job || k == Course }
 
+// Path is the site's list page of a kind; an item's page is the path, a
+// slash and its id.
+func (k Kind) Path() string {
+	if k == Course {
+		return "/opleidingen"
+	}
+	return "/functies"
+}
+
 // Sectors are the parts of care an item belongs to; pages show each in
 // words (message key "catalogue.sector.<id>").
 var Sectors = []string{"ziekenhuis", "ouderenzorg", "gehandicaptenzorg", "ggz", "jeugdzorg", "wijkzorg", "huisartsenzorg", "kraamzorg", "apotheek"}

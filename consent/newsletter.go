@@ -45,6 +45,10 @@ type Newsletter struct {
 	BaseURL string
 	// UnsubKey keys the unsubscribe links (Key.Derive).
 	UnsubKey []byte
+	// Tailoring composes each recipient's own part of an issue where the
+	// newsletter's notice is tailored (issue 18 item 6); nil: every
+	// recipient gets the general issue.
+	Tailoring Tailoring
 }
 
 // Form returns the fields the sign-up form asks: exactly the

@@ -25,6 +25,9 @@ type Issue struct {
 	// language, subject and body — reaches each person once, however
 	// often it is sent (issue 14, finding 10).
 	Resend bool
+	// Since is where "new" starts for the parts tailored to each
+	// recipient (issue 18 item 6); zero is the previous issue.
+	Since time.Time
 }
 
 // SendReport says what a run did so far.
@@ -40,6 +43,9 @@ type SendReport struct {
 	Skipped int
 	// Already were reached by an earlier, interrupted run of the same issue.
 	Already int
+	// Tailored of the enqueued had a part of their own (issue 18 item 6);
+	// the others got the general issue.
+	Tailored int
 }
 
 // DefaultBatch is how many recipients one transaction handles.
@@ -76,6 +82,10 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
 	rep.Send, rep.Resumed = run.ID, run.Resumed
+	tailor, err := n.tailor(ctx, p, is, run)
+	if err != nil {
+		return rep, fmt.Errorf("consent: newsletter send: %w", err)
+	}
 	after := ""
 	for {
 		cands, err := n.Consent.Store.ConsentSubjectsGiven(ctx, p.ID, after, batch)
@@ -86,7 +96,7 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 			break
 		}
 		after = cands[len(cands)-1]
-		b, err := n.sendBatch(ctx, run, p, is, cands)
+		b, err := n.sendBatch(ctx, run, p, is, tailor, cands)
 		if err != nil {
 			return rep, fmt.Errorf("consent: newsletter send %d: %w", run.ID, err)
 		}
@@ -164,22 +174,30 @@ func (n *Newsletter) checkIssue(is Issue) (*policy.Purpose, error) {
 // startSend starts the run of an issue, or resumes the unfinished run of
 // the same issue (the same language, subject and body).
 func (n *Newsletter) startSend(ctx context.Context, p *policy.Purpose, is Issue) (store.NewsletterSend, error) {
-	h := sha256.Sum256([]byte(is.Lang + "\x00" + is.Subject + "\x00" + is.Body))
 	var run store.NewsletterSend
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		run, err = tx.StartNewsletterSend(ctx, store.NewsletterSend{Purpose: p.ID, ContentHash: hex.EncodeToString(h[:]),
+		run, err = tx.StartNewsletterSend(ctx, store.NewsletterSend{Purpose: p.ID, ContentHash: contentHash(is),
 			SubjectLine: is.Subject, Lang: is.Lang, CreatedAt: n.Clock.Now()})
 		return err
 	})
 	return run, err
 }
 
+// contentHash is the fingerprint of an issue: its language, subject and
+// body (the editor's text with the policy changes), not the parts
+// tailored to each recipient.
+func contentHash(is Issue) string {
+	h := sha256.Sum256([]byte(is.Lang + "\x00" + is.Subject + "\x00" + is.Body))
+	return hex.EncodeToString(h[:])
+}
+
 // sendBatch handles one batch of candidates in one write transaction:
 // their consent state locked and read again, the gate asked per
 // recipient, and each one allowed and not yet reached gets the issue
-// enqueued with its delivery row.
-func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p *policy.Purpose, is Issue, cands []string) (SendReport, error) {
+// enqueued with its delivery row — with their own part when tailor is
+// set and their consent was given with the tailored notice.
+func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p *policy.Purpose, is Issue, tailor Tailor, cands []string) (SendReport, error) {
 	send := run.ID
 	var b SendReport
 	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -199,11 +217,15 @@ func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p 
 		if err != nil {
 			return err
 		}
-		allowed, err := n.allowedNow(ctx, tx.Reader, cands)
+		allowed, tailored, err := n.allowedNow(ctx, tx.Reader, p, cands)
 		if err != nil {
 			return err
 		}
 		addrs, err := tx.NewsletterAddresses(ctx, cands)
+		if err != nil {
+			return err
+		}
+		parts, err := n.parts(ctx, tx.Reader, tailor, cands, func(s string) bool { return !done[s] && allowed[s] && tailored[s] })
 		if err != nil {
 			return err
 		}
@@ -218,22 +240,53 @@ func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p 
 				b.Skipped++
 				continue
 			}
-			if err := n.enqueueIssue(ctx, tx, send, is, subj, addrs[subj], at); err != nil {
+			if err := n.enqueueIssue(ctx, tx, send, is, parts[subj], subj, addrs[subj], at); err != nil {
 				return err
 			}
 			b.Enqueued++
+			if parts[subj] != "" {
+				b.Tailored++
+			}
 		}
 		return nil
 	})
 	return b, err
 }
 
-// enqueueIssue puts the issue in the outbox for one recipient, with the
-// unsubscribe link in its footer and headers, and records the delivery so
-// a resumed run skips them.
-func (n *Newsletter) enqueueIssue(ctx context.Context, tx *store.Tx, send int64, is Issue, subj, addr string, at time.Time) error {
+// parts are the tailored parts of the subjects want keeps; none without
+// a tailor.
+func (n *Newsletter) parts(ctx context.Context, r *store.Reader, tailor Tailor, cands []string, want func(string) bool) (map[string]string, error) {
+	if tailor == nil {
+		return nil, nil
+	}
+	var subjects []string
+	for _, s := range cands {
+		if want(s) {
+			subjects = append(subjects, s)
+		}
+	}
+	if len(subjects) == 0 {
+		return nil, nil
+	}
+	return tailor.Parts(ctx, r, subjects)
+}
+
+// issueText is one recipient's issue: the editor's text, their own part
+// if they have one, and the footer with the unsubscribe link.
+func (n *Newsletter) issueText(is Issue, part, unsub string) string {
+	body := is.Body
+	if part != "" {
+		body = strings.TrimRight(body, "\n") + "\n\n" + part
+	}
+	return body + "\n\n-- \n" + n.text(is.Lang, "mail.newsletter.footer", "link", unsub) + "\n"
+}
+
+// enqueueIssue puts the issue in the outbox for one recipient, with their
+// own part if any, the unsubscribe link in its footer and headers, and
+// records the delivery so a resumed run skips them.
+func (n *Newsletter) enqueueIssue(ctx context.Context, tx *store.Tx, send int64, is Issue, part, subj, addr string, at time.Time) error {
 	unsub := n.UnsubscribeURL(subj)
-	body := is.Body + "\n\n-- \n" + n.text(is.Lang, "mail.newsletter.footer", "link", unsub) + "\n"
+	body := n.issueText(is, part, unsub)
 	id, err := mailer.Enqueue(ctx, tx, at, mailer.Message{Kind: mailer.KindNewsletter, SubjectID: subj, To: addr,
 		Subject: is.Subject, Text: body, Headers: map[string]string{
 			// RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
@@ -252,6 +305,7 @@ func (r *SendReport) add(b SendReport) {
 	r.Enqueued += b.Enqueued
 	r.Skipped += b.Skipped
 	r.Already += b.Already
+	r.Tailored += b.Tailored
 }
 
 // StopNewsletterMail deletes subject's newsletter issues that are still
@@ -271,19 +325,21 @@ func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now t
 	return nil
 }
 
-// allowedNow applies the gate's rule to each subject with state read
-// through q (the sending transaction).
-func (n *Newsletter) allowedNow(ctx context.Context, r *store.Reader, subjects []string) (map[string]bool, error) {
-	p := n.Consent.Policy.Purpose(NewsletterPurpose)
+// allowedNow applies the gate's rule for purpose p to each subject with
+// state read through r (the sending transaction), and says whose
+// standing consent was given with p's tailored notice.
+func (n *Newsletter) allowedNow(ctx context.Context, r *store.Reader, p *policy.Purpose, subjects []string) (allowed, tailored map[string]bool, err error) {
 	latest, err := r.ConsentStatesFor(ctx, p.ID, subjects)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	limits, err := r.ProcessingLimitsFor(ctx, subjects)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	notices := tailoredNotices(p)
 	out := make(map[string]bool, len(subjects))
+	tailored = make(map[string]bool)
 	for _, s := range subjects {
 		st := State{}
 		if r, ok := latest[s]; ok {
@@ -295,8 +351,11 @@ func (n *Newsletter) allowedNow(ctx context.Context, r *store.Reader, subjects [
 			ok = false // the notice was reworded in substance (issue 20)
 		}
 		out[s] = ok
+		if ok && notices[latest[s].NoticeHash] {
+			tailored[s] = true
+		}
 	}
-	return out, nil
+	return out, tailored, nil
 }
 
 // Plan counts, without sending, who would get an issue now. Each

@@ -278,7 +278,13 @@ type ConsentSpec struct {
 	// Notice is the text shown next to the checkbox; its hash is stored with
 	// every consent record so the words agreed to can always be shown.
 	Notice Text `yaml:"notice"`
-	Pos    Pos  `yaml:"-"`
+	// Tailored says that the notice asks consent for news tailored to the
+	// person (Z4, issue 18 item 6): a mailing for the purpose may then be
+	// composed per recipient from the data the policy declares for the
+	// purpose, for those whose consent was given with these words. The
+	// statement says so beside the notice.
+	Tailored bool `yaml:"tailored"`
+	Pos      Pos  `yaml:"-"`
 }
 
 // Subject says whose data a record kind holds.

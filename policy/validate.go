@@ -216,6 +216,11 @@ func (v *validator) purposes() {
 					v.fail(pu.Consent.Pos, on("consent"), "purpose %q: unknown consent channel %q (known: %v)", pu.ID, ch, Channels)
 				}
 			}
+			// Tailored news is composed from data declared for the
+			// purpose (R4): without any, there is nothing to tailor with.
+			if pu.Consent.Tailored && !v.servesPurpose(pu.ID) {
+				v.fail(pu.Consent.Pos, on("consent", "tailored"), "purpose %q: tailored, but no field declares the purpose to tailor with", pu.ID)
+			}
 		}
 	}
 }
@@ -758,6 +763,19 @@ func (v *validator) rights() {
 			break
 		}
 	}
+}
+
+// servesPurpose reports whether a field of some record kind declares the
+// purpose id.
+func (v *validator) servesPurpose(id string) bool {
+	for _, r := range v.p.Records {
+		for _, f := range r.Fields {
+			if slices.Contains(f.Purposes, id) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // restsOnConsent reports whether a field of record kind id serves a

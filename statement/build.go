@@ -282,6 +282,9 @@ func (b *builder) purposes() []Purpose {
 				where = append(where, l.t("channel."+string(ch)))
 			}
 			v.Consent = l.f("consent.asked", l.list(where, "and"))
+			if pu.Consent.Tailored {
+				v.Consent += " " + l.t("consent.tailored")
+			}
 			v.Notice = b.in(pu.Consent.Notice)
 		} else {
 			v.Consent = l.t("consent.not_needed")

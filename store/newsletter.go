@@ -181,13 +181,15 @@ type NewsletterSend struct {
 	Resumed     bool
 }
 
-// StartNewsletterSend returns the unfinished run of the same issue, or
-// starts a new one: running the same command again resumes.
+// StartNewsletterSend returns the unfinished run of the same issue, with
+// the time it started, or starts a new one: running the same command
+// again resumes.
 func (tx *Tx) StartNewsletterSend(ctx context.Context, n NewsletterSend) (NewsletterSend, error) {
+	var started int64
 	err := tx.QueryRowContext(ctx, `SELECT id, created_at FROM newsletter_sends WHERE content_hash = $1 AND purpose = $2 AND finished_at IS NULL ORDER BY id LIMIT 1`,
-		n.ContentHash, n.Purpose).Scan(&n.ID, new(int64))
+		n.ContentHash, n.Purpose).Scan(&n.ID, &started)
 	if err == nil {
-		n.Resumed = true
+		n.Resumed, n.CreatedAt = true, millis(started)
 		return n, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

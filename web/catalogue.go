@@ -15,14 +15,6 @@ import (
 // A search is a GET of its words and filters: nothing about it is logged
 // or kept with the visitor (the access log keeps no query string).
 
-// cataloguePath is the list page of a kind.
-func cataloguePath(k catalogue.Kind) string {
-	if k == catalogue.Course {
-		return "/opleidingen"
-	}
-	return "/functies"
-}
-
 // option is one choice of a filter.
 type option struct {
 	Value, Label string
@@ -92,7 +84,7 @@ func (s *Server) catalogueList(w http.ResponseWriter, r *http.Request, kind cata
 		return
 	}
 	pg := s.page(r, lang, "", nil)
-	v := &catalogueView{Kind: kind, Action: cataloguePath(kind), Text: q.Text, Total: res.Total, Page: res.Page, Pages: res.Pages,
+	v := &catalogueView{Kind: kind, Action: kind.Path(), Text: q.Text, Total: res.Total, Page: res.Page, Pages: res.Pages,
 		Searched: q.Text != "" || q.Sector != "" || q.Level != "" || q.Region != ""}
 	v.Sectors = options(pg, "catalogue.sector.", catalogue.Sectors, q.Sector)
 	v.Levels = options(pg, "catalogue.level.", catalogue.Levels, q.Level)
@@ -153,7 +145,7 @@ func (s *Server) catalogueItem(w http.ResponseWriter, r *http.Request, kind cata
 		Kind     catalogue.Kind
 		BackHref string
 		Save     *saveButton
-	}{viewItem(pg, it), kind, pg.Href(cataloguePath(kind)), s.saveButtonFor(r, lang, it)}
+	}{viewItem(pg, it), kind, pg.Href(kind.Path()), s.saveButtonFor(r, lang, it)}
 	pg = s.page(r, lang, "", v)
 	pg.Title = it.Title
 	s.render(w, r, http.StatusOK, "catalogue_item", pg)
@@ -169,7 +161,7 @@ func options(pg *Page, prefix string, values []string, selected string) []option
 
 func viewItem(pg *Page, it catalogue.Item) itemView {
 	return itemView{
-		Href:        pg.Href(cataloguePath(it.Kind) + "/" + url.PathEscape(it.ExternalID)),
+		Href:        pg.Href(it.Kind.Path() + "/" + url.PathEscape(it.ExternalID)),
 		Title:       it.Title,
 		Description: it.Description,
 		Sector:      pg.T("catalogue.sector." + it.Sector),

@@ -36,6 +36,9 @@ type Service struct {
 	// Questions are the site's basic questions (policies/content); nil
 	// when the site has none.
 	Questions *career.Questionnaire
+	// BaseURL is the site's public address, for the links in the
+	// newsletter's tailored part.
+	BaseURL string
 }
 
 // Saved is one saved functie or opleiding: the record (0 for a visitor's

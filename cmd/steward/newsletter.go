@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"steward"
 	"steward/consent"
@@ -16,7 +17,15 @@ consent stands at the moment of sending (R2; Art. 7(3) GDPR): the purpose
 gate is asked for each recipient just before the mail is enqueued, so a
 person who withdrew a moment ago is skipped. Every mail carries a one-click
 unsubscribe link (RFC 8058). Interrupted? Run the same command again: it
-resumes and no one gets the issue twice.`
+resumes and no one gets the issue twice.
+
+Where the policy declares the newsletter's consent notice tailored
+(Zorginspirator), each recipient whose consent was given with those words
+gets, after the issue's text, the new functies and opleidingen (imported
+since the previous issue, or since --since) that match what they saved and
+their work preferences; anyone without such data gets the general issue.
+--preview EMAIL prints the issue one person would get now, sends nothing,
+and is recorded in the audit log (ids only).`
 
 func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("newsletter send", "--subject S --body FILE [--lang nl|en]", newsletterSendAbout)
@@ -28,6 +37,8 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	lang := fs.String("lang", "nl", "language of the issue and its unsubscribe footer: nl or en (it goes to every subscriber)")
 	baseURL := fs.String("base-url", a.env("STEWARD_BASE_URL", ""), "public URL of the site, for the unsubscribe link in every mail (env STEWARD_BASE_URL; required)")
 	resend := fs.Bool("resend", false, "send the issue again also to those an earlier run of the same issue reached (without it each person gets an issue once)")
+	since := fs.String("since", "", "tailored issues list what the catalogue added after this day (YYYY-MM-DD, UTC); default: since the previous issue")
+	preview := fs.String("preview", "", "print the issue this address would get now, without sending (audited)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,6 +51,14 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return steward.Errorf(steward.EINVALID, "error.base_url_is_required")
 	}
+	var from time.Time
+	if *since != "" {
+		d, err := time.Parse(time.DateOnly, *since)
+		if err != nil {
+			return steward.Errorf(steward.EINVALID, "error.flag_must_be_a_date", "flag", "since", "value", *since)
+		}
+		from = d
+	}
 	body, err := readInputFile("--body "+*bodyFile, *bodyFile, maxInputFile)
 	if err != nil {
 		return err
@@ -49,9 +68,25 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeFn()
-	rep, err := nl.Send(ctx, consent.Issue{Subject: *subject, Body: string(body), Lang: *lang, Resend: *resend}, 0, func(r consent.SendReport) {
-		fmt.Fprintf(a.stdout, "run %d: %d looked at, %d enqueued, %d skipped (consent no longer stands), %d already sent\n",
-			r.Send, r.Candidates, r.Enqueued, r.Skipped, r.Already)
+	issue := consent.Issue{Subject: *subject, Body: string(body), Lang: *lang, Resend: *resend, Since: from}
+	if *preview != "" {
+		pv, err := nl.Preview(ctx, issue, *preview)
+		if err != nil {
+			return err
+		}
+		kind, sent := "general issue", "would be sent now"
+		if pv.Tailored {
+			kind = "tailored issue"
+		}
+		if !pv.Allowed {
+			sent = "would NOT be sent now: their newsletter consent does not stand"
+		}
+		fmt.Fprintf(a.stdout, "preview for %s: %s, %s\n\n%s", pv.Subject, kind, sent, pv.Text)
+		return nil
+	}
+	rep, err := nl.Send(ctx, issue, 0, func(r consent.SendReport) {
+		fmt.Fprintf(a.stdout, "run %d: %d looked at, %d enqueued (%d tailored), %d skipped (consent no longer stands), %d already sent\n",
+			r.Send, r.Candidates, r.Enqueued, r.Tailored, r.Skipped, r.Already)
 	})
 	if err != nil {
 		return err
@@ -60,7 +95,7 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	if rep.Resumed {
 		verb = "resumed and done"
 	}
-	fmt.Fprintf(a.stdout, "run %d %s: %d enqueued, %d skipped, %d already sent earlier\n", rep.Send, verb, rep.Enqueued, rep.Skipped, rep.Already)
+	fmt.Fprintf(a.stdout, "run %d %s: %d enqueued (%d tailored), %d skipped, %d already sent earlier\n", rep.Send, verb, rep.Enqueued, rep.Tailored, rep.Skipped, rep.Already)
 	return nil
 }
 
@@ -134,6 +169,5 @@ func openNewsletter(ctx context.Context, a *app, db, pol, keyPath, baseURL strin
 		s.Close()
 		return nil, nil, err
 	}
-	return &consent.Newsletter{Consent: svc.Consent, Gate: svc.Gate, Clock: a.clock, BaseURL: baseURL,
-		UnsubKey: key.Derive("newsletter-unsubscribe")}, func() { s.Close() }, nil
+	return svc.Newsletter(baseURL, key.Derive("newsletter-unsubscribe")), func() { s.Close() }, nil
 }

@@ -210,16 +210,32 @@ func New(cfg Config) (*Services, error) {
 		Vouchers:      &voucherservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning},
 		Catalogue:     &catservice.Service{Store: s, Clock: cfg.Clock},
 		Partners:      &partner.Service{Policy: p, Store: s, Gate: gate, Clock: cfg.Clock, Audit: log},
-		Career:        &careerservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Profiles: accounts, Questions: questions},
-		APIKeys:       &keyservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
-		Statements:    &xapiservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Issuer: baseURL},
-		Usage:         usageservice.New(s, cfg.Clock, p),
+		Career: &careerservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Profiles: accounts, Questions: questions,
+			BaseURL: baseURL},
+		APIKeys:    &keyservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
+		Statements: &xapiservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Issuer: baseURL},
+		Usage:      usageservice.New(s, cfg.Clock, p),
 		OIDC: &provider.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Learning: learning, Sealer: cfg.Sealer,
 			Issuer: baseURL, Log: cfg.Log},
 		Orders: &orderservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: cfg.Log, Provider: cfg.Payments,
 			BaseURL: baseURL, Files: cfg.Downloads, LinkKey: downloadKey(cfg)},
 		Accreditation: &accservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log},
 	}, nil
+}
+
+// Newsletter is the site's newsletter, its unsubscribe links keyed with
+// unsubKey (consent.Key.Derive("newsletter-unsubscribe")): what
+// 'newsletter send' sends with, and the tests that send what the pages'
+// links undo. Where the site has a catalogue, its issues are tailored
+// to each person by the career service (issue 18 item 6), for those whose
+// consent was given with a notice the policy declares tailored.
+func (s *Services) Newsletter(baseURL string, unsubKey []byte) *consent.Newsletter {
+	n := &consent.Newsletter{Consent: s.Consent, Gate: s.Gate, Clock: s.Consent.Clock, BaseURL: strings.TrimRight(baseURL, "/"),
+		UnsubKey: unsubKey}
+	if s.Policy.Site.Catalogue {
+		n.Tailoring = s.Career
+	}
+	return n
 }
 
 // loadQuestions reads the site's basic questions (issue 18), site content

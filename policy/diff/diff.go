@@ -273,6 +273,9 @@ func (d *differ) purposes() {
 		if !slices.Equal(oc, nc) {
 			d.substance(AreaPurpose, n.ID, "policydiff.channels_changed", nil, []string{n.ID})
 		}
+		if (o.Consent != nil && o.Consent.Tailored) != (n.Consent != nil && n.Consent.Tailored) {
+			d.substance(AreaPurpose, n.ID, "policydiff.tailored_changed", recs, []string{n.ID})
+		}
 	}
 }
 
