@@ -262,3 +262,63 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditVerifyFindsABreakInALaterRange: verify reads the log in ranges
+// (segments checked in parallel, and on SQLite chunks of a thousand
+// entries read as one value each); a break past the first range, at a
+// range's first or last entry, or a whole range deleted, is found and
+// named at the same entry however the log is split (issue 15).
+func TestAuditVerifyFindsABreakInALaterRange(t *testing.T) {
+	const entries = 2600
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, s *store.Store)
+		seq    uint64
+	}{
+		{"byte_changed_deep_in_the_log", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET at = at + 1 WHERE seq = 2345`)
+		}, 2345},
+		{"last_entry_of_a_chunk_changed", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET object_id = 'a_x' WHERE seq = 1000`)
+		}, 1000},
+		{"first_entry_of_a_chunk_has_a_short_hash", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET hash = $1 WHERE seq = 2001`, make([]byte, 31))
+		}, 2001},
+		{"one_entry_deleted", func(t *testing.T, s *store.Store) { tamperSQL(t, s, `DELETE FROM audit_log WHERE seq = 1500`) }, 1500},
+		{"a_whole_chunk_deleted", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `DELETE FROM audit_log WHERE seq BETWEEN 1001 AND 2000`)
+		}, 1001},
+		{"a_column_holds_a_separator", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET request_id = $1 WHERE seq = 1999`, "req\x1f1999")
+		}, 1999},
+		{"entries_renumbered", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET seq = seq + 10000 WHERE seq = 2600`)
+		}, 2600},
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					s := testkit.SQLite(t)
+					if engine == "postgres" {
+						s = testkit.Postgres(t)
+					}
+					signer := testkit.AuditSigner(t, s, 1000)
+					for i := 1; i <= entries; i += 650 {
+						appendN(t, s, i, 650)
+					}
+					if r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 1000}); r.Broken != nil || r.Checked != entries {
+						t.Fatalf("intact log: broken %v, %d checked", r.Broken, r.Checked)
+					}
+					c.tamper(t, s)
+					for _, seg := range []uint64{0, 700, 999, 1000, 1001} {
+						r := verify(t, s, signer, audit.VerifyOptions{CheckpointEvery: 1000, SegmentSize: seg})
+						if r.Broken == nil || r.Broken.Seq != c.seq {
+							t.Fatalf("segments of %d: broken at %v, want entry %d", seg, r.Broken, c.seq)
+						}
+					}
+				})
+			}
+		})
+	}
+}
