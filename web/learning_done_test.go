@@ -183,18 +183,25 @@ func TestLearningDoneWhen(t *testing.T) {
 
 		// Every step is in the audit log, in order, about her pseudonym;
 		// no personal value is anywhere in it.
-		p := audit.Pseudonym(acct.Pseudonym)
-		steps := []audit.Action{audit.AccountCreate, audit.OrganisationJoin, audit.EnrolmentCreate, audit.OIDCSignIn, audit.OIDCRelease,
-			audit.LearningResultCreate, audit.AccreditationCreate, audit.AccreditationReport, audit.RetentionDelete, audit.LMSDelete}
-		next := 0
-		for _, e := range testkit.AuditSince(t, s, since) {
-			if next < len(steps) && e.Action == steps[next] && e.Subject == p {
-				next++
-			}
-		}
-		if next < len(steps) {
-			t.Errorf("the audit log about her lacks %s (and what follows it) in order", steps[next])
-		}
+		assertAuditSteps(t, s, since, audit.Pseudonym(acct.Pseudonym), audit.AccountCreate, audit.OrganisationJoin, audit.EnrolmentCreate,
+			audit.OIDCSignIn, audit.OIDCRelease, audit.LearningResultCreate, audit.AccreditationCreate, audit.AccreditationReport,
+			audit.RetentionDelete, audit.LMSDelete)
 		testkit.AssertNoPersonalValues(t, s, "anna@example.org", "anna.lms@example.org", "19012345601", "de Vries")
 	})
+}
+
+// assertAuditSteps checks that the audit log after since holds, about
+// the person p, the actions steps in this order (other entries between
+// them allowed): a done-when test's "every step is audited".
+func assertAuditSteps(t *testing.T, s *store.Store, since uint64, p audit.Pseudonym, steps ...audit.Action) {
+	t.Helper()
+	next := 0
+	for _, e := range testkit.AuditSince(t, s, since) {
+		if next < len(steps) && e.Action == steps[next] && e.Subject == p {
+			next++
+		}
+	}
+	if next < len(steps) {
+		t.Errorf("the audit log about %s lacks %s (and what follows it) in order", p, steps[next])
+	}
 }
