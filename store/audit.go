@@ -185,39 +185,16 @@ func insertTexts(d Dialect) *[auditInsertSizes]func() string {
 	return &texts
 }
 
-// auditInsertSQL is a multi-row INSERT of n entries. SQLite gets "?"
-// placeholders: it resolves "$n" names through a linear list, which makes
-// a statement with thousands of them quadratic to prepare and bind.
+// auditInsertSQL is a multi-row INSERT of n entries.
 func auditInsertSQL(d Dialect, n int) string {
-	var b strings.Builder
+	// OR FAIL on SQLite: a conflict fails the whole transaction anyway,
+	// and without ABORT semantics SQLite needs no statement journal, which
+	// otherwise copies every page the statement touches.
+	head := `INSERT INTO audit_log (` + auditColumns + `)`
 	if d == SQLite {
-		// OR FAIL: a conflict fails the whole transaction anyway, and
-		// without ABORT semantics SQLite needs no statement journal, which
-		// otherwise copies every page the statement touches.
-		b.WriteString(`INSERT OR FAIL INTO audit_log (` + auditColumns + `) VALUES `)
-	} else {
-		b.WriteString(`INSERT INTO audit_log (` + auditColumns + `) VALUES `)
+		head = `INSERT OR FAIL INTO audit_log (` + auditColumns + `)`
 	}
-	p := 1
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for j := range 13 {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			if d == SQLite {
-				b.WriteByte('?')
-			} else {
-				b.WriteString(placeholder(p))
-				p++
-			}
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
+	return valuesSQL(d, head, n, 13)
 }
 
 // insertAudit writes linked entries in statements of 1<<k rows, the

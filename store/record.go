@@ -64,27 +64,115 @@ func checkRecord(p *policy.Policy, r *Record) error {
 
 // InsertRecord stores a new record with its values and sets r.ID.
 func (tx *Tx) InsertRecord(ctx context.Context, p *policy.Policy, r *Record) error {
-	if err := checkRecord(p, r); err != nil {
-		return err
+	return tx.InsertRecords(ctx, p, []*Record{r})
+}
+
+// recordInsertRows and valueInsertRows are the most rows one INSERT of a
+// batch carries (6 and 3 parameters a row).
+const (
+	recordInsertRows = 200
+	valueInsertRows  = 300
+)
+
+// InsertRecords stores new records with their values, setting each one's
+// ID, in a few multi-row statements instead of one per record and value
+// (issue 16: an xAPI batch of a hundred results). Every record is checked
+// first, so a bad one stores nothing. An error leaves the transaction to
+// be rolled back: on SQLite the statements run OR FAIL, without the
+// statement journal a transaction that fails as a whole does not need.
+func (tx *Tx) InsertRecords(ctx context.Context, p *policy.Policy, recs []*Record) error {
+	for _, r := range recs {
+		if err := checkRecord(p, r); err != nil {
+			return err
+		}
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO records (subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		r.Subject, r.Kind, r.CreatedAt.UnixMilli(), nullMillis(r.ConfirmedAt), nullMillis(r.LastLoginAt), nullMillis(r.LastActivityAt)).Scan(&r.ID)
+	for part := recs; len(part) > 0; {
+		n := min(len(part), recordInsertRows)
+		if err := tx.insertRecordRows(ctx, part[:n]); err != nil {
+			return err
+		}
+		part = part[n:]
+	}
+	type value struct {
+		id           int64
+		field, value string
+	}
+	var vals []value
+	for _, r := range recs {
+		fields := make([]string, 0, len(r.Values))
+		for f, v := range r.Values {
+			if v != "" {
+				fields = append(fields, f)
+			}
+		}
+		sort.Strings(fields)
+		for _, f := range fields {
+			vals = append(vals, value{r.ID, f, r.Values[f]})
+		}
+	}
+	head := `INSERT INTO record_values (record_id, field, value)`
+	if tx.Dialect == SQLite {
+		head = `INSERT OR FAIL INTO record_values (record_id, field, value)`
+	}
+	for len(vals) > 0 {
+		part := vals[:min(len(vals), valueInsertRows)]
+		vals = vals[len(part):]
+		args := make([]any, 0, 3*len(part))
+		for _, v := range part {
+			args = append(args, v.id, v.field, v.value)
+		}
+		if _, err := tx.hotExec(ctx, valuesSQL(tx.Dialect, head, len(part), 3), args...); err != nil {
+			return fmt.Errorf("store: insert values of records %d-%d: %w", part[0].id, part[len(part)-1].id, err)
+		}
+	}
+	return nil
+}
+
+// insertRecordRows inserts the rows of recs in one statement and sets
+// their ids. Both engines number the rows of one VALUES list in its order
+// (SQLite's rowid and PostgreSQL's identity are drawn row by row), but
+// neither promises the order of RETURNING: the ids are sorted, and the
+// subject and kind each returned row carries must be the ones of the
+// record at its place, or nothing is stored.
+func (tx *Tx) insertRecordRows(ctx context.Context, recs []*Record) error {
+	head := `INSERT INTO records (subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at)`
+	if tx.Dialect == SQLite {
+		head = `INSERT OR FAIL INTO records (subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at)`
+	}
+	args := make([]any, 0, 6*len(recs))
+	for _, r := range recs {
+		args = append(args, r.Subject, r.Kind, r.CreatedAt.UnixMilli(), nullMillis(r.ConfirmedAt), nullMillis(r.LastLoginAt), nullMillis(r.LastActivityAt))
+	}
+	rows, err := tx.hotRows(ctx, valuesSQL(tx.Dialect, head, len(recs), 6)+` RETURNING id, subject_id, kind`, args...)
 	if err != nil {
-		return fmt.Errorf("store: insert %s record: %w", r.Kind, err)
+		return fmt.Errorf("store: insert %d %s records: %w", len(recs), recs[0].Kind, err)
 	}
-	fields := make([]string, 0, len(r.Values))
-	for f := range r.Values {
-		fields = append(fields, f)
+	type made struct {
+		id            int64
+		subject, kind string
 	}
-	sort.Strings(fields)
-	for _, f := range fields {
-		if r.Values[f] == "" {
-			continue
+	got := make([]made, 0, len(recs))
+	for rows.Next() {
+		var m made
+		if err := rows.Scan(&m.id, &m.subject, &m.kind); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: insert %d %s records: %w", len(recs), recs[0].Kind, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO record_values (record_id, field, value) VALUES ($1, $2, $3)`, r.ID, f, r.Values[f]); err != nil {
-			return fmt.Errorf("store: insert %s record %d field %s: %w", r.Kind, r.ID, f, err)
+		got = append(got, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: insert %d %s records: %w", len(recs), recs[0].Kind, err)
+	}
+	if len(got) != len(recs) {
+		return fmt.Errorf("store: insert %d %s records: %d rows returned", len(recs), recs[0].Kind, len(got))
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].id < got[j].id })
+	for i, r := range recs {
+		if got[i].subject != r.Subject || got[i].kind != r.Kind {
+			return fmt.Errorf("store: insert %d %s records: row %d numbered out of order", len(recs), recs[0].Kind, i)
 		}
+		r.ID = got[i].id
 	}
 	return nil
 }

@@ -47,6 +47,9 @@ type Store struct {
 	// is locked"; transactions start IMMEDIATE so they never upgrade a read
 	// lock mid-way.
 	write *sql.DB
+	// wstmts, on SQLite, holds statements prepared on the writer
+	// (stmtCache); nil on PostgreSQL, whose driver caches them itself.
+	wstmts *stmtCache
 	// read serves read-only queries; on SQLite a pool of its own so readers
 	// never wait for the writer (WAL), on PostgreSQL the same pool as write.
 	read    *sql.DB
@@ -152,7 +155,8 @@ func open(dsn string) (*Store, error) {
 		r.SetMaxIdleConns(4)
 		r.SetConnMaxIdleTime(0)
 		stmts := &stmtCache{db: r, m: map[string]*sql.Stmt{}}
-		return &Store{Reader: &Reader{q: r, dialect: SQLite, stmts: stmts}, write: w, read: r, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
+		wstmts := &stmtCache{db: w, m: map[string]*sql.Stmt{}}
+		return &Store{Reader: &Reader{q: r, dialect: SQLite, stmts: stmts}, write: w, read: r, wstmts: wstmts, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -196,7 +200,7 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	if s.Reader.stmts != nil {
-		err = s.Reader.stmts.close()
+		err = errors.Join(s.Reader.stmts.close(), s.wstmts.close())
 	}
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
@@ -217,9 +221,11 @@ func (s *Store) Read() *sql.DB { return s.read }
 type Reader struct {
 	q       querier
 	dialect Dialect
-	// stmts, on a SQLite store's read pool only, keeps the hot reads
-	// prepared (Reader.hot).
+	// stmts, on a SQLite store only, keeps the hot statements prepared
+	// (Reader.hotRow): the read pool's, or in a transaction the writer's,
+	// which then runs them through tx.
 	stmts *stmtCache
+	tx    *sql.Tx
 }
 
 // stmtCache holds statements prepared on a SQLite read pool, by their text.
@@ -229,10 +235,74 @@ type Reader struct {
 // instead of at every request — sqlite3_prepare_v2 was a third of a
 // profile read's CPU (issue 15). PostgreSQL needs none: pgx caches the
 // statements it prepares per connection itself.
+//
+// On the writer a statement cannot be prepared inside a transaction: the
+// pool's one connection is the transaction's. A statement met there for
+// the first time runs as text and is noted (wanted); InTx prepares the
+// noted ones once the transaction has ended, so from the next one on an
+// INSERT of a hot path (an xAPI batch's records, the statements' ids) is
+// parsed once, not at every request (issue 16).
 type stmtCache struct {
-	db *sql.DB
-	mu sync.RWMutex
-	m  map[string]*sql.Stmt
+	db     *sql.DB
+	mu     sync.RWMutex
+	m      map[string]*sql.Stmt
+	wanted map[string]bool
+}
+
+// stmtCacheMax bounds a cache: a text built from its data (a multi-row
+// INSERT of n rows) stays a handful of texts in practice, but nothing
+// may grow without end.
+const stmtCacheMax = 512
+
+// errCacheFull says a statement is run as text: the cache holds
+// stmtCacheMax.
+var errCacheFull = errors.New("store: statement cache full")
+
+// prepared returns the statement of query prepared on the writer, nil
+// (noting query) if it is not yet.
+func (c *stmtCache) prepared(query string) *sql.Stmt {
+	c.mu.RLock()
+	st, ok := c.m[query]
+	c.mu.RUnlock()
+	if ok {
+		return st
+	}
+	c.mu.Lock()
+	if len(c.m)+len(c.wanted) < stmtCacheMax {
+		if c.wanted == nil {
+			c.wanted = map[string]bool{}
+		}
+		c.wanted[query] = true
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// prepareWanted prepares the statements noted since the last call. One
+// that cannot be prepared is dropped: it keeps running as text.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	c.mu.Lock()
+	var qs []string
+	for q := range c.wanted {
+		qs = append(qs, q)
+	}
+	clear(c.wanted)
+	c.mu.Unlock()
+	// Not under the lock: preparing waits for the writer's connection,
+	// which a transaction that needs the lock may hold.
+	for _, q := range qs {
+		st, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, had := c.m[q]; had {
+			st.Close()
+		} else {
+			c.m[q] = st
+		}
+		c.mu.Unlock()
+	}
 }
 
 func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -246,6 +316,9 @@ func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	defer c.mu.Unlock()
 	if st, ok := c.m[query]; ok {
 		return st, nil
+	}
+	if len(c.m) >= stmtCacheMax {
+		return nil, errCacheFull
 	}
 	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
@@ -270,22 +343,46 @@ func (c *stmtCache) close() error {
 // text: prepared once per connection on a SQLite store's read pool, run
 // as it is everywhere else (in a transaction, on PostgreSQL).
 func (r *Reader) hotRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if r.stmts != nil {
-		if st, err := r.stmts.stmt(ctx, query); err == nil {
-			return st.QueryRowContext(ctx, args...)
-		}
+	if st := r.hot(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return r.q.QueryRowContext(ctx, query, args...)
 }
 
 // hotRows is hotRow for a read of several rows.
 func (r *Reader) hotRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if r.stmts != nil {
-		if st, err := r.stmts.stmt(ctx, query); err == nil {
-			return st.QueryContext(ctx, args...)
-		}
+	if st := r.hot(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
 	return r.q.QueryContext(ctx, query, args...)
+}
+
+// hot returns query prepared where r runs (stmtCache), nil to run it as
+// text.
+func (r *Reader) hot(ctx context.Context, query string) *sql.Stmt {
+	switch {
+	case r.stmts == nil:
+		return nil
+	case r.tx != nil:
+		if st := r.stmts.prepared(query); st != nil {
+			return r.tx.StmtContext(ctx, st)
+		}
+		return nil
+	}
+	st, err := r.stmts.stmt(ctx, query)
+	if err != nil {
+		return nil
+	}
+	return st
+}
+
+// hotExec is ExecContext for a write with a fixed text that a hot path
+// runs (an xAPI batch's INSERTs): prepared on a SQLite writer (stmtCache).
+func (tx *Tx) hotExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.hot(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
 }
 
 // querier is what a Reader reads through: *sql.DB or *sql.Tx.
@@ -296,7 +393,7 @@ type querier interface {
 
 // eachRow runs a read and calls row for each row of its result.
 func (r *Reader) eachRow(ctx context.Context, query string, args []any, row func(*sql.Rows) error) error {
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	rows, err := r.hotRows(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -342,6 +439,12 @@ type Tx struct {
 // InTx runs fn in one write transaction, committing if fn returns nil and
 // rolling back otherwise (also when fn panics).
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
+	if s.wstmts != nil {
+		// Statements first met in this transaction are prepared once it
+		// has committed or rolled back (deferred first, so run last) and
+		// the writer's one connection is free.
+		defer s.wstmts.prepareWanted(ctx)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -355,7 +458,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	t := &Tx{Tx: tx, Reader: &Reader{q: tx, dialect: s.dialect}, Dialect: s.dialect, store: s}
+	t := &Tx{Tx: tx, Reader: &Reader{q: tx, dialect: s.dialect, stmts: s.wstmts, tx: tx}, Dialect: s.dialect, store: s}
 	if err = fn(t); err != nil {
 		return err
 	}

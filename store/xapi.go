@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -9,27 +10,50 @@ import (
 	"steward/learning"
 )
 
-// StatementHash returns the content hash of the accepted xAPI statement
-// with id, "" for none.
-func (r *Reader) StatementHash(ctx context.Context, id string) (string, error) {
-	var h string
-	err := r.hotRow(ctx, `SELECT content_hash FROM xapi_statements WHERE id = $1`, id).Scan(&h)
-	if isNoRows(err) {
-		return "", nil
-	}
+// StatementHashes returns the content hashes of the accepted xAPI
+// statements among ids, by id; an id never accepted is absent.
+func (r *Reader) StatementHashes(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	err := eachRowIn(ctx, r, `id`, ids, func(cond string) string {
+		return `SELECT id, content_hash FROM xapi_statements WHERE ` + cond
+	}, nil, func(rows *sql.Rows) error {
+		var id, h string
+		if err := rows.Scan(&id, &h); err != nil {
+			return err
+		}
+		out[id] = h
+		return nil
+	})
 	if err != nil {
-		return "", fmt.Errorf("store: statement %s: %w", id, err)
+		return nil, fmt.Errorf("store: hashes of %d statements: %w", len(ids), err)
 	}
-	return h, nil
+	return out, nil
 }
 
-// InsertStatement notes an accepted xAPI statement by id: the key it
+// Statement is an accepted xAPI statement as kept: its id, the key it
 // came with, its content hash and verb (no personal value).
-func (tx *Tx) InsertStatement(ctx context.Context, id, keyID, contentHash, verb string, at time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO xapi_statements (id, key_id, content_hash, verb, stored_at) VALUES ($1, $2, $3, $4, $5)`,
-		id, keyID, contentHash, verb, at.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("store: insert statement %s: %w", id, err)
+type Statement struct {
+	ID, KeyID, ContentHash, Verb string
+	StoredAt                     time.Time
+}
+
+// statementInsertRows is the most statements one INSERT carries.
+const statementInsertRows = 200
+
+// InsertStatements notes accepted xAPI statements, a few hundred rows to
+// a statement.
+func (tx *Tx) InsertStatements(ctx context.Context, sts []Statement) error {
+	for len(sts) > 0 {
+		part := sts[:min(len(sts), statementInsertRows)]
+		sts = sts[len(part):]
+		args := make([]any, 0, 5*len(part))
+		for _, s := range part {
+			args = append(args, s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli())
+		}
+		q := valuesSQL(tx.Dialect, `INSERT INTO xapi_statements (id, key_id, content_hash, verb, stored_at)`, len(part), 5)
+		if _, err := tx.hotExec(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: insert statements %s-%s: %w", part[0].ID, part[len(part)-1].ID, err)
+		}
 	}
 	return nil
 }

@@ -69,27 +69,33 @@ func (s *Service) Accept(ctx context.Context, key *apikey.Key, sts []xapi.Statem
 	}
 	by := audit.System("xapi." + key.ID)
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		out.Stored = 0
-		now := s.Clock.Now()
-		done := map[string]bool{}
-		// A batch is mostly one person or one course: each is looked up
-		// once per request.
-		c := &lookups{actors: map[string]*account.Account{}, courses: map[string]*learning.Course{}}
+		b := &batch{by: by, now: s.Clock.Now(), accredited: map[string]bool{},
+			actors: map[string]*account.Account{}, courses: map[string]*learning.Course{}}
+		had, err := tx.StatementHashes(ctx, out.IDs)
+		if err != nil {
+			return err
+		}
+		done := make(map[string]bool, len(sts))
 		for i := range sts {
 			st := &sts[i]
 			if done[st.ID] {
 				continue // the same statement twice in one batch
 			}
 			done[st.ID] = true
-			stored, err := s.storeOne(ctx, tx, c, by, key, st, now)
-			if err != nil {
+			hash := st.Hash()
+			if h, ok := had[st.ID]; ok {
+				if h == hash {
+					continue
+				}
+				return withIndex(steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID), i)
+			}
+			if err := s.add(ctx, tx, b, st); err != nil {
 				return withIndex(err, i)
 			}
-			if stored {
-				out.Stored++
-			}
+			b.statements = append(b.statements, store.Statement{ID: st.ID, KeyID: key.ID, ContentHash: hash, Verb: st.Verb, StoredAt: b.now})
 		}
-		return nil
+		out.Stored = len(b.statements)
+		return s.write(ctx, tx, b)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("xapi: store %d statements: %w", len(sts), err)
@@ -104,41 +110,47 @@ func withIndex(err error, i int) error {
 	return err
 }
 
-// lookups remember a request's actors and courses by name and activity.
-type lookups struct {
-	actors  map[string]*account.Account
-	courses map[string]*learning.Course
+// batch is what one request stores, gathered statement by statement and
+// written together (a few multi-row statements, not ten per statement:
+// issue 16's throughput). A batch is mostly one person or one course:
+// each is looked up once per request.
+type batch struct {
+	by  audit.Actor
+	now time.Time
+	// records and their audit entries, in the same order; an entry's
+	// object id is its record's, known once the records are written.
+	records    []*store.Record
+	entries    []audit.Entry
+	statements []store.Statement
+	// accredited holds the person and course pairs whose accreditation
+	// this request has decided, so a course passed twice in one batch
+	// earns one record.
+	accredited map[string]bool
+	actors     map[string]*account.Account
+	courses    map[string]*learning.Course
 }
 
-func (s *Service) storeOne(ctx context.Context, tx *store.Tx, c *lookups, by audit.Actor, key *apikey.Key, st *xapi.Statement, now time.Time) (bool, error) {
-	hash := st.Hash()
-	had, err := tx.StatementHash(ctx, st.ID)
-	if err != nil {
-		return false, err
-	}
-	if had == hash {
-		return false, nil
-	}
-	if had != "" {
-		return false, steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID)
-	}
-	acct := c.actors[st.HomePage+"\x00"+st.Name]
+// add gathers the records statement st makes: its learning result and,
+// for a pass that earns points, the person's accreditation for the course.
+func (s *Service) add(ctx context.Context, tx *store.Tx, b *batch, st *xapi.Statement) error {
+	var err error
+	acct := b.actors[st.HomePage+"\x00"+st.Name]
 	if acct == nil {
 		if acct, err = s.actor(ctx, tx, st); err != nil {
-			return false, err
+			return err
 		}
-		c.actors[st.HomePage+"\x00"+st.Name] = acct
+		b.actors[st.HomePage+"\x00"+st.Name] = acct
 	}
-	course := c.courses[st.Activity]
+	course := b.courses[st.Activity]
 	if course == nil {
 		if course, err = s.course(ctx, tx, st); err != nil {
-			return false, err
+			return err
 		}
-		c.courses[st.Activity] = course
+		b.courses[st.Activity] = course
 	}
 	at := st.Timestamp
 	if at.IsZero() {
-		at = now
+		at = b.now
 	}
 	day := at.UTC().Format(time.DateOnly)
 	vals := map[string]string{}
@@ -163,15 +175,36 @@ func (s *Service) storeOne(ctx context.Context, tx *store.Tx, c *lookups, by aud
 		put("completed_at", day)
 	}
 	pseudo := audit.Pseudonym(acct.Pseudonym)
-	if err := s.insert(ctx, tx, by, acct.ID, pseudo, ResultKind, audit.LearningResultCreate, vals, now); err != nil {
-		return false, err
-	}
+	b.add(acct.ID, pseudo, ResultKind, audit.LearningResultCreate, vals)
 	if st.Passed() {
-		if err := s.accredit(ctx, tx, by, acct.ID, pseudo, course, day, now); err != nil {
-			return false, err
-		}
+		return s.accredit(ctx, tx, b, acct.ID, pseudo, course, day)
 	}
-	return true, tx.InsertStatement(ctx, st.ID, key.ID, hash, st.Verb, now)
+	return nil
+}
+
+// add gathers one record and its audit entry (ids and field names only).
+func (b *batch) add(subject string, pseudo audit.Pseudonym, kind string, action audit.Action, vals map[string]string) {
+	b.records = append(b.records, &store.Record{Subject: subject, Kind: kind, CreatedAt: b.now, Values: vals})
+	fields := make([]string, 0, len(vals))
+	for f := range vals {
+		fields = append(fields, kind+"."+f)
+	}
+	b.entries = append(b.entries, audit.Entry{Actor: b.by, Action: action, ObjectKind: kind, Subject: pseudo, Fields: fields})
+}
+
+// write stores a batch: its records with their values, their audit
+// entries, and the statements' ids.
+func (s *Service) write(ctx context.Context, tx *store.Tx, b *batch) error {
+	if err := tx.InsertRecords(ctx, s.Policy, b.records); err != nil {
+		return err
+	}
+	for i, r := range b.records {
+		b.entries[i].ObjectID = strconv.FormatInt(r.ID, 10)
+	}
+	if err := s.Audit.Record(ctx, tx, b.entries...); err != nil {
+		return err
+	}
+	return tx.InsertStatements(ctx, b.statements)
 }
 
 // actor finds the person a statement is about: its account's homePage
@@ -226,15 +259,16 @@ func (s *Service) course(ctx context.Context, tx *store.Tx, st *xapi.Statement) 
 // one register number; the record keeps the most points the course earns
 // in any register, and the export writes each register's own points from
 // the catalogue (docs/accreditation.md).
-func (s *Service) accredit(ctx context.Context, tx *store.Tx, by audit.Actor, subject string, pseudo audit.Pseudonym, c *learning.Course, day string, now time.Time) error {
+func (s *Service) accredit(ctx context.Context, tx *store.Tx, b *batch, subject string, pseudo audit.Pseudonym, c *learning.Course, day string) error {
 	rec := s.Policy.Record(AccreditationKind)
 	points := 0
 	for _, p := range c.Points {
 		points = max(points, p.Points)
 	}
-	if rec == nil || points == 0 {
+	if rec == nil || points == 0 || b.accredited[subject+"\x00"+c.Slug] {
 		return nil
 	}
+	b.accredited[subject+"\x00"+c.Slug] = true
 	if id, err := tx.RecordWithValue(ctx, subject, AccreditationKind, "course", c.Slug); err != nil || id != 0 {
 		return err
 	}
@@ -244,18 +278,6 @@ func (s *Service) accredit(ctx context.Context, tx *store.Tx, by audit.Actor, su
 			vals[f] = v
 		}
 	}
-	return s.insert(ctx, tx, by, subject, pseudo, AccreditationKind, audit.AccreditationCreate, vals, now)
-}
-
-func (s *Service) insert(ctx context.Context, tx *store.Tx, by audit.Actor, subject string, pseudo audit.Pseudonym, kind string, action audit.Action, vals map[string]string, now time.Time) error {
-	r := &store.Record{Subject: subject, Kind: kind, CreatedAt: now, Values: vals}
-	if err := tx.InsertRecord(ctx, s.Policy, r); err != nil {
-		return err
-	}
-	fields := make([]string, 0, len(vals))
-	for f := range vals {
-		fields = append(fields, kind+"."+f)
-	}
-	return s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: action, ObjectKind: kind,
-		ObjectID: strconv.FormatInt(r.ID, 10), Subject: pseudo, Fields: fields})
+	b.add(subject, pseudo, AccreditationKind, audit.AccreditationCreate, vals)
+	return nil
 }

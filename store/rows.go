@@ -1,0 +1,35 @@
+package store
+
+import "strings"
+
+// valuesSQL is head followed by a VALUES list of rows tuples of cols
+// parameters each: the one way store writes a multi-row INSERT. SQLite
+// gets "?" placeholders: it resolves "$n" names through a linear list,
+// which makes a statement with thousands of them quadratic to prepare and
+// bind; PostgreSQL gets $1, $2, ….
+func valuesSQL(d Dialect, head string, rows, cols int) string {
+	var b strings.Builder
+	b.Grow(len(head) + rows*cols*5)
+	b.WriteString(head)
+	b.WriteString(" VALUES ")
+	p := 1
+	for i := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			if d == SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteString(placeholder(p))
+				p++
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
