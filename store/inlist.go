@@ -55,7 +55,7 @@ func inList[T string | int64](d Dialect, n int, vals []T) (string, any) {
 	return `SELECT value FROM json_each(` + placeholder(n) + `)`, string(b)
 }
 
-// eachRowIn runs a read whose condition includes "expr is one of vals"
+// eachRowIn runs a read, kept prepared (its text is fixed), whose condition includes "expr is one of vals"
 // once per part of vals of at most inChunk values, and calls row for each
 // row of every part's result. query returns the statement with the part's
 // condition (in) in its place; args are the parameters before it, so the
@@ -66,7 +66,7 @@ func eachRowIn[T string | int64](ctx context.Context, r *Reader, expr string, va
 		part := vals[:min(len(vals), inChunk)]
 		vals = vals[len(part):]
 		cond, arg := in(r.dialect, expr, n, part)
-		if err := r.eachRow(ctx, query(cond), append(args[:n-1:n-1], arg), row); err != nil {
+		if err := r.eachHotRow(ctx, query(cond), append(args[:n-1:n-1], arg), row); err != nil {
 			return err
 		}
 	}

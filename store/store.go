@@ -393,7 +393,19 @@ type querier interface {
 
 // eachRow runs a read and calls row for each row of its result.
 func (r *Reader) eachRow(ctx context.Context, query string, args []any, row func(*sql.Rows) error) error {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	return eachOf(rows, err, row)
+}
+
+// eachHotRow is eachRow for a read with a fixed text (eachRowIn's: the
+// values travel as one parameter), kept prepared as hotRows does.
+func (r *Reader) eachHotRow(ctx context.Context, query string, args []any, row func(*sql.Rows) error) error {
 	rows, err := r.hotRows(ctx, query, args...)
+	return eachOf(rows, err, row)
+}
+
+// eachOf calls row for each row of a read's result.
+func eachOf(rows *sql.Rows, err error, row func(*sql.Rows) error) error {
 	if err != nil {
 		return err
 	}
