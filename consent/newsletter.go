@@ -253,31 +253,50 @@ func (n *Newsletter) Confirm(ctx context.Context, token string) (string, error) 
 	return id, nil
 }
 
-// UnsubscribeToken returns the token of subject's unsubscribe links. It is
-// bound to the subject id, not to the address, so it keeps working after
-// the person changes their e-mail address, and it cannot be forged
-// without the site's key.
-func (n *Newsletter) UnsubscribeToken(subject string) string {
+// The stop links (RFC 8058 one-click): every newsletter issue carries one
+// that withdraws newsletter consent, every panel invitation one that
+// withdraws the research panel's (issue 18 item 7). One mechanism for
+// both: a token bound to the purpose and the subject id — not the
+// address, so it keeps working after the person changes it — that cannot
+// be forged without the site's key, and a page whose button (or the mail
+// client's one-click POST) withdraws at once. Using a link again changes
+// nothing.
+
+// stopPaths are the pages of the stop links, per purpose.
+var stopPaths = map[string]string{NewsletterPurpose: "/newsletter/unsubscribe", PanelPurpose: "/panel/unsubscribe"}
+
+// StopToken returns the token of subject's stop links for purpose.
+func (n *Newsletter) StopToken(purpose, subject string) string {
 	m := hmac.New(sha256.New, n.UnsubKey)
-	m.Write([]byte("unsubscribe\x00" + NewsletterPurpose + "\x00" + subject))
+	m.Write([]byte("unsubscribe\x00" + purpose + "\x00" + subject))
 	return subject + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
-// UnsubscribeURL is the link in every newsletter (RFC 8058: the same URL
-// takes a one-click POST).
-func (n *Newsletter) UnsubscribeURL(subject string) string {
-	return n.BaseURL + "/newsletter/unsubscribe?token=" + url.QueryEscape(n.UnsubscribeToken(subject))
+// StopURL is the link in every mail of a mailing for purpose that stops
+// it (RFC 8058: the same URL takes a one-click POST).
+func (n *Newsletter) StopURL(purpose, subject string) string {
+	return n.BaseURL + stopPaths[purpose] + "?token=" + url.QueryEscape(n.StopToken(purpose, subject))
 }
 
-// Unsubscribe withdraws newsletter consent for the token's subject at
-// once (Art. 7(3)). A forged token is EINVALID; using a link again
-// changes nothing.
-func (n *Newsletter) Unsubscribe(ctx context.Context, token, lang string) (string, error) {
+// UnsubscribeToken is the token of subject's newsletter stop links.
+func (n *Newsletter) UnsubscribeToken(subject string) string {
+	return n.StopToken(NewsletterPurpose, subject)
+}
+
+// UnsubscribeURL is the stop link of every newsletter issue.
+func (n *Newsletter) UnsubscribeURL(subject string) string {
+	return n.StopURL(NewsletterPurpose, subject)
+}
+
+// Stop withdraws consent for purpose for the token's subject at once
+// (Art. 7(3)). A forged token, or one of another purpose, is EINVALID;
+// using a link again changes nothing.
+func (n *Newsletter) Stop(ctx context.Context, purpose, token, lang string) (string, error) {
 	subject, _, ok := strings.Cut(token, ".")
-	if !ok || !hmac.Equal([]byte(n.UnsubscribeToken(subject)), []byte(token)) {
+	p := n.Consent.Policy.Purpose(purpose)
+	if !ok || p == nil || p.Consent == nil || stopPaths[purpose] == "" || !hmac.Equal([]byte(n.StopToken(purpose, subject)), []byte(token)) {
 		return "", steward.Errorf(steward.EINVALID, "error.unsubscribe_link_invalid")
 	}
-	p := n.Consent.Policy.Purpose(NewsletterPurpose)
 	ch := policy.ChannelSettings
 	if !hasChannel(p, ch) {
 		ch = p.Consent.Channels[0]
@@ -285,10 +304,16 @@ func (n *Newsletter) Unsubscribe(ctx context.Context, token, lang string) (strin
 	if lang != "en" {
 		lang = "nl"
 	}
-	if _, err := n.Consent.Apply(ctx, Change{Subject: subject, Purpose: NewsletterPurpose, Given: false, Channel: ch, Lang: lang}); err != nil {
+	if _, err := n.Consent.Apply(ctx, Change{Subject: subject, Purpose: purpose, Given: false, Channel: ch, Lang: lang}); err != nil {
 		return "", err
 	}
 	return subject, nil
+}
+
+// Unsubscribe withdraws newsletter consent for the token's subject
+// (Stop).
+func (n *Newsletter) Unsubscribe(ctx context.Context, token, lang string) (string, error) {
+	return n.Stop(ctx, NewsletterPurpose, token, lang)
 }
 
 func tokenHash(token string) string {

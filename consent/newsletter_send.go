@@ -81,35 +81,16 @@ func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress fun
 	if err != nil {
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
-	rep.Send, rep.Resumed = run.ID, run.Resumed
 	tailor, err := n.tailor(ctx, p, is, run)
 	if err != nil {
 		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
-	after := ""
-	for {
-		cands, err := n.Consent.Store.ConsentSubjectsGiven(ctx, p.ID, after, batch)
-		if err != nil {
-			return rep, fmt.Errorf("consent: newsletter send: %w", err)
-		}
-		if len(cands) == 0 {
-			break
-		}
-		after = cands[len(cands)-1]
-		b, err := n.sendBatch(ctx, run, p, is, tailor, cands)
-		if err != nil {
-			return rep, fmt.Errorf("consent: newsletter send %d: %w", run.ID, err)
-		}
-		rep.add(b)
-		if progress != nil {
-			progress(rep)
-		}
-	}
-	err = n.Consent.Store.InTx(ctx, func(tx *store.Tx) error { return tx.FinishNewsletterSend(ctx, run.ID, n.Clock.Now()) })
-	if err != nil {
-		return rep, fmt.Errorf("consent: newsletter send: %w", err)
-	}
-	return rep, nil
+	return n.run(ctx, mailing{run: run, purpose: p, resend: is.Resend, tailor: tailor,
+		message: func(subj, addr, part string) mailer.Message {
+			unsub := n.UnsubscribeURL(subj)
+			return mailer.Message{Kind: mailer.KindNewsletter, SubjectID: subj, To: addr, Subject: is.Subject,
+				Text: n.issueText(is, part, unsub), Headers: oneClick(unsub), Bulk: true}
+		}}, batch, progress)
 }
 
 // withPolicyChanges returns the issue's body with an item "the privacy
@@ -192,67 +173,6 @@ func contentHash(is Issue) string {
 	return hex.EncodeToString(h[:])
 }
 
-// sendBatch handles one batch of candidates in one write transaction:
-// their consent state locked and read again, the gate asked per
-// recipient, and each one allowed and not yet reached gets the issue
-// enqueued with its delivery row — with their own part when tailor is
-// set and their consent was given with the tailored notice.
-func (n *Newsletter) sendBatch(ctx context.Context, run store.NewsletterSend, p *policy.Purpose, is Issue, tailor Tailor, cands []string) (SendReport, error) {
-	send := run.ID
-	var b SendReport
-	err := n.Consent.Store.InTx(ctx, func(tx *store.Tx) error {
-		b = SendReport{}
-		if err := tx.LockConsentStates(ctx, p.ID, cands); err != nil {
-			return err
-		}
-		// Reached already: by this run (a resumed run), or by any run of
-		// the same issue unless it is sent again on purpose.
-		var done map[string]bool
-		var err error
-		if is.Resend {
-			done, err = tx.NewsletterDelivered(ctx, send, cands)
-		} else {
-			done, err = tx.NewsletterIssueDelivered(ctx, p.ID, run.ContentHash, cands)
-		}
-		if err != nil {
-			return err
-		}
-		allowed, tailored, err := n.allowedNow(ctx, tx.Reader, p, cands)
-		if err != nil {
-			return err
-		}
-		addrs, err := tx.NewsletterAddresses(ctx, cands)
-		if err != nil {
-			return err
-		}
-		parts, err := n.parts(ctx, tx.Reader, tailor, cands, func(s string) bool { return !done[s] && allowed[s] && tailored[s] })
-		if err != nil {
-			return err
-		}
-		at := n.Clock.Now()
-		for _, subj := range cands {
-			b.Candidates++
-			switch {
-			case done[subj]:
-				b.Already++
-				continue
-			case !allowed[subj] || addrs[subj] == "":
-				b.Skipped++
-				continue
-			}
-			if err := n.enqueueIssue(ctx, tx, send, is, parts[subj], subj, addrs[subj], at); err != nil {
-				return err
-			}
-			b.Enqueued++
-			if parts[subj] != "" {
-				b.Tailored++
-			}
-		}
-		return nil
-	})
-	return b, err
-}
-
 // parts are the tailored parts of the subjects want keeps; none without
 // a tailor.
 func (n *Newsletter) parts(ctx context.Context, r *store.Reader, tailor Tailor, cands []string, want func(string) bool) (map[string]string, error) {
@@ -281,24 +201,6 @@ func (n *Newsletter) issueText(is Issue, part, unsub string) string {
 	return body + "\n\n-- \n" + n.text(is.Lang, "mail.newsletter.footer", "link", unsub) + "\n"
 }
 
-// enqueueIssue puts the issue in the outbox for one recipient, with their
-// own part if any, the unsubscribe link in its footer and headers, and
-// records the delivery so a resumed run skips them.
-func (n *Newsletter) enqueueIssue(ctx context.Context, tx *store.Tx, send int64, is Issue, part, subj, addr string, at time.Time) error {
-	unsub := n.UnsubscribeURL(subj)
-	body := n.issueText(is, part, unsub)
-	id, err := mailer.Enqueue(ctx, tx, at, mailer.Message{Kind: mailer.KindNewsletter, SubjectID: subj, To: addr,
-		Subject: is.Subject, Text: body, Headers: map[string]string{
-			// RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
-			"List-Unsubscribe":      "<" + unsub + ">",
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-		}, Bulk: true})
-	if err != nil {
-		return err
-	}
-	return tx.RecordNewsletterDelivery(ctx, send, subj, id, at)
-}
-
 // add counts a batch into the run's report.
 func (r *SendReport) add(b SendReport) {
 	r.Candidates += b.Candidates
@@ -308,21 +210,33 @@ func (r *SendReport) add(b SendReport) {
 	r.Tailored += b.Tailored
 }
 
-// StopNewsletterMail deletes subject's newsletter issues that are still
-// waiting in the outbox, in the caller's transaction, so that none goes
-// out once the newsletter may no longer be sent to them: Service.Record
-// calls it when the newsletter purpose is withdrawn (Art. 7(3)), and a
-// restriction or objection that stops the newsletter should call it in
-// the transaction that sets the limit (until then the outbox's claim
-// drops such mail before sending, store.ClaimDueMail). An issue a
-// dispatcher has already claimed is in flight and cannot be stopped
-// (store.Tx.DropUnsentMail). Sends are audited nowhere, so the drop is not
-// either; the withdrawal that causes it is.
-func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now time.Time) error {
-	if _, err := tx.DropUnsentMail(ctx, subject, string(mailer.KindNewsletter), now); err != nil {
-		return fmt.Errorf("consent: stop newsletter: %w", err)
+// mailKinds are the outbox kinds of each purpose's mailings.
+var mailKinds = map[string]mailer.Kind{NewsletterPurpose: mailer.KindNewsletter, PanelPurpose: mailer.KindPanelInvitation}
+
+// StopMailing deletes subject's mail of purpose's mailings (newsletter
+// issues, panel invitations) that is still waiting in the outbox, in the
+// caller's transaction, so that none goes out once the purpose's mail may
+// no longer be sent to them: Service.Record calls it when the purpose is
+// withdrawn (Art. 7(3)), the rights desk when it sets a restriction or an
+// objection (until then the outbox's claim drops newsletter mail before
+// sending, store.ClaimDueMail). Mail a dispatcher has already claimed is
+// in flight and cannot be stopped (store.Tx.DropUnsentMail). Sends are
+// audited nowhere, so the drop is not either; the withdrawal that causes
+// it is. A purpose without mailings has nothing to stop.
+func StopMailing(ctx context.Context, tx *store.Tx, subject, purpose string, now time.Time) error {
+	kind, ok := mailKinds[purpose]
+	if !ok {
+		return nil
+	}
+	if _, err := tx.DropUnsentMail(ctx, subject, string(kind), now); err != nil {
+		return fmt.Errorf("consent: stop %s mail: %w", purpose, err)
 	}
 	return nil
+}
+
+// StopNewsletterMail is StopMailing for the newsletter.
+func StopNewsletterMail(ctx context.Context, tx *store.Tx, subject string, now time.Time) error {
+	return StopMailing(ctx, tx, subject, NewsletterPurpose, now)
 }
 
 // allowedNow applies the gate's rule for purpose p to each subject with

@@ -88,9 +88,9 @@ func validSubject(s string) bool {
 // first; one bad change writes nothing. A change that repeats the current
 // state with the same wording is not written again (a replayed
 // unsubscribe link changes nothing). It returns the records written.
-// Withdrawing the newsletter purpose also deletes the person's newsletter
-// issues still waiting in the outbox (StopNewsletterMail), in the same
-// transaction: withdrawal takes effect at once (Art. 7(3), R2).
+// Withdrawing the newsletter or research-panel purpose also deletes the
+// person's issues or invitations still waiting in the outbox
+// (StopMailing), in the same transaction: withdrawal takes effect at once (Art. 7(3), R2).
 func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) ([]Record, error) {
 	purposes := make([]*policy.Purpose, len(changes))
 	for i, c := range changes {
@@ -121,16 +121,18 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 		if c.NoticeHash != "" {
 			hash = c.NoticeHash
 		}
-		// Withdrawing the newsletter stops the issues queued for the
-		// person, also when the state already says withdrawn.
-		stop := c.Purpose == NewsletterPurpose && !c.Given
+		// Withdrawing the newsletter or the panel stops the issues or
+		// invitations queued for the person, also when the state already
+		// says withdrawn.
+		_, mailed := mailKinds[c.Purpose]
+		stop := mailed && !c.Given
 		latest, err := tx.ConsentStatesFor(ctx, c.Purpose, []string{c.Subject})
 		if err != nil {
 			return nil, fmt.Errorf("consent: record: %w", err)
 		}
 		if cur, ok := latest[c.Subject]; ok && cur.Given == c.Given && (cur.NoticeHash == hash || !c.Given) {
 			if stop {
-				if err := StopNewsletterMail(ctx, tx, c.Subject, now); err != nil {
+				if err := StopMailing(ctx, tx, c.Subject, c.Purpose, now); err != nil {
 					return nil, err
 				}
 			}
@@ -152,7 +154,7 @@ func (s *Service) Record(ctx context.Context, tx *store.Tx, changes ...Change) (
 			// After the state is written: on PostgreSQL that waits for a
 			// sending batch holding it (store.Tx.LockConsentStates), so the
 			// delete sees the mail that batch queued.
-			if err := StopNewsletterMail(ctx, tx, c.Subject, now); err != nil {
+			if err := StopMailing(ctx, tx, c.Subject, c.Purpose, now); err != nil {
 				return nil, err
 			}
 		}

@@ -33,6 +33,9 @@ const (
 	KindNewsletterConfirm Kind = "newsletter_confirm"
 	// KindNewsletter is one issue of a newsletter (R2, Z4).
 	KindNewsletter Kind = "newsletter"
+	// KindPanelInvitation invites a member of the research panel to a
+	// survey (Z4, issue 18 item 7).
+	KindPanelInvitation Kind = "panel_invitation"
 	// KindRetentionWarning warns before an inactive account is anonymised (Z9).
 	KindRetentionWarning Kind = "retention_warning"
 	// KindPolicyChange tells people directly affected by a policy change (Z11).

@@ -87,7 +87,7 @@ var runtimeFamilies = []string{
 
 // notKeys are literals in a catalogue namespace that name something else:
 // audit actions and a file name.
-var notKeys = map[string]bool{"profile.update": true, "staff.view": true, "data.json": true, "newsletter.preview": true}
+var notKeys = map[string]bool{"profile.update": true, "staff.view": true, "data.json": true, "newsletter.preview": true, "panel.invite": true}
 
 // keyLiteral is what a catalogue key looks like: lower-case parts joined
 // by dots.

@@ -125,17 +125,22 @@ func (s *Server) newsletterConfirm(w http.ResponseWriter, r *http.Request) {
 	s.message(w, r, lang, http.StatusOK, "newsletter.confirmed_title", "newsletter.confirmed")
 }
 
-// newsletterUnsubscribe withdraws newsletter consent at once. It answers
-// the RFC 8058 one-click POST (body List-Unsubscribe=One-Click, token in
-// the URL) and the button of the unsubscribe page alike.
-func (s *Server) newsletterUnsubscribe(w http.ResponseWriter, r *http.Request) {
-	lang := mustLang(r)
-	r.ParseForm()
-	subject, err := s.consent.newsletter.Unsubscribe(r.Context(), r.Form.Get("token"), lang)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+// stopMailing answers a mailing's stop link (consent.Newsletter.Stop):
+// it withdraws consent for purpose at once — the newsletter's unsubscribe
+// link, the panel invitation's "stop inviting me" — and says so in
+// words. It answers the RFC 8058 one-click POST (body
+// List-Unsubscribe=One-Click, token in the URL) and the button of the
+// link's page alike.
+func (s *Server) stopMailing(purpose, titleKey, textKey string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		lang := mustLang(r)
+		r.ParseForm()
+		subject, err := s.consent.newsletter.Stop(r.Context(), purpose, r.Form.Get("token"), lang)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.cfg.Log.Info("mailing stopped", "request_id", RequestID(r.Context()), "subject", subject, "purpose", purpose)
+		s.message(w, r, lang, http.StatusOK, titleKey, textKey)
 	}
-	s.cfg.Log.Info("newsletter unsubscribe", "request_id", RequestID(r.Context()), "subject", subject, "purpose", consent.NewsletterPurpose)
-	s.message(w, r, lang, http.StatusOK, "newsletter.unsubscribed_title", "newsletter.unsubscribed")
 }

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"steward/consent"
+)
 
 // router is what routes registers on: the server's *http.ServeMux, or a
 // test's list of the patterns (docs/api.md must list every /api/ route).
@@ -82,7 +86,10 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /newsletter/confirm", s.newsletterTokenPage("/newsletter/confirm", "newsletter.confirm_title", "newsletter.confirm_button"))
 	mux.HandleFunc("POST /newsletter/confirm", s.newsletterConfirm)
 	mux.HandleFunc("GET /newsletter/unsubscribe", s.newsletterTokenPage("/newsletter/unsubscribe", "newsletter.unsubscribe_title", "newsletter.unsubscribe_button"))
-	mux.HandleFunc("POST /newsletter/unsubscribe", s.newsletterUnsubscribe)
+	mux.HandleFunc("POST /newsletter/unsubscribe", s.stopMailing(consent.NewsletterPurpose, "newsletter.unsubscribed_title", "newsletter.unsubscribed"))
+	// The research panel's invitations (issue 18 item 7) stop the same way.
+	mux.HandleFunc("GET /panel/unsubscribe", s.newsletterTokenPage("/panel/unsubscribe", "panel.unsubscribe_title", "panel.unsubscribe_button"))
+	mux.HandleFunc("POST /panel/unsubscribe", s.stopMailing(consent.PanelPurpose, "panel.unsubscribed_title", "panel.unsubscribed"))
 	// Data-subject rights: "My data", export, erasure, restriction,
 	// objection, requests, and the staff request queue (issue 7).
 	mux.HandleFunc("GET /account/data", s.accountData)

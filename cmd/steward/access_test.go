@@ -69,6 +69,7 @@ func commandArgs(t *testing.T, pol string) map[string][]string {
 		"organisations list":          {},
 		"organisations remove-member": {"anna@example.org", "--organisation", "org-1"},
 		"panel export":                {"--policy", testkit.PolicyPath(t, "zorginspirator")},
+		"panel invite":                {"--policy", testkit.PolicyPath(t, "zorginspirator"), "--survey", "https://survey.example/s1", "--base-url", "https://site.example"},
 		"partners export":             {"--partner", "fwg", "--out", filepath.Join(files, "fwg.csv"), "--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"catalogue import":            {filepath.Join(testkit.RepoRoot(t), "policies", "content", "zorginspirator-catalogue.json"), "--policy", testkit.PolicyPath(t, "zorginspirator")},
 		"policy check":                {pol},
@@ -227,7 +228,7 @@ func TestCommandsElsewhereRefuseToMakeKeys(t *testing.T) {
 	for k, v := range env {
 		withAudit[k] = v
 	}
-	for _, name := range []string{"consent receipt", "newsletter send"} {
+	for _, name := range []string{"consent receipt", "newsletter send", "panel invite"} {
 		check(t, name, withAudit, "./steward-consent.key", consentKey.ID())
 	}
 	// 'mail list' reads, but shown unmasked the recipients are an audited

@@ -43,6 +43,7 @@ var commandTable = []command{
 	{name: "organisations list", summary: "list the organisations with their number of members", db: existingDB, run: runOrganisationsList},
 	{name: "organisations remove-member", summary: "end a person's membership of an organisation (audited)", db: auditedDB, run: runOrganisationsRemoveMember},
 	{name: "panel export", summary: "write the research-panel invitation list (only those consenting now); audited", db: auditedDB, run: runPanelExport},
+	{name: "panel invite", summary: "mail a survey invitation to everyone whose panel consent stands now (resumable, once per survey); audited", db: auditedDB, run: runPanelInvite},
 	{name: "partners export", summary: "write the k-anonymous export for an analysis partner and its report (Z6; nothing if k cannot be met; audited)", db: auditedDB, run: runPartnersExport},
 	{name: "policy check", summary: "validate policy files; list every problem as file:line:col", db: noDB, run: runPolicyCheck},
 	{name: "policy diff", summary: "list what changed between two policy files or published versions, substance first", db: existingDB, run: runPolicyDiff},

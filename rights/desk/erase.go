@@ -78,10 +78,13 @@ func (d *Desk) RestrictInTx(ctx context.Context, tx *store.Tx, subjectID, reason
 		Purpose: consent.AllPurposes, Since: d.Clock.Now(), Reason: reason}); err != nil {
 		return err
 	}
-	// Processing stops at once: a newsletter issue already queued for the
-	// person goes with the restriction, not at the next claim.
-	if err := consent.StopNewsletterMail(ctx, tx, subjectID, d.Clock.Now()); err != nil {
-		return err
+	// Processing stops at once: a newsletter issue or panel invitation
+	// already queued for the person goes with the restriction, not at the
+	// next claim.
+	for _, purpose := range []string{consent.NewsletterPurpose, consent.PanelPurpose} {
+		if err := consent.StopMailing(ctx, tx, subjectID, purpose, d.Clock.Now()); err != nil {
+			return err
+		}
 	}
 	return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
 		ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{consent.LimitRestriction}})
@@ -157,10 +160,8 @@ func (d *Desk) ObjectInTx(ctx context.Context, tx *store.Tx, subjectID, purpose 
 		Purpose: purpose, Since: d.Clock.Now(), Reason: "objection"}); err != nil {
 		return err
 	}
-	if purpose == consent.NewsletterPurpose {
-		if err := consent.StopNewsletterMail(ctx, tx, subjectID, d.Clock.Now()); err != nil {
-			return err
-		}
+	if err := consent.StopMailing(ctx, tx, subjectID, purpose, d.Clock.Now()); err != nil {
+		return err
 	}
 	return d.record(ctx, tx, audit.Entry{Actor: actor, Action: audit.AccountRestrict, ObjectKind: "account",
 		ObjectID: subjectID, Subject: audit.Pseudonym(st.Pseudonym), Fields: []string{consent.LimitObjection, purpose}})
