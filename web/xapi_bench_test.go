@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,48 +19,79 @@ import (
 // ≥ 20,000/s batched): each op is one POST of one statement, or of a batch
 // of 100, each statement a new learning_result record with its audit
 // entry in the request's one transaction. Reported as statements/s.
+//
+// clients is how many requests are in flight at once: one client posting
+// one request after another, or eight at a time as a learning
+// environment's workers (or several environments) would, so commits can
+// share a flush.
 func BenchmarkXAPIStatements(b *testing.B) {
 	for _, db := range []struct {
 		name string
 		open func(testing.TB) *store.Store
 	}{{"sqlite", testkit.SQLite}, {"postgres", testkit.Postgres}} {
 		for _, batch := range []int{1, 100} {
-			b.Run(fmt.Sprintf("%s/batch%d", db.name, batch), func(b *testing.B) {
-				x := newXAPISite(b, db.open(b))
-				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
-				body := func() string {
-					parts := make([]string, batch)
-					for i := range parts {
-						parts[i] = statement(xapi.NewID(), x.srv.URL, x.lmsID, "scored", x.moodle, `{"score": {"scaled": 0.75}}`)
-					}
-					if batch == 1 {
-						return parts[0]
-					}
-					return "[" + strings.Join(parts, ",") + "]"
-				}
-				bodies := make([]string, b.N)
-				for i := range bodies {
-					bodies[i] = body()
-				}
-				b.ResetTimer()
-				start := time.Now()
-				for i := 0; i < b.N; i++ {
-					req, _ := http.NewRequest("POST", x.srv.URL+"/xapi/statements", strings.NewReader(bodies[i]))
-					req.SetBasicAuth(x.client.user, x.client.secret)
-					req.Header.Set("X-Experience-API-Version", "1.0.3")
-					req.Header.Set("Content-Type", "application/json")
-					resp, err := client.Do(req)
-					if err != nil {
-						b.Fatal(err)
-					}
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						b.Fatalf("status %d", resp.StatusCode)
-					}
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "statements/s")
-			})
+			for _, clients := range []int{1, 8} {
+				b.Run(fmt.Sprintf("%s/batch%d/c%d", db.name, batch, clients), func(b *testing.B) {
+					benchmarkXAPI(b, db.open(b), batch, clients)
+				})
+			}
 		}
 	}
+}
+
+func benchmarkXAPI(b *testing.B, s *store.Store, batch, clients int) {
+	x := newXAPISite(b, s)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	body := func() string {
+		parts := make([]string, batch)
+		for i := range parts {
+			parts[i] = statement(xapi.NewID(), x.srv.URL, x.lmsID, "scored", x.moodle, `{"score": {"scaled": 0.75}}`)
+		}
+		if batch == 1 {
+			return parts[0]
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	bodies := make([]string, b.N)
+	for i := range bodies {
+		bodies[i] = body()
+	}
+	var next atomic.Int64
+	errs := make(chan error, clients)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				req, _ := http.NewRequest("POST", x.srv.URL+"/xapi/statements", strings.NewReader(bodies[i]))
+				req.SetBasicAuth(x.client.user, x.client.secret)
+				req.Header.Set("X-Experience-API-Version", "1.0.3")
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("status %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "statements/s")
 }
