@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +12,11 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"steward/consent"
 	"steward/internal/testkit"
+	"steward/internal/wiring"
 	"steward/store"
+	"steward/web"
 )
 
 // TestBrowserAnonymousSaveThenKeepAtSignup (issue 18 items 3–5, Z1, Z2,
@@ -20,13 +25,20 @@ import (
 // saves three items — all of it only in the session cookie, no row on the
 // server — creates an account and, logging in, keeps them with one tick;
 // then fills in job and education history, sees everything with its
-// deletion date in My data and downloads the export. A second anonymous
-// session that saves and answers and then ends (the browser's session
+// deletion date in My data and downloads the export. Then (issue 18's
+// done-when, item 6) a new matching functie is imported and the
+// newsletter sent through the service 'newsletter send' uses: the person,
+// who ticked the newsletter at sign-up, receives over SMTP an issue
+// listing it; they withdraw the newsletter by clicking in their consents
+// page and the next issue reaches them no more. A second anonymous
+// session that answers and saves and then ends (the browser's session
 // cookies gone) leaves nothing anywhere.
 func TestBrowserAnonymousSaveThenKeepAtSignup(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := testkit.BrowserFor(t, 3*time.Minute)
-		st := newSite(t, s, "zorginspirator")
+		_, priv, _ := ed25519.GenerateKey(rand.Reader)
+		key := consent.NewKey(priv)
+		st := newSite(t, s, "zorginspirator", func(cfg *web.Config) { cfg.ConsentKey = key })
 		importCatalogue(t, st, catalogueItems)
 		base := st.srv.URL
 		C := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
@@ -108,6 +120,7 @@ func TestBrowserAnonymousSaveThenKeepAtSignup(t *testing.T) {
 		// Create an account, confirm it, log in keeping the session's items.
 		do("sign-up", chromedp.Click(C(`nav a[href="/signup"]`)), chromedp.WaitVisible(C(`#f-account-email`)),
 			chromedp.SendKeys(C(`#f-account-email`), "anna@example.org"), chromedp.SendKeys(C(`#f-password`), "correct horse battery"),
+			chromedp.Click(C(`#consent-newsletter input[type=checkbox]`)),
 			chromedp.Submit(C(`#f-password`)), chromedp.WaitVisible(C(`main [role=status]`)))
 		link, _ := st.mailLink(len(st.smtp.Messages()) + 1)
 		do("verify", chromedp.Navigate(link), chromedp.Click(C(`main button[type=submit]`)), chromedp.WaitVisible(C(`main [role=status]`)))
@@ -152,9 +165,59 @@ func TestBrowserAnonymousSaveThenKeepAtSignup(t *testing.T) {
 		w := &walker{t: t, ctx: ctx, st: st, lang: "nl", width: 1280, name: "career"}
 		w.download(`a[href^="/account/data/export"]`)
 
+		// A new functie that matches what Anna saved (ouderenzorg, Drenthe)
+		// and one that does not; the newsletter goes out through the
+		// service 'newsletter send' uses, with what is new since now.
+		svcs, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "zorginspirator"), Store: s, Clock: st.clock, BaseURL: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nl := svcs.Newsletter(base, key.Derive("newsletter-unsubscribe"))
+		since := st.clock.Now()
+		st.clock.Advance(time.Minute)
+		newItems := strings.TrimSuffix(strings.TrimSpace(catalogueItems), "]") + `,
+{"id":"F-7","kind":"job","title":"Zorgcoördinator dementie in Emmen","description":"Je coördineert de zorg voor bewoners met dementie.","sector":"ouderenzorg","level":"mbo4","region":"drenthe","hours":32},
+{"id":"F-8","kind":"job","title":"Apothekersassistent in Venlo","description":"Je geeft medicijnen mee en legt uit hoe ze werken.","sector":"apotheek","level":"mbo4","region":"limburg","hours":24}]`
+		importCatalogue(t, st, newItems)
+		st.clock.Advance(time.Minute)
+		mailed := len(st.smtp.Messages())
+		rep, err := nl.Send(context.Background(), consent.Issue{Subject: "Nieuws uit de zorg", Body: "Dit is er nieuw.", Lang: "nl", Since: since}, 0, nil)
+		if err != nil || rep.Enqueued != 1 || rep.Tailored != 1 {
+			t.Fatalf("send: %+v %v; want Anna's tailored issue", rep, err)
+		}
+		if _, err := st.mail.DeliverDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		issue := st.smtp.WaitFor(t, mailed+1)[mailed]
+		if to := strings.Join(issue.EnvelopeTo, ","); to != "anna@example.org" || !strings.Contains(issue.Text, "Zorgcoördinator dementie in Emmen") ||
+			!strings.Contains(issue.Text, base+"/functies/F-7") || strings.Contains(issue.Text, "Apothekersassistent") ||
+			strings.Contains(issue.Text, "Verzorgende IG dementiezorg in Assen") {
+			t.Fatalf("the issue to %s does not list exactly the new matching functie:\n%s", to, issue.Text)
+		}
+		// Withdraw the newsletter in the page; the next issue reaches her no more.
+		do("withdraw the newsletter", chromedp.Click(C(`nav a[href="/account/consents"]`)),
+			chromedp.WaitVisible(C(`#consent-newsletter p[data-state=given]`)),
+			chromedp.Click(C(`#consent-newsletter button[name=given][value="0"]`)),
+			chromedp.WaitVisible(C(`#consent-newsletter p[data-state=not-given]`)))
+		st.clock.Advance(time.Minute)
+		rep, err = nl.Send(context.Background(), consent.Issue{Subject: "Nog meer nieuws", Body: "Weer nieuw.", Lang: "nl", Since: since}, 0, nil)
+		if err != nil || rep.Enqueued != 0 {
+			t.Fatalf("send after the withdrawal: %+v %v; want nobody", rep, err)
+		}
+		if _, err := st.mail.DeliverDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(st.smtp.Messages()); n != mailed+1 {
+			t.Fatalf("%d mails after the withdrawal", n-mailed-1)
+		}
+
 		// A second anonymous session ends: nothing of it is anywhere.
 		do("log out", chromedp.Click(C(`nav form button[type=submit]`)), chromedp.WaitVisible(C(`nav a[href="/login"]`)))
 		before := countRows(t, s, `SELECT COUNT(*) FROM records`)
+		profiles := countRows(t, s, `SELECT COUNT(*) FROM profile_values`)
+		do("answer again", chromedp.Navigate(base+"/basisvragen"), chromedp.WaitVisible(C(`#questions`)),
+			chromedp.Click(C(`input[name="q.sector"][value="huisartsenzorg"]`)), chromedp.Click(C(`input[name="q.region"][value="limburg"]`)),
+			chromedp.Submit(C(`#questions`)), chromedp.WaitVisible(C(`#suits`)))
 		do("save again", chromedp.Navigate(base+"/functies/F-3"), chromedp.WaitVisible(C(`form[action="/saved"] button`)),
 			chromedp.Click(C(`form[action="/saved"] button`)), chromedp.WaitVisible(C(`main p.notice[role=status]`)))
 		if !strings.HasPrefix(visitCookie(), "v1.") {
@@ -173,6 +236,20 @@ func TestBrowserAnonymousSaveThenKeepAtSignup(t *testing.T) {
 		}
 		if n := countRows(t, s, `SELECT COUNT(*) FROM record_values WHERE value = 'F-3'`); n != 0 {
 			t.Errorf("the anonymous session's item is stored")
+		}
+		if n := countRows(t, s, `SELECT COUNT(*) FROM profile_values`); n != profiles {
+			t.Errorf("the anonymous session's answers left %d profile values", n-profiles)
+		}
+		if n := countRows(t, s, `SELECT COUNT(*) FROM profile_values WHERE value LIKE '%huisarts%' OR value LIKE '%Limburg%'`); n != 0 {
+			t.Errorf("the anonymous session's answers are stored")
+		}
+		do("the questions after the session", chromedp.Navigate(base+"/basisvragen"), chromedp.WaitVisible(C(`#questions`)))
+		checked, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.querySelectorAll(`#questions input:checked:not([value=''])`).length"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if checked != 0 {
+			t.Errorf("the ended session's answers are still there: %d ticked", checked)
 		}
 	})
 }
