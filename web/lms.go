@@ -44,6 +44,12 @@ func (s *Server) lmsItems(ctx context.Context, accountID, requestID string) ([]l
 	if err != nil || len(ms) == 0 {
 		return nil, err
 	}
+	return s.lmsWords(ctx, ms)
+}
+
+// lmsWords says messages in words: the fields by their names, an
+// enrolment's course by its title.
+func (s *Server) lmsWords(ctx context.Context, ms []store.LMSMessage) ([]lmsItem, error) {
 	rec := s.cfg.Policy.Record(lms.Kind(s.cfg.Policy))
 	courses, err := s.lmsCourses(ctx, ms)
 	if err != nil {
@@ -69,34 +75,32 @@ func (s *Server) lmsItems(ctx context.Context, accountID, requestID string) ([]l
 
 // lmsCourses names the course of each enrolment the messages provision,
 // by enrolment record id: the course's title, or its slug when the
-// catalogue no longer has it.
+// catalogue no longer has it. An enrolment erased meanwhile is not named.
 func (s *Server) lmsCourses(ctx context.Context, ms []store.LMSMessage) (map[int64]policy.Text, error) {
 	out := map[int64]policy.Text{}
-	subject := ""
+	seen := map[string]bool{}
 	for _, m := range ms {
-		if m.Op == store.LMSEnrol {
-			subject = m.SubjectID
-		}
-	}
-	if subject == "" {
-		return out, nil
-	}
-	recs, err := s.cfg.Store.RecordsOf(ctx, subject)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		slug := r.Values[lms.EnrolmentCourseField]
-		if r.Kind != learning.EnrolmentKind || slug == "" {
+		if m.Op != store.LMSEnrol || m.SubjectID == "" || seen[m.SubjectID] {
 			continue
 		}
-		name := policy.Text{NL: slug, EN: slug}
-		if c, err := s.cfg.Store.Course(ctx, slug); err == nil {
-			name = c.Title
-		} else if steward.ErrorCode(err) != steward.ENOTFOUND {
+		seen[m.SubjectID] = true
+		recs, err := s.cfg.Store.RecordsOf(ctx, m.SubjectID)
+		if err != nil {
 			return nil, err
 		}
-		out[r.ID] = name
+		for _, r := range recs {
+			slug := r.Values[lms.EnrolmentCourseField]
+			if r.Kind != learning.EnrolmentKind || slug == "" {
+				continue
+			}
+			name := policy.Text{NL: slug, EN: slug}
+			if c, err := s.cfg.Store.Course(ctx, slug); err == nil {
+				name = c.Title
+			} else if steward.ErrorCode(err) != steward.ENOTFOUND {
+				return nil, err
+			}
+			out[r.ID] = name
+		}
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"steward/account"
 	"steward/learning"
+	"steward/lms"
 )
 
 // navItem is one entry of the header's menu.
@@ -44,6 +45,9 @@ var staffPages = []struct {
 	// organisation (a manager: their own).
 	{"/staff/vouchers", "staff_vouchers.title", account.RoleOrganisationManager},
 	{"/staff/audit", "staff_audit.title", account.RolePrivacyOfficer},
+	// Where the policy has an LMS account kind: what the learning
+	// environment never confirmed.
+	{"/staff/lms", "staff_lms.title", account.RolePrivacyOfficer},
 	// Where the policy declares usage counts: no person in them.
 	{"/staff/usage", "staff_usage.title", account.RoleSupport},
 	// Where the policy names an analysis partner with an export.
@@ -84,7 +88,7 @@ func (s *Server) nav(au *authed, lang string) *navView {
 	case au.Account.IsStaff():
 		for _, p := range staffPages {
 			if p.Path == "/staff/courses" && !courses || p.Path == "/staff/vouchers" && !s.vouchersEnabled() || p.Path == "/staff/usage" && s.cfg.Usage == nil ||
-				p.Path == "/staff/partner-exports" && !s.partnerExportsOn() {
+				p.Path == "/staff/partner-exports" && !s.partnerExportsOn() || p.Path == "/staff/lms" && lms.Kind(s.cfg.Policy) == "" {
 				continue
 			}
 			if au.Account.Role.Allows(p.Need) {

@@ -135,6 +135,8 @@ func (s *Server) routes(mux router) {
 	// What the site counts itself, where the policy declares it (issue
 	// 18 item 8).
 	mux.HandleFunc("GET /staff/usage", s.staffUsage)
+	// The LMS outbox's messages that failed for good (issue 17).
+	mux.HandleFunc("GET /staff/lms", s.staffLMS)
 	// The anonymised exports to analysis partners (issue 19, Z6).
 	mux.HandleFunc("GET /staff/partner-exports", s.staffPartnerExports)
 	// The catalogue of functies and opleidingen (issue 18); 404 where the
