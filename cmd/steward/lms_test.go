@@ -20,8 +20,8 @@ import (
 // nothing; with STEWARD_LMS_URL and STEWARD_LMS_TOKEN it deletes the
 // Moodle user through the test Moodle's web service (real HTTP), prints
 // the counts, and logs neither the token nor an address; 'lms list' shows
-// the delete as confirmed; a bad --lms-match-field is refused (both
-// stores).
+// the delete as confirmed; a bad --lms-match-field or --lms-student-role
+// is refused in one line (both stores).
 func TestLMSSendDue(t *testing.T) {
 	testkit.ForEachDSN(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -65,6 +65,10 @@ func TestLMSSendDue(t *testing.T) {
 			t.Fatalf("a bad match field: exit %d, stderr %q", code, errOut)
 		}
 		delete(c.env, "STEWARD_LMS_MATCH_FIELD")
+		if code, _, errOut := c.run(t, "lms", "send-due", "--lms-student-role", "student"); code != 1 || !strings.Contains(errOut, "lms-student-role") ||
+			strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Fatalf("a student role that is not a Moodle role id: exit %d, stderr %q", code, errOut)
+		}
 		code, out, errOut := c.run(t, "lms", "send-due")
 		if code != 0 || out != "confirmed 1, retrying 0, failed 0\n" {
 			t.Fatalf("send-due: exit %d, stdout %q, stderr %q", code, out, errOut)
