@@ -180,3 +180,44 @@ func mustRecord(t *testing.T, s *store.Store, subject, kind string) int64 {
 	}
 	return id
 }
+
+// TestLMSDeleteWaitsForAnEnrolmentBeingSent (issue 17 item 4): a person
+// erased while a dispatcher is sending their enrolment (claimed, its
+// lease running) gets their LMS delete due only when that lease ends, so
+// a Moodle user the enrolment creates is deleted after it, never before;
+// the enrolment's row goes with the erasure, and its late outcome changes
+// nothing (both stores).
+func TestLMSDeleteWaitsForAnEnrolmentBeingSent(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		gus := &account.Account{ID: "a-gus", Email: "gus@example.org", Pseudonym: string(audit.NewPseudonym()), CreatedAt: start, ConfirmedAt: start}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, gus) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Learning.Enrol(ctx, gus, "medicatiebewaking", service.Source{Kind: service.Free}); err != nil {
+			t.Fatal(err)
+		}
+		sub := fmt.Sprint(mustRecord(t, s, gus.ID, "lms_account"))
+		lease := 5 * time.Minute
+		c, err := s.ClaimDueLMS(ctx, f.clk.Now(), lease, 10)
+		if err != nil || len(c.Messages) != 1 || c.Messages[0].Op != store.LMSEnrol {
+			t.Fatalf("claim: %+v %v", c, err)
+		}
+		f.clk.Advance(time.Minute)
+		if _, err := f.svc.Desk.Erase(ctx, gus.ID, audit.SubjectActor(audit.Pseudonym(gus.Pseudonym))); err != nil {
+			t.Fatal(err)
+		}
+		ms := f.messages(t)
+		if len(ms) != 1 || ms[0].Op != store.LMSDelete || ms[0].LMSSubject != sub || !ms[0].NextAttemptAt.Equal(start.Add(lease)) {
+			t.Fatalf("after the erasure: %+v; want only the delete, due at the enrolment's lease end %s", ms, start.Add(lease))
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.MarkLMSDone(ctx, c.Token, c.Messages[0].ID, f.clk.Now()) }); err == nil {
+			t.Fatal("the erased enrolment's outcome was recorded")
+		}
+		f.deliver(t, lms.Report{}) // not due yet
+		f.clk.Set(start.Add(lease))
+		f.deliver(t, lms.Report{Done: 1})
+	})
+}
+
