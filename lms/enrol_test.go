@@ -220,4 +220,3 @@ func TestLMSDeleteWaitsForAnEnrolmentBeingSent(t *testing.T) {
 		f.deliver(t, lms.Report{Done: 1})
 	})
 }
-
