@@ -25,7 +25,8 @@ gets, after the issue's text, the new functies and opleidingen (imported
 since the previous issue, or since --since) that match what they saved and
 their work preferences; anyone without such data gets the general issue.
 --preview EMAIL prints the issue one person would get now, sends nothing,
-and is recorded in the audit log (ids only).`
+and is recorded in the audit log (ids only); --dry-run composes everyone's
+issue and counts them, sending and writing nothing.`
 
 func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("newsletter send", "--subject S --body FILE [--lang nl|en]", newsletterSendAbout)
@@ -39,6 +40,7 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 	resend := fs.Bool("resend", false, "send the issue again also to those an earlier run of the same issue reached (without it each person gets an issue once)")
 	since := fs.String("since", "", "tailored issues list what the catalogue added after this day (YYYY-MM-DD, UTC); default: since the previous issue")
 	preview := fs.String("preview", "", "print the issue this address would get now, without sending (audited)")
+	dryRun := fs.Bool("dry-run", false, "compose every recipient's issue now and count them, without sending or writing anything")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -82,6 +84,19 @@ func runNewsletterSend(ctx context.Context, a *app, args []string) error {
 			sent = "would NOT be sent now: their newsletter consent does not stand"
 		}
 		fmt.Fprintf(a.stdout, "preview for %s: %s, %s\n\n%s", pv.Subject, kind, sent, pv.Text)
+		return nil
+	}
+	if *dryRun {
+		start, bytes := time.Now(), 0
+		rep, err := nl.Compose(ctx, issue, 0, func(_ string, _ bool, text string) error {
+			bytes += len(text)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "dry run: %d issues composed (%d tailored, %d bytes), %d skipped (consent does not stand or no address), in %.1f s; nothing sent\n",
+			rep.Enqueued, rep.Tailored, bytes, rep.Skipped, time.Since(start).Seconds())
 		return nil
 	}
 	rep, err := nl.Send(ctx, issue, 0, func(r consent.SendReport) {

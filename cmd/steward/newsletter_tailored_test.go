@@ -32,7 +32,8 @@ const tailoredNew = `,{"id":"F-9","kind":"job","title":"Helpende in Emmen","desc
 // functies matching what they saved and their work preferences — only
 // new ones, only matching ones — and everyone else the general issue: a
 // person without profile data, and one whose consent was given with other
-// words. --preview prints one person's issue, sends nothing and leaves a
+// words. --dry-run composes everyone's issue and writes nothing; --preview
+// prints one person's issue, sends nothing and leaves a
 // newsletter.preview audit entry without address or text; a bad --since
 // or an unknown address exits 1 with one line. A run again sends no one
 // anything twice. Both stores.
@@ -135,8 +136,14 @@ func TestNewsletterSendTailored(t *testing.T) {
 			t.Fatal("a refused command sent or audited something")
 		}
 
+		// A dry run composes everyone's issue and writes nothing.
+		code, stdout, stderr := run(t, env, append(args, "--dry-run")...)
+		if code != 0 || !strings.Contains(stdout, "4 issues composed (2 tailored") || len(mails()) != 0 || testkit.AuditHead(t, s) != head {
+			t.Fatalf("dry run: exit %d\n%s%s", code, stdout, stderr)
+		}
+
 		// The preview: the saver's issue, tailored, nothing sent.
-		code, stdout, stderr := run(t, env, append(args, "--preview", "a_saver@example.org")...)
+		code, stdout, stderr = run(t, env, append(args, "--preview", "a_saver@example.org")...)
 		if code != 0 || !strings.Contains(stdout, "tailored issue") || !strings.Contains(stdout, "Helpende in Emmen") ||
 			!strings.Contains(stdout, "https://zorginspirator.example/functies/F-9") || strings.Contains(stdout, "Apothekersassistent") {
 			t.Fatalf("preview: exit %d\n%s%s", code, stdout, stderr)
