@@ -1,7 +1,8 @@
 package career
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"steward/catalogue"
 )
@@ -71,7 +72,7 @@ func News(q *Questionnaire, fresh []catalogue.Item, in *Interests) (jobs, course
 		it    *catalogue.Item
 		score int
 	}
-	var list []scored
+	list := make([]scored, 0, 64)
 	for i := range fresh {
 		it := &fresh[i]
 		if !it.Retired.IsZero() || in.saved(it) {
@@ -85,15 +86,10 @@ func News(q *Questionnaire, fresh []catalogue.Item, in *Interests) (jobs, course
 			list = append(list, scored{it, n})
 		}
 	}
-	sort.SliceStable(list, func(i, j int) bool {
-		a, b := list[i], list[j]
-		if a.score != b.score {
-			return a.score > b.score
-		}
-		if a.it.Title != b.it.Title {
-			return a.it.Title < b.it.Title
-		}
-		return a.it.ExternalID < b.it.ExternalID
+	// A total order (kind and id are unique), so no stable sort is needed.
+	slices.SortFunc(list, func(a, b scored) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.it.Title, b.it.Title),
+			cmp.Compare(a.it.Kind, b.it.Kind), cmp.Compare(a.it.ExternalID, b.it.ExternalID))
 	})
 	for _, s := range list {
 		switch {

@@ -40,6 +40,7 @@ func (s *Service) Tailor(ctx context.Context, p *policy.Purpose, since, until ti
 		return t, err
 	}
 	t.fresh = fresh
+	t.lines = make(map[int64]string, len(fresh))
 	if t.saved {
 		all, err := s.Store.CatalogueAll(ctx)
 		if err != nil {
@@ -77,6 +78,10 @@ type tailor struct {
 	saved, prefs bool
 	fresh        []catalogue.Item
 	items        map[career.Ref]catalogue.Item
+	// lines are the new items' lines in the language, written
+	// once per run: every recipient's part is made of the same lines.
+	lines map[int64]string
+	intro string
 }
 
 // Parts reads the batch's saved items and work preferences (two
@@ -123,7 +128,10 @@ func (t *tailor) Parts(ctx context.Context, r *store.Reader, subjects []string) 
 // functies and opleidingen in words, each with its link.
 func (t *tailor) text(jobs, courses []catalogue.Item) string {
 	var b strings.Builder
-	b.WriteString(message.Format(t.lang, "mail.newsletter.tailored_intro", "site", t.s.Policy.Site.Name))
+	if t.intro == "" {
+		t.intro = message.Format(t.lang, "mail.newsletter.tailored_intro", "site", t.s.Policy.Site.Name)
+	}
+	b.WriteString(t.intro)
 	for _, g := range []struct {
 		key   string
 		items []catalogue.Item
@@ -133,16 +141,25 @@ func (t *tailor) text(jobs, courses []catalogue.Item) string {
 		}
 		b.WriteString("\n\n" + message.Text(t.lang, g.key))
 		for i := range g.items {
-			it := &g.items[i]
-			link := t.s.BaseURL + it.Kind.Path() + "/" + url.PathEscape(it.ExternalID)
-			if t.lang != policy.Languages[0] {
-				link += "?lang=" + t.lang
-			}
-			b.WriteString("\n" + message.Format(t.lang, "mail.newsletter.tailored_item", "title", it.Title,
-				"sector", message.Text(t.lang, "catalogue.sector."+it.Sector), "level", message.Text(t.lang, "catalogue.level."+it.Level),
-				"region", message.Text(t.lang, "catalogue.region."+it.Region),
-				"hours", message.Format(t.lang, "catalogue.hours", "hours", it.Hours), "link", link))
+			b.WriteString("\n" + t.line(&g.items[i]))
 		}
 	}
 	return b.String()
+}
+
+// line is one new item in words, with its link.
+func (t *tailor) line(it *catalogue.Item) string {
+	if l, ok := t.lines[it.ID]; ok {
+		return l
+	}
+	link := t.s.BaseURL + it.Kind.Path() + "/" + url.PathEscape(it.ExternalID)
+	if t.lang != policy.Languages[0] {
+		link += "?lang=" + t.lang
+	}
+	l := message.Format(t.lang, "mail.newsletter.tailored_item", "title", it.Title,
+		"sector", message.Text(t.lang, "catalogue.sector."+it.Sector), "level", message.Text(t.lang, "catalogue.level."+it.Level),
+		"region", message.Text(t.lang, "catalogue.region."+it.Region),
+		"hours", message.Format(t.lang, "catalogue.hours", "hours", it.Hours), "link", link)
+	t.lines[it.ID] = l
+	return l
 }
