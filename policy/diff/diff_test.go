@@ -287,3 +287,17 @@ func TestDiffChoiceLabelIsATextEdit(t *testing.T) {
 		t.Fatalf("want one rewording, got:\n%s", describe(cs))
 	}
 }
+
+// TestDiffTailoredIsSubstance: a newsletter that stops (or starts) being
+// tailored to the person is a change of substance about the purpose,
+// even with its notice unchanged (issue 18 item 6).
+func TestDiffTailoredIsSubstance(t *testing.T) {
+	src := source(t)
+	old := edited(t, src)
+	new := edited(t, src, "      tailored: true\n", "")
+	cs := diff.Between(old, new)
+	if len(cs) != 1 || !cs[0].Substance || cs[0].ID != "newsletter" || !slices.Equal(cs[0].Purposes, []string{"newsletter"}) ||
+		cs[0].Text("en") != "purpose newsletter: whether mailings are tailored to the person changed" {
+		t.Fatalf("changes:\n%s", describe(cs))
+	}
+}
