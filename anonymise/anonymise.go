@@ -1,11 +1,15 @@
 package anonymise
 
 import (
+	"math"
 	"slices"
 	"strings"
 
 	"steward"
 )
+
+// Algorithm names the algorithm in the report.
+const Algorithm = "mondrian (strict, LeFevre, DeWitt and Ramakrishnan, ICDE 2006), cut along the policy's hierarchies"
 
 // Dataset is what is to be released: one row per person, the columns in
 // the order given. A column with a Hierarchy is a quasi-identifier; one
@@ -24,28 +28,58 @@ type Dataset struct {
 type Config struct {
 	// Hierarchies, by column, of the quasi-identifiers.
 	Hierarchies map[string]*Hierarchy
-	// Sensitive columns; with L > 0 each group shows at least L distinct
+	// Sensitive columns; with L > 0 each class shows at least L distinct
 	// values of each.
 	Sensitive []string
 	K, L      int
 	// MaxSuppressed is the most rows that may be left out.
 	MaxSuppressed int
 	// StatisticsLevels is, per quasi-identifier, the level the statistics
-	// rows hold: no release goes below it. A quasi-identifier the
-	// statistics do not keep is missing ("") in their rows.
+	// rows hold; a quasi-identifier the statistics do not keep is released
+	// as Any in their rows.
 	StatisticsLevels map[string]int
-	// Fixed pins quasi-identifiers to a level (the level earlier releases
-	// chose, so that two releases cut the same boundaries).
-	Fixed map[string]int
-	// Previous are the releases already handed out: a class whose rows
-	// differ from what one of them showed by 1 to K−1 rows is suppressed
-	// (comparing the two releases would single those rows out).
+	// Partition holds the cuts of the earlier releases on the same
+	// quasi-identifiers (nil: this is the first). The release routes its
+	// rows through them and may only cut the classes further, so every
+	// earlier class is a union of new ones.
+	Partition *Partition
+	// Previous are the releases already handed out on those cuts: a class
+	// whose rows differ from what one of them showed by 1 to K−1 rows is
+	// suppressed (comparing the two releases would single those rows out).
 	Previous []Release
 }
 
+// Partition is the tree of Mondrian's cuts, kept from one release to the
+// next (docs/anonymisation.md, two releases).
+type Partition struct {
+	Dims []Dim `json:"dims"`
+	// Tree is the cuts in preorder: a leaf is -1; a cut is its dimension
+	// followed by its key (rows whose key is at most it go left).
+	Tree []int64 `json:"tree"`
+}
+
+// Dim is one quasi-identifier of a Partition.
+type Dim struct {
+	Field string `json:"field"`
+	// Order is, for a categorical quasi-identifier, its values (normalised)
+	// in the order the cuts rank them; a value not in it ranks after them
+	// all. Empty for an ordered one.
+	Order []string `json:"order,omitempty"`
+}
+
+// Fields returns the partition's quasi-identifiers.
+func (p *Partition) Fields() []string {
+	out := make([]string, len(p.Dims))
+	for i, d := range p.Dims {
+		out[i] = d.Field
+	}
+	return out
+}
+
 // Release is what an earlier release showed: its quasi-identifiers and
-// sensitive columns and, per class (ClassKey of the generalised
-// quasi-identifier values), its rows.
+// sensitive columns and, per class, its rows. A class is keyed by its
+// place in the Partition ("p:" and the path of left and right turns, 0
+// and 1) or, for statistics rows, by their values ("s:" and ClassKey).
 type Release struct {
 	Columns   []string
 	Sensitive []string
@@ -58,30 +92,42 @@ type Release struct {
 type Class struct {
 	Rows int            `json:"rows"`
 	Live map[string]int `json:"live"`
+	// Values are the quasi-identifier values the class showed, in
+	// Release.Columns order.
+	Values []string `json:"values"`
 }
 
-// ClassKey joins a class's quasi-identifier values into a Release key.
+// ClassKey joins values into one key.
 func ClassKey(vals []string) string { return strings.Join(vals, "\x00") }
 
-// Level is the generalisation chosen for one quasi-identifier.
-type Level struct {
+// Attribute says how one quasi-identifier was generalised.
+type Attribute struct {
 	Field string `json:"field"`
-	Level int    `json:"level"`
-	Of    int    `json:"of"`
-	Name  string `json:"name"`
+	// Recoding is "range" (the range of values a class holds) or
+	// "hierarchy" (a value, its group, a run of leaves in the hierarchy's
+	// order, or Any).
+	Recoding string `json:"recoding"`
+	// Cuts is how many of the partition's cuts are on this field;
+	// Values how many distinct values the release shows.
+	Cuts   int `json:"cuts"`
+	Values int `json:"released_values"`
+	// NCP is this field's mean penalty (suppressed rows counting 1).
+	NCP float64 `json:"ncp"`
 }
 
 // Report says what the release achieves; it holds no values.
 type Report struct {
-	K          int `json:"k"`
-	L          int `json:"l,omitempty"`
-	RequiredK  int `json:"required_k"`
-	RequiredL  int `json:"required_l,omitempty"`
-	Records    int `json:"records"`
-	Released   int `json:"released"`
-	Suppressed int `json:"suppressed"`
-	// FromStatistics counts the rows of Records and Released that came
-	// from the statistics of anonymised accounts (Z9); the rest are live.
+	Algorithm  string `json:"algorithm"`
+	K          int    `json:"k"`
+	L          int    `json:"l,omitempty"`
+	RequiredK  int    `json:"required_k"`
+	RequiredL  int    `json:"required_l,omitempty"`
+	Records    int    `json:"records"`
+	Released   int    `json:"released"`
+	Suppressed int    `json:"suppressed"`
+	// StatisticsRecords and StatisticsReleased count the rows of Records
+	// and Released that came from the statistics of anonymised accounts
+	// (Z9); the rest are live.
 	StatisticsRecords  int `json:"statistics_records"`
 	StatisticsReleased int `json:"statistics_released"`
 	// SuppressedByEarlierReleases counts the rows suppressed because their
@@ -89,48 +135,110 @@ type Report struct {
 	SuppressedByEarlierReleases int `json:"suppressed_by_earlier_releases"`
 	// KLive and KStatistics are the smallest number of live and of
 	// statistics rows in a class that has any (0: none released).
-	KLive       int     `json:"k_live"`
-	KStatistics int     `json:"k_statistics"`
-	Classes     int     `json:"equivalence_classes"`
-	Levels      []Level `json:"generalisation"`
-	// Discernibility is Σ|E|² over the released groups plus
+	KLive       int         `json:"k_live"`
+	KStatistics int         `json:"k_statistics"`
+	Classes     int         `json:"equivalence_classes"`
+	Attributes  []Attribute `json:"generalisation"`
+	// Discernibility is Σ|E|² over the released classes plus
 	// suppressed × records (Bayardo and Agrawal 2005).
 	Discernibility int64 `json:"discernibility"`
 	// NCP is the normalised certainty penalty in [0, 1] (Xu et al. 2006):
-	// per quasi-identifier value (covered source values − 1) / (distinct
-	// source values − 1), averaged over records and quasi-identifiers, a
-	// suppressed record counting 1.
+	// per quasi-identifier value, (distinct stored values the released
+	// value covers − 1) / (distinct stored values − 1), averaged over
+	// records and quasi-identifiers, a suppressed record counting 1.
 	NCP float64 `json:"ncp"`
-	// Nodes is how many lattice nodes were evaluated.
-	Nodes int `json:"lattice_nodes"`
+	// Cuts is the number of cuts in the partition; Refined those this
+	// release added to the earlier releases' (all of them on a first).
+	Cuts    int `json:"cuts"`
+	Refined int `json:"cuts_added"`
 }
 
 // Result is the release: the columns, the rows with quasi-identifiers
-// generalised (sorted, so their order says nothing of the source), and
-// the report.
+// generalised (sorted, so their order says nothing of the source), the
+// report, and what later releases need: the cuts and the classes.
 type Result struct {
 	Columns []string
 	Rows    [][]string
 	// Statistics marks, per released row, a statistics row.
 	Statistics []bool
 	Report     Report
+	Partition  *Partition
+	Release    Release
 }
 
-// qi is one quasi-identifier prepared for the search: its values coded
-// per level, and per level and code how many distinct stored values the
-// code covers.
-type qi struct {
-	col    int
-	h      *Hierarchy
-	codes  [][]int32 // [level][row]
-	values [][]string
-	ncp    []float64   // [level] Σ over rows of the record's penalty
-	pen    [][]float64 // [level][code] the penalty of one record
-	lo, hi int         // the levels the search may choose
+// missing is the key of a missing value: below every other.
+const missing = math.MinInt64
+
+// dim is one quasi-identifier prepared for the partitioning.
+type dim struct {
+	col   int
+	h     *Hierarchy
+	order []string       // categorical: the leaves in cut order
+	rank  map[string]int // categorical: a leaf's rank
+	keys  []int64        // per row: the key cut on (live rows)
+	// vals are, per row, the normalised value (categorical) for
+	// showing values outside order.
+	vals []string
+	// distinct are the distinct keys of the live rows, sorted; cum[i]
+	// counts the distinct live values with a key up to distinct[i].
+	distinct []int64
+	cum      []int
+	total    int
+	cuts     int
 }
 
-// Anonymise returns the release of d that satisfies c with the least
-// information loss, or an EINVALID error saying why none does.
+// covered counts the distinct live values with a key in [lo, hi].
+func (d *dim) covered(lo, hi int64) int {
+	a, _ := slices.BinarySearch(d.distinct, lo)
+	b, found := slices.BinarySearch(d.distinct, hi)
+	if found {
+		b++
+	}
+	if b == 0 {
+		return 0
+	}
+	n := d.cum[b-1]
+	if a > 0 {
+		n -= d.cum[a-1]
+	}
+	return n
+}
+
+// penalty is (covered − 1) / (distinct − 1) for covered live values.
+func (d *dim) penalty(covered int) float64 {
+	if d.total < 2 {
+		return 0
+	}
+	return float64(max(covered-1, 0)) / float64(d.total-1)
+}
+
+// node is one node of the partition tree.
+type node struct {
+	dim         int // -1: a leaf
+	key         int64
+	left, right *node
+	rows        []int32 // a leaf's live rows
+	path        string
+}
+
+// run is one anonymisation.
+type run struct {
+	c      Config
+	rows   [][]string
+	dims   []*dim
+	sens   [][]int32 // [sensitive column][row] codes
+	nsens  []int     // distinct codes per sensitive column
+	stamp  [][]int32 // scratch for l-diversity
+	gen    int32
+	scr    []int64
+	added  int
+	leaves []*node
+	// penalty of a statistics row's value, per dim and value
+	statPen []map[string]float64
+}
+
+// Anonymise returns the release of d that satisfies c, or an EINVALID
+// error saying why none does.
 func Anonymise(d Dataset, c Config) (*Result, error) {
 	if c.K < 2 {
 		return nil, steward.Errorf(steward.EINVALID, "error.anonymise_min_k", "k", c.K)
@@ -143,171 +251,168 @@ func Anonymise(d Dataset, c Config) (*Result, error) {
 	if stat == nil {
 		stat = make([]bool, n)
 	}
-	var qis []*qi
-	var sens []int
+	r := &run{c: c, rows: d.Rows}
+	var sensCols []int
+	var qcols []int
 	for j, col := range d.Columns {
-		if h := c.Hierarchies[col]; h != nil {
-			lv, kept := c.StatisticsLevels[col]
-			if !kept {
-				lv = -1
-			}
-			q, err := prepare(d.Rows, stat, j, h, lv)
-			if err != nil {
-				return nil, err
-			}
-			q.lo, q.hi = max(lv, 0), h.Height()-1
-			if f, ok := c.Fixed[col]; ok {
-				if f < q.lo || f > q.hi {
-					return nil, steward.Errorf(steward.EINVALID, "error.anonymise_fixed_level", "field", col, "level", f)
-				}
-				q.lo, q.hi = f, f
-			}
-			qis = append(qis, q)
+		if c.Hierarchies[col] != nil {
+			qcols = append(qcols, j)
 		} else if slices.Contains(c.Sensitive, col) {
-			sens = append(sens, j)
+			sensCols = append(sensCols, j)
 		} else {
 			return nil, steward.Errorf(steward.EINVALID, "error.anonymise_column_role", "field", col)
 		}
 	}
-	sensNames := make([]string, len(sens))
-	for i, j := range sens {
-		sensNames[i] = d.Columns[j]
-	}
-	sensCodes := make([][]int32, len(sens))
-	for i, j := range sens {
-		sensCodes[i], _ = encode(d.Rows, func(r []string) string { return r[j] })
-	}
-
-	best := (*evaluation)(nil)
-	blocked := false
-	nodes := 0
-	node := make([]int, len(qis))
-	for k, q := range qis {
-		node[k] = q.lo
-	}
-	for {
-		nodes++
-		e := evaluate(n, d.Rows, qis, node, sensCodes, sens, sensNames, stat, c)
-		if e.suppressed <= c.MaxSuppressed && e.released > 0 && better(e, best) {
-			best = e
+	// The dimensions in the partition's order (its fields are this
+	// release's quasi-identifiers: the caller checks).
+	if c.Partition != nil {
+		byField := map[string]int{}
+		for _, j := range qcols {
+			byField[d.Columns[j]] = j
 		}
-		// Would the node do but for the earlier releases?
-		blocked = blocked || e.suppressed-e.byEarlier <= c.MaxSuppressed && e.released+e.byEarlier > 0
-		if !next(node, qis) {
-			break
-		}
-	}
-	if best == nil && blocked {
-		return nil, steward.Errorf(steward.EINVALID, "error.anonymise_release_differs", "k", c.K, "max", c.MaxSuppressed)
-	}
-	if best == nil {
-		return nil, steward.Errorf(steward.EINVALID, "error.anonymise_infeasible", "k", c.K, "l", c.L, "max", c.MaxSuppressed)
-	}
-	return release(d, stat, qis, best, c, nodes), nil
-}
-
-// next steps node through the lattice like an odometer; false after the
-// last node.
-func next(node []int, qis []*qi) bool {
-	for i := range node {
-		node[i]++
-		if node[i] <= qis[i].hi {
-			return true
-		}
-		node[i] = qis[i].lo
-	}
-	return false
-}
-
-// prepare codes column j of rows at every level of h. A statistics row
-// holds its value at level statLevel (-1: it has none of this column).
-// The penalties are counted over the live rows' stored values: a
-// statistics row's value is no stored value, and it gets the penalty of
-// the class it falls in.
-func prepare(rows [][]string, stat []bool, j int, h *Hierarchy, statLevel int) (*qi, error) {
-	H := h.Height()
-	q := &qi{col: j, h: h, codes: make([][]int32, H), values: make([][]string, H), ncp: make([]float64, H), pen: make([][]float64, H)}
-	chains := make([][]string, len(rows))
-	cache := map[string][]string{}
-	statCache := map[string][]string{}
-	for i, r := range rows {
-		if stat[i] {
-			ch, ok := statCache[r[j]]
+		qcols = qcols[:0]
+		for _, pd := range c.Partition.Dims {
+			j, ok := byField[pd.Field]
 			if !ok {
-				var err error
-				if statLevel < 0 {
-					ch, err = h.Chain("")
-				} else {
-					ch, err = h.ChainFrom(r[j], statLevel)
-				}
-				if err != nil {
-					return nil, err
-				}
-				statCache[r[j]] = ch
+				return nil, steward.Errorf(steward.EINVALID, "error.anonymise_other_quasi_identifiers", "fields", strings.Join(c.Partition.Fields(), ", "))
 			}
-			chains[i] = ch
-			continue
+			qcols = append(qcols, j)
 		}
-		ch, ok := cache[r[j]]
-		if !ok {
-			var err error
-			if ch, err = h.Chain(r[j]); err != nil {
+		if len(qcols) != len(byField) {
+			return nil, steward.Errorf(steward.EINVALID, "error.anonymise_other_quasi_identifiers", "fields", strings.Join(c.Partition.Fields(), ", "))
+		}
+	}
+	var live []int32
+	for i := range d.Rows {
+		if !stat[i] {
+			live = append(live, int32(i))
+		}
+	}
+	for x, j := range qcols {
+		var order []string
+		if c.Partition != nil {
+			order = c.Partition.Dims[x].Order
+		}
+		dm, err := prepare(d.Rows, live, j, c.Hierarchies[d.Columns[j]], order, c.Partition != nil)
+		if err != nil {
+			return nil, err
+		}
+		r.dims = append(r.dims, dm)
+	}
+	sensNames := make([]string, len(sensCols))
+	for i, j := range sensCols {
+		sensNames[i] = d.Columns[j]
+		codes, vals := encode(d.Rows, func(row []string) string { return row[j] })
+		r.sens = append(r.sens, codes)
+		r.nsens = append(r.nsens, len(vals))
+		r.stamp = append(r.stamp, make([]int32, len(vals)))
+	}
+	if c.L <= 0 {
+		r.sens = nil
+	}
+
+	// The tree: the earlier releases' cuts with this release's rows routed
+	// through them, or the root; then every leaf cut further.
+	root := &node{dim: -1}
+	if c.Partition != nil {
+		var err error
+		if root, err = r.decode(c.Partition.Tree); err != nil {
+			return nil, err
+		}
+		for _, i := range live {
+			r.route(root, i)
+		}
+	} else {
+		root.rows = live
+	}
+	r.refine(root)
+
+	return r.release(d, stat, root, qcols, sensCols, sensNames)
+}
+
+// prepare codes column j of the live rows for the partitioning: a key per
+// row, checking that the hierarchy covers every value. order is the
+// categorical leaf order fixed by earlier releases (fixed: use it as it
+// is); otherwise the hierarchy's leaves, or the values found, sorted.
+func prepare(rows [][]string, live []int32, j int, h *Hierarchy, order []string, fixed bool) (*dim, error) {
+	d := &dim{col: j, h: h, keys: make([]int64, len(rows))}
+	ordered := h.kind != ""
+	if !ordered {
+		d.vals = make([]string, len(rows))
+	}
+	checked := map[string]bool{}
+	values := map[string]bool{}
+	for _, i := range live {
+		v := rows[i][j]
+		if !checked[v] {
+			if _, err := h.Chain(v); err != nil {
 				return nil, err
 			}
-			cache[r[j]] = ch
-		}
-		chains[i] = ch
-	}
-	for lv := 0; lv < H; lv++ {
-		q.codes[lv], q.values[lv] = encode(chains, func(ch []string) string { return ch[lv] })
-	}
-	// Distinct stored values covered by each code of each level.
-	seen := map[int32]bool{}
-	for i := range rows {
-		if !stat[i] {
-			seen[q.codes[0][i]] = true
-		}
-	}
-	distinct := len(seen)
-	for lv := 0; lv < H; lv++ {
-		covered := make([]map[int32]bool, len(q.values[lv]))
-		for i := range rows {
-			if stat[i] {
-				continue
-			}
-			cd := q.codes[lv][i]
-			if covered[cd] == nil {
-				covered[cd] = map[int32]bool{}
-			}
-			covered[cd][q.codes[0][i]] = true
-		}
-		q.pen[lv] = make([]float64, len(covered))
-		if distinct < 2 {
-			continue
-		}
-		// A code only statistics rows hold covers no stored value: it
-		// gets the level's mean penalty.
-		mean, live := 0.0, 0
-		for cd, c := range covered {
-			if len(c) > 0 {
-				q.pen[lv][cd] = float64(len(c)-1) / float64(distinct-1)
-				mean += q.pen[lv][cd]
-				live++
+			checked[v] = true
+			if !ordered && v != "" {
+				values[normal(v)] = true
 			}
 		}
-		if live > 0 {
-			mean /= float64(live)
+	}
+	if !ordered {
+		switch {
+		case fixed:
+			d.order = order
+		case h.leaves != nil:
+			d.order = h.leaves
+		default:
+			d.order = slices.Sorted(func(yield func(string) bool) {
+				for v := range values {
+					if !yield(v) {
+						return
+					}
+				}
+			})
 		}
-		for cd, c := range covered {
-			if len(c) == 0 {
-				q.pen[lv][cd] = mean
-			}
-		}
-		for i := range rows {
-			q.ncp[lv] += q.pen[lv][q.codes[lv][i]]
+		d.rank = make(map[string]int, len(d.order))
+		for i, v := range d.order {
+			d.rank[v] = i
 		}
 	}
-	return q, nil
+	type kv struct {
+		key int64
+		val string
+	}
+	seen := map[kv]bool{}
+	for _, i := range live {
+		v := rows[i][j]
+		var k int64 = missing
+		var nv string
+		if v != "" {
+			if ordered {
+				k, _ = h.key(v) // covered: Chain parsed it
+			} else {
+				nv = normal(v)
+				rk, ok := d.rank[nv]
+				if !ok {
+					rk = len(d.order)
+				}
+				k = int64(rk)
+				d.vals[i] = nv
+			}
+		}
+		d.keys[i] = k
+		seen[kv{k, nv}] = true
+	}
+	perKey := map[int64]int{}
+	for p := range seen {
+		perKey[p.key]++
+	}
+	for k := range perKey {
+		d.distinct = append(d.distinct, k)
+	}
+	slices.Sort(d.distinct)
+	d.cum = make([]int, len(d.distinct))
+	for i, k := range d.distinct {
+		d.total += perKey[k]
+		d.cum[i] = d.total
+	}
+	return d, nil
 }
 
 // encode numbers the distinct values of rows in order of appearance.
@@ -328,186 +433,484 @@ func encode[T any](rows []T, v func(T) string) ([]int32, []string) {
 	return out, vals
 }
 
-// evaluation is one lattice node's outcome.
-type evaluation struct {
-	node       []int
-	class      []int32 // per row, the row's group
-	keep       []bool  // per group
-	sizes      []int
-	suppressed int
-	released   int
-	ncp        float64
-	dm         int64
-	// byEarlier counts the rows suppressed by againstEarlier.
-	byEarlier int
+// decode rebuilds the tree of a Partition.
+func (r *run) decode(tree []int64) (*node, error) {
+	at := 0
+	var walk func(path string) (*node, error)
+	walk = func(path string) (*node, error) {
+		if at >= len(tree) {
+			return nil, steward.Errorf(steward.EINVALID, "error.anonymise_partition")
+		}
+		d := tree[at]
+		at++
+		if d < 0 {
+			return &node{dim: -1, path: path}, nil
+		}
+		if d >= int64(len(r.dims)) || at >= len(tree) {
+			return nil, steward.Errorf(steward.EINVALID, "error.anonymise_partition")
+		}
+		nd := &node{dim: int(d), key: tree[at], path: path}
+		at++
+		r.dims[nd.dim].cuts++
+		var err error
+		if nd.left, err = walk(path + "0"); err != nil {
+			return nil, err
+		}
+		if nd.right, err = walk(path + "1"); err != nil {
+			return nil, err
+		}
+		return nd, nil
+	}
+	root, err := walk("")
+	if err == nil && at != len(tree) {
+		err = steward.Errorf(steward.EINVALID, "error.anonymise_partition")
+	}
+	return root, err
 }
 
-// evaluate groups the rows at node and decides which groups are
-// released: at least K rows, of which the live rows number none or at
-// least K (an attacker holding the statistics table subtracts it; the
-// statistics rows carry nothing beyond that table, so they need no bound
-// of their own); L distinct values of each sensitive column among the
-// live rows (statistics rows have none); and no class that an earlier
-// release would let be differenced.
-func evaluate(n int, rows [][]string, qis []*qi, node []int, sens [][]int32, sensIdx []int, sensNames []string, stat []bool, c Config) *evaluation {
-	class := make([]int32, n)
-	for k, q := range qis {
-		codes := q.codes[node[k]]
-		if k == 0 {
-			copy(class, codes)
+// encodeTree is the preorder of the tree (Partition.Tree).
+func encodeTree(n *node, out []int64) []int64 {
+	if n.dim < 0 {
+		return append(out, -1)
+	}
+	out = append(out, int64(n.dim), n.key)
+	return encodeTree(n.right, encodeTree(n.left, out))
+}
+
+func (r *run) route(n *node, i int32) {
+	for n.dim >= 0 {
+		if r.dims[n.dim].keys[i] <= n.key {
+			n = n.left
+		} else {
+			n = n.right
+		}
+	}
+	n.rows = append(n.rows, i)
+}
+
+// refine cuts every leaf under n as far as Mondrian allows.
+func (r *run) refine(n *node) {
+	if n.dim >= 0 {
+		r.refine(n.left)
+		r.refine(n.right)
+		return
+	}
+	r.split(n)
+}
+
+// split is Mondrian's step on a leaf. On every quasi-identifier the cut
+// at the median is tried (the median's own rows go left; if that empties
+// the right, the cut just below the median), and it is allowed when both
+// halves keep k rows and l-diversity. Of the allowed cuts the one whose
+// halves lose the least — the sum over both halves and every
+// quasi-identifier of rows × penalty of the half's range, which is what
+// the halves add to the NCP if cut no further — is made, and both halves
+// are split in turn. (LeFevre et al. choose the dimension of widest
+// normalised range; choosing by the loss itself is the same median
+// partitioning with the NCP as the measure of width.)
+func (r *run) split(n *node) {
+	rows := n.rows
+	if len(rows) >= 2*r.c.K {
+		bestDim, bestCut, bestLoss := -1, int64(0), math.Inf(1)
+		for x, d := range r.dims {
+			lo, hi := d.keys[rows[0]], d.keys[rows[0]]
+			for _, i := range rows {
+				lo, hi = min(lo, d.keys[i]), max(hi, d.keys[i])
+			}
+			if lo == hi {
+				continue
+			}
+			if cap(r.scr) < len(rows) {
+				r.scr = make([]int64, len(rows))
+			}
+			keys := r.scr[:len(rows)]
+			for j, i := range rows {
+				keys[j] = d.keys[i]
+			}
+			slices.Sort(keys)
+			med := keys[(len(keys)-1)/2]
+			for _, cut := range r.cutsAt(keys, med, hi) {
+				left, _ := slices.BinarySearch(keys, cut+1)
+				if left < r.c.K || len(rows)-left < r.c.K {
+					continue
+				}
+				loss := r.loss(rows, func(i int32) bool { return d.keys[i] <= cut }) +
+					r.loss(rows, func(i int32) bool { return d.keys[i] > cut })
+				if loss >= bestLoss {
+					continue
+				}
+				if !r.diverse(rows, func(i int32) bool { return d.keys[i] <= cut }) ||
+					!r.diverse(rows, func(i int32) bool { return d.keys[i] > cut }) {
+					continue
+				}
+				bestDim, bestCut, bestLoss = x, cut, loss
+			}
+		}
+		if bestDim >= 0 {
+			d, cut := r.dims[bestDim], bestCut
+			var l, rt []int32
+			for _, i := range rows {
+				if d.keys[i] <= cut {
+					l = append(l, i)
+				} else {
+					rt = append(rt, i)
+				}
+			}
+			n.dim, n.key, n.rows = bestDim, cut, nil
+			n.left = &node{dim: -1, rows: l, path: n.path + "0"}
+			n.right = &node{dim: -1, rows: rt, path: n.path + "1"}
+			d.cuts++
+			r.added++
+			r.split(n.left)
+			r.split(n.right)
+			return
+		}
+	}
+	r.leaves = append(r.leaves, n)
+}
+
+// loss is the rows for which in holds times the sum of their ranges'
+// penalties over every quasi-identifier.
+func (r *run) loss(rows []int32, in func(int32) bool) float64 {
+	total := 0.0
+	for _, d := range r.dims {
+		lo, hi, cnt, miss := int64(math.MaxInt64), int64(math.MinInt64), 0, 0
+		for _, i := range rows {
+			if !in(i) {
+				continue
+			}
+			cnt++
+			k := d.keys[i]
+			if k == missing {
+				miss = 1
+				continue
+			}
+			lo, hi = min(lo, k), max(hi, k)
+		}
+		cov := miss
+		if lo <= hi {
+			cov += d.covered(lo, hi)
+		}
+		total += float64(cnt) * d.penalty(cov)
+	}
+	return total
+}
+
+// cutsAt returns the cuts to try around the median of the sorted keys:
+// at the median (if anything lies above it), then just below it.
+func (r *run) cutsAt(keys []int64, med, hi int64) []int64 {
+	var out []int64
+	if med < hi {
+		out = append(out, med)
+	}
+	if x, _ := slices.BinarySearch(keys, med); x > 0 {
+		out = append(out, keys[x-1])
+	}
+	return out
+}
+
+// diverse says whether the rows for which in holds show at least L
+// distinct values of every sensitive column.
+func (r *run) diverse(rows []int32, in func(int32) bool) bool {
+	for s, codes := range r.sens {
+		r.gen++
+		stamp := r.stamp[s]
+		n := 0
+		for _, i := range rows {
+			if in(i) && stamp[codes[i]] != r.gen {
+				stamp[codes[i]] = r.gen
+				if n++; n >= r.c.L {
+					break
+				}
+			}
+		}
+		if n < r.c.L {
+			return false
+		}
+	}
+	return true
+}
+
+// class is one class of the release before the earlier releases are
+// compared: a leaf's live rows or statistics rows with the same values.
+type class struct {
+	key  string // "p:path" or "s:values"
+	rows []int32
+	vals []string // the released quasi-identifier values, in dims order
+	keep bool
+	stat bool
+}
+
+// release forms the classes — the leaves' live rows, and the statistics
+// rows grouped by their values — keeps those of k rows (and l-diversity,
+// for the leaves an earlier release's cuts left too small), holds back
+// those an earlier release would let be differenced, and returns the
+// rows with their released values and the report.
+func (r *run) release(d Dataset, stat []bool, root *node, qcols, sensCols []int, sensNames []string) (*Result, error) {
+	c := r.c
+	n := len(d.Rows)
+	var classes []*class
+	for _, lf := range r.leaves {
+		if len(lf.rows) == 0 {
 			continue
 		}
-		ids := make(map[uint64]int32, 64)
-		for i := range class {
-			key := uint64(uint32(class[i]))<<32 | uint64(uint32(codes[i]))
-			id, ok := ids[key]
-			if !ok {
-				id = int32(len(ids))
-				ids[key] = id
-			}
-			class[i] = id
-		}
+		cl := &class{key: "p:" + lf.path, rows: lf.rows}
+		cl.keep = len(lf.rows) >= c.K && r.diverse(lf.rows, func(int32) bool { return true })
+		classes = append(classes, cl)
 	}
-	if len(qis) == 0 {
-		clear(class)
-	}
-	groups := int32(0)
-	for _, cl := range class {
-		groups = max(groups, cl+1)
-	}
-	sizes := make([]int, groups)
-	stats := make([]int, groups)
-	for i, cl := range class {
-		sizes[cl]++
+	// Statistics rows: grouped by their values as kept; the rows of groups
+	// below k are grouped again with one more field shown as Any, from
+	// the last quasi-identifier to the first, until all are Any (the
+	// anonymised accounts still count, Z9). What is left is suppressed.
+	var pending []int32
+	for i := range d.Rows {
 		if stat[i] {
-			stats[cl]++
+			pending = append(pending, int32(i))
 		}
 	}
-	keep := make([]bool, groups)
-	for g, s := range sizes {
-		live := s - stats[g]
-		keep[g] = s >= c.K && (live == 0 || live >= c.K)
-	}
-	if c.L > 0 {
-		for _, codes := range sens {
-			seen := map[uint64]bool{}
-			distinct := make([]int, groups)
-			for i, cl := range class {
-				if stat[i] {
-					continue
-				}
-				key := uint64(uint32(cl))<<32 | uint64(uint32(codes[i]))
-				if !seen[key] {
-					seen[key] = true
-					distinct[cl]++
+	statRows := len(pending)
+	for lifted := 0; lifted <= len(r.dims) && len(pending) > 0; lifted++ {
+		byVals := map[string]*class{}
+		var order []string
+		for _, i := range pending {
+			vals := make([]string, len(r.dims))
+			for x, dm := range r.dims {
+				vals[x] = Any
+				if _, kept := c.StatisticsLevels[d.Columns[dm.col]]; kept && x < len(r.dims)-lifted {
+					vals[x] = d.Rows[i][dm.col]
 				}
 			}
-			for g := range keep {
-				if distinct[g] < c.L && sizes[g] > stats[g] {
-					keep[g] = false
-				}
+			k := "s:" + ClassKey(vals)
+			cl := byVals[k]
+			if cl == nil {
+				cl = &class{key: k, vals: vals, stat: true}
+				byVals[k] = cl
+				order = append(order, k)
+			}
+			cl.rows = append(cl.rows, i)
+		}
+		pending = pending[:0:0]
+		for _, k := range order {
+			cl := byVals[k]
+			if len(cl.rows) >= c.K || lifted == len(r.dims) {
+				cl.keep = len(cl.rows) >= c.K
+				classes = append(classes, cl)
+			} else {
+				pending = append(pending, cl.rows...)
 			}
 		}
 	}
-	e := &evaluation{node: slices.Clone(node), class: class, keep: keep, sizes: sizes}
-	if len(c.Previous) > 0 {
-		e.byEarlier = againstEarlier(qis, node, class, sizes, keep, rows, sensIdx, sensNames, stat, c)
-	}
-	for g, s := range sizes {
-		if keep[g] {
-			e.released += s
-			e.dm += int64(s) * int64(s)
-		} else {
-			e.suppressed += s
-		}
-	}
-	e.dm += int64(e.suppressed) * int64(n)
-	// NCP: each released record's penalty, suppressed records count 1.
-	if len(qis) > 0 {
-		total := float64(e.suppressed * len(qis))
-		if e.suppressed == 0 {
-			for k, q := range qis {
-				total += q.ncp[node[k]]
+	suppressed := func() (s int) {
+		for _, cl := range classes {
+			if !cl.keep {
+				s += len(cl.rows)
 			}
-		} else {
-			for i, cl := range class {
-				if !keep[cl] {
-					continue
-				}
-				for k, q := range qis {
-					total += q.pen[node[k]][q.codes[node[k]][i]]
-				}
-			}
-		}
-		e.ncp = total / float64(n*len(qis))
-	}
-	return e
-}
-
-// better orders feasible nodes: least NCP, then least discernibility,
-// then lowest height, then the first in lattice order.
-func better(e, best *evaluation) bool {
-	if best == nil {
-		return true
-	}
-	const eps = 1e-12
-	if e.ncp < best.ncp-eps {
-		return true
-	}
-	if e.ncp > best.ncp+eps {
-		return false
-	}
-	if e.dm != best.dm {
-		return e.dm < best.dm
-	}
-	h := func(n []int) (s int) {
-		for _, v := range n {
-			s += v
 		}
 		return s
 	}
-	return h(e.node) < h(best.node)
-}
+	before := suppressed()
+	r.intersections(classes)
+	r.againstEarlier(classes, sensCols, sensNames)
+	sup := suppressed()
+	released := n - sup
+	if sup > c.MaxSuppressed || released == 0 {
+		if before <= c.MaxSuppressed && n-before > 0 {
+			return nil, steward.Errorf(steward.EINVALID, "error.anonymise_release_differs", "k", c.K, "max", c.MaxSuppressed)
+		}
+		return nil, steward.Errorf(steward.EINVALID, "error.anonymise_infeasible", "k", c.K, "l", c.L, "max", c.MaxSuppressed)
+	}
 
-func release(d Dataset, stat []bool, qis []*qi, e *evaluation, c Config, nodes int) *Result {
-	r := &Result{Columns: slices.Clone(d.Columns)}
+	res := &Result{Columns: slices.Clone(d.Columns), Partition: &Partition{Tree: encodeTree(root, nil)},
+		Release: Release{Classes: map[string]Class{}, Sensitive: sensNames}}
+	for _, dm := range r.dims {
+		res.Partition.Dims = append(res.Partition.Dims, Dim{Field: dm.h.Field, Order: dm.order})
+		res.Release.Columns = append(res.Release.Columns, dm.h.Field)
+	}
+	rep := Report{Algorithm: Algorithm, RequiredK: c.K, RequiredL: c.L, Records: n, Released: released, Suppressed: sup,
+		StatisticsRecords: statRows, SuppressedByEarlierReleases: sup - before, Refined: r.added}
+	attrNCP := make([]float64, len(r.dims))
+	attrVals := make([]map[string]bool, len(r.dims))
+	for x := range attrVals {
+		attrVals[x] = map[string]bool{}
+	}
 	type out struct {
 		row  []string
 		stat bool
 	}
 	var rows []out
-	rep := Report{RequiredK: c.K, RequiredL: c.L, Records: len(d.Rows), Released: e.released, Suppressed: e.suppressed,
-		SuppressedByEarlierReleases: e.byEarlier, Discernibility: e.dm, NCP: e.ncp, Nodes: nodes}
-	for i, row := range d.Rows {
-		if stat[i] {
-			rep.StatisticsRecords++
-		}
-		if !e.keep[e.class[i]] {
+	for _, cl := range classes {
+		if !cl.keep {
 			continue
 		}
-		o := slices.Clone(row)
-		for k, q := range qis {
-			lv := e.node[k]
-			o[q.col] = q.values[lv][q.codes[lv][i]]
+		pen := make([]float64, len(r.dims))
+		if cl.stat {
+			for x := range r.dims {
+				pen[x] = r.statPenalty(d, x, cl.vals[x])
+			}
+		} else {
+			cl.vals = make([]string, len(r.dims))
+			for x, dm := range r.dims {
+				var cov int
+				cl.vals[x], cov = r.render(dm, cl.rows)
+				pen[x] = dm.penalty(cov)
+			}
 		}
-		rows = append(rows, out{o, stat[i]})
+		size := len(cl.rows)
+		rep.Discernibility += int64(size) * int64(size)
+		rc := Class{Rows: size, Live: map[string]int{}, Values: cl.vals}
+		for _, i := range cl.rows {
+			o := slices.Clone(d.Rows[i])
+			for x, dm := range r.dims {
+				o[dm.col] = cl.vals[x]
+			}
+			rows = append(rows, out{o, cl.stat})
+			if !cl.stat {
+				rc.Live[ClassKey(pick(d.Rows[i], sensCols))]++
+			}
+		}
+		res.Release.Classes[cl.key] = rc
+		for x := range r.dims {
+			attrNCP[x] += pen[x] * float64(size)
+			attrVals[x][cl.vals[x]] = true
+		}
 	}
+	rep.Discernibility += int64(sup) * int64(n)
 	slices.SortFunc(rows, func(a, b out) int { return slices.Compare(a.row, b.row) })
 	for _, o := range rows {
-		r.Rows = append(r.Rows, o.row)
-		r.Statistics = append(r.Statistics, o.stat)
+		res.Rows = append(res.Rows, o.row)
+		res.Statistics = append(res.Statistics, o.stat)
 	}
-	for k, q := range qis {
-		rep.Levels = append(rep.Levels, Level{Field: q.h.Field, Level: e.node[k], Of: q.h.Height() - 1, Name: q.h.LevelName(e.node[k])})
+	for x, dm := range r.dims {
+		a := Attribute{Field: dm.h.Field, Recoding: "hierarchy", Cuts: dm.cuts, Values: len(attrVals[x]),
+			NCP: (attrNCP[x] + float64(sup)) / float64(n)}
+		if dm.h.kind != "" {
+			a.Recoding = "range"
+		}
+		rep.Attributes = append(rep.Attributes, a)
+		rep.Cuts += dm.cuts
+		rep.NCP += a.NCP
 	}
-	m := MeasureParts(r.Columns, r.Rows, r.Statistics, c.Hierarchies, c.Sensitive)
+	if len(r.dims) > 0 {
+		rep.NCP /= float64(len(r.dims))
+	}
+	m := MeasureParts(res.Columns, res.Rows, res.Statistics, c.Hierarchies, c.Sensitive)
 	rep.K, rep.L, rep.Classes, rep.KLive, rep.KStatistics, rep.StatisticsReleased = m.K, m.L, m.Classes, m.KLive, m.KStatistics, m.StatisticsRows
-	r.Report = rep
-	return r
+	res.Report = rep
+	return res, nil
 }
 
-// Measure counts, independently of the search, the smallest group of
-// rows sharing their quasi-identifier values (k), the fewest distinct
+// render returns the value a class of live rows shows for dm and how many
+// distinct live values it covers. An ordered field shows the range its
+// rows span ("37-41"); a categorical one its one value, its group when the
+// rows span exactly a group's leaves, else Any when they span every value,
+// or else the run of leaves in the hierarchy's order joined by "|". A missing
+// value among others is an empty alternative ("|37-41").
+func (r *run) render(dm *dim, rows []int32) (string, int) {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	hasMissing := false
+	for _, i := range rows {
+		k := dm.keys[i]
+		if k == missing {
+			hasMissing = true
+			continue
+		}
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	extra := 0
+	if hasMissing {
+		extra = 1
+	}
+	if lo > hi { // only missing values
+		return "", extra
+	}
+	cov := dm.covered(lo, hi) + extra
+	var alts []string
+	if hasMissing {
+		alts = append(alts, "")
+	}
+	if dm.h.kind != "" {
+		return strings.Join(append(alts, dm.h.span(lo, hi)), "|"), cov
+	}
+	var leaves []string
+	for k := lo; k <= min(hi, int64(len(dm.order)-1)); k++ {
+		leaves = append(leaves, dm.order[k])
+	}
+	if hi >= int64(len(dm.order)) {
+		var unknown []string
+		for _, i := range rows {
+			if dm.keys[i] == int64(len(dm.order)) {
+				unknown = append(unknown, dm.vals[i])
+			}
+		}
+		slices.Sort(unknown)
+		leaves = append(leaves, slices.Compact(unknown)...)
+	}
+	if len(leaves) > 1 && !hasMissing && dm.h.group != nil {
+		g, ok := dm.h.group[leaves[0]]
+		same := ok && dm.h.groupSize[g] == len(leaves)
+		for _, l := range leaves {
+			same = same && dm.h.group[l] == g
+		}
+		if same {
+			return g, cov
+		}
+	}
+	if cov == dm.total && cov > 1 {
+		return Any, cov
+	}
+	return strings.Join(append(alts, leaves...), "|"), cov
+}
+
+// statPenalty is the penalty of a statistics row's value v for dim x: the
+// distinct live values whose generalisation to the statistics level is v
+// (Any covers them all).
+func (r *run) statPenalty(d Dataset, x int, v string) float64 {
+	dm := r.dims[x]
+	if v == Any {
+		return 1
+	}
+	if r.statPen == nil {
+		r.statPen = make([]map[string]float64, len(r.dims))
+	}
+	if r.statPen[x] == nil {
+		lv := r.c.StatisticsLevels[d.Columns[dm.col]]
+		type id struct {
+			k int64
+			v string
+		}
+		sets := map[string]map[id]bool{}
+		chains := map[string]string{}
+		for i, row := range d.Rows {
+			if d.Statistics != nil && d.Statistics[i] {
+				continue
+			}
+			g, ok := chains[row[dm.col]]
+			if !ok {
+				ch, _ := dm.h.Chain(row[dm.col]) // covered: prepare checked it
+				if lv < len(ch) {
+					g = ch[lv]
+				}
+				chains[row[dm.col]] = g
+			}
+			if sets[g] == nil {
+				sets[g] = map[id]bool{}
+			}
+			var nv string
+			if dm.vals != nil {
+				nv = dm.vals[i]
+			}
+			sets[g][id{dm.keys[i], nv}] = true
+		}
+		r.statPen[x] = map[string]float64{}
+		for g, s := range sets {
+			r.statPen[x][g] = dm.penalty(len(s))
+		}
+	}
+	return r.statPen[x][v]
+}
+
+// Measure counts, independently of the partitioning, the smallest group
+// of rows sharing their quasi-identifier values (k), the fewest distinct
 // values of a sensitive column within a group (l, 0 without sensitive
 // columns) and the number of groups.
 func Measure(cols []string, rows [][]string, hier map[string]*Hierarchy, sensitive []string) (k, l, groups int) {
@@ -590,46 +993,29 @@ func minOr(a, b int) int {
 	return min(a, b)
 }
 
-// againstEarlier suppresses the classes an earlier release would let an
+// againstEarlier holds back the classes an earlier release would let an
 // attacker difference (the intersection attack between two releases of
-// the same partner or of two): on the quasi-identifiers and sensitive
-// columns both releases share, a class whose live rows gained or lost 1 to
-// K−1 rows (by their sensitive values), or whose statistics rows did,
-// shows those few rows apart from the others. Such a class is suppressed;
-// a difference of 0 or of at least K rows is not. The search pins the
-// levels (Config.Fixed), so the classes of both releases cut the same
-// boundaries. Releases that share no quasi-identifier are not compared
-// (docs/anonymisation.md says why that is the limit of this check). It
-// returns the rows it suppressed.
-func againstEarlier(qis []*qi, node []int, class []int32, sizes []int, keep []bool, rows [][]string, sensIdx []int, sensCols []string, stat []bool, c Config) int {
-	byName := map[string]int{}
-	for k, q := range qis {
-		byName[q.h.Field] = k
-	}
-	suppressed := 0
+// the same partner or of two). The cuts only ever refine, so each earlier
+// class is a union of this release's classes: a class of live rows is
+// compared, summed with its siblings, as the earlier class whose path is
+// the longest prefix of its own; a statistics class with the earlier one
+// of the same values. An earlier class whose live rows gained or lost 1 to
+// K−1 rows (counted by the sensitive values both releases show), or whose
+// statistics rows did, would show those few rows apart from the others:
+// every class within it is suppressed. A difference of 0 or of at least K
+// is not. It repeats until nothing more is suppressed.
+func (r *run) againstEarlier(classes []*class, sensCols []int, sensNames []string) {
+	c := r.c
 	for _, p := range c.Previous {
-		var ours, theirs []int // the shared quasi-identifiers: our qi index, their column index
-		for j, col := range p.Columns {
-			if k, ok := byName[col]; ok {
-				ours, theirs = append(ours, k), append(theirs, j)
-			}
-		}
-		if len(ours) == 0 {
-			continue
-		}
 		var oursS, theirsS []int // the shared sensitive columns: our row column, their index
 		for j, col := range p.Sensitive {
-			if k := slices.Index(sensCols, col); k >= 0 {
-				oursS, theirsS = append(oursS, sensIdx[k]), append(theirsS, j)
+			if k := slices.Index(sensNames, col); k >= 0 {
+				oursS, theirsS = append(oursS, sensCols[k]), append(theirsS, j)
 			}
 		}
 		before := map[string]*Class{}
 		for key, cl := range p.Classes {
-			vals := strings.Split(key, "\x00")
-			if len(vals) != len(p.Columns) {
-				continue
-			}
-			b := classAt(before, ClassKey(pick(vals, theirs)))
+			b := classAt(before, key)
 			b.Rows += cl.Rows
 			for t, n := range cl.Live {
 				if tv := strings.Split(t, "\x00"); len(tv) == len(p.Sensitive) {
@@ -637,55 +1023,137 @@ func againstEarlier(qis []*qi, node []int, class []int32, sizes []int, keep []bo
 				}
 			}
 		}
-		keyOf := make([]string, len(sizes))
-		done := make([]bool, len(sizes))
-		tuple := make([]string, len(class))
-		for i, g := range class {
-			if !stat[i] {
-				tuple[i] = ClassKey(pick(rows[i], oursS))
+		// The earlier class each class falls in.
+		in := make([]string, len(classes))
+		for x, cl := range classes {
+			in[x] = cl.key
+			if strings.HasPrefix(cl.key, "p:") {
+				for l := len(cl.key); l >= 2; l-- {
+					if _, ok := before[cl.key[:l]]; ok {
+						in[x] = cl.key[:l]
+						break
+					}
+				}
 			}
-			if done[g] {
-				continue
-			}
-			done[g] = true
-			proj := make([]string, len(ours))
-			for x, k := range ours {
-				lv := node[k]
-				proj[x] = qis[k].values[lv][qis[k].codes[lv][i]]
-			}
-			keyOf[g] = ClassKey(proj)
 		}
 		for changed := true; changed; {
 			changed = false
 			now := map[string]*Class{}
-			for i, g := range class {
-				if !keep[g] {
+			for x, cl := range classes {
+				if !cl.keep {
 					continue
 				}
-				n := classAt(now, keyOf[g])
-				n.Rows++
-				if !stat[i] {
-					n.Live[tuple[i]]++
+				nc := classAt(now, in[x])
+				nc.Rows += len(cl.rows)
+				if !cl.stat {
+					for _, i := range cl.rows {
+						nc.Live[ClassKey(pick(r.rows[i], oursS))]++
+					}
 				}
 			}
-			bad := map[string]bool{}
-			for k, n := range now {
-				bad[k] = differs(n, before[k], c.K)
-			}
-			for k, b := range before {
-				if now[k] == nil {
-					bad[k] = differs(nil, b, c.K)
-				}
-			}
-			for g := range sizes {
-				if keep[g] && bad[keyOf[g]] {
-					keep[g], changed = false, true
-					suppressed += sizes[g]
+			for x, cl := range classes {
+				if cl.keep && differs(now[in[x]], before[in[x]], c.K) {
+					cl.keep, changed = false, true
 				}
 			}
 		}
 	}
-	return suppressed
+}
+
+// intersections holds back every class of live rows that an earlier
+// class, as it was shown, cuts into a group of 1 to K−1 rows: whoever knows
+// the quasi-identifiers of the people in both releases intersects the two
+// classes a person falls in. The earlier class is the one the class's
+// cuts refine (no other earlier class of live rows reaches into it); its
+// shown values — the ranges and values of the rows it held then — may
+// leave out rows that joined since.
+func (r *run) intersections(classes []*class) {
+	for _, p := range r.c.Previous {
+		if !slices.Equal(p.Columns, r.fields()) {
+			continue
+		}
+		for _, cl := range classes {
+			if !cl.keep || cl.stat {
+				continue
+			}
+			for l := len(cl.key); l >= 2; l-- {
+				d, ok := p.Classes[cl.key[:l]]
+				if !ok {
+					continue
+				}
+				if len(d.Values) == len(r.dims) {
+					in := 0
+					for _, i := range cl.rows {
+						if r.inside(i, d.Values) {
+							in++
+						}
+					}
+					if in > 0 && in < r.c.K {
+						cl.keep = false
+					}
+				}
+				break
+			}
+		}
+	}
+}
+
+func (r *run) fields() []string {
+	out := make([]string, len(r.dims))
+	for x, d := range r.dims {
+		out[x] = d.h.Field
+	}
+	return out
+}
+
+// inside says whether live row i falls within the values a class showed.
+func (r *run) inside(i int32, vals []string) bool {
+	for x, d := range r.dims {
+		if !d.shows(vals[x], i) {
+			return false
+		}
+	}
+	return true
+}
+
+// shows says whether the shown value v (as render writes it) covers row
+// i's value.
+func (d *dim) shows(v string, i int32) bool {
+	k := d.keys[i]
+	if v == Any {
+		return true
+	}
+	for _, alt := range strings.Split(v, "|") {
+		if alt == "" {
+			if k == missing {
+				return true
+			}
+			continue
+		}
+		if k == missing {
+			continue
+		}
+		if d.h.kind != "" {
+			sep := "-"
+			if d.h.kind == "date" {
+				sep = "/"
+			}
+			lo, hi, isRange := strings.Cut(alt, sep)
+			if !isRange {
+				hi = lo
+			}
+			a, okA := d.h.key(lo)
+			b, okB := d.h.key(hi)
+			if okA && okB && k >= a && k <= b {
+				return true
+			}
+			continue
+		}
+		if d.vals[i] == alt || d.h.group != nil && d.h.group[d.vals[i]] == alt {
+			return true
+		}
+	}
+	return false
 }
 
 func classAt(m map[string]*Class, k string) *Class {
@@ -733,36 +1201,4 @@ func abs(n int) int {
 		return -n
 	}
 	return n
-}
-
-// ReleaseOf is what res shows a partner, for the checks of later
-// releases: its quasi-identifiers (in the order of the report's levels),
-// its sensitive columns and its classes with their live rows by
-// sensitive values.
-func ReleaseOf(res *Result, sensitive []string) Release {
-	r := Release{Classes: map[string]Class{}}
-	var qcols, scols []int
-	for _, l := range res.Report.Levels {
-		r.Columns = append(r.Columns, l.Field)
-		qcols = append(qcols, slices.Index(res.Columns, l.Field))
-	}
-	for j, col := range res.Columns {
-		if slices.Contains(sensitive, col) {
-			r.Sensitive = append(r.Sensitive, col)
-			scols = append(scols, j)
-		}
-	}
-	for i, row := range res.Rows {
-		k := ClassKey(pick(row, qcols))
-		cl := r.Classes[k]
-		if cl.Live == nil {
-			cl.Live = map[string]int{}
-		}
-		cl.Rows++
-		if res.Statistics == nil || !res.Statistics[i] {
-			cl.Live[ClassKey(pick(row, scols))]++
-		}
-		r.Classes[k] = cl
-	}
-	return r
 }

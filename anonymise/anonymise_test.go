@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"steward"
@@ -29,58 +30,116 @@ func rows(pairs ...string) [][]string {
 	return out
 }
 
-// TestLeastLossChoice checks the choice on examples whose every lattice
-// node was worked out by hand (the comments give each node's NCP).
-func TestLeastLossChoice(t *testing.T) {
+// TestMondrianCuts checks the partitioning on examples worked out by hand
+// (the comments give each candidate cut's loss: rows × penalty, summed
+// over both halves and both quasi-identifiers).
+func TestMondrianCuts(t *testing.T) {
 	cols := []string{"profile.age", "profile.gender"}
 	cases := []struct {
-		name        string
-		rows        [][]string
-		maxSup      int
-		wantLevels  [2]string
-		wantNCP     float64
-		wantSupp    int
-		wantRows    [][]string
-		wantClasses int
+		name     string
+		rows     [][]string
+		wantNCP  float64
+		wantRows [][]string
+		wantCuts [2]int
 	}{
-		// (band5, value): classes 30-34/f and 35-39/m of 2, age band
-		// covers 2 of 4 ages: NCP (4·1/3)/8 = 1/6. (band10, value): 0.5.
-		// (value, any) and (band5, any) refuse or lose more.
-		{"band5", rows("30", "f", "31", "f", "36", "m", "37", "m"), 0,
-			[2]string{"band5", "value"}, 1.0 / 6, 0,
-			[][]string{{"30-34", "f"}, {"30-34", "f"}, {"35-39", "m"}, {"35-39", "m"}}, 2},
-		// A fifth person, 50/f, alone in every group that keeps the age:
-		// suppressing them at (band5, value) costs (4·1/4 + 2)/10 = 0.3,
-		// less than (any, value) at 0.5.
-		{"suppress one", rows("30", "f", "31", "f", "36", "m", "37", "m", "50", "f"), 1,
-			[2]string{"band5", "value"}, 0.3, 1,
-			[][]string{{"30-34", "f"}, {"30-34", "f"}, {"35-39", "m"}, {"35-39", "m"}}, 2},
-		// Without suppression only hiding the age works: (any, value) 0.5.
-		{"no suppression", rows("30", "f", "31", "f", "36", "m", "37", "m", "50", "f"), 0,
-			[2]string{"any", "value"}, 0.5, 0,
-			[][]string{{"*", "f"}, {"*", "f"}, {"*", "f"}, {"*", "m"}, {"*", "m"}}, 2},
+		// Age median 31: {30,31} {36,37}, loss 2·⅓ + 2·⅓; the gender
+		// median cuts the same halves at the same loss; the first field
+		// wins the tie. NCP: age ⅓ for every row, gender 0: 1/6.
+		{"median", rows("30", "f", "31", "f", "36", "m", "37", "m"), 1.0 / 6,
+			[][]string{{"30-31", "f"}, {"30-31", "f"}, {"36-37", "m"}, {"36-37", "m"}}, [2]int{1, 0}},
+		// A fifth person, 50/f. Age at the median 36: {30,31,36} {37,50},
+		// loss 3·½ + 3·1 + 2·¼ + 2·1 = 7; just below, 31: {30,31}
+		// {36,37,50}, 2·¼ + 3·½ + 3·1 = 5; gender f/m: {30,31,50} {36,37},
+		// 3·1 + 2·¼ = 3.5, the least. NCP (3·1 + 2·¼) / 10 = 0.35.
+		{"least loss", rows("30", "f", "31", "f", "36", "m", "37", "m", "50", "f"), 0.35,
+			[][]string{{"30-50", "f"}, {"30-50", "f"}, {"30-50", "f"}, {"36-37", "m"}, {"36-37", "m"}}, [2]int{0, 1}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := anonymise.Anonymise(anonymise.Dataset{Columns: cols, Rows: c.rows},
-				anonymise.Config{Hierarchies: ageGender(), K: 2, MaxSuppressed: c.maxSup})
+				anonymise.Config{Hierarchies: ageGender(), K: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
 			r := res.Report
-			if got := [2]string{r.Levels[0].Name, r.Levels[1].Name}; got != c.wantLevels {
-				t.Errorf("levels %v, want %v", got, c.wantLevels)
-			}
-			if math.Abs(r.NCP-c.wantNCP) > 1e-9 || r.Suppressed != c.wantSupp || r.K != 2 || r.Classes != c.wantClasses {
-				t.Errorf("report %+v, want NCP %v, suppressed %d, k 2, %d classes", r, c.wantNCP, c.wantSupp, c.wantClasses)
+			if math.Abs(r.NCP-c.wantNCP) > 1e-9 || r.Suppressed != 0 || r.K != 2 || r.Classes != 2 || r.Algorithm != anonymise.Algorithm {
+				t.Errorf("report %+v, want NCP %v, nothing suppressed, k 2, 2 classes", r, c.wantNCP)
 			}
 			if fmt.Sprint(res.Rows) != fmt.Sprint(c.wantRows) {
 				t.Errorf("rows %v, want %v", res.Rows, c.wantRows)
 			}
-			if r.Nodes != 8 {
-				t.Errorf("evaluated %d nodes, want all 8", r.Nodes)
+			if got := [2]int{r.Attributes[0].Cuts, r.Attributes[1].Cuts}; got != c.wantCuts || r.Cuts != 1 || r.Refined != 1 {
+				t.Errorf("cuts %v (%d, %d added), want %v", got, r.Cuts, r.Refined, c.wantCuts)
+			}
+			// Discernibility: Σ|E|².
+			if want := int64(len(c.rows)*len(c.rows)) - 2*int64(len(c.wantRows)-len(c.wantRows)/2)*int64(len(c.wantRows)/2); r.Discernibility != want {
+				t.Errorf("discernibility %d, want %d", r.Discernibility, want)
 			}
 		})
+	}
+}
+
+// TestHierarchyValues checks how a categorical class is shown: its one
+// value, its group when it spans the group's leaves exactly, the run of
+// leaves in the policy's order otherwise, Any when it spans them all; and
+// that a later release on the same cuts refines them.
+func TestHierarchyValues(t *testing.T) {
+	job := anonymise.NewHierarchy(&policy.Generalisation{Field: "profile.current_job", Levels: []policy.GenLevel{
+		{Name: "group", Groups: []policy.GenGroup{{Value: "zorg", Members: []string{"Verpleegkundige", "Arts", "Helpende"}}, {Value: "staf", Members: []string{"Planner"}}}}}})
+	cfg := anonymise.Config{Hierarchies: map[string]*anonymise.Hierarchy{"profile.current_job": job}, K: 2}
+	cols := []string{"profile.current_job"}
+	one := func(vals ...string) (out [][]string) {
+		for _, v := range vals {
+			out = append(out, []string{v})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		rows []string
+		k    int
+		want string
+	}{
+		// Policy order verpleegkundige, arts, helpende | planner: the median
+		// cut (arts) leaves a run of two leaves and a run across groups.
+		{[]string{"verpleegkundige", "arts", "Helpende", "planner"}, 2, "[[helpende|planner] [helpende|planner] [verpleegkundige|arts] [verpleegkundige|arts]]"},
+		{[]string{"verpleegkundige", "arts", "helpende", "planner"}, 4, "[[*] [*] [*] [*]]"},
+		{[]string{"verpleegkundige", "arts", "helpende", "verpleegkundige", "arts", "helpende", "planner"}, 7, "[[*] [*] [*] [*] [*] [*] [*]]"},
+		{[]string{"verpleegkundige", "arts", "helpende", "verpleegkundige", "arts", "helpende"}, 6, "[[zorg] [zorg] [zorg] [zorg] [zorg] [zorg]]"},
+		{[]string{"arts", "arts", "", ""}, 2, "[[] [] [arts] [arts]]"},
+		{[]string{"arts", "arts", ""}, 3, "[[*] [*] [*]]"},
+		{[]string{"arts", "arts", "", "planner", "planner", "planner"}, 3, "[[planner] [planner] [planner] [|arts] [|arts] [|arts]]"},
+	} {
+		cfg.K = c.k
+		res, err := anonymise.Anonymise(anonymise.Dataset{Columns: cols, Rows: one(c.rows...)}, cfg)
+		if err != nil || fmt.Sprint(res.Rows) != c.want {
+			t.Errorf("%v at k %d: %v %v, want %s", c.rows, c.k, res.Rows, err, c.want)
+		}
+	}
+	// A second release on the first's cuts: the first's classes stay
+	// unions of the new ones, and the new rows are cut further.
+	cfg.K = 2
+	first, err := anonymise.Anonymise(anonymise.Dataset{Columns: cols, Rows: one("arts", "arts", "planner", "planner")}, cfg)
+	if err != nil || first.Report.Cuts != 1 {
+		t.Fatalf("%v %+v", err, first)
+	}
+	cfg.Partition = first.Partition
+	second, err := anonymise.Anonymise(anonymise.Dataset{Columns: cols, Rows: one("verpleegkundige", "verpleegkundige", "arts", "arts", "planner", "planner")}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(second.Rows); got != "[[arts] [arts] [planner] [planner] [verpleegkundige] [verpleegkundige]]" || second.Report.Cuts != 2 || second.Report.Refined != 1 {
+		t.Errorf("second release %v, %d cuts (%d added)", got, second.Report.Cuts, second.Report.Refined)
+	}
+	for key := range first.Release.Classes {
+		n := 0
+		for k2, c := range second.Release.Classes {
+			if strings.HasPrefix(k2, key) {
+				n += c.Rows
+			}
+		}
+		if n == 0 {
+			t.Errorf("first release's class %q is no union of the second's", key)
+		}
 	}
 }
 

@@ -3,18 +3,20 @@
 // and the policy's hierarchies and returns the rows to release with a
 // report, and knows no store, clock or file.
 //
-// The algorithm is full-domain generalisation over the lattice of
-// generalisation levels (Samarati, "Protecting respondents' identities in
-// microdata release", IEEE TKDE 13(6), 2001; the lattice as searched by
-// Incognito, LeFevre, DeWitt and Ramakrishnan, SIGMOD 2005), with
-// suppression of the records in groups smaller than k up to a declared
-// maximum (Samarati's MaxSup), and distinct l-diversity for sensitive
-// attributes (Machanavajjhala et al., ICDE 2006). Every node of the lattice
-// is evaluated — the policy's hierarchies give a few dozen — and the
-// feasible node with the least normalised certainty penalty (Xu et al.,
-// KDD 2006) is chosen, ties broken by the discernibility metric (Bayardo
-// and Agrawal, ICDE 2005), then by the lower node. docs/anonymisation.md
-// explains the choice.
+// The algorithm is Mondrian multidimensional partitioning (K. LeFevre, D.
+// DeWitt, R. Ramakrishnan, "Mondrian multidimensional k-anonymity", ICDE
+// 2006), strict, constrained to the policy's hierarchies: a number, a
+// postcode or a date is cut as an ordered value and released as the range
+// its class holds; a categorical value is cut in the order of the
+// hierarchy's leaves (job titles group by group) and released as one
+// value, the group when the class holds all of it, or the run of leaves
+// it spans. A cut is made only when both halves keep k rows and distinct
+// l-diversity (Machanavajjhala et al., ICDE 2006) for every sensitive
+// field. Information loss is the normalised certainty penalty (Xu et al.,
+// KDD 2006) and the discernibility metric (Bayardo and Agrawal, ICDE
+// 2005). The cuts are kept (Partition) and later releases refine them
+// rather than cut afresh, so that two releases cannot be intersected into
+// groups below k. docs/anonymisation.md explains the choice.
 package anonymise
 
 import (
@@ -43,6 +45,16 @@ type level struct {
 type Hierarchy struct {
 	Field  string
 	levels []level
+	// kind is how the stored value is ordered for Mondrian's cuts: by
+	// its number ("band"), its postcode's four digits ("ranges"), its day
+	// ("date"), or, "", as a categorical value in the order of leaves.
+	kind string
+	// leaves are, for a hierarchy whose first level is groups, the
+	// members group by group (normalised); group names each leaf's group
+	// and groupSize counts each group's members.
+	leaves    []string
+	group     map[string]string
+	groupSize map[string]int
 }
 
 // NewHierarchy builds the hierarchy the policy declares. The policy was
@@ -51,6 +63,27 @@ func NewHierarchy(g *policy.Generalisation) *Hierarchy {
 	h := &Hierarchy{Field: g.Field}
 	for _, l := range g.Levels {
 		h.levels = append(h.levels, level{name: l.Name, f: levelFunc(l)})
+	}
+	if len(g.Levels) > 0 {
+		switch l := g.Levels[0]; {
+		case l.Band != 0:
+			h.kind = "band"
+		case len(l.Ranges) > 0:
+			h.kind = "ranges"
+		case l.Date != "":
+			h.kind = "date"
+		default:
+			h.group, h.groupSize = map[string]string{}, map[string]int{}
+			for _, gr := range l.Groups {
+				for _, m := range gr.Members {
+					if _, dup := h.group[normal(m)]; !dup {
+						h.leaves = append(h.leaves, normal(m))
+						h.group[normal(m)] = gr.Value
+						h.groupSize[gr.Value]++
+					}
+				}
+			}
+		}
 	}
 	return h
 }
@@ -232,4 +265,49 @@ func (h *Hierarchy) ChainFrom(v string, lv int) ([]string, error) {
 	}
 	out[len(out)-1] = Any
 	return out, nil
+}
+
+// key returns an ordered hierarchy's stored value as a number to cut on:
+// the integer, the postcode's four digits, or the day since 1970.
+func (h *Hierarchy) key(src string) (int64, bool) {
+	s := strings.TrimSpace(src)
+	switch h.kind {
+	case "band":
+		n, err := strconv.Atoi(s)
+		return int64(n), err == nil
+	case "ranges":
+		if len(s) < 4 {
+			return 0, false
+		}
+		n, err := strconv.Atoi(s[:4])
+		return int64(n), err == nil
+	case "date":
+		t, err := parseDate(s)
+		if err != nil {
+			return 0, false
+		}
+		return t.Unix() / 86400, true
+	}
+	return 0, false
+}
+
+// span writes the keys lo–hi of an ordered hierarchy as a value: "37" or
+// "37-41", a postcode's "3500-3583", a date's "2024-05-01/2024-06-30".
+func (h *Hierarchy) span(lo, hi int64) string {
+	f := func(n int64) string {
+		switch h.kind {
+		case "ranges":
+			return fmt.Sprintf("%04d", n)
+		case "date":
+			return time.Unix(n*86400, 0).UTC().Format(time.DateOnly)
+		}
+		return strconv.FormatInt(n, 10)
+	}
+	switch {
+	case lo == hi:
+		return f(lo)
+	case h.kind == "date":
+		return f(lo) + "/" + f(hi)
+	}
+	return f(lo) + "-" + f(hi)
 }

@@ -71,8 +71,8 @@ type PartnerExport struct {
 	Suppressed   int
 	K, L         int
 	ReportSHA256 string
-	// Columns is the file's header, JSON; Levels the generalisation
-	// chosen, JSON (anonymise.Report.Levels), in the order of the class
+	// Columns is the file's header, JSON; Levels how each
+	// quasi-identifier was generalised, JSON (anonymise.Report.Attributes)
 	// values.
 	Columns, Levels string
 	// StatisticsRecords and StatisticsReleased count the rows read from
@@ -80,12 +80,15 @@ type PartnerExport struct {
 	StatisticsRecords, StatisticsReleased int
 	NCP                                   float64
 	Discernibility                        int64
+	// Algorithm names the algorithm; Cuts are its partition's cuts, JSON
+	// (anonymise.Partition; "" before migration 0043).
+	Algorithm, Cuts string
 	// Classes are the released classes; read only by PartnerExportHistory.
 	Classes []ExportClass
 }
 
-// ExportClass is one released class: the generalised quasi-identifier
-// values (in the order of the export's Levels) and its rows.
+// ExportClass is one released class: its key in the partition followed by
+// the quasi-identifier values it showed, and its rows.
 type ExportClass struct {
 	Values  []string
 	Records int
@@ -103,10 +106,10 @@ func (tx *Tx) InsertPartnerExport(ctx context.Context, e PartnerExport) error {
 		e.Columns = "[]"
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO partner_exports (id, partner, created_at, records, excluded, released,
-		suppressed, k, l, report_sha256, columns, levels, statistics_records, statistics_released, ncp, discernibility)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		suppressed, k, l, report_sha256, columns, levels, statistics_records, statistics_released, ncp, discernibility, algorithm, cuts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		e.ID, e.Partner, e.CreatedAt.UnixMilli(), e.Records, e.Excluded, e.Released, e.Suppressed, e.K, e.L, e.ReportSHA256,
-		e.Columns, e.Levels, e.StatisticsRecords, e.StatisticsReleased, e.NCP, e.Discernibility)
+		e.Columns, e.Levels, e.StatisticsRecords, e.StatisticsReleased, e.NCP, e.Discernibility, e.Algorithm, e.Cuts)
 	if err != nil {
 		return fmt.Errorf("store: insert partner export %s: %w", e.ID, err)
 	}
@@ -138,13 +141,16 @@ func (tx *Tx) InsertPartnerExport(ctx context.Context, e PartnerExport) error {
 }
 
 const partnerExportColumns = `id, partner, created_at, records, excluded, released, suppressed, k, l, report_sha256,
-	columns, levels, statistics_records, statistics_released, ncp, discernibility`
+	columns, levels, statistics_records, statistics_released, ncp, discernibility, algorithm`
 
-func scanPartnerExport(r *sql.Rows) (PartnerExport, error) {
+func scanPartnerExport(r *sql.Rows) (PartnerExport, error) { return scanPartnerExportAnd(r) }
+
+// scanPartnerExportAnd scans partnerExportColumns and then more.
+func scanPartnerExportAnd(r *sql.Rows, more ...any) (PartnerExport, error) {
 	var e PartnerExport
 	var at int64
-	err := r.Scan(&e.ID, &e.Partner, &at, &e.Records, &e.Excluded, &e.Released, &e.Suppressed, &e.K, &e.L, &e.ReportSHA256,
-		&e.Columns, &e.Levels, &e.StatisticsRecords, &e.StatisticsReleased, &e.NCP, &e.Discernibility)
+	err := r.Scan(append([]any{&e.ID, &e.Partner, &at, &e.Records, &e.Excluded, &e.Released, &e.Suppressed, &e.K, &e.L, &e.ReportSHA256,
+		&e.Columns, &e.Levels, &e.StatisticsRecords, &e.StatisticsReleased, &e.NCP, &e.Discernibility, &e.Algorithm}, more...)...)
 	e.CreatedAt = time.UnixMilli(at).UTC()
 	return e, err
 }
@@ -161,11 +167,15 @@ func (s *Store) PartnerExports(ctx context.Context, partner string) ([]PartnerEx
 }
 
 // PartnerExportHistory returns every partner's exports, oldest first,
-// with their released classes: what each partner has already seen (the
-// next export keeps their levels and is checked against them).
+// with their released classes and cuts: what each partner has already seen
+// (the next export refines the newest cuts and is checked against them).
 func (s *Store) PartnerExportHistory(ctx context.Context) ([]PartnerExport, error) {
-	out, err := rowsOf(ctx, s.Reader, scanPartnerExport, `SELECT `+partnerExportColumns+`
-		FROM partner_exports ORDER BY created_at, id`)
+	out, err := rowsOf(ctx, s.Reader, func(r *sql.Rows) (PartnerExport, error) {
+		var cuts string
+		e, err := scanPartnerExportAnd(r, &cuts)
+		e.Cuts = cuts
+		return e, err
+	}, `SELECT `+partnerExportColumns+`, cuts FROM partner_exports ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: partner export history: %w", err)
 	}

@@ -18,8 +18,8 @@ import (
 // TestStaffPartnerExports (issue 19 item 4, Z6): a recorded partner export
 // is listed for the privacy officer on a page linked from the staff menu —
 // date, partner, the columns, the counts from live accounts and from
-// anonymised accounts' statistics, k and l, suppressed, the levels, the
-// loss measures and the report's hash — and its disclosure shows in the
+// anonymised accounts' statistics, k and l, suppressed, how each field was
+// generalised, the loss measures and the report's hash — and its disclosure shows in the
 // audit log the page links to; support staff may not open it; IVM, which
 // names no analysis partner, has neither page nor link. A person's My
 // data says their data are used anonymised by the partners, not sent to
@@ -39,8 +39,8 @@ func TestStaffPartnerExports(t *testing.T) {
 		ex := &partner.Export{Partner: "fwg", Live: 4, Excluded: 1, Sensitive: []string{"profile.work_preferences"}, Result: &anonymise.Result{Columns: cols, Rows: rows,
 			Statistics: []bool{false, false, false, true, true},
 			Report: anonymise.Report{K: 5, L: 2, RequiredK: 5, RequiredL: 2, Records: 6, Released: 5, Suppressed: 1, StatisticsRecords: 2,
-				StatisticsReleased: 2, Classes: 1, NCP: 0.125, Discernibility: 31, Levels: []anonymise.Level{
-					{Field: "profile.gender", Level: 0, Of: 1, Name: "value"}, {Field: "profile.age", Level: 1, Of: 3, Name: "band5"}}}}}
+				StatisticsReleased: 2, Classes: 1, NCP: 0.125, Discernibility: 31, Algorithm: anonymise.Algorithm, Attributes: []anonymise.Attribute{
+					{Field: "profile.gender", Recoding: "hierarchy", Cuts: 0, Values: 1, NCP: 0}, {Field: "profile.age", Recoding: "range", Cuts: 3, Values: 1, NCP: 0.25}}}}}
 		svc := &partner.Service{Policy: p, Store: s, Gate: consent.NewGate(p, s), Clock: st.clock,
 			Audit: &audit.Log{Clock: st.clock, PolicyVersion: func() string { return p.Version.Number }}}
 		id, err := svc.Record(ctx, audit.Staff("st_po"), ex, strings.Repeat("ab", 32))
@@ -55,7 +55,7 @@ func TestStaffPartnerExports(t *testing.T) {
 		text := visibleText(t, page)
 		for _, w := range []string{"Stichting FWG", id, "profile.work_preferences", "5 of 7 rows handed over",
 			"4 from live accounts, 2 from anonymised accounts", "(2 handed over), 1 excluded", "1 left out",
-			"k = 5, l = 2", "band5 (1/3)", "NCP 0.125", "discernibility 31", "abababababab…", "Disclosure in the audit log"} {
+			"k = 5, l = 2", "by Mondrian partitioning", "ranges of values", "3 cuts, 1 different values, NCP 0.250", "NCP 0.125", "discernibility 31", "abababababab…", "Disclosure in the audit log"} {
 			if !strings.Contains(text, w) {
 				t.Errorf("the exports page lacks %q:\n%s", w, text)
 			}

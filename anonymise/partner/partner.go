@@ -85,18 +85,17 @@ func (s *Service) Build(ctx context.Context, partnerID string, fields []string) 
 	if len(cfg.Sensitive) == 0 {
 		cfg.L = 0
 	}
-	// Z9: the statistics rows hold their fields at the policy's statistics
-	// level, so no release goes below it, whether or not any row exists
-	// yet (the levels stay the same from one release to the next).
+	// Z9: the statistics rows hold their fields at the policy's
+	// statistics level; the others are released as Any in their rows.
 	cfg.StatisticsLevels = map[string]int{}
 	for f, h := range cfg.Hierarchies {
 		if g := s.Policy.Generalisation(f); g != nil && g.Statistics != "" {
 			cfg.StatisticsLevels[f] = h.LevelIndex(g.Statistics)
 		}
 	}
-	// Issue 19 item 5: every release keeps the levels the earlier ones
-	// chose, and is checked against what each of them showed.
-	if cfg.Fixed, cfg.Previous, err = s.earlier(ctx, cfg.Hierarchies); err != nil {
+	// Issue 19 item 5: every release refines the cuts the earlier ones
+	// made, and is checked against what each of them showed.
+	if cfg.Partition, cfg.Previous, err = s.earlier(ctx, cfg.Hierarchies); err != nil {
 		return nil, err
 	}
 	people, err := s.Store.LivePersons(ctx)
@@ -224,14 +223,14 @@ func (s *Service) fill(ctx context.Context, d *anonymise.Dataset, row map[string
 }
 
 // Record records ex as a disclosure to its partner (Z6, issue 19): a
-// partner_exports row with the counts and the report's SHA-256, and an
-// export.anonymised audit entry naming the partner and that row
-// ("fwg:pe-…") and the exported fields —
-// no values, no account ids. It returns the export's id.
+// partner_exports row with the counts, the report's SHA-256, the cuts and
+// the released classes, and an export.anonymised audit entry naming the
+// partner and that row ("fwg:pe-…") and the exported fields — no values
+// of a person, no account ids. It returns the export's id.
 func (s *Service) Record(ctx context.Context, by audit.Actor, ex *Export, reportSHA256 string) (string, error) {
 	id := account.NewID("pe-")
 	r := ex.Report
-	levels, err := json.Marshal(r.Levels)
+	attrs, err := json.Marshal(r.Attributes)
 	if err != nil {
 		return "", err
 	}
@@ -239,11 +238,16 @@ func (s *Service) Record(ctx context.Context, by audit.Actor, ex *Export, report
 	if err != nil {
 		return "", err
 	}
+	cuts, err := json.Marshal(ex.Partition)
+	if err != nil {
+		return "", err
+	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertPartnerExport(ctx, store.PartnerExport{ID: id, Partner: ex.Partner, CreatedAt: s.Clock.Now(),
 			Records: r.Records + ex.Excluded, Excluded: ex.Excluded, Released: r.Released, Suppressed: r.Suppressed,
-			K: r.K, L: r.L, ReportSHA256: reportSHA256, Columns: string(cols), Levels: string(levels), StatisticsRecords: r.StatisticsRecords,
-			StatisticsReleased: r.StatisticsReleased, NCP: r.NCP, Discernibility: r.Discernibility, Classes: classes(ex)}); err != nil {
+			K: r.K, L: r.L, ReportSHA256: reportSHA256, Columns: string(cols), Levels: string(attrs), StatisticsRecords: r.StatisticsRecords,
+			StatisticsReleased: r.StatisticsReleased, NCP: r.NCP, Discernibility: r.Discernibility, Algorithm: r.Algorithm,
+			Cuts: string(cuts), Classes: classes(ex)}); err != nil {
 			return err
 		}
 		return s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: audit.ExportAnonymised, ObjectKind: "partner_export",
@@ -255,61 +259,61 @@ func (s *Service) Record(ctx context.Context, by audit.Actor, ex *Export, report
 	return id, nil
 }
 
-// classes is what the export shows, per class: the quasi-identifier
-// values in the order of the report's levels, its rows, and its live rows
-// by sensitive values (anonymise.ReleaseOf).
+// classes is what the export shows, per class: its key in the partition
+// followed by the quasi-identifier values it showed, its rows, and its
+// live rows by sensitive values.
 func classes(ex *Export) []store.ExportClass {
-	rel := anonymise.ReleaseOf(ex.Result, ex.Sensitive)
+	rel := ex.Release
 	out := make([]store.ExportClass, 0, len(rel.Classes))
 	for _, k := range slices.Sorted(maps.Keys(rel.Classes)) {
 		c := rel.Classes[k]
-		out = append(out, store.ExportClass{Values: strings.Split(k, "\x00"), Records: c.Rows, Live: c.Live})
+		out = append(out, store.ExportClass{Values: append([]string{k}, c.Values...), Records: c.Rows, Live: c.Live})
 	}
 	return out
 }
 
 // earlier returns what the exports already handed out fix for the next
-// one (issue 19 item 5, the intersection attack between releases): per
-// quasi-identifier the level the newest export that had it chose — so
-// every release cuts the same boundaries, whichever partner gets it — and
-// each export's released classes to check the new one against. A level a
-// changed hierarchy no longer has is not pinned.
-func (s *Service) earlier(ctx context.Context, hier map[string]*anonymise.Hierarchy) (map[string]int, []anonymise.Release, error) {
+// one (issue 19 item 5, the intersection attack between releases): the
+// newest cuts — whichever partner got them — and every export made on
+// those cuts or the ones they refine, to check the new one against. The
+// cuts are made on a set of quasi-identifiers; an export on another set
+// could be intersected with the earlier ones in groups no check sees, and
+// is refused. Exports made before migration 0043 (full-domain
+// generalisation, no cuts) are not compared.
+func (s *Service) earlier(ctx context.Context, hier map[string]*anonymise.Hierarchy) (*anonymise.Partition, []anonymise.Release, error) {
 	hist, err := s.Store.PartnerExportHistory(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	fixed := map[string]int{}
+	var newest *anonymise.Partition
 	var prev []anonymise.Release
 	for _, e := range hist {
-		var levels []anonymise.Level
-		if err := json.Unmarshal([]byte(e.Levels), &levels); err != nil || len(levels) == 0 {
+		var p anonymise.Partition
+		if e.Cuts == "" || json.Unmarshal([]byte(e.Cuts), &p) != nil || len(p.Dims) == 0 {
 			continue
 		}
+		fields := p.Fields()
+		if len(fields) != len(hier) || slices.ContainsFunc(fields, func(f string) bool { return hier[f] == nil }) {
+			slices.Sort(fields)
+			return nil, nil, steward.Errorf(steward.EINVALID, "error.anonymise_other_quasi_identifiers", "fields", strings.Join(fields, ", "))
+		}
+		newest = &p
 		var cols []string
 		json.Unmarshal([]byte(e.Columns), &cols)
-		rel := anonymise.Release{Classes: map[string]anonymise.Class{}}
+		rel := anonymise.Release{Columns: p.Fields(), Classes: map[string]anonymise.Class{}}
 		for _, col := range cols {
-			if !slices.ContainsFunc(levels, func(l anonymise.Level) bool { return l.Field == col }) {
+			if !slices.Contains(rel.Columns, col) {
 				rel.Sensitive = append(rel.Sensitive, col)
 			}
 		}
-		for _, l := range levels {
-			rel.Columns = append(rel.Columns, l.Field)
-			if h := hier[l.Field]; h != nil {
-				if i := h.LevelIndex(l.Name); i >= 0 {
-					fixed[l.Field] = i
-				}
-			}
-		}
 		for _, c := range e.Classes {
-			if len(c.Values) == len(levels) {
-				rel.Classes[anonymise.ClassKey(c.Values)] = anonymise.Class{Rows: c.Records, Live: c.Live}
+			if len(c.Values) == len(rel.Columns)+1 {
+				rel.Classes[c.Values[0]] = anonymise.Class{Rows: c.Records, Live: c.Live, Values: c.Values[1:]}
 			}
 		}
 		prev = append(prev, rel)
 	}
-	return fixed, prev, nil
+	return newest, prev, nil
 }
 
 // Listed is one recorded export as the staff page shows it: the record
@@ -318,7 +322,7 @@ type Listed struct {
 	store.PartnerExport
 	PartnerName string
 	Columns     []string
-	Levels      []anonymise.Level
+	Attributes  []anonymise.Attribute
 	// Live is the rows read from live accounts (Records less Excluded and
 	// the statistics rows).
 	Live int
@@ -337,7 +341,7 @@ func (s *Service) Exports(ctx context.Context) ([]Listed, error) {
 			l.PartnerName = pr.Name
 		}
 		json.Unmarshal([]byte(e.Columns), &l.Columns)
-		json.Unmarshal([]byte(e.Levels), &l.Levels)
+		json.Unmarshal([]byte(e.Levels), &l.Attributes)
 		out = append(out, l)
 	}
 	return out, nil

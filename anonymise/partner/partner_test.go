@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"steward/account"
+	"steward/anonymise"
 	"steward/anonymise/partner"
 	"steward/audit"
 	"steward/clock"
@@ -86,8 +87,8 @@ func BenchmarkBuild(b *testing.B) {
 // statistics rows; the report says how many rows came from live accounts
 // and how many from the statistics; every class holds no or at least k
 // live rows (so subtracting the statistics table leaves k or nothing);
-// and the next export keeps the levels the first chose and is
-// checked against its classes (both stores).
+// and the next export refines the cuts the first made and is checked
+// against its classes (both stores).
 func TestBuildCountsAnonymisedAccounts(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -147,26 +148,29 @@ func TestBuildCountsAnonymisedAccounts(t *testing.T) {
 		if stats != r.StatisticsReleased || r.KStatistics < 1 || (r.KLive != 0 && r.KLive < 5) {
 			t.Errorf("report %+v, counted %d statistics rows", r, stats)
 		}
-		for _, l := range r.Levels {
-			if min := map[string]string{"profile.age": "band5", "profile.postcode": "province", "profile.current_job": "group"}[l.Field]; min != "" && l.Level < 1 {
-				t.Errorf("%s released at %s, below the statistics level %s", l.Field, l.Name, min)
-			}
+		if r.Algorithm != anonymise.Algorithm || len(r.Attributes) != 4 || r.Cuts == 0 {
+			t.Errorf("report %+v: want Mondrian's cuts on the four quasi-identifiers", r)
 		}
 		if _, err := svc.Record(ctx, audit.Staff("st_po"), ex, strings.Repeat("0", 64)); err != nil {
 			t.Fatal(err)
 		}
 		hist, err := s.PartnerExportHistory(ctx)
-		if err != nil || len(hist) != 1 || len(hist[0].Classes) != r.Classes || hist[0].StatisticsRecords != 100 {
+		if err != nil || len(hist) != 1 || len(hist[0].Classes) != len(ex.Release.Classes) || hist[0].StatisticsRecords != 100 || hist[0].Cuts == "" || hist[0].Algorithm != anonymise.Algorithm {
 			t.Fatalf("history %+v %v", hist, err)
 		}
-		// The next export, to the other partner, keeps the levels.
+		// The next export, to the other partner, routes the same people
+		// through the same cuts: the same classes, nothing to refine.
 		ex2, err := svc.Build(ctx, "marktmonitor", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, l := range ex2.Report.Levels {
-			if l != r.Levels[i] {
-				t.Errorf("second export level %+v, first %+v", l, r.Levels[i])
+		if ex2.Report.Cuts != r.Cuts || ex2.Report.Refined != 0 || len(ex2.Release.Classes) != len(ex.Release.Classes) {
+			t.Errorf("second export %d cuts (%d added), %d classes; first %d cuts, %d classes", ex2.Report.Cuts, ex2.Report.Refined,
+				len(ex2.Release.Classes), r.Cuts, len(ex.Release.Classes))
+		}
+		for k, c := range ex.Release.Classes {
+			if c2 := ex2.Release.Classes[k]; c2.Rows != c.Rows || fmt.Sprint(c2.Values) != fmt.Sprint(c.Values) {
+				t.Errorf("class %q: first %+v, second %+v", k, c, c2)
 			}
 		}
 		if ex2.Report.Released != r.Released || ex2.Report.SuppressedByEarlierReleases != 0 {

@@ -26,11 +26,12 @@ func runPartnersExport(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("partners export", "--partner ID --out FILE.csv --staff ID",
 		"Builds the dataset the policy prescribes for an anonymised_recipient (its export's\n"+
 			"fields, from confirmed accounts whose processing for the export's purpose is\n"+
-			"allowed), generalises the quasi-identifiers by the policy's hierarchies until every\n"+
-			"combination is shared by at least min_k people (and sensitive fields show min_l\n"+
-			"distinct values), suppressing at most max_suppressed_percent of the records, and\n"+
-			"writes FILE.csv and FILE.csv.report.json. Exit 1, nothing written, if that cannot\n"+
-			"be done. The export is recorded as a disclosure to the partner in the audit log.\n"+
+			"allowed), partitions the people by Mondrian (cuts along the policy's hierarchies,\n"+
+			"refining the cuts of earlier exports) into classes of at least min_k people whose\n"+
+			"sensitive fields show min_l distinct values, suppressing at most\n"+
+			"max_suppressed_percent of the records, and writes FILE.csv and\n"+
+			"FILE.csv.report.json. Exit 1, nothing written, if that cannot be done. The export\n"+
+			"is recorded as a disclosure to the partner in the audit log.\n"+
 			"See docs/anonymisation.md.")
 	db, pol, staff := a.dbFlag(fs), a.policyFlag(fs), a.staffFlag(fs)
 	id := fs.String("partner", "", "the partner's id in the policy's processors (kind anonymised_recipient)")

@@ -160,7 +160,7 @@ func TestPartnersExportCommand(t *testing.T) {
 			}
 			a := rep.Anonymisation
 			if rep.Partner != partner || rep.Excluded != 2 || a.Records != 60 || a.Released != len(rows)-1 || a.Suppressed != 60-a.Released ||
-				a.Suppressed > 60*e.MaxSuppressedPercent/100 || a.K < e.MinK || a.L < e.MinL || a.Classes != len(groups) || len(a.Levels) != 4 {
+				a.Suppressed > 60*e.MaxSuppressedPercent/100 || a.K < e.MinK || a.L < e.MinL || a.Classes != len(groups) || len(a.Attributes) != 4 || a.Algorithm != anonymise.Algorithm {
 				t.Errorf("%s: report %+v does not match the file (%d rows, %d groups)", partner, rep, len(rows)-1, len(groups))
 			}
 			exps, err := s.PartnerExports(ctx, partner)
