@@ -164,7 +164,6 @@ func (s shown) covers(p person, x int) bool {
 // quasi-identifiers, looking only at the classes whose postcode range
 // holds theirs.
 type finder struct {
-	c      anonymise.Config
 	cols   []string
 	byCode map[int][]*parsedBox
 }
@@ -175,7 +174,7 @@ type parsedBox struct {
 }
 
 func newFinder(res *anonymise.Result, c anonymise.Config) *finder {
-	f := &finder{c: c, byCode: map[int][]*parsedBox{}}
+	f := &finder{byCode: map[int][]*parsedBox{}}
 	for _, col := range res.Columns {
 		if c.Hierarchies[col] != nil {
 			f.cols = append(f.cols, col)
