@@ -92,17 +92,9 @@ func levelFunc(l policy.GenLevel) func(prev, src string) (string, bool) {
 	switch {
 	case l.Band != 0:
 		w := l.Band
-		return func(prev, src string) (string, bool) {
+		return func(_, src string) (string, bool) {
 			n, err := strconv.Atoi(strings.TrimSpace(src))
-			if err != nil {
-				// A value kept at a finer band (statistics, Z9): its
-				// lower bound; bands nest (the validator's multiples).
-				lo, _, ok := strings.Cut(prev, "-")
-				if n, err = strconv.Atoi(lo); !ok || err != nil {
-					return "", false
-				}
-			}
-			if n < 0 {
+			if err != nil || n < 0 {
 				return "", false
 			}
 			lo := n / w * w
@@ -110,14 +102,8 @@ func levelFunc(l policy.GenLevel) func(prev, src string) (string, bool) {
 		}
 	case l.Date != "":
 		unit := l.Date
-		return func(prev, src string) (string, bool) {
+		return func(_, src string) (string, bool) {
 			t, err := parseDate(src)
-			if err != nil {
-				// A value kept at a finer date level: "2026-03" or "2026-Q1".
-				if t, err = time.Parse("2006-01", prev); err != nil && len(prev) >= 4 {
-					t, err = time.Parse("2006", prev[:4])
-				}
-			}
 			if err != nil {
 				return "", false
 			}
@@ -235,36 +221,6 @@ func (h *Hierarchy) At(src string, lv int) string {
 		return ""
 	}
 	return ch[lv]
-}
-
-// ChainFrom returns the chain of v, a value already generalised to level
-// lv (a statistics row, Z9): the levels below lv hold v itself — it is no
-// finer — and the levels above are computed from it. A value the levels
-// above cannot be computed from is an EINVALID error naming the field and
-// level.
-func (h *Hierarchy) ChainFrom(v string, lv int) ([]string, error) {
-	if lv <= 0 {
-		return h.Chain(v)
-	}
-	out := make([]string, h.Height())
-	for i := 0; i <= lv && i < len(out); i++ {
-		out[i] = v
-	}
-	prev := v
-	for i := lv; i < len(h.levels); i++ {
-		l := h.levels[i]
-		if v == "" {
-			out[i+1] = ""
-			continue
-		}
-		nv, ok := l.f(prev, v)
-		if !ok {
-			return nil, steward.Errorf(steward.EINVALID, "error.anonymise_not_covered", "field", h.Field, "level", l.name)
-		}
-		out[i+1], prev = nv, nv
-	}
-	out[len(out)-1] = Any
-	return out, nil
 }
 
 // key returns an ordered hierarchy's stored value as a number to cut on:

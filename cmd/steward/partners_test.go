@@ -59,7 +59,9 @@ func seedPartnerPeople(t *testing.T, s *store.Store, from, n int, job string) {
 // export's purpose is allowed; the report beside it; and a disclosure in
 // partner_exports and the audit log (ids and field names only). Each bad
 // input — an unknown partner, a processor that is no anonymised
-// recipient, a field not allowed, a policy with min_k below 2, a value
+// recipient, a field not allowed, a subset of fields without a
+// quasi-identifier the earlier exports were cut on, a policy with min_k
+// below 2, a value
 // the job hierarchy does not cover, an l that cannot be met — is exit 1
 // with one line, no file and no disclosure (both stores).
 func TestPartnersExportCommand(t *testing.T) {
@@ -199,6 +201,8 @@ func TestPartnersExportCommand(t *testing.T) {
 		refuse("unknown partner", "names no analysis partner", "--partner", "nosuch")
 		refuse("not anonymised", "names no analysis partner", "--partner", "google")
 		refuse("field not allowed", "account.username is not among the fields", "--partner", "fwg", "--fields", "profile.age,account.username")
+		refuse("other quasi-identifiers", "earlier exports were partitioned on profile.age, profile.current_job, profile.gender, profile.postcode",
+			"--partner", "fwg", "--fields", "profile.gender,profile.postcode,profile.current_job,profile.work_preferences")
 		refuse("min_k below 2", "needs min_k of at least 2", "--partner", "fwg", "--policy", low)
 		refuse("l cannot be met", "no generalisation reaches k = 5 and l = 4", "--partner", "fwg", "--policy", high)
 		seedPartnerPeople(t, s, 100, 1, "astronaut")
