@@ -813,15 +813,35 @@ func (l *AuditLog) scanChunks(ctx context.Context, from, to int64, fn func(*audi
 	}
 	defer stmt.Close()
 	c := chunkReader{next: uint64(from)}
-	for lo := from; lo <= to; lo += auditChunk {
+	for lo := from; lo <= to; {
+		hi := to
+		if to-lo >= auditChunk {
+			hi = lo + auditChunk - 1
+		}
 		var text sql.NullString
-		if err := stmt.QueryRowContext(ctx, lo, min(lo+auditChunk-1, to)).Scan(&text); err != nil {
+		if err := stmt.QueryRowContext(ctx, lo, hi).Scan(&text); err != nil {
 			return fmt.Errorf("store: audit scan: %w", err)
 		}
-		// NULL: every entry of the chunk is gone, which the caller finds
-		// by the numbers of the entries around it.
 		if err := c.read(text.String, fn); err != nil {
 			return err
+		}
+		if hi == to {
+			break
+		}
+		lo = hi + 1
+		if !text.Valid {
+			// Every entry of the chunk is gone (the caller finds the gap by
+			// the numbers around it): go on at the next entry there is, so
+			// an entry renumbered far past the others costs one query, not
+			// one per empty chunk.
+			var next sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MIN(seq) FROM audit_log WHERE seq >= $1`, lo).Scan(&next); err != nil {
+				return fmt.Errorf("store: audit scan: %w", err)
+			}
+			if !next.Valid {
+				break
+			}
+			lo = next.Int64
 		}
 	}
 	return nil

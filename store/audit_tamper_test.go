@@ -294,6 +294,13 @@ func TestAuditVerifyFindsABreakInALaterRange(t *testing.T) {
 		{"entries_renumbered", func(t *testing.T, s *store.Store) {
 			tamperSQL(t, s, `UPDATE audit_log SET seq = seq + 10000 WHERE seq = 2600`)
 		}, 2600},
+		{"an_entry_renumbered_far_past_the_end", func(t *testing.T, s *store.Store) {
+			// Found at once: the scan does not walk the empty numbers.
+			tamperSQL(t, s, `UPDATE audit_log SET seq = 9000000000000000000 WHERE seq = 1500`)
+		}, 1500},
+		{"the_last_entry_renumbered_far_past_the_end", func(t *testing.T, s *store.Store) {
+			tamperSQL(t, s, `UPDATE audit_log SET seq = 9223372036854775806 WHERE seq = 2600`)
+		}, 2600},
 	}
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
