@@ -49,6 +49,11 @@ type Newsletter struct {
 	// newsletter's notice is tailored (issue 18 item 6); nil: every
 	// recipient gets the general issue.
 	Tailoring Tailoring
+	// EarlierTailored are the fingerprints of the earlier published
+	// wordings of the newsletter's notice that were declared tailored
+	// (publication.Service.TailoredNotices): consent given with one that
+	// was since only edited, not reworded, still asks for tailored news.
+	EarlierTailored map[string]bool
 }
 
 // Form returns the fields the sign-up form asks: exactly the

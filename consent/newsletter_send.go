@@ -251,7 +251,7 @@ func (n *Newsletter) allowedNow(ctx context.Context, r *store.Reader, p *policy.
 	if err != nil {
 		return nil, nil, err
 	}
-	notices := tailoredNotices(p)
+	notices := n.tailoredNotices(p)
 	out := make(map[string]bool, len(subjects))
 	tailored = make(map[string]bool)
 	for _, s := range subjects {

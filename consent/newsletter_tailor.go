@@ -31,17 +31,24 @@ type Tailor interface {
 }
 
 // tailoredNotices are the fingerprints of p's consent notice, in every
-// language, when the policy declares it tailored: consent given with
-// these words asks for tailored news. Consent given with other words (an
-// earlier wording, or a notice that is not tailored) gets the general
-// issue.
-func tailoredNotices(p *policy.Purpose) map[string]bool {
+// language, when the policy declares it tailored, with the earlier
+// published wordings declared tailored (EarlierTailored, newsletter
+// only): consent given with these words asks for tailored news. Consent
+// given with other words (a notice that was not tailored) gets the
+// general issue; consent given with words reworded in substance since is
+// asked again and gets nothing.
+func (n *Newsletter) tailoredNotices(p *policy.Purpose) map[string]bool {
 	if p == nil || p.Consent == nil || !p.Consent.Tailored {
 		return nil
 	}
 	out := map[string]bool{}
 	for _, lang := range policy.Languages {
 		out[NoticeHash(Notice(p, lang))] = true
+	}
+	if p.ID == NewsletterPurpose {
+		for h := range n.EarlierTailored {
+			out[h] = true
+		}
 	}
 	return out
 }
@@ -52,7 +59,7 @@ func tailoredNotices(p *policy.Purpose) map[string]bool {
 // or else at the previous issue (another issue than this one; none: the
 // catalogue's beginning), and ends when the run started.
 func (n *Newsletter) tailor(ctx context.Context, p *policy.Purpose, is Issue, run store.NewsletterSend) (Tailor, error) {
-	if n.Tailoring == nil || tailoredNotices(p) == nil {
+	if n.Tailoring == nil || n.tailoredNotices(p) == nil {
 		return nil, nil
 	}
 	since := is.Since

@@ -141,6 +141,9 @@ type Services struct {
 	// Accreditation writes the accreditation export for PE-online (issue
 	// 16 item 6, R8).
 	Accreditation *accservice.Service
+	// tailored are the published wordings of the newsletter's notice
+	// declared tailored (publication.Service.TailoredNotices).
+	tailored map[string]bool
 }
 
 // New builds the services for the policy in force at cfg.At (issue 20:
@@ -183,6 +186,10 @@ func New(cfg Config) (*Services, error) {
 		return nil, fmt.Errorf("wiring: %w", err)
 	}
 	consents := &consent.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Reasks: reasks}
+	tailored, err := notices.TailoredNotices(context.Background(), p.Site.ID, consent.NewsletterPurpose)
+	if err != nil {
+		return nil, fmt.Errorf("wiring: %w", err)
+	}
 	gate := consent.NewGate(p, s)
 	gate.Reasks, gate.Clock = reasks, cfg.Clock
 	accounts := &service.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, Log: logger, Consent: consents,
@@ -195,6 +202,7 @@ func New(cfg Config) (*Services, error) {
 	return &Services{
 		Policy:   p,
 		From:     from,
+		tailored: tailored,
 		Audit:    log,
 		Consent:  consents,
 		Gate:     gate,
@@ -231,7 +239,7 @@ func New(cfg Config) (*Services, error) {
 // consent was given with a notice the policy declares tailored.
 func (s *Services) Newsletter(baseURL string, unsubKey []byte) *consent.Newsletter {
 	n := &consent.Newsletter{Consent: s.Consent, Gate: s.Gate, Clock: s.Consent.Clock, BaseURL: strings.TrimRight(baseURL, "/"),
-		UnsubKey: unsubKey}
+		UnsubKey: unsubKey, EarlierTailored: s.tailored}
 	if s.Policy.Site.Catalogue {
 		n.Tailoring = s.Career
 	}

@@ -44,6 +44,28 @@ func (s *Service) Affected(ctx context.Context, old, new *policy.Policy) ([]Affe
 	return out, nil
 }
 
+// TailoredNotices are the fingerprints of every wording of purpose's
+// consent notice, over the site's published versions, that the version
+// declared tailored (issue 18 item 6): consent given with any of them
+// asked for tailored news. A wording reworded in substance since is asked
+// again (Reasks) and does not count for sending at all; one changed only
+// by a text edit still asks for what it asked.
+func (s *Service) TailoredNotices(ctx context.Context, siteID, purpose string) (map[string]bool, error) {
+	_, ps, err := s.versions(ctx, siteID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, p := range ps {
+		if pu := p.Purpose(purpose); pu != nil && pu.Consent != nil && pu.Consent.Tailored {
+			for _, h := range noticeHashes(p, purpose) {
+				out[h] = true
+			}
+		}
+	}
+	return out, nil
+}
+
 // noticeHashes are the fingerprints of purpose's consent notice in p, in
 // every language: what a consent record given under p keeps.
 func noticeHashes(p *policy.Policy, purpose string) []string {
