@@ -124,20 +124,6 @@ func eraseLMSOutbox(ctx context.Context, tx *Tx, subjects []string, _ erasure.Ac
 	return err
 }
 
-// RecordOfKind returns the id of subject's record of kind (the LMS
-// account), 0 for none.
-func (r *Reader) RecordOfKind(ctx context.Context, subject, kind string) (int64, error) {
-	var id int64
-	err := r.q.QueryRowContext(ctx, `SELECT id FROM records WHERE subject_id = $1 AND kind = $2 AND anonymised_at IS NULL ORDER BY id LIMIT 1`, subject, kind).Scan(&id)
-	if isNoRows(err) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: %s record of %s: %w", kind, subject, err)
-	}
-	return id, nil
-}
-
 // EnqueueLMSUpdate writes, in the correction's transaction, an update of
 // fields of the LMS user lmsSubject. An unsent, unclaimed update of the
 // same user for the same request takes the fields in instead of a second

@@ -320,9 +320,9 @@ func (tx *Tx) RevokeOIDCToken(ctx context.Context, id, clientID string, at time.
 	return nil
 }
 
-// RecordIDOfKind returns the id of subject's oldest live record of kind
+// RecordOfKind returns the id of subject's oldest live record of kind
 // (their learning-environment account), 0 for none.
-func (r *Reader) RecordIDOfKind(ctx context.Context, subject, kind string) (int64, error) {
+func (r *Reader) RecordOfKind(ctx context.Context, subject, kind string) (int64, error) {
 	var id int64
 	err := r.q.QueryRowContext(ctx, `SELECT id FROM records WHERE subject_id = $1 AND kind = $2 AND anonymised_at IS NULL ORDER BY id LIMIT 1`, subject, kind).Scan(&id)
 	if isNoRows(err) {

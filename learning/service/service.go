@@ -205,7 +205,7 @@ func (s *Service) EnrolTx(ctx context.Context, tx *store.Tx, acct *account.Accou
 	var lmsRecord int64
 	sys := erasure.GoesWith(p, learning.EnrolmentKind)
 	if sys != "" && sys != learning.EnrolmentKind {
-		if lmsRecord, err = tx.RecordIDOfKind(ctx, acct.ID, sys); err != nil {
+		if lmsRecord, err = tx.RecordOfKind(ctx, acct.ID, sys); err != nil {
 			return nil, err
 		}
 		if lmsRecord == 0 {
@@ -271,7 +271,7 @@ func (s *Service) LMSAccountTx(ctx context.Context, tx *store.Tx, acct *account.
 	if acct.IsStaff() {
 		return 0, false, steward.Errorf(steward.EFORBIDDEN, "error.staff_do_not_enrol")
 	}
-	if id, err := tx.RecordIDOfKind(ctx, acct.ID, kind); err != nil || id != 0 {
+	if id, err := tx.RecordOfKind(ctx, acct.ID, kind); err != nil || id != 0 {
 		return id, false, err
 	}
 	r := &store.Record{Subject: acct.ID, Kind: kind, CreatedAt: s.Clock.Now(), ConfirmedAt: acct.ConfirmedAt}
