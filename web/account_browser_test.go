@@ -16,6 +16,7 @@ import (
 // edit with an error and its correction, logout. No JavaScript is needed by
 // the pages; the browser only fills and submits them.
 func TestBrowserAccountFlow(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	ctx := testkit.Browser(t)
 	st := newSite(t, testkit.SQLite(t), "ivm")
 

@@ -20,6 +20,7 @@ import (
 // with data.json and the order), erase the account with the confirmation,
 // and see that logging in again fails. Screenshots go to t.TempDir().
 func TestBrowserMyDataExportAndErasure(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	ctx := testkit.Browser(t)
 	s := testkit.SQLite(t)
 	st := newSite(t, s, "ivm")

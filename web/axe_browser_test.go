@@ -48,8 +48,10 @@ func axeGroup(who string) string {
 // runs axe-core's WCAG 2.1 A and AA rules on it and finds no violation
 // (issue 13, accessibility). One browser per user, its one tab reused.
 func TestBrowserAxe(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	for _, site := range []string{"ivm", "zorginspirator"} {
 		t.Run(site, func(t *testing.T) {
+			t.Parallel() // each site its own scene and browsers
 			sc := newScene(t, testkit.SQLite(t), site)
 			base := sc.st.srv.URL
 			for _, up := range browserPages(t, sc, axeGroup) {
@@ -104,6 +106,7 @@ type focused struct {
 // on the way matches :focus-visible and shows an outline (issue 13,
 // keyboard).
 func TestBrowserKeyboardLogin(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	sc := newScene(t, testkit.SQLite(t), "zorginspirator")
 	ctx := testkit.Browser(t)
 	asUser(t, ctx, sc, sc.users["returning visitor"])

@@ -34,6 +34,7 @@ import (
 // session that answers and saves and then ends (the browser's session
 // cookies gone) leaves nothing anywhere.
 func TestBrowserAnonymousSaveThenKeepAtSignup(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := testkit.BrowserFor(t, 3*time.Minute)
 		_, priv, _ := ed25519.GenerateKey(rand.Reader)

@@ -18,6 +18,7 @@ import (
 // accepting personal cookies from the footer link, both are there. What the
 // browser holds is read the way a page would: document.cookie and the DOM.
 func TestBrowserCookieNotice(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	ctx := testkit.Browser(t)
 	srv, _ := newServer(t, testkit.SQLite(t), "zorginspirator")
 	base := srv.URL

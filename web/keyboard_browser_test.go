@@ -101,6 +101,7 @@ func (w *walker) keyFill(sel string) {
 // WCAG 2.1 A or AA violation on any page of the way. IVM in English,
 // Zorginspirator in Dutch, a desktop window.
 func TestBrowserKeyboardFlows(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	for _, c := range []struct{ site, lang string }{{"ivm", "en"}, {"zorginspirator", "nl"}} {
 		t.Run(c.site, func(t *testing.T) {
 			began := time.Now()

@@ -60,6 +60,7 @@ func asUser(t *testing.T, ctx context.Context, sc *scene, b *browser) {
 // windows, checks each shows its page, and, with -screenshots DIR or
 // STEWARD_SCREENSHOTS=DIR, saves each as NAME-WIDTH.png.
 func TestBrowserScreenshots(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	ctx := testkit.Browser(t)
 	sc := newScene(t, testkit.SQLite(t), "ivm")
 	base := sc.st.srv.URL
@@ -110,9 +111,13 @@ var fitWidths = []int64{360, 1280}
 // window: document.scrollingElement.scrollWidth <= innerWidth. Wide
 // tables scroll inside their own box, which this allows (issue 13).
 func TestBrowserEveryPageFits(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	for _, site := range []string{"ivm", "zorginspirator"} {
 		t.Run(site, func(t *testing.T) {
-			ctx := testkit.Browser(t)
+			t.Parallel() // each site its own scene and browser
+			// Every page of the site at two widths in one browser: longer
+			// than one browser test's usual bound when others run beside it.
+			ctx := testkit.BrowserFor(t, 3*testkit.BrowserTimeout)
 			sc := newScene(t, testkit.SQLite(t), site)
 			base := sc.st.srv.URL
 			for _, up := range browserPages(t, sc, func(string) string { return "" }) {

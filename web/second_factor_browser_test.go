@@ -19,6 +19,7 @@ import (
 // confirms, sees the recovery codes once, reaches the staff pages, logs
 // out, and logs in again with the password and a code (issue 14, finding 4).
 func TestBrowserStaffSecondFactor(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	ctx := testkit.Browser(t)
 	st := newSite(t, testkit.SQLite(t), "ivm")
 	newStaff(t, st, "admin@example.org", account.RoleAdmin)

@@ -260,6 +260,7 @@ func (w *walker) menuUsable(step string) {
 // with STEWARD_SCREENSHOTS=DIR (or -screenshots DIR) each step is saved
 // as walk-SITE-LANG-WIDTH-NN-STEP.png. One browser per site and language.
 func TestBrowserWalkthrough(t *testing.T) {
+	t.Parallel() // a browser test waits more than it computes: they overlap
 	start := time.Now()
 	dir := screenshotDir()
 	if dir != "" {
