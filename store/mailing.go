@@ -81,8 +81,8 @@ func (r *Reader) CatalogueAdded(ctx context.Context, since, until time.Time) ([]
 // PreviousNewsletterIssue returns when the newest finished run of another
 // issue than contentHash for purpose started: what "new since the last
 // issue" counts from. Runs of the same issue do not count, so every run
-// of one issue (a resumed one, a later one for new subscribers) looks at
-// the same window.
+// of one issue (a resumed one, a later one for new subscribers) counts
+// from the same point.
 func (r *Reader) PreviousNewsletterIssue(ctx context.Context, purpose, contentHash string) (time.Time, bool, error) {
 	var ms sql.NullInt64
 	err := r.q.QueryRowContext(ctx, `SELECT MAX(created_at) FROM newsletter_sends WHERE purpose = $1 AND content_hash <> $2 AND finished_at IS NOT NULL`,
