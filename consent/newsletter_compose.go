@@ -18,15 +18,9 @@ import (
 // Enqueued counts the issues composed.
 func (n *Newsletter) Compose(ctx context.Context, is Issue, batch int, each func(subject string, tailored bool, text string) error) (SendReport, error) {
 	var rep SendReport
-	p, err := n.checkIssue(is)
+	p, is, batch, err := n.prepareIssue(ctx, is, batch)
 	if err != nil {
 		return rep, err
-	}
-	if batch <= 0 {
-		batch = DefaultBatch
-	}
-	if is.Body, err = n.withPolicyChanges(ctx, p, is); err != nil {
-		return rep, fmt.Errorf("consent: newsletter compose: %w", err)
 	}
 	run := store.NewsletterSend{ContentHash: contentHash(is), CreatedAt: n.Clock.Now()}
 	tailor, err := n.tailor(ctx, p, is, run)

@@ -67,15 +67,9 @@ const DefaultBatch = 500
 // set, is called after each batch.
 func (n *Newsletter) Send(ctx context.Context, is Issue, batch int, progress func(SendReport)) (SendReport, error) {
 	var rep SendReport
-	p, err := n.checkIssue(is)
+	p, is, batch, err := n.prepareIssue(ctx, is, batch)
 	if err != nil {
 		return rep, err
-	}
-	if batch <= 0 {
-		batch = DefaultBatch
-	}
-	if is.Body, err = n.withPolicyChanges(ctx, p, is); err != nil {
-		return rep, fmt.Errorf("consent: newsletter send: %w", err)
 	}
 	run, err := n.startSend(ctx, p, is)
 	if err != nil {
@@ -150,6 +144,23 @@ func (n *Newsletter) checkIssue(is Issue) (*policy.Purpose, error) {
 		return nil, steward.FieldError("lang", "error.must_be_nl_or_en")
 	}
 	return p, nil
+}
+
+// prepareIssue checks an issue (checkIssue), adds the notes on policy
+// changes the issue carries (withPolicyChanges) and gives a batch of 0 or
+// less its default: what Send and Compose do first.
+func (n *Newsletter) prepareIssue(ctx context.Context, is Issue, batch int) (*policy.Purpose, Issue, int, error) {
+	p, err := n.checkIssue(is)
+	if err != nil {
+		return nil, is, 0, err
+	}
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	if is.Body, err = n.withPolicyChanges(ctx, p, is); err != nil {
+		return nil, is, 0, fmt.Errorf("consent: newsletter: %w", err)
+	}
+	return p, is, batch, nil
 }
 
 // startSend starts the run of an issue, or resumes the unfinished run of
