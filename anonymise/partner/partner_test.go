@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"steward/account"
 	"steward/anonymise"
 	"steward/anonymise/partner"
 	"steward/audit"
@@ -21,48 +20,19 @@ import (
 	"steward/store"
 )
 
-// seed stores n confirmed people with Zorginspirator's profile and one
-// saved item each, 1,000 per transaction, drawn as anonymise/bench_test.go
-// draws its synthetic population (same seed and distributions: ages 18–67
-// weighted to the middle, four genders and missing, postcodes over the
-// country, jobs from the policy's groups, a work preference).
+// seed stores testkit.Population's first n people as confirmed accounts
+// with their profiles, and one saved item each.
 func seed(b testing.TB, s *store.Store, n int) {
-	ctx := context.Background()
 	p := testkit.Policy(b, "zorginspirator")
-	var jobs []string
-	for _, g := range p.Generalisation("profile.current_job").Levels[0].Groups {
-		jobs = append(jobs, g.Members...)
-	}
-	rnd := rand.New(rand.NewPCG(19, 2026))
+	d, _ := testkit.Population(p, n)
+	rnd := rand.New(rand.NewPCG(7, 2026))
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for from := 0; from < n; from += 1000 {
-		if err := s.InTx(ctx, func(tx *store.Tx) error {
-			for i := from; i < min(from+1000, n); i++ {
-				id := fmt.Sprintf("acc%07d", i)
-				if err := tx.InsertAccount(ctx, &account.Account{ID: id, Email: id + "@example.org", Pseudonym: string(audit.NewPseudonym()),
-					CreatedAt: at, ConfirmedAt: at}); err != nil {
-					return err
-				}
-				age := 18 + (rnd.IntN(50)+rnd.IntN(50))/2
-				gender := []string{"female", "female", "female", "male", "other", "undisclosed", ""}[rnd.IntN(7)]
-				pc := strconv.Itoa(1000+rnd.IntN(9000)) + " AB"
-				vals := account.Values{"age": strconv.Itoa(age), "postcode": pc, "current_job": jobs[rnd.IntN(len(jobs))],
-					"work_preferences": []string{"parttime", "fulltime", "nachtdienst", "thuiszorg", ""}[rnd.IntN(5)]}
-				if gender != "" {
-					vals["gender"] = gender
-				}
-				if err := tx.PutProfile(ctx, p, id, "profile", vals, at); err != nil {
-					return err
-				}
-				if err := tx.InsertRecord(ctx, p, &store.Record{Subject: id, Kind: "saved_item", CreatedAt: at,
-					Values: map[string]string{"kind": []string{"job", "course"}[rnd.IntN(2)], "item": []string{"Wondzorg", "Triage", "Palliatieve zorg"}[rnd.IntN(3)]}}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
+	err := testkit.StorePopulation(context.Background(), s, p, d, at, func(tx *store.Tx, id string, _ int) error {
+		return tx.InsertRecord(context.Background(), p, &store.Record{Subject: id, Kind: "saved_item", CreatedAt: at,
+			Values: map[string]string{"kind": []string{"job", "course"}[rnd.IntN(2)], "item": []string{"Wondzorg", "Triage", "Palliatieve zorg"}[rnd.IntN(3)]}})
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -37,7 +37,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,12 +44,11 @@ import (
 	"strings"
 	"time"
 
-	"steward/account"
 	"steward/anonymise"
 	"steward/anonymise/partner"
-	"steward/audit"
 	"steward/clock"
 	"steward/consent"
+	"steward/internal/testkit"
 	"steward/policy"
 	"steward/store"
 )
@@ -64,7 +62,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	d, c := population(p, 100_000)
+	d, c := testkit.Population(p, 100_000)
 	for _, k := range []int{5, 10} {
 		c.K = k
 		t0 := time.Now()
@@ -114,9 +112,6 @@ type reference struct {
 
 var ref = map[int]reference{}
 
-// fields are the columns of the population, a subset of FWG's export.
-var fields = []string{"profile.gender", "profile.age", "profile.postcode", "profile.current_job", "profile.work_preferences"}
-
 // fromStore stores the population as confirmed accounts in the database
 // dsn and times the whole export build from it ('partners export' without
 // writing the file: the people, the purpose gate, the values, the
@@ -133,36 +128,15 @@ func fromStore(p *policy.Policy, d anonymise.Dataset, dsn string) {
 		fail(err)
 	}
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for from := 0; from < len(d.Rows); from += 1000 {
-		err := s.InTx(ctx, func(tx *store.Tx) error {
-			for i := from; i < min(from+1000, len(d.Rows)); i++ {
-				id := fmt.Sprintf("acc%07d", i)
-				if err := tx.InsertAccount(ctx, &account.Account{ID: id, Email: id + "@example.org", Pseudonym: string(audit.NewPseudonym()),
-					CreatedAt: at, ConfirmedAt: at}); err != nil {
-					return err
-				}
-				vals := account.Values{}
-				for j, f := range fields {
-					if v := d.Rows[i][j]; v != "" {
-						vals[strings.TrimPrefix(f, "profile.")] = v
-					}
-				}
-				if err := tx.PutProfile(ctx, p, id, "profile", vals, at); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			fail(err)
-		}
+	if err := testkit.StorePopulation(ctx, s, p, d, at, nil); err != nil {
+		fail(err)
 	}
 	name, _, _ := strings.Cut(dsn, ":")
 	for _, k := range []int{5, 10} {
 		p.Processor("fwg").Export.MinK = k
 		svc := &partner.Service{Policy: p, Store: s, Gate: consent.NewGate(p, s), Clock: clock.NewFixed(time.Now())}
 		t0 := time.Now()
-		ex, err := svc.Build(ctx, "fwg", fields)
+		ex, err := svc.Build(ctx, "fwg", testkit.PopulationColumns)
 		if err != nil {
 			fail(err)
 		}
@@ -199,33 +173,6 @@ func postgresSchema() (string, func()) {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)
-}
-
-// population is anonymise/bench_test.go's synthetic population.
-func population(p *policy.Policy, n int) (anonymise.Dataset, anonymise.Config) {
-	e := p.Processor("fwg").Export
-	hier := map[string]*anonymise.Hierarchy{}
-	var jobs []string
-	for _, f := range e.Fields {
-		if g := p.Generalisation(f); g != nil {
-			hier[f] = anonymise.NewHierarchy(g)
-		}
-	}
-	for _, g := range p.Generalisation("profile.current_job").Levels[0].Groups {
-		jobs = append(jobs, g.Members...)
-	}
-	cols := []string{"profile.gender", "profile.age", "profile.postcode", "profile.current_job", "profile.work_preferences"}
-	rnd := rand.New(rand.NewPCG(19, 2026))
-	d := anonymise.Dataset{Columns: cols}
-	for range n {
-		age := 18 + (rnd.IntN(50)+rnd.IntN(50))/2
-		gender := []string{"female", "female", "female", "male", "other", "undisclosed", ""}[rnd.IntN(7)]
-		pc := strconv.Itoa(1000+rnd.IntN(9000)) + " AB"
-		d.Rows = append(d.Rows, []string{gender, strconv.Itoa(age), pc, jobs[rnd.IntN(len(jobs))],
-			[]string{"parttime", "fulltime", "nachtdienst", "thuiszorg", ""}[rnd.IntN(5)]})
-	}
-	return d, anonymise.Config{Hierarchies: hier, Sensitive: []string{"profile.work_preferences"}, K: e.MinK, L: e.MinL,
-		MaxSuppressed: n * e.MaxSuppressedPercent / 100}
 }
 
 // The quasi-identifiers: gender and job categorical, age and the
