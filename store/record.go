@@ -68,10 +68,10 @@ func (tx *Tx) InsertRecord(ctx context.Context, p *policy.Policy, r *Record) err
 }
 
 // recordInsertRows and valueInsertRows are the most rows one INSERT of a
-// batch carries (6 and 3 parameters a row).
+// batch carries (6 and 3 parameters a row); powers of two (rowsChunk).
 const (
-	recordInsertRows = 200
-	valueInsertRows  = 300
+	recordInsertRows = 128
+	valueInsertRows  = 256
 )
 
 // InsertRecords stores new records with their values, setting each one's
@@ -87,7 +87,7 @@ func (tx *Tx) InsertRecords(ctx context.Context, p *policy.Policy, recs []*Recor
 		}
 	}
 	for part := recs; len(part) > 0; {
-		n := min(len(part), recordInsertRows)
+		n := rowsChunk(len(part), recordInsertRows)
 		if err := tx.insertRecordRows(ctx, part[:n]); err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (tx *Tx) InsertRecords(ctx context.Context, p *policy.Policy, recs []*Recor
 		head = `INSERT OR FAIL INTO record_values (record_id, field, value)`
 	}
 	for len(vals) > 0 {
-		part := vals[:min(len(vals), valueInsertRows)]
+		part := vals[:rowsChunk(len(vals), valueInsertRows)]
 		vals = vals[len(part):]
 		args := make([]any, 0, 3*len(part))
 		for _, v := range part {

@@ -1,6 +1,9 @@
 package store
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // valuesSQL is head followed by a VALUES list of rows tuples of cols
 // parameters each: the one way store writes a multi-row INSERT. SQLite
@@ -32,4 +35,12 @@ func valuesSQL(d Dialect, head string, rows, cols int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// rowsChunk is how many of n rows the next multi-row statement takes: the
+// largest power of two up to most (a power of two itself). Statements of
+// a handful of sizes, not one per batch size, are what the writer's
+// statement cache keeps prepared (stmtCache), however the batches vary.
+func rowsChunk(n, most int) int {
+	return 1 << (bits.Len(uint(min(n, most))) - 1)
 }

@@ -38,13 +38,13 @@ type Statement struct {
 }
 
 // statementInsertRows is the most statements one INSERT carries.
-const statementInsertRows = 200
+const statementInsertRows = 128
 
 // InsertStatements notes accepted xAPI statements, a few hundred rows to
 // a statement.
 func (tx *Tx) InsertStatements(ctx context.Context, sts []Statement) error {
 	for len(sts) > 0 {
-		part := sts[:min(len(sts), statementInsertRows)]
+		part := sts[:rowsChunk(len(sts), statementInsertRows)]
 		sts = sts[len(part):]
 		args := make([]any, 0, 5*len(part))
 		for _, s := range part {
