@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -30,6 +31,7 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	single := fs.Int("single", 5000, "entries appended one per transaction")
 	db := fs.String("db", "", "scratch database (default: a temporary SQLite file)")
 	subjects := fs.Int("subjects", 10_000, "distinct subjects the entries are about (0: a new one for every entry, the worst case for the subject index)")
+	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the single appends and of verify to this path with .single and .verify added (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -104,6 +106,10 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	}
 	report(fmt.Sprintf("append, %d per transaction", *batch), *entries, time.Since(start))
 
+	stop, err := startProfile(*cpuProfile, ".single")
+	if err != nil {
+		return err
+	}
 	start, cpu = time.Now(), processCPU()
 	for i := range *single {
 		if err := appendTx(*entries+i, 1); err != nil {
@@ -111,7 +117,12 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	report("append, 1 per transaction", *single, time.Since(start))
+	stop()
 
+	if stop, err = startProfile(*cpuProfile, ".verify"); err != nil {
+		return err
+	}
+	defer stop()
 	start, cpu = time.Now(), processCPU()
 	r, err := audit.Verify(ctx, s.Audit(), audit.VerifyOptions{Key: signer.Public(), CheckpointEvery: audit.DefaultCheckpointEvery})
 	if err != nil {
@@ -122,6 +133,23 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	}
 	report("verify", int(r.Checked), time.Since(start))
 	return nil
+}
+
+// startProfile starts a CPU profile written to path+suffix, and returns
+// what stops it; without a path it does nothing.
+func startProfile(path, suffix string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path + suffix)
+	if err != nil {
+		return nil, steward.Errorf(steward.EINVALID, "error.cpuprofile", "err", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit bench: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // useScratchAuditKey makes s sign its audit checkpoints with a new key held
