@@ -34,7 +34,17 @@ type Hasher struct {
 // the hashes used (Params.Memory each, garbage once done) is returned to
 // the system, so a server's memory goes back near idle after a burst
 // instead of staying at its peak. Under steady load it never fires.
-const releaseAfterIdle = 2 * time.Second
+//
+// Not sooner: memory the system took back costs the next hashes dearly.
+// It reads as zero, so the runtime hands it out uncleared, and argon2
+// reads each block before writing it, so each page faults twice (the
+// shared zero page, then a copy on write that flushes the TLB on every
+// core). Logins in the first seconds after a release ran at about half
+// the rate of the seconds after (issue 15, measured with perf: 50,000
+// faults and as many TLB flushes in four seconds of eight clients, two
+// to three seconds of system time). Half a minute keeps a site that logs
+// someone in now and then warm, and a burst's memory still goes back.
+const releaseAfterIdle = 30 * time.Second
 
 // DefaultHashQueue is how many logins may wait for a hash slot before
 // more are refused with ErrHashBusy. A waiting login holds no hash memory

@@ -63,5 +63,10 @@ echo
 echo "== mixed load on Steward: 64 clients for $MIXED (70% profile reads, 10% logins, 10% My data JSON, 10% home page)"
 "$work/load" run --target steward --url "http://127.0.0.1:$SPORT" --op mixed -c 64 -d "$MIXED" --accounts "$ACCOUNTS"
 echo "Steward peak RSS: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status"); now $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status")"
+# The hashes' memory goes back to the system once logins have been idle
+# for half a minute (account.releaseAfterIdle), the rest as the runtime's
+# scavenger returns it.
 sleep 5
-echo "Steward RSS 5 s later: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Steward RSS 5 s later: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status")"
+sleep 30
+echo "Steward RSS 35 s later: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status"); load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -58,10 +60,24 @@ Environment (flags win):
                     every DURATION (e.g. 1h); 0, the default, leaves it to
                     'steward retention run' from cron`
 
+// serveGCPercent is the garbage collector's GOGC for serve unless the
+// operator sets GOGC. Every login allocates an argon2id hash's 19 MiB
+// (account.DefaultParams), live while it runs: at the default of 100 the
+// heap goal sat just above the hashes in flight, so the collector ran
+// every few logins and the runtime handed the freed hash memory back to
+// the system between them, to fault it in again at the next login (issue
+// 15). At 200, logins at eight clients went from 0.80–0.85 to 0.90–1.0 of
+// the bare argon2id rate with a fifth of the page faults, and the peak
+// under 64 concurrent logins stayed near 250 MB (docs/performance.md).
+const serveGCPercent = 200
+
 func runServe(ctx context.Context, a *app, args []string) error {
 	o, err := a.serveOptions(args)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
 	}
 	log, err := newLogger(a, o.logFormat)
 	if err != nil {
