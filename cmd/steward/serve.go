@@ -66,9 +66,10 @@ Environment (flags win):
 // heap goal sat just above the hashes in flight, so the collector ran
 // every few logins and the runtime handed the freed hash memory back to
 // the system between them, to fault it in again at the next login (issue
-// 15). At 200, logins at eight clients went from 0.80–0.85 to 0.90–1.0 of
-// the bare argon2id rate with a fifth of the page faults, and the peak
-// under 64 concurrent logins stayed near 250 MB (docs/performance.md).
+// 15). At 200, on an idle machine, logins at eight clients went from
+// 63–67/s to 73/s (the bare argon2id rate was 73–82/s) with about half
+// the page faults per login, and the peak under 64 concurrent logins
+// stayed near 250 MB (docs/performance.md).
 const serveGCPercent = 200
 
 func runServe(ctx context.Context, a *app, args []string) error {
