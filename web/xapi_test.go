@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"steward/internal/wiring"
 	learnservice "steward/learning/service"
 	"steward/store"
+	"steward/xapi"
 )
 
 // lms is the learning environment as an xAPI client of the site.
@@ -218,6 +220,53 @@ func TestXAPIStatementsStoreLearningResults(t *testing.T) {
 			t.Fatalf("%d learning_result.create and %d accreditation.create entries, want 4 and 1", results, accs)
 		}
 		testkit.AssertNoPersonalValues(t, s, "anna@example.org")
+	})
+}
+
+// TestXAPIConcurrentRequestsAnsweredEachOnTheirOwn (issue 16): sixteen
+// requests at once, as a learning environment's workers send them, are
+// stored together where they overlap (xapi/service's combiner), and each
+// gets the answer it would have got alone: twelve new statements 200, two
+// naming an unknown course 400, two reusing a stored statement's id with
+// other content 409. Exactly the twelve are stored, each with its audit
+// entry (both stores, and under -race in test.sh).
+func TestXAPIConcurrentRequestsAnsweredEachOnTheirOwn(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		x := newXAPISite(t, s)
+		stored := "5c0ffee0-0d6a-4c5e-9f0e-6a1d2b3c4d5e"
+		if code, body := x.client.send("POST", "", statement(stored, x.srv.URL, x.lmsID, "scored", x.moodle, `{"score": {"scaled": 0.5}}`)); code != http.StatusOK {
+			t.Fatalf("first statement: %d %s", code, body)
+		}
+		since := testkit.AuditHead(t, s)
+		type req struct {
+			body string
+			want int
+		}
+		var reqs []req
+		for range 12 {
+			reqs = append(reqs, req{statement(xapi.NewID(), x.srv.URL, x.lmsID, "scored", x.moodle, `{"score": {"scaled": 0.75}}`), http.StatusOK})
+		}
+		for range 2 {
+			reqs = append(reqs, req{statement(xapi.NewID(), x.srv.URL, x.lmsID, "scored", "https://moodle.example/course/view.php?id=999", ""), http.StatusBadRequest},
+				req{statement(stored, x.srv.URL, x.lmsID, "failed", x.moodle, ""), http.StatusConflict})
+		}
+		got := make([]int, len(reqs))
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			wg.Go(func() { got[i], _ = x.client.send("POST", "", r.body) })
+		}
+		wg.Wait()
+		for i, r := range reqs {
+			if got[i] != r.want {
+				t.Errorf("request %d: %d, want %d", i, got[i], r.want)
+			}
+		}
+		if n := len(x.records("learning_result")); n != 13 {
+			t.Fatalf("%d learning results, want 13", n)
+		}
+		if n := len(testkit.AuditSince(t, s, since)); n != 12 {
+			t.Fatalf("%d audit entries for the twelve, want 12", n)
+		}
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"steward"
@@ -22,6 +23,7 @@ import (
 	"steward/apikey"
 	"steward/audit"
 	"steward/clock"
+	"steward/internal/combine"
 	"steward/learning"
 	"steward/policy"
 	"steward/store"
@@ -44,6 +46,9 @@ type Service struct {
 	// Issuer is Steward's public base URL: the homePage of every actor's
 	// account (the OIDC issuer the LMS knows people by).
 	Issuer string
+
+	once     sync.Once
+	combiner *combine.Combiner[*request, *request]
 }
 
 // Outcome is what a request did: the ids of its statements, in order,
@@ -59,48 +64,120 @@ func (s *Service) Enabled() bool { return s.Policy.Record(ResultKind) != nil }
 // Accept stores statements sent with key, all or nothing. An unknown or
 // erased person, an unknown course, an id already used for other content
 // fail the whole request with nothing stored.
+//
+// Requests that arrive while others are being stored are stored together
+// in one transaction (s.combiner), each still all or nothing: one whose
+// statements fail leaves nothing of its own behind and the others are
+// stored. If that transaction fails, each of its requests is tried again
+// on its own.
 func (s *Service) Accept(ctx context.Context, key *apikey.Key, sts []xapi.Statement) (*Outcome, error) {
 	if !s.Enabled() {
 		return nil, steward.Errorf(steward.ENOTFOUND, "error.not_found")
 	}
-	out := &Outcome{IDs: make([]string, len(sts))}
-	for i := range sts {
-		out.IDs[i] = sts[i].ID
+	s.once.Do(func() { s.combiner = &combine.Combiner[*request, *request]{Run: s.acceptAll, Max: maxCombined} })
+	r, err := s.combiner.Do(ctx, &request{key: key, sts: sts})
+	if err == nil && r.retry {
+		r = s.acceptAll(ctx, []*request{{key: key, sts: sts}})[0]
 	}
-	by := audit.System("xapi." + key.ID)
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		b := &batch{by: by, now: s.Clock.Now(), accredited: map[string]bool{},
-			actors: map[string]*account.Account{}, courses: map[string]*learning.Course{}}
-		had, err := tx.StatementHashes(ctx, out.IDs)
-		if err != nil {
-			return err
-		}
-		done := make(map[string]bool, len(sts))
-		for i := range sts {
-			st := &sts[i]
-			if done[st.ID] {
-				continue // the same statement twice in one batch
-			}
-			done[st.ID] = true
-			hash := st.Hash()
-			if h, ok := had[st.ID]; ok {
-				if h == hash {
-					continue
-				}
-				return withIndex(steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID), i)
-			}
-			if err := s.add(ctx, tx, b, st); err != nil {
-				return withIndex(err, i)
-			}
-			b.statements = append(b.statements, store.Statement{ID: st.ID, KeyID: key.ID, ContentHash: hash, Verb: st.Verb, StoredAt: b.now})
-		}
-		out.Stored = len(b.statements)
-		return s.write(ctx, tx, b)
-	})
+	if err == nil {
+		err = r.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("xapi: store %d statements: %w", len(sts), err)
 	}
-	return out, nil
+	return r.out, nil
+}
+
+// maxCombined is the most requests stored in one transaction.
+const maxCombined = 32
+
+// request is one Accept call: its statements and, once stored, what it
+// did, or why it failed, or that its transaction failed with others and
+// it must be tried again alone.
+type request struct {
+	key   *apikey.Key
+	sts   []xapi.Statement
+	out   *Outcome
+	err   error
+	retry bool
+}
+
+// acceptAll stores requests in one transaction: each request's statements
+// are checked and gathered in turn, a request that fails is taken out of
+// the batch with all it gathered, and what is left is written together.
+func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
+	var ids []string
+	for _, r := range reqs {
+		r.out = &Outcome{IDs: make([]string, len(r.sts))}
+		for i := range r.sts {
+			r.out.IDs[i] = r.sts[i].ID
+			ids = append(ids, r.sts[i].ID)
+		}
+	}
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		b := &batch{now: s.Clock.Now(), accredited: map[string]bool{}, seen: map[string]string{},
+			actors: map[string]*account.Account{}, courses: map[string]*learning.Course{}}
+		had, err := tx.StatementHashes(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			m := b.mark()
+			if r.err = s.gather(ctx, tx, b, r, had); r.err != nil {
+				if steward.ErrorCode(r.err) == steward.EINTERNAL {
+					// A failed read may have spoilt the transaction
+					// (PostgreSQL's aborts): the others try again.
+					return r.err
+				}
+				b.undo(m)
+			}
+		}
+		return s.write(ctx, tx, b)
+	})
+	if err != nil {
+		for _, r := range reqs {
+			if len(reqs) > 1 {
+				// What each was told was decided in a transaction that
+				// did not commit: each is tried again on its own.
+				r.err, r.retry = nil, true
+			} else if r.err == nil {
+				r.err = err
+			}
+		}
+	}
+	return reqs
+}
+
+// gather checks one request's statements and gathers what they store.
+func (s *Service) gather(ctx context.Context, tx *store.Tx, b *batch, r *request, had map[string]string) error {
+	b.by = audit.System("xapi." + r.key.ID)
+	for i := range r.sts {
+		st := &r.sts[i]
+		hash := st.Hash()
+		if h, ok := b.seen[st.ID]; ok {
+			// The same statement in two requests stored together
+			// (xapi.Parse refuses it twice in one): as if the second
+			// came after the first.
+			if h == hash {
+				continue
+			}
+			return withIndex(steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID), i)
+		}
+		if h, ok := had[st.ID]; ok {
+			if h == hash {
+				continue
+			}
+			return withIndex(steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID), i)
+		}
+		if err := s.add(ctx, tx, b, st); err != nil {
+			return withIndex(err, i)
+		}
+		b.seen[st.ID] = hash
+		b.seenIDs = append(b.seenIDs, st.ID)
+		b.statements = append(b.statements, store.Statement{ID: st.ID, KeyID: r.key.ID, ContentHash: hash, Verb: st.Verb, StoredAt: b.now})
+		r.out.Stored++
+	}
+	return nil
 }
 
 func withIndex(err error, i int) error {
@@ -115,6 +192,7 @@ func withIndex(err error, i int) error {
 // issue 16's throughput). A batch is mostly one person or one course:
 // each is looked up once per request.
 type batch struct {
+	// by is the actor of the request being gathered.
 	by  audit.Actor
 	now time.Time
 	// records and their audit entries, in the same order; an entry's
@@ -126,8 +204,38 @@ type batch struct {
 	// this request has decided, so a course passed twice in one batch
 	// earns one record.
 	accredited map[string]bool
-	actors     map[string]*account.Account
-	courses    map[string]*learning.Course
+	// accreditedKeys lists accredited's keys in the order added, so a
+	// failed request's can be taken out again (undo).
+	accreditedKeys []string
+	// seen is each statement gathered so far by id, with its content's
+	// hash; seenIDs its keys in order.
+	seen    map[string]string
+	seenIDs []string
+	actors  map[string]*account.Account
+	courses map[string]*learning.Course
+}
+
+// batchMark is how much of a batch was gathered before a request.
+type batchMark struct{ records, statements, accredited, seen int }
+
+func (b *batch) mark() batchMark {
+	return batchMark{len(b.records), len(b.statements), len(b.accreditedKeys), len(b.seenIDs)}
+}
+
+// undo takes out what was gathered since m: a failed request's records,
+// audit entries, statements and accreditations. The people and courses
+// it looked up stay known; they were read in this transaction.
+func (b *batch) undo(m batchMark) {
+	b.records, b.entries = b.records[:m.records], b.entries[:m.records]
+	b.statements = b.statements[:m.statements]
+	for _, k := range b.accreditedKeys[m.accredited:] {
+		delete(b.accredited, k)
+	}
+	b.accreditedKeys = b.accreditedKeys[:m.accredited]
+	for _, id := range b.seenIDs[m.seen:] {
+		delete(b.seen, id)
+	}
+	b.seenIDs = b.seenIDs[:m.seen]
 }
 
 // add gathers the records statement st makes: its learning result and,
@@ -269,6 +377,7 @@ func (s *Service) accredit(ctx context.Context, tx *store.Tx, b *batch, subject 
 		return nil
 	}
 	b.accredited[subject+"\x00"+c.Slug] = true
+	b.accreditedKeys = append(b.accreditedKeys, subject+"\x00"+c.Slug)
 	if id, err := tx.RecordWithValue(ctx, subject, AccreditationKind, "course", c.Slug); err != nil || id != 0 {
 		return err
 	}

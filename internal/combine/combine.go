@@ -1,0 +1,117 @@
+// Package combine runs concurrent calls together: while one batch of
+// calls runs, the calls that arrive wait, and then run as the next batch
+// in one go. N callers at once then cost about what one caller with N
+// items costs — for a store write, one transaction and one commit flush
+// instead of N (issue 16: a learning environment's workers each posting
+// one xAPI statement).
+//
+// There is no timer and no goroutine of its own: a call that finds no
+// batch running runs one itself (it leads), and when its batch is done it
+// hands the lead to the first call waiting, which runs the next batch. A
+// call alone waits for nothing.
+package combine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Combiner batches calls of Run. Its zero value is not usable; set Run.
+type Combiner[T, R any] struct {
+	// Run does the items of one batch and returns their results in the
+	// same order. It runs on the leading call's goroutine, with a context
+	// that keeps that call's values but not its cancellation: the other
+	// calls of the batch must not fail because the leader's caller left.
+	Run func(ctx context.Context, items []T) []R
+	// Max is the most calls in one batch (0: 64).
+	Max int
+
+	mu      sync.Mutex
+	waiting []*call[T, R]
+	running bool
+}
+
+type call[T, R any] struct {
+	item T
+	// wake is closed when the call's result is set, or when it is to
+	// lead the next batch (lead).
+	wake chan struct{}
+	lead bool
+	res  R
+	err  error
+}
+
+// Do runs item in the next batch and returns its result. Items of one
+// batch share the fate Run gives them; a panic in Run fails every call of
+// the batch with an error and is raised again in the call that led it.
+func (c *Combiner[T, R]) Do(ctx context.Context, item T) (R, error) {
+	cl := &call[T, R]{item: item, wake: make(chan struct{})}
+	c.mu.Lock()
+	c.waiting = append(c.waiting, cl)
+	if c.running {
+		c.mu.Unlock()
+		<-cl.wake
+		if !cl.lead {
+			return cl.res, cl.err
+		}
+	} else {
+		c.running = true
+		c.mu.Unlock()
+	}
+	c.lead(ctx)
+	return cl.res, cl.err
+}
+
+// lead runs the calls waiting first (the leading call among them) as one
+// batch, then hands the lead on.
+func (c *Combiner[T, R]) lead(ctx context.Context) {
+	max := c.Max
+	if max <= 0 {
+		max = 64
+	}
+	c.mu.Lock()
+	n := min(len(c.waiting), max)
+	batch := make([]*call[T, R], n)
+	copy(batch, c.waiting)
+	c.waiting = c.waiting[n:]
+	c.mu.Unlock()
+
+	defer func() {
+		p := recover()
+		if p != nil {
+			for _, cl := range batch {
+				cl.err = fmt.Errorf("combine: a batch of %d calls failed: %v", len(batch), p)
+			}
+		}
+		// The leading call is batch[0]: it returns by itself, the others
+		// are woken with their results.
+		for _, cl := range batch[1:] {
+			cl.lead = false
+			close(cl.wake)
+		}
+		c.mu.Lock()
+		if len(c.waiting) > 0 {
+			next := c.waiting[0]
+			next.lead = true
+			close(next.wake)
+		} else {
+			c.running = false
+		}
+		c.mu.Unlock()
+		if p != nil {
+			panic(p)
+		}
+	}()
+	items := make([]T, n)
+	for i, cl := range batch {
+		items[i] = cl.item
+	}
+	res := c.Run(context.WithoutCancel(ctx), items)
+	if len(res) != n {
+		panic(fmt.Sprintf("combine: Run returned %d results for %d items", len(res), n))
+	}
+	for i, cl := range batch {
+		cl.res = res[i]
+	}
+}

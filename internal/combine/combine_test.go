@@ -1,0 +1,166 @@
+package combine
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestCallsArrivingWhileABatchRunsRunTogether holds the first batch open
+// until the other calls wait, then checks they ran as one batch, each
+// getting its own result.
+func TestCallsArrivingWhileABatchRunsRunTogether(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var batches [][]int
+	c := &Combiner[int, int]{Run: func(_ context.Context, items []int) []int {
+		mu.Lock()
+		batches = append(batches, slices.Clone(items))
+		first := len(batches) == 1
+		mu.Unlock()
+		if first {
+			close(started)
+			<-release
+		}
+		out := make([]int, len(items))
+		for i, v := range items {
+			out[i] = v * 10
+		}
+		return out
+	}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	got := make([]int, 6)
+	wg.Go(func() { got[0], _ = c.Do(ctx, 0) })
+	<-started
+	for i := 1; i < 6; i++ {
+		wg.Go(func() { got[i], _ = c.Do(ctx, i) })
+	}
+	// The five wait in the queue before the first batch ends.
+	for {
+		c.mu.Lock()
+		n := len(c.waiting)
+		c.mu.Unlock()
+		if n == 5 {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	for i, v := range got {
+		if v != i*10 {
+			t.Errorf("call %d got %d, want %d", i, v, i*10)
+		}
+	}
+	if len(batches) != 2 || len(batches[0]) != 1 || len(batches[1]) != 5 {
+		t.Fatalf("batches %v, want [0] then the other five together", batches)
+	}
+	if c.running || len(c.waiting) != 0 {
+		t.Fatalf("combiner left running=%v with %d waiting", c.running, len(c.waiting))
+	}
+}
+
+// TestBatchesAreCappedAndEveryCallAnswered runs many calls at once with a
+// small Max: every call gets its own result and no batch is over Max.
+func TestBatchesAreCappedAndEveryCallAnswered(t *testing.T) {
+	var mu sync.Mutex
+	largest := 0
+	c := &Combiner[int, int]{Max: 3, Run: func(_ context.Context, items []int) []int {
+		mu.Lock()
+		largest = max(largest, len(items))
+		mu.Unlock()
+		out := make([]int, len(items))
+		for i, v := range items {
+			out[i] = -v
+		}
+		return out
+	}}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if v, err := c.Do(context.Background(), i); err != nil || v != -i {
+				t.Errorf("call %d: %d, %v", i, v, err)
+			}
+		})
+	}
+	wg.Wait()
+	if largest > 3 || largest < 1 {
+		t.Fatalf("largest batch %d, want 1..3", largest)
+	}
+}
+
+// TestTheLeadersCancellationDoesNotReachRun: the batch runs on after the
+// leading caller's context is cancelled, since other calls share it.
+func TestTheLeadersCancellationDoesNotReachRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := &Combiner[int, error]{Run: func(ctx context.Context, items []int) []error {
+		return []error{ctx.Err()}
+	}}
+	if res, err := c.Do(ctx, 1); err != nil || res != nil {
+		t.Fatalf("Run saw %v, %v; want an uncancelled context", res, err)
+	}
+}
+
+// TestAPanicFailsTheBatchAndFreesTheCombiner: the leading call panics
+// again, the others get an error, and later calls still run.
+func TestAPanicFailsTheBatchAndFreesTheCombiner(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	c := &Combiner[int, int]{Run: func(_ context.Context, items []int) []int {
+		calls++
+		switch calls {
+		case 1:
+			close(started)
+			<-release
+			return []int{1}
+		case 2:
+			panic("boom")
+		}
+		return make([]int, len(items))
+	}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Do(ctx, 0) })
+	<-started
+	errs := make(chan error, 2)
+	panics := make(chan any, 2)
+	for range 2 {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					panics <- p
+				}
+			}()
+			_, err := c.Do(ctx, 1)
+			errs <- err
+		})
+	}
+	for {
+		c.mu.Lock()
+		n := len(c.waiting)
+		c.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	close(panics)
+	if p := <-panics; p != "boom" {
+		t.Fatalf("leader's panic %v, want boom", p)
+	}
+	err := <-errs
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("the other call got %v, want the batch's failure", err)
+	}
+	if _, err := c.Do(ctx, 2); err != nil {
+		t.Fatalf("after the panic: %v", err)
+	}
+}

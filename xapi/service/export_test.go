@@ -1,0 +1,29 @@
+package service
+
+import (
+	"context"
+
+	"steward/apikey"
+	"steward/xapi"
+)
+
+// Result is what one request of a combined batch was told.
+type Result struct {
+	Out   *Outcome
+	Err   error
+	Retry bool
+}
+
+// AcceptTogether stores the requests as one combined batch, as Accept does
+// for requests that arrive together, and returns each one's result.
+func (s *Service) AcceptTogether(ctx context.Context, key *apikey.Key, reqs ...[]xapi.Statement) []Result {
+	rs := make([]*request, len(reqs))
+	for i, sts := range reqs {
+		rs[i] = &request{key: key, sts: sts}
+	}
+	out := make([]Result, len(rs))
+	for i, r := range s.acceptAll(ctx, rs) {
+		out[i] = Result{Out: r.out, Err: r.err, Retry: r.retry}
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package service_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"steward"
+	"steward/account"
+	"steward/apikey"
+	"steward/audit"
+	"steward/clock"
+	"steward/internal/testkit"
+	"steward/internal/wiring"
+	"steward/learning"
+	learnservice "steward/learning/service"
+	"steward/policy"
+	"steward/store"
+	"steward/xapi"
+	"steward/xapi/service"
+)
+
+const issuer = "https://steward.example"
+
+// TestRequestsStoredTogetherAnswerEachOnItsOwn (issue 16): requests that
+// arrive together are stored in one transaction, and each is still all
+// or nothing and answered as if it had come alone, in turn. Bob's request
+// fails on its second statement (an unknown course): nothing of it stays,
+// not even the accreditation its first statement earned, so his later
+// pass in the same batch earns it. Anna's second request repeats her
+// first request's statement (sent again, not stored twice) and passes the
+// course again (no second accreditation); a request reusing that id with
+// other content is a conflict. Only what was stored has audit entries,
+// and the statements' ids are kept for exactly those (both stores).
+func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+		svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: s, Clock: clock.NewFixed(now), BaseURL: issuer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		po := audit.Staff("a-po")
+		course := learning.Course{Slug: "medicatiebewaking", Title: policy.Text{NL: "Medicatiebewaking", EN: "Medication monitoring"},
+			LMSCourseID: "42", Points: []learning.Points{{Register: "knmp", Points: 2}}, Published: true}
+		if _, err := svc.Learning.Import(ctx, po, []learning.Course{course}); err != nil {
+			t.Fatal(err)
+		}
+		lmsID := map[string]string{}
+		people := map[string]*account.Account{}
+		for _, id := range []string{"a-anna", "a-bob"} {
+			a := &account.Account{ID: id, Email: id + "@example.org", Pseudonym: string(audit.NewPseudonym()), CreatedAt: now, ConfirmedAt: now}
+			if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, a) }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Learning.Enrol(ctx, a, course.Slug, learnservice.Source{Kind: learnservice.Free}); err != nil {
+				t.Fatal(err)
+			}
+			people[id] = a
+			lmsID[id] = strconv.FormatInt(records(t, s, id, service.LMSAccountKind)[0].ID, 10)
+		}
+		key, err := svc.APIKeys.Create(ctx, po, "avetica", apikey.ScopeXAPI, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := func(id, who, verb, activity string) xapi.Statement {
+			return xapi.Statement{ID: id, HomePage: issuer, Name: lmsID[who], Verb: verb, Activity: activity, Timestamp: now}
+		}
+		moodle := "https://moodle.example/course/view.php?id=42"
+		ids := []string{xapi.NewID(), xapi.NewID(), xapi.NewID(), xapi.NewID(), xapi.NewID()}
+		since := testkit.AuditHead(t, s)
+		got := svc.Statements.AcceptTogether(ctx, &key.Key,
+			[]xapi.Statement{st(ids[0], "a-anna", "passed", moodle)},
+			[]xapi.Statement{st(ids[1], "a-bob", "passed", moodle), st(ids[2], "a-bob", "passed", "https://moodle.example/course/view.php?id=999")},
+			[]xapi.Statement{st(ids[0], "a-anna", "passed", moodle), st(ids[3], "a-anna", "passed", moodle)},
+			[]xapi.Statement{st(ids[0], "a-anna", "failed", moodle)},
+			[]xapi.Statement{st(ids[4], "a-bob", "passed", moodle)},
+		)
+		for i, want := range []struct {
+			stored int
+			code   string
+			key    string
+		}{{1, "", ""}, {0, steward.EINVALID, "error.xapi_unknown_course"}, {1, "", ""}, {0, steward.ECONFLICT, "error.xapi_conflict"}, {1, "", ""}} {
+			r := got[i]
+			if r.Retry || steward.ErrorCode(r.Err) != want.code && r.Err != nil || want.code != "" && steward.ErrorKey(r.Err) != want.key {
+				t.Fatalf("request %d: %+v, want %s %s", i, r, want.code, want.key)
+			}
+			if want.code == "" && (r.Err != nil || r.Out.Stored != want.stored) {
+				t.Fatalf("request %d stored %+v, %v; want %d", i, r.Out, r.Err, want.stored)
+			}
+		}
+		for who, want := range map[string][2]int{"a-anna": {2, 1}, "a-bob": {1, 1}} {
+			if n, m := len(records(t, s, who, service.ResultKind)), len(records(t, s, who, service.AccreditationKind)); n != want[0] || m != want[1] {
+				t.Errorf("%s has %d results and %d accreditations, want %v", who, n, m, want)
+			}
+		}
+		had, err := s.StatementHashes(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false, false, true, true} {
+			if _, ok := had[ids[i]]; ok != want {
+				t.Errorf("statement %d kept: %v, want %v", i, ok, want)
+			}
+		}
+		by := audit.System("xapi." + key.Key.ID)
+		anna, bob := audit.Pseudonym(people["a-anna"].Pseudonym), audit.Pseudonym(people["a-bob"].Pseudonym)
+		testkit.AssertAudit(t, s, since,
+			testkit.AuditWant{Action: audit.LearningResultCreate, Actor: by, ObjectKind: service.ResultKind, Subject: anna},
+			testkit.AuditWant{Action: audit.AccreditationCreate, Actor: by, ObjectKind: service.AccreditationKind, Subject: anna},
+			testkit.AuditWant{Action: audit.LearningResultCreate, Actor: by, ObjectKind: service.ResultKind, Subject: anna},
+			testkit.AuditWant{Action: audit.LearningResultCreate, Actor: by, ObjectKind: service.ResultKind, Subject: bob},
+			testkit.AuditWant{Action: audit.AccreditationCreate, Actor: by, ObjectKind: service.AccreditationKind, Subject: bob},
+		)
+	})
+}
+
+// records returns a person's records of one kind.
+func records(t *testing.T, s *store.Store, subject, kind string) []store.Record {
+	t.Helper()
+	recs, err := s.RecordsOf(context.Background(), subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Record
+	for _, r := range recs {
+		if r.Kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}
