@@ -266,3 +266,39 @@ func noteArg(r retention.Reason, kind retention.ReasonKind, name string) any {
 	}
 	return nil
 }
+
+// TestDecisiveIsTheEarliestApplicable: the runner's Decisive gives the
+// decision Evaluate's earliest applicable rule gives (ties: policy order),
+// without a reason, and nothing where no rule applies.
+func TestDecisiveIsTheEarliestApplicable(t *testing.T) {
+	ivm := engine(t, testkit.Policy(t, "ivm"))
+	asOf := date("2025-06-01")
+	for i, f := range []retention.Facts{
+		{Kind: "account", CreatedAt: date("2023-01-10"), LastLoginAt: date("2024-03-15")},
+		{Kind: "account", CreatedAt: date("2023-01-10"), LastLoginAt: date("2024-03-15"), Confirmed: true},
+		{Kind: "account", CreatedAt: date("2010-01-01"), LastLoginAt: date("2018-06-30"), Counts: map[string]int{"order": 1}},
+		{Kind: "account", CreatedAt: date("2020-01-01"), Confirmed: true, Counts: map[string]int{"newsletter_subscription": 1}},
+		{Kind: "lms_account", CreatedAt: date("2024-02-29"), Counts: map[string]int{"enrolment": 1}},
+		{Kind: "lms_account", CreatedAt: date("2024-01-31"), Confirmed: true},
+		{Kind: "newsletter_subscription", CreatedAt: date("2024-02-10")},
+		{Kind: "no_such_kind", CreatedAt: date("2024-02-10")},
+	} {
+		var want retention.Decision
+		found := false
+		for _, d := range ivm.Evaluate(f, asOf) {
+			if d.Applies && (!found || d.DueDate.Before(want.DueDate)) {
+				want, found = d, true
+			}
+		}
+		got, ok := ivm.Decisive(&f, asOf)
+		if ok != found {
+			t.Fatalf("%d: Decisive found %v, Evaluate %v", i, ok, found)
+		}
+		if !ok {
+			continue
+		}
+		if got.Rule != want.Rule || !got.DueDate.Equal(want.DueDate) || got.Due != want.Due || got.WarnDue != want.WarnDue || !got.Reason.IsZero() {
+			t.Errorf("%d: Decisive %s due %s (%v), want %s due %s (%v), no reason", i, got.Rule.ID, got.DueDate, got.Due, want.Rule.ID, want.DueDate, want.Due)
+		}
+	}
+}

@@ -84,7 +84,8 @@ type DueTarget struct {
 	// WithdrawnAt is when a newsletter sign-up's consent was withdrawn
 	// (its unsubscribe); zero while it stands, and for other kinds.
 	WithdrawnAt time.Time
-	// Counts holds the number of records of each kind the subject has.
+	// Counts holds the number of records of each kind the subject has; a
+	// missing kind (or a nil map: no records at all) counts as zero.
 	Counts map[string]int
 	// Organisation is the subject's organisation id, "" for none.
 	Organisation string
@@ -101,7 +102,7 @@ func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCu
 	if err != nil {
 		return nil, q.After, err
 	}
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	rows, err := r.hotRows(ctx, query, args...)
 	if err != nil {
 		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 	}
@@ -251,7 +252,9 @@ func (r *Reader) fillCounts(ctx context.Context, fs []DueTarget) error {
 	idx := make(map[string][]int, len(fs))
 	var subjects []string
 	for i := range fs {
-		fs[i].Counts = map[string]int{}
+		// A map only for a target with records (most candidates of a
+		// run have none): a missing kind counts as zero.
+		fs[i].Counts = nil
 		if _, seen := idx[fs[i].Subject]; !seen {
 			subjects = append(subjects, fs[i].Subject)
 		}
@@ -267,7 +270,7 @@ func (r *Reader) fillCounts(ctx context.Context, fs []DueTarget) error {
 	// parts share the ids parameter): a round trip less per batch.
 	cond, arg := in(r.dialect, "subject_id", 1, subjects)
 	acond, _ := in(r.dialect, "a.id", 1, subjects)
-	rows, err := r.q.QueryContext(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
+	rows, err := r.hotRows(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
 		WHERE `+cond+` AND anonymised_at IS NULL GROUP BY subject_id, kind
 		UNION ALL
 		SELECT a.id, '`+NewsletterRecord+`', 1 FROM accounts a
@@ -289,6 +292,9 @@ func (r *Reader) fillCounts(ctx context.Context, fs []DueTarget) error {
 			return fmt.Errorf("store: record counts: %w", err)
 		}
 		for _, i := range idx[subject] {
+			if fs[i].Counts == nil {
+				fs[i].Counts = map[string]int{}
+			}
 			fs[i].Counts[kind] += n
 		}
 	}

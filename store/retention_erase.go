@@ -227,7 +227,7 @@ func (c *eraseChunk) takeAccounts(ctx context.Context) error {
 				WHERE n.email_key = accounts.email_key AND accounts.confirmed_at IS NOT NULL)`
 		cond, arg = in(c.tx.Dialect, "id", 1, c.subjects)
 	}
-	rows, err := c.tx.QueryContext(ctx, fmt.Sprintf(q, cond), arg)
+	rows, err := c.tx.hotRows(ctx, fmt.Sprintf(q, cond), arg)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
 		all = append(slices.Clip(c.subjects), c.signups...)
 	}
 	cond, arg := in(c.tx.Dialect, "subject_id", 1, all)
-	if _, err := c.tx.ExecContext(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
+	if _, err := c.tx.hotExec(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
 		return fmt.Errorf("warnings: %w", err)
 	}
 	for _, er := range subjectErasers() {
@@ -286,10 +286,10 @@ func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", er.name, err)
 		}
 	}
-	if _, err := c.tx.ExecContext(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
+	if _, err := c.tx.hotExec(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if _, err := c.tx.ExecContext(ctx, `DELETE FROM policy_notice_mails WHERE `+cond, arg); err != nil {
+	if _, err := c.tx.hotExec(ctx, `DELETE FROM policy_notice_mails WHERE `+cond, arg); err != nil {
 		return fmt.Errorf("policy notice mails: %w", err)
 	}
 	return nil
@@ -309,7 +309,7 @@ func (c *eraseChunk) anonymiseAccounts(ctx context.Context) error {
 	}
 	for _, t := range accountTables {
 		cond, arg := in(c.tx.Dialect, t.column, 1, aids)
-		if _, err := c.tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+cond, arg); err != nil {
+		if _, err := c.tx.hotExec(ctx, `DELETE FROM `+t.table+` WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("%s: %w", t.table, err)
 		}
 	}
@@ -371,11 +371,11 @@ func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
 	for len(ids) > 0 {
 		n := min(len(ids), EraseChunk)
 		cond, arg := in(tx.Dialect, "record_id", 1, ids[:n])
-		if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE `+cond, arg); err != nil {
+		if _, err := tx.hotExec(ctx, `DELETE FROM record_values WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("store: delete %d records: values: %w", n, err)
 		}
 		cond, arg = in(tx.Dialect, "id", 1, ids[:n])
-		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE `+cond, arg); err != nil {
+		if _, err := tx.hotExec(ctx, `DELETE FROM records WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("store: delete %d records: %w", n, err)
 		}
 		ids = ids[n:]
@@ -387,7 +387,7 @@ func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
 // records of that kind that still name them.
 func subjectsByKind(ctx context.Context, tx *Tx, subjects []string) (map[string][]string, error) {
 	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT kind, subject_id FROM records WHERE `+cond, arg)
+	rows, err := tx.hotRows(ctx, `SELECT DISTINCT kind, subject_id FROM records WHERE `+cond, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +419,7 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 		}
 	}
 	cond, arg := in(tx.Dialect, "subject_id", 2, subjects)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM record_values WHERE record_id IN (
+	if _, err := tx.hotExec(ctx, `DELETE FROM record_values WHERE record_id IN (
 			SELECT id FROM records WHERE kind = $1 AND `+cond+`)`, kind, arg); err != nil {
 		return fmt.Errorf("%s %s: %w", e.Action, kind, err)
 	}
@@ -428,14 +428,14 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 	// its kind; they go with the record, whether it is deleted or
 	// anonymised, or the person's name would outlive their LMS account.
 	pcond, parg := in(tx.Dialect, "account_id", 2, subjects)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_values WHERE record = $1 AND `+pcond, kind, parg); err != nil {
+	if _, err := tx.hotExec(ctx, `DELETE FROM profile_values WHERE record = $1 AND `+pcond, kind, parg); err != nil {
 		return fmt.Errorf("%s %s: profile: %w", e.Action, kind, err)
 	}
 	if e.Action == erasure.Anonymise {
 		// Each record gets its own random subject, so anonymised records
 		// cannot even be grouped back into one person; it keeps only the
 		// month of the erasure (Z9: it still counts in statistics).
-		_, err := tx.ExecContext(ctx, `UPDATE records SET subject_id = `+tx.randomSubjectSQL()+`,
+		_, err := tx.hotExec(ctx, `UPDATE records SET subject_id = `+tx.randomSubjectSQL()+`,
 				anonymised_at = $3, created_at = $4, confirmed_at = NULL, last_login_at = NULL, last_activity_at = NULL
 			WHERE kind = $1 AND `+cond, kind, arg, at.UnixMilli(), monthOf(at.UnixMilli()))
 		if err != nil {
@@ -443,7 +443,7 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 		}
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE kind = $1 AND `+cond, kind, arg); err != nil {
+	if _, err := tx.hotExec(ctx, `DELETE FROM records WHERE kind = $1 AND `+cond, kind, arg); err != nil {
 		return fmt.Errorf("delete %s: %w", kind, err)
 	}
 	return nil
@@ -467,7 +467,7 @@ func (tx *Tx) EachSubjectIn(ctx context.Context, table, column string, subjects 
 		return nil
 	}
 	cond, arg := in(tx.Dialect, column, 1, subjects)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT `+column+` FROM `+table+` WHERE `+cond, arg)
+	rows, err := tx.hotRows(ctx, `SELECT DISTINCT `+column+` FROM `+table+` WHERE `+cond, arg)
 	if err != nil {
 		return fmt.Errorf("store: subjects in %s: %w", table, err)
 	}
@@ -527,7 +527,7 @@ func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.
 	}
 	cond, arg := in(tx.Dialect, "subject", 1, subjects)
 	for _, t := range []string{"consent_records", "consent_state", "newsletter_deliveries", "processing_limits"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
+		if _, err := tx.hotExec(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
 	}
@@ -540,6 +540,6 @@ func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.
 // sign-up row; its consents and mails go with the other erasers.
 func eraseSignups(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
 	cond, arg := in(tx.Dialect, "id", 1, subjects)
-	_, err := tx.ExecContext(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
+	_, err := tx.hotExec(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
 	return err
 }

@@ -125,7 +125,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 // runner took it); the batch must then roll back, so a runner that stalled
 // past its lease never acts next to the one that took over.
 func (tx *Tx) RenewLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE retention_lease SET expires_at = $1 WHERE name = $2 AND holder = $3`,
+	res, err := tx.hotExec(ctx, `UPDATE retention_lease SET expires_at = $1 WHERE name = $2 AND holder = $3`,
 		now.Add(ttl).UnixMilli(), name, holder)
 	if err != nil {
 		return false, fmt.Errorf("store: renew lease %s: %w", name, err)
@@ -184,7 +184,7 @@ func (s *Store) subjectsWhere(ctx context.Context, what, query, col string, subj
 		return nil, nil
 	}
 	cond, arg := in(s.dialect, col, 1, subjects)
-	rows, err := s.read.QueryContext(ctx, query+cond, arg)
+	rows, err := s.hotRows(ctx, query+cond, arg)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}

@@ -414,20 +414,6 @@ func candidateCutoff(ru *policy.Rule, overrides []retention.Override, asOf time.
 	return cut.AddDate(0, 0, 1)
 }
 
-// decisive returns the decision that governs a target: of the rules that
-// apply, the one due first (ties: policy order). ok is false when none
-// applies.
-func decisive(ds []retention.Decision) (retention.Decision, bool) {
-	var best retention.Decision
-	ok := false
-	for _, d := range ds {
-		if d.Applies && (!ok || d.DueDate.Before(best.DueDate)) {
-			best, ok = d, true
-		}
-	}
-	return best, ok
-}
-
 // candidate is a target rule ru acts on or warns about now, with the
 // decision that says so.
 type candidate struct {
@@ -474,8 +460,8 @@ func (r *Runner) runPage(ctx context.Context, tx *store.Tx, sc *scan, ru *rule, 
 // acts on or warns about now, with their subjects; reasons says whether to
 // explain each decision.
 func (r *Runner) due(ru *rule, page []store.DueTarget, sc *scan, reasons bool) ([]candidate, []string) {
-	var cands []candidate
-	var subjects []string
+	cands := make([]candidate, 0, len(page))
+	subjects := make([]string, 0, len(page))
 	seen := make(map[string]bool, len(page))
 	for _, t := range page {
 		var d retention.Decision
@@ -486,7 +472,7 @@ func (r *Runner) due(ru *rule, page []store.DueTarget, sc *scan, reasons bool) (
 			d = keepDecision(ru, &f, sc.asOf, reasons)
 		} else {
 			f = Facts(t, sc.byOrg[t.Organisation])
-			d, ok = decisive(r.Engine.EvaluateTerse(f, sc.asOf))
+			d, ok = r.Engine.Decisive(&f, sc.asOf)
 			if ok && reasons {
 				d.Explain()
 			}
@@ -539,7 +525,7 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 		}
 	}
 	counts := sc.rep.PerRule[ru.ID]
-	var out []outcome
+	out := make([]outcome, 0, len(cands))
 	for _, c := range cands {
 		it := Item{Rule: ru.ID, Kind: c.f.Kind, Target: c.f.Target, Subject: c.f.Subject,
 			DueDate: c.d.DueDate, WarnDate: c.d.WarnDate, Reason: c.d.Reason}
@@ -578,6 +564,11 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 // one audit append per page; so are a keep rule's deletions.
 func (r *Runner) act(ctx context.Context, tx *store.Tx, ru *rule, os []outcome, asOf time.Time) error {
 	var erase, kept []retention.Facts
+	if ru.Kept != nil {
+		kept = make([]retention.Facts, 0, len(os))
+	} else {
+		erase = make([]retention.Facts, 0, len(os))
+	}
 	for _, o := range os {
 		switch {
 		case ru.Kept != nil:
