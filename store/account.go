@@ -156,12 +156,18 @@ func (tx *Tx) execOne(ctx context.Context, what, query string, args ...any) erro
 }
 
 func scanAccount(r interface{ Scan(...any) error }) (*account.Account, error) {
+	return scanAccountAfter(r)
+}
+
+// scanAccountAfter scans a row of first's columns followed by
+// accountColumns.
+func scanAccountAfter(r interface{ Scan(...any) error }, first ...any) (*account.Account, error) {
 	var a account.Account
 	var role string
 	var created int64
 	var confirmed, login, activity sql.NullInt64
-	if err := r.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.Pseudonym, &role, &a.OrganisationID,
-		&created, &confirmed, &login, &activity); err != nil {
+	if err := r.Scan(append(first, &a.ID, &a.Email, &a.PasswordHash, &a.Pseudonym, &role, &a.OrganisationID,
+		&created, &confirmed, &login, &activity)...); err != nil {
 		return nil, err
 	}
 	a.Role = account.Role(role)

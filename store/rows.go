@@ -44,3 +44,13 @@ func valuesSQL(d Dialect, head string, rows, cols int) string {
 func rowsChunk(n, most int) int {
 	return 1 << (bits.Len(uint(min(n, most))) - 1)
 }
+
+// prefixed qualifies each of a comma-separated column list with prefix
+// ("a." for a join's accounts).
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"steward"
+	"steward/account"
 	"steward/learning"
 )
 
@@ -58,19 +59,6 @@ func (tx *Tx) InsertStatements(ctx context.Context, sts []Statement) error {
 	return nil
 }
 
-// LiveRecord returns the record with id if it is of kind and not
-// anonymised (an xAPI actor's LMS account); ENOTFOUND otherwise.
-func (r *Reader) LiveRecord(ctx context.Context, id int64, kind string) (*Record, error) {
-	rec, err := scanRecord(r.hotRow(ctx, `SELECT `+recordColumns+` FROM records WHERE id = $1 AND kind = $2 AND anonymised_at IS NULL`, id, kind))
-	if isNoRows(err) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "error.no_record", "id", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: %s record %d: %w", kind, id, err)
-	}
-	return &rec, nil
-}
-
 // CourseByLMSID returns the course whose learning-environment course id
 // is lmsID; ENOTFOUND for none.
 func (r *Reader) CourseByLMSID(ctx context.Context, lmsID string) (*learning.Course, error) {
@@ -83,4 +71,54 @@ func (r *Reader) CourseByLMSID(ctx context.Context, lmsID string) (*learning.Cou
 		return nil, fmt.Errorf("store: course of lms id %s: %w", lmsID, err)
 	}
 	return r.Course(ctx, slug)
+}
+
+// LMSAccounts returns, of the records with ids, those of kind that are not
+// anonymised, with the account each belongs to (xAPI actors: one read
+// for every actor of a batch instead of two per actor). An id of another
+// kind, of an anonymised record or of no record is left out; so is a
+// record whose account is gone.
+func (r *Reader) LMSAccounts(ctx context.Context, ids []int64, kind string) (map[int64]*account.Account, error) {
+	out := make(map[int64]*account.Account, len(ids))
+	err := eachRowIn(ctx, r, `r.id`, ids, func(cond string) string {
+		return `SELECT r.id, ` + prefixed("a.", accountColumns) + ` FROM records r JOIN accounts a ON a.id = r.subject_id
+			WHERE r.kind = $1 AND r.anonymised_at IS NULL AND ` + cond
+	}, []any{kind}, func(rows *sql.Rows) error {
+		var id int64
+		a, err := scanAccountAfter(rows, &id)
+		if err != nil {
+			return err
+		}
+		out[id] = a
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s records: %w", kind, err)
+	}
+	return out, nil
+}
+
+// SubjectsWithValue returns which of subjects have a live record of kind
+// whose field holds one of values, as subject -> the values they hold
+// (a batch's passes: who holds an accreditation for which course).
+func (r *Reader) SubjectsWithValue(ctx context.Context, subjects []string, kind, field string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	err := eachRowIn(ctx, r, `r.subject_id`, subjects, func(cond string) string {
+		return `SELECT r.subject_id, v.value FROM records r JOIN record_values v ON v.record_id = r.id
+			WHERE r.kind = $1 AND r.anonymised_at IS NULL AND v.field = $2 AND ` + cond
+	}, []any{kind, field}, func(rows *sql.Rows) error {
+		var subject, value string
+		if err := rows.Scan(&subject, &value); err != nil {
+			return err
+		}
+		if out[subject] == nil {
+			out[subject] = map[string]bool{}
+		}
+		out[subject][value] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %s records' %s: %w", kind, field, err)
+	}
+	return out, nil
 }

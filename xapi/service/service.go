@@ -116,9 +116,12 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 	}
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		b := &batch{now: s.Clock.Now(), accredited: map[string]bool{}, seen: map[string]string{},
-			actors: map[string]*account.Account{}, courses: map[string]*learning.Course{}}
+			courses: map[string]*learning.Course{}}
 		had, err := tx.StatementHashes(ctx, ids)
 		if err != nil {
+			return err
+		}
+		if err := s.lookUp(ctx, tx, b, reqs); err != nil {
 			return err
 		}
 		for _, r := range reqs {
@@ -211,7 +214,11 @@ type batch struct {
 	// hash; seenIDs its keys in order.
 	seen    map[string]string
 	seenIDs []string
-	actors  map[string]*account.Account
+	// actors are the people the batch's actors name, by LMS account
+	// record id, and held the accreditations they hold (course slugs by
+	// person), as lookUp read them.
+	actors  map[int64]*account.Account
+	held    map[string]map[string]bool
 	courses map[string]*learning.Course
 }
 
@@ -241,13 +248,9 @@ func (b *batch) undo(m batchMark) {
 // add gathers the records statement st makes: its learning result and,
 // for a pass that earns points, the person's accreditation for the course.
 func (s *Service) add(ctx context.Context, tx *store.Tx, b *batch, st *xapi.Statement) error {
-	var err error
-	acct := b.actors[st.HomePage+"\x00"+st.Name]
-	if acct == nil {
-		if acct, err = s.actor(ctx, tx, st); err != nil {
-			return err
-		}
-		b.actors[st.HomePage+"\x00"+st.Name] = acct
+	acct, err := s.actor(b, st)
+	if err != nil {
+		return err
 	}
 	course := b.courses[st.Activity]
 	if course == nil {
@@ -285,7 +288,7 @@ func (s *Service) add(ctx context.Context, tx *store.Tx, b *batch, st *xapi.Stat
 	pseudo := audit.Pseudonym(acct.Pseudonym)
 	b.add(acct.ID, pseudo, ResultKind, audit.LearningResultCreate, vals)
 	if st.Passed() {
-		return s.accredit(ctx, tx, b, acct.ID, pseudo, course, day)
+		return s.accredit(b, acct.ID, pseudo, course, day)
 	}
 	return nil
 }
@@ -315,31 +318,62 @@ func (s *Service) write(ctx context.Context, tx *store.Tx, b *batch) error {
 	return tx.InsertStatements(ctx, b.statements)
 }
 
-// actor finds the person a statement is about: its account's homePage
-// must be Steward's issuer and its name the id of a live LMS account
-// record whose person still has an account. An erased person's record
-// is gone, so they are unknown like anyone never seen.
-func (s *Service) actor(ctx context.Context, tx *store.Tx, st *xapi.Statement) (*account.Account, error) {
-	unknown := steward.Errorf(steward.EINVALID, "error.xapi_unknown_actor")
+// actorID is the LMS account record id a statement's actor names: its
+// account's homePage must be Steward's issuer and its name that id,
+// written as Steward writes it; 0 for anything else.
+func (s *Service) actorID(st *xapi.Statement) int64 {
 	if st.HomePage != s.Issuer {
-		return nil, unknown
+		return 0
 	}
 	id, err := strconv.ParseInt(st.Name, 10, 64)
 	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != st.Name {
-		return nil, unknown
+		return 0
 	}
-	rec, err := tx.LiveRecord(ctx, id, LMSAccountKind)
-	if steward.ErrorCode(err) == steward.ENOTFOUND {
-		return nil, unknown
+	return id
+}
+
+// lookUp reads, for the statements of every request of a batch at once,
+// the people their actors name (b.actors) and, if any statement passes,
+// which accreditations those people hold (b.held): two or three reads
+// however many statements and people there are.
+func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*request) error {
+	var ids []int64
+	seen := map[int64]bool{}
+	passes := false
+	for _, r := range reqs {
+		for i := range r.sts {
+			passes = passes || r.sts[i].Passed()
+			if id := s.actorID(&r.sts[i]); id != 0 && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
 	}
-	if err != nil {
-		return nil, err
+	var err error
+	if b.actors, err = tx.LMSAccounts(ctx, ids, LMSAccountKind); err != nil {
+		return err
 	}
-	acct, err := tx.AccountByID(ctx, rec.Subject)
-	if steward.ErrorCode(err) == steward.ENOTFOUND || err == nil && acct.Pseudonym == "" {
-		return nil, unknown
+	if !passes || s.Policy.Record(AccreditationKind) == nil {
+		return nil
 	}
-	return acct, err
+	subjects := make([]string, 0, len(b.actors))
+	for _, a := range b.actors {
+		subjects = append(subjects, a.ID)
+	}
+	b.held, err = tx.SubjectsWithValue(ctx, subjects, AccreditationKind, "course")
+	return err
+}
+
+// actor finds the person a statement is about among those lookUp read:
+// the live LMS account record its actor names, whose person still has an
+// account. An erased person's record is gone, so they are unknown like
+// anyone never seen.
+func (s *Service) actor(b *batch, st *xapi.Statement) (*account.Account, error) {
+	acct := b.actors[s.actorID(st)]
+	if acct == nil || acct.Pseudonym == "" {
+		return nil, steward.Errorf(steward.EINVALID, "error.xapi_unknown_actor")
+	}
+	return acct, nil
 }
 
 func (s *Service) course(ctx context.Context, tx *store.Tx, st *xapi.Statement) (*learning.Course, error) {
@@ -367,7 +401,7 @@ func (s *Service) course(ctx context.Context, tx *store.Tx, st *xapi.Statement) 
 // one register number; the record keeps the most points the course earns
 // in any register, and the export writes each register's own points from
 // the catalogue (docs/accreditation.md).
-func (s *Service) accredit(ctx context.Context, tx *store.Tx, b *batch, subject string, pseudo audit.Pseudonym, c *learning.Course, day string) error {
+func (s *Service) accredit(b *batch, subject string, pseudo audit.Pseudonym, c *learning.Course, day string) error {
 	rec := s.Policy.Record(AccreditationKind)
 	points := 0
 	for _, p := range c.Points {
@@ -378,8 +412,8 @@ func (s *Service) accredit(ctx context.Context, tx *store.Tx, b *batch, subject 
 	}
 	b.accredited[subject+"\x00"+c.Slug] = true
 	b.accreditedKeys = append(b.accreditedKeys, subject+"\x00"+c.Slug)
-	if id, err := tx.RecordWithValue(ctx, subject, AccreditationKind, "course", c.Slug); err != nil || id != 0 {
-		return err
+	if b.held[subject][c.Slug] {
+		return nil
 	}
 	vals := map[string]string{}
 	for f, v := range map[string]string{"course": c.Slug, "points": strconv.Itoa(points), "completed_at": day} {
