@@ -2,14 +2,11 @@ package audit_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -221,50 +218,4 @@ func TestPublicKeyRoundTrips(t *testing.T) {
 	if _, err := audit.LoadPublicKey(filepath.Join(dir, "none.pub")); steward.ErrorCode(err) != steward.ENOTFOUND {
 		t.Fatalf("missing public key: %v", err)
 	}
-}
-
-// TestHeadSignaturesAreEd25519: a head's signature, made with a nonce
-// computed ahead (issue 15), is a plain Ed25519 signature of the head's
-// message: ed25519.Verify accepts it, for that head only, and no two
-// signatures share a nonce (R), across the nonces computed ahead and those
-// drawn when none was ready, from one goroutine or several.
-func TestHeadSignaturesAreEd25519(t *testing.T) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := audit.NewSigner(priv)
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 200 {
-				var h audit.Hash
-				h[0], h[1] = byte(g), byte(i)
-				seq := uint64(1000*g + i + 1)
-				head := s.Head(seq, h)
-				if !head.Verify(s.Public()) {
-					t.Errorf("head %d: signature does not verify", seq)
-				}
-				if head.Seq++; head.Verify(s.Public()) {
-					t.Errorf("head %d: signature verifies for %d", seq, head.Seq)
-				}
-				if (audit.Checkpoint{Size: seq, Hash: h, KeyID: head.KeyID, Signature: head.Signature}).Verify(s.Public()) {
-					t.Errorf("head %d: signature verifies as a checkpoint's", seq)
-				}
-				mu.Lock()
-				if r := string(head.Signature[:32]); seen[r] {
-					t.Errorf("head %d: nonce used twice", seq)
-				} else {
-					seen[r] = true
-				}
-				mu.Unlock()
-				if i%50 == 0 {
-					time.Sleep(time.Millisecond) // let the nonces be computed ahead
-				}
-			}
-		})
-	}
-	wg.Wait()
 }

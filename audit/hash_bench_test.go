@@ -51,35 +51,3 @@ func BenchmarkVerifySignature(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkSignHead is the head's signature, made at every appending
-// commit: its nonce is computed ahead (between commits, as a serial
-// appender gives it time to be) or, when none is ready, at once.
-func BenchmarkSignHead(b *testing.B) {
-	_, priv, _ := ed25519.GenerateKey(nil)
-	s := audit.NewSigner(priv)
-	var h audit.Hash
-	b.Run("nonce_ready", func(b *testing.B) {
-		// Timed by hand: StopTimer and StartTimer read the memory
-		// statistics, which costs more than the signature.
-		var took time.Duration
-		for i := range b.N {
-			time.Sleep(200 * time.Microsecond)
-			t0 := time.Now()
-			s.Head(uint64(i), h)
-			took += time.Since(t0)
-		}
-		b.ReportMetric(float64(took.Nanoseconds())/float64(b.N), "sign-ns/op")
-	})
-	b.Run("back_to_back", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			s.Head(uint64(i), h)
-		}
-	})
-	b.Run("ed25519.Sign", func(b *testing.B) {
-		msg := []byte("steward audit head v1\n123456\n" + h.String() + "\n")
-		for b.Loop() {
-			ed25519.Sign(priv, msg)
-		}
-	})
-}
