@@ -215,11 +215,13 @@ type batch struct {
 	seen    map[string]string
 	seenIDs []string
 	// actors are the people the batch's actors name, by LMS account
-	// record id, and held the accreditations they hold (course slugs by
-	// person), as lookUp read them.
-	actors  map[int64]*account.Account
-	held    map[string]map[string]bool
-	courses map[string]*learning.Course
+	// record id; enrolled and held the courses they are enrolled in and
+	// hold an accreditation for (course slugs by person), as lookUp read
+	// them.
+	actors   map[int64]*account.Account
+	enrolled map[string]map[string]bool
+	held     map[string]map[string]bool
+	courses  map[string]*learning.Course
 }
 
 // batchMark is how much of a batch was gathered before a request.
@@ -258,6 +260,11 @@ func (s *Service) add(ctx context.Context, tx *store.Tx, b *batch, st *xapi.Stat
 			return err
 		}
 		b.courses[st.Activity] = course
+	}
+	if learning.Enabled(s.Policy) && !b.enrolled[acct.ID][course.Slug] {
+		// A result is kept for the enrolment it belongs to (R5, R8):
+		// without one there is no ground to keep it.
+		return steward.Errorf(steward.EINVALID, "error.xapi_not_enrolled")
 	}
 	at := st.Timestamp
 	if at.IsZero() {
@@ -333,9 +340,10 @@ func (s *Service) actorID(st *xapi.Statement) int64 {
 }
 
 // lookUp reads, for the statements of every request of a batch at once,
-// the people their actors name (b.actors) and, if any statement passes,
-// which accreditations those people hold (b.held): two or three reads
-// however many statements and people there are.
+// the people their actors name (b.actors), the courses they are enrolled
+// in (b.enrolled) and, if any statement passes, which accreditations
+// they hold (b.held): three or four reads however many statements and
+// people there are.
 func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*request) error {
 	var ids []int64
 	seen := map[int64]bool{}
@@ -353,12 +361,17 @@ func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*re
 	if b.actors, err = tx.LMSAccounts(ctx, ids, LMSAccountKind); err != nil {
 		return err
 	}
-	if !passes || s.Policy.Record(AccreditationKind) == nil {
-		return nil
-	}
 	subjects := make([]string, 0, len(b.actors))
 	for _, a := range b.actors {
 		subjects = append(subjects, a.ID)
+	}
+	if learning.Enabled(s.Policy) {
+		if b.enrolled, err = tx.SubjectsWithValue(ctx, subjects, learning.EnrolmentKind, "course"); err != nil {
+			return err
+		}
+	}
+	if !passes || s.Policy.Record(AccreditationKind) == nil {
+		return nil
 	}
 	b.held, err = tx.SubjectsWithValue(ctx, subjects, AccreditationKind, "course")
 	return err

@@ -31,7 +31,8 @@ const issuer = "https://steward.example"
 // pass in the same batch earns it. Anna's second request repeats her
 // first request's statement (sent again, not stored twice) and passes the
 // course again (no second accreditation); a request reusing that id with
-// other content is a conflict. Only what was stored has audit entries,
+// other content is a conflict. A result for a course Anna is not
+// enrolled in is refused. Only what was stored has audit entries,
 // and the statements' ids are kept for exactly those (both stores).
 func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
@@ -44,7 +45,8 @@ func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 		po := audit.Staff("a-po")
 		course := learning.Course{Slug: "medicatiebewaking", Title: policy.Text{NL: "Medicatiebewaking", EN: "Medication monitoring"},
 			LMSCourseID: "42", Points: []learning.Points{{Register: "knmp", Points: 2}}, Published: true}
-		if _, err := svc.Learning.Import(ctx, po, []learning.Course{course}); err != nil {
+		other := learning.Course{Slug: "polyfarmacie", Title: policy.Text{NL: "Polyfarmacie", EN: "Polypharmacy"}, LMSCourseID: "43", Published: true}
+		if _, err := svc.Learning.Import(ctx, po, []learning.Course{course, other}); err != nil {
 			t.Fatal(err)
 		}
 		lmsID := map[string]string{}
@@ -76,12 +78,14 @@ func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 			[]xapi.Statement{st(ids[0], "a-anna", "passed", moodle), st(ids[3], "a-anna", "passed", moodle)},
 			[]xapi.Statement{st(ids[0], "a-anna", "failed", moodle)},
 			[]xapi.Statement{st(ids[4], "a-bob", "passed", moodle)},
+			[]xapi.Statement{st(xapi.NewID(), "a-anna", "passed", "https://moodle.example/course/view.php?id=43")},
 		)
 		for i, want := range []struct {
 			stored int
 			code   string
 			key    string
-		}{{1, "", ""}, {0, steward.EINVALID, "error.xapi_unknown_course"}, {1, "", ""}, {0, steward.ECONFLICT, "error.xapi_conflict"}, {1, "", ""}} {
+		}{{1, "", ""}, {0, steward.EINVALID, "error.xapi_unknown_course"}, {1, "", ""}, {0, steward.ECONFLICT, "error.xapi_conflict"}, {1, "", ""},
+			{0, steward.EINVALID, "error.xapi_not_enrolled"}} {
 			r := got[i]
 			if r.Retry || steward.ErrorCode(r.Err) != want.code && r.Err != nil || want.code != "" && steward.ErrorKey(r.Err) != want.key {
 				t.Fatalf("request %d: %+v, want %s %s", i, r, want.code, want.key)
