@@ -124,20 +124,10 @@ func newXAPISite(t testing.TB, s *store.Store) *xapiSite {
 	return x
 }
 
-// kinds counts the person's records by kind.
+// records returns the person's records of kind.
 func (x *xapiSite) records(kind string) []store.Record {
 	x.t.Helper()
-	recs, err := x.store.RecordsOf(context.Background(), x.person)
-	if err != nil {
-		x.t.Fatal(err)
-	}
-	var out []store.Record
-	for _, r := range recs {
-		if r.Kind == kind {
-			out = append(out, r)
-		}
-	}
-	return out
+	return testkit.RecordsOfKind(x.t, x.store, x.person, kind)
 }
 
 // TestXAPIStatementsStoreLearningResults (issue 16 item 4, R8): the LMS

@@ -40,15 +40,7 @@ func TestCallsArrivingWhileABatchRunsRunTogether(t *testing.T) {
 		wg.Go(func() { got[i], _ = c.Do(ctx, i) })
 	}
 	// The five wait in the queue before the first batch ends.
-	for {
-		c.mu.Lock()
-		n := len(c.waiting)
-		c.mu.Unlock()
-		if n == 5 {
-			break
-		}
-		runtime.Gosched()
-	}
+	waitFor(c, 5)
 	close(release)
 	wg.Wait()
 	for i, v := range got {
@@ -140,15 +132,7 @@ func TestAPanicFailsTheBatchAndFreesTheCombiner(t *testing.T) {
 			errs <- err
 		})
 	}
-	for {
-		c.mu.Lock()
-		n := len(c.waiting)
-		c.mu.Unlock()
-		if n == 2 {
-			break
-		}
-		runtime.Gosched()
-	}
+	waitFor(c, 2)
 	close(release)
 	wg.Wait()
 	close(errs)
@@ -162,5 +146,18 @@ func TestAPanicFailsTheBatchAndFreesTheCombiner(t *testing.T) {
 	}
 	if _, err := c.Do(ctx, 2); err != nil {
 		t.Fatalf("after the panic: %v", err)
+	}
+}
+
+// waitFor returns once n calls wait behind the batch running in c.
+func waitFor[T, R any](c *Combiner[T, R], n int) {
+	for {
+		c.mu.Lock()
+		waiting := len(c.waiting)
+		c.mu.Unlock()
+		if waiting == n {
+			return
+		}
+		runtime.Gosched()
 	}
 }

@@ -109,3 +109,19 @@ func PostgresDSN(t testing.TB) string {
 	})
 	return PostgresURL() + "&search_path=" + schema
 }
+
+// RecordsOfKind returns subject's records of kind, oldest first.
+func RecordsOfKind(t testing.TB, s *store.Store, subject, kind string) []store.Record {
+	t.Helper()
+	recs, err := s.RecordsOf(context.Background(), subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.Record
+	for _, r := range recs {
+		if r.Kind == kind {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -60,7 +60,7 @@ func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 				t.Fatal(err)
 			}
 			people[id] = a
-			lmsID[id] = strconv.FormatInt(records(t, s, id, service.LMSAccountKind)[0].ID, 10)
+			lmsID[id] = strconv.FormatInt(testkit.RecordsOfKind(t, s, id, service.LMSAccountKind)[0].ID, 10)
 		}
 		key, err := svc.APIKeys.Create(ctx, po, "avetica", apikey.ScopeXAPI, time.Time{})
 		if err != nil {
@@ -95,7 +95,7 @@ func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 			}
 		}
 		for who, want := range map[string][2]int{"a-anna": {2, 1}, "a-bob": {1, 1}} {
-			if n, m := len(records(t, s, who, service.ResultKind)), len(records(t, s, who, service.AccreditationKind)); n != want[0] || m != want[1] {
+			if n, m := len(testkit.RecordsOfKind(t, s, who, service.ResultKind)), len(testkit.RecordsOfKind(t, s, who, service.AccreditationKind)); n != want[0] || m != want[1] {
 				t.Errorf("%s has %d results and %d accreditations, want %v", who, n, m, want)
 			}
 		}
@@ -118,20 +118,4 @@ func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 			testkit.AuditWant{Action: audit.AccreditationCreate, Actor: by, ObjectKind: service.AccreditationKind, Subject: bob},
 		)
 	})
-}
-
-// records returns a person's records of one kind.
-func records(t *testing.T, s *store.Store, subject, kind string) []store.Record {
-	t.Helper()
-	recs, err := s.RecordsOf(context.Background(), subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []store.Record
-	for _, r := range recs {
-		if r.Kind == kind {
-			out = append(out, r)
-		}
-	}
-	return out
 }
