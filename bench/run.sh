@@ -8,8 +8,17 @@
 # interleaved; then the mixed 64-client load on Steward with its 5xx count
 # and peak RSS. docs/performance.md has the last results.
 #
+# Then the issue's other rows, Steward alone: audit verify of 1,000,000
+# entries and single-transaction appends after them (`steward audit
+# bench`), a retention run of 100,000 due of 1,000,000 accounts against
+# the bare SQL baselines (`steward retention bench`), each on SQLite and,
+# when PGURL's server answers, on PostgreSQL in a scratch schema it drops
+# afterwards; and the My data page of a 10,000-record person
+# (`go test ./web -bench MyDataPage10k`).
+#
 #   bench/run.sh                     # REPS=3 DUR=8s ACCOUNTS=1000 MIXED=20s
 #   REPS=1 DUR=3s bench/run.sh       # a quick look
+#   STORE_ROWS=0 bench/run.sh        # without the audit, retention and My data rows
 set -euo pipefail
 
 PB_VERSION=${PB_VERSION:-v0.39.11}
@@ -17,6 +26,11 @@ REPS=${REPS:-3}
 DUR=${DUR:-8s}
 MIXED=${MIXED:-20s}
 ACCOUNTS=${ACCOUNTS:-1000}
+STORE_ROWS=${STORE_ROWS:-1}
+AUDIT_ENTRIES=${AUDIT_ENTRIES:-1000000}
+RET_ACCOUNTS=${RET_ACCOUNTS:-1000000}
+RET_DUE=${RET_DUE:-100000}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 SPORT=${SPORT:-18080}
 PPORT=${PPORT:-18090}
 
@@ -70,3 +84,49 @@ sleep 5
 echo "Steward RSS 5 s later: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status")"
 sleep 30
 echo "Steward RSS 35 s later: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$spid/status"); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+[ "$STORE_ROWS" = 1 ] || exit 0
+
+# A scratch schema on PGURL's server for one command, dropped after it.
+pg_scratch() { # command...
+	local schema="steward_bench_$$_$RANDOM"
+	psql "$PGURL" -qc "CREATE SCHEMA $schema" >/dev/null || return 1
+	local sep='?'
+	case "$PGURL" in *\?*) sep='&' ;; esac
+	"$@" --db "$PGURL${sep}search_path=$schema"
+	local rc=$?
+	PGOPTIONS="-c client_min_messages=warning" psql "$PGURL" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+	return $rc
+}
+stores=(sqlite)
+if psql "$PGURL" -qc 'SELECT 1' >/dev/null 2>&1; then stores+=(postgres); else echo "(PostgreSQL at PGURL does not answer: its rows are left out)"; fi
+
+echo
+echo "== audit: $AUDIT_ENTRIES entries appended in batches and verified, then 5,000 single-entry transactions"
+for st in "${stores[@]}"; do
+	echo "-- $st, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	if [ "$st" = sqlite ]; then
+		(cd "$work" && "$work/steward" audit bench --entries "$AUDIT_ENTRIES" --single 5000)
+	else
+		(cd "$work" && pg_scratch "$work/steward" audit bench --entries "$AUDIT_ENTRIES" --single 5000)
+	fi | grep -E 'per transaction|verify'
+done
+echo "goals: verify < 1 s SQLite, < 1.5 s PostgreSQL; single >= 5,000/s SQLite, >= 2,000/s PostgreSQL"
+
+echo
+echo "== retention: $RET_DUE due of $RET_ACCOUNTS accounts, against the bare SQL baselines"
+for st in "${stores[@]}"; do
+	echo "-- $st, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	if [ "$st" = sqlite ]; then
+		(cd "$work" && "$work/steward" retention bench --db "sqlite:$work/retention.db" --accounts "$RET_ACCOUNTS" --due "$RET_DUE")
+		rm -f "$work"/retention.db*
+	else
+		(cd "$work" && pg_scratch "$work/steward" retention bench --accounts "$RET_ACCOUNTS" --due "$RET_DUE")
+	fi | grep -E 'run:|run/bare'
+done
+echo "goal: run <= 2x bare"
+
+echo
+echo "== My data page, 10,000 records (SQLite, through the real router), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+(cd "$root" && go test ./web -run '^$' -bench 'MyDataPage10k' -benchtime 100x -count 3 2>/dev/null) | grep -oE '[0-9.]+ p50-ms.*p99-ms' | sed 's/^/  /'
+echo "goal: p50 < 50 ms"

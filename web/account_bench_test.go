@@ -3,9 +3,11 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,9 +115,10 @@ func BenchmarkProfilePage(b *testing.B) {
 }
 
 // BenchmarkMyDataPage10k: an authenticated GET /account/data over HTTP
-// for a person with 10,000 records (orders, downloads, learning results,
-// vouchers) on SQLite — issue 15's goal: p50 under 50 ms. It reports the
-// page's size too.
+// (a real listener and client, one kept-alive connection) for a person
+// with 10,000 records (orders, downloads, learning results, vouchers) on
+// SQLite — issue 15's goal: p50 under 50 ms. It reports the median and
+// the 99th percentile of the requests' times and the page's size.
 func BenchmarkMyDataPage10k(b *testing.B) {
 	st, h := benchSite(b)
 	br := st.browser()
@@ -126,18 +129,31 @@ func BenchmarkMyDataPage10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	seedRecords(b, st, a.ID, 10000)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := srv.Client()
 	size := 0
+	var took []time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest("GET", "/account/data", nil)
+		req, _ := http.NewRequest("GET", srv.URL+"/account/data", nil)
 		req.AddCookie(cookie)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			b.Fatalf("my data: %d", rec.Code)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
 		}
-		size = rec.Body.Len()
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took = append(took, time.Since(t0))
+		if resp.StatusCode != 200 {
+			b.Fatalf("my data: %d", resp.StatusCode)
+		}
+		size = int(n)
 	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(size), "html-bytes")
 }
 
