@@ -57,47 +57,21 @@ type Enrolment struct {
 	EnrolledAt time.Time
 }
 
-// ImportResult counts what an import did.
-type ImportResult struct {
-	Added, Changed, Unchanged int
-}
-
 // Import stores the parsed catalogue in one transaction: new slugs are
 // added, changed courses replaced, unchanged ones left alone (an import
 // run twice changes nothing the second time). Each added or changed
 // course gets a course.import audit entry naming the fields that changed.
-func (s *Service) Import(ctx context.Context, by audit.Actor, courses []learning.Course) (ImportResult, error) {
-	var res ImportResult
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		res = ImportResult{}
+func (s *Service) Import(ctx context.Context, by audit.Actor, courses []learning.Course) (steward.ImportResult, error) {
+	var res steward.ImportResult
+	err := s.Store.InTx(ctx, func(tx *store.Tx) (err error) {
 		now := s.Clock.Now()
-		for i := range courses {
-			c := &courses[i]
-			if err := c.Check(); err != nil {
-				return err
-			}
-			fields := learning.CourseFields
-			old, err := tx.Course(ctx, c.Slug)
-			switch {
-			case err == nil:
-				if fields = c.Changed(old); len(fields) == 0 {
-					res.Unchanged++
-					continue
-				}
-				res.Changed++
-			case steward.ErrorCode(err) == steward.ENOTFOUND:
-				res.Added++
-			default:
-				return err
-			}
-			if err := tx.PutCourse(ctx, c, now); err != nil {
-				return err
-			}
-			if err := s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: audit.CourseImport, ObjectKind: "course", ObjectID: c.Slug, Fields: fields}); err != nil {
-				return err
-			}
-		}
-		return nil
+		res, err = steward.ImportEach(courses, learning.CourseFields,
+			func(c *learning.Course) (*learning.Course, error) { return tx.Course(ctx, c.Slug) },
+			func(c *learning.Course) error { return tx.PutCourse(ctx, c, now) },
+			func(c *learning.Course, fields []string) error {
+				return s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: audit.CourseImport, ObjectKind: "course", ObjectID: c.Slug, Fields: fields})
+			})
+		return err
 	})
 	return res, err
 }

@@ -50,13 +50,13 @@ func TestEnrolAndTheLMSRulesOnRealData(t *testing.T) {
 		}
 		po := audit.Staff("a-po")
 		res, err := svc.Learning.Import(ctx, po, append([]learning.Course(nil), catalogue...))
-		if err != nil || res != (service.ImportResult{Added: 3}) {
+		if err != nil || res != (steward.ImportResult{Added: 3}) {
 			t.Fatalf("first import: %+v, %v", res, err)
 		}
 		since := testkit.AuditHead(t, s)
 		changed := append([]learning.Course(nil), catalogue...)
 		changed[1].PriceCents = 5950
-		if res, err := svc.Learning.Import(ctx, po, changed); err != nil || res != (service.ImportResult{Changed: 1, Unchanged: 2}) {
+		if res, err := svc.Learning.Import(ctx, po, changed); err != nil || res != (steward.ImportResult{Changed: 1, Unchanged: 2}) {
 			t.Fatalf("second import: %+v, %v", res, err)
 		}
 		testkit.AssertAudit(t, s, since, testkit.AuditWant{Action: audit.CourseImport, Actor: po, ObjectKind: "course", ObjectID: "polyfarmacie", Fields: []string{"price_cents"}})

@@ -65,47 +65,23 @@ func (s *Service) log() *slog.Logger {
 	return s.Log
 }
 
-// ImportResult counts what an import did.
-type ImportResult struct{ Added, Changed, Unchanged int }
-
 // Import stores the parsed products in one transaction, idempotent on
 // slug, each added or changed product audited with the fields that
 // changed.
-func (s *Service) Import(ctx context.Context, by audit.Actor, products []order.Product) (ImportResult, error) {
-	var res ImportResult
+func (s *Service) Import(ctx context.Context, by audit.Actor, products []order.Product) (steward.ImportResult, error) {
+	var res steward.ImportResult
 	if err := s.enabled(); err != nil {
 		return res, err
 	}
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		res = ImportResult{}
+	err := s.Store.InTx(ctx, func(tx *store.Tx) (err error) {
 		now := s.Clock.Now()
-		for i := range products {
-			p := &products[i]
-			if err := p.Check(); err != nil {
-				return err
-			}
-			fields := order.ProductFields
-			old, err := tx.Product(ctx, p.Slug)
-			switch {
-			case err == nil:
-				if fields = p.Changed(old); len(fields) == 0 {
-					res.Unchanged++
-					continue
-				}
-				res.Changed++
-			case steward.ErrorCode(err) == steward.ENOTFOUND:
-				res.Added++
-			default:
-				return err
-			}
-			if err := tx.PutProduct(ctx, p, now); err != nil {
-				return err
-			}
-			if err := s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: audit.ProductImport, ObjectKind: "product", ObjectID: p.Slug, Fields: fields}); err != nil {
-				return err
-			}
-		}
-		return nil
+		res, err = steward.ImportEach(products, order.ProductFields,
+			func(p *order.Product) (*order.Product, error) { return tx.Product(ctx, p.Slug) },
+			func(p *order.Product) error { return tx.PutProduct(ctx, p, now) },
+			func(p *order.Product, fields []string) error {
+				return s.Audit.Record(ctx, tx, audit.Entry{Actor: by, Action: audit.ProductImport, ObjectKind: "product", ObjectID: p.Slug, Fields: fields})
+			})
+		return err
 	})
 	return res, err
 }
