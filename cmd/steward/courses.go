@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"steward"
 	"steward/audit"
 	"steward/internal/wiring"
 	"steward/learning"
@@ -28,9 +29,8 @@ func runCoursesImport(ctx context.Context, a *app, args []string) error {
 		parseJSON:   learning.ParseJSON,
 		enabled:     learning.Enabled,
 		disabledKey: "error.policy_has_no_courses",
-		importInto: func(ctx context.Context, svc *wiring.Services, by audit.Actor, rows []learning.Course) (int, int, int, error) {
-			res, err := svc.Learning.Import(ctx, by, rows)
-			return res.Added, res.Changed, res.Unchanged, err
+		importInto: func(ctx context.Context, svc *wiring.Services, by audit.Actor, rows []learning.Course) (steward.ImportResult, error) {
+			return svc.Learning.Import(ctx, by, rows)
 		},
 	}.run(ctx, a, args)
 }

@@ -25,7 +25,7 @@ type importCommand[T any] struct {
 	parseJSON   func([]byte) ([]T, error)
 	enabled     func(*policy.Policy) bool
 	disabledKey string
-	importInto  func(ctx context.Context, svc *wiring.Services, by audit.Actor, rows []T) (added, changed, unchanged int, err error)
+	importInto  func(ctx context.Context, svc *wiring.Services, by audit.Actor, rows []T) (steward.ImportResult, error)
 }
 
 func (c importCommand[T]) run(ctx context.Context, a *app, args []string) error {
@@ -68,10 +68,10 @@ func (c importCommand[T]) run(ctx context.Context, a *app, args []string) error 
 	if err != nil {
 		return err
 	}
-	added, changed, unchanged, err := c.importInto(ctx, svc, actor, rows)
+	res, err := c.importInto(ctx, svc, actor, rows)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%d %s: %d added, %d changed, %d unchanged\n", len(rows), c.noun, added, changed, unchanged)
+	fmt.Fprintf(a.stdout, "%d %s: %d added, %d changed, %d unchanged\n", len(rows), c.noun, res.Added, res.Changed, res.Unchanged)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"steward"
 	"steward/audit"
 	"steward/internal/wiring"
 	"steward/order"
@@ -30,9 +31,8 @@ func runProductsImport(ctx context.Context, a *app, args []string) error {
 		parseJSON:   order.ParseJSON,
 		enabled:     order.Enabled,
 		disabledKey: "error.policy_has_no_shop",
-		importInto: func(ctx context.Context, svc *wiring.Services, by audit.Actor, rows []order.Product) (int, int, int, error) {
-			res, err := svc.Orders.Import(ctx, by, rows)
-			return res.Added, res.Changed, res.Unchanged, err
+		importInto: func(ctx context.Context, svc *wiring.Services, by audit.Actor, rows []order.Product) (steward.ImportResult, error) {
+			return svc.Orders.Import(ctx, by, rows)
 		},
 	}.run(ctx, a, args)
 }
