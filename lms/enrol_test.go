@@ -220,3 +220,53 @@ func TestLMSDeleteWaitsForAnEnrolmentBeingSent(t *testing.T) {
 		f.deliver(t, lms.Report{Done: 1})
 	})
 }
+
+// TestLMSMessagesGoOutWhenTheirTransactionCommits: with the store's
+// OnLMSQueued waking the dispatcher (as serve wires it), an enrolment
+// reaches Moodle within moments although the dispatcher polls only once
+// an hour. The first enrolment is sent by the dispatcher's first pass;
+// the second, made while it waits for its next poll, only by the wake,
+// which comes after the commit, so the row is there to send (both
+// stores).
+func TestLMSMessagesGoOutWhenTheirTransactionCommits(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		f := newFixture(t, s)
+		f.moodle.AddCourse(43)
+		f.moodle.AddCourse(44)
+		if _, err := f.svc.Learning.Import(ctx, audit.Staff("a-po"), []learning.Course{
+			{Slug: "polyfarmacie", Title: policy.Text{NL: "Polyfarmacie", EN: "Polypharmacy"}, LMSCourseID: "43", Published: true},
+			{Slug: "farmacotherapie", Title: policy.Text{NL: "Farmacotherapie", EN: "Pharmacotherapy"}, LMSCourseID: "44", Published: true}}); err != nil {
+			t.Fatal(err)
+		}
+		d := lms.NewDispatcher(s, lms.NewClient(lms.Config{URL: f.moodle.URL, Token: f.moodle.Token}, nil), f.svc.LMSValues, f.clk, f.svc.Audit,
+			lms.Options{PollInterval: time.Hour})
+		s.OnLMSQueued(d.Notify)
+		enrolled := func(course int64) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				if role, ok := f.moodle.Enrolled(course, f.user); ok && role == 5 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the enrolment in course %d did not reach Moodle within 10 s; the dispatcher polls once an hour", course)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if _, err := f.svc.Learning.Enrol(ctx, f.anna, "polyfarmacie", service.Source{Kind: service.Free}); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx) }()
+		enrolled(43)
+		if _, err := f.svc.Learning.Enrol(ctx, f.anna, "farmacotherapie", service.Source{Kind: service.Free}); err != nil {
+			t.Fatal(err)
+		}
+		enrolled(44)
+		cancel()
+		<-done
+	})
+}

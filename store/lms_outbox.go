@@ -99,6 +99,7 @@ func (tx *Tx) enqueueLMSDeletes(ctx context.Context, kind string, subjects []str
 			WHERE kind = $1 AND anonymised_at IS NULL AND `+cond, kind, arg, at.UnixMilli()); err != nil {
 		return fmt.Errorf("lms outbox: enqueue deletes: %w", err)
 	}
+	tx.lmsQueued = true
 	return nil
 }
 
@@ -139,6 +140,7 @@ func (tx *Tx) EnqueueLMSUpdate(ctx context.Context, lmsSubject, subjectID, reque
 		if _, err := tx.ExecContext(ctx, `UPDATE lms_outbox SET fields = $1 WHERE id = $2`, merged, id); err != nil {
 			return 0, fmt.Errorf("store: enqueue lms update: %w", err)
 		}
+		tx.lmsQueued = true
 		return id, nil
 	case !isNoRows(err):
 		return 0, fmt.Errorf("store: enqueue lms update: %w", err)
@@ -149,6 +151,7 @@ func (tx *Tx) EnqueueLMSUpdate(ctx context.Context, lmsSubject, subjectID, reque
 	if err != nil {
 		return 0, fmt.Errorf("store: enqueue lms update: %w", err)
 	}
+	tx.lmsQueued = true
 	return id, nil
 }
 
@@ -163,6 +166,7 @@ func (tx *Tx) EnqueueLMSEnrol(ctx context.Context, lmsSubject, subjectID string,
 	if err != nil {
 		return 0, fmt.Errorf("store: enqueue lms enrolment: %w", err)
 	}
+	tx.lmsQueued = true
 	return id, nil
 }
 

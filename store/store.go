@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -59,6 +60,9 @@ type Store struct {
 	audit auditConfig
 	// fileMode is the SQLite file's permission bits when it was opened.
 	fileMode fs.FileMode
+	// onLMSQueued is called after a transaction that wrote LMS outbox
+	// rows commits (OnLMSQueued).
+	onLMSQueued atomic.Pointer[func()]
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" (the file is
@@ -446,6 +450,9 @@ type Tx struct {
 	// head is the audit head linkAudit moved to, remembered by the store
 	// once the transaction commits.
 	head *headCache
+	// lmsQueued is set when the transaction wrote LMS outbox rows, so the
+	// store's OnLMSQueued is called once it has committed.
+	lmsQueued bool
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
@@ -485,8 +492,19 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	if t.head != nil {
 		s.audit.head.set(t.head.seq, t.head.hash)
 	}
+	if t.lmsQueued {
+		if fn := s.onLMSQueued.Load(); fn != nil {
+			(*fn)()
+		}
+	}
 	return nil
 }
+
+// OnLMSQueued has fn called after every transaction that wrote messages
+// for the learning environment commits (serve: the LMS dispatcher's
+// Notify, so an enrolment or an erasure reaches the LMS at once instead
+// of at the next poll). fn must not block.
+func (s *Store) OnLMSQueued(fn func()) { s.onLMSQueued.Store(&fn) }
 
 // oneLine makes an error one line that still says why: pgx puts the
 // reason (connection refused, password authentication failed, database

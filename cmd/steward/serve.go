@@ -164,6 +164,11 @@ func runServe(ctx context.Context, a *app, args []string) error {
 		ln.Close()
 		return err
 	}
+	if lmsd != nil {
+		// An enrolment, a correction or an erasure reaches the LMS as
+		// soon as its transaction commits, not at the next poll.
+		s.OnLMSQueued(lmsd.Notify)
+	}
 	stopBackground := a.startBackground(o, s, dispatcher, lmsd, inForce, usages, log)
 	defer stopBackground()
 	return a.serveHTTP(ctx, o, ln, handler, k.policy, s.Dialect(), log)
