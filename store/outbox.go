@@ -155,30 +155,38 @@ func (tx *Tx) DropUnsentMail(ctx context.Context, subjectID, kind string, now ti
 	return n, nil
 }
 
-// newsletterMailKind is mail.KindNewsletter, which the store cannot import.
-const newsletterMailKind = "newsletter"
+// The mailings a processing limit stops at the claim: mail.KindNewsletter
+// and mail.KindPanelInvitation (which the store cannot import), each with
+// the purpose it is sent for (consent.NewsletterPurpose, PanelPurpose).
+const (
+	newsletterMailKind = "newsletter"
+	panelMailKind      = "panel_invitation"
+	panelPurpose       = "research_panel"
+)
 
-// dropRestrictedNewsletter deletes, before a claim, the unclaimed
-// newsletter mails of people whose processing is restricted (Art. 18) or
-// who objected (Art. 21) for every purpose or the newsletter, so an issue
-// queued before the limit was set is not sent while it stands (R2, Z8:
-// the newsletter goes to those whose consent stands at the moment of
-// sending). Withdrawal drops the mails in its own transaction
-// (DropUnsentMail); limits are set by the rights desk, so the claim is
-// where they are met. processing_limits is small: one short look-up per
+// dropRestrictedMailings deletes, before a claim, the unclaimed newsletter
+// issues and panel invitations of people whose processing is restricted
+// (Art. 18) or who objected (Art. 21) for every purpose or the mailing's
+// own, so a mail queued before the limit was set — or by a mailing that
+// read its recipients just before — is not sent while it stands (R2, Z8:
+// a mailing goes to those whose consent stands at the moment of sending).
+// Withdrawal drops the mails in its own transaction (DropUnsentMail), and
+// so does setting a limit (consent.StopMailing); the claim is the last
+// place they are met. processing_limits is small: one short look-up per
 // claim. On PostgreSQL rows another claim is deleting are skipped, not
 // waited for.
-func (tx *Tx) dropRestrictedNewsletter(ctx context.Context, now time.Time) error {
+func (tx *Tx) dropRestrictedMailings(ctx context.Context, now time.Time) error {
 	lock := ""
 	if tx.Dialect == Postgres {
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o
-		WHERE o.kind = $1 AND o.status = 'pending' AND o.lease_until <= $2
-			AND o.subject_id IN (SELECT l.subject FROM processing_limits l WHERE l.purpose IN ('*', $3))
-		`+lock+`)`, newsletterMailKind, now.UnixMilli(), newsletterPurpose)
+		WHERE o.kind IN ($1, $3) AND o.status = 'pending' AND o.lease_until <= $5
+			AND o.subject_id IN (SELECT l.subject FROM processing_limits l
+				WHERE l.purpose = '*' OR l.purpose = CASE o.kind WHEN $1 THEN $2 ELSE $4 END)
+		`+lock+`)`, newsletterMailKind, newsletterPurpose, panelMailKind, panelPurpose, now.UnixMilli())
 	if err != nil {
-		return fmt.Errorf("drop restricted newsletter mail: %w", err)
+		return fmt.Errorf("drop restricted mailings: %w", err)
 	}
 	return nil
 }
@@ -191,9 +199,9 @@ func (tx *Tx) dropRestrictedNewsletter(ctx context.Context, now time.Time) error
 // locked with FOR UPDATE SKIP LOCKED, so a concurrent claim passes them by;
 // on SQLite every write transaction is IMMEDIATE and so runs alone. A
 // dispatcher that dies mid-batch loses its lease, and the mails fall due
-// again when it ends. First, in the same transaction, newsletter mails of
-// people whose processing is now restricted or objected to are deleted
-// (dropRestrictedNewsletter).
+// again when it ends. First, in the same transaction, newsletter issues
+// and panel invitations of people whose processing is now restricted or
+// objected to are deleted (dropRestrictedMailings).
 func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Duration, limit int) (Claim, error) {
 	token, err := newOutboxClaimToken()
 	if err != nil {
@@ -205,7 +213,7 @@ func (s *Store) ClaimDueMail(ctx context.Context, now time.Time, lease time.Dura
 	}
 	c := Claim{Token: token}
 	err = s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.dropRestrictedNewsletter(ctx, now); err != nil {
+		if err := tx.dropRestrictedMailings(ctx, now); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET claim_token = $1, lease_until = $2

@@ -347,20 +347,25 @@ func TestDropUnsentMail(t *testing.T) {
 	})
 }
 
-// TestClaimDropsNewsletterOfLimited: a restriction of processing (every
-// purpose) or an objection to the newsletter set after an issue was
-// queued keeps it from going out: the claim deletes such issues instead
-// of taking them. Other mail to the same person, issues to someone whose
-// limit concerns another purpose, and an issue already in flight when the
-// limit was set are left alone.
-func TestClaimDropsNewsletterOfLimited(t *testing.T) {
+// TestClaimDropsMailingsOfLimited: a restriction of processing (every
+// purpose) or an objection to the newsletter or the research panel set
+// after an issue or a panel invitation was queued keeps it from going
+// out: the claim deletes such mail instead of taking it. Other mail to
+// the same person, a mailing of another purpose than the one objected to
+// (a newsletter issue to a panel objector, a panel invitation to a
+// newsletter objector), and an issue already in flight when the limit was
+// set are left alone.
+func TestClaimDropsMailingsOfLimited(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		issue := func(subject string) int64 {
-			m := sampleMail(subject)
-			m.Kind, m.Bulk = "newsletter", true
-			return enqueueSample(t, s, m)
+		mailing := func(kind string) func(subject string) int64 {
+			return func(subject string) int64 {
+				m := sampleMail(subject)
+				m.Kind, m.Bulk = kind, true
+				return enqueueSample(t, s, m)
+			}
 		}
+		issue, invite := mailing("newsletter"), mailing("panel_invitation")
 		flying := issue("flying")
 		held, err := s.ClaimDueMail(ctx, outboxT0, 10*time.Minute, 10)
 		if err != nil || len(held.Mails) != 1 {
@@ -371,6 +376,9 @@ func TestClaimDropsNewsletterOfLimited(t *testing.T) {
 		objected := issue("objected")
 		otherPurpose := issue("panel-objector")
 		free := issue("free")
+		restrictedInvite := invite("restricted")
+		panelObjectorInvite := invite("panel-objector")
+		newsletterObjectorInvite := invite("objected")
 		if err := s.InTx(ctx, func(tx *store.Tx) error {
 			for _, l := range []store.ProcessingLimit{
 				{Subject: "restricted", Kind: "restriction", Purpose: "*"},
@@ -391,10 +399,10 @@ func TestClaimDropsNewsletterOfLimited(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := fmt.Sprint(mailIDs(c.Mails)), fmt.Sprint([]int64{personal, otherPurpose, free}); got != want {
+		if got, want := fmt.Sprint(mailIDs(c.Mails)), fmt.Sprint([]int64{personal, otherPurpose, free, newsletterObjectorInvite}); got != want {
 			t.Fatalf("claimed %s, want %s", got, want)
 		}
-		for _, id := range []int64{restricted, objected} {
+		for _, id := range []int64{restricted, objected, restrictedInvite, panelObjectorInvite} {
 			if _, err := s.OutboxMailByID(ctx, id); steward.ErrorCode(err) != steward.ENOTFOUND {
 				t.Errorf("issue %d of a limited person is still in the outbox: %v", id, err)
 			}
