@@ -106,7 +106,7 @@ func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCu
 	if err != nil {
 		return nil, q.After, fmt.Errorf("store: due %s targets: %w", q.Kind, err)
 	}
-	var out []DueTarget
+	out := make([]DueTarget, 0, min(max(q.Limit, 0), 1<<14))
 	next := q.After
 	for rows.Next() {
 		var f DueTarget

@@ -424,7 +424,9 @@ type candidate struct {
 // outcome is what happens to a candidate: its plan item, and the warning
 // already sent about it, if any.
 type outcome struct {
-	candidate
+	// *candidate points into the page's candidates: an outcome per
+	// candidate without a copy of its facts and decision.
+	*candidate
 	it Item
 	w  *store.Warning
 }
@@ -526,7 +528,8 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 	}
 	counts := sc.rep.PerRule[ru.ID]
 	out := make([]outcome, 0, len(cands))
-	for _, c := range cands {
+	for i := range cands {
+		c := &cands[i]
 		it := Item{Rule: ru.ID, Kind: c.f.Kind, Target: c.f.Target, Subject: c.f.Subject,
 			DueDate: c.d.DueDate, WarnDate: c.d.WarnDate, Reason: c.d.Reason}
 		if why, ok := held[c.f.Subject]; ok {
