@@ -244,9 +244,16 @@ type Grant struct {
 	ResponseMode  string
 	CodeChallenge string
 	CodeMethod    string
+	// Silent is prompt=none: no page may be shown; a request the session
+	// cannot satisfy fails with login_required.
+	Silent bool
+	// AuthAfter is the earliest password entry that satisfies the request
+	// (Prompt); zero for any.
+	AuthAfter time.Time
 	// AccountID and Subject are set once the person has logged in:
 	// Subject is the id of their learning-environment account record, the
-	// only identifier the client sees.
+	// only identifier the client sees. AuthAt is when they last entered
+	// their password (the ID token's auth_time).
 	AccountID   string
 	Subject     string
 	AuthAt      time.Time
@@ -254,6 +261,54 @@ type Grant struct {
 	CodeAt      time.Time
 	ExchangedAt time.Time
 	CreatedAt   time.Time
+}
+
+// Prompt values (OpenID Connect Core §3.1.2.1).
+const (
+	PromptNone          = "none"
+	PromptLogin         = "login"
+	PromptConsent       = "consent"
+	PromptSelectAccount = "select_account"
+)
+
+// Prompt reads a request's prompt and max_age (seconds; nil when not
+// sent) made at now: whether it is silent (prompt=none), and the earliest
+// password entry that satisfies it, zero for any. prompt=login asks for
+// the password again, whatever the session; so does select_account, since
+// a session holds one account and choosing another is logging in as it.
+// consent asks nothing more: the learning environment is the site's
+// processor, and what it receives is what the policy declares, not what
+// the person agrees to on a screen. max_age=N asks for a password entered
+// at most N seconds before the request (0: after it). "none" with another
+// value, or a value the specification does not define, is invalid (ok
+// false: the client is answered invalid_request).
+func Prompt(prompt []string, maxAge *uint, now time.Time) (silent bool, authAfter time.Time, ok bool) {
+	for _, p := range prompt {
+		switch p {
+		case PromptNone:
+			if len(prompt) > 1 {
+				return false, time.Time{}, false
+			}
+			silent = true
+		case PromptLogin, PromptSelectAccount:
+			authAfter = now
+		case PromptConsent:
+		default:
+			return false, time.Time{}, false
+		}
+	}
+	if maxAge != nil {
+		if after := now.Add(-time.Duration(min(*maxAge, uint(1<<31))) * time.Second); after.After(authAfter) {
+			authAfter = after
+		}
+	}
+	return silent, authAfter, true
+}
+
+// Satisfied reports whether a session whose password was last entered at
+// authAt may sign in for the request without asking for it again.
+func (g *Grant) Satisfied(authAt time.Time) bool {
+	return g.AuthAfter.IsZero() || !authAt.Before(g.AuthAfter)
 }
 
 // Done reports whether the person has logged in for this request.

@@ -72,3 +72,40 @@ func TestRetiredKeysStayPublished(t *testing.T) {
 		t.Error("the key in use is not published")
 	}
 }
+
+// TestPrompt (OpenID Connect Core §3.1.2.1): what a request's prompt and
+// max_age ask of the login — silent, and the earliest password entry
+// that satisfies it.
+func TestPrompt(t *testing.T) {
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	age := func(n uint) *uint { return &n }
+	for _, c := range []struct {
+		prompt []string
+		maxAge *uint
+		silent bool
+		after  time.Time
+		ok     bool
+	}{
+		{nil, nil, false, time.Time{}, true},
+		{[]string{"none"}, nil, true, time.Time{}, true},
+		{[]string{"none"}, age(60), true, now.Add(-time.Minute), true},
+		{[]string{"login"}, nil, false, now, true},
+		{[]string{"select_account"}, nil, false, now, true},
+		{[]string{"consent"}, nil, false, time.Time{}, true},
+		{[]string{"login", "consent"}, age(600), false, now, true},
+		{nil, age(0), false, now, true},
+		{nil, age(600), false, now.Add(-10 * time.Minute), true},
+		{nil, age(^uint(0)), false, now.Add(-(1 << 31) * time.Second), true},
+		{[]string{"none", "login"}, nil, false, time.Time{}, false},
+		{[]string{"everything"}, nil, false, time.Time{}, false},
+	} {
+		silent, after, ok := oidc.Prompt(c.prompt, c.maxAge, now)
+		if silent != c.silent || !after.Equal(c.after) || ok != c.ok {
+			t.Errorf("Prompt(%v, %v) = %v, %v, %v; want %v, %v, %v", c.prompt, c.maxAge, silent, after, ok, c.silent, c.after, c.ok)
+		}
+		g := oidc.Grant{AuthAfter: after}
+		if c.ok && (!g.Satisfied(now) || !after.IsZero() && g.Satisfied(after.Add(-time.Millisecond))) {
+			t.Errorf("Prompt(%v, %v): Satisfied does not hold at %v exactly", c.prompt, c.maxAge, after)
+		}
+	}
+}

@@ -154,19 +154,21 @@ func (tx *Tx) RetireOIDCKeys(ctx context.Context, at, dropBefore time.Time) (ret
 }
 
 const oidcGrantColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode, code_challenge, code_method,
-	account_id, subject, auth_at, code_hash, code_at, exchanged_at, created_at`
+	account_id, subject, auth_at, code_hash, code_at, exchanged_at, created_at, prompt, auth_after`
 
 func scanOIDCGrant(r interface{ Scan(...any) error }) (*oidc.Grant, error) {
 	var g oidc.Grant
 	var scopes string
 	var account, code sql.NullString
-	var auth, codeAt, exchanged sql.NullInt64
+	var auth, codeAt, exchanged, after sql.NullInt64
 	var created int64
+	var prompt string
 	err := r.Scan(&g.ID, &g.ClientID, &g.RedirectURI, &scopes, &g.State, &g.Nonce, &g.ResponseType, &g.ResponseMode, &g.CodeChallenge, &g.CodeMethod,
-		&account, &g.Subject, &auth, &code, &codeAt, &exchanged, &created)
+		&account, &g.Subject, &auth, &code, &codeAt, &exchanged, &created, &prompt, &after)
 	if err != nil {
 		return nil, err
 	}
+	g.Silent, g.AuthAfter = prompt == oidc.PromptNone, fromNullMillis(after)
 	g.Scopes = strings.Fields(scopes)
 	g.AccountID, g.CodeHash = account.String, code.String
 	g.AuthAt, g.CodeAt, g.ExchangedAt, g.CreatedAt = fromNullMillis(auth), fromNullMillis(codeAt), fromNullMillis(exchanged), time.UnixMilli(created).UTC()
@@ -175,10 +177,14 @@ func scanOIDCGrant(r interface{ Scan(...any) error }) (*oidc.Grant, error) {
 
 // InsertOIDCGrant stores a new authorisation request.
 func (tx *Tx) InsertOIDCGrant(ctx context.Context, g *oidc.Grant) error {
+	prompt := ""
+	if g.Silent {
+		prompt = oidc.PromptNone
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO oidc_grants (id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-		code_challenge, code_method, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		code_challenge, code_method, created_at, prompt, auth_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		g.ID, g.ClientID, g.RedirectURI, strings.Join(g.Scopes, " "), g.State, g.Nonce, g.ResponseType, g.ResponseMode,
-		g.CodeChallenge, g.CodeMethod, g.CreatedAt.UnixMilli())
+		g.CodeChallenge, g.CodeMethod, g.CreatedAt.UnixMilli(), prompt, nullMillis(g.AuthAfter))
 	if err != nil {
 		return fmt.Errorf("store: insert oidc grant: %w", err)
 	}
@@ -210,7 +216,8 @@ func (r *Reader) OIDCGrantByCode(ctx context.Context, codeHash string) (*oidc.Gr
 	return g, nil
 }
 
-// SignInOIDCGrant notes who logged in for a request not yet signed in.
+// SignInOIDCGrant notes who logged in for a request not yet signed in,
+// and when they last entered their password (at).
 func (tx *Tx) SignInOIDCGrant(ctx context.Context, id, accountID, subject string, at time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE oidc_grants SET account_id = $1, subject = $2, auth_at = $3
 		WHERE id = $4 AND subject = '' AND code_hash IS NULL`, accountID, subject, at.UnixMilli(), id)

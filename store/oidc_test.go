@@ -23,7 +23,7 @@ func TestOIDCGrantLifecycle(t *testing.T) {
 		a := &account.Account{ID: "a_anna", Email: "anna@example.org", Pseudonym: string(audit.NewPseudonym()), CreatedAt: now}
 		c := &oidc.Client{ID: "cl_1", Name: "lms", Recipient: "avetica", SecretHash: "h", RedirectURIs: []string{"https://lms.example/cb", "https://lms.example/cb2"}, CreatedAt: now, SecretAt: now}
 		g := &oidc.Grant{ID: "gr_1", ClientID: c.ID, RedirectURI: "https://lms.example/cb", Scopes: []string{"openid", "email"}, ResponseType: "code",
-			CodeChallenge: "x", CodeMethod: "S256", CreatedAt: now}
+			CodeChallenge: "x", CodeMethod: "S256", Silent: true, AuthAfter: now.Add(-time.Minute), CreatedAt: now}
 		count := func(table string) int {
 			var n int
 			if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
@@ -77,7 +77,8 @@ func TestOIDCGrantLifecycle(t *testing.T) {
 				Scopes: g.Scopes, CreatedAt: now, ExpiresAt: now.Add(oidc.TokenLifetime)})
 		}))
 		byCode, err := s.OIDCGrantByCode(ctx, "code-hash")
-		if err != nil || byCode.ExchangedAt.IsZero() || byCode.AccountID != a.ID || byCode.Subject != "7" || len(byCode.Scopes) != 2 {
+		if err != nil || byCode.ExchangedAt.IsZero() || byCode.AccountID != a.ID || byCode.Subject != "7" || len(byCode.Scopes) != 2 ||
+			!byCode.Silent || !byCode.AuthAfter.Equal(g.AuthAfter) || !byCode.AuthAt.Equal(now) {
 			t.Fatalf("grant by code: %+v %v", byCode, err)
 		}
 		must(s.InTx(ctx, func(tx *store.Tx) error {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"steward"
 	"steward/oidc/provider"
@@ -47,17 +49,45 @@ func (s *Server) oidcAuthorize(w http.ResponseWriter, r *http.Request) {
 // person not logged in goes to the login page (with its second factor)
 // and comes back; a logged-in one is bound to the request, without a
 // consent screen (the learning environment is the site's processor and
-// receives what the policy declares), and sent on to the callback.
+// receives what the policy declares), and sent on to the callback. A
+// request that asks for a password entered more recently than the
+// session's (prompt=login or select_account, max_age) sends a logged-in
+// person to the login page again first; a silent one (prompt=none) shows
+// no page at all and, when the session does not satisfy it, goes back
+// to the client with login_required (OpenID Connect Core §3.1.2.3).
 func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	if s.oidc == nil {
 		s.notFound(w, r)
 		return
 	}
-	au := s.requireLogin(w, r)
-	if au == nil {
+	id := r.URL.Query().Get("id")
+	g, err := s.cfg.OIDC.Pending(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	next, err := s.cfg.OIDC.SignIn(r.Context(), r.URL.Query().Get("id"), au.Account)
+	au, err := s.auth(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if au == nil || !g.Satisfied(au.Session.AuthAt) || (g.Silent && au.Account.IsStaff()) {
+		switch {
+		case g.Silent:
+			next, err := s.cfg.OIDC.LoginRequired(r.Context(), id)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			http.Redirect(w, r, next, http.StatusFound)
+		case au == nil:
+			http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+		default:
+			http.Redirect(w, r, "/login?reauth=1&next="+url.QueryEscape(r.URL.RequestURI())+"&"+strings.TrimPrefix(langQuery(mustLang(r)), "?"), http.StatusSeeOther)
+		}
+		return
+	}
+	next, err := s.cfg.OIDC.SignIn(r.Context(), id, au.Account, au.Session.AuthAt)
 	if err != nil {
 		s.fail(w, r, err)
 		return

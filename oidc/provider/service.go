@@ -21,6 +21,9 @@ import (
 	"sync"
 	"time"
 
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
 	"steward"
 	"steward/account"
 	"steward/audit"
@@ -341,13 +344,51 @@ func (s *Service) CheckRedirect(ctx context.Context, clientID, redirectURI strin
 	return nil
 }
 
+// Pending returns an authorisation request waiting for its login, with
+// what it asks of it (oidc.Prompt): Silent, and the password entry that
+// Satisfies it.
+func (s *Service) Pending(ctx context.Context, grantID string) (*oidc.Grant, error) {
+	g, err := s.Store.OIDCGrant(ctx, grantID)
+	if err != nil {
+		return nil, err
+	}
+	if g.Done() || s.now().After(g.CreatedAt.Add(oidc.RequestLifetime)) {
+		return nil, store.ErrNoOIDCGrant
+	}
+	return g, nil
+}
+
+// LoginRequired ends a silent request (prompt=none) that the browser's
+// session cannot satisfy, without a page (OpenID Connect Core §3.1.2.6):
+// the request is removed and the client told login_required, with its
+// state, at its redirect URI, which it returns.
+func (s *Service) LoginRequired(ctx context.Context, grantID string) (string, error) {
+	g, err := s.Pending(ctx, grantID)
+	if err != nil {
+		return "", err
+	}
+	h, err := s.Handler()
+	if err != nil {
+		return "", err
+	}
+	if err := s.Store.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteOIDCGrant(ctx, g.ID) }); err != nil {
+		return "", err
+	}
+	e := zoidc.ErrLoginRequired()
+	e.State = g.State
+	return op.AuthResponseURL(g.RedirectURI, zoidc.ResponseType(g.ResponseType), zoidc.ResponseMode(g.ResponseMode), e, h.(*handler).provider.Encoder())
+}
+
 // SignIn binds the logged-in person to an authorisation request (the
 // login step of the authorisation endpoint; consent is not asked: the
 // learning environment is the site's processor, and what it receives is
-// what the policy declares). Their learning-environment account record is
-// created if they have none; its id is the subject the client sees. It
-// returns where to continue: the library's callback, which issues the code.
-func (s *Service) SignIn(ctx context.Context, grantID string, acct *account.Account) (string, error) {
+// what the policy declares). authAt is when they last entered their
+// password, the ID token's auth_time; it must satisfy the request's
+// prompt and max_age (oidc.Prompt). Their learning-environment account
+// record is created if they have none; its id is the subject the client
+// sees. It returns where to continue: the library's callback, which
+// issues the code.
+func (s *Service) SignIn(ctx context.Context, grantID string, acct *account.Account, authAt time.Time) (string, error) {
 	if acct.IsStaff() {
 		return "", steward.Errorf(steward.EFORBIDDEN, "error.oidc_staff")
 	}
@@ -357,7 +398,7 @@ func (s *Service) SignIn(ctx context.Context, grantID string, acct *account.Acco
 		if err != nil {
 			return err
 		}
-		if g.Done() || now.After(g.CreatedAt.Add(oidc.RequestLifetime)) {
+		if g.Done() || now.After(g.CreatedAt.Add(oidc.RequestLifetime)) || !g.Satisfied(authAt) {
 			return store.ErrNoOIDCGrant
 		}
 		c, err := tx.OIDCClient(ctx, g.ClientID)
@@ -368,7 +409,7 @@ func (s *Service) SignIn(ctx context.Context, grantID string, acct *account.Acco
 		if err != nil {
 			return err
 		}
-		if err := tx.SignInOIDCGrant(ctx, g.ID, acct.ID, strconv.FormatInt(id, 10), now); err != nil {
+		if err := tx.SignInOIDCGrant(ctx, g.ID, acct.ID, strconv.FormatInt(id, 10), authAt); err != nil {
 			return err
 		}
 		kind := s.lmsKind()

@@ -73,9 +73,13 @@ func (st *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest
 		return nil, zoidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 	}
 	now := s.now()
+	silent, authAfter, ok := oidc.Prompt(req.Prompt, req.MaxAge, now)
+	if !ok {
+		return nil, zoidc.ErrInvalidRequest().WithDescription("prompt must be none alone, or login, consent or select_account")
+	}
 	g := &oidc.Grant{ID: account.NewID("gr_"), ClientID: c.ID, RedirectURI: req.RedirectURI, Scopes: req.Scopes, State: req.State,
 		Nonce: req.Nonce, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
-		CodeChallenge: req.CodeChallenge, CodeMethod: string(req.CodeChallengeMethod), CreatedAt: now}
+		CodeChallenge: req.CodeChallenge, CodeMethod: string(req.CodeChallengeMethod), Silent: silent, AuthAfter: authAfter, CreatedAt: now}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// Grants older than their tokens go, with whom they name.
 		if err := tx.PruneOIDC(ctx, now.Add(-oidc.GrantKept)); err != nil {
