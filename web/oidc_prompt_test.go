@@ -55,6 +55,20 @@ func (l *relyingParty) promptFlow(t testing.TB, b *browser, login bool, opts ...
 	return "", nil
 }
 
+// loginAgain runs a request that must show the login page once although
+// b has a session, logs in there, and checks that the code's ID token has
+// the new login's time, now, as auth_time.
+func (l *relyingParty) loginAgain(t testing.TB, b *browser, now time.Time, what string, opts ...oauth2.AuthCodeOption) {
+	t.Helper()
+	code, pages := l.promptFlow(t, b, true, opts...)
+	if len(pages) != 1 || strings.HasPrefix(code, "error:") {
+		t.Fatalf("%s: %q after login pages %v; want one login page, then a code", what, code, pages)
+	}
+	if at := l.authTime(t, code); !at.Equal(now.Truncate(time.Second)) {
+		t.Errorf("%s: auth_time %v, want the new login's %v", what, at, now)
+	}
+}
+
 // authTime exchanges a code and returns the verified ID token's
 // auth_time.
 func (l *relyingParty) authTime(t testing.TB, code string) time.Time {
@@ -140,14 +154,7 @@ func TestOIDCPromptLogin(t *testing.T) {
 		if resp, _ := anna.get(next); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?") {
 			t.Fatalf("the request without the password: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		reauth := st.clock.Now()
-		code, pages := l.promptFlow(t, anna, true, prompt("login"))
-		if len(pages) != 1 || strings.HasPrefix(code, "error:") {
-			t.Fatalf("prompt=login: %q after login pages %v", code, pages)
-		}
-		if at := l.authTime(t, code); !at.Equal(reauth.Truncate(time.Second)) {
-			t.Errorf("auth_time %v, want the new login's %v", at, reauth)
-		}
+		l.loginAgain(t, anna, st.clock.Now(), "prompt=login", prompt("login"))
 
 		st.clock.Advance(time.Minute)
 		if got, pages := l.promptFlow(t, anna, false, prompt("select_account")); got != "login-page" || len(pages) != 1 {
@@ -186,14 +193,7 @@ func TestOIDCMaxAge(t *testing.T) {
 		}
 
 		st.clock.Advance(11 * time.Minute)
-		reauth := st.clock.Now()
-		code, pages = l.promptFlow(t, anna, true, maxAge("600"))
-		if len(pages) != 1 || strings.HasPrefix(code, "error:") {
-			t.Fatalf("max_age exceeded: %q after login pages %v; want one login page, then a code", code, pages)
-		}
-		if at := l.authTime(t, code); !at.Equal(reauth.Truncate(time.Second)) {
-			t.Errorf("auth_time %v, want the new login's %v", at, reauth)
-		}
+		l.loginAgain(t, anna, st.clock.Now(), "max_age exceeded", maxAge("600"))
 
 		st.clock.Advance(time.Second)
 		if got, pages := l.promptFlow(t, anna, false, maxAge("0")); got != "login-page" || len(pages) != 1 {

@@ -63,31 +63,11 @@ func newLMS(t testing.TB, st *site, public bool) *relyingParty {
 
 // authorize runs the browser's part: the authorisation endpoint, the
 // login on the way when b has no session, and the redirect back; it
-// returns the code the LMS receives (state checked).
+// returns the code the LMS receives (state checked), or "error:<code>".
 func (l *relyingParty) authorize(t testing.TB, b *browser, opts ...oauth2.AuthCodeOption) string {
 	t.Helper()
-	resp, body := b.get(l.conf.AuthCodeURL("state-1", opts...))
-	for i := 0; i < 6 && resp.StatusCode/100 == 3; i++ {
-		loc := resp.Header.Get("Location")
-		if strings.HasPrefix(loc, lmsCallback) {
-			u, _ := url.Parse(loc)
-			if u.Query().Get("state") != "state-1" {
-				t.Fatalf("state not returned: %s", loc)
-			}
-			if e := u.Query().Get("error"); e != "" {
-				return "error:" + e
-			}
-			return u.Query().Get("code")
-		}
-		if strings.HasPrefix(loc, "/login?") {
-			u, _ := url.Parse(loc)
-			resp, body = b.submit(loc, "/login", url.Values{"email": {"anna@example.org"}, "password": {"correct horse battery"}, "next": {u.Query().Get("next")}})
-			continue
-		}
-		resp, body = b.get(loc)
-	}
-	t.Fatalf("the flow did not come back to the LMS: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
-	return ""
+	code, _ := l.promptFlow(t, b, true, opts...)
+	return code
 }
 
 // fillLMSAccount stores the person's learning-environment details, as
