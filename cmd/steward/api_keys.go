@@ -166,13 +166,8 @@ func (a *app) keyService(ctx context.Context, db, pol, staff string) (*keyServic
 	if err != nil {
 		return nil, nil, err
 	}
-	s, actor, err := a.openStoreAsStaff(ctx, db, staff)
+	svc, s, actor, err := a.staffServices(ctx, db, staff, p)
 	if err != nil {
-		return nil, nil, err
-	}
-	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock})
-	if err != nil {
-		s.Close()
 		return nil, nil, err
 	}
 	return &keyServices{svc: svc, actor: actor}, func() { s.Close() }, nil

@@ -59,15 +59,11 @@ func (c importCommand[T]) run(ctx context.Context, a *app, args []string) error 
 	if !c.enabled(p) {
 		return steward.Errorf(steward.EINVALID, c.disabledKey)
 	}
-	s, actor, err := a.openStoreAsStaff(ctx, *db, *staff)
+	svc, s, actor, err := a.staffServices(ctx, *db, *staff, p)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock})
-	if err != nil {
-		return err
-	}
 	res, err := c.importInto(ctx, svc, actor, rows)
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"steward"
 	"steward/anonymise"
 	"steward/anonymise/partner"
-	"steward/internal/wiring"
 )
 
 // runPartnersExport writes the anonymised export for an analysis partner
@@ -50,15 +49,11 @@ func runPartnersExport(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, actor, err := a.openStoreAsStaff(ctx, *db, *staff)
+	svc, s, actor, err := a.staffServices(ctx, *db, *staff, p)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock})
-	if err != nil {
-		return err
-	}
 	var subset []string
 	if *fields != "" {
 		for _, f := range strings.Split(*fields, ",") {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+
+	"steward/audit"
 	"steward/clock"
 	"steward/internal/wiring"
 	"steward/policy"
@@ -33,4 +36,20 @@ func newRetentionRunner(s *store.Store, p *policy.Policy, clk clock.Clock, rules
 		return nil, err
 	}
 	return svc.Retention.ForRules(rules...), nil
+}
+
+// staffServices opens the database for a change made by staff member
+// staff (openStoreAsStaff) and builds the site's services on it; the
+// caller closes the store.
+func (a *app) staffServices(ctx context.Context, dsn, staff string, p *policy.Policy) (*wiring.Services, *store.Store, audit.Actor, error) {
+	s, actor, err := a.openStoreAsStaff(ctx, dsn, staff)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	svc, err := wire(wiring.Config{Policy: p, Store: s, Clock: a.clock})
+	if err != nil {
+		s.Close()
+		return nil, nil, "", err
+	}
+	return svc, s, actor, nil
 }
