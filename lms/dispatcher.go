@@ -9,6 +9,7 @@ import (
 
 	"steward/audit"
 	"steward/clock"
+	"steward/internal/outbox"
 	"steward/store"
 )
 
@@ -62,13 +63,11 @@ func (o Options) withDefaults() Options {
 
 // RetryDelay is the wait after the failures-th failed attempt:
 // FirstRetry, doubling each time, at most MaxRetry.
-func (o Options) RetryDelay(failures int) time.Duration {
+func (o Options) RetryDelay(failures int) time.Duration { return o.retry().Delay(failures) }
+
+func (o Options) retry() outbox.Retry {
 	o = o.withDefaults()
-	d := o.FirstRetry
-	for i := 1; i < failures && d < o.MaxRetry; i++ {
-		d *= 2
-	}
-	return min(d, o.MaxRetry)
+	return outbox.Retry{MaxAttempts: o.MaxAttempts, FirstRetry: o.FirstRetry, MaxRetry: o.MaxRetry}
 }
 
 // Valuer reads an update's values at send time; ok is false when the
@@ -90,7 +89,7 @@ type Dispatcher struct {
 	Audit  *audit.Log
 	opt    Options
 	log    *slog.Logger
-	wake   chan struct{}
+	loop   *outbox.Loop
 	pruned time.Time
 }
 
@@ -98,7 +97,7 @@ type Dispatcher struct {
 // LMS configured) sends nothing and messages wait in the outbox.
 func NewDispatcher(s *store.Store, c *Client, v Valuer, clk clock.Clock, log *audit.Log, opt Options) *Dispatcher {
 	opt = opt.withDefaults()
-	return &Dispatcher{Store: s, Client: c, Values: v, Clock: clk, Audit: log, opt: opt, log: opt.Logger, wake: make(chan struct{}, 1)}
+	return &Dispatcher{Store: s, Client: c, Values: v, Clock: clk, Audit: log, opt: opt, log: opt.Logger, loop: outbox.NewLoop()}
 }
 
 // Enabled reports whether an LMS is configured.
@@ -227,8 +226,8 @@ func (d *Dispatcher) record(ctx context.Context, token string, m store.LMSMessag
 		sendErr = nil // confirmed by the erasure's own delete
 	}
 	var err error
-	switch {
-	case sendErr == nil:
+	switch d.opt.retry().Judge(sendErr, permanent(sendErr), attempt) {
+	case outbox.Done:
 		err = d.Store.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.MarkLMSDone(ctx, token, m.ID, at); err != nil {
 				return err
@@ -237,7 +236,7 @@ func (d *Dispatcher) record(ctx context.Context, token string, m store.LMSMessag
 		})
 		r.Done++
 		log.Info("lms confirmed")
-	case permanent(sendErr) || attempt >= d.opt.MaxAttempts:
+	case outbox.Failed:
 		reason := safeError(sendErr)
 		err = d.Store.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.MarkLMSFailed(ctx, token, m.ID, at, reason); err != nil {
@@ -306,12 +305,7 @@ func safeError(err error) string {
 }
 
 // Notify asks a running Run to look for due messages now. It never blocks.
-func (d *Dispatcher) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Notify() { d.loop.Notify() }
 
 // Run delivers due messages every PollInterval (and on Notify) and prunes
 // finished ones older than KeepDone, until ctx ends.
@@ -319,9 +313,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if d.Client == nil {
 		d.log.Info("no LMS web service configured: deletions, corrections and enrolments for the LMS wait in its outbox (see 'steward lms list')")
 	}
-	tick := time.NewTicker(d.opt.PollInterval)
-	defer tick.Stop()
-	for {
+	return d.loop.Run(ctx, d.opt.PollInterval, func(ctx context.Context) {
 		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("lms delivery", "error", err)
 		}
@@ -332,11 +324,5 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				d.pruned = now
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		case <-d.wake:
-		}
-	}
+	})
 }

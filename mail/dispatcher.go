@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"steward/clock"
+	"steward/internal/outbox"
 	"steward/store"
 )
 
@@ -65,13 +66,11 @@ func (o Options) withDefaults() Options {
 
 // RetryDelay is the wait after a mail's failures-th failed attempt:
 // FirstRetry, doubling each time, at most MaxRetry (1m, 2m, 4m, ... 6h).
-func (o Options) RetryDelay(failures int) time.Duration {
+func (o Options) RetryDelay(failures int) time.Duration { return o.retry().Delay(failures) }
+
+func (o Options) retry() outbox.Retry {
 	o = o.withDefaults()
-	d := o.FirstRetry
-	for i := 1; i < failures && d < o.MaxRetry; i++ {
-		d *= 2
-	}
-	return min(d, o.MaxRetry)
+	return outbox.Retry{MaxAttempts: o.MaxAttempts, FirstRetry: o.FirstRetry, MaxRetry: o.MaxRetry}
 }
 
 // Dispatcher delivers due outbox mail. Several dispatchers, in one process or
@@ -82,7 +81,7 @@ type Dispatcher struct {
 	clock     clock.Clock
 	opt       Options
 	log       *slog.Logger
-	wake      chan struct{}
+	loop      *outbox.Loop
 	lastPrune time.Time
 }
 
@@ -94,7 +93,7 @@ func NewDispatcher(s *store.Store, t Transport, clk clock.Clock, opt Options) *D
 		t = nil // a nil *Sender in the interface is still "no SMTP"
 	}
 	opt = opt.withDefaults()
-	return &Dispatcher{store: s, transport: t, clock: clk, opt: opt, log: opt.Logger, wake: make(chan struct{}, 1)}
+	return &Dispatcher{store: s, transport: t, clock: clk, opt: opt, log: opt.Logger, loop: outbox.NewLoop()}
 }
 
 // Enabled reports whether the dispatcher has a transport to send with.
@@ -160,12 +159,12 @@ func (d *Dispatcher) record(ctx context.Context, token string, m store.OutboxMai
 	attempt := m.Attempts + 1
 	log := d.log.With("mail_id", m.ID, "kind", m.Kind, "attempt", attempt)
 	var err error
-	switch {
-	case sendErr == nil:
+	switch d.opt.retry().Judge(sendErr, IsPermanent(sendErr), attempt) {
+	case outbox.Done:
 		err = d.store.MarkMailSent(ctx, token, m.ID, at)
 		r.Sent++
 		log.Info("mail sent")
-	case IsPermanent(sendErr) || attempt >= d.opt.MaxAttempts:
+	case outbox.Failed:
 		reason := SafeError(sendErr)
 		err = d.store.MarkMailFailed(ctx, token, m.ID, at, reason)
 		r.Failed++
@@ -186,12 +185,7 @@ func (d *Dispatcher) record(ctx context.Context, token string, m store.OutboxMai
 
 // Notify asks a running Run to look for due mail now rather than at the next
 // poll, e.g. right after a sign-up commits. It never blocks.
-func (d *Dispatcher) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Notify() { d.loop.Notify() }
 
 // pruneEvery is how often Run prunes finished mail.
 const pruneEvery = time.Hour
@@ -203,20 +197,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	if d.transport == nil {
 		d.log.Warn("no SMTP server configured: mail stays in the outbox (see 'steward mail list')")
 	}
-	tick := time.NewTicker(d.opt.PollInterval)
-	defer tick.Stop()
-	for {
+	return d.loop.Run(ctx, d.opt.PollInterval, func(ctx context.Context) {
 		if _, err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("mail delivery", "error", err)
 		}
 		d.pruneIfDue(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		case <-d.wake:
-		}
-	}
+	})
 }
 
 func (d *Dispatcher) pruneIfDue(ctx context.Context) {
