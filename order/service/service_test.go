@@ -158,7 +158,7 @@ func TestWebhookIsIdempotentAndOrderIndependent(t *testing.T) {
 // TestInvoiceNumbersHaveNoGapsAndNeverChange (issue 17 item 7, both
 // stores): orders paid at once get the year's numbers 1..n without gaps
 // or doubles; a new year starts at 1; an issued invoice's values and
-// number cannot be updated.
+// number cannot be updated, nor a value added to it.
 func TestInvoiceNumbersHaveNoGapsAndNeverChange(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s)
@@ -208,6 +208,7 @@ func TestInvoiceNumbersHaveNoGapsAndNeverChange(t *testing.T) {
 		for _, q := range []string{
 			`UPDATE record_values SET value = 'Iemand anders' WHERE field = 'name' AND record_id IN (SELECT record_id FROM invoices)`,
 			`UPDATE invoices SET number = '2026-999999'`,
+			`INSERT INTO record_values (record_id, field, value) SELECT record_id, 'extra', 'x' FROM invoices`,
 		} {
 			if err := s.InTx(context.Background(), func(tx *store.Tx) error {
 				_, err := tx.ExecContext(context.Background(), q)
