@@ -15,9 +15,7 @@ import (
 // statements among ids, by id; an id never accepted is absent.
 func (r *Reader) StatementHashes(ctx context.Context, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
-	err := eachRowIn(ctx, r, `id`, ids, func(cond string) string {
-		return `SELECT id, content_hash FROM xapi_statements WHERE ` + cond
-	}, nil, func(rows *sql.Rows) error {
+	err := eachRowByKey(ctx, r, `xapi_statements`, `id`, `id, content_hash`, ids, func(rows *sql.Rows) error {
 		var id, h string
 		if err := rows.Scan(&id, &h); err != nil {
 			return err
