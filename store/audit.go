@@ -156,15 +156,42 @@ type auditInserts struct {
 // the WHERE on the newest row.
 const moveHeadSQL = `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1 AND seq = $5 AND hash = $6`
 
-// moveHeadAndInsertSQL is moveHeadSQL and the INSERT of one entry in one
-// statement, for PostgreSQL, where every statement is a round trip (a
-// single append: BEGIN, this, COMMIT). The entry is inserted only if the
-// head moved; the rows it reports say which.
+// moveHeadAndInsertSQL is moveHeadSQL and the INSERT of a transaction's
+// entries in one statement, for PostgreSQL, where every statement is a
+// round trip (a single append: BEGIN, this, COMMIT; a combined xAPI
+// batch's hundreds of entries the same). The entries travel as one array
+// per column (auditArrays). They are inserted only if the head moved;
+// the rows it reports say which.
 const moveHeadAndInsertSQL = `WITH h AS (UPDATE audit_head SET seq = $14, hash = $15, key_id = $16, signature = $17
 		WHERE id = 1 AND seq = $18 AND hash = $19 RETURNING 1)
 	INSERT INTO audit_log (` + auditColumns + `)
-	SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text,
-		$11::smallint, $12::bytea, $13::bytea FROM h`
+	SELECT u.* FROM unnest(` + auditArrayParams + `) AS u, h`
+
+// auditArrayParams are the 13 array parameters of the entries' columns,
+// in auditColumns' order.
+const auditArrayParams = `$1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::text[], $11::smallint[], $12::bytea[], $13::bytea[]`
+
+// insertAuditArraysSQL inserts entries given as auditArrays, for
+// PostgreSQL: one statement for any number.
+const insertAuditArraysSQL = `INSERT INTO audit_log (` + auditColumns + `) SELECT u.* FROM unnest(` + auditArrayParams + `) AS u`
+
+// auditArrays is entries as one array per column of auditColumns.
+func auditArrays(entries []audit.Entry) []any {
+	n := len(entries)
+	seq, at, format := make([]int64, n), make([]int64, n), make([]int64, n)
+	actor, action, kind, id, subject, fields, version, request := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	prev, hash := make([][]byte, n), make([][]byte, n)
+	for i := range entries {
+		e := &entries[i]
+		seq[i], at[i], format[i] = int64(e.Seq), e.Time.UnixMilli(), int64(e.Format)
+		actor[i], action[i], kind[i], id[i] = string(e.Actor), string(e.Action), e.ObjectKind, e.ObjectID
+		subject[i], fields[i], version[i], request[i] = string(e.Subject), strings.Join(e.Fields, ","), e.PolicyVersion, e.RequestID
+		prev[i], hash[i] = e.PrevHash[:], e.Hash[:]
+	}
+	return []any{seq, at, actor, action, kind, id, subject, fields, version, request, format, prev, hash}
+}
 
 // setHeadSQL moves the head read and locked in this transaction.
 const setHeadSQL = `UPDATE audit_head SET seq = $1, hash = $2, key_id = $3, signature = $4 WHERE id = 1`
@@ -200,6 +227,13 @@ func auditInsertSQL(d Dialect, n int) string {
 // insertAudit writes linked entries in statements of 1<<k rows, the
 // largest that fits first.
 func (tx *Tx) insertAudit(ctx context.Context, entries []audit.Entry) error {
+	for tx.Dialect == Postgres && len(entries) > 0 {
+		chunk := entries[:min(len(entries), unnestRows)]
+		entries = entries[len(chunk):]
+		if _, err := tx.ExecContext(ctx, insertAuditArraysSQL, auditArrays(chunk)...); err != nil {
+			return fmt.Errorf("store: audit: insert entries %d-%d: %w", chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
+		}
+	}
 	args := make([]any, 0, 13*min(len(entries), auditInsertRows))
 	for len(entries) > 0 {
 		k := min(bits.Len(uint(len(entries)))-1, auditInsertSizes-1)
@@ -328,14 +362,19 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 		last := &entries[len(entries)-1]
 		var n int64
 		var err error
-		if len(entries) == 1 && tx.Dialect == Postgres {
-			args := appendAuditArgs(make([]any, 0, 19), entries)
-			args = append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+		if len(entries) <= unnestRows && tx.Dialect == Postgres {
+			args := append(auditArrays(entries), int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
 			var res sql.Result
 			if res, err = tx.ExecContext(ctx, moveHeadAndInsertSQL, args...); err == nil {
 				n, err = res.RowsAffected()
 			}
-			inserted = n == 1
+			switch n {
+			case 0:
+			case int64(len(entries)):
+				n, inserted = 1, true
+			default:
+				err = fmt.Errorf("%d of %d entries inserted", n, len(entries))
+			}
 		} else {
 			n, err = tx.execHead(ctx, true, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
 		}

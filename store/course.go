@@ -49,23 +49,47 @@ func (tx *Tx) PutCourse(ctx context.Context, c *learning.Course, now time.Time) 
 // Course returns the course with slug (published or not); ENOTFOUND for
 // none.
 func (r *Reader) Course(ctx context.Context, slug string) (*learning.Course, error) {
-	c, err := scanCourse(r.q.QueryRowContext(ctx, `SELECT `+courseColumns+` FROM courses WHERE slug = $1`, slug))
-	if isNoRows(err) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "error.no_course")
-	}
-	if err != nil {
+	c, err := r.courseWhere(ctx, `c.slug = $1`, slug)
+	if err != nil && steward.ErrorCode(err) != steward.ENOTFOUND {
 		return nil, fmt.Errorf("store: course %s: %w", slug, err)
 	}
-	err = r.eachRow(ctx, `SELECT register, points FROM course_points WHERE course_slug = $1 ORDER BY register`, []any{slug}, func(rows *sql.Rows) error {
-		var p learning.Points
-		err := rows.Scan(&p.Register, &p.Points)
-		c.Points = append(c.Points, p)
-		return err
+	return c, err
+}
+
+// courseWhere reads the course cond selects (on courses c, one parameter)
+// with its points, in one statement: every xAPI batch looks its courses
+// up, and on PostgreSQL each statement is a round trip (issue 16). A
+// course without points is one row whose points are NULL. ENOTFOUND for
+// none.
+func (r *Reader) courseWhere(ctx context.Context, cond string, arg any) (*learning.Course, error) {
+	var c *learning.Course
+	err := r.eachHotRow(ctx, `SELECT `+prefixed("c.", courseColumns)+`, p.register, p.points
+		FROM courses c LEFT JOIN course_points p ON p.course_slug = c.slug
+		WHERE `+cond+` ORDER BY p.register`, []any{arg}, func(rows *sql.Rows) error {
+		var got learning.Course
+		var published int
+		var register sql.NullString
+		var points sql.NullInt64
+		if err := rows.Scan(&got.Slug, &got.Title.NL, &got.Title.EN, &got.Description.NL, &got.Description.EN,
+			&got.LMSCourseID, &got.PriceCents, &published, &register, &points); err != nil {
+			return err
+		}
+		if c == nil {
+			got.Published = published == 1
+			c = &got
+		}
+		if register.Valid {
+			c.Points = append(c.Points, learning.Points{Register: register.String, Points: int(points.Int64)})
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: points of course %s: %w", slug, err)
+		return nil, err
 	}
-	return &c, nil
+	if c == nil {
+		return nil, steward.Errorf(steward.ENOTFOUND, "error.no_course")
+	}
+	return c, nil
 }
 
 // Courses lists the catalogue by slug, with points; only the published

@@ -88,6 +88,9 @@ func (tx *Tx) InsertRecords(ctx context.Context, p *policy.Policy, recs []*Recor
 	}
 	for part := recs; len(part) > 0; {
 		n := rowsChunk(len(part), recordInsertRows)
+		if tx.Dialect == Postgres {
+			n = min(len(part), unnestRows)
+		}
 		if err := tx.insertRecordRows(ctx, part[:n]); err != nil {
 			return err
 		}
@@ -114,6 +117,17 @@ func (tx *Tx) InsertRecords(ctx context.Context, p *policy.Policy, recs []*Recor
 	if tx.Dialect == SQLite {
 		head = `INSERT OR FAIL INTO record_values (record_id, field, value)`
 	}
+	for tx.Dialect == Postgres && len(vals) > 0 {
+		part := vals[:min(len(vals), unnestRows)]
+		vals = vals[len(part):]
+		ids, fields, values := make([]int64, len(part)), make([]string, len(part)), make([]string, len(part))
+		for i, v := range part {
+			ids[i], fields[i], values[i] = v.id, v.field, v.value
+		}
+		if _, err := tx.hotExec(ctx, unnestSQL(head, "bigint", "text", "text"), ids, fields, values); err != nil {
+			return fmt.Errorf("store: insert values of records %d-%d: %w", part[0].id, part[len(part)-1].id, err)
+		}
+	}
 	for len(vals) > 0 {
 		part := vals[:rowsChunk(len(vals), valueInsertRows)]
 		vals = vals[len(part):]
@@ -139,11 +153,26 @@ func (tx *Tx) insertRecordRows(ctx context.Context, recs []*Record) error {
 	if tx.Dialect == SQLite {
 		head = `INSERT OR FAIL INTO records (subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at)`
 	}
-	args := make([]any, 0, 6*len(recs))
-	for _, r := range recs {
-		args = append(args, r.Subject, r.Kind, r.CreatedAt.UnixMilli(), nullMillis(r.ConfirmedAt), nullMillis(r.LastLoginAt), nullMillis(r.LastActivityAt))
+	var q string
+	var args []any
+	if tx.Dialect == Postgres {
+		// One array per column (unnestSQL); NULL anchors as nil pointers.
+		subjects, kinds := make([]string, len(recs)), make([]string, len(recs))
+		created, confirmed, login, activity := make([]int64, len(recs)), make([]*int64, len(recs)), make([]*int64, len(recs)), make([]*int64, len(recs))
+		for i, r := range recs {
+			subjects[i], kinds[i], created[i] = r.Subject, r.Kind, r.CreatedAt.UnixMilli()
+			confirmed[i], login[i], activity[i] = millisOrNil(r.ConfirmedAt), millisOrNil(r.LastLoginAt), millisOrNil(r.LastActivityAt)
+		}
+		q = unnestSQL(head, "text", "text", "bigint", "bigint", "bigint", "bigint")
+		args = []any{subjects, kinds, created, confirmed, login, activity}
+	} else {
+		args = make([]any, 0, 6*len(recs))
+		for _, r := range recs {
+			args = append(args, r.Subject, r.Kind, r.CreatedAt.UnixMilli(), nullMillis(r.ConfirmedAt), nullMillis(r.LastLoginAt), nullMillis(r.LastActivityAt))
+		}
+		q = valuesSQL(tx.Dialect, head, len(recs), 6)
 	}
-	rows, err := tx.hotRows(ctx, valuesSQL(tx.Dialect, head, len(recs), 6)+` RETURNING id, subject_id, kind`, args...)
+	rows, err := tx.hotRows(ctx, q+` RETURNING id, subject_id, kind`, args...)
 	if err != nil {
 		return fmt.Errorf("store: insert %d %s records: %w", len(recs), recs[0].Kind, err)
 	}
@@ -175,6 +204,16 @@ func (tx *Tx) insertRecordRows(ctx context.Context, recs []*Record) error {
 		r.ID = got[i].id
 	}
 	return nil
+}
+
+// millisOrNil is a time as unix milliseconds, nil for the zero time (an
+// element of a PostgreSQL array parameter that may be NULL).
+func millisOrNil(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
 }
 
 // RecordRecordLogin notes a login on a record kind with its own login (the LMS

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math/bits"
+	"strconv"
 	"strings"
 )
 
@@ -53,4 +54,39 @@ func prefixed(prefix, columns string) string {
 		cols[i] = prefix + strings.TrimSpace(c)
 	}
 	return strings.Join(cols, ", ")
+}
+
+// unnestRows is the most rows one unnestSQL INSERT carries.
+const unnestRows = 1024
+
+// unnestSQL is head followed by a SELECT of one array parameter per
+// column, unnested together in the arrays' order (WITH ORDINALITY):
+// PostgreSQL's multi-row INSERT for a batch. One text for any number of
+// rows, so the driver prepares it once, and len(types) parameters
+// instead of one per value, which PostgreSQL otherwise parses, binds and
+// plans row by row (issue 16: an xAPI batch's records, values and ids).
+// types are the columns' SQL types ("text", "bigint", ...).
+func unnestSQL(head string, types ...string) string {
+	var b strings.Builder
+	b.WriteString(head)
+	b.WriteString(" SELECT ")
+	for i := range types {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("u.c" + strconv.Itoa(i))
+	}
+	b.WriteString(" FROM unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(placeholder(i+1) + "::" + t + "[]")
+	}
+	b.WriteString(") WITH ORDINALITY AS u(")
+	for i := range types {
+		b.WriteString("c" + strconv.Itoa(i) + ",")
+	}
+	b.WriteString("n) ORDER BY u.n")
+	return b.String()
 }

@@ -40,8 +40,20 @@ type Statement struct {
 const statementInsertRows = 128
 
 // InsertStatements notes accepted xAPI statements, a few hundred rows to
-// a statement.
+// a statement (on PostgreSQL up to unnestRows, as arrays).
 func (tx *Tx) InsertStatements(ctx context.Context, sts []Statement) error {
+	const head = `INSERT INTO xapi_statements (id, key_id, content_hash, verb, stored_at)`
+	for tx.Dialect == Postgres && len(sts) > 0 {
+		part := sts[:min(len(sts), unnestRows)]
+		sts = sts[len(part):]
+		ids, keys, hashes, verbs, at := make([]string, len(part)), make([]string, len(part)), make([]string, len(part)), make([]string, len(part)), make([]int64, len(part))
+		for i, s := range part {
+			ids[i], keys[i], hashes[i], verbs[i], at[i] = s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli()
+		}
+		if _, err := tx.hotExec(ctx, unnestSQL(head, "text", "text", "text", "text", "bigint"), ids, keys, hashes, verbs, at); err != nil {
+			return fmt.Errorf("store: insert statements %s-%s: %w", part[0].ID, part[len(part)-1].ID, err)
+		}
+	}
 	for len(sts) > 0 {
 		part := sts[:rowsChunk(len(sts), statementInsertRows)]
 		sts = sts[len(part):]
@@ -49,7 +61,7 @@ func (tx *Tx) InsertStatements(ctx context.Context, sts []Statement) error {
 		for _, s := range part {
 			args = append(args, s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli())
 		}
-		q := valuesSQL(tx.Dialect, `INSERT INTO xapi_statements (id, key_id, content_hash, verb, stored_at)`, len(part), 5)
+		q := valuesSQL(tx.Dialect, head, len(part), 5)
 		if _, err := tx.hotExec(ctx, q, args...); err != nil {
 			return fmt.Errorf("store: insert statements %s-%s: %w", part[0].ID, part[len(part)-1].ID, err)
 		}
@@ -58,17 +70,14 @@ func (tx *Tx) InsertStatements(ctx context.Context, sts []Statement) error {
 }
 
 // CourseByLMSID returns the course whose learning-environment course id
-// is lmsID; ENOTFOUND for none.
+// is lmsID (the first by slug, should two share it), with its points;
+// ENOTFOUND for none.
 func (r *Reader) CourseByLMSID(ctx context.Context, lmsID string) (*learning.Course, error) {
-	var slug string
-	err := r.hotRow(ctx, `SELECT slug FROM courses WHERE lms_course_id = $1 AND lms_course_id <> '' ORDER BY slug LIMIT 1`, lmsID).Scan(&slug)
-	if isNoRows(err) {
-		return nil, steward.Errorf(steward.ENOTFOUND, "error.no_course")
-	}
-	if err != nil {
+	c, err := r.courseWhere(ctx, `c.slug = (SELECT slug FROM courses WHERE lms_course_id = $1 AND lms_course_id <> '' ORDER BY slug LIMIT 1)`, lmsID)
+	if err != nil && steward.ErrorCode(err) != steward.ENOTFOUND {
 		return nil, fmt.Errorf("store: course of lms id %s: %w", lmsID, err)
 	}
-	return r.Course(ctx, slug)
+	return c, err
 }
 
 // LMSAccounts returns, of the records with ids, those of kind that are not
