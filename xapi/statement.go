@@ -174,6 +174,9 @@ func NewID() string {
 // well-formed fails the whole body, naming its index.
 func Parse(body []byte, newIDs bool) ([]Statement, error) {
 	body = bytes.TrimSpace(body)
+	if sts, ok := parseArray(body, newIDs); ok {
+		return sts, nil
+	}
 	var raws []json.RawMessage
 	switch {
 	case len(body) == 0:
@@ -195,6 +198,9 @@ func Parse(body []byte, newIDs bool) ([]Statement, error) {
 	seen := map[string]int{}
 	for i, raw := range raws {
 		st, err := parseOne(raw, newIDs)
+		if err == nil {
+			err = checkDuplicate(out, seen, st)
+		}
 		if err != nil {
 			var se *steward.Error
 			if errors.As(err, &se) {
@@ -202,15 +208,52 @@ func Parse(body []byte, newIDs bool) ([]Statement, error) {
 			}
 			return nil, err
 		}
-		if j, ok := seen[st.ID]; ok {
-			if out[j].Hash() != st.Hash() {
-				return nil, steward.Errorf(steward.EINVALID, "error.xapi_duplicate_id", "id", st.ID, "index", i)
-			}
-		}
 		seen[st.ID] = len(out)
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// checkDuplicate refuses a statement whose id an earlier one of the same
+// body has, with other content.
+func checkDuplicate(before []Statement, seen map[string]int, st Statement) error {
+	if j, ok := seen[st.ID]; ok && before[j].Hash() != st.Hash() {
+		return steward.Errorf(steward.EINVALID, "error.xapi_duplicate_id", "id", st.ID)
+	}
+	return nil
+}
+
+// parseArray is Parse's one pass for an array that is well-formed
+// throughout: decoded in one go instead of split into raw statements and
+// each decoded again (a quarter of a batch's CPU in this process: issue
+// 16). It says false for anything else — not an array, an error
+// anywhere, too many statements — and Parse then reads the body
+// statement by statement, so an error is told exactly as before, with
+// its statement's index.
+func parseArray(body []byte, newIDs bool) ([]Statement, bool) {
+	if len(body) == 0 || body[0] != '[' {
+		return nil, false
+	}
+	var ws []wireStatement
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ws); err != nil || dec.InputOffset() != int64(len(body)) || len(ws) == 0 || len(ws) > MaxBatch {
+		return nil, false
+	}
+	out := make([]Statement, 0, len(ws))
+	seen := make(map[string]int, len(ws))
+	for i := range ws {
+		st, err := statementOf(&ws[i], newIDs)
+		if err == nil {
+			err = checkDuplicate(out, seen, st)
+		}
+		if err != nil {
+			return nil, false
+		}
+		seen[st.ID] = len(out)
+		out = append(out, st)
+	}
+	return out, true
 }
 
 // MaxBatch bounds the statements of one request (one transaction).
@@ -241,6 +284,12 @@ func parseOne(raw json.RawMessage, newID bool) (Statement, error) {
 	if err := dec.Decode(&w); err != nil {
 		return Statement{}, malformed(jsonReason(err))
 	}
+	return statementOf(&w, newID)
+}
+
+// statementOf checks a decoded statement and reduces it to what Steward
+// reads.
+func statementOf(w *wireStatement, newID bool) (Statement, error) {
 	var st Statement
 	switch {
 	case w.ID != nil && ValidID(*w.ID):

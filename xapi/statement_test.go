@@ -1,8 +1,12 @@
 package xapi
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"steward"
 )
 
 // TestActivityCourse: the two activity forms that name a course, and
@@ -93,5 +97,56 @@ func TestParseScoresAndIDs(t *testing.T) {
 		if CheckVersion(v) == nil {
 			t.Errorf("version %q accepted", v)
 		}
+	}
+}
+
+// TestParseArrayLikeEachStatement: a well-formed batch, read in one pass,
+// gives what its statements give read one by one; a batch with a bad
+// statement anywhere is refused naming that statement's index, as the
+// statement-by-statement reading tells it (issue 16).
+func TestParseArrayLikeEachStatement(t *testing.T) {
+	st := func(id, verb, result string) string {
+		return `{"id": "` + id + `", "actor": {"objectType": "Agent", "account": {"homePage": "https://s.example", "name": "7"}},
+			"verb": {"id": "` + verb + `", "display": {"nl-NL": "x"}}, "object": {"id": "https://s.example/courses/c"},
+			"result": ` + result + `, "timestamp": "2026-11-23T14:05:00+01:00", "context": {"platform": "Moodle"}}`
+	}
+	parts := []string{
+		st("3b9ac9e8-0d6a-4c5e-9f0e-6a1d2b3c4d5e", VerbPassed, `{"score": {"scaled": 0.5}, "success": true, "completion": true}`),
+		st("3b9ac9e8-0d6a-4c5e-9f0e-6a1d2b3c4d5f", VerbScored, `{"score": {"raw": 7, "min": 0, "max": 10}}`),
+		st("3b9ac9e8-0d6a-4c5e-9f0e-6a1d2b3c4d60", VerbFailed, `{"success": false}`),
+	}
+	got, err := Parse([]byte(" [ "+strings.Join(parts, ",\n")+" ]\n"), true)
+	if err != nil || len(got) != len(parts) {
+		t.Fatalf("batch: %d statements, %v", len(got), err)
+	}
+	for i, p := range parts {
+		one, err := Parse([]byte(p), true)
+		// The hash covers every field of a Statement.
+		if err != nil || one[0].Hash() != got[i].Hash() {
+			t.Errorf("statement %d: batch %+v, alone %+v %v", i, got[i], one, err)
+		}
+	}
+	for _, tc := range []struct {
+		bad   string
+		index int
+	}{
+		{`{"id": "3b9ac9e8-0d6a-4c5e-9f0e-6a1d2b3c4d61", "actor": {}, "verb": {"id": "` + VerbPassed + `"}, "object": {"id": "x"}}`, 1},
+		{`{"unknown": 1}`, 1},
+		{`null`, 1},
+		{`7`, 1},
+	} {
+		body := "[" + parts[0] + "," + tc.bad + "," + parts[2] + "]"
+		_, err := Parse([]byte(body), true)
+		var se *steward.Error
+		if !errors.As(err, &se) {
+			t.Errorf("%s: %v, want a steward error", tc.bad, err)
+			continue
+		}
+		if i := slices.Index(se.Args, any("index")); i < 0 || i+1 >= len(se.Args) || se.Args[i+1] != any(tc.index) {
+			t.Errorf("%s: %v, want the error of statement %d", tc.bad, err, tc.index)
+		}
+	}
+	if _, err := Parse([]byte("["+parts[0]+"] x"), true); err == nil {
+		t.Error("a batch followed by more was accepted")
 	}
 }
