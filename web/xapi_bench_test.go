@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -79,6 +80,10 @@ func benchmarkXAPI(b *testing.B, s *store.Store, batch, clients int, server bool
 					errs <- err
 					return
 				}
+				// Read to the end, so the connection is used again as a
+				// learning environment's client keeps it (a body closed
+				// unread closes its connection: a new one per request).
+				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					errs <- fmt.Errorf("status %d", resp.StatusCode)
