@@ -91,9 +91,12 @@ func (tx *Tx) ForgetDisclosuresOf(ctx context.Context, subjects []string) (int64
 	if len(subjects) == 0 {
 		return 0, nil
 	}
-	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
-	res, err := tx.ExecContext(ctx, `UPDATE disclosures SET subject_id = '', reference = '', withhold_reason = ''
-		WHERE subject_id <> '' AND `+cond, arg)
+	cond, args, err := tx.batchIn(ctx, "subject_id", 1, subjects)
+	if err != nil {
+		return 0, fmt.Errorf("store: forget disclosures of %d subjects: %w", len(subjects), err)
+	}
+	res, err := tx.hotExec(ctx, `UPDATE disclosures SET subject_id = '', reference = '', withhold_reason = ''
+		WHERE subject_id <> '' AND `+cond, args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: forget disclosures of %d subjects: %w", len(subjects), err)
 	}

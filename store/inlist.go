@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -102,5 +104,56 @@ func eachRowByKey[T string | int64](ctx context.Context, r *Reader, table, key, 
 			return err
 		}
 	}
+	return nil
+}
+
+// batchIDsTable is the SQLite temporary table a transaction writes the ids
+// of a batch into once (batchIn): one per connection, emptied and filled
+// again when a statement names another list.
+const batchIDsTable = `temp.batch_ids`
+
+// batchIn is in for a list of ids that several statements of the
+// transaction name (an erasure batch's subjects: a dozen tables). On
+// SQLite the ids are written once into batchIDsTable and each statement
+// reads that table's index: with in, every statement decoded the JSON
+// array again and built a fresh index of it. On PostgreSQL it is in,
+// whose array is bound once per statement anyway. The list is the
+// statement's last parameter, $n, and args its value: none on SQLite.
+// A statement that reads the table must have finished (its rows closed)
+// before the transaction's next batchIn with another list.
+func (tx *Tx) batchIn(ctx context.Context, expr string, n int, ids []string) (cond string, args []any, err error) {
+	if tx.Dialect != SQLite {
+		cond, arg := in(tx.Dialect, expr, n, ids)
+		return cond, []any{arg}, nil
+	}
+	if err := tx.loadBatchIDs(ctx, ids); err != nil {
+		return "", nil, fmt.Errorf("batch ids: %w", err)
+	}
+	return expr + ` IN (SELECT id FROM ` + batchIDsTable + `)`, nil, nil
+}
+
+// loadBatchIDs makes batchIDsTable hold exactly ids, unless it already
+// does in this transaction. The table outlives the transaction (it is the
+// connection's) but not its contents' meaning: each transaction fills it
+// before its first use.
+func (tx *Tx) loadBatchIDs(ctx context.Context, ids []string) error {
+	if tx.batchIDs != nil && slices.Equal(*tx.batchIDs, ids) {
+		return nil
+	}
+	if tx.batchIDs == nil {
+		// The connection's table may be new (or its creation rolled back).
+		if _, err := tx.hotExec(ctx, `CREATE TEMP TABLE IF NOT EXISTS batch_ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.hotExec(ctx, `DELETE FROM `+batchIDsTable); err != nil {
+		return err
+	}
+	_, arg := inList(tx.Dialect, 1, ids)
+	if _, err := tx.hotExec(ctx, `INSERT OR IGNORE INTO `+batchIDsTable+` (id) SELECT value FROM json_each($1)`, arg); err != nil {
+		return err
+	}
+	kept := slices.Clone(ids)
+	tx.batchIDs = &kept
 	return nil
 }

@@ -113,15 +113,18 @@ func (tx *Tx) enqueueLMSDeletes(ctx context.Context, kind string, subjects []str
 func eraseLMSOutbox(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
 	// subject_id <> '' lets both engines use the partial index
 	// lms_outbox_subject; an erasure batch names thousands of subjects.
-	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
-	cond = "subject_id <> '' AND " + cond
-	if _, err := tx.ExecContext(ctx, `DELETE FROM lms_outbox WHERE op IN ('update', 'enrol') AND `+cond, arg); err != nil {
+	cond, args, err := tx.batchIn(ctx, "subject_id", 1, subjects)
+	if err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE lms_outbox SET request_id = COALESCE((SELECT q.id FROM requests q
+	cond = "subject_id <> '' AND " + cond
+	if _, err := tx.hotExec(ctx, `DELETE FROM lms_outbox WHERE op IN ('update', 'enrol') AND `+cond, args...); err != nil {
+		return err
+	}
+	_, err = tx.hotExec(ctx, `UPDATE lms_outbox SET request_id = COALESCE((SELECT q.id FROM requests q
 			WHERE q.subject_id = lms_outbox.subject_id AND q.type = 'erasure' ORDER BY q.received_on DESC, q.id DESC LIMIT 1), request_id),
 			subject_id = ''
-		WHERE op = 'delete' AND `+cond, arg)
+		WHERE op = 'delete' AND `+cond, args...)
 	return err
 }
 

@@ -248,10 +248,13 @@ func (tx *Tx) ForgetRequestsOf(ctx context.Context, subjects []string) (int64, e
 	if len(subjects) == 0 {
 		return 0, nil
 	}
-	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
-	rows, err := tx.QueryContext(ctx, `UPDATE requests SET subject_id = '', details = '', outcome = '',
+	cond, args, err := tx.batchIn(ctx, "subject_id", 1, subjects)
+	if err != nil {
+		return 0, fmt.Errorf("store: forget requests of %d subjects: %w", len(subjects), err)
+	}
+	rows, err := tx.hotRows(ctx, `UPDATE requests SET subject_id = '', details = '', outcome = '',
 			extension_reason = '', verify_token_hash = ''
-		WHERE subject_id <> '' AND `+cond+` RETURNING id`, arg)
+		WHERE subject_id <> '' AND `+cond+` RETURNING id`, args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: forget requests of %d subjects: %w", len(subjects), err)
 	}
@@ -272,8 +275,8 @@ func (tx *Tx) ForgetRequestsOf(ctx context.Context, subjects []string) (int64, e
 		return 0, nil
 	}
 	// The steps' notes are staff's free text about the person.
-	cond, arg = in(tx.Dialect, "request_id", 1, ids)
-	if _, err := tx.ExecContext(ctx, `UPDATE request_steps SET note = '' WHERE `+cond, arg); err != nil {
+	scond, sarg := in(tx.Dialect, "request_id", 1, ids)
+	if _, err := tx.ExecContext(ctx, `UPDATE request_steps SET note = '' WHERE `+scond, sarg); err != nil {
 		return 0, fmt.Errorf("store: forget requests of %d subjects: steps: %w", len(subjects), err)
 	}
 	return int64(len(ids)), nil

@@ -220,14 +220,18 @@ func (c *eraseChunk) takeAccounts(ctx context.Context) error {
 	q := `SELECT a.id, a.pseudonym, a.created_at, n.id FROM accounts a
 		LEFT JOIN newsletter_subscriptions n ON n.email_key = a.email_key AND a.confirmed_at IS NOT NULL
 		WHERE %s AND a.anonymised_at IS NULL`
-	cond, arg := in(c.tx.Dialect, "a.id", 1, c.subjects)
+	col := "a.id"
 	if c.plan.Account != erasure.Anonymise {
 		q = `DELETE FROM accounts WHERE %s AND anonymised_at IS NULL
 			RETURNING id, pseudonym, created_at, (SELECT n.id FROM newsletter_subscriptions n
 				WHERE n.email_key = accounts.email_key AND accounts.confirmed_at IS NOT NULL)`
-		cond, arg = in(c.tx.Dialect, "id", 1, c.subjects)
+		col = "id"
 	}
-	rows, err := c.tx.hotRows(ctx, fmt.Sprintf(q, cond), arg)
+	cond, args, err := c.tx.batchIn(ctx, col, 1, c.subjects)
+	if err != nil {
+		return err
+	}
+	rows, err := c.tx.hotRows(ctx, fmt.Sprintf(q, cond), args...)
 	if err != nil {
 		return err
 	}
@@ -277,8 +281,11 @@ func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
 	if len(c.signups) > 0 {
 		all = append(slices.Clip(c.subjects), c.signups...)
 	}
-	cond, arg := in(c.tx.Dialect, "subject_id", 1, all)
-	if _, err := c.tx.hotExec(ctx, `DELETE FROM retention_warnings WHERE `+cond, arg); err != nil {
+	cond, args, err := c.tx.batchIn(ctx, "subject_id", 1, all)
+	if err != nil {
+		return err
+	}
+	if _, err := c.tx.hotExec(ctx, `DELETE FROM retention_warnings WHERE `+cond, args...); err != nil {
 		return fmt.Errorf("warnings: %w", err)
 	}
 	for _, er := range subjectErasers() {
@@ -286,10 +293,11 @@ func (c *eraseChunk) eraseSubjectTables(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", er.name, err)
 		}
 	}
-	if _, err := c.tx.hotExec(ctx, `DELETE FROM outbox WHERE `+cond, arg); err != nil {
+	// The erasers use the same list (batchIn), so it is still the table's.
+	if _, err := c.tx.hotExec(ctx, `DELETE FROM outbox WHERE `+cond, args...); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if _, err := c.tx.hotExec(ctx, `DELETE FROM policy_notice_mails WHERE `+cond, arg); err != nil {
+	if _, err := c.tx.hotExec(ctx, `DELETE FROM policy_notice_mails WHERE `+cond, args...); err != nil {
 		return fmt.Errorf("policy notice mails: %w", err)
 	}
 	return nil
@@ -386,8 +394,11 @@ func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
 // subjectsByKind lists, per record kind, the subjects among subjects with
 // records of that kind that still name them.
 func subjectsByKind(ctx context.Context, tx *Tx, subjects []string) (map[string][]string, error) {
-	cond, arg := in(tx.Dialect, "subject_id", 1, subjects)
-	rows, err := tx.hotRows(ctx, `SELECT DISTINCT kind, subject_id FROM records WHERE `+cond, arg)
+	cond, args, err := tx.batchIn(ctx, "subject_id", 1, subjects)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.hotRows(ctx, `SELECT DISTINCT kind, subject_id FROM records WHERE `+cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -525,9 +536,12 @@ func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.
 		}
 		return nil
 	}
-	cond, arg := in(tx.Dialect, "subject", 1, subjects)
+	cond, args, err := tx.batchIn(ctx, "subject", 1, subjects)
+	if err != nil {
+		return err
+	}
 	for _, t := range []string{"consent_records", "consent_state", "newsletter_deliveries", "processing_limits"} {
-		if _, err := tx.hotExec(ctx, `DELETE FROM `+t+` WHERE `+cond, arg); err != nil {
+		if _, err := tx.hotExec(ctx, `DELETE FROM `+t+` WHERE `+cond, args...); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
 	}
@@ -539,7 +553,10 @@ func eraseConsents(ctx context.Context, tx *Tx, subjects []string, acct erasure.
 // sign-up's own erasure) erases it through this path, which removes the
 // sign-up row; its consents and mails go with the other erasers.
 func eraseSignups(ctx context.Context, tx *Tx, subjects []string, _ erasure.Action) error {
-	cond, arg := in(tx.Dialect, "id", 1, subjects)
-	_, err := tx.hotExec(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, arg)
+	cond, args, err := tx.batchIn(ctx, "id", 1, subjects)
+	if err != nil {
+		return err
+	}
+	_, err = tx.hotExec(ctx, `DELETE FROM newsletter_subscriptions WHERE `+cond, args...)
 	return err
 }

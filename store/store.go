@@ -453,6 +453,9 @@ type Tx struct {
 	// lmsQueued is set when the transaction wrote LMS outbox rows, so the
 	// store's OnLMSQueued is called once it has committed.
 	lmsQueued bool
+	// batchIDs is what batchIDsTable holds in this transaction (batchIn);
+	// nil before its first use.
+	batchIDs *[]string
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
