@@ -120,13 +120,14 @@ const batchIDsTable = `temp.batch_ids`
 // whose array is bound once per statement anyway. The list is the
 // statement's last parameter, $n, and args its value: none on SQLite.
 // A statement that reads the table must have finished (its rows closed)
-// before the transaction's next batchIn with another list.
-func (tx *Tx) batchIn(ctx context.Context, expr string, n int, ids []string) (cond string, args []any, err error) {
-	if tx.Dialect != SQLite {
-		cond, arg := in(tx.Dialect, expr, n, ids)
+// before the transaction's next batchIn with another list. Outside a
+// transaction it is in.
+func (r *Reader) batchIn(ctx context.Context, expr string, n int, ids []string) (cond string, args []any, err error) {
+	if r.dialect != SQLite || r.tx == nil {
+		cond, arg := in(r.dialect, expr, n, ids)
 		return cond, []any{arg}, nil
 	}
-	if err := tx.loadBatchIDs(ctx, ids); err != nil {
+	if err := r.loadBatchIDs(ctx, ids); err != nil {
 		return "", nil, fmt.Errorf("batch ids: %w", err)
 	}
 	return expr + ` IN (SELECT id FROM ` + batchIDsTable + `)`, nil, nil
@@ -136,24 +137,33 @@ func (tx *Tx) batchIn(ctx context.Context, expr string, n int, ids []string) (co
 // does in this transaction. The table outlives the transaction (it is the
 // connection's) but not its contents' meaning: each transaction fills it
 // before its first use.
-func (tx *Tx) loadBatchIDs(ctx context.Context, ids []string) error {
-	if tx.batchIDs != nil && slices.Equal(*tx.batchIDs, ids) {
+func (r *Reader) loadBatchIDs(ctx context.Context, ids []string) error {
+	if r.batchIDs != nil && slices.Equal(*r.batchIDs, ids) {
 		return nil
 	}
-	if tx.batchIDs == nil {
+	exec := func(q string, args ...any) error {
+		var err error
+		if st := r.hot(ctx, q); st != nil {
+			_, err = st.ExecContext(ctx, args...)
+		} else {
+			_, err = r.tx.ExecContext(ctx, q, args...)
+		}
+		return err
+	}
+	if r.batchIDs == nil {
 		// The connection's table may be new (or its creation rolled back).
-		if _, err := tx.hotExec(ctx, `CREATE TEMP TABLE IF NOT EXISTS batch_ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`); err != nil {
+		if err := exec(`CREATE TEMP TABLE IF NOT EXISTS batch_ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.hotExec(ctx, `DELETE FROM `+batchIDsTable); err != nil {
+	if err := exec(`DELETE FROM ` + batchIDsTable); err != nil {
 		return err
 	}
-	_, arg := inList(tx.Dialect, 1, ids)
-	if _, err := tx.hotExec(ctx, `INSERT OR IGNORE INTO `+batchIDsTable+` (id) SELECT value FROM json_each($1)`, arg); err != nil {
+	_, arg := inList(r.dialect, 1, ids)
+	if err := exec(`INSERT OR IGNORE INTO `+batchIDsTable+` (id) SELECT value FROM json_each($1)`, arg); err != nil {
 		return err
 	}
 	kept := slices.Clone(ids)
-	tx.batchIDs = &kept
+	r.batchIDs = &kept
 	return nil
 }

@@ -268,8 +268,11 @@ func (r *Reader) fillCounts(ctx context.Context, fs []DueTarget) error {
 	// settings and did not withdraw it. Either counts as one
 	// newsletter_subscription record of the account. One statement (both
 	// parts share the ids parameter): a round trip less per batch.
-	cond, arg := in(r.dialect, "subject_id", 1, subjects)
-	acond, _ := in(r.dialect, "a.id", 1, subjects)
+	cond, args, err := r.batchIn(ctx, "subject_id", 1, subjects)
+	if err != nil {
+		return fmt.Errorf("store: record counts: %w", err)
+	}
+	acond, _, _ := r.batchIn(ctx, "a.id", 1, subjects)
 	rows, err := r.hotRows(ctx, `SELECT subject_id, kind, COUNT(*) FROM records
 		WHERE `+cond+` AND anonymised_at IS NULL GROUP BY subject_id, kind
 		UNION ALL
@@ -280,7 +283,7 @@ func (r *Reader) fillCounts(ctx context.Context, fs []DueTarget) error {
 				AND COALESCE((SELECT c.given FROM consent_records c WHERE c.subject = n.id AND c.purpose = '`+newsletterPurpose+`'
 					ORDER BY c.id DESC LIMIT 1), 1) = 1)
 			OR (SELECT c.given FROM consent_records c WHERE c.subject = a.id AND c.purpose = '`+newsletterPurpose+`'
-				ORDER BY c.id DESC LIMIT 1) = 1)`, arg)
+				ORDER BY c.id DESC LIMIT 1) = 1)`, args...)
 	if err != nil {
 		return fmt.Errorf("store: record counts: %w", err)
 	}

@@ -230,6 +230,9 @@ type Reader struct {
 	// which then runs them through tx.
 	stmts *stmtCache
 	tx    *sql.Tx
+	// batchIDs is what batchIDsTable holds in the transaction tx
+	// (batchIn); nil before its first use.
+	batchIDs *[]string
 }
 
 // stmtCache holds statements prepared on a SQLite read pool, by their text.
@@ -453,9 +456,6 @@ type Tx struct {
 	// lmsQueued is set when the transaction wrote LMS outbox rows, so the
 	// store's OnLMSQueued is called once it has committed.
 	lmsQueued bool
-	// batchIDs is what batchIDsTable holds in this transaction (batchIn);
-	// nil before its first use.
-	batchIDs *[]string
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
