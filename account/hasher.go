@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"steward"
@@ -28,7 +29,56 @@ type Hasher struct {
 	// idle hands the hashes' memory back to the system once the Hasher
 	// has been idle for a moment (releaseAfterIdle).
 	idle *time.Timer
+	// pages, when set (AdvisePages), backs the hashes' memory with huge
+	// pages while hashes run.
+	pages *pages
 }
+
+// PageAdviser asks the system to back the process's heap with huge pages
+// or not (internal/hugepages.Heap).
+type PageAdviser interface{ Advise(huge bool) error }
+
+// pages tells a PageAdviser when hashes run and when the Hasher has gone
+// idle: huge pages while they run (advised again now and then, since the
+// heap maps new memory as it grows), none once idle, before the memory
+// goes back to the system, so the kernel does not gather the freed
+// memory into huge pages again.
+type pages struct {
+	adviser PageAdviser
+	mu      sync.Mutex
+	on      bool
+	at      time.Time
+}
+
+// adviseEvery is how often the heap is advised again while hashes run.
+const adviseEvery = time.Second
+
+func (p *pages) running() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); !p.on || now.Sub(p.at) >= adviseEvery {
+		p.adviser.Advise(true) // without it the hashes run as before
+		p.on, p.at = true, now
+	}
+}
+
+// idle ends the advice if still idle holds under the lock, so a hash
+// admitted meanwhile advises again after it, never before.
+func (p *pages) idle(still func() bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.on && still() {
+		p.adviser.Advise(false)
+		p.on = false
+	}
+}
+
+// AdvisePages has the Hasher back its hashes' memory with huge pages
+// through a while hashes run, and not once it has been idle for
+// releaseAfterIdle. Serve sets it (internal/hugepages): each hash's 19
+// MiB, fresh from the system, then faults a few dozen times instead of
+// some ten thousand, and argon2's reads at random miss the TLB far less.
+func (h *Hasher) AdvisePages(a PageAdviser) { h.pages = &pages{adviser: a} }
 
 // releaseAfterIdle is how long the Hasher must be idle before the memory
 // the hashes used (Params.Memory each, garbage once done) is returned to
@@ -74,7 +124,11 @@ func NewHasher(p HashParams, inFlight, queue int) *Hasher {
 // releaseMemory returns freed memory to the system if no hash has run
 // since the timer was set.
 func (h *Hasher) releaseMemory() {
-	if len(h.admitted) == 0 {
+	idle := func() bool { return len(h.admitted) == 0 }
+	if h.pages != nil {
+		h.pages.idle(idle)
+	}
+	if idle() {
 		debug.FreeOSMemory()
 	}
 }
@@ -85,6 +139,9 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	case h.admitted <- struct{}{}:
 	default:
 		return ErrHashBusy
+	}
+	if h.pages != nil {
+		h.pages.running()
 	}
 	select {
 	case h.running <- struct{}{}:

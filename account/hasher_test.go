@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -123,5 +124,71 @@ func TestHasherRefusesBeyondQueueAtOnce(t *testing.T) {
 		if err := <-waiting; err != nil {
 			t.Fatalf("queued request: %v", err)
 		}
+	}
+}
+
+// adviceLog records what a Hasher asks of its PageAdviser.
+type adviceLog struct {
+	mu   sync.Mutex
+	asks []bool
+}
+
+func (l *adviceLog) Advise(huge bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asks = append(l.asks, huge)
+	return nil
+}
+
+func (l *adviceLog) got() []bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.asks)
+}
+
+// TestHasherAdvisesHugePagesWhileHashesRun: the first hash asks for huge
+// pages, hashes within the next second do not ask again, the idle
+// release takes the advice back before the memory goes to the system,
+// and the next hash asks again. (internal/hugepages proves the advice
+// itself on the real heap.)
+func TestHasherAdvisesHugePagesWhileHashesRun(t *testing.T) {
+	var log adviceLog
+	h := NewHasher(cheapParams, 2, 2)
+	h.AdvisePages(&log)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := h.Hash(ctx, "a password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := log.got(); !slices.Equal(got, []bool{true}) {
+		t.Fatalf("after three hashes in a row: advice %v, want [true]", got)
+	}
+	h.releaseMemory() // what the idle timer does
+	if got := log.got(); !slices.Equal(got, []bool{true, false}) {
+		t.Fatalf("after the idle release: advice %v, want [true false]", got)
+	}
+	h.releaseMemory() // nothing to take back twice
+	if _, err := h.Hash(ctx, "a password"); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.got(); !slices.Equal(got, []bool{true, false, true}) {
+		t.Fatalf("after the next hash: advice %v, want [true false true]", got)
+	}
+}
+
+// TestHasherKeepsTheAdviceWhileAHashWaits: an idle release that finds a
+// hash admitted leaves the advice on.
+func TestHasherKeepsTheAdviceWhileAHashWaits(t *testing.T) {
+	var log adviceLog
+	h := NewHasher(cheapParams, 1, 2)
+	h.AdvisePages(&log)
+	if err := h.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.releaseMemory()
+	h.release()
+	if got := log.got(); !slices.Equal(got, []bool{true}) {
+		t.Fatalf("advice %v, want [true]: taken back while a hash ran", got)
 	}
 }

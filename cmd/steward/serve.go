@@ -56,6 +56,9 @@ Environment (flags win):
                     detects entries forged or cut off by anyone without it
   STEWARD_TRUSTED_PROXIES  reverse proxies (CIDR,...) whose X-Forwarded-For
                     and X-Forwarded-Proto are believed; unset ignores both
+  STEWARD_HUGE_PAGES  on (default) or off: transparent huge pages for the
+                    password hashes' memory while logins run (Linux, THP
+                    'madvise'; docs/deploy.md)
   STEWARD_RETENTION_INTERVAL  run the policy's retention rules in the background
                     every DURATION (e.g. 1h); 0, the default, leaves it to
                     'steward retention run' from cron`
@@ -114,7 +117,7 @@ func runServe(ctx context.Context, a *app, args []string) error {
 	// announced to take effect later, for it too; web.Switch changes over
 	// at its effective date without a restart (issue 20).
 	wcfg := wiring.Config{Policy: k.policy, Store: s, Clock: a.clock, Log: log, BaseURL: o.baseURL, Sealer: sealer, MailNotify: dispatcher.Notify,
-		HashConcurrency: o.hashConcurrency, Payments: o.payments, Downloads: o.downloads,
+		HashConcurrency: o.hashConcurrency, HugePages: o.hugePages, Payments: o.payments, Downloads: o.downloads,
 		// Download links verify on every instance and across restarts.
 		DownloadKey: k.consent.Derive("download-links")}
 	svc, err := wire(wcfg)
@@ -196,6 +199,7 @@ type serveOptions struct {
 	lms                          *lmsSettings
 	retentionEvery               time.Duration
 	hashConcurrency              int
+	hugePages                    bool
 	trusted                      []netip.Prefix
 	// publish, with its summaries, makes a changed policy the next
 	// version; without it serve refuses a changed policy (issue 20).
@@ -226,6 +230,8 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 		"run retention in the background every DURATION, e.g. 1h; 0 is off (env STEWARD_RETENTION_INTERVAL)")
 	hashFlag := fs.String("hash-concurrency", a.env("STEWARD_HASH_CONCURRENCY", "0"),
 		"password hashes computed at once, each holding 19 MiB; 0 is the number of cores; more wait briefly or get 503 (env STEWARD_HASH_CONCURRENCY)")
+	hugeFlag := fs.String("huge-pages", a.env("STEWARD_HUGE_PAGES", "on"),
+		"on or off: back the password hashes' memory with transparent huge pages while logins run, where the system leaves that to programs (Linux, THP 'madvise') (env STEWARD_HUGE_PAGES)")
 	proxies := fs.String("trusted-proxy", a.env("STEWARD_TRUSTED_PROXIES", ""),
 		"CIDR,... of reverse proxies whose X-Forwarded-For/-Proto are believed (env STEWARD_TRUSTED_PROXIES)")
 	publish := fs.Bool("publish", false, "publish a changed policy as the next version (needs --summary-nl and --summary-en); without it serve refuses a policy that differs from the published one")
@@ -262,6 +268,9 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	if err != nil || hashes < 0 {
 		return nil, steward.Errorf(steward.EINVALID, "error.hash_concurrency_bad")
 	}
+	if *hugeFlag != "on" && *hugeFlag != "off" {
+		return nil, steward.Errorf(steward.EINVALID, "error.huge_pages_bad")
+	}
 	trusted, err := web.ParseTrustedProxies(*proxies)
 	if err != nil {
 		return nil, steward.Errorf(steward.EINVALID, "error.trusted_proxy", "err", err)
@@ -280,7 +289,7 @@ func (a *app) serveOptions(args []string) (*serveOptions, error) {
 	return &serveOptions{db: *db, policy: *pol, addr: *addr, baseURL: *baseURL, certFile: *certFile, keyFile: *keyFile,
 		logFormat: *logFormat, dataKey: *dataKey, consentKeyFile: *consentKeyFile, smtp: smtp, lms: lmsSet,
 		retentionEvery: interval, hashConcurrency: hashes, trusted: trusted, publish: *publish, summary: summary,
-		payments: payments, downloads: *downloads}, nil
+		payments: payments, downloads: *downloads, hugePages: *hugeFlag == "on"}, nil
 }
 
 // serveKeys are the policy and the keys serve needs: the policy and the

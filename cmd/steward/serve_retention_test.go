@@ -110,17 +110,24 @@ func TestServeRunsRetentionInTheBackground(t *testing.T) {
 	})
 }
 
+// TestServeRefusesBadRetentionInterval: a bad value of serve's
+// background settings (the retention interval, huge pages) is refused
+// with one line naming the flag, before anything is created.
 func TestServeRefusesBadRetentionInterval(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "steward.db")
-	for _, v := range []string{"hourly", "-1h"} {
+	for _, c := range []struct{ env, value, flag string }{
+		{"STEWARD_RETENTION_INTERVAL", "hourly", "--retention-interval"},
+		{"STEWARD_RETENTION_INTERVAL", "-1h", "--retention-interval"},
+		{"STEWARD_HUGE_PAGES", "yes", "--huge-pages"},
+	} {
 		code, _, errOut := run(t, map[string]string{"STEWARD_DB": "sqlite:" + db, "STEWARD_POLICY": testkit.PolicyPath(t, "ivm"),
-			"STEWARD_ADDR": "127.0.0.1:0", "STEWARD_RETENTION_INTERVAL": v}, "serve")
-		if code != 1 || !strings.Contains(errOut, "--retention-interval") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
-			t.Errorf("%q: exit %d, stderr %q", v, code, errOut)
+			"STEWARD_ADDR": "127.0.0.1:0", c.env: c.value}, "serve")
+		if code != 1 || !strings.Contains(errOut, c.flag) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%s=%q: exit %d, stderr %q", c.env, c.value, code, errOut)
 		}
 	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
-		t.Fatalf("a bad interval created the database (stat err %v)", err)
+		t.Fatalf("a bad value created the database (stat err %v)", err)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	catservice "steward/catalogue/service"
 	"steward/clock"
 	"steward/consent"
+	"steward/internal/hugepages"
 	learnservice "steward/learning/service"
 	"steward/lms"
 	"steward/oidc/provider"
@@ -64,6 +65,10 @@ type Config struct {
 	// HashConcurrency bounds the password hashes in flight; 0 is the
 	// number of cores (account.NewHasher).
 	HashConcurrency int
+	// HugePages backs the password hashes' memory with transparent huge
+	// pages while hashes run (account.Hasher.AdvisePages); serve sets it
+	// unless told not to.
+	HugePages bool
 	// MailNotify, when set, wakes the mail dispatcher after a mail is
 	// enqueued.
 	MailNotify func()
@@ -276,7 +281,11 @@ func hasher(cfg Config) *account.Hasher {
 	if cfg.HashParams != nil {
 		p = *cfg.HashParams
 	}
-	return account.NewHasher(p, cfg.HashConcurrency, -1)
+	h := account.NewHasher(p, cfg.HashConcurrency, -1)
+	if cfg.HugePages {
+		h.AdvisePages(hugepages.Heap{})
+	}
+	return h
 }
 
 // downloadKey is the key download links are signed with.
