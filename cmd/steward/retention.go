@@ -133,6 +133,7 @@ func runRetentionRun(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
+	gcPercentUnlessSet(batchGCPercent)
 	if *batch < 0 || *batch > 10000 {
 		return steward.FieldError("batch", "error.must_be_pool_size")
 	}

@@ -34,6 +34,8 @@ func runRetentionBench(ctx context.Context, a *app, args []string) error {
 	if *due > *total || *due < 0 {
 		return steward.FieldError("due", "error.must_be_between_0")
 	}
+	// As 'retention run' does; the baselines run in the same process.
+	gcPercentUnlessSet(batchGCPercent)
 	p, err := loadPolicy(*pol)
 	if err != nil {
 		return err

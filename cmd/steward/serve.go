@@ -75,14 +75,28 @@ Environment (flags win):
 // stayed near 250 MB (docs/performance.md).
 const serveGCPercent = 200
 
+// batchGCPercent is the garbage collector's GOGC for 'steward retention
+// run' (and its bench) unless the operator sets GOGC. A run's live heap
+// is one page of subjects, a few MB, while it allocates per subject: at
+// the default of 100 the collector and the preemptions it forces took
+// 1.0–1.2 s of a 4.7 s run of 100,000 erasures; at 400, 0.18 s (issue 15,
+// docs/performance.md). The heap goal stays a few tens of MB.
+const batchGCPercent = 400
+
+// gcPercentUnlessSet sets the collector's GOGC to p unless the operator
+// set the GOGC environment variable.
+func gcPercentUnlessSet(p int) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(p)
+	}
+}
+
 func runServe(ctx context.Context, a *app, args []string) error {
 	o, err := a.serveOptions(args)
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
+	gcPercentUnlessSet(serveGCPercent)
 	log, err := newLogger(a, o.logFormat)
 	if err != nil {
 		return err
