@@ -58,10 +58,11 @@ func TestBrowserAxe(t *testing.T) {
 				if len(up.urls) == 0 {
 					continue
 				}
-				// A browser per user: each stays well within the browser
-				// timeout on a busy machine (axe takes about a second a page).
+				// A browser per user, its timeout grown with its pages: axe
+				// takes about a second a page, three under -race on a slow
+				// hour (a person's crawl of one site ran past 90 s).
 				t.Run(up.who, func(t *testing.T) {
-					ctx := testkit.Browser(t)
+					ctx := testkit.BrowserFor(t, testkit.BrowserTimeout+3*time.Second*time.Duration(len(up.urls)))
 					if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 						_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: axeScript})
 						return err
