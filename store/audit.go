@@ -113,18 +113,26 @@ func (s *Store) SetAuditKey(load func() (*audit.Signer, error), every uint64) {
 // disappear with the transaction if it rolls back: a change without its
 // entry, or an entry without its change, cannot happen (G2, G3).
 func (tx *Tx) AppendAudit(entries ...audit.Entry) error {
+	var err error
+	tx.audit, err = appendValidAudit(tx.audit, entries)
+	return err
+}
+
+// appendValidAudit appends entries to dst normalised, validated and not
+// yet linked, up to the first that is not valid, whose error it returns.
+func appendValidAudit(dst, entries []audit.Entry) ([]audit.Entry, error) {
 	// A retention batch appends a thousand at once: one allocation.
-	tx.audit = slices.Grow(tx.audit, len(entries))
+	dst = slices.Grow(dst, len(entries))
 	for i := range entries {
 		e := entries[i]
 		e.Normalize()
 		if err := e.Validate(); err != nil {
-			return fmt.Errorf("store: append audit entry %q: %w", e.Action, err)
+			return dst, fmt.Errorf("store: append audit entry %q: %w", e.Action, err)
 		}
 		e.Seq, e.PrevHash, e.Hash = 0, audit.Hash{}, audit.Hash{}
-		tx.audit = append(tx.audit, e)
+		dst = append(dst, e)
 	}
-	return nil
+	return dst, nil
 }
 
 // auditInsertRows is the most entries one INSERT carries: 13 parameters
@@ -363,28 +371,18 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 	if seq, prev, ok := tx.store.audit.head.get(); ok {
 		keyID, sig := chainAudit(entries, seq, prev, signer)
 		last := &entries[len(entries)-1]
-		var n int64
 		var err error
 		if len(entries) <= unnestRows && tx.Dialect == Postgres {
-			args := append(auditArrays(entries), int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
-			var res sql.Result
-			if res, err = tx.ExecContext(ctx, moveHeadAndInsertSQL, args...); err == nil {
-				n, err = res.RowsAffected()
-			}
-			switch n {
-			case 0:
-			case int64(len(entries)):
-				n, inserted = 1, true
-			default:
-				err = fmt.Errorf("%d of %d entries inserted", n, len(entries))
-			}
+			moved, err = moveHeadAndInsert(ctx, tx, entries, seq, prev, keyID, sig)
+			inserted = moved
 		} else {
+			var n int64
 			n, err = tx.execHead(ctx, true, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+			moved = n == 1
 		}
 		if err != nil {
 			return fmt.Errorf("store: audit: move head: %w", err)
 		}
-		moved = n == 1
 	}
 	if !moved {
 		q := `SELECT seq, hash FROM audit_head WHERE id = 1`

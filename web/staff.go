@@ -196,16 +196,21 @@ func (s *Server) staffFind(w http.ResponseWriter, r *http.Request) {
 // entry on objectKind/objectID. It is committed before the data is shown.
 func (s *Server) recordStaffView(ctx context.Context, au *authed, subjectID string, subject audit.Pseudonym, objectKind, objectID string, fields []string) error {
 	now := s.cfg.Clock.Now()
-	err := s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
-		if subjectID != "" {
+	e := audit.Entry{Time: now, Actor: audit.Staff(au.Account.ID), Action: audit.StaffView,
+		ObjectKind: objectKind, ObjectID: objectID, Subject: subject, Fields: fields,
+		PolicyVersion: s.cfg.Policy.Version.Number, RequestID: RequestID(ctx)}
+	var err error
+	if subjectID == "" {
+		// Only the entry: a transaction of its own (store.AppendAudit).
+		err = s.cfg.Store.AppendAudit(ctx, e)
+	} else {
+		err = s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.RecordStaffView(ctx, store.StaffView{At: now, StaffID: au.Account.ID, SubjectID: subjectID, Fields: fields}); err != nil {
 				return err
 			}
-		}
-		return tx.AppendAudit(audit.Entry{Time: now, Actor: audit.Staff(au.Account.ID), Action: audit.StaffView,
-			ObjectKind: objectKind, ObjectID: objectID, Subject: subject, Fields: fields,
-			PolicyVersion: s.cfg.Policy.Version.Number, RequestID: RequestID(ctx)})
-	})
+			return tx.AppendAudit(e)
+		})
+	}
 	if err != nil {
 		return err
 	}

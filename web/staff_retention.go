@@ -15,7 +15,6 @@ import (
 	"steward/account"
 	"steward/audit"
 	"steward/retention/runner"
-	"steward/store"
 )
 
 // The retention plan for staff (issue 8, R9, R10, Z9; role
@@ -207,10 +206,8 @@ func (s *Server) staffRetentionCSV(w http.ResponseWriter, r *http.Request, au *a
 	if objectID == "" {
 		objectID = "all"
 	}
-	err := s.cfg.Store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.AppendAudit(audit.Entry{Time: s.cfg.Clock.Now(), Actor: audit.Staff(au.Account.ID), Action: audit.ExportDownload,
-			ObjectKind: "retention_plan", ObjectID: objectID, PolicyVersion: s.cfg.Policy.Version.Number, RequestID: RequestID(ctx)})
-	})
+	err := s.cfg.Store.AppendAudit(ctx, audit.Entry{Time: s.cfg.Clock.Now(), Actor: audit.Staff(au.Account.ID), Action: audit.ExportDownload,
+		ObjectKind: "retention_plan", ObjectID: objectID, PolicyVersion: s.cfg.Policy.Version.Number, RequestID: RequestID(ctx)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
