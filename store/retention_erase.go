@@ -124,8 +124,11 @@ func (tx *Tx) EraseSubjects(ctx context.Context, plan erasure.Plan, subjects []s
 
 // accountTables hold rows of an account that go with it whether it is
 // deleted or anonymised (R12 sessions and tokens, R1 profile, staff views,
-// pending e-mail changes): anonymisation deletes them; deleting the account
-// takes them along by ON DELETE CASCADE.
+// pending e-mail changes, sign-ins to the LMS through Steward's OpenID
+// provider): anonymisation deletes them; deleting the account takes them
+// along by ON DELETE CASCADE. Every table with a foreign key to accounts
+// is here (TestAccountTablesAreEveryTableReferencingAccounts): the
+// anonymised row gets a new id, which a row left behind would refuse.
 var accountTables = []struct{ table, column string }{
 	{"profile_values", "account_id"},
 	{"sessions", "account_id"},
@@ -137,6 +140,8 @@ var accountTables = []struct{ table, column string }{
 	{"policy_notice_dismissals", "account_id"},
 	{"login_challenges", "account_id"},
 	{"organisation_invitations", "account_id"},
+	{"oidc_tokens", "account_id"},
+	{"oidc_grants", "account_id"},
 }
 
 // eraseChunk is one statement's worth of subjects being erased, with what
