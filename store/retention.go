@@ -98,7 +98,7 @@ type DueTarget struct {
 // anonymised rows are never candidates. In a transaction (tx.DueTargets) a
 // batch acts on exactly what it read.
 func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCursor, error) {
-	query, args, err := dueQuery(q)
+	query, args, err := dueQuery(r.dialect, q)
 	if err != nil {
 		return nil, q.After, err
 	}
@@ -149,7 +149,7 @@ func (r *Reader) DueTargets(ctx context.Context, q DueQuery) ([]DueTarget, DueCu
 // percentage); it uses the same index as DueTargets.
 func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
 	q.Limit, q.After = 1<<62, DueCursor{Anchor: -1 << 62}
-	query, args, err := dueQuery(q)
+	query, args, err := dueQuery(s.dialect, q)
 	if err != nil {
 		return 0, err
 	}
@@ -164,7 +164,7 @@ func (s *Store) CountDue(ctx context.Context, q DueQuery) (int64, error) {
 // (keysetPage), so page n does not walk pages 1..n-1 again. It reads
 // accounts for the kind "account", newsletter sign-ups (their own table,
 // R2) for NewsletterRecord, and records for any other kind.
-func dueQuery(q DueQuery) (string, []any, error) {
+func dueQuery(d Dialect, q DueQuery) (string, []any, error) {
 	if _, ok := anchorExpr[q.Since]; !ok && (q.Since != policy.SinceWithdrawn || q.Kind != NewsletterRecord) {
 		return "", nil, steward.Errorf(steward.EINVALID, "error.unknown_anchor", "since", q.Since)
 	}
@@ -183,7 +183,7 @@ func dueQuery(q DueQuery) (string, []any, error) {
 		expr := anchorExpr[q.Since]
 		cols := `id, id, organisation_id, created_at, confirmed_at, last_login_at, last_activity_at, ` + expr + `, NULL`
 		where := `anonymised_at IS NULL AND role = ''` + confirmed("confirmed_at")
-		return keysetPage(cols, `accounts`, where, expr, `id`, 1),
+		return keysetPage(d, cols, `accounts`, where, expr, `id`, 1),
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	case NewsletterRecord:
 		// A sign-up without an account (R2) is its own subject: its id is
@@ -196,13 +196,13 @@ func dueQuery(q DueQuery) (string, []any, error) {
 			// own); withdrawn sign-ups are few next to the rest.
 			cols := `n.id, n.id, '', n.created_at, n.confirmed_at, NULL, NULL, c.at, c.at`
 			from := `newsletter_subscriptions n JOIN consent_state c ON c.subject = n.id AND c.purpose = '` + newsletterPurpose + `' AND c.given = 0`
-			return keysetPage(cols, from, `1 = 1`+confirmed("n.confirmed_at"), `c.at`, `n.id`, 1),
+			return keysetPage(d, cols, from, `1 = 1`+confirmed("n.confirmed_at"), `c.at`, `n.id`, 1),
 				[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 		}
 		cols := `id, id, '', created_at, confirmed_at, NULL, NULL, created_at,
 			(SELECT c.at FROM consent_state c WHERE c.subject = newsletter_subscriptions.id AND c.purpose = '` + newsletterPurpose + `' AND c.given = 0)`
 		where := `1 = 1` + confirmed("confirmed_at")
-		return keysetPage(cols, `newsletter_subscriptions`, where, `created_at`, `id`, 1),
+		return keysetPage(d, cols, `newsletter_subscriptions`, where, `created_at`, `id`, 1),
 			[]any{q.Cutoff.UnixMilli(), q.After.Anchor, q.After.ID, q.Limit}, nil
 	}
 	after := int64(0)
@@ -215,7 +215,7 @@ func dueQuery(q DueQuery) (string, []any, error) {
 		where += ` AND (a.id IS NULL OR a.anonymised_at IS NOT NULL)`
 	}
 	cols := `r.id, r.subject_id, COALESCE(a.organisation_id, ''), r.created_at, r.confirmed_at, r.last_login_at, r.last_activity_at, ` + rx + `, NULL`
-	return keysetPage(cols, `records r LEFT JOIN accounts a ON a.id = r.subject_id`, where, rx, `r.id`, 1),
+	return keysetPage(d, cols, `records r LEFT JOIN accounts a ON a.id = r.subject_id`, where, rx, `r.id`, 1),
 		[]any{q.Cutoff.UnixMilli(), q.After.Anchor, after, q.Limit, q.Kind}, nil
 }
 
@@ -229,16 +229,28 @@ func dueQuery(q DueQuery) (string, []any, error) {
 // accounts share one (a bulk import, or the benchmark's seed), which was
 // most of a plan's time at 100,000 due. The select list's first column is
 // the id and its eighth the anchor.
-func keysetPage(cols, from, where, anchor, id string, n int) string {
+//
+// Every row of the first arm comes before every row of the second (its
+// anchor is the cursor's, theirs later), and each arm is read in order
+// from its index. SQLite runs a UNION ALL's arms one after the other, so
+// there the arms' order is the page's and the page is not sorted again
+// (an ORDER BY over the two made SQLite sort each arm's rows in a
+// temporary b-tree for a merge, on every page). PostgreSQL keeps the
+// ORDER BY: a parallel Append may return its arms' rows interleaved.
+func keysetPage(d Dialect, cols, from, where, anchor, id string, n int) string {
 	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
+	order := ``
+	if d != SQLite {
+		order = ` ORDER BY 8, 1`
+	}
 	return `SELECT * FROM (SELECT ` + cols + ` FROM ` + from + `
 			WHERE ` + where + ` AND ` + anchor + ` = ` + p(1) + ` AND ` + anchor + ` <= ` + p(0) + ` AND ` + id + ` > ` + p(2) + `
 			ORDER BY ` + id + ` LIMIT ` + p(3) + `) AS due_at_cursor
 		UNION ALL
 		SELECT * FROM (SELECT ` + cols + ` FROM ` + from + `
 			WHERE ` + where + ` AND ` + anchor + ` > ` + p(1) + ` AND ` + anchor + ` <= ` + p(0) + `
-			ORDER BY ` + anchor + `, ` + id + ` LIMIT ` + p(3) + `) AS due_after_cursor
-		ORDER BY 8, 1 LIMIT ` + p(3)
+			ORDER BY ` + anchor + `, ` + id + ` LIMIT ` + p(3) + `) AS due_after_cursor` + order + `
+		LIMIT ` + p(3)
 }
 
 // fillCounts sets Counts on each target: the subject's records per kind

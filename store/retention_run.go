@@ -165,39 +165,41 @@ func (tx *Tx) SubjectEmail(ctx context.Context, subject string) (string, error) 
 
 // RestrictedSubjects returns those of subjects whose processing is
 // restricted (Art. 18, Z8; processing_limits of kind restriction, migration
-// 0005), for the retention domain's legal holds (retention.LegalHolds).
-func (s *Store) RestrictedSubjects(ctx context.Context, subjects []string) ([]string, error) {
-	return s.subjectsWhere(ctx, "restricted subjects", `SELECT DISTINCT subject FROM processing_limits WHERE kind = 'restriction' AND `, "subject", subjects)
+// 0005), for the retention domain's legal holds (retention.LegalHolds). In
+// a transaction (a retention batch) it reads the batch's table of subjects
+// (batchIn), which the page's record counts have already filled.
+func (r *Reader) RestrictedSubjects(ctx context.Context, subjects []string) ([]string, error) {
+	return r.subjectsWhere(ctx, "restricted subjects", `SELECT DISTINCT subject FROM processing_limits WHERE kind = 'restriction' AND `, "subject", subjects)
 }
 
 // SubjectsWithOpenRequests returns those of subjects with a data-subject
 // request not yet closed (R13; requests, migration 0007), for the
-// retention domain's legal holds (retention.LegalHolds).
-func (s *Store) SubjectsWithOpenRequests(ctx context.Context, subjects []string) ([]string, error) {
-	return s.subjectsWhere(ctx, "subjects with open requests", `SELECT DISTINCT subject_id FROM requests WHERE closed_on = 0 AND `, "subject_id", subjects)
+// retention domain's legal holds (retention.LegalHolds); in a transaction
+// from the batch's table, as RestrictedSubjects.
+func (r *Reader) SubjectsWithOpenRequests(ctx context.Context, subjects []string) ([]string, error) {
+	return r.subjectsWhere(ctx, "subjects with open requests", `SELECT DISTINCT subject_id FROM requests WHERE closed_on = 0 AND `, "subject_id", subjects)
 }
 
 // subjectsWhere runs query, completed with "col is one of subjects", and
 // returns the ids it selects.
-func (s *Store) subjectsWhere(ctx context.Context, what, query, col string, subjects []string) ([]string, error) {
+func (r *Reader) subjectsWhere(ctx context.Context, what, query, col string, subjects []string) ([]string, error) {
 	if len(subjects) == 0 {
 		return nil, nil
 	}
-	cond, arg := in(s.dialect, col, 1, subjects)
-	rows, err := s.hotRows(ctx, query+cond, arg)
+	cond, args, err := r.batchIn(ctx, col, 1, subjects)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
+	err = r.eachHotRow(ctx, query+cond, args, func(rows *sql.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
+			return err
 		}
 		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil

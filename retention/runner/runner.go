@@ -499,6 +499,22 @@ type warningReader interface {
 	WarningsFor(ctx context.Context, kind string, targets []string) (map[string]map[string]store.Warning, error)
 }
 
+// holdsIn is the runner's Holds, asked through wr (the store for a plan,
+// the page's transaction for a run) when they are the legal holds over the
+// runner's own store: a batch then reads its holds in its own transaction,
+// like everything else it acts on, and from the table of the page's
+// subjects its record counts filled (store.Reader.RestrictedSubjects).
+func (r *Runner) holdsIn(wr warningReader) retention.Holds {
+	lh, ok := r.Holds.(retention.LegalHolds)
+	if !ok || lh.Facts != retention.HoldFacts(r.Store) {
+		return r.Holds
+	}
+	if f, ok := wr.(retention.HoldFacts); ok {
+		return retention.LegalHolds{Facts: f}
+	}
+	return r.Holds
+}
+
 // outcomes decides what happens to each candidate: held subjects are
 // skipped (and reported), a rule that warns follows its warning's state
 // (warnState), the rest get the rule's action. Each outcome is counted
@@ -508,8 +524,8 @@ func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *r
 		return nil, nil
 	}
 	held := map[string]retention.Hold{}
-	if r.Holds != nil {
-		h, err := r.Holds.Held(ctx, subjects)
+	if holds := r.holdsIn(wr); holds != nil {
+		h, err := holds.Held(ctx, subjects)
 		if err != nil {
 			return nil, err
 		}
