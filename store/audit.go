@@ -622,7 +622,7 @@ func (l *AuditLog) Scan(ctx context.Context, from, to uint64, fn func(*audit.Ent
 		upper = int64(to)
 	}
 	if l.s.dialect == SQLite {
-		return l.scanChunks(ctx, int64(from), upper, fn)
+		return l.scanSQLite(ctx, int64(from), upper, fn)
 	}
 	return l.scanRaw(ctx, int64(from), upper, fn)
 }
@@ -817,6 +817,9 @@ func (l *AuditLog) epochs(ctx context.Context, before uint64) ([]int64, error) {
 // (2026-12-05). concat_ws builds each entry's text once, where a chain of
 // || copied the growing string at every step.
 //
+// Scan reads the table's pages instead wherever it can (scanPages, about
+// a third less CPU); this query reads a database it cannot read that way.
+//
 // A range of the rowid (seq is the rowid) is read in rowid order;
 // scanChunks checks the numbers anyway, so an entry out of place is a
 // break, never a silent skip.
@@ -832,9 +835,21 @@ const auditChunk = 1000
 // corrupt.
 const errAuditRow = "row cannot be read: a column holds a separator, a non-number or a hash of the wrong length"
 
-// scanChunks is Scan on SQLite: the entries from..to in chunks, all read
-// in one read transaction (one snapshot).
-func (l *AuditLog) scanChunks(ctx context.Context, from, to int64, fn func(*audit.Entry) error) error {
+// scanSQLite is Scan on SQLite: the entries from..to, all read in one read
+// transaction (one snapshot), from the table's pages (scanPages) or, for
+// a database that cannot be read that way, in chunks (scanChunks).
+func (l *AuditLog) scanSQLite(ctx context.Context, from, to int64, fn func(*audit.Entry) error) error {
+	return l.inSnapshot(ctx, from, to, func(tx *sql.Tx, to int64) error {
+		if err := l.scanPages(ctx, tx, from, to, fn); !errors.Is(err, errNoPageScan) {
+			return err
+		}
+		return scanChunks(ctx, tx, from, to, fn)
+	})
+}
+
+// inSnapshot runs scan in a read transaction with to bounded by the
+// snapshot's last entry.
+func (l *AuditLog) inSnapshot(ctx context.Context, from, to int64, scan func(tx *sql.Tx, to int64) error) error {
 	tx, err := l.s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("store: audit scan: %w", err)
@@ -846,7 +861,11 @@ func (l *AuditLog) scanChunks(ctx context.Context, from, to int64, fn func(*audi
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM audit_log`).Scan(&top); err != nil {
 		return fmt.Errorf("store: audit scan: %w", err)
 	}
-	to = min(to, top.Int64)
+	return scan(tx, min(to, top.Int64))
+}
+
+// scanChunks reads the entries from..to in tx with auditChunkSelect.
+func scanChunks(ctx context.Context, tx *sql.Tx, from, to int64, fn func(*audit.Entry) error) error {
 	stmt, err := tx.PrepareContext(ctx, auditChunkSelect)
 	if err != nil {
 		return fmt.Errorf("store: audit scan: %w", err)

@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"database/sql"
+
+	"steward/audit"
+)
 
 // MigrateWith applies a given list of migrations, for tests of failure.
 func MigrateWith(ctx context.Context, s *Store, list []Migration) ([]Applied, error) {
@@ -15,4 +20,21 @@ func AccountTables() [][2]string {
 		out[i] = [2]string{t.table, t.column}
 	}
 	return out
+}
+
+// AuditScanChunks is Scan on SQLite read with the chunk query only, and
+// AuditScanPages from the table's pages only (an error if the database
+// cannot be read that way): tests hold the two to the same entries.
+func AuditScanChunks(ctx context.Context, s *Store, from, to int64, fn func(*audit.Entry) error) error {
+	return s.Audit().inSnapshot(ctx, from, to, func(tx *sql.Tx, to int64) error {
+		return scanChunks(ctx, tx, from, to, fn)
+	})
+}
+
+// AuditScanPages: see AuditScanChunks.
+func AuditScanPages(ctx context.Context, s *Store, from, to int64, fn func(*audit.Entry) error) error {
+	l := s.Audit()
+	return l.inSnapshot(ctx, from, to, func(tx *sql.Tx, to int64) error {
+		return l.scanPages(ctx, tx, from, to, fn)
+	})
 }
