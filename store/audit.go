@@ -355,6 +355,14 @@ func (tx *Tx) linkAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
 	}
+	if tx.Dialect == SQLite {
+		// Linking is a few statements of bounded size, and Commit, next,
+		// still rolls back a transaction whose context is done. Without
+		// the cancellation the SQLite driver starts no goroutine per
+		// statement to interrupt it (issue 15: starting, waking and
+		// parking them was about a tenth of a single append's CPU).
+		ctx = context.WithoutCancel(ctx)
+	}
 	// The key first: a missing or unreadable key fails the transaction
 	// before the head is locked.
 	var signer *audit.Signer
