@@ -57,6 +57,7 @@ func runAuditVerify(ctx context.Context, a *app, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	gcPercentUnlessSet(batchGCPercent)
 	opt := audit.VerifyOptions{From: *from, CheckpointEvery: *every}
 	// Every line is read before the database is opened: a malformed one
 	// is an error, and nothing is checked (or created, or migrated).

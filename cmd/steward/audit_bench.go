@@ -38,6 +38,8 @@ func runAuditBench(ctx context.Context, a *app, args []string) error {
 	if *entries < 0 || *single < 0 || *batch < 1 || *subjects < 0 {
 		return steward.FieldError("entries", "error.entries_single_and_subjects")
 	}
+	// As 'audit verify' runs.
+	gcPercentUnlessSet(batchGCPercent)
 	dir, err := os.MkdirTemp("", "steward-audit-bench-")
 	if err != nil {
 		return fmt.Errorf("audit bench: %w", err)

@@ -76,11 +76,14 @@ Environment (flags win):
 const serveGCPercent = 200
 
 // batchGCPercent is the garbage collector's GOGC for 'steward retention
-// run' (and its bench) unless the operator sets GOGC. A run's live heap
-// is one page of subjects, a few MB, while it allocates per subject: at
-// the default of 100 the collector and the preemptions it forces took
-// 1.0–1.2 s of a 4.7 s run of 100,000 erasures; at 400, 0.18 s (issue 15,
-// docs/performance.md). The heap goal stays a few tens of MB.
+// run' and 'audit verify' (and their benches) unless the operator sets
+// GOGC. A run's live heap is one page of subjects, a few MB, while it
+// allocates per subject: at the default of 100 the collector and the
+// preemptions it forces took 1.0–1.2 s of a 4.7 s run of 100,000
+// erasures; at 400, 0.18 s (issue 15, docs/performance.md). Verify's is
+// a few pages of the log per CPU while it reads 200 MB of them for a
+// million entries: about 80 collections at 100. The heap goal stays a
+// few tens of MB.
 const batchGCPercent = 400
 
 // gcPercentUnlessSet sets the collector's GOGC to p unless the operator
