@@ -121,20 +121,12 @@ func (tx *Tx) DeleteAccount(ctx context.Context, id string) error {
 	if _, err := tx.DropOutboxFor(ctx, id); err != nil {
 		return fmt.Errorf("store: delete account %s: %w", id, err)
 	}
-	// The foreign keys cascade; the explicit deletes keep this true on a
-	// SQLite connection opened without foreign_keys.
-	for _, q := range []string{
-		`DELETE FROM profile_values WHERE account_id = $1`,
-		`DELETE FROM sessions WHERE account_id = $1`,
-		`DELETE FROM account_tokens WHERE account_id = $1`,
-		`DELETE FROM email_changes WHERE account_id = $1`,
-		`DELETE FROM staff_views WHERE subject_id = $1`,
-		`DELETE FROM second_factors WHERE account_id = $1`,
-		`DELETE FROM recovery_codes WHERE account_id = $1`,
-		`DELETE FROM login_challenges WHERE account_id = $1`,
-		`DELETE FROM oidc_tokens WHERE account_id = $1`,
-		`DELETE FROM oidc_grants WHERE account_id = $1`,
-	} {
+	// The foreign keys cascade; the explicit deletes of every table
+	// holding the account's rows (accountTables, which a test compares
+	// with the schema's foreign keys) keep this true on a SQLite
+	// connection opened without foreign_keys.
+	for _, t := range accountTables {
+		q := "DELETE FROM " + t.table + " WHERE " + t.column + " = $1"
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("store: delete account %s: %w", id, err)
 		}
