@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"steward"
 	"steward/account"
 	"steward/learning"
+	"steward/policy"
 )
 
 // StatementHashes returns the content hashes of the accepted xAPI
@@ -128,4 +132,276 @@ func (r *Reader) SubjectsWithValue(ctx context.Context, subjects []string, kind,
 		return nil, fmt.Errorf("store: %s records' %s: %w", kind, field, err)
 	}
 	return out, nil
+}
+
+// XAPIQuery names what a combined xAPI transaction reads before it writes
+// (xapi/service): the statements' ids already accepted, the people its
+// actors name, what they are enrolled in and hold, the courses its
+// activities name, and how many record ids to draw.
+type XAPIQuery struct {
+	// StatementIDs are the ids whose content hashes are wanted.
+	StatementIDs []string
+	// Actors are LMS account record ids, of kind ActorKind.
+	Actors    []int64
+	ActorKind string
+	// EnrolmentKind and HeldKind, when set, are the record kinds whose
+	// Field value the actors' people hold (their enrolments' and
+	// accreditations' courses).
+	EnrolmentKind, HeldKind, Field string
+	// Slugs and LMSIDs are the courses named by slug or by the learning
+	// environment's course id.
+	Slugs, LMSIDs []string
+	// NewRecords is how many record ids to draw for InsertXAPI: at least
+	// as many as the records the transaction may write.
+	NewRecords int
+}
+
+// XAPIActor is the person an LMS account record belongs to: the account's
+// id and its pseudonym ("" once anonymised).
+type XAPIActor struct{ Subject, Pseudonym string }
+
+// XAPIFacts is what XAPIFacts read.
+type XAPIFacts struct {
+	// Hashes are the content hashes of the statements already accepted.
+	Hashes map[string]string
+	// Actors are the live LMS account records asked for whose account
+	// still exists, by record id.
+	Actors map[int64]XAPIActor
+	// Enrolled and Held are the Field values each person holds in a live
+	// record of EnrolmentKind and of HeldKind, by account id.
+	Enrolled, Held map[string]map[string]bool
+	// BySlug and ByLMSID are the courses found, each with its slug, LMS
+	// course id and points (the rest of a course is not read).
+	BySlug, ByLMSID map[string]*learning.Course
+	// RecordIDs are record ids drawn for InsertXAPI (PostgreSQL); none
+	// on SQLite, where the records take theirs as they are written.
+	RecordIDs []int64
+}
+
+// XAPIFacts reads what q names. On PostgreSQL it is one statement — one
+// round trip instead of five or six, each of which a combined transaction
+// otherwise waits for (issue 16) — which also draws the records' ids, so
+// that InsertXAPI can write records, values and statement ids in one
+// more. On SQLite, where a read costs no round trip, it is the separate
+// reads.
+func (tx *Tx) XAPIFacts(ctx context.Context, q XAPIQuery) (*XAPIFacts, error) {
+	f := &XAPIFacts{Actors: map[int64]XAPIActor{}, Enrolled: map[string]map[string]bool{}, Held: map[string]map[string]bool{},
+		BySlug: map[string]*learning.Course{}, ByLMSID: map[string]*learning.Course{}}
+	var err error
+	if tx.Dialect == Postgres {
+		err = tx.xapiFactsPG(ctx, q, f)
+	} else {
+		err = tx.xapiFacts(ctx, q, f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: xapi facts of %d statements: %w", len(q.StatementIDs), err)
+	}
+	return f, nil
+}
+
+// xapiFacts is XAPIFacts read by read (SQLite).
+func (tx *Tx) xapiFacts(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
+	var err error
+	if f.Hashes, err = tx.StatementHashes(ctx, q.StatementIDs); err != nil {
+		return err
+	}
+	accts, err := tx.LMSAccounts(ctx, q.Actors, q.ActorKind)
+	if err != nil {
+		return err
+	}
+	subjects := make([]string, 0, len(accts))
+	for id, a := range accts {
+		f.Actors[id] = XAPIActor{Subject: a.ID, Pseudonym: a.Pseudonym}
+		subjects = append(subjects, a.ID)
+	}
+	if q.EnrolmentKind != "" {
+		if f.Enrolled, err = tx.SubjectsWithValue(ctx, subjects, q.EnrolmentKind, q.Field); err != nil {
+			return err
+		}
+	}
+	if q.HeldKind != "" {
+		if f.Held, err = tx.SubjectsWithValue(ctx, subjects, q.HeldKind, q.Field); err != nil {
+			return err
+		}
+	}
+	for _, slug := range q.Slugs {
+		c, err := tx.Course(ctx, slug)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		f.BySlug[slug] = c
+	}
+	for _, id := range q.LMSIDs {
+		c, err := tx.CourseByLMSID(ctx, id)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		f.ByLMSID[id] = c
+	}
+	return nil
+}
+
+// xapiFactsSQL is XAPIFacts on PostgreSQL: one row per fact, tagged —
+// h: a statement's id and hash; a: an actor's account, pseudonym and
+// record id; e, p: a person's enrolment and accreditation course; c, l:
+// a course by slug or by LMS course id (the first by slug, as
+// CourseByLMSID), with one of its registers and points; n: the drawn
+// record ids, in one row (a thousand rows to scan cost more than the
+// list to split). Every lookup by key is a probe behind OFFSET 0 (eachRowByKey: the
+// driver keeps a generic plan, which must not become a join that scans
+// once the tables have grown).
+const xapiFactsSQL = `WITH act AS (
+	SELECT r.id, r.subject_id, a.pseudonym FROM unnest($2::bigint[]) AS u(k)
+	CROSS JOIN LATERAL (SELECT id, subject_id FROM records WHERE id = u.k AND kind = $3 AND anonymised_at IS NULL OFFSET 0) r
+	CROSS JOIN LATERAL (SELECT pseudonym FROM accounts WHERE id = r.subject_id OFFSET 0) a
+), subj AS (
+	SELECT DISTINCT subject_id FROM act
+), course AS (
+	SELECT 'c' AS tag, c.slug, c.lms_course_id FROM unnest($7::text[]) AS u(k)
+	CROSS JOIN LATERAL (SELECT slug, lms_course_id FROM courses WHERE slug = u.k OFFSET 0) c
+	UNION ALL
+	SELECT 'l', c.slug, c.lms_course_id FROM unnest($8::text[]) AS u(k)
+	CROSS JOIN LATERAL (SELECT slug, lms_course_id FROM courses WHERE lms_course_id = u.k AND lms_course_id <> '' ORDER BY slug LIMIT 1) c
+)
+SELECT 'h', s.id, s.content_hash, NULL::text, NULL::bigint FROM unnest($1::text[]) AS u(k)
+	CROSS JOIN LATERAL (SELECT id, content_hash FROM xapi_statements WHERE id = u.k OFFSET 0) s
+UNION ALL
+SELECT 'a', subject_id, pseudonym, NULL, id FROM act
+UNION ALL
+SELECT CASE WHEN r.kind = $4 THEN 'e' ELSE 'p' END, subj.subject_id, v.value, NULL, NULL FROM subj
+	CROSS JOIN LATERAL (SELECT id, kind FROM records WHERE subject_id = subj.subject_id AND kind IN ($4, $5) AND anonymised_at IS NULL OFFSET 0) r
+	CROSS JOIN LATERAL (SELECT value FROM record_values WHERE record_id = r.id AND field = $6 OFFSET 0) v
+UNION ALL
+SELECT course.tag, course.slug, course.lms_course_id, p.register, p.points FROM course
+	LEFT JOIN course_points p ON p.course_slug = course.slug
+UNION ALL
+SELECT 'n', string_agg(nextval(pg_get_serial_sequence('records', 'id'))::text, ','), NULL, NULL, NULL
+	FROM generate_series(1, $9::int) HAVING count(*) > 0`
+
+// xapiFactsPG is XAPIFacts in one statement (PostgreSQL).
+func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
+	f.Hashes = make(map[string]string, len(q.StatementIDs))
+	// An empty kind names no record: its branch reads nothing.
+	args := []any{q.StatementIDs, q.Actors, q.ActorKind, q.EnrolmentKind, q.HeldKind, q.Field, q.Slugs, q.LMSIDs, q.NewRecords}
+	return tx.eachHotRow(ctx, xapiFactsSQL, args, func(rows *sql.Rows) error {
+		var tag string
+		var a, b, register sql.NullString
+		var n sql.NullInt64
+		if err := rows.Scan(&tag, &a, &b, &register, &n); err != nil {
+			return err
+		}
+		add := func(m map[string]map[string]bool) {
+			if m[a.String] == nil {
+				m[a.String] = map[string]bool{}
+			}
+			m[a.String][b.String] = true
+		}
+		switch tag {
+		case "h":
+			f.Hashes[a.String] = b.String
+		case "a":
+			f.Actors[n.Int64] = XAPIActor{Subject: a.String, Pseudonym: b.String}
+		case "e":
+			add(f.Enrolled)
+		case "p":
+			add(f.Held)
+		case "c", "l":
+			m, key := f.BySlug, a.String
+			if tag == "l" {
+				m, key = f.ByLMSID, b.String
+			}
+			c := m[key]
+			if c == nil {
+				c = &learning.Course{Slug: a.String, LMSCourseID: b.String}
+				m[key] = c
+			}
+			if register.Valid {
+				c.Points = append(c.Points, learning.Points{Register: register.String, Points: int(n.Int64)})
+			}
+		case "n":
+			for id := range strings.SplitSeq(a.String, ",") {
+				v, err := strconv.ParseInt(id, 10, 64)
+				if err != nil {
+					return fmt.Errorf("drawn record id %q: %w", id, err)
+				}
+				f.RecordIDs = append(f.RecordIDs, v)
+			}
+		}
+		return nil
+	})
+}
+
+// xapiInsertSQL writes a combined xAPI transaction's records (with the
+// ids XAPIFacts drew), their values and the statements' ids in one
+// statement (PostgreSQL). The values' foreign key to their records is
+// checked at the statement's end, when the records are there.
+const xapiInsertSQL = `WITH r AS (
+	INSERT INTO records (id, subject_id, kind, created_at, confirmed_at, last_login_at, last_activity_at) OVERRIDING SYSTEM VALUE
+	SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+), v AS (
+	INSERT INTO record_values (record_id, field, value) SELECT * FROM unnest($8::bigint[], $9::text[], $10::text[])
+)
+INSERT INTO xapi_statements (id, key_id, content_hash, verb, stored_at)
+SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[])`
+
+// InsertXAPI stores a combined xAPI transaction's records with their
+// values (setting each record's ID) and notes its statements as accepted.
+// On PostgreSQL, given at least one drawn id per record (XAPIFacts), it
+// is one statement; otherwise InsertRecords and InsertStatements. Every
+// record is checked against the policy first, as InsertRecords does.
+func (tx *Tx) InsertXAPI(ctx context.Context, p *policy.Policy, recs []*Record, sts []Statement, ids []int64) error {
+	if tx.Dialect != Postgres || len(ids) < len(recs) || len(recs) == 0 {
+		if err := tx.InsertRecords(ctx, p, recs); err != nil {
+			return err
+		}
+		return tx.InsertStatements(ctx, sts)
+	}
+	for _, r := range recs {
+		if err := checkRecord(p, r); err != nil {
+			return err
+		}
+	}
+	n := len(recs)
+	rid, subjects, kinds, created := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
+	confirmed, login, activity := make([]*int64, n), make([]*int64, n), make([]*int64, n)
+	var vid []int64
+	var fields, values []string
+	for i, r := range recs {
+		rid[i], subjects[i], kinds[i], created[i] = ids[i], r.Subject, r.Kind, r.CreatedAt.UnixMilli()
+		confirmed[i], login[i], activity[i] = millisOrNil(r.ConfirmedAt), millisOrNil(r.LastLoginAt), millisOrNil(r.LastActivityAt)
+		for _, f := range sortedFields(r.Values) {
+			vid, fields, values = append(vid, ids[i]), append(fields, f), append(values, r.Values[f])
+		}
+	}
+	sid, keys, hashes, verbs, at := make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]int64, len(sts))
+	for i, s := range sts {
+		sid[i], keys[i], hashes[i], verbs[i], at[i] = s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli()
+	}
+	if _, err := tx.hotExec(ctx, xapiInsertSQL, rid, subjects, kinds, created, confirmed, login, activity,
+		vid, fields, values, sid, keys, hashes, verbs, at); err != nil {
+		return fmt.Errorf("store: insert %d records and %d statements: %w", n, len(sts), err)
+	}
+	for i, r := range recs {
+		r.ID = ids[i]
+	}
+	return nil
+}
+
+// sortedFields returns the fields of vals that hold a value, sorted: the
+// values InsertRecords writes, in its order.
+func sortedFields(vals map[string]string) []string {
+	fields := make([]string, 0, len(vals))
+	for f, v := range vals {
+		if v != "" {
+			fields = append(fields, f)
+		}
+	}
+	sort.Strings(fields)
+	return fields
 }

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"steward"
-	"steward/account"
 	"steward/apikey"
 	"steward/audit"
 	"steward/clock"
@@ -115,23 +114,16 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 		}
 	}
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		b := &batch{now: s.Clock.Now(), accredited: map[string]bool{}, seen: map[string]string{},
-			courses: map[string]*learning.Course{}}
-		had, err := tx.StatementHashes(ctx, ids)
-		if err != nil {
+		b := &batch{now: s.Clock.Now(), accredited: map[string]bool{}, seen: map[string]string{}}
+		if err := s.lookUp(ctx, tx, b, reqs, ids); err != nil {
 			return err
 		}
-		if err := s.lookUp(ctx, tx, b, reqs); err != nil {
-			return err
-		}
+		had := b.facts.Hashes
 		for _, r := range reqs {
 			m := b.mark()
-			if r.err = s.gather(ctx, tx, b, r, had); r.err != nil {
-				if steward.ErrorCode(r.err) == steward.EINTERNAL {
-					// A failed read may have spoilt the transaction
-					// (PostgreSQL's aborts): the others try again.
-					return r.err
-				}
+			// Gathering reads nothing (lookUp did): a request's error
+			// leaves the transaction as it was.
+			if r.err = s.gather(b, r, had); r.err != nil {
 				b.undo(m)
 			}
 		}
@@ -152,7 +144,7 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 }
 
 // gather checks one request's statements and gathers what they store.
-func (s *Service) gather(ctx context.Context, tx *store.Tx, b *batch, r *request, had map[string]string) error {
+func (s *Service) gather(b *batch, r *request, had map[string]string) error {
 	b.by = audit.System("xapi." + r.key.ID)
 	for i := range r.sts {
 		st := &r.sts[i]
@@ -172,7 +164,7 @@ func (s *Service) gather(ctx context.Context, tx *store.Tx, b *batch, r *request
 			}
 			return withIndex(steward.Errorf(steward.ECONFLICT, "error.xapi_conflict", "id", st.ID), i)
 		}
-		if err := s.add(ctx, tx, b, st); err != nil {
+		if err := s.add(b, st); err != nil {
 			return withIndex(err, i)
 		}
 		b.seen[st.ID] = hash
@@ -214,14 +206,14 @@ type batch struct {
 	// hash; seenIDs its keys in order.
 	seen    map[string]string
 	seenIDs []string
-	// actors are the people the batch's actors name, by LMS account
-	// record id; enrolled and held the courses they are enrolled in and
-	// hold an accreditation for (course slugs by person), as lookUp read
-	// them.
-	actors   map[int64]*account.Account
-	enrolled map[string]map[string]bool
-	held     map[string]map[string]bool
-	courses  map[string]*learning.Course
+	// facts are what lookUp read for every request at once: the ids
+	// already accepted, the people the actors name, the courses they are
+	// enrolled in and hold an accreditation for, the courses named, and
+	// (PostgreSQL) the records' ids.
+	facts *store.XAPIFacts
+	// courses are the courses by activity id, nil for an activity that
+	// names none.
+	courses map[string]*learning.Course
 }
 
 // batchMark is how much of a batch was gathered before a request.
@@ -249,19 +241,16 @@ func (b *batch) undo(m batchMark) {
 
 // add gathers the records statement st makes: its learning result and,
 // for a pass that earns points, the person's accreditation for the course.
-func (s *Service) add(ctx context.Context, tx *store.Tx, b *batch, st *xapi.Statement) error {
+func (s *Service) add(b *batch, st *xapi.Statement) error {
 	acct, err := s.actor(b, st)
 	if err != nil {
 		return err
 	}
 	course := b.courses[st.Activity]
 	if course == nil {
-		if course, err = s.course(ctx, tx, st); err != nil {
-			return err
-		}
-		b.courses[st.Activity] = course
+		return steward.Errorf(steward.EINVALID, "error.xapi_unknown_course")
 	}
-	if learning.Enabled(s.Policy) && !b.enrolled[acct.ID][course.Slug] {
+	if learning.Enabled(s.Policy) && !b.facts.Enrolled[acct.Subject][course.Slug] {
 		// A result is kept for the enrolment it belongs to (R5, R8):
 		// without one there is no ground to keep it.
 		return steward.Errorf(steward.EINVALID, "error.xapi_not_enrolled")
@@ -293,9 +282,9 @@ func (s *Service) add(ctx context.Context, tx *store.Tx, b *batch, st *xapi.Stat
 		put("completed_at", day)
 	}
 	pseudo := audit.Pseudonym(acct.Pseudonym)
-	b.add(acct.ID, pseudo, ResultKind, audit.LearningResultCreate, vals)
+	b.add(acct.Subject, pseudo, ResultKind, audit.LearningResultCreate, vals)
 	if st.Passed() {
-		return s.accredit(b, acct.ID, pseudo, course, day)
+		return s.accredit(b, acct.Subject, pseudo, course, day)
 	}
 	return nil
 }
@@ -310,19 +299,17 @@ func (b *batch) add(subject string, pseudo audit.Pseudonym, kind string, action 
 	b.entries = append(b.entries, audit.Entry{Actor: b.by, Action: action, ObjectKind: kind, Subject: pseudo, Fields: fields})
 }
 
-// write stores a batch: its records with their values, their audit
-// entries, and the statements' ids.
+// write stores a batch: its records with their values and the
+// statements' ids (on PostgreSQL one statement, with the ids lookUp
+// drew), then their audit entries.
 func (s *Service) write(ctx context.Context, tx *store.Tx, b *batch) error {
-	if err := tx.InsertRecords(ctx, s.Policy, b.records); err != nil {
+	if err := tx.InsertXAPI(ctx, s.Policy, b.records, b.statements, b.facts.RecordIDs); err != nil {
 		return err
 	}
 	for i, r := range b.records {
 		b.entries[i].ObjectID = strconv.FormatInt(r.ID, 10)
 	}
-	if err := s.Audit.Record(ctx, tx, b.entries...); err != nil {
-		return err
-	}
-	return tx.InsertStatements(ctx, b.statements)
+	return s.Audit.Record(ctx, tx, b.entries...)
 }
 
 // actorID is the LMS account record id a statement's actor names: its
@@ -339,73 +326,79 @@ func (s *Service) actorID(st *xapi.Statement) int64 {
 	return id
 }
 
-// lookUp reads, for the statements of every request of a batch at once,
-// the people their actors name (b.actors), the courses they are enrolled
-// in (b.enrolled) and, if any statement passes, which accreditations
-// they hold (b.held): three or four reads however many statements and
-// people there are.
-func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*request) error {
-	var ids []int64
+// lookUp reads, for the statements of every request of a batch at once
+// (ids), what gathering them needs (b.facts): the ids already accepted,
+// the people their actors name, the courses those are enrolled in and, if
+// any statement passes, which accreditations they hold, and the courses
+// their activities name — on PostgreSQL one round trip however many
+// statements, people and courses there are (store.XAPIFacts).
+func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*request, ids []string) error {
+	q := store.XAPIQuery{StatementIDs: ids, ActorKind: LMSAccountKind, Field: "course"}
 	seen := map[int64]bool{}
-	passes := false
+	refs := map[string]xapi.CourseRef{}
+	slugs, lmsIDs := map[string]bool{}, map[string]bool{}
+	passes := 0
 	for _, r := range reqs {
 		for i := range r.sts {
-			passes = passes || r.sts[i].Passed()
-			if id := s.actorID(&r.sts[i]); id != 0 && !seen[id] {
+			st := &r.sts[i]
+			if st.Passed() {
+				passes++
+			}
+			if id := s.actorID(st); id != 0 && !seen[id] {
 				seen[id] = true
-				ids = append(ids, id)
+				q.Actors = append(q.Actors, id)
+			}
+			if _, ok := refs[st.Activity]; ok {
+				continue
+			}
+			ref, ok := xapi.ActivityCourse(s.Issuer, st.Activity)
+			refs[st.Activity] = ref
+			switch {
+			case !ok:
+			case ref.Slug != "" && !slugs[ref.Slug]:
+				slugs[ref.Slug] = true
+				q.Slugs = append(q.Slugs, ref.Slug)
+			case ref.LMSID != "" && !lmsIDs[ref.LMSID]:
+				lmsIDs[ref.LMSID] = true
+				q.LMSIDs = append(q.LMSIDs, ref.LMSID)
 			}
 		}
 	}
+	if learning.Enabled(s.Policy) {
+		q.EnrolmentKind = learning.EnrolmentKind
+	}
+	// A statement writes its result and, for a pass, perhaps an
+	// accreditation: at most this many records.
+	q.NewRecords = len(ids)
+	if passes > 0 && s.Policy.Record(AccreditationKind) != nil {
+		q.HeldKind = AccreditationKind
+		q.NewRecords += passes
+	}
 	var err error
-	if b.actors, err = tx.LMSAccounts(ctx, ids, LMSAccountKind); err != nil {
+	if b.facts, err = tx.XAPIFacts(ctx, q); err != nil {
 		return err
 	}
-	subjects := make([]string, 0, len(b.actors))
-	for _, a := range b.actors {
-		subjects = append(subjects, a.ID)
-	}
-	if learning.Enabled(s.Policy) {
-		if b.enrolled, err = tx.SubjectsWithValue(ctx, subjects, learning.EnrolmentKind, "course"); err != nil {
-			return err
+	b.courses = make(map[string]*learning.Course, len(refs))
+	for activity, ref := range refs {
+		if ref.Slug != "" {
+			b.courses[activity] = b.facts.BySlug[ref.Slug]
+		} else if ref.LMSID != "" {
+			b.courses[activity] = b.facts.ByLMSID[ref.LMSID]
 		}
 	}
-	if !passes || s.Policy.Record(AccreditationKind) == nil {
-		return nil
-	}
-	b.held, err = tx.SubjectsWithValue(ctx, subjects, AccreditationKind, "course")
-	return err
+	return nil
 }
 
 // actor finds the person a statement is about among those lookUp read:
 // the live LMS account record its actor names, whose person still has an
 // account. An erased person's record is gone, so they are unknown like
 // anyone never seen.
-func (s *Service) actor(b *batch, st *xapi.Statement) (*account.Account, error) {
-	acct := b.actors[s.actorID(st)]
-	if acct == nil || acct.Pseudonym == "" {
-		return nil, steward.Errorf(steward.EINVALID, "error.xapi_unknown_actor")
+func (s *Service) actor(b *batch, st *xapi.Statement) (store.XAPIActor, error) {
+	acct, ok := b.facts.Actors[s.actorID(st)]
+	if !ok || acct.Pseudonym == "" {
+		return acct, steward.Errorf(steward.EINVALID, "error.xapi_unknown_actor")
 	}
 	return acct, nil
-}
-
-func (s *Service) course(ctx context.Context, tx *store.Tx, st *xapi.Statement) (*learning.Course, error) {
-	unknown := steward.Errorf(steward.EINVALID, "error.xapi_unknown_course")
-	ref, ok := xapi.ActivityCourse(s.Issuer, st.Activity)
-	if !ok {
-		return nil, unknown
-	}
-	var c *learning.Course
-	var err error
-	if ref.Slug != "" {
-		c, err = tx.Course(ctx, ref.Slug)
-	} else {
-		c, err = tx.CourseByLMSID(ctx, ref.LMSID)
-	}
-	if steward.ErrorCode(err) == steward.ENOTFOUND {
-		return nil, unknown
-	}
-	return c, err
 }
 
 // accredit records the accreditation a passed course earns, once per
@@ -425,7 +418,7 @@ func (s *Service) accredit(b *batch, subject string, pseudo audit.Pseudonym, c *
 	}
 	b.accredited[subject+"\x00"+c.Slug] = true
 	b.accreditedKeys = append(b.accreditedKeys, subject+"\x00"+c.Slug)
-	if b.held[subject][c.Slug] {
+	if b.facts.Held[subject][c.Slug] {
 		return nil
 	}
 	vals := map[string]string{}
