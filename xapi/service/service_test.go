@@ -3,12 +3,14 @@ package service_test
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"steward"
 	"steward/account"
 	"steward/apikey"
+	apiservice "steward/apikey/service"
 	"steward/audit"
 	"steward/clock"
 	"steward/internal/testkit"
@@ -37,35 +39,8 @@ const issuer = "https://steward.example"
 func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		now := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
-		svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: s, Clock: clock.NewFixed(now), BaseURL: issuer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		po := audit.Staff("a-po")
-		course := learning.Course{Slug: "medicatiebewaking", Title: policy.Text{NL: "Medicatiebewaking", EN: "Medication monitoring"},
-			LMSCourseID: "42", Points: []learning.Points{{Register: "knmp", Points: 2}}, Published: true}
-		other := learning.Course{Slug: "polyfarmacie", Title: policy.Text{NL: "Polyfarmacie", EN: "Polypharmacy"}, LMSCourseID: "43", Published: true}
-		if _, err := svc.Learning.Import(ctx, po, []learning.Course{course, other}); err != nil {
-			t.Fatal(err)
-		}
-		lmsID := map[string]string{}
-		people := map[string]*account.Account{}
-		for _, id := range []string{"a-anna", "a-bob"} {
-			a := &account.Account{ID: id, Email: id + "@example.org", Pseudonym: string(audit.NewPseudonym()), CreatedAt: now, ConfirmedAt: now}
-			if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, a) }); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.Learning.Enrol(ctx, a, course.Slug, learnservice.Source{Kind: learnservice.Free}); err != nil {
-				t.Fatal(err)
-			}
-			people[id] = a
-			lmsID[id] = strconv.FormatInt(testkit.RecordsOfKind(t, s, id, service.LMSAccountKind)[0].ID, 10)
-		}
-		key, err := svc.APIKeys.Create(ctx, po, "avetica", apikey.ScopeXAPI, time.Time{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := newFixture(t, s)
+		svc, key, lmsID, people, now := f.svc, f.key, f.lmsID, f.people, f.now
 		st := func(id, who, verb, activity string) xapi.Statement {
 			return xapi.Statement{ID: id, HomePage: issuer, Name: lmsID[who], Verb: verb, Activity: activity, Timestamp: now}
 		}
@@ -117,5 +92,97 @@ func TestRequestsStoredTogetherAnswerEachOnItsOwn(t *testing.T) {
 			testkit.AuditWant{Action: audit.LearningResultCreate, Actor: by, ObjectKind: service.ResultKind, Subject: bob},
 			testkit.AuditWant{Action: audit.AccreditationCreate, Actor: by, ObjectKind: service.AccreditationKind, Subject: bob},
 		)
+	})
+}
+
+// fixture is a site with the IVM policy: a course with points that Anna
+// and Bob are enrolled in, another without, and a key for the LMS.
+type fixture struct {
+	svc    *wiring.Services
+	key    *apiservice.Created
+	lmsID  map[string]string
+	people map[string]*account.Account
+	now    time.Time
+}
+
+func newFixture(t *testing.T, s *store.Store) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	svc, err := wiring.New(wiring.Config{Policy: testkit.Policy(t, "ivm"), Store: s, Clock: clock.NewFixed(now), BaseURL: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	po := audit.Staff("a-po")
+	course := learning.Course{Slug: "medicatiebewaking", Title: policy.Text{NL: "Medicatiebewaking", EN: "Medication monitoring"},
+		LMSCourseID: "42", Points: []learning.Points{{Register: "knmp", Points: 2}}, Published: true}
+	other := learning.Course{Slug: "polyfarmacie", Title: policy.Text{NL: "Polyfarmacie", EN: "Polypharmacy"}, LMSCourseID: "43", Published: true}
+	if _, err := svc.Learning.Import(ctx, po, []learning.Course{course, other}); err != nil {
+		t.Fatal(err)
+	}
+	lmsID := map[string]string{}
+	people := map[string]*account.Account{}
+	for _, id := range []string{"a-anna", "a-bob"} {
+		a := &account.Account{ID: id, Email: id + "@example.org", Pseudonym: string(audit.NewPseudonym()), CreatedAt: now, ConfirmedAt: now}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertAccount(ctx, a) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Learning.Enrol(ctx, a, course.Slug, learnservice.Source{Kind: learnservice.Free}); err != nil {
+			t.Fatal(err)
+		}
+		people[id] = a
+		lmsID[id] = strconv.FormatInt(testkit.RecordsOfKind(t, s, id, service.LMSAccountKind)[0].ID, 10)
+	}
+	key, err := svc.APIKeys.Create(ctx, po, "avetica", apikey.ScopeXAPI, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, key: key, lmsID: lmsID, people: people, now: now}
+}
+
+// TestConcurrentRequestsStoreEachStatementOnce (issue 16): many requests
+// at once, stored in combined transactions (and some each on its own
+// again after a statement id sent by two requests failed theirs), store
+// every statement once, a statement sent by several requests once, one
+// accreditation however often the course is passed, and leave an audit
+// log that verifies (both stores).
+func TestConcurrentRequestsStoreEachStatementOnce(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		signer := testkit.AuditSigner(t, s, 16)
+		f := newFixture(t, s)
+		moodle := "https://moodle.example/course/view.php?id=42"
+		st := func(id, who, verb string) xapi.Statement {
+			return xapi.Statement{ID: id, HomePage: issuer, Name: f.lmsID[who], Verb: verb, Activity: moodle, Timestamp: f.now, Score: 75, HasScore: true}
+		}
+		shared := xapi.NewID()
+		const n = 48
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				sts := []xapi.Statement{st(xapi.NewID(), "a-anna", "scored"), st(xapi.NewID(), "a-bob", "scored")}
+				if i%6 == 0 {
+					sts = append(sts, st(xapi.NewID(), "a-anna", "passed"))
+				}
+				if i%8 == 0 {
+					sts = append(sts, st(shared, "a-bob", "scored"))
+				}
+				if _, err := f.svc.Statements.Accept(ctx, &f.key.Key, sts); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for who, want := range map[string][2]int{"a-anna": {n + n/6, 1}, "a-bob": {n + 1, 0}} {
+			if r, a := len(testkit.RecordsOfKind(t, s, who, service.ResultKind)), len(testkit.RecordsOfKind(t, s, who, service.AccreditationKind)); r != want[0] || a != want[1] {
+				t.Errorf("%s has %d results and %d accreditations, want %v", who, r, a, want)
+			}
+		}
+		testkit.AssertAuditVerifies(t, s, signer)
 	})
 }
