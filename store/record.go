@@ -102,14 +102,7 @@ func (tx *Tx) InsertRecords(ctx context.Context, p *policy.Policy, recs []*Recor
 	}
 	var vals []value
 	for _, r := range recs {
-		fields := make([]string, 0, len(r.Values))
-		for f, v := range r.Values {
-			if v != "" {
-				fields = append(fields, f)
-			}
-		}
-		sort.Strings(fields)
-		for _, f := range fields {
+		for _, f := range sortedFields(r.Values) {
 			vals = append(vals, value{r.ID, f, r.Values[f]})
 		}
 	}
@@ -376,4 +369,18 @@ func (tx *Tx) UpdateRecordValues(ctx context.Context, p *policy.Policy, subject,
 		}
 	}
 	return nil
+}
+
+// sortedFields returns the fields of vals that hold a value, sorted: the
+// values a record stores, in the order they are written (InsertRecords,
+// InsertXAPI).
+func sortedFields(vals map[string]string) []string {
+	fields := make([]string, 0, len(vals))
+	for f, v := range vals {
+		if v != "" {
+			fields = append(fields, f)
+		}
+	}
+	sort.Strings(fields)
+	return fields
 }

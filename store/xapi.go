@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -392,17 +391,4 @@ func (tx *Tx) InsertXAPI(ctx context.Context, p *policy.Policy, recs []*Record, 
 		r.ID = ids[i]
 	}
 	return nil
-}
-
-// sortedFields returns the fields of vals that hold a value, sorted: the
-// values InsertRecords writes, in its order.
-func sortedFields(vals map[string]string) []string {
-	fields := make([]string, 0, len(vals))
-	for f, v := range vals {
-		if v != "" {
-			fields = append(fields, f)
-		}
-	}
-	sort.Strings(fields)
-	return fields
 }
