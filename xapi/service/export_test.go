@@ -19,7 +19,7 @@ type Result struct {
 func (s *Service) AcceptTogether(ctx context.Context, key *apikey.Key, reqs ...[]xapi.Statement) []Result {
 	rs := make([]*request, len(reqs))
 	for i, sts := range reqs {
-		rs[i] = &request{key: key, sts: sts}
+		rs[i] = newRequest(key, sts)
 	}
 	out := make([]Result, len(rs))
 	for i, r := range s.acceptAll(ctx, rs) {

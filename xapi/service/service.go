@@ -74,9 +74,9 @@ func (s *Service) Accept(ctx context.Context, key *apikey.Key, sts []xapi.Statem
 		return nil, steward.Errorf(steward.ENOTFOUND, "error.not_found")
 	}
 	s.once.Do(func() { s.combiner = &combine.Combiner[*request, *request]{Run: s.acceptAll, Max: maxCombined} })
-	r, err := s.combiner.Do(ctx, &request{key: key, sts: sts})
+	r, err := s.combiner.Do(ctx, newRequest(key, sts))
 	if err == nil && r.retry {
-		r = s.acceptAll(ctx, []*request{{key: key, sts: sts}})[0]
+		r = s.acceptAll(ctx, []*request{newRequest(key, sts)})[0]
 	}
 	if err == nil {
 		err = r.err
@@ -94,11 +94,13 @@ const maxCombined = 32
 // did, or why it failed, or that its transaction failed with others and
 // it must be tried again alone.
 type request struct {
-	key   *apikey.Key
-	sts   []xapi.Statement
-	out   *Outcome
-	err   error
-	retry bool
+	key *apikey.Key
+	sts []xapi.Statement
+	// hashes are the statements' content hashes, in order.
+	hashes []string
+	out    *Outcome
+	err    error
+	retry  bool
 }
 
 // acceptAll stores requests in one transaction: each request's statements
@@ -147,8 +149,7 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 func (s *Service) gather(b *batch, r *request, had map[string]string) error {
 	b.by = audit.System("xapi." + r.key.ID)
 	for i := range r.sts {
-		st := &r.sts[i]
-		hash := st.Hash()
+		st, hash := &r.sts[i], r.hashes[i]
 		if h, ok := b.seen[st.ID]; ok {
 			// The same statement in two requests stored together
 			// (xapi.Parse refuses it twice in one): as if the second
@@ -173,6 +174,18 @@ func (s *Service) gather(b *batch, r *request, had map[string]string) error {
 		r.out.Stored++
 	}
 	return nil
+}
+
+// newRequest is a request with its statements' content hashes, computed
+// by the request's own goroutine rather than in the combined transaction
+// one of them runs for all (issue 16: the transaction is what requests
+// queue for).
+func newRequest(key *apikey.Key, sts []xapi.Statement) *request {
+	r := &request{key: key, sts: sts, hashes: make([]string, len(sts))}
+	for i := range sts {
+		r.hashes[i] = sts[i].Hash()
+	}
+	return r
 }
 
 func withIndex(err error, i int) error {
