@@ -67,6 +67,16 @@ func (k *Key) Matches(secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(h), []byte(k.SecretHash)) == 1
 }
 
+// StillValid reports whether stored — this key's row as read in the
+// transaction that uses the key — still lets the key in at now: the same
+// secret (not rotated since), not revoked, not expired. A key recognised
+// from memory (apikey/service's Recognise) is confirmed so, so that a
+// rotation or revocation by any process stops it at once.
+func (k *Key) StillValid(stored *Key, now time.Time) bool {
+	return stored != nil && stored.ID == k.ID &&
+		subtle.ConstantTimeCompare([]byte(stored.SecretHash), []byte(k.SecretHash)) == 1 && stored.Usable(now)
+}
+
 var idRE = regexp.MustCompile(`^ak_[0-9a-f]{16}$`)
 
 // ValidID reports whether id has the form of a key id (ak_ and 16 hex

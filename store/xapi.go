@@ -10,6 +10,7 @@ import (
 
 	"steward"
 	"steward/account"
+	"steward/apikey"
 	"steward/learning"
 	"steward/policy"
 )
@@ -153,6 +154,10 @@ type XAPIQuery struct {
 	// NewRecords is how many record ids to draw for InsertXAPI: at least
 	// as many as the records the transaction may write.
 	NewRecords int
+	// KeyIDs are the API keys the statements came with, read again in
+	// the transaction so that a key rotated or revoked since the request
+	// was let in is refused (apikey.Key.StillValid).
+	KeyIDs []string
 }
 
 // XAPIActor is the person an LMS account record belongs to: the account's
@@ -175,6 +180,10 @@ type XAPIFacts struct {
 	// RecordIDs are record ids drawn for InsertXAPI (PostgreSQL); none
 	// on SQLite, where the records take theirs as they are written.
 	RecordIDs []int64
+	// Keys are the KeyIDs found, by id: on PostgreSQL with only what a
+	// key's check needs (its id, secret hash, expiry and revocation; a
+	// key's processor and scope never change).
+	Keys map[string]*apikey.Key
 }
 
 // XAPIFacts reads what q names. On PostgreSQL it is one statement — one
@@ -185,7 +194,7 @@ type XAPIFacts struct {
 // reads.
 func (tx *Tx) XAPIFacts(ctx context.Context, q XAPIQuery) (*XAPIFacts, error) {
 	f := &XAPIFacts{Actors: map[int64]XAPIActor{}, Enrolled: map[string]map[string]bool{}, Held: map[string]map[string]bool{},
-		BySlug: map[string]*learning.Course{}, ByLMSID: map[string]*learning.Course{}}
+		BySlug: map[string]*learning.Course{}, ByLMSID: map[string]*learning.Course{}, Keys: map[string]*apikey.Key{}}
 	var err error
 	if tx.Dialect == Postgres {
 		err = tx.xapiFactsPG(ctx, q, f)
@@ -243,6 +252,16 @@ func (tx *Tx) xapiFacts(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
 		}
 		f.ByLMSID[id] = c
 	}
+	for _, id := range q.KeyIDs {
+		k, err := tx.APIKey(ctx, id)
+		if steward.ErrorCode(err) == steward.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		f.Keys[id] = k
+	}
 	return nil
 }
 
@@ -253,7 +272,9 @@ func (tx *Tx) xapiFacts(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
 // CourseByLMSID), with one of its registers and points; n: the drawn
 // record ids, in one row (a thousand rows to scan cost more than the
 // list to split), the sequence looked up once (pg_get_serial_sequence
-// reads the catalogue at every call: 3.3 µs a row against 0.3). Every lookup by key is a probe behind OFFSET 0 (eachRowByKey: the
+// reads the catalogue at every call: 3.3 µs a row against 0.3); k: an
+// API key's id and secret hash with its revocation and expiry (the
+// sixth column). Every lookup by key is a probe behind OFFSET 0 (eachRowByKey: the
 // driver keeps a generic plan, which must not become a join that scans
 // once the tables have grown).
 const xapiFactsSQL = `WITH act AS (
@@ -269,31 +290,34 @@ const xapiFactsSQL = `WITH act AS (
 	SELECT 'l', c.slug, c.lms_course_id FROM unnest($8::text[]) AS u(k)
 	CROSS JOIN LATERAL (SELECT slug, lms_course_id FROM courses WHERE lms_course_id = u.k AND lms_course_id <> '' ORDER BY slug LIMIT 1) c
 )
-SELECT 'h', s.id, s.content_hash, NULL::text, NULL::bigint FROM unnest($1::text[]) AS u(k)
+SELECT 'h', s.id, s.content_hash, NULL::text, NULL::bigint, NULL::bigint FROM unnest($1::text[]) AS u(k)
 	CROSS JOIN LATERAL (SELECT id, content_hash FROM xapi_statements WHERE id = u.k OFFSET 0) s
 UNION ALL
-SELECT 'a', subject_id, pseudonym, NULL, id FROM act
+SELECT 'a', subject_id, pseudonym, NULL, id, NULL FROM act
 UNION ALL
-SELECT CASE WHEN r.kind = $4 THEN 'e' ELSE 'p' END, subj.subject_id, v.value, NULL, NULL FROM subj
+SELECT CASE WHEN r.kind = $4 THEN 'e' ELSE 'p' END, subj.subject_id, v.value, NULL, NULL, NULL FROM subj
 	CROSS JOIN LATERAL (SELECT id, kind FROM records WHERE subject_id = subj.subject_id AND kind IN ($4, $5) AND anonymised_at IS NULL OFFSET 0) r
 	CROSS JOIN LATERAL (SELECT value FROM record_values WHERE record_id = r.id AND field = $6 OFFSET 0) v
 UNION ALL
-SELECT course.tag, course.slug, course.lms_course_id, p.register, p.points FROM course
+SELECT course.tag, course.slug, course.lms_course_id, p.register, p.points, NULL FROM course
 	LEFT JOIN course_points p ON p.course_slug = course.slug
 UNION ALL
-SELECT 'n', string_agg(nextval((SELECT pg_get_serial_sequence('records', 'id')::regclass))::text, ','), NULL, NULL, NULL
+SELECT 'k', k.id, k.secret_hash, NULL, k.revoked_at, k.expires_at FROM unnest($10::text[]) AS u(k)
+	CROSS JOIN LATERAL (SELECT id, secret_hash, revoked_at, expires_at FROM api_keys WHERE id = u.k OFFSET 0) k
+UNION ALL
+SELECT 'n', string_agg(nextval((SELECT pg_get_serial_sequence('records', 'id')::regclass))::text, ','), NULL, NULL, NULL, NULL
 	FROM generate_series(1, $9::int) HAVING count(*) > 0`
 
 // xapiFactsPG is XAPIFacts in one statement (PostgreSQL).
 func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
 	f.Hashes = make(map[string]string, len(q.StatementIDs))
 	// An empty kind names no record: its branch reads nothing.
-	args := []any{q.StatementIDs, q.Actors, q.ActorKind, q.EnrolmentKind, q.HeldKind, q.Field, q.Slugs, q.LMSIDs, q.NewRecords}
+	args := []any{q.StatementIDs, q.Actors, q.ActorKind, q.EnrolmentKind, q.HeldKind, q.Field, q.Slugs, q.LMSIDs, q.NewRecords, q.KeyIDs}
 	return tx.eachHotRow(ctx, xapiFactsSQL, args, func(rows *sql.Rows) error {
 		var tag string
 		var a, b, register sql.NullString
-		var n sql.NullInt64
-		if err := rows.Scan(&tag, &a, &b, &register, &n); err != nil {
+		var n, m sql.NullInt64
+		if err := rows.Scan(&tag, &a, &b, &register, &n, &m); err != nil {
 			return err
 		}
 		add := func(m map[string]map[string]bool) {
@@ -324,6 +348,8 @@ func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error 
 			if register.Valid {
 				c.Points = append(c.Points, learning.Points{Register: register.String, Points: int(n.Int64)})
 			}
+		case "k":
+			f.Keys[a.String] = &apikey.Key{ID: a.String, SecretHash: b.String, RevokedAt: fromNullMillis(n), ExpiresAt: fromNullMillis(m)}
 		case "n":
 			for id := range strings.SplitSeq(a.String, ",") {
 				v, err := strconv.ParseInt(id, 10, 64)

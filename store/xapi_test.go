@@ -3,8 +3,10 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"steward/account"
+	"steward/apikey"
 	"steward/internal/testkit"
 	"steward/learning"
 	"steward/store"
@@ -15,7 +17,8 @@ import (
 // with their people's enrolments and accreditations, the courses by slug
 // and by LMS course id (the first by slug when two share one) with their
 // points, and draws enough record ids; InsertXAPI then stores records,
-// values and statement ids with those ids, on both stores.
+// values and statement ids with those ids, on both stores. The API keys
+// asked for come with their secret hash, expiry and revocation.
 func TestXAPIFactsAndInsert(t *testing.T) {
 	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -45,6 +48,13 @@ func TestXAPIFactsAndInsert(t *testing.T) {
 			if err := tx.InsertRecords(ctx, p, recs); err != nil {
 				return err
 			}
+			for _, k := range []*apikey.Key{
+				{ID: "ak_00000000000000a1", Processor: "avetica", Scope: apikey.ScopeXAPI, SecretHash: "hash-1", CreatedAt: acctT0, ExpiresAt: acctT0.Add(time.Hour)},
+				{ID: "ak_00000000000000a2", Processor: "avetica", Scope: apikey.ScopeXAPI, SecretHash: "hash-2", CreatedAt: acctT0, RevokedAt: acctT0.Add(time.Minute)}} {
+				if err := tx.InsertAPIKey(ctx, k); err != nil {
+					return err
+				}
+			}
 			return tx.InsertStatements(ctx, []store.Statement{{ID: "s-old", KeyID: "ak_1", ContentHash: "h-old", Verb: "scored", StoredAt: acctT0}})
 		})
 		if err != nil {
@@ -55,7 +65,8 @@ func TestXAPIFactsAndInsert(t *testing.T) {
 			var err error
 			f, err = tx.XAPIFacts(ctx, store.XAPIQuery{StatementIDs: []string{"s-old", "s-new"}, Actors: []int64{annLMS.ID, bobLMS.ID, 999999},
 				ActorKind: "lms_account", EnrolmentKind: "enrolment", HeldKind: "accreditation", Field: "course",
-				Slugs: []string{"free", "nope"}, LMSIDs: []string{"42", "43"}, NewRecords: 3})
+				Slugs: []string{"free", "nope"}, LMSIDs: []string{"42", "43"}, NewRecords: 3,
+				KeyIDs: []string{"ak_00000000000000a1", "ak_00000000000000a2", "ak_00000000000000a3"}})
 			if err != nil {
 				return err
 			}
@@ -87,6 +98,12 @@ func TestXAPIFactsAndInsert(t *testing.T) {
 		}
 		if c := f.BySlug["free"]; c == nil || len(c.Points) != 0 || f.BySlug["nope"] != nil || f.ByLMSID["43"] != nil {
 			t.Errorf("by slug %v, by lms id %v", f.BySlug, f.ByLMSID)
+		}
+		if k := f.Keys["ak_00000000000000a1"]; len(f.Keys) != 2 || k == nil || k.SecretHash != "hash-1" || !k.ExpiresAt.Equal(acctT0.Add(time.Hour)) || !k.RevokedAt.IsZero() {
+			t.Errorf("keys %+v, a1 %+v", f.Keys, k)
+		}
+		if k := f.Keys["ak_00000000000000a2"]; k == nil || k.SecretHash != "hash-2" || !k.RevokedAt.Equal(acctT0.Add(time.Minute)) || !k.ExpiresAt.IsZero() {
+			t.Errorf("key a2 %+v", k)
 		}
 		got, err := s.RecordsOf(ctx, bob.ID)
 		if err != nil {

@@ -31,21 +31,37 @@ func (s *Server) xapiStatements(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	user, secret, _ := r.BasicAuth()
-	key, err := s.cfg.APIKeys.Authenticate(ctx, user, secret, apikey.ScopeXAPI)
-	if err != nil {
+	// The key is recognised from memory when this process has let it in
+	// before (no read: issue 16). Accept reads it again in its
+	// transaction, and any other answer reads it first (fail), so a key
+	// rotated or revoked by any process is refused at once, with 401.
+	key, err := s.cfg.APIKeys.Recognise(ctx, user, secret, apikey.ScopeXAPI)
+	answer := func(err error) {
 		if steward.ErrorCode(err) == steward.EUNAUTHORIZED {
 			w.Header().Set("WWW-Authenticate", `Basic realm="xapi", charset="UTF-8"`)
 		}
 		s.failXAPI(w, r, err)
+	}
+	if err != nil {
+		answer(err)
 		return
 	}
+	// fail answers an error after the key was recognised: the key's own
+	// refusal first, if it no longer works (which also makes this
+	// process forget it).
+	fail := func(err error) {
+		if _, kerr := s.cfg.APIKeys.Authenticate(ctx, user, secret, apikey.ScopeXAPI); kerr != nil {
+			err = kerr
+		}
+		answer(err)
+	}
 	if err := xapi.CheckVersion(r.Header.Get("X-Experience-API-Version")); err != nil {
-		s.failXAPI(w, r, err)
+		fail(err)
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		// Attachments (multipart/mixed) are not taken: a result needs none.
-		s.failXAPI(w, r, steward.Errorf(steward.EUNSUPPORTED, "error.content_type_must_be_json"))
+		fail(steward.Errorf(steward.EUNSUPPORTED, "error.content_type_must_be_json"))
 		return
 	}
 	body, err := io.ReadAll(r.Body)
@@ -54,7 +70,7 @@ func (s *Server) xapiStatements(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &mbe) {
 			err = steward.Errorf(steward.EINVALID, "error.request_body_too_large")
 		}
-		s.failXAPI(w, r, err)
+		fail(err)
 		return
 	}
 	put := r.Method == http.MethodPut
@@ -63,12 +79,12 @@ func (s *Server) xapiStatements(w http.ResponseWriter, r *http.Request) {
 		err = putStatementID(r.URL.Query().Get("statementId"), body, sts)
 	}
 	if err != nil {
-		s.failXAPI(w, r, err)
+		fail(err)
 		return
 	}
 	out, err := s.cfg.Statements.Accept(ctx, key, sts)
 	if err != nil {
-		s.failXAPI(w, r, err)
+		fail(err)
 		return
 	}
 	if put {

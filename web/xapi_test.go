@@ -378,6 +378,54 @@ func TestXAPIRefusesAndStoresNothing(t *testing.T) {
 	})
 }
 
+// TestXAPIKeyChangedElsewhereIsRefusedAtOnce (issue 16): the server lets
+// a key it has let in before in from memory, without a read; a rotation
+// or revocation by another process (here another set of services on the
+// same database) still stops it at the very next request — 401 with the
+// Basic challenge, nothing stored — whether that request is good or
+// malformed, and the new secret of a rotated key works (both stores).
+func TestXAPIKeyChangedElsewhereIsRefusedAtOnce(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		x := newXAPISite(t, s)
+		good := func() string {
+			return statement(xapi.NewID(), x.srv.URL, x.lmsID, "scored", x.moodle, `{"score": {"scaled": 0.5}}`)
+		}
+		refused := func(what string) {
+			t.Helper()
+			for _, body := range []string{good(), `{"actor": `} {
+				code, answer := x.client.send("POST", "", body)
+				if code != http.StatusUnauthorized || !strings.Contains(answer, `"code":"unauthorized"`) {
+					t.Errorf("%s, body %.20q: %d %s, want 401", what, body, code, answer)
+				}
+			}
+		}
+		for range 2 {
+			if code, body := x.client.send("POST", "", good()); code != http.StatusOK {
+				t.Fatalf("a working key: %d %s", code, body)
+			}
+		}
+		rot, err := x.svc.APIKeys.Rotate(ctx, audit.Staff("a-po"), x.keyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused("the old secret after a rotation elsewhere")
+		x.client.secret = rot.Secret
+		for range 2 {
+			if code, body := x.client.send("POST", "", good()); code != http.StatusOK {
+				t.Fatalf("the new secret: %d %s", code, body)
+			}
+		}
+		if _, err := x.svc.APIKeys.Revoke(ctx, audit.Staff("a-po"), x.keyID); err != nil {
+			t.Fatal(err)
+		}
+		refused("a key revoked elsewhere")
+		if n := len(x.records("learning_result")); n != 4 {
+			t.Fatalf("%d learning results, want the 4 sent with a working key", n)
+		}
+	})
+}
+
 // TestXAPIResultsInMyDataExportAndErasure (issue 16 items 4, 6, 8): a
 // passing statement's learning result and accreditation show in the
 // person's My data and JSON with the course's title and their deletion

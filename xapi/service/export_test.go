@@ -27,3 +27,17 @@ func (s *Service) AcceptTogether(ctx context.Context, key *apikey.Key, reqs ...[
 	}
 	return out
 }
+
+// AcceptWithKeys is AcceptTogether with a key of its own for each
+// request.
+func (s *Service) AcceptWithKeys(ctx context.Context, keys []*apikey.Key, reqs ...[]xapi.Statement) []Result {
+	rs := make([]*request, len(reqs))
+	for i, sts := range reqs {
+		rs[i] = newRequest(keys[i], sts)
+	}
+	out := make([]Result, len(rs))
+	for i, r := range s.acceptAll(ctx, rs) {
+		out[i] = Result{Out: r.out, Err: r.err, Retry: r.retry}
+	}
+	return out
+}

@@ -14,6 +14,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -62,7 +63,10 @@ func (s *Service) Enabled() bool { return s.Policy.Record(ResultKind) != nil }
 
 // Accept stores statements sent with key, all or nothing. An unknown or
 // erased person, an unknown course, an id already used for other content
-// fail the whole request with nothing stored.
+// fail the whole request with nothing stored; so does a key that, read
+// again in the transaction, has been rotated, revoked or has expired
+// (EUNAUTHORIZED: the key may have been let in from memory,
+// apikey/service's Recognise).
 //
 // Requests that arrive while others are being stored are stored together
 // in one transaction (s.combiner), each still all or nothing: one whose
@@ -122,6 +126,13 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 		}
 		had := b.facts.Hashes
 		for _, r := range reqs {
+			if !r.key.StillValid(b.facts.Keys[r.key.ID], b.now) {
+				// Rotated or revoked since the request was let in
+				// (apikey/service's Recognise): refused at once, as
+				// the check before the request would have refused it.
+				r.err = steward.Errorf(steward.EUNAUTHORIZED, "error.api_key_denied")
+				continue
+			}
 			m := b.mark()
 			// Gathering reads nothing (lookUp did): a request's error
 			// leaves the transaction as it was.
@@ -342,11 +353,17 @@ func (s *Service) actorID(st *xapi.Statement) int64 {
 // lookUp reads, for the statements of every request of a batch at once
 // (ids), what gathering them needs (b.facts): the ids already accepted,
 // the people their actors name, the courses those are enrolled in and, if
-// any statement passes, which accreditations they hold, and the courses
-// their activities name — on PostgreSQL one round trip however many
-// statements, people and courses there are (store.XAPIFacts).
+// any statement passes, which accreditations they hold, the courses
+// their activities name, and the requests' API keys as they are now — on
+// PostgreSQL one round trip however many statements, people and courses
+// there are (store.XAPIFacts).
 func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*request, ids []string) error {
 	q := store.XAPIQuery{StatementIDs: ids, ActorKind: LMSAccountKind, Field: "course"}
+	for _, r := range reqs {
+		if !slices.Contains(q.KeyIDs, r.key.ID) {
+			q.KeyIDs = append(q.KeyIDs, r.key.ID)
+		}
+	}
 	seen := map[int64]bool{}
 	refs := map[string]xapi.CourseRef{}
 	slugs, lmsIDs := map[string]bool{}, map[string]bool{}

@@ -186,3 +186,59 @@ func TestConcurrentRequestsStoreEachStatementOnce(t *testing.T) {
 		testkit.AssertAuditVerifies(t, s, signer)
 	})
 }
+
+// TestKeyReadAgainInTheTransaction (issue 16): a request's key is read
+// again in the transaction that stores it, so a key let in from memory
+// (apikey/service's Recognise) that has since been revoked or rotated —
+// by this process or another — stores nothing and is EUNAUTHORIZED,
+// while a request with a working key stored together with it is stored
+// (both stores).
+func TestKeyReadAgainInTheTransaction(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		po := audit.Staff("a-po")
+		st := func(who string) xapi.Statement {
+			return xapi.Statement{ID: xapi.NewID(), HomePage: issuer, Name: f.lmsID[who], Verb: "completed",
+				Activity: "https://moodle.example/course/view.php?id=42", Timestamp: f.now}
+		}
+		revoked, err := f.svc.APIKeys.Create(ctx, po, "avetica", apikey.ScopeXAPI, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := f.svc.APIKeys.Create(ctx, po, "avetica", apikey.ScopeXAPI, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.APIKeys.Revoke(ctx, po, revoked.Key.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.APIKeys.Rotate(ctx, po, rotated.Key.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The keys as they were when let in: before the revocation and
+		// the rotation.
+		for _, k := range []*apikey.Key{&revoked.Key, &rotated.Key} {
+			got := f.svc.Statements.AcceptTogether(ctx, k, []xapi.Statement{st("a-bob")})
+			if steward.ErrorCode(got[0].Err) != steward.EUNAUTHORIZED || got[0].Retry {
+				t.Errorf("key %s changed since: %+v, want EUNAUTHORIZED", k.ID, got[0])
+			}
+			if _, err := f.svc.Statements.Accept(ctx, k, []xapi.Statement{st("a-bob")}); steward.ErrorCode(err) != steward.EUNAUTHORIZED {
+				t.Errorf("key %s changed since, Accept: %v", k.ID, err)
+			}
+		}
+		mixed := f.svc.Statements.AcceptWithKeys(ctx, []*apikey.Key{&f.key.Key, &revoked.Key, &f.key.Key, &rotated.Key},
+			[]xapi.Statement{st("a-anna")}, []xapi.Statement{st("a-bob")}, []xapi.Statement{st("a-anna")}, []xapi.Statement{st("a-bob")})
+		for i, want := range []string{"", steward.EUNAUTHORIZED, "", steward.EUNAUTHORIZED} {
+			if r := mixed[i]; steward.ErrorCode(r.Err) != want && r.Err != nil || want == "" && (r.Err != nil || r.Out.Stored != 1) || want != "" && r.Err == nil {
+				t.Errorf("stored together, request %d: %+v, want %q", i, r, want)
+			}
+		}
+		if n := len(testkit.RecordsOfKind(t, s, "a-bob", service.ResultKind)); n != 0 {
+			t.Errorf("changed keys stored %d results", n)
+		}
+		if n := len(testkit.RecordsOfKind(t, s, "a-anna", service.ResultKind)); n != 2 {
+			t.Errorf("the working key stored %d results, want 2", n)
+		}
+	})
+}
