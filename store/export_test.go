@@ -38,3 +38,26 @@ func AuditScanPages(ctx context.Context, s *Store, from, to int64, fn func(*audi
 		return l.scanPages(ctx, tx, from, to, fn)
 	})
 }
+
+// OnDelete lists, per table an erasure deletes rows of, the foreign keys
+// referring to it as onDelete has them: table, column, ON DELETE action.
+func OnDelete() map[string][][3]string {
+	out := map[string][][3]string{}
+	for parent, refs := range onDelete {
+		for _, r := range refs {
+			action := "CASCADE"
+			if r.setNull {
+				action = "SET NULL"
+			}
+			out[parent] = append(out[parent], [3]string{r.table, r.column, action})
+		}
+	}
+	return out
+}
+
+// WriterStats are the writer pool's statistics.
+func WriterStats(s *Store) sql.DBStats { return s.write.Stats() }
+
+// CloseErasureConn closes the writer's connection without foreign keys
+// (as a failed begin on it does).
+func CloseErasureConn(s *Store) error { return s.closeUnchecked() }

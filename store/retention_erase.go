@@ -256,7 +256,34 @@ func (c *eraseChunk) takeAccounts(ctx context.Context) error {
 		}
 		c.accts = append(c.accts, a)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return c.deletedAccountsGo(ctx)
+}
+
+// deletedAccountsGo deletes, in a transaction without foreign keys
+// (InErasureTx), the rows that referred to the accounts takeAccounts
+// deleted, as their keys' ON DELETE CASCADE does otherwise: one statement
+// per table for the chunk, reading the ids from the batch table.
+func (c *eraseChunk) deletedAccountsGo(ctx context.Context) error {
+	if !c.tx.noForeignKeys || len(c.accts) == 0 || c.plan.Account == erasure.Anonymise {
+		return nil
+	}
+	// Usually every subject had an account, and the batch table holds
+	// them already.
+	ids := c.subjects
+	if len(c.accts) != len(c.subjects) {
+		ids = make([]string, len(c.accts))
+		for i, a := range c.accts {
+			ids[i] = a.id
+		}
+	}
+	if err := c.tx.loadBatchIDs(ctx, ids); err != nil {
+		return err
+	}
+	return c.tx.unchecked(ctx, "accounts", `SELECT id FROM `+batchIDsTable, nil)
 }
 
 // eraseRecords erases the subjects' records kind by kind, each by its
@@ -319,6 +346,12 @@ func (c *eraseChunk) anonymiseAccounts(ctx context.Context) error {
 	aids := make([]string, len(c.accts))
 	for i, a := range c.accts {
 		aids[i] = a.id
+	}
+	if c.tx.noForeignKeys {
+		list, arg := inList(c.tx.Dialect, 1, aids)
+		if err := c.tx.unchecked(ctx, "accounts", list, []any{arg}); err != nil {
+			return err
+		}
 	}
 	for _, t := range accountTables {
 		cond, arg := in(c.tx.Dialect, t.column, 1, aids)
@@ -386,6 +419,10 @@ func (tx *Tx) DeleteRecords(ctx context.Context, ids []int64) error {
 		cond, arg := in(tx.Dialect, "record_id", 1, ids[:n])
 		if _, err := tx.hotExec(ctx, `DELETE FROM record_values WHERE `+cond, arg); err != nil {
 			return fmt.Errorf("store: delete %d records: values: %w", n, err)
+		}
+		list, arg := inList(tx.Dialect, 1, ids[:n])
+		if err := tx.unchecked(ctx, "records", list, []any{arg}, "record_values"); err != nil {
+			return fmt.Errorf("store: delete %d records: %w", n, err)
 		}
 		cond, arg = in(tx.Dialect, "id", 1, ids[:n])
 		if _, err := tx.hotExec(ctx, `DELETE FROM records WHERE `+cond, arg); err != nil {
@@ -458,6 +495,9 @@ func (tx *Tx) eraseKind(ctx context.Context, e erasure.Entry, subjects []string,
 			return fmt.Errorf("anonymise %s: %w", kind, err)
 		}
 		return nil
+	}
+	if err := tx.unchecked(ctx, "records", `SELECT id FROM records WHERE kind = $1 AND `+cond, []any{kind, arg}, "record_values"); err != nil {
+		return fmt.Errorf("delete %s: %w", kind, err)
 	}
 	if _, err := tx.hotExec(ctx, `DELETE FROM records WHERE kind = $1 AND `+cond, kind, arg); err != nil {
 		return fmt.Errorf("delete %s: %w", kind, err)

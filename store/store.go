@@ -63,6 +63,12 @@ type Store struct {
 	// onLMSQueued is called after a transaction that wrote LMS outbox
 	// rows commits (OnLMSQueued).
 	onLMSQueued atomic.Pointer[func()]
+	// unchecked, on SQLite, is the writer pool's second connection, with
+	// foreign keys off, taken out of the pool for InErasureTx (erasure.go).
+	unchecked struct {
+		mu   sync.Mutex
+		conn *sql.Conn
+	}
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" (the file is
@@ -202,9 +208,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
-	var err error
+	err := s.closeUnchecked()
 	if s.Reader.stmts != nil {
-		err = errors.Join(s.Reader.stmts.close(), s.wstmts.close())
+		err = errors.Join(err, s.Reader.stmts.close(), s.wstmts.close())
 	}
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
@@ -456,6 +462,10 @@ type Tx struct {
 	// lmsQueued is set when the transaction wrote LMS outbox rows, so the
 	// store's OnLMSQueued is called once it has committed.
 	lmsQueued bool
+	// unchecked is set in a SQLite transaction that runs without foreign
+	// keys (InErasureTx): the erasure deletes by hand what their ON
+	// DELETE actions would have (erasure.go).
+	noForeignKeys bool
 }
 
 // InTx runs fn in one write transaction, committing if fn returns nil and
@@ -471,6 +481,12 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	return s.runTx(ctx, tx, false, fn)
+}
+
+// runTx runs fn in the begun transaction tx and commits or rolls it back
+// (InTx). unchecked says tx runs without foreign keys (InErasureTx).
+func (s *Store) runTx(ctx context.Context, tx *sql.Tx, unchecked bool, fn func(*Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
@@ -480,7 +496,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	t := &Tx{Tx: tx, Reader: &Reader{q: tx, dialect: s.dialect, stmts: s.wstmts, tx: tx}, Dialect: s.dialect, store: s}
+	t := &Tx{Tx: tx, Reader: &Reader{q: tx, dialect: s.dialect, stmts: s.wstmts, tx: tx}, Dialect: s.dialect, store: s, noForeignKeys: unchecked}
 	if err = fn(t); err != nil {
 		return err
 	}

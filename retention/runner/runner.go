@@ -264,7 +264,7 @@ func (r *Runner) RunAsOf(ctx context.Context, asOf time.Time) (*Report, error) {
 	for i := range sc.rules {
 		ru := &sc.rules[i]
 		err := sc.eachPage(ctx, r, i, func(q store.DueQuery) (n int, next store.DueCursor, err error) {
-			err = r.Store.InTx(ctx, func(tx *store.Tx) error {
+			err = r.Store.InErasureTx(ctx, func(tx *store.Tx) error {
 				ok, err := tx.RenewLease(ctx, store.RetentionLeaseName, r.holder, r.Clock.Now(), r.leaseTTL())
 				if err != nil {
 					return err
