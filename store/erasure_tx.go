@@ -16,21 +16,25 @@ import (
 // index, whatever the child tables hold — twelve keys refer to accounts,
 // so the accounts' DELETE was 43% of a run (docs/performance.md,
 // Retention, sixth round). The erasure does their work itself, set-based,
-// one statement per referring table (onDelete, unchecked); nothing else
-// may run in such a transaction. Why that is safe:
+// one statement per referring table (onDelete, unchecked). Only the
+// retention runner's batches run in such a transaction. Why that is safe:
 //
-//   - onDelete is the schema's: TestOnDeleteIsTheSchemas compares it with
-//     every foreign key to the tables an erasure deletes rows of
-//     (accounts, records, oidc_grants), and
-//     TestErasureWithoutForeignKeysLeavesNoDanglingRow erases subjects
-//     with a row in every table referring to them (made from the schema)
-//     and runs SQLite's foreign_key_check.
-//   - The rows an erasure writes refer to nothing (audit entries, outbox
-//     mails, warnings, LMS messages, statistics), or keep a reference
-//     they already had (re-keyed consents).
+//   - The only rows a batch deletes that other rows refer to are
+//     accounts, records and OpenID grants, and onDelete is the schema's
+//     for those: TestOnDeleteIsTheSchemas compares it with every foreign
+//     key to them, and TestErasureWithoutForeignKeysLeavesNoDanglingRow
+//     erases subjects with a row in every table referring to them (made
+//     from the schema, so a table added later gets one), then runs
+//     SQLite's foreign_key_check over the whole database and compares
+//     every table's rows with the same erasure under foreign keys.
+//   - The rows a batch writes refer to nothing (audit entries, outbox
+//     mails, warnings, the lease, LMS messages, statistics), or keep a
+//     reference they already had (re-keyed consents, unlinked requests).
 //   - Writes stay one at a time in Go: the writer's own connection is held
 //     for the transaction's length, so every other writer waits for it as
-//     for any transaction.
+//     for any transaction (TestErasureTxKeepsWritesOneAtATime), and no
+//     other transaction ever gets the connection without foreign keys
+//     (TestForeignKeysStayOnOutsideTheErasureTx).
 //
 // On PostgreSQL it is InTx: the server's cascades are set-based already.
 func (s *Store) InErasureTx(ctx context.Context, fn func(*Tx) error) error {

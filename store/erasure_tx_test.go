@@ -81,6 +81,9 @@ func TestErasureWithoutForeignKeysLeavesNoDanglingRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if d := dangling(t, s); len(d) > 0 {
+			t.Fatalf("%s: the rows made refer to missing rows: %v", how, d)
+		}
 		inTx := s.InTx
 		if how == "InErasureTx" {
 			inTx = s.InErasureTx
@@ -95,20 +98,9 @@ func TestErasureWithoutForeignKeysLeavesNoDanglingRow(t *testing.T) {
 				t.Fatalf("%s: erase %s: %v", how, subject, err)
 			}
 		}
-		rows, err := s.Read().QueryContext(ctx, `SELECT "table", parent FROM pragma_foreign_key_check`)
-		if err != nil {
-			t.Fatal(err)
+		for _, d := range dangling(t, s) {
+			t.Errorf("%s: %s", how, d)
 		}
-		for rows.Next() {
-			var table, parent string
-			if err := rows.Scan(&table, &parent); err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := store.OnDelete()[parent]; ok {
-				t.Errorf("%s: a row of %s refers to a missing %s", how, table, parent)
-			}
-		}
-		rows.Close()
 		counts[how] = tableCounts(t, s)
 		for parent := range store.OnDelete() {
 			for _, ref := range referring(t, s.Read(), parent) {
@@ -142,21 +134,26 @@ type fixture struct {
 
 func (f *fixture) subject(ctx context.Context, id string) error {
 	own := map[string]any{"accounts": id}
-	if _, err := f.row(ctx, "accounts", map[string]any{"id": id}, own); err != nil {
+	if _, err := f.row(ctx, "accounts", map[string]any{"id": id}, own, "id"); err != nil {
 		return err
 	}
-	rec, err := f.row(ctx, "records", map[string]any{"subject_id": id, "kind": "enrolment"}, own)
+	rec, err := f.row(ctx, "records", map[string]any{"subject_id": id, "kind": "enrolment"}, own, "id")
 	if err != nil {
 		return err
 	}
 	own["records"] = rec
 	for _, parent := range []string{"accounts", "records", "oidc_grants"} {
 		for _, ref := range referring(nil, f.tx, parent) {
-			v, err := f.row(ctx, ref[0], nil, own)
+			_, parent := store.OnDelete()[ref[0]]
+			want := "rowid"
+			if parent {
+				want = "id"
+			}
+			v, err := f.row(ctx, ref[0], nil, own, want)
 			if err != nil {
 				return err
 			}
-			if _, ok := store.OnDelete()[ref[0]]; ok {
+			if parent {
 				own[ref[0]] = v
 			}
 		}
@@ -164,18 +161,18 @@ func (f *fixture) subject(ctx context.Context, id string) error {
 	return nil
 }
 
-// row inserts a row into table and returns its id (its rowid where it
-// has no id column): fixed values first, a foreign key to one of own's
+// row inserts a row into table and returns its column want: fixed
+// values first, a foreign key to one of own's
 // tables gets that row, one to another table a new row there, and any
 // other NOT NULL column without a default a value of its type.
-func (f *fixture) row(ctx context.Context, table string, fixed, own map[string]any) (any, error) {
-	fks := map[string]string{}
-	if err := eachRow(ctx, f.tx, `SELECT "from", "table" FROM pragma_foreign_key_list($1)`, []any{table}, func(r *sql.Rows) error {
-		var from, to string
-		if err := r.Scan(&from, &to); err != nil {
+func (f *fixture) row(ctx context.Context, table string, fixed, own map[string]any, want string) (any, error) {
+	fks, fkTo := map[string]string{}, map[string]string{}
+	if err := eachRow(ctx, f.tx, `SELECT "from", "table", "to" FROM pragma_foreign_key_list($1)`, []any{table}, func(r *sql.Rows) error {
+		var from, to, col string
+		if err := r.Scan(&from, &to, &col); err != nil {
 			return err
 		}
-		fks[from] = to
+		fks[from], fkTo[from] = to, col
 		return nil
 	}); err != nil {
 		return nil, err
@@ -219,7 +216,7 @@ func (f *fixture) row(ctx context.Context, table string, fixed, own map[string]a
 		if slices.Contains(cols, from) {
 			continue
 		}
-		v, err := f.row(ctx, to, nil, nil)
+		v, err := f.row(ctx, to, nil, nil, fkTo[from])
 		if err != nil {
 			return nil, err
 		}
@@ -234,12 +231,9 @@ func (f *fixture) row(ctx context.Context, table string, fixed, own map[string]a
 		vals...).Scan(&rowid); err != nil {
 		return nil, fmt.Errorf("%s: %w", table, err)
 	}
-	var id any
-	err = f.tx.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE rowid = $1`, rowid).Scan(&id)
-	if err != nil && strings.Contains(err.Error(), "no such column") {
-		return rowid, nil
-	}
-	return id, err
+	var v any
+	err = f.tx.QueryRowContext(ctx, `SELECT `+want+` FROM `+table+` WHERE rowid = $1`, rowid).Scan(&v)
+	return v, err
 }
 
 type rowsQuerier interface {
@@ -405,4 +399,22 @@ func TestErasureTxKeepsWritesOneAtATime(t *testing.T) {
 	if err := s.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM settings WHERE name IN ('a', 'b')`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("%d rows committed, %v", n, err)
 	}
+}
+
+// dangling runs SQLite's foreign_key_check: a row that refers to a
+// missing row, in any table.
+func dangling(t *testing.T, s *store.Store) []string {
+	var out []string
+	err := eachRow(context.Background(), s.Read(), `SELECT "table", parent FROM pragma_foreign_key_check`, nil, func(r *sql.Rows) error {
+		var table, parent string
+		if err := r.Scan(&table, &parent); err != nil {
+			return err
+		}
+		out = append(out, "a row of "+table+" refers to a missing "+parent)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
