@@ -7,8 +7,10 @@ import "context"
 // deleted or anonymised by a rule until the hold ends; the runner skips
 // them and reports why. LegalHolds is the one Steward uses.
 type Holds interface {
-	// Held returns, for each held subject among subjects, the reason.
-	Held(ctx context.Context, subjects []string) (map[string]Hold, error)
+	// Held returns, for each held subject among subjects, the reason,
+	// asking facts: the store for a plan, a run's batch transaction for the
+	// batch, so a batch acts on the holds it read itself.
+	Held(ctx context.Context, facts HoldFacts, subjects []string) (map[string]Hold, error)
 }
 
 // Hold is why a subject is on legal hold; plans and reports write it in
@@ -40,12 +42,10 @@ type HoldFacts interface {
 // LegalHolds decides which subjects are on legal hold from the facts the
 // store gives: a restriction, or an open request (restriction named first
 // when both hold). It implements Holds.
-type LegalHolds struct {
-	Facts HoldFacts
-}
+type LegalHolds struct{}
 
 // Held returns, for each held subject among subjects, why it is held.
-func (h LegalHolds) Held(ctx context.Context, subjects []string) (map[string]Hold, error) {
+func (LegalHolds) Held(ctx context.Context, facts HoldFacts, subjects []string) (map[string]Hold, error) {
 	out := map[string]Hold{}
 	if len(subjects) == 0 {
 		return out, nil
@@ -54,8 +54,8 @@ func (h LegalHolds) Held(ctx context.Context, subjects []string) (map[string]Hol
 		hold Hold
 		ask  func(context.Context, []string) ([]string, error)
 	}{
-		{HoldRestriction, h.Facts.RestrictedSubjects},
-		{HoldOpenRequest, h.Facts.SubjectsWithOpenRequests},
+		{HoldRestriction, facts.RestrictedSubjects},
+		{HoldOpenRequest, facts.SubjectsWithOpenRequests},
 	} {
 		ids, err := q.ask(ctx, subjects)
 		if err != nil {

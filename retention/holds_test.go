@@ -33,8 +33,8 @@ func among(have, asked []string) []string {
 // (Art. 18, R13); with both, the restriction is named; subjects not asked
 // about, and subjects in neither situation, are not held.
 func TestLegalHolds(t *testing.T) {
-	h := retention.LegalHolds{Facts: facts{restricted: []string{"a", "b", "x"}, open: []string{"b", "c"}}}
-	got, err := h.Held(context.Background(), []string{"a", "b", "c", "d"})
+	f := facts{restricted: []string{"a", "b", "x"}, open: []string{"b", "c"}}
+	got, err := retention.LegalHolds{}.Held(context.Background(), f, []string{"a", "b", "c", "d"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -216,7 +216,7 @@ func New(cfg Config) (*Services, error) {
 		Desk: &desk.Desk{Store: s, Policy: p, Clock: cfg.Clock, Audit: log, Log: cfg.Log, BaseURL: baseURL, Consent: consents,
 			Profiles: accounts},
 		Retention: &runner.Runner{Store: s, Engine: engine, Clock: cfg.Clock, Audit: log,
-			Holds: retention.LegalHolds{Facts: s}, Log: cfg.Log},
+			Holds: retention.LegalHolds{}, Log: cfg.Log},
 		Organisations: &orgservice.Service{Policy: p, Store: s, Clock: cfg.Clock, Audit: log, BaseURL: baseURL, MailNotify: cfg.MailNotify},
 		Learning:      learning,
 		LMSValues:     &lms.ProfileValues{Policy: p, Store: s, Open: lms.Opener(accounts.Opener())},

@@ -61,7 +61,7 @@ func BenchmarkRun(b *testing.B) {
 				seedIdle(b, s, "d", 2000, asOf.AddDate(-3, 0, 0))
 				clk := clock.NewFixed(asOf)
 				r := &runner.Runner{Store: s, Engine: e, Clock: clk, Audit: &audit.Log{Clock: clk},
-					Holds: retention.LegalHolds{Facts: s}, Batch: 1000, Rules: []string{"website_account_inactive"}}
+					Holds: retention.LegalHolds{}, Batch: 1000, Rules: []string{"website_account_inactive"}}
 				b.StartTimer()
 				rep, err := r.Run(context.Background())
 				if err != nil {
@@ -89,7 +89,7 @@ func BenchmarkPlan(b *testing.B) {
 	seedIdle(b, s, "d", 2000, asOf.AddDate(-3, 0, 0))
 	clk := clock.NewFixed(asOf)
 	r := &runner.Runner{Store: s, Engine: e, Clock: clk, Audit: &audit.Log{Clock: clk},
-		Holds: retention.LegalHolds{Facts: s}, Batch: 1000, Rules: []string{"website_account_inactive"}}
+		Holds: retention.LegalHolds{}, Batch: 1000, Rules: []string{"website_account_inactive"}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rep, err := r.Plan(context.Background(), asOf)

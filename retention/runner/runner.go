@@ -493,39 +493,27 @@ func (r *Runner) due(ru *rule, page []store.DueTarget, sc *scan, reasons bool) (
 	return cands, subjects
 }
 
-// warningReader reads the warnings sent about targets: the store for a
-// plan, the page's transaction for a run.
-type warningReader interface {
+// pageReader reads what a page's outcomes depend on, the warnings sent
+// about its targets and its subjects' legal holds: the store for a plan,
+// the page's transaction for a run (which reads the holds from the table
+// of the page's subjects its record counts filled,
+// store.Reader.RestrictedSubjects).
+type pageReader interface {
+	retention.HoldFacts
 	WarningsFor(ctx context.Context, kind string, targets []string) (map[string]map[string]store.Warning, error)
-}
-
-// holdsIn is the runner's Holds, asked through wr (the store for a plan,
-// the page's transaction for a run) when they are the legal holds over the
-// runner's own store: a batch then reads its holds in its own transaction,
-// like everything else it acts on, and from the table of the page's
-// subjects its record counts filled (store.Reader.RestrictedSubjects).
-func (r *Runner) holdsIn(wr warningReader) retention.Holds {
-	lh, ok := r.Holds.(retention.LegalHolds)
-	if !ok || lh.Facts != retention.HoldFacts(r.Store) {
-		return r.Holds
-	}
-	if f, ok := wr.(retention.HoldFacts); ok {
-		return retention.LegalHolds{Facts: f}
-	}
-	return r.Holds
 }
 
 // outcomes decides what happens to each candidate: held subjects are
 // skipped (and reported), a rule that warns follows its warning's state
 // (warnState), the rest get the rule's action. Each outcome is counted
 // under the rule; candidates with nothing to do yet are left out.
-func (r *Runner) outcomes(ctx context.Context, wr warningReader, sc *scan, ru *rule, cands []candidate, subjects []string) ([]outcome, error) {
+func (r *Runner) outcomes(ctx context.Context, wr pageReader, sc *scan, ru *rule, cands []candidate, subjects []string) ([]outcome, error) {
 	if len(cands) == 0 {
 		return nil, nil
 	}
 	held := map[string]retention.Hold{}
-	if holds := r.holdsIn(wr); holds != nil {
-		h, err := holds.Held(ctx, subjects)
+	if r.Holds != nil {
+		h, err := r.Holds.Held(ctx, wr, subjects)
 		if err != nil {
 			return nil, err
 		}

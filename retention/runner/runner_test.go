@@ -364,7 +364,7 @@ func TestLegalHoldSkipsAndReports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.r.Holds = retention.LegalHolds{Facts: s}
+		e.r.Holds = retention.LegalHolds{}
 		plan, err := e.r.Plan(ctx, e.clk.Now())
 		if err != nil {
 			t.Fatal(err)

@@ -84,7 +84,7 @@ func TestRetentionRunnerSkipsRestricted(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := &runner.Runner{Store: s, Engine: eng, Clock: f.clk, Audit: &audit.Log{Clock: f.clk}, Batch: 10,
-			Holds: retention.LegalHolds{Facts: s}}
+			Holds: retention.LegalHolds{}}
 		rep, err := r.Run(ctx)
 		if err != nil {
 			t.Fatal(err)
