@@ -24,7 +24,8 @@ func (tx *Tx) InsertSession(ctx context.Context, s *account.Session) error {
 	if s.SecondFactor {
 		second = 1
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, account_id, created_at, last_seen, auth_at, csrf, api, second_factor)
+	// Every login writes one: kept prepared on a SQLite writer (hotExec).
+	_, err := tx.hotExec(ctx, `INSERT INTO sessions (id, account_id, created_at, last_seen, auth_at, csrf, api, second_factor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		s.ID, s.AccountID, s.CreatedAt.UnixMilli(), s.LastSeen.UnixMilli(), s.AuthAt.UnixMilli(), s.CSRF, api, second)
 	if err != nil {
