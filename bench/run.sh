@@ -4,8 +4,8 @@
 # proxy (kept out of Steward's go.mod), starts both on SQLite on loopback,
 # seeds the same accounts in both, and prints the same-run ratios:
 # authenticated profile read at c16 and c64 (Steward / PocketBase), logins
-# at c8 and c64 against the bare argon2id ceiling, repeated and
-# interleaved; then the mixed 64-client load on Steward with its 5xx count
+# at c8 and c64 against the bare argon2id ceiling measured directly before
+# and after each login phase, repeated and interleaved; then the mixed 64-client load on Steward with its 5xx count
 # and peak RSS. docs/performance.md has the last results.
 #
 # Then the other rows, Steward alone: audit verify of 1,000,000
