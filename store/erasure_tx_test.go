@@ -418,3 +418,32 @@ func dangling(t *testing.T, s *store.Store) []string {
 	}
 	return out
 }
+
+// TestErasureBatchStatementsStayPrepared: the statements of an erasure
+// batch that read the batch table are kept prepared after the first
+// batch, like the rest, though they run on the connection without foreign
+// keys and are prepared on the writer's own (which must have the table
+// too): parsing them again at every batch was 0.16 s of a 100,000-subject
+// run.
+func TestErasureBatchStatementsStayPrepared(t *testing.T) {
+	ctx := context.Background()
+	s := testkit.SQLite(t)
+	plan := erasure.Own(testkit.Policy(t, "ivm"), time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	for _, subject := range []string{"a_1", "a_2"} {
+		if err := s.InErasureTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.EraseSubjects(ctx, plan, []string{subject})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, q := range store.PreparedOnWriter(s) {
+		if strings.Contains(q, "batch_ids") {
+			n++
+		}
+	}
+	if n < 5 {
+		t.Errorf("%d statements reading the batch table prepared, want the erasure's (%v)", n, store.PreparedOnWriter(s))
+	}
+}

@@ -61,3 +61,15 @@ func WriterStats(s *Store) sql.DBStats { return s.write.Stats() }
 // CloseErasureConn closes the writer's connection without foreign keys
 // (as a failed begin on it does).
 func CloseErasureConn(s *Store) error { return s.closeUnchecked() }
+
+// PreparedOnWriter lists the texts of the statements kept prepared on a
+// SQLite store's writer (stmtCache).
+func PreparedOnWriter(s *Store) []string {
+	s.wstmts.mu.RLock()
+	defer s.wstmts.mu.RUnlock()
+	var out []string
+	for q := range s.wstmts.m {
+		out = append(out, q)
+	}
+	return out
+}

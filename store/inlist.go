@@ -112,6 +112,9 @@ func eachRowByKey[T string | int64](ctx context.Context, r *Reader, table, key, 
 // again when a statement names another list.
 const batchIDsTable = `temp.batch_ids`
 
+// createBatchIDs makes batchIDsTable on a connection that has none.
+const createBatchIDs = `CREATE TEMP TABLE IF NOT EXISTS batch_ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`
+
 // batchIn is in for a list of ids that several statements of the
 // transaction name (an erasure batch's subjects: a dozen tables). On
 // SQLite the ids are written once into batchIDsTable and each statement
@@ -152,7 +155,7 @@ func (r *Reader) loadBatchIDs(ctx context.Context, ids []string) error {
 	}
 	if r.batchIDs == nil {
 		// The connection's table may be new (or its creation rolled back).
-		if err := exec(`CREATE TEMP TABLE IF NOT EXISTS batch_ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID`); err != nil {
+		if err := exec(createBatchIDs); err != nil {
 			return err
 		}
 	}
