@@ -309,10 +309,15 @@ SELECT 'n', string_agg(nextval((SELECT pg_get_serial_sequence('records', 'id')::
 	FROM generate_series(1, $9::int) HAVING count(*) > 0`
 
 // genericPlanIDs is the most statements a combined transaction may hold
-// for xapiFactsPG to have its statements run on their generic plans:
-// between the 100 ids where the generic plan cost the server half the
-// custom one and the 300 where it cost more.
-const genericPlanIDs = 128
+// for xapiFactsPG to have its statements run on their generic plans: as
+// many as single statements stored together can be (xapi/service's
+// maxCombined requests), where the generic plan cost the server less
+// than half the custom one. With 100 ids the read alone still cost less
+// on the generic plan (467 against 967 µs), but a whole transaction of
+// a batch of 100 cost the server more on the generic plans of its writes
+// (batch100/c8 with a bound of 128: 69-84 against 42-53 server-µs a
+// statement); with 300 ids the custom plan of the read is the cheaper.
+const genericPlanIDs = 32
 
 // xapiFactsPG is XAPIFacts in one statement (PostgreSQL).
 func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
@@ -325,8 +330,8 @@ func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error 
 	// the generic plan (issue 16). With hundreds of ids the custom plan
 	// is the better one (300 ids: 600 against 800 µs; 800: 1.0-1.1
 	// against 1.1-1.3 ms). So a small transaction — single statements
-	// stored together — uses the prepared statements' generic plans for
-	// the rest of it (its INSERT and audit entries too).
+	// stored together (genericPlanIDs) — uses the prepared statements'
+	// generic plans for the rest of it (its INSERT and audit entries too).
 	if len(q.StatementIDs) <= genericPlanIDs {
 		if _, err := tx.hotExec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
 			return err
