@@ -232,35 +232,27 @@ func (tx *Tx) xapiFacts(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
 			return err
 		}
 	}
-	for _, slug := range q.Slugs {
-		c, err := tx.Course(ctx, slug)
-		if steward.ErrorCode(err) == steward.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		f.BySlug[slug] = c
+	if err := found(ctx, q.Slugs, tx.Course, f.BySlug); err != nil {
+		return err
 	}
-	for _, id := range q.LMSIDs {
-		c, err := tx.CourseByLMSID(ctx, id)
-		if steward.ErrorCode(err) == steward.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		f.ByLMSID[id] = c
+	if err := found(ctx, q.LMSIDs, tx.CourseByLMSID, f.ByLMSID); err != nil {
+		return err
 	}
-	for _, id := range q.KeyIDs {
-		k, err := tx.APIKey(ctx, id)
+	return found(ctx, q.KeyIDs, tx.APIKey, f.Keys)
+}
+
+// found reads each of keys with get into into, leaving out those get does
+// not find.
+func found[V any](ctx context.Context, keys []string, get func(context.Context, string) (V, error), into map[string]V) error {
+	for _, k := range keys {
+		v, err := get(ctx, k)
 		if steward.ErrorCode(err) == steward.ENOTFOUND {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		f.Keys[id] = k
+		into[k] = v
 	}
 	return nil
 }
