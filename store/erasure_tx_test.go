@@ -242,16 +242,7 @@ type rowsQuerier interface {
 
 func eachRow(ctx context.Context, q rowsQuerier, query string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return store.EachOf(rows, err, fn)
 }
 
 // referring lists the tables and columns with a foreign key to parent, in

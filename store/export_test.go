@@ -73,3 +73,8 @@ func PreparedOnWriter(s *Store) []string {
 	}
 	return out
 }
+
+// EachOf calls row for each row of a read's result (eachOf).
+func EachOf(rows *sql.Rows, err error, row func(*sql.Rows) error) error {
+	return eachOf(rows, err, row)
+}
