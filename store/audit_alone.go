@@ -39,22 +39,9 @@ func (s *Store) appendAuditAlone(ctx context.Context, in []audit.Entry) (bool, e
 	if len(in) == 0 || len(in) > unnestRows {
 		return len(in) == 0, nil
 	}
-	seq, prev, ok := s.audit.head.get()
-	if !ok {
-		return false, nil
-	}
-	var signer *audit.Signer
-	if cfg := s.audit.p.Load(); cfg != nil {
-		// A due checkpoint (seq+1..seq+n holds a multiple of every) or
-		// the genesis's seal is written in the same transaction as the
-		// entries: InTx's.
-		if !s.audit.genesisDone.Load() || (seq+uint64(len(in)))/cfg.every != seq/cfg.every {
-			return false, nil
-		}
-		var err error
-		if signer, err = cfg.key(); err != nil {
-			return false, fmt.Errorf("store: audit: signing key: %w", err)
-		}
+	seq, prev, signer, ok, err := s.headAlone(len(in))
+	if !ok || err != nil {
+		return false, err
 	}
 	entries, err := appendValidAudit(nil, in)
 	if err != nil {
@@ -73,6 +60,30 @@ func (s *Store) appendAuditAlone(ctx context.Context, in []audit.Entry) (bool, e
 		s.audit.head.set(last.Seq, last.Hash)
 	}
 	return moved, nil
+}
+
+// headAlone returns the head this process knows, and the signing key,
+// for n entries to be linked after it by one statement of their own
+// (AppendAudit, WriteXAPI): ok is false when the head is not known, the
+// entries would reach a checkpoint, or the genesis is still to be
+// sealed, which InTx's linkAudit writes with them.
+func (s *Store) headAlone(n int) (seq uint64, prev audit.Hash, signer *audit.Signer, ok bool, err error) {
+	seq, prev, ok = s.audit.head.get()
+	if !ok || n > unnestRows {
+		return 0, prev, nil, false, nil
+	}
+	if cfg := s.audit.p.Load(); cfg != nil {
+		// A due checkpoint (seq+1..seq+n holds a multiple of every) or
+		// the genesis's seal is written in the same transaction as the
+		// entries: InTx's.
+		if !s.audit.genesisDone.Load() || (seq+uint64(n))/cfg.every != seq/cfg.every {
+			return 0, prev, nil, false, nil
+		}
+		if signer, err = cfg.key(); err != nil {
+			return 0, prev, nil, false, fmt.Errorf("store: audit: signing key: %w", err)
+		}
+	}
+	return seq, prev, signer, true, nil
 }
 
 // execer runs a statement: in a transaction (*sql.Tx, *Tx) or on its own

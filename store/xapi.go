@@ -193,8 +193,7 @@ type XAPIFacts struct {
 // more. On SQLite, where a read costs no round trip, it is the separate
 // reads.
 func (tx *Tx) XAPIFacts(ctx context.Context, q XAPIQuery) (*XAPIFacts, error) {
-	f := &XAPIFacts{Actors: map[int64]XAPIActor{}, Enrolled: map[string]map[string]bool{}, Held: map[string]map[string]bool{},
-		BySlug: map[string]*learning.Course{}, ByLMSID: map[string]*learning.Course{}, Keys: map[string]*apikey.Key{}}
+	f := newXAPIFacts()
 	var err error
 	if tx.Dialect == Postgres {
 		err = tx.xapiFactsPG(ctx, q, f)
@@ -205,6 +204,12 @@ func (tx *Tx) XAPIFacts(ctx context.Context, q XAPIQuery) (*XAPIFacts, error) {
 		return nil, fmt.Errorf("store: xapi facts of %d statements: %w", len(q.StatementIDs), err)
 	}
 	return f, nil
+}
+
+// newXAPIFacts is facts with nothing found yet.
+func newXAPIFacts() *XAPIFacts {
+	return &XAPIFacts{Actors: map[int64]XAPIActor{}, Enrolled: map[string]map[string]bool{}, Held: map[string]map[string]bool{},
+		BySlug: map[string]*learning.Course{}, ByLMSID: map[string]*learning.Course{}, Keys: map[string]*apikey.Key{}}
 }
 
 // xapiFacts is XAPIFacts read by read (SQLite).
@@ -330,56 +335,91 @@ func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error 
 		}
 	}
 	f.Hashes = make(map[string]string, len(q.StatementIDs))
+	return tx.eachHotRow(ctx, xapiFactsSQL, q.factsArgs(), func(rows *sql.Rows) error { return f.addRow(rows.Scan) })
+}
+
+// factsArgs are xapiFactsSQL's parameters for q.
+func (q *XAPIQuery) factsArgs() []any {
 	// An empty kind names no record: its branch reads nothing.
-	args := []any{q.StatementIDs, q.Actors, q.ActorKind, q.EnrolmentKind, q.HeldKind, q.Field, q.Slugs, q.LMSIDs, q.NewRecords, q.KeyIDs}
-	return tx.eachHotRow(ctx, xapiFactsSQL, args, func(rows *sql.Rows) error {
-		var tag string
-		var a, b, register sql.NullString
-		var n, m sql.NullInt64
-		if err := rows.Scan(&tag, &a, &b, &register, &n, &m); err != nil {
-			return err
+	return []any{q.StatementIDs, q.Actors, q.ActorKind, q.EnrolmentKind, q.HeldKind, q.Field, q.Slugs, q.LMSIDs, q.NewRecords, q.KeyIDs}
+}
+
+// addRow adds one row of xapiFactsSQL's result, read by scan, to f.
+func (f *XAPIFacts) addRow(scan func(dest ...any) error) error {
+	var tag string
+	var a, b, register sql.NullString
+	var n, m sql.NullInt64
+	if err := scan(&tag, &a, &b, &register, &n, &m); err != nil {
+		return err
+	}
+	add := func(m map[string]map[string]bool) {
+		if m[a.String] == nil {
+			m[a.String] = map[string]bool{}
 		}
-		add := func(m map[string]map[string]bool) {
-			if m[a.String] == nil {
-				m[a.String] = map[string]bool{}
-			}
-			m[a.String][b.String] = true
+		m[a.String][b.String] = true
+	}
+	switch tag {
+	case "h":
+		f.Hashes[a.String] = b.String
+	case "a":
+		f.Actors[n.Int64] = XAPIActor{Subject: a.String, Pseudonym: b.String}
+	case "e":
+		add(f.Enrolled)
+	case "p":
+		add(f.Held)
+	case "c", "l":
+		m, key := f.BySlug, a.String
+		if tag == "l" {
+			m, key = f.ByLMSID, b.String
 		}
-		switch tag {
-		case "h":
-			f.Hashes[a.String] = b.String
-		case "a":
-			f.Actors[n.Int64] = XAPIActor{Subject: a.String, Pseudonym: b.String}
-		case "e":
-			add(f.Enrolled)
-		case "p":
-			add(f.Held)
-		case "c", "l":
-			m, key := f.BySlug, a.String
-			if tag == "l" {
-				m, key = f.ByLMSID, b.String
-			}
-			c := m[key]
-			if c == nil {
-				c = &learning.Course{Slug: a.String, LMSCourseID: b.String}
-				m[key] = c
-			}
-			if register.Valid {
-				c.Points = append(c.Points, learning.Points{Register: register.String, Points: int(n.Int64)})
-			}
-		case "k":
-			f.Keys[a.String] = &apikey.Key{ID: a.String, SecretHash: b.String, RevokedAt: fromNullMillis(n), ExpiresAt: fromNullMillis(m)}
-		case "n":
-			for id := range strings.SplitSeq(a.String, ",") {
-				v, err := strconv.ParseInt(id, 10, 64)
-				if err != nil {
-					return fmt.Errorf("drawn record id %q: %w", id, err)
-				}
-				f.RecordIDs = append(f.RecordIDs, v)
-			}
+		c := m[key]
+		if c == nil {
+			c = &learning.Course{Slug: a.String, LMSCourseID: b.String}
+			m[key] = c
 		}
-		return nil
-	})
+		if register.Valid {
+			c.Points = append(c.Points, learning.Points{Register: register.String, Points: int(n.Int64)})
+		}
+	case "k":
+		f.Keys[a.String] = &apikey.Key{ID: a.String, SecretHash: b.String, RevokedAt: fromNullMillis(n), ExpiresAt: fromNullMillis(m)}
+	case "n":
+		for id := range strings.SplitSeq(a.String, ",") {
+			v, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				return fmt.Errorf("drawn record id %q: %w", id, err)
+			}
+			f.RecordIDs = append(f.RecordIDs, v)
+		}
+	}
+	return nil
+}
+
+// xapiInsertArgs checks recs against the policy, as InsertRecords does,
+// and returns xapiInsertSQL's parameters: recs with ids, their values,
+// and sts.
+func xapiInsertArgs(p *policy.Policy, recs []*Record, sts []Statement, ids []int64) ([]any, error) {
+	for _, r := range recs {
+		if err := checkRecord(p, r); err != nil {
+			return nil, err
+		}
+	}
+	n := len(recs)
+	rid, subjects, kinds, created := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
+	confirmed, login, activity := make([]*int64, n), make([]*int64, n), make([]*int64, n)
+	var vid []int64
+	var fields, values []string
+	for i, r := range recs {
+		rid[i], subjects[i], kinds[i], created[i] = ids[i], r.Subject, r.Kind, r.CreatedAt.UnixMilli()
+		confirmed[i], login[i], activity[i] = millisOrNil(r.ConfirmedAt), millisOrNil(r.LastLoginAt), millisOrNil(r.LastActivityAt)
+		for _, f := range sortedFields(r.Values) {
+			vid, fields, values = append(vid, ids[i]), append(fields, f), append(values, r.Values[f])
+		}
+	}
+	sid, keys, hashes, verbs, at := make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]int64, len(sts))
+	for i, s := range sts {
+		sid[i], keys[i], hashes[i], verbs[i], at[i] = s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli()
+	}
+	return []any{rid, subjects, kinds, created, confirmed, login, activity, vid, fields, values, sid, keys, hashes, verbs, at}, nil
 }
 
 // xapiInsertSQL writes a combined xAPI transaction's records (with the
@@ -407,30 +447,12 @@ func (tx *Tx) InsertXAPI(ctx context.Context, p *policy.Policy, recs []*Record, 
 		}
 		return tx.InsertStatements(ctx, sts)
 	}
-	for _, r := range recs {
-		if err := checkRecord(p, r); err != nil {
-			return err
-		}
+	args, err := xapiInsertArgs(p, recs, sts, ids)
+	if err != nil {
+		return err
 	}
-	n := len(recs)
-	rid, subjects, kinds, created := make([]int64, n), make([]string, n), make([]string, n), make([]int64, n)
-	confirmed, login, activity := make([]*int64, n), make([]*int64, n), make([]*int64, n)
-	var vid []int64
-	var fields, values []string
-	for i, r := range recs {
-		rid[i], subjects[i], kinds[i], created[i] = ids[i], r.Subject, r.Kind, r.CreatedAt.UnixMilli()
-		confirmed[i], login[i], activity[i] = millisOrNil(r.ConfirmedAt), millisOrNil(r.LastLoginAt), millisOrNil(r.LastActivityAt)
-		for _, f := range sortedFields(r.Values) {
-			vid, fields, values = append(vid, ids[i]), append(fields, f), append(values, r.Values[f])
-		}
-	}
-	sid, keys, hashes, verbs, at := make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]int64, len(sts))
-	for i, s := range sts {
-		sid[i], keys[i], hashes[i], verbs[i], at[i] = s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli()
-	}
-	if _, err := tx.hotExec(ctx, xapiInsertSQL, rid, subjects, kinds, created, confirmed, login, activity,
-		vid, fields, values, sid, keys, hashes, verbs, at); err != nil {
-		return fmt.Errorf("store: insert %d records and %d statements: %w", n, len(sts), err)
+	if _, err := tx.hotExec(ctx, xapiInsertSQL, args...); err != nil {
+		return fmt.Errorf("store: insert %d records and %d statements: %w", len(recs), len(sts), err)
 	}
 	for i, r := range recs {
 		r.ID = ids[i]

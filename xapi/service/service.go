@@ -119,14 +119,15 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 			ids = append(ids, r.sts[i].ID)
 		}
 	}
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		b := &batch{now: s.Clock.Now(), accredited: map[string]bool{}, seen: map[string]string{}}
-		if err := s.lookUp(ctx, tx, b, reqs, ids); err != nil {
-			return err
-		}
-		had := b.facts.Hashes
+	q, refs := s.query(reqs, ids)
+	err := s.Store.WriteXAPI(ctx, s.Policy, q, func(f *store.XAPIFacts) (*store.XAPIWrite, error) {
+		// Called again, with facts read again, if the first attempt
+		// could not be written (store.WriteXAPI): decided afresh.
+		b := &batch{now: s.Clock.Now(), accredited: map[string]bool{}, seen: map[string]string{}, facts: f, courses: courses(refs, f)}
+		had := f.Hashes
 		for _, r := range reqs {
-			if !r.key.StillValid(b.facts.Keys[r.key.ID], b.now) {
+			r.out.Stored, r.err = 0, nil
+			if !r.key.StillValid(f.Keys[r.key.ID], b.now) {
 				// Rotated or revoked since the request was let in
 				// (apikey/service's Recognise): refused at once, as
 				// the check before the request would have refused it.
@@ -134,13 +135,17 @@ func (s *Service) acceptAll(ctx context.Context, reqs []*request) []*request {
 				continue
 			}
 			m := b.mark()
-			// Gathering reads nothing (lookUp did): a request's error
-			// leaves the transaction as it was.
+			// Gathering reads nothing (the facts were read for all): a
+			// request's error leaves the transaction as it was.
 			if r.err = s.gather(b, r, had); r.err != nil {
 				b.undo(m)
 			}
 		}
-		return s.write(ctx, tx, b)
+		w := &store.XAPIWrite{Records: b.records, Statements: b.statements}
+		if err := s.Audit.Record(ctx, w, b.entries...); err != nil {
+			return nil, err
+		}
+		return w, nil
 	})
 	if err != nil {
 		for _, r := range reqs {
@@ -230,7 +235,7 @@ type batch struct {
 	// hash; seenIDs its keys in order.
 	seen    map[string]string
 	seenIDs []string
-	// facts are what lookUp read for every request at once: the ids
+	// facts are what was read for every request at once: the ids
 	// already accepted, the people the actors name, the courses they are
 	// enrolled in and hold an accreditation for, the courses named, and
 	// (PostgreSQL) the records' ids.
@@ -323,19 +328,6 @@ func (b *batch) add(subject string, pseudo audit.Pseudonym, kind string, action 
 	b.entries = append(b.entries, audit.Entry{Actor: b.by, Action: action, ObjectKind: kind, Subject: pseudo, Fields: fields})
 }
 
-// write stores a batch: its records with their values and the
-// statements' ids (on PostgreSQL one statement, with the ids lookUp
-// drew), then their audit entries.
-func (s *Service) write(ctx context.Context, tx *store.Tx, b *batch) error {
-	if err := tx.InsertXAPI(ctx, s.Policy, b.records, b.statements, b.facts.RecordIDs); err != nil {
-		return err
-	}
-	for i, r := range b.records {
-		b.entries[i].ObjectID = strconv.FormatInt(r.ID, 10)
-	}
-	return s.Audit.Record(ctx, tx, b.entries...)
-}
-
 // actorID is the LMS account record id a statement's actor names: its
 // account's homePage must be Steward's issuer and its name that id,
 // written as Steward writes it; 0 for anything else.
@@ -350,14 +342,14 @@ func (s *Service) actorID(st *xapi.Statement) int64 {
 	return id
 }
 
-// lookUp reads, for the statements of every request of a batch at once
-// (ids), what gathering them needs (b.facts): the ids already accepted,
-// the people their actors name, the courses those are enrolled in and, if
-// any statement passes, which accreditations they hold, the courses
-// their activities name, and the requests' API keys as they are now — on
+// query is what to read, for the statements of every request of a batch
+// at once (ids), that gathering them needs: the ids already accepted, the
+// people their actors name, the courses those are enrolled in and, if any
+// statement passes, which accreditations they hold, the courses their
+// activities name, and the requests' API keys as they are now — on
 // PostgreSQL one round trip however many statements, people and courses
-// there are (store.XAPIFacts).
-func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*request, ids []string) error {
+// there are (store.XAPIFacts). refs are the courses the activities name.
+func (s *Service) query(reqs []*request, ids []string) (store.XAPIQuery, map[string]xapi.CourseRef) {
 	q := store.XAPIQuery{StatementIDs: ids, ActorKind: LMSAccountKind, Field: "course"}
 	for _, r := range reqs {
 		if !slices.Contains(q.KeyIDs, r.key.ID) {
@@ -404,19 +396,21 @@ func (s *Service) lookUp(ctx context.Context, tx *store.Tx, b *batch, reqs []*re
 		q.HeldKind = AccreditationKind
 		q.NewRecords += passes
 	}
-	var err error
-	if b.facts, err = tx.XAPIFacts(ctx, q); err != nil {
-		return err
-	}
-	b.courses = make(map[string]*learning.Course, len(refs))
+	return q, refs
+}
+
+// courses are the courses found in f by the activities' refs, nil for an
+// activity that names none.
+func courses(refs map[string]xapi.CourseRef, f *store.XAPIFacts) map[string]*learning.Course {
+	out := make(map[string]*learning.Course, len(refs))
 	for activity, ref := range refs {
 		if ref.Slug != "" {
-			b.courses[activity] = b.facts.BySlug[ref.Slug]
+			out[activity] = f.BySlug[ref.Slug]
 		} else if ref.LMSID != "" {
-			b.courses[activity] = b.facts.ByLMSID[ref.LMSID]
+			out[activity] = f.ByLMSID[ref.LMSID]
 		}
 	}
-	return nil
+	return out
 }
 
 // actor finds the person a statement is about among those lookUp read:

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"steward/audit"
+	"steward/policy"
+)
+
+// XAPIWrite is what a combined xAPI transaction writes, decided from the
+// facts it read (WriteXAPI): records with their values, the statements'
+// ids, and the audit entries, Entries[i] being the entry of Records[i]
+// (its ObjectID is set to the record's id once that is known). It is an
+// audit.Appender, so audit.Log.Record stamps entries into it.
+type XAPIWrite struct {
+	Records    []*Record
+	Statements []Statement
+	Entries    []audit.Entry
+}
+
+// AppendAudit adds entries to w (audit.Appender); they are validated and
+// linked when w is written.
+func (w *XAPIWrite) AppendAudit(entries ...audit.Entry) error {
+	w.Entries = append(w.Entries, entries...)
+	return nil
+}
+
+// WriteXAPI runs one combined xAPI transaction: it reads q's facts, has
+// decide say from them what to write, and writes that with its audit
+// entries, all or nothing. decide may be called a second time, with the
+// facts read again, when the first attempt could not be completed (on
+// PostgreSQL: the audit head moved meanwhile); it must decide afresh
+// each time.
+//
+// On PostgreSQL it is two round trips where InTx takes six (issue 16:
+// single statements stored together were bound by the transaction's
+// latency, not by the CPU, a third of which stood idle): BEGIN, the
+// plan setting and the facts' read are sent together, and so are the
+// INSERT of the records, values and statement ids, the audit entries with
+// the head's move, and COMMIT. The last needs the head this process
+// knows (headAlone): the entries' statement fails if the head is no
+// longer there, which rolls all of it back, and the transaction is then
+// run again by InTx, which reads and locks the head.
+func (s *Store) WriteXAPI(ctx context.Context, p *policy.Policy, q XAPIQuery, decide func(*XAPIFacts) (*XAPIWrite, error)) error {
+	if s.dialect == Postgres {
+		if done, err := s.writeXAPIPipelined(ctx, p, q, decide); done || err != nil {
+			return err
+		}
+	}
+	return s.InTx(ctx, func(tx *Tx) error {
+		f, err := tx.XAPIFacts(ctx, q)
+		if err != nil {
+			return err
+		}
+		w, err := decide(f)
+		if err != nil {
+			return err
+		}
+		if err := tx.InsertXAPI(ctx, p, w.Records, w.Statements, f.RecordIDs); err != nil {
+			return err
+		}
+		w.setObjectIDs()
+		return tx.AppendAudit(w.Entries...)
+	})
+}
+
+// setObjectIDs sets each entry's ObjectID to its record's id.
+func (w *XAPIWrite) setObjectIDs() {
+	for i, r := range w.Records {
+		w.Entries[i].ObjectID = strconv.FormatInt(r.ID, 10)
+	}
+}
+
+// errHeadMoved is the failure of xapiAuditSQL when the head was not where
+// this process knew it.
+var errHeadMoved = errors.New("store: audit head moved")
+
+// headMovedCheck makes moveHeadAndInsertSQL (and its one-entry form) fail
+// when the head did not move — another transaction moved it first —
+// instead of inserting nothing: in a pipeline that also sends COMMIT, an
+// error is what keeps the records from committing without their entries.
+// The failure is a division by zero (SQLSTATE 22012), which nothing else
+// in the statement can raise.
+const headMovedCheck = ` WHERE (SELECT 1 / count(*) FROM h) = 1`
+
+// writeXAPIPipelined is WriteXAPI on PostgreSQL in two round trips, on
+// one connection taken from the pool and driven through pgx. It reports
+// false, having changed nothing, when InTx must run the transaction.
+func (s *Store) writeXAPIPipelined(ctx context.Context, p *policy.Policy, q XAPIQuery, decide func(*XAPIFacts) (*XAPIWrite, error)) (bool, error) {
+	if _, _, _, ok, err := s.headAlone(q.NewRecords); !ok || err != nil {
+		return false, err
+	}
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: xapi: connection: %w", err)
+	}
+	defer conn.Close()
+	done := false
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		var err error
+		done, err = s.pipelineXAPI(ctx, c, p, q, decide)
+		if c.PgConn().TxStatus() != 'I' {
+			// Failed between BEGIN and COMMIT: the connection goes back to
+			// the pool with no transaction open, or not at all.
+			if _, rerr := c.Exec(ctx, "ROLLBACK"); rerr != nil {
+				c.Close(ctx)
+			}
+		}
+		return err
+	})
+	return done, err
+}
+
+// pipelineXAPI sends the transaction's two rounds on c.
+func (s *Store) pipelineXAPI(ctx context.Context, c *pgx.Conn, p *policy.Policy, q XAPIQuery, decide func(*XAPIFacts) (*XAPIWrite, error)) (bool, error) {
+	f := newXAPIFacts()
+	f.Hashes = make(map[string]string, len(q.StatementIDs))
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	if len(q.StatementIDs) <= genericPlanIDs {
+		// As xapiFactsPG: a few statements run on their generic plans.
+		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	}
+	b.Queue(xapiFactsSQL, q.factsArgs()...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := f.addRow(rows.Scan); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		return false, fmt.Errorf("store: xapi facts of %d statements: %w", len(q.StatementIDs), err)
+	}
+	w, err := decide(f)
+	if err != nil {
+		return false, err
+	}
+	if len(w.Records) == 0 && len(w.Statements) == 0 {
+		// Every statement was stored before: nothing to write, and the
+		// read-only transaction is rolled back.
+		return true, nil
+	}
+	if len(w.Records) == 0 || len(f.RecordIDs) < len(w.Records) {
+		// More records than ids drawn: InTx's way.
+		return false, nil
+	}
+	insert, err := xapiInsertArgs(p, w.Records, w.Statements, f.RecordIDs)
+	if err != nil {
+		return false, err
+	}
+	for i, r := range w.Records {
+		r.ID = f.RecordIDs[i]
+	}
+	w.setObjectIDs()
+	entries, err := appendValidAudit(nil, w.Entries)
+	if err != nil {
+		return false, err
+	}
+	// The head as it is now: a transaction of this process may have
+	// committed since the first round.
+	seq, prev, signer, ok, err := s.headAlone(len(entries))
+	if !ok || err != nil {
+		return false, err
+	}
+	keyID, sig := chainAudit(entries, seq, prev, signer)
+	last := &entries[len(entries)-1]
+	query, args := moveHeadAndInsertSQL, auditArrays(entries)
+	if len(entries) == 1 {
+		query, args = moveHeadAndInsertOneSQL, appendAuditArgs(make([]any, 0, 19), entries)
+	}
+	args = append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+	b = &pgx.Batch{}
+	b.Queue(xapiInsertSQL, insert...)
+	b.Queue(query+headMovedCheck, args...)
+	b.Queue("COMMIT")
+	err = c.SendBatch(ctx, b).Close()
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "22012":
+		return false, nil
+	case err != nil:
+		// Whether it committed (the connection may have failed after
+		// COMMIT was sent) is unknown: the head is read at the next
+		// append, as after InTx's failed commit.
+		s.audit.head.forget()
+		return false, fmt.Errorf("store: xapi: write %d records and %d statements: %w", len(w.Records), len(w.Statements), err)
+	}
+	s.audit.head.set(last.Seq, last.Hash)
+	return true, nil
+}
