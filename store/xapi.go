@@ -292,8 +292,9 @@ SELECT 'h', s.id, s.content_hash, NULL::text, NULL::bigint, NULL::bigint FROM un
 UNION ALL
 SELECT 'a', subject_id, pseudonym, NULL, id, NULL FROM act
 UNION ALL
-SELECT CASE WHEN r.kind = $4 THEN 'e' ELSE 'p' END, subj.subject_id, v.value, NULL, NULL, NULL FROM subj
-	CROSS JOIN LATERAL (SELECT id, kind FROM records WHERE subject_id = subj.subject_id AND kind IN ($4, $5) AND anonymised_at IS NULL OFFSET 0) r
+SELECT CASE WHEN k.kind = $4 THEN 'e' ELSE 'p' END, subj.subject_id, v.value, NULL, NULL, NULL FROM subj
+	CROSS JOIN unnest(ARRAY[$4::text, $5::text]) AS k(kind)
+	CROSS JOIN LATERAL (SELECT id FROM records WHERE subject_id = subj.subject_id AND kind = k.kind AND anonymised_at IS NULL OFFSET 0) r
 	CROSS JOIN LATERAL (SELECT value FROM record_values WHERE record_id = r.id AND field = $6 OFFSET 0) v
 UNION ALL
 SELECT course.tag, course.slug, course.lms_course_id, p.register, p.points, NULL FROM course
