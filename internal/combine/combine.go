@@ -9,6 +9,10 @@
 // batch running runs one itself (it leads), and when its batch is done it
 // hands the lead to the first call waiting, which runs the next batch. A
 // call alone waits for nothing.
+//
+// With Lanes above one, that many batches may run at once: a call that
+// finds fewer running leads a batch of its own. Run must then be safe
+// for batches running side by side.
 package combine
 
 import (
@@ -26,10 +30,17 @@ type Combiner[T, R any] struct {
 	Run func(ctx context.Context, items []T) []R
 	// Max is the most calls in one batch (0: 64).
 	Max int
+	// Lanes is the most batches running at once (0: 1). A call leads a
+	// batch beside one already running only if Beside reports true for
+	// its item (Beside nil: every call may); the others wait for a batch
+	// to end.
+	Lanes  int
+	Beside func(T) bool
 
 	mu      sync.Mutex
 	waiting []*call[T, R]
-	running bool
+	// running is how many batches are running.
+	running int
 }
 
 type call[T, R any] struct {
@@ -48,32 +59,39 @@ type call[T, R any] struct {
 func (c *Combiner[T, R]) Do(ctx context.Context, item T) (R, error) {
 	cl := &call[T, R]{item: item, wake: make(chan struct{})}
 	c.mu.Lock()
-	c.waiting = append(c.waiting, cl)
-	if c.running {
+	if c.mayLead(item) {
+		c.running++
+		c.mu.Unlock()
+	} else {
+		c.waiting = append(c.waiting, cl)
 		c.mu.Unlock()
 		<-cl.wake
 		if !cl.lead {
 			return cl.res, cl.err
 		}
-	} else {
-		c.running = true
-		c.mu.Unlock()
 	}
-	c.lead(ctx)
+	c.lead(ctx, cl)
 	return cl.res, cl.err
 }
 
-// lead runs the calls waiting first (the leading call among them) as one
-// batch, then hands the lead on.
-func (c *Combiner[T, R]) lead(ctx context.Context) {
+// mayLead reports whether a call for item may lead a batch now. The
+// caller holds c.mu.
+func (c *Combiner[T, R]) mayLead(item T) bool {
+	return c.running == 0 || c.running < max(c.Lanes, 1) && (c.Beside == nil || c.Beside(item))
+}
+
+// lead runs first, the leading call, and the calls waiting longest as one
+// batch, then hands the lead on to the next call waiting.
+func (c *Combiner[T, R]) lead(ctx context.Context, first *call[T, R]) {
 	max := c.Max
 	if max <= 0 {
 		max = 64
 	}
 	c.mu.Lock()
-	n := min(len(c.waiting), max)
-	batch := make([]*call[T, R], n)
-	copy(batch, c.waiting)
+	n := min(len(c.waiting), max-1)
+	batch := make([]*call[T, R], 1+n)
+	batch[0] = first
+	copy(batch[1:], c.waiting)
 	c.waiting = c.waiting[n:]
 	c.mu.Unlock()
 
@@ -91,25 +109,28 @@ func (c *Combiner[T, R]) lead(ctx context.Context) {
 			close(cl.wake)
 		}
 		c.mu.Lock()
-		if len(c.waiting) > 0 {
+		c.running--
+		if len(c.waiting) > 0 && c.mayLead(c.waiting[0].item) {
+			// Taken out of the queue here, under the lock, so that two
+			// batches ending at once never hand the lead to one call.
+			c.running++
 			next := c.waiting[0]
+			c.waiting = c.waiting[1:]
 			next.lead = true
 			close(next.wake)
-		} else {
-			c.running = false
 		}
 		c.mu.Unlock()
 		if p != nil {
 			panic(p)
 		}
 	}()
-	items := make([]T, n)
+	items := make([]T, len(batch))
 	for i, cl := range batch {
 		items[i] = cl.item
 	}
 	res := c.Run(context.WithoutCancel(ctx), items)
-	if len(res) != n {
-		panic(fmt.Sprintf("combine: Run returned %d results for %d items", len(res), n))
+	if len(res) != len(items) {
+		panic(fmt.Sprintf("combine: Run returned %d results for %d items", len(res), len(items)))
 	}
 	for i, cl := range batch {
 		cl.res = res[i]

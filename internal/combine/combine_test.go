@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -51,8 +52,8 @@ func TestCallsArrivingWhileABatchRunsRunTogether(t *testing.T) {
 	if len(batches) != 2 || len(batches[0]) != 1 || len(batches[1]) != 5 {
 		t.Fatalf("batches %v, want [0] then the other five together", batches)
 	}
-	if c.running || len(c.waiting) != 0 {
-		t.Fatalf("combiner left running=%v with %d waiting", c.running, len(c.waiting))
+	if c.running != 0 || len(c.waiting) != 0 {
+		t.Fatalf("combiner left %d running with %d waiting", c.running, len(c.waiting))
 	}
 }
 
@@ -159,5 +160,122 @@ func waitFor[T, R any](c *Combiner[T, R], n int) {
 			return
 		}
 		runtime.Gosched()
+	}
+}
+
+// TestLanesRunBatchesSideBySide: with two lanes, the first two calls each
+// lead a batch of their own at once; the calls after them wait, and run
+// together when a lane is free.
+func TestLanesRunBatchesSideBySide(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan int, 2)
+	var mu sync.Mutex
+	var batches [][]int
+	c := &Combiner[int, int]{Lanes: 2, Run: func(_ context.Context, items []int) []int {
+		mu.Lock()
+		batches = append(batches, slices.Clone(items))
+		n := len(batches)
+		mu.Unlock()
+		if n <= 2 {
+			started <- items[0]
+			<-release
+		}
+		return slices.Clone(items)
+	}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Do(ctx, 0) })
+	wg.Go(func() { c.Do(ctx, 1) })
+	// Both lead before either ends: neither waits for the other.
+	<-started
+	<-started
+	for i := 2; i < 6; i++ {
+		wg.Go(func() {
+			if v, err := c.Do(ctx, i); err != nil || v != i {
+				t.Errorf("call %d: %d, %v", i, v, err)
+			}
+		})
+	}
+	waitFor(c, 4)
+	close(release)
+	wg.Wait()
+	if len(batches) < 3 || len(batches[0]) != 1 || len(batches[1]) != 1 {
+		t.Fatalf("batches %v, want two of one call each, then the other four", batches)
+	}
+	if c.running != 0 || len(c.waiting) != 0 {
+		t.Fatalf("combiner left %d running with %d waiting", c.running, len(c.waiting))
+	}
+}
+
+// TestOnlyCallsBesideLeadASecondLane: with Beside, a call it refuses waits
+// for the running batch however many lanes there are; one it allows leads
+// at once, beside it.
+func TestOnlyCallsBesideLeadASecondLane(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan int, 2)
+	var mu sync.Mutex
+	var batches [][]int
+	c := &Combiner[int, int]{Lanes: 2, Beside: func(v int) bool { return v >= 100 }, Run: func(_ context.Context, items []int) []int {
+		mu.Lock()
+		batches = append(batches, slices.Clone(items))
+		mu.Unlock()
+		if items[0] == 0 || items[0] == 100 {
+			started <- items[0]
+			<-release
+		}
+		return slices.Clone(items)
+	}}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Do(ctx, 0) })
+	<-started
+	wg.Go(func() { c.Do(ctx, 1) })
+	waitFor(c, 1) // 1 is small: it waits
+	wg.Go(func() { c.Do(ctx, 100) })
+	if v := <-started; v != 100 {
+		t.Fatalf("%d started, want 100 beside 0", v)
+	}
+	close(release)
+	wg.Wait()
+	if len(batches) != 2 || !slices.Equal(batches[0], []int{0}) || !slices.Equal(batches[1], []int{100, 1}) {
+		t.Fatalf("batches %v, want [0], then 100 leading with 1", batches)
+	}
+	if c.running != 0 || len(c.waiting) != 0 {
+		t.Fatalf("combiner left %d running with %d waiting", c.running, len(c.waiting))
+	}
+}
+
+// TestLanesNeverRunMoreBatchesThanAllowed runs many calls through two
+// lanes, half of them allowed beside: every call gets its own result, at
+// most two batches run at once, and the lead is never handed to one call
+// twice (two batches ending at the same moment).
+func TestLanesNeverRunMoreBatchesThanAllowed(t *testing.T) {
+	var running, most atomic.Int32
+	c := &Combiner[int, int]{Lanes: 2, Max: 3, Beside: func(v int) bool { return v%2 == 0 }, Run: func(_ context.Context, items []int) []int {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		runtime.Gosched()
+		running.Add(-1)
+		out := make([]int, len(items))
+		for i, v := range items {
+			out[i] = -v
+		}
+		return out
+	}}
+	var wg sync.WaitGroup
+	for i := range 2000 {
+		wg.Go(func() {
+			if v, err := c.Do(context.Background(), i); err != nil || v != -i {
+				t.Errorf("call %d: %d, %v", i, v, err)
+			}
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m > 2 || m < 1 {
+		t.Fatalf("%d batches ran at once, want at most 2", m)
+	}
+	if c.running != 0 || len(c.waiting) != 0 {
+		t.Fatalf("combiner left %d running with %d waiting", c.running, len(c.waiting))
 	}
 }
