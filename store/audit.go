@@ -30,6 +30,17 @@ type auditConfig struct {
 	// transaction links after it without reading the head row first, and
 	// moves the row only if it still holds exactly that (moveHead).
 	head headCache
+	// turn is held by a pipelined xAPI transaction from linking its
+	// entries to its commit (WriteXAPI), so that the next one of this
+	// process links after it and does not find the head moved.
+	turn sync.Mutex
+	// writing are the statement ids pipelined xAPI transactions of this
+	// process are writing (WriteXAPI).
+	writing claims
+	// onWait, set by tests, is called by a pipelined xAPI transaction
+	// that has sent its INSERT and waits for turn ("turn"), or waits for
+	// another to end that writes one of its statement ids ("claim").
+	onWait func(string)
 }
 
 // headCache is the audit head as this process last committed it. It is a

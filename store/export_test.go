@@ -78,3 +78,14 @@ func PreparedOnWriter(s *Store) []string {
 func EachOf(rows *sql.Rows, err error, row func(*sql.Rows) error) error {
 	return eachOf(rows, err, row)
 }
+
+// HoldXAPITurn takes the turn pipelined xAPI transactions link and commit
+// by (WriteXAPI), as one doing so would, and calls onWait whenever one
+// has sent its INSERT and waits for it ("turn") or waits for another
+// writing one of its statement ids ("claim"); it returns the function
+// that gives the turn back.
+func (s *Store) HoldXAPITurn(onWait func(string)) (release func()) {
+	s.audit.onWait = onWait
+	s.audit.turn.Lock()
+	return s.audit.turn.Unlock
+}

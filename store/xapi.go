@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -416,6 +417,10 @@ func xapiInsertArgs(p *policy.Policy, recs []*Record, sts []Statement, ids []int
 			vid, fields, values = append(vid, ids[i]), append(fields, f), append(values, r.Values[f])
 		}
 	}
+	// In the ids' order: two transactions storing some of the same ids
+	// (WriteXAPI's side by side) then wait for each other in one order,
+	// never each for the other.
+	sts = slices.SortedFunc(slices.Values(sts), func(a, b Statement) int { return strings.Compare(a.ID, b.ID) })
 	sid, keys, hashes, verbs, at := make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]string, len(sts)), make([]int64, len(sts))
 	for i, s := range sts {
 		sid[i], keys[i], hashes[i], verbs[i], at[i] = s.ID, s.KeyID, s.ContentHash, s.Verb, s.StoredAt.UnixMilli()

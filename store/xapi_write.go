@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +50,19 @@ func (w *XAPIWrite) AppendAudit(entries ...audit.Entry) error {
 // longer there, which rolls all of it back, and the transaction is then
 // run again by InTx, which reads and locks the head.
 func (s *Store) WriteXAPI(ctx context.Context, p *policy.Policy, q XAPIQuery, decide func(*XAPIFacts) (*XAPIWrite, error)) error {
+	err := s.writeXAPI(ctx, p, q, decide)
+	if err != nil && isUniqueViolation(err) {
+		return fmt.Errorf("%w: %w", ErrStatementStoredMeanwhile, err)
+	}
+	return err
+}
+
+// ErrStatementStoredMeanwhile is WriteXAPI's failure when a statement id
+// it was to store was stored by another transaction after its read: the
+// transaction changed nothing, and run again it finds the statement.
+var ErrStatementStoredMeanwhile = errors.New("store: xapi: a statement was stored meanwhile")
+
+func (s *Store) writeXAPI(ctx context.Context, p *policy.Policy, q XAPIQuery, decide func(*XAPIFacts) (*XAPIWrite, error)) error {
 	if s.dialect == Postgres {
 		if done, err := s.writeXAPIPipelined(ctx, p, q, decide); done || err != nil {
 			return err
@@ -165,6 +179,36 @@ func (s *Store) pipelineXAPI(ctx context.Context, c *pgx.Conn, p *policy.Policy,
 	if err != nil {
 		return false, err
 	}
+	// No two transactions of this process write one statement id at
+	// once: the second would wait for the first's INSERT in the server
+	// while the first, holding turn, could wait for the second's — a
+	// deadlock the server cannot see. The second waits here instead,
+	// holding nothing, for the first to end, and is tried again.
+	release, busy := s.audit.writing.claim(w.Statements)
+	if busy != nil {
+		if s.audit.onWait != nil {
+			s.audit.onWait("claim")
+		}
+		<-busy
+		return false, ErrStatementStoredMeanwhile
+	}
+	defer release()
+	b = &pgx.Batch{}
+	b.Queue(xapiInsertSQL, insert...)
+	if !s.audit.turn.TryLock() {
+		// Another transaction of this process is linking and
+		// committing: the INSERT runs meanwhile, on this backend, and
+		// the entries are linked once it has committed, after it.
+		if err := c.SendBatch(ctx, b).Close(); err != nil {
+			return false, fmt.Errorf("store: xapi: write %d records and %d statements: %w", len(w.Records), len(w.Statements), err)
+		}
+		if s.audit.onWait != nil {
+			s.audit.onWait("turn")
+		}
+		s.audit.turn.Lock()
+		b = &pgx.Batch{}
+	}
+	defer s.audit.turn.Unlock()
 	// The head as it is now: a transaction of this process may have
 	// committed since the first round.
 	seq, prev, signer, ok, err := s.headAlone(len(entries))
@@ -178,8 +222,6 @@ func (s *Store) pipelineXAPI(ctx context.Context, c *pgx.Conn, p *policy.Policy,
 		query, args = moveHeadAndInsertOneSQL, appendAuditArgs(make([]any, 0, 19), entries)
 	}
 	args = append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
-	b = &pgx.Batch{}
-	b.Queue(xapiInsertSQL, insert...)
 	b.Queue(query+headMovedCheck, args...)
 	b.Queue("COMMIT")
 	err = c.SendBatch(ctx, b).Close()
@@ -196,4 +238,38 @@ func (s *Store) pipelineXAPI(ctx context.Context, c *pgx.Conn, p *policy.Policy,
 	}
 	s.audit.head.set(last.Seq, last.Hash)
 	return true, nil
+}
+
+// claims are the statement ids being written, each with a channel closed
+// when the transaction writing it has ended.
+type claims struct {
+	mu  sync.Mutex
+	ids map[string]chan struct{}
+}
+
+// claim claims sts's ids and returns the function that releases them,
+// or, if another transaction has claimed one of them, that one's channel.
+func (c *claims) claim(sts []Statement) (release func(), busy <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range sts {
+		if ch, ok := c.ids[st.ID]; ok {
+			return nil, ch
+		}
+	}
+	if c.ids == nil {
+		c.ids = map[string]chan struct{}{}
+	}
+	done := make(chan struct{})
+	for _, st := range sts {
+		c.ids[st.ID] = done
+	}
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, st := range sts {
+			delete(c.ids, st.ID)
+		}
+		close(done)
+	}, nil
 }

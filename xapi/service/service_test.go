@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -179,6 +180,59 @@ func TestConcurrentRequestsStoreEachStatementOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		for who, want := range map[string][2]int{"a-anna": {n + n/6, 1}, "a-bob": {n + 1, 0}} {
+			if r, a := len(testkit.RecordsOfKind(t, s, who, service.ResultKind)), len(testkit.RecordsOfKind(t, s, who, service.AccreditationKind)); r != want[0] || a != want[1] {
+				t.Errorf("%s has %d results and %d accreditations, want %v", who, r, a, want)
+			}
+		}
+		testkit.AssertAuditVerifies(t, s, signer)
+	})
+}
+
+// TestLargeRequestsSideBySideStoreEachStatementOnce (issue 16): requests
+// of many statements are stored by transactions side by side on
+// PostgreSQL (Beside); sent at once, sharing statements and passing the
+// same course, every request is told it was stored, each statement is
+// stored once, the course earns one accreditation, and the audit log
+// verifies (both stores).
+func TestLargeRequestsSideBySideStoreEachStatementOnce(t *testing.T) {
+	testkit.ForEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		signer := testkit.AuditSigner(t, s, 64)
+		f := newFixture(t, s)
+		moodle := "https://moodle.example/course/view.php?id=42"
+		st := func(id, who, verb string) xapi.Statement {
+			return xapi.Statement{ID: id, HomePage: issuer, Name: f.lmsID[who], Verb: verb, Activity: moodle, Timestamp: f.now, Score: 75, HasScore: true}
+		}
+		shared := []string{xapi.NewID(), xapi.NewID(), xapi.NewID()}
+		const n, each = 16, 20
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				var sts []xapi.Statement
+				for range each {
+					sts = append(sts, st(xapi.NewID(), "a-bob", "scored"))
+				}
+				if i%2 == 0 {
+					sts = append(sts, st(shared[i%3], "a-bob", "scored"))
+				}
+				if i%5 == 0 {
+					sts = append(sts, st(xapi.NewID(), "a-anna", "passed"))
+				}
+				out, err := f.svc.Statements.Accept(ctx, &f.key.Key, sts)
+				if err != nil {
+					errs <- err
+				} else if len(out.IDs) != len(sts) {
+					errs <- fmt.Errorf("request %d: %d ids for %d statements", i, len(out.IDs), len(sts))
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for who, want := range map[string][2]int{"a-bob": {n*each + 3, 0}, "a-anna": {(n + 4) / 5, 1}} {
 			if r, a := len(testkit.RecordsOfKind(t, s, who, service.ResultKind)), len(testkit.RecordsOfKind(t, s, who, service.AccreditationKind)); r != want[0] || a != want[1] {
 				t.Errorf("%s has %d results and %d accreditations, want %v", who, r, a, want)
 			}
