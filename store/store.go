@@ -69,6 +69,9 @@ type Store struct {
 		mu   sync.Mutex
 		conn *sql.Conn
 	}
+	// checkpoints, on SQLite, copies the WAL into the database file
+	// beside the writer (checkpoint.go); nil on PostgreSQL.
+	checkpoints *checkpointer
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" (the file is
@@ -146,7 +149,8 @@ func open(dsn string) (*Store, error) {
 		// The writer gets a 64 MiB page cache and in-memory temporary files:
 		// appends to indexes with random keys (audit_log_subject) otherwise
 		// reread and rewrite pages, and statement journals go to disk.
-		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(2)&_txlock=immediate")
+		w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(2)&_txlock=immediate"+
+			fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointPages))
 		if err != nil {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
@@ -164,9 +168,16 @@ func open(dsn string) (*Store, error) {
 		// under load, issue 15).
 		r.SetMaxIdleConns(4)
 		r.SetConnMaxIdleTime(0)
+		c, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+		if err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
 		stmts := &stmtCache{db: r, m: map[string]*sql.Stmt{}}
 		wstmts := &stmtCache{db: w, m: map[string]*sql.Stmt{}}
-		return &Store{Reader: &Reader{q: r, dialect: SQLite, stmts: stmts}, write: w, read: r, wstmts: wstmts, dialect: SQLite, dsn: dsn, fileMode: mode}, nil
+		return &Store{Reader: &Reader{q: r, dialect: SQLite, stmts: stmts}, write: w, read: r, wstmts: wstmts, dialect: SQLite, dsn: dsn, fileMode: mode,
+			checkpoints: startCheckpointer(c)}, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -211,6 +222,9 @@ func (s *Store) Close() error {
 	err := s.closeUnchecked()
 	if s.Reader.stmts != nil {
 		err = errors.Join(err, s.Reader.stmts.close(), s.wstmts.close())
+	}
+	if s.checkpoints != nil {
+		err = errors.Join(err, s.checkpoints.stop())
 	}
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
@@ -510,6 +524,9 @@ func (s *Store) runTx(ctx context.Context, tx *sql.Tx, unchecked bool, fn func(*
 	}
 	if t.head != nil {
 		s.audit.head.set(t.head.seq, t.head.hash)
+	}
+	if s.checkpoints != nil {
+		s.checkpoints.wake()
 	}
 	if t.lmsQueued {
 		if fn := s.onLMSQueued.Load(); fn != nil {
