@@ -92,10 +92,6 @@ func (w *XAPIWrite) setObjectIDs() {
 	}
 }
 
-// errHeadMoved is the failure of xapiAuditSQL when the head was not where
-// this process knew it.
-var errHeadMoved = errors.New("store: audit head moved")
-
 // headMovedCheck makes moveHeadAndInsertSQL (and its one-entry form) fail
 // when the head did not move — another transaction moved it first —
 // instead of inserting nothing: in a pipeline that also sends COMMIT, an
