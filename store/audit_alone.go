@@ -97,12 +97,7 @@ type execer interface {
 // the last of them with keyID and sig, only if the head row still holds
 // seq and prev. It reports whether it did; if not, nothing changed.
 func moveHeadAndInsert(ctx context.Context, q execer, entries []audit.Entry, seq uint64, prev audit.Hash, keyID string, sig []byte) (bool, error) {
-	last := &entries[len(entries)-1]
-	query, args := moveHeadAndInsertSQL, auditArrays(entries)
-	if len(entries) == 1 {
-		query, args = moveHeadAndInsertOneSQL, appendAuditArgs(make([]any, 0, 19), entries)
-	}
-	args = append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+	query, args := moveHeadAndInsertQuery(entries, seq, prev, keyID, sig)
 	res, err := q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, err
@@ -117,6 +112,18 @@ func moveHeadAndInsert(ctx context.Context, q execer, entries []audit.Entry, seq
 		return false, fmt.Errorf("%d of %d entries inserted", n, len(entries))
 	}
 	return true, nil
+}
+
+// moveHeadAndInsertQuery is moveHeadAndInsertSQL, or its one-entry form,
+// with its parameters: entries chained after the head (seq, prev), and
+// the head's new key id and signature.
+func moveHeadAndInsertQuery(entries []audit.Entry, seq uint64, prev audit.Hash, keyID string, sig []byte) (string, []any) {
+	last := &entries[len(entries)-1]
+	query, args := moveHeadAndInsertSQL, auditArrays(entries)
+	if len(entries) == 1 {
+		query, args = moveHeadAndInsertOneSQL, appendAuditArgs(make([]any, 0, 19), entries)
+	}
+	return query, append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
 }
 
 // moveHeadAndInsertOneSQL is moveHeadAndInsertSQL for one entry (most

@@ -318,6 +318,14 @@ SELECT 'n', string_agg(nextval((SELECT pg_get_serial_sequence('records', 'id')::
 // statement); with 300 ids the custom plan of the read is the cheaper.
 const genericPlanIDs = 32
 
+// genericPlansSQL has the rest of a transaction run on generic plans.
+const genericPlansSQL = `SET LOCAL plan_cache_mode = force_generic_plan`
+
+// genericPlans reports whether a transaction reading q's facts runs its
+// statements on their generic plans (genericPlanIDs), in xapiFactsPG and
+// in WriteXAPI's pipeline alike.
+func (q *XAPIQuery) genericPlans() bool { return len(q.StatementIDs) <= genericPlanIDs }
+
 // xapiFactsPG is XAPIFacts in one statement (PostgreSQL).
 func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error {
 	// PostgreSQL plans this statement anew at every call: the arrays'
@@ -331,8 +339,8 @@ func (tx *Tx) xapiFactsPG(ctx context.Context, q XAPIQuery, f *XAPIFacts) error 
 	// against 1.1-1.3 ms). So a small transaction — single statements
 	// stored together (genericPlanIDs) — uses the prepared statements'
 	// generic plans for the rest of it (its INSERT and audit entries too).
-	if len(q.StatementIDs) <= genericPlanIDs {
-		if _, err := tx.hotExec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+	if q.genericPlans() {
+		if _, err := tx.hotExec(ctx, genericPlansSQL); err != nil {
 			return err
 		}
 	}

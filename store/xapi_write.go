@@ -135,9 +135,8 @@ func (s *Store) pipelineXAPI(ctx context.Context, c *pgx.Conn, p *policy.Policy,
 	f.Hashes = make(map[string]string, len(q.StatementIDs))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	if len(q.StatementIDs) <= genericPlanIDs {
-		// As xapiFactsPG: a few statements run on their generic plans.
-		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	if q.genericPlans() {
+		b.Queue(genericPlansSQL)
 	}
 	b.Queue(xapiFactsSQL, q.factsArgs()...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -213,11 +212,7 @@ func (s *Store) pipelineXAPI(ctx context.Context, c *pgx.Conn, p *policy.Policy,
 	}
 	keyID, sig := chainAudit(entries, seq, prev, signer)
 	last := &entries[len(entries)-1]
-	query, args := moveHeadAndInsertSQL, auditArrays(entries)
-	if len(entries) == 1 {
-		query, args = moveHeadAndInsertOneSQL, appendAuditArgs(make([]any, 0, 19), entries)
-	}
-	args = append(args, int64(last.Seq), last.Hash[:], keyID, sig, int64(seq), prev[:])
+	query, args := moveHeadAndInsertQuery(entries, seq, prev, keyID, sig)
 	b.Queue(query+headMovedCheck, args...)
 	b.Queue("COMMIT")
 	err = c.SendBatch(ctx, b).Close()

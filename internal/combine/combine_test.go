@@ -66,11 +66,7 @@ func TestBatchesAreCappedAndEveryCallAnswered(t *testing.T) {
 		mu.Lock()
 		largest = max(largest, len(items))
 		mu.Unlock()
-		out := make([]int, len(items))
-		for i, v := range items {
-			out[i] = -v
-		}
-		return out
+		return negated(items)
 	}}
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -148,6 +144,16 @@ func TestAPanicFailsTheBatchAndFreesTheCombiner(t *testing.T) {
 	if _, err := c.Do(ctx, 2); err != nil {
 		t.Fatalf("after the panic: %v", err)
 	}
+}
+
+// negated is each item's negative: a Run's results, told apart from its
+// items.
+func negated(items []int) []int {
+	out := make([]int, len(items))
+	for i, v := range items {
+		out[i] = -v
+	}
+	return out
 }
 
 // waitFor returns once n calls wait behind the batch running in c.
@@ -257,11 +263,7 @@ func TestLanesNeverRunMoreBatchesThanAllowed(t *testing.T) {
 		}
 		runtime.Gosched()
 		running.Add(-1)
-		out := make([]int, len(items))
-		for i, v := range items {
-			out[i] = -v
-		}
-		return out
+		return negated(items)
 	}}
 	var wg sync.WaitGroup
 	for i := range 2000 {

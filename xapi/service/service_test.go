@@ -152,10 +152,7 @@ func TestConcurrentRequestsStoreEachStatementOnce(t *testing.T) {
 		ctx := context.Background()
 		signer := testkit.AuditSigner(t, s, 16)
 		f := newFixture(t, s)
-		moodle := "https://moodle.example/course/view.php?id=42"
-		st := func(id, who, verb string) xapi.Statement {
-			return xapi.Statement{ID: id, HomePage: issuer, Name: f.lmsID[who], Verb: verb, Activity: moodle, Timestamp: f.now, Score: 75, HasScore: true}
-		}
+		st := f.scored
 		shared := xapi.NewID()
 		const n = 48
 		var wg sync.WaitGroup
@@ -199,10 +196,7 @@ func TestLargeRequestsSideBySideStoreEachStatementOnce(t *testing.T) {
 		ctx := context.Background()
 		signer := testkit.AuditSigner(t, s, 64)
 		f := newFixture(t, s)
-		moodle := "https://moodle.example/course/view.php?id=42"
-		st := func(id, who, verb string) xapi.Statement {
-			return xapi.Statement{ID: id, HomePage: issuer, Name: f.lmsID[who], Verb: verb, Activity: moodle, Timestamp: f.now, Score: 75, HasScore: true}
-		}
+		st := f.scored
 		shared := []string{xapi.NewID(), xapi.NewID(), xapi.NewID()}
 		const n, each = 16, 20
 		var wg sync.WaitGroup
@@ -239,6 +233,13 @@ func TestLargeRequestsSideBySideStoreEachStatementOnce(t *testing.T) {
 		}
 		testkit.AssertAuditVerifies(t, s, signer)
 	})
+}
+
+// scored is a statement with id, scored 75 in course 42, by who's LMS
+// account, with verb.
+func (f *fixture) scored(id, who, verb string) xapi.Statement {
+	return xapi.Statement{ID: id, HomePage: issuer, Name: f.lmsID[who], Verb: verb,
+		Activity: "https://moodle.example/course/view.php?id=42", Timestamp: f.now, Score: 75, HasScore: true}
 }
 
 // TestKeyReadAgainInTheTransaction (issue 16): a request's key is read
